@@ -1,0 +1,239 @@
+"""The machinery shared by every chapter's checks.
+
+- :func:`run_learner_code` calls a learner's function, turns any exception
+  into a readable failure, and refuses code that calls the course's own
+  implementations instead of computing the answer itself.
+- :func:`substituted` swaps names in the learner's namespace for correct
+  versions while a later part is checked, so that every part earns its
+  points independently of the parts before it.
+- :func:`compare` checks an array against the reference and, when it is
+  wrong, tries a list of known mistakes to say which one was made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import CodeType, FrameType
+from typing import Any
+
+import numpy as np
+
+from rnncourse.gradcheck import rel_error
+
+_COURSE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
+
+
+def _package_dir(name: str) -> str | None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return str(Path(next(iter(spec.submodule_search_locations))).resolve()) + os.sep
+
+
+#: Libraries whose recurrent layers or softmax would do the exercise for the learner.
+_FORBIDDEN_LIBRARIES = tuple(d for d in (_package_dir(name) for name in ("torch", "scipy")) if d)
+
+
+class GradingFailure(AssertionError):
+    """A check failed; the message says what is wrong and what to try."""
+
+
+def _describe(code: CodeType) -> str:
+    path = Path(code.co_filename)
+    return f"{code.co_qualname} ({path.parent.name}/{path.name})"
+
+
+def _learner_line(error: BaseException) -> str:
+    """Where in the learner's own code the error happened (not inside NumPy)."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if "site-packages" not in frame.filename and not frame.filename.startswith(_COURSE_DIR)
+    ]
+    if not frames:
+        return ""
+    line = (frames[-1].line or "").strip()
+    return f", at the line `{line}`" if line else f" (line {frames[-1].lineno})"
+
+
+def _shapes(args: tuple[Any, ...]) -> str:
+    described = [
+        f"an array of shape {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__ for a in args
+    ]
+    return ", ".join(described) if described else "no arguments"
+
+
+def run_learner_code(
+    function: Callable[..., Any],
+    *args: Any,
+    name: str | None = None,
+    allowed: tuple[Callable[..., Any], ...] = (),
+) -> Any:
+    """Call ``function(*args)`` the way every check does.
+
+    Args:
+        function: the learner's function.
+        args: its arguments.
+        name: how messages call it (defaults to its ``__name__``).
+        allowed: course functions the learner's code may call, because a
+            check substituted them for the learner's own earlier parts.
+
+    Returns:
+        Whatever the function returns.
+
+    Raises:
+        GradingFailure: if it raised (with the exception and the line), left
+            ``NotImplementedError`` in place, or called ``rnncourse``'s
+            implementations or a deep-learning library.
+    """
+    name = name or getattr(function, "__name__", "your function")
+    allowed_codes = {f.__code__ for f in allowed if hasattr(f, "__code__")}
+    calls: list[str] = []
+    caller = sys._getframe()
+
+    def is_forbidden(code: CodeType) -> bool:
+        filename = os.path.realpath(code.co_filename)
+        if filename.startswith(_COURSE_DIR):
+            return True
+        return any(filename.startswith(library) for library in _FORBIDDEN_LIBRARIES)
+
+    def inside_allowed(frame: FrameType | None) -> bool:
+        while frame is not None and frame is not caller:
+            if frame.f_code in allowed_codes:
+                return True
+            frame = frame.f_back
+        return False
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and is_forbidden(frame.f_code) and not inside_allowed(frame):
+            calls.append(_describe(frame.f_code))
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None) or ""
+            if module.split(".")[0] in ("torch", "scipy") and not inside_allowed(frame):
+                calls.append(f"{module}.{getattr(arg, '__name__', '?')}")
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        result = function(*args)
+    except NotImplementedError as error:
+        raise GradingFailure(
+            f"{name} still raises NotImplementedError: replace the line "
+            "`raise NotImplementedError()` with your code."
+        ) from error
+    except GradingFailure:
+        raise
+    except Exception as error:
+        raise GradingFailure(
+            f"{name} raised {type(error).__name__}: {error}{_learner_line(error)}. "
+            f"It was called with {_shapes(args)}."
+        ) from error
+    finally:
+        profiling_was_kept = sys.getprofile() is profile
+        sys.setprofile(previous)
+    if not profiling_was_kept:
+        raise GradingFailure(f"{name} switched off the grader's call monitor (sys.setprofile).")
+    if calls:
+        called = ", ".join(sorted(set(calls)))
+        raise GradingFailure(
+            f"{name} calls {called}. The exercise is to write this computation "
+            "yourself with NumPy; the course's own implementation and deep-learning "
+            "libraries earn no points here."
+        )
+    return result
+
+
+@contextlib.contextmanager
+def substituted(function: Callable[..., Any], replacements: Mapping[str, Callable[..., Any]]) -> Iterator[None]:
+    """Temporarily replace names in the module where ``function`` was defined.
+
+    A learner's ``rnn_forward`` calls their own ``rnn_cell_forward`` by name;
+    swapping that name for a correct cell while ``rnn_forward`` is checked
+    means a mistake in the cell costs the cell's points only.
+    """
+    namespace = getattr(function, "__globals__", None)
+    if namespace is None:
+        yield
+        return
+    saved = {name: namespace[name] for name in replacements if name in namespace}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name in replacements:
+            if name in saved:
+                namespace[name] = saved[name]
+            else:
+                namespace.pop(name, None)
+
+
+def check_array(result: Any, name: str, expected_shape: tuple[int, ...], what: str) -> np.ndarray:
+    """Fail unless ``result`` is a finite float array of ``expected_shape``."""
+    if isinstance(result, tuple):
+        raise GradingFailure(
+            f"{name} returned a tuple of {len(result)} items; return only {what}, "
+            f"an array of shape {expected_shape}."
+        )
+    if not isinstance(result, np.ndarray):
+        raise GradingFailure(
+            f"{name} returned {type(result).__name__}; return {what} as a NumPy array "
+            f"of shape {expected_shape}."
+        )
+    if result.shape != expected_shape:
+        raise GradingFailure(
+            f"{name} returned shape {result.shape}; expected {what} of shape {expected_shape}."
+        )
+    if not np.all(np.isfinite(result)):
+        raise GradingFailure(f"{name} returned NaN or infinite values in {what}.")
+    return result
+
+
+def compare(
+    result: np.ndarray,
+    expected: np.ndarray,
+    name: str,
+    mistakes: Mapping[str, np.ndarray],
+    tolerance: float = 1e-8,
+) -> None:
+    """Fail unless ``result`` equals ``expected`` to ``tolerance`` (relative).
+
+    Args:
+        result: the learner's array, already of the right shape.
+        expected: the reference.
+        name: the learner's function, for messages.
+        mistakes: description -> what that mistake would have produced; the
+            first one that ``result`` matches is named in the message.
+        tolerance: largest relative error accepted.
+    """
+    error = rel_error(result, expected)
+    if error < tolerance:
+        return
+    for description, wrong in mistakes.items():
+        if wrong.shape == result.shape and rel_error(result, wrong) < 1e-6:
+            raise GradingFailure(f"{name} gives wrong values. Likely mistake: {description}.")
+    raise GradingFailure(
+        f"{name} gives wrong values (relative error {error:.1e}, tolerance {tolerance:.0e}). "
+        "Compare your code with the equation above the exercise, term by term."
+    )
+
+
+def unchanged(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray], name: str) -> None:
+    """Fail if the learner's function modified one of its input arrays."""
+    for key, value in before.items():
+        if not np.array_equal(value, after[key]):
+            raise GradingFailure(
+                f"{name} modified its argument {key} in place; compute new arrays "
+                "instead (e.g. `h = h + ...` rather than `h += ...`)."
+            )
+
+
+def float64_inputs(seed: int, **shapes: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Deterministic float64 arrays with entries in [-1, 1), one per keyword."""
+    rng = np.random.default_rng(seed)
+    return {key: rng.uniform(-1.0, 1.0, size=shape) for key, shape in shapes.items()}
