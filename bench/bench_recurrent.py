@@ -1,0 +1,346 @@
+"""Forward+backward time of the NumPy RNN, LSTM and GRU against torch.nn.
+
+Run from the repository root:
+
+    python bench/bench_recurrent.py            # the full table, a minute or two
+    python bench/bench_recurrent.py --quick    # tiny shapes, one run: a smoke test
+
+Each library is measured in its own subprocess, one after the other. On a
+small machine NumPy's BLAS threads and torch's intra-op threads slow each
+other down when both are busy in one process, so the NumPy worker never
+imports torch, and the torch worker sets its thread count explicitly.
+Every time is the median of several runs after one warm-up run.
+
+Besides the times, the NumPy worker measures
+- the machine's own ``np.matmul`` throughput, to express each NumPy model's
+  achieved GFLOP/s as a percentage of what the hardware does with one
+  plain matrix product;
+- the peak memory of the NumPy models' forward+backward (tracemalloc, which
+  NumPy reports its allocations to) against the size of their caches.
+
+bench/README.md explains how to read the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODELS = ("lstm", "gru", "rnn")
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}  # stacked weight blocks: W_xh is (GATES * H, D)
+DTYPES = ("float32", "float64")
+# (seq_len T, batch N, input D, hidden H)
+SHAPES = [(50, 32, 64, 128), (100, 64, 128, 256), (200, 16, 32, 64)]
+QUICK_SHAPES = [(5, 4, 8, 16)]
+MIDDLE = SHAPES[1]
+# A 256 x 256 x 256 product has exactly the FLOPs of one recurrent step of
+# the middle shape's LSTM forward (64 x 256 times 256 x 1024), and square
+# products of this size run at about the best speed the BLAS reaches here.
+MATMUL_SIZE = 256
+QUICK_MATMUL_SIZE = 64
+
+
+def matmul_flops(model: str, T: int, N: int, D: int, H: int) -> int:
+    """FLOPs of the matrix products of one forward+backward pass.
+
+    Counted as 2 FLOPs (a multiply and an add) per multiply-accumulate. With
+    G stacked gate blocks (LSTM 4, GRU 3, RNN 1), every step has
+      forward:  x_t W_xh^T (N x D by D x GH) and h_{t-1} W_hh^T (N x H by H x GH);
+      backward: dx_t = da W_xh, dW_xh += da^T x_t (each N x GH x D), and
+                dh_{t-1} = da W_hh, dW_hh += da^T h_{t-1} (each N x GH x H),
+    that is 2 N GH (D + H) in the forward and twice that in the backward:
+    6 T N G H (D + H) in all. Elementwise work (gates, sums of biases) is
+    O(T N H), not counted: so 100% would mean the elementwise work is free.
+    """
+    return 6 * T * N * GATES[model] * H * (D + H)
+
+
+def median_ms(run: Callable[[], object], repeats: int) -> float:
+    run()  # warm-up: first-touch page faults, BLAS/oneDNN initialisation
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+# ---------------------------------------------------------------------------
+# NumPy worker (never imports torch)
+# ---------------------------------------------------------------------------
+
+
+def numpy_problem(model: str, shape: tuple[int, ...], dtype: str, seed: int = 0) -> dict[str, Any]:
+    T, N, D, H = shape
+    rng = np.random.default_rng(seed)
+    G = GATES[model]
+    k = 1 / np.sqrt(H)  # torch.nn's default initialisation range
+    p = {
+        "x": rng.standard_normal((N, T, D)),
+        "h0": np.zeros((N, H)),
+        "W_xh": rng.uniform(-k, k, (G * H, D)),
+        "W_hh": rng.uniform(-k, k, (G * H, H)),
+        "b_xh": rng.uniform(-k, k, G * H),
+        "b_hh": rng.uniform(-k, k, G * H),
+        "dh": rng.standard_normal((N, T, H)),
+    }
+    if model == "lstm":
+        p["c0"] = np.zeros((N, H))
+    return {name: a.astype(dtype) for name, a in p.items()}
+
+
+def numpy_model(model: str, p: dict[str, Any]) -> tuple[Callable[[], Any], Callable[[Any], tuple]]:
+    """``forward() -> cache`` and ``backward(cache) -> gradients`` for one model."""
+    from rnncourse.scratch.gru import gru_backward, gru_forward
+    from rnncourse.scratch.lstm import lstm_backward, lstm_forward
+    from rnncourse.scratch.rnn import rnn_backward, rnn_forward
+
+    b = p["b_xh"] + p["b_hh"]  # the LSTM and the RNN only ever use the sum
+    x, h0, W_xh, W_hh, dh = p["x"], p["h0"], p["W_xh"], p["W_hh"], p["dh"]
+    if model == "lstm":
+        return (lambda: lstm_forward(x, h0, p["c0"], W_xh, W_hh, b)[2],
+                lambda cache: lstm_backward(dh, cache))  # fmt: skip
+    if model == "gru":
+        return (lambda: gru_forward(x, h0, W_xh, W_hh, p["b_xh"], p["b_hh"])[1],
+                lambda cache: gru_backward(dh, cache))  # fmt: skip
+    return (lambda: rnn_forward(x, h0, W_xh, W_hh, b)[1],
+            lambda cache: rnn_backward(dh, cache))  # fmt: skip
+
+
+def cache_nbytes(cache: Any, inputs: dict[str, Any]) -> int:
+    """Bytes of the arrays a forward pass allocated and keeps in its cache.
+
+    The caller's own arrays (inputs, weights) are not counted: they exist
+    whether or not a cache does. Views count once, by their base.
+    """
+    owned_by_caller = {id(a) for a in inputs.values()}
+    seen: set[int] = set()
+    total = 0
+    values = list(cache)
+    work = getattr(cache, "work", None)
+    if work is not None:  # the LSTM/GRU workspace, before the backward consumes it
+        values += list(vars(work).values())
+    for value in values:
+        if not isinstance(value, np.ndarray) or id(value) in owned_by_caller:
+            continue
+        base = value if value.base is None else value.base
+        if id(base) in seen or id(base) in owned_by_caller:
+            continue
+        seen.add(id(base))
+        total += base.nbytes
+    return total
+
+
+def numpy_memory(model: str, shape: tuple[int, ...], dtype: str) -> dict[str, float]:
+    """Peak traced memory of forward+backward, and the cache's size, in bytes.
+
+    The baseline is what exists before the forward (inputs, weights,
+    upstream gradients); the peak counts everything allocated above it,
+    including the gradients the backward returns.
+    """
+    p = numpy_problem(model, shape, dtype)
+    forward, backward = numpy_model(model, p)
+    backward(forward())  # imports and one-time allocations, untraced
+    tracemalloc.start()
+    try:
+        baseline, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        cache = forward()
+        cache_bytes = cache_nbytes(cache, p)
+        after_forward = tracemalloc.get_traced_memory()[0] - baseline
+        grads = backward(cache)
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+        grad_bytes = sum(g.nbytes for g in grads)
+        del cache, grads
+    finally:
+        tracemalloc.stop()
+    return {"cache": cache_bytes, "after_forward": after_forward, "peak": peak, "gradients": grad_bytes}
+
+
+def matmul_gflops(n: int, dtype: str, seconds: float = 0.5) -> float:
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
+    out = np.empty((n, n), dtype=dtype)
+    np.matmul(a, b, out=out)  # warm-up
+    reps = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds or reps < 5:
+        np.matmul(a, b, out=out)
+        reps += 1
+    return 2 * n**3 * reps / elapsed / 1e9
+
+
+def numpy_worker(shapes: list[tuple[int, ...]], repeats: int, quick: bool) -> dict[str, Any]:
+    times = {}
+    for dtype in DTYPES:
+        for shape in shapes:
+            for model in MODELS:
+                forward, backward = numpy_model(model, numpy_problem(model, shape, dtype))
+                times[f"{model}/{dtype}/{shape}"] = median_ms(lambda: backward(forward()), repeats)
+    n = QUICK_MATMUL_SIZE if quick else MATMUL_SIZE
+    matmul = {dtype: matmul_gflops(n, dtype, 0.05 if quick else 0.5) for dtype in DTYPES}
+    memory_shape = shapes[0] if quick else MIDDLE
+    memory = {model: numpy_memory(model, memory_shape, "float32") for model in MODELS}
+    assert "torch" not in sys.modules, "the NumPy worker must not import torch"
+    return {"times": times, "matmul": matmul, "matmul_size": n, "memory": memory,
+            "memory_shape": memory_shape}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# torch worker
+# ---------------------------------------------------------------------------
+
+
+def torch_worker(shapes: list[tuple[int, ...]], repeats: int, threads: int) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    classes = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
+    times = {}
+    for dtype in DTYPES:
+        tdtype = getattr(torch, dtype)
+        for shape in shapes:
+            T, N, D, H = shape
+            for model in MODELS:
+                module = classes[model](D, H, batch_first=True).to(tdtype)
+                # Gradients of the input and initial state too, as the NumPy backward computes them.
+                x = torch.randn(N, T, D, dtype=tdtype, requires_grad=True)
+                h0 = torch.zeros(1, N, H, dtype=tdtype, requires_grad=True)
+                state = (h0, torch.zeros(1, N, H, dtype=tdtype, requires_grad=True)) if model == "lstm" else h0
+                dh = torch.randn(N, T, H, dtype=tdtype)
+
+                def run() -> None:
+                    module.zero_grad(set_to_none=True)
+                    out, _ = module(x, state)
+                    out.backward(dh)
+
+                times[f"{model}/{dtype}/{shape}"] = median_ms(run, repeats)
+    return {"times": times, "threads": torch.get_num_threads(), "version": torch.__version__}
+
+
+# ---------------------------------------------------------------------------
+# The driver
+# ---------------------------------------------------------------------------
+
+
+def run_worker(library: str, args: argparse.Namespace) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", library,
+               "--repeats", str(args.repeats), "--threads", str(args.threads)]  # fmt: skip
+    if args.quick:
+        command.append("--quick")
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(repo) + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"the {library} worker failed (exit code {done.returncode})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:5.0f}%"
+
+
+def report(shapes: list[tuple[int, ...]], np_res: dict[str, Any], torch_res: dict[str, Any],
+           load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:  # fmt: skip
+    cores = os.cpu_count()
+    print(f"cores: {cores}   numpy {np.__version__} (BLAS threads: its default)   "
+          f"torch {torch_res['version']} ({torch_res['threads']} intra-op threads)")  # fmt: skip
+    print(f"load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} "
+          f"(above 0.5 means other processes shared the cores; times are then inflated)")  # fmt: skip
+    n = np_res["matmul_size"]
+    print(f"np.matmul {n}x{n}x{n}: " + ", ".join(
+        f"{dtype} {np_res['matmul'][dtype]:.1f} GFLOP/s" for dtype in DTYPES))  # fmt: skip
+    print()
+    header = (f"{'(T, N, D, H)':<20} {'model':<5} {'dtype':<8} {'numpy ms':>9} {'torch ms':>9} "
+              f"{'numpy/torch':>11} {'numpy GFLOP/s':>13} {'of matmul':>9}")  # fmt: skip
+    print(header)
+    print("-" * len(header))
+    for shape in shapes:
+        for dtype in DTYPES:
+            for model in MODELS:
+                key = f"{model}/{dtype}/{shape}"
+                ms_np, ms_torch = np_res["times"][key], torch_res["times"][key]
+                gflops = matmul_flops(model, *shape) / (ms_np / 1e3) / 1e9
+                print(f"{str(shape):<20} {model:<5} {dtype:<8} {ms_np:9.2f} {ms_torch:9.2f} "
+                      f"{ms_np / ms_torch:10.2f}x {gflops:13.1f} "
+                      f"{percent(gflops, np_res['matmul'][dtype]):>9}")  # fmt: skip
+        print()
+
+    print(f"peak memory of NumPy forward+backward, float32, shape {tuple(np_res['memory_shape'])}:")
+    print(f"{'model':<5} {'cache MB':>9} {'kept after fwd MB':>17} {'peak MB':>9} "
+          f"{'gradients MB':>12} {'peak/cache':>10}")  # fmt: skip
+    for model in MODELS:
+        m = np_res["memory"][model]
+        print(f"{model:<5} {m['cache'] / 2**20:9.1f} {m['after_forward'] / 2**20:17.1f} "
+              f"{m['peak'] / 2**20:9.1f} {m['gradients'] / 2**20:12.1f} "
+              f"{m['peak'] / m['cache']:9.2f}x")  # fmt: skip
+
+    if MIDDLE not in [tuple(s) for s in shapes]:
+        return
+    print()
+    print(f"goals at the middle shape {MIDDLE}:")
+
+    def ratio(model: str, dtype: str) -> float:
+        key = f"{model}/{dtype}/{MIDDLE}"
+        return np_res["times"][key] / torch_res["times"][key]
+
+    lstm_gflops = matmul_flops("lstm", *MIDDLE) / (np_res["times"][f"lstm/float32/{MIDDLE}"] / 1e3) / 1e9
+    goals = [
+        ("NumPy LSTM float32 within 2.0x of torch.nn.LSTM", ratio("lstm", "float32") <= 2.0,
+         f"{ratio('lstm', 'float32'):.2f}x"),
+        ("NumPy GRU faster than torch.nn.GRU (float32)", ratio("gru", "float32") < 1.0,
+         f"{ratio('gru', 'float32'):.2f}x"),
+        ("NumPy float64 no slower than torch float64 (all three models)",
+         all(ratio(m, "float64") <= 1.0 for m in MODELS),
+         ", ".join(f"{m} {ratio(m, 'float64'):.2f}x" for m in MODELS)),
+        ("NumPy LSTM float32 at >= 50% of matmul throughput",
+         lstm_gflops >= 0.5 * np_res["matmul"]["float32"],
+         percent(lstm_gflops, np_res["matmul"]["float32"]).strip()),
+        ("peak memory of LSTM forward+backward within 1.5x of its cache",
+         np_res["memory"]["lstm"]["peak"] <= 1.5 * np_res["memory"]["lstm"]["cache"],
+         f"{np_res['memory']['lstm']['peak'] / np_res['memory']['lstm']['cache']:.2f}x"),
+    ]  # fmt: skip
+    for text, met, value in goals:
+        print(f"  [{'met' if met else 'NOT met'}] {text}: {value}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny shapes, one run: a smoke test")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per case (default 7, quick 1)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch intra-op threads")
+    parser.add_argument("--worker", choices=["numpy", "torch"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 7
+    shapes = QUICK_SHAPES if args.quick else SHAPES
+
+    if args.worker == "numpy":
+        print(json.dumps(numpy_worker(shapes, args.repeats, args.quick)))
+        return
+    if args.worker == "torch":
+        print(json.dumps(torch_worker(shapes, args.repeats, args.threads)))
+        return
+
+    load_before = os.getloadavg()
+    np_res = run_worker("numpy", args)
+    torch_res = run_worker("torch", args)
+    report(shapes, np_res, torch_res, load_before, os.getloadavg())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""An embedding layer: one learned vector per token id, chapter 3.
+
+Token ``v`` of a vocabulary of size V is represented by row ``v`` of a
+matrix ``W`` of shape (V, E):
+
+    e_t = W[x_t]
+
+This is the same as multiplying a one-hot vector by ``W.T``, but a lookup
+costs O(E) instead of O(V E). The backward is the matching scatter: the
+gradient of row ``v`` is the sum of the upstream gradients of every position
+whose id is ``v``.
+
+Shapes: N batch, T time steps, V vocabulary size, E embedding size.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class EmbeddingCache(NamedTuple):
+    """What ``embedding_backward`` needs from ``embedding_forward``."""
+
+    ids: np.ndarray  # (N, T) int
+    W_shape: tuple[int, int]  # (V, E)
+    W_dtype: np.dtype
+    padding_idx: int | None
+
+
+def embedding_forward(
+    ids: np.ndarray, W: np.ndarray, padding_idx: int | None = None
+) -> tuple[np.ndarray, EmbeddingCache]:
+    """Look up the rows of ``W``: ``out[n, t] = W[ids[n, t]]``.
+
+    Args:
+        ids: (N, T) integer token ids in ``[0, V)``; any integer shape works.
+        W: (V, E) the embedding matrix.
+        padding_idx: id of the padding token, if any. Its row is looked up like
+            any other (initialise it to zeros so that padding embeds as 0), but
+            ``embedding_backward`` never gives it a gradient, so it stays fixed.
+
+    Returns:
+        out: (N, T, E), i.e. ``ids.shape + (E,)``, and the cache.
+    """
+    ids = np.asarray(ids)
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"ids must be integers, got {ids.dtype}")
+    V = W.shape[0]
+    # NumPy would silently accept negative ids (counting from the end).
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise IndexError(f"ids must be in [0, {V}), got values in [{ids.min()}, {ids.max()}]")
+    return W[ids], EmbeddingCache(ids, W.shape, W.dtype, padding_idx)
+
+
+def embedding_backward(dout: np.ndarray, cache: EmbeddingCache) -> np.ndarray:
+    """Gradient of the embedding matrix: ``dW[v] = sum over (n, t) with ids[n, t] = v of dout[n, t]``.
+
+    Args:
+        dout: (N, T, E) upstream gradient of ``out``.
+        cache: from ``embedding_forward``.
+
+    Returns:
+        dW: (V, E), zero in the rows of ids that did not occur (and of ``padding_idx``).
+    """
+    ids, W_shape, W_dtype, padding_idx = cache
+    dW = np.zeros(W_shape, dtype=W_dtype)
+    # ``dW[ids] += dout`` would be wrong: with a repeated id, fancy-index
+    # assignment keeps only one of the writes. ``np.add.at`` adds them all.
+    np.add.at(dW, ids.reshape(-1), dout.reshape(-1, W_shape[1]))
+    if padding_idx is not None:
+        dW[padding_idx] = 0
+    return dW

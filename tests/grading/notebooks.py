@@ -1,0 +1,50 @@
+"""Build submissions from the source and release notebooks, as learners would."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def grade_ids(notebook: nbformat.NotebookNode, kind: str) -> list[str]:
+    """grade_ids of the solution cells (kind="solution") or test cells (kind="grade")."""
+    return [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get(kind)
+    ]
+
+
+def points(notebook: nbformat.NotebookNode) -> dict[str, float]:
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"]["points"])
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("grade")
+    }
+
+
+def solution_sources(source: nbformat.NotebookNode) -> dict[str, str]:
+    """The source notebook's solution cells with the BEGIN/END markers removed."""
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: SOLUTION.sub("", cell.source)
+        for cell in source.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def filled(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """A copy of the release notebook whose answer cells hold ``answers`` (by grade_id)."""
+    notebook = nbformat.from_dict(release)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
+            cell.source = answers[grade_id]
+    return notebook

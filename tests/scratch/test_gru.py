@@ -1,0 +1,233 @@
+"""The NumPy GRU: numerical gradients, torch.nn.GRU/GRUCell, dtypes, shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnncourse.gradcheck import check_gradients, rel_error
+from rnncourse.scratch.gru import (
+    GRUStepCache,
+    gru_backward,
+    gru_forward,
+    gru_step_backward,
+    gru_step_forward,
+)
+from tests.scratch.torch_helpers import make_module, numpy_params, run_torch, scaled_error
+
+PARAMS = ("W_xh", "W_hh", "b_xh", "b_hh")
+TORCH_NAMES = {"W_xh": "weight_ih", "W_hh": "weight_hh", "b_xh": "bias_ih", "b_hh": "bias_hh"}
+
+
+def random_problem(rng: np.random.Generator, N: int, T: int, D: int, H: int) -> dict:
+    """Inputs, weights and upstream gradients, float64, of moderate scale."""
+    scale = 2 / np.sqrt(H)
+    return {
+        "x": rng.standard_normal((N, T, D)),
+        "h0": rng.standard_normal((N, H)),
+        "W_xh": rng.uniform(-scale, scale, (3 * H, D)),
+        "W_hh": rng.uniform(-scale, scale, (3 * H, H)),
+        "b_xh": rng.uniform(-1, 1, 3 * H),
+        "b_hh": rng.uniform(-1, 1, 3 * H),
+        "dh": rng.standard_normal((N, T, H)),
+    }
+
+
+def sequence_output(p: dict) -> np.ndarray:
+    h, _ = gru_forward(p["x"], p["h0"], *(p[k] for k in PARAMS))
+    return h
+
+
+def sequence_gradients(p: dict) -> dict[str, np.ndarray]:
+    _, cache = gru_forward(p["x"], p["h0"], *(p[k] for k in PARAMS))
+    return dict(zip(("x", "h0", *PARAMS), gru_backward(p["dh"], cache), strict=True))
+
+
+def step_loop(p: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The sequence run with the reference step functions, forward and backward."""
+    T = p["x"].shape[1]
+    h_t, caches, hs = p["h0"], [], []
+    for t in range(T):
+        h_t, cache = gru_step_forward(p["x"][:, t], h_t, *(p[k] for k in PARAMS))
+        caches.append(cache)
+        hs.append(h_t)
+    dh_next = np.zeros_like(h_t)
+    grads = {k: np.zeros_like(p[k]) for k in ("x", *PARAMS)}
+    for t in reversed(range(T)):
+        dx_t, dh_next, *dparams = gru_step_backward(p["dh"][:, t] + dh_next, caches[t])
+        grads["x"][:, t] = dx_t
+        for k, d in zip(PARAMS, dparams, strict=True):
+            grads[k] += d
+    grads["h0"] = dh_next
+    return np.stack(hs, axis=1), grads
+
+
+# --- numerical gradients ----------------------------------------------------
+
+
+def step_inputs(p: dict) -> dict[str, np.ndarray]:
+    return {"x_t": p["x"][:, 0].copy(), "h_prev": p["h0"]} | {k: p[k] for k in PARAMS}
+
+
+def test_step_backward_matches_numerical_gradients() -> None:
+    rng = np.random.default_rng(10)
+    N, D, H = 3, 4, 5
+    inputs = step_inputs(random_problem(rng, N, 1, D, H))
+    dh_t = rng.standard_normal((N, H))
+    _, cache = gru_step_forward(*inputs.values())
+    analytic = dict(zip(inputs, gru_step_backward(dh_t, cache), strict=True))
+    check_gradients(lambda: gru_step_forward(*inputs.values())[0], inputs, analytic, dh_t)
+
+
+def test_sequence_backward_matches_numerical_gradients() -> None:
+    p = random_problem(np.random.default_rng(11), 2, 4, 3, 4)
+    inputs = {k: p[k] for k in ("x", "h0", *PARAMS)}
+    check_gradients(lambda: sequence_output(p), inputs, sequence_gradients(p), p["dh"])
+
+
+# --- torch ------------------------------------------------------------------
+
+
+def test_step_matches_torch_gru_cell() -> None:
+    rng = np.random.default_rng(12)
+    N, D, H = 4, 3, 5
+    cell = make_module("gru", D, H, seed=12, cell=True)
+    w = numpy_params(cell)
+    x_t, h_prev, dh_t = rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    (h_ref,), ref = run_torch(cell, x_t, [h_prev], [dh_t])
+
+    h_t, cache = gru_step_forward(x_t, h_prev, *(w[TORCH_NAMES[k]] for k in PARAMS))
+    dx_t, dh_prev, *dparams = gru_step_backward(dh_t, cache)
+    assert rel_error(h_t, h_ref) < 1e-10
+    assert rel_error(dx_t, ref["x"]) < 1e-10
+    assert rel_error(dh_prev, ref["h0"]) < 1e-10
+    for k, d in zip(PARAMS, dparams, strict=True):
+        assert rel_error(d, ref[TORCH_NAMES[k]]) < 1e-10, k
+
+
+def check_against_torch(N: int, T: int, D: int, H: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    gru = make_module("gru", D, H, seed=seed)
+    w = numpy_params(gru)
+    x, h0, dh = rng.standard_normal((N, T, D)), rng.standard_normal((N, H)), rng.standard_normal((N, T, H))
+    (h_ref, _), ref = run_torch(gru, x, [h0], [dh, None])
+
+    h, cache = gru_forward(x, h0, *(w[TORCH_NAMES[k]] for k in PARAMS))
+    dx, dh0, *dparams = gru_backward(dh, cache)
+    assert rel_error(h, h_ref) < 1e-10
+    assert rel_error(dx, ref["x"]) < 1e-10
+    assert rel_error(dh0, ref["h0"]) < 1e-10
+    for k, d in zip(PARAMS, dparams, strict=True):
+        assert rel_error(d, ref[TORCH_NAMES[k]]) < 1e-10, k
+
+
+def test_sequence_matches_torch_gru() -> None:
+    check_against_torch(N=3, T=7, D=4, H=5, seed=13)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    N=st.integers(1, 8),
+    T=st.integers(1, 50),
+    D=st.integers(1, 16),
+    H=st.integers(1, 16),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_sequence_matches_torch_gru_for_any_shape(N: int, T: int, D: int, H: int, seed: int) -> None:
+    check_against_torch(N, T, D, H, seed)
+
+
+# --- the fast sequence code against the reference step code -----------------
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    N=st.integers(1, 8),
+    T=st.integers(1, 50),
+    D=st.integers(1, 16),
+    H=st.integers(1, 16),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_sequence_functions_equal_a_loop_of_step_functions(
+    N: int, T: int, D: int, H: int, seed: int
+) -> None:
+    p = random_problem(np.random.default_rng(seed), N, T, D, H)
+    h_steps, grads_steps = step_loop(p)
+    h = sequence_output(p)
+    assert h.shape == (N, T, H)
+    assert rel_error(h, h_steps) < 1e-10
+    for name, g in sequence_gradients(p).items():
+        assert g.shape == p[name].shape, name
+        assert rel_error(g, grads_steps[name]) < 1e-10, name
+
+
+# --- dtypes -----------------------------------------------------------------
+
+
+def test_float32_in_float32_out_close_to_float64() -> None:
+    """Relative error measured against each array's largest entry (see scaled_error)."""
+    p64 = random_problem(np.random.default_rng(14), 4, 6, 5, 7)
+    p32 = {k: v.astype(np.float32) for k, v in p64.items()}
+    h, h64 = sequence_output(p32), sequence_output(p64)
+    assert h.dtype == np.float32
+    assert scaled_error(h, h64) < 1e-4
+    grads64 = sequence_gradients(p64)
+    for name, g in sequence_gradients(p32).items():
+        assert g.dtype == np.float32, name
+        assert scaled_error(g, grads64[name]) < 1e-4, name
+
+    inputs32 = step_inputs(p32)
+    h_t, cache = gru_step_forward(*inputs32.values())
+    h_t64, cache64 = gru_step_forward(*(a.astype(np.float64) for a in inputs32.values()))
+    assert h_t.dtype == np.float32
+    assert scaled_error(h_t, h_t64) < 1e-4
+    dh_t = p32["dh"][:, 0]
+    step_grads64 = gru_step_backward(dh_t.astype(np.float64), cache64)
+    for g, g64 in zip(gru_step_backward(dh_t, cache), step_grads64, strict=True):
+        assert g.dtype == np.float32
+        assert scaled_error(g, g64) < 1e-4
+
+
+# --- tests that must be able to fail ----------------------------------------
+
+
+def test_checker_rejects_the_reset_gate_applied_before_the_product() -> None:
+    """A backward for the other GRU variant, r ⊙ h_{t-1} inside W_hn, must fail.
+
+    Here its mistake is the gradient of the reset gate: dr = da_n ⊙ hn is
+    replaced by a wrong hn (the hidden side without its bias b_hn).
+    """
+    rng = np.random.default_rng(15)
+    N, D, H = 3, 4, 5
+    inputs = step_inputs(random_problem(rng, N, 1, D, H))
+    dh_t = rng.standard_normal((N, H))
+    _, cache = gru_step_forward(*inputs.values())
+    broken = cache._replace(hn=cache.hn - inputs["b_hh"][2 * H :])
+    assert isinstance(broken, GRUStepCache)
+    analytic = dict(zip(inputs, gru_step_backward(dh_t, broken), strict=True))
+    with pytest.raises(AssertionError, match="db_hh"):
+        check_gradients(lambda: gru_step_forward(*inputs.values())[0], inputs, analytic, dh_t)
+
+
+def test_torch_comparison_notices_merged_biases() -> None:
+    """Unlike the LSTM's, the GRU's two biases cannot be summed into one."""
+    rng = np.random.default_rng(16)
+    N, T, D, H = 2, 5, 3, 4
+    gru = make_module("gru", D, H, seed=16)
+    w = numpy_params(gru)
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    (h_ref, _), _ = run_torch(gru, x, [h0], [np.zeros((N, T, H)), None])
+    merged = w["bias_ih"] + w["bias_hh"]
+    h, _ = gru_forward(x, h0, w["weight_ih"], w["weight_hh"], merged, np.zeros_like(merged))
+    assert rel_error(h, h_ref) > 1e-3
+
+
+def test_backward_consumes_its_cache() -> None:
+    p = random_problem(np.random.default_rng(17), 2, 3, 2, 3)
+    _, cache = gru_forward(p["x"], p["h0"], *(p[k] for k in PARAMS))
+    gru_backward(p["dh"], cache)
+    assert cache.work.gates is None and cache.work.hn is None  # released
+    with pytest.raises(RuntimeError, match="already used"):
+        gru_backward(p["dh"], cache)

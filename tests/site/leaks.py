@@ -1,0 +1,67 @@
+"""Find lines of solutions and hidden tests in a built website.
+
+A built page shows code through syntax highlighting (every token its own
+<span>) and escapes characters, so the search compares text with tags,
+entities and all white space removed, on both sides.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import nbformat
+
+MIN_CHARACTERS = 12  # shorter lines ("return h", "pass") would match ordinary code
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
+TAG = re.compile(r"<[^>]+>")
+SPACE = re.compile(r"\s+")
+
+
+def squeeze(text: str) -> str:
+    return SPACE.sub("", text)
+
+
+def secret_lines(source_notebook: Path) -> set[str]:
+    """Every solution and hidden-test line of a source notebook, squeezed.
+
+    A line that the notebook also shows outside those regions (the start of
+    a call that a visible test makes too, say) is public, and left out.
+    """
+    notebook = nbformat.read(source_notebook, as_version=4)
+    public = squeeze(
+        "".join(HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source)) for cell in notebook.cells)
+    )
+    lines: set[str] = set()
+    for cell in notebook.cells:
+        for region in (*SOLUTION_REGION.findall(cell.source), *HIDDEN_REGION.findall(cell.source)):
+            for line in region.splitlines():
+                code = line.split("#", 1)[0] if not line.strip().startswith(("'", '"')) else line
+                squeezed = squeeze(code)
+                if len(squeezed) >= MIN_CHARACTERS and squeezed not in public:
+                    lines.add(squeezed)
+    return lines
+
+
+def searchable_text(path: Path) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix in (".html", ".htm"):
+        text = html.unescape(TAG.sub("", text))
+    return squeeze(text)
+
+
+def find_leaks(site: Path, secrets: set[str]) -> dict[str, list[str]]:
+    """file (relative to ``site``) -> the secret lines found in it."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or path.suffix in (".png", ".jpg", ".svg", ".woff", ".woff2", ".ico"):
+            continue
+        if "mathjax" in path.relative_to(site).parts[:1]:
+            continue  # the MathJax bundle, copied from its package
+        text = searchable_text(path)
+        hits = sorted(line for line in secrets if line in text)
+        if hits:
+            found[str(path.relative_to(site))] = hits
+    return found
