@@ -43,7 +43,7 @@ browser:
 	  else echo "make test needs chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 lab: $(STAMP)
 	cd exercises && $(BIN)/jupyter lab

@@ -8,6 +8,8 @@ module                    what it holds                                chapter
 ``rnncourse.data``        vocabularies, tokenising, padding, toy data  1
 ``rnncourse.scratch``     NumPy models, forward/backward pairs         1 onwards
 ``rnncourse.gradcheck``   numerical gradient checks                    2 onwards
+``rnncourse.modules``     the same models as PyTorch modules           1 onwards
+``rnncourse.training``    a training loop: clipping, early stopping    8
 ``rnncourse.figures``     the matplotlib figures of the book           all
 ``rnncourse.grading``     the checks the exercise notebooks run        all
 ========================  ===========================================  =========
