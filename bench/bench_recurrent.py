@@ -3,13 +3,14 @@
 Run from the repository root:
 
     python bench/bench_recurrent.py            # the full table, a minute or two
-    python bench/bench_recurrent.py --quick    # tiny shapes, one run: a smoke test
+    python bench/bench_recurrent.py --quick    # tiny shapes, a few seconds: a smoke test
 
-Each library is measured in its own subprocess, one after the other. On a
-small machine NumPy's BLAS threads and torch's intra-op threads slow each
-other down when both are busy in one process, so the NumPy worker never
-imports torch, and the torch worker sets its thread count explicitly.
-Every time is the median of several runs after one warm-up run.
+Each library is measured in its own subprocess. On a small machine NumPy's
+BLAS threads and torch's intra-op threads slow each other down when both
+are busy in one process, so the NumPy worker never imports torch (it
+checks), and the torch worker sets its thread count explicitly. The driver
+asks the two workers in turn, case by case, and only one of them works at
+any time. Every time is the median of several runs after one warm-up run.
 
 Besides the times, the NumPy worker measures
 - the machine's own ``np.matmul`` throughput, to express each NumPy model's
@@ -181,53 +182,88 @@ def matmul_gflops(n: int, dtype: str, seconds: float = 0.5) -> float:
     return 2 * n**3 * reps / elapsed / 1e9
 
 
-def numpy_worker(shapes: list[tuple[int, ...]], repeats: int, quick: bool) -> dict[str, Any]:
-    times = {}
-    for dtype in DTYPES:
-        for shape in shapes:
-            for model in MODELS:
-                forward, backward = numpy_model(model, numpy_problem(model, shape, dtype))
-                times[f"{model}/{dtype}/{shape}"] = median_ms(lambda: backward(forward()), repeats)
-    n = QUICK_MATMUL_SIZE if quick else MATMUL_SIZE
-    matmul = {dtype: matmul_gflops(n, dtype, 0.05 if quick else 0.5) for dtype in DTYPES}
-    memory_shape = shapes[0] if quick else MIDDLE
-    memory = {model: numpy_memory(model, memory_shape, "float32") for model in MODELS}
-    assert "torch" not in sys.modules, "the NumPy worker must not import torch"
-    return {"times": times, "matmul": matmul, "matmul_size": n, "memory": memory,
-            "memory_shape": memory_shape}  # fmt: skip
-
-
 # ---------------------------------------------------------------------------
-# torch worker
+# The workers: one process per library, answering one request per line
 # ---------------------------------------------------------------------------
 
 
-def torch_worker(shapes: list[tuple[int, ...]], repeats: int, threads: int) -> dict[str, Any]:
+def numpy_request(request: dict[str, Any]) -> dict[str, Any]:
+    op = request["op"]
+    if op == "info":
+        return {"version": np.__version__, "torch_imported": "torch" in sys.modules}
+    if op == "matmul":
+        return {"gflops": matmul_gflops(request["n"], request["dtype"], request["seconds"])}
+    shape = tuple(request["shape"])
+    if op == "memory":
+        return numpy_memory(request["model"], shape, request["dtype"])
+    forward, backward = numpy_model(request["model"], numpy_problem(request["model"], shape, request["dtype"]))
+    return {"ms": median_ms(lambda: backward(forward()), request["repeats"])}
+
+
+def torch_requests(threads: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
     import torch
 
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
     classes = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
-    times = {}
-    for dtype in DTYPES:
-        tdtype = getattr(torch, dtype)
-        for shape in shapes:
-            T, N, D, H = shape
-            for model in MODELS:
-                module = classes[model](D, H, batch_first=True).to(tdtype)
-                # Gradients of the input and initial state too, as the NumPy backward computes them.
-                x = torch.randn(N, T, D, dtype=tdtype, requires_grad=True)
-                h0 = torch.zeros(1, N, H, dtype=tdtype, requires_grad=True)
-                state = (h0, torch.zeros(1, N, H, dtype=tdtype, requires_grad=True)) if model == "lstm" else h0
-                dh = torch.randn(N, T, H, dtype=tdtype)
 
-                def run() -> None:
-                    module.zero_grad(set_to_none=True)
-                    out, _ = module(x, state)
-                    out.backward(dh)
+    def answer(request: dict[str, Any]) -> dict[str, Any]:
+        if request["op"] == "info":
+            return {"version": torch.__version__, "threads": torch.get_num_threads()}
+        model, (T, N, D, H) = request["model"], request["shape"]
+        dtype = getattr(torch, request["dtype"])
+        torch.manual_seed(0)
+        module = classes[model](D, H, batch_first=True).to(dtype)
+        # Gradients of the input and the initial state too, as the NumPy backward computes them.
+        x = torch.randn(N, T, D, dtype=dtype, requires_grad=True)
+        h0 = torch.zeros(1, N, H, dtype=dtype, requires_grad=True)
+        state = (h0, torch.zeros(1, N, H, dtype=dtype, requires_grad=True)) if model == "lstm" else h0
+        dh = torch.randn(N, T, H, dtype=dtype)
 
-                times[f"{model}/{dtype}/{shape}"] = median_ms(run, repeats)
-    return {"times": times, "threads": torch.get_num_threads(), "version": torch.__version__}
+        def run() -> None:
+            module.zero_grad(set_to_none=True)
+            out, _ = module(x, state)
+            out.backward(dh)
+
+        return {"ms": median_ms(run, request["repeats"])}
+
+    return answer
+
+
+def serve(library: str, threads: int) -> None:
+    """Answer JSON requests from stdin, one per line, until it closes."""
+    answer = numpy_request if library == "numpy" else torch_requests(threads)
+    for line in sys.stdin:
+        print(json.dumps(answer(json.loads(line))), flush=True)
+
+
+class Worker:
+    """A library's own process. The driver asks one worker at a time, so
+    the other one is idle (blocked reading its stdin) while this one measures."""
+
+    def __init__(self, library: str, threads: int) -> None:
+        repo = Path(__file__).resolve().parents[1]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(repo) + os.pathsep + env.get("PYTHONPATH", "")
+        command = [sys.executable, str(Path(__file__).resolve()),
+                   "--worker", library, "--threads", str(threads)]  # fmt: skip
+        self.library = library
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+
+    def ask(self, **request: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the {self.library} worker died (exit code {self.process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
 
 
 # ---------------------------------------------------------------------------
@@ -235,111 +271,102 @@ def torch_worker(shapes: list[tuple[int, ...]], repeats: int, threads: int) -> d
 # ---------------------------------------------------------------------------
 
 
-def run_worker(library: str, args: argparse.Namespace) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", library,
-               "--repeats", str(args.repeats), "--threads", str(args.threads)]  # fmt: skip
-    if args.quick:
-        command.append("--quick")
-    repo = Path(__file__).resolve().parents[1]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(repo) + os.pathsep + env.get("PYTHONPATH", "")
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"the {library} worker failed (exit code {done.returncode})")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def percent(part: float, whole: float) -> str:
-    return f"{100 * part / whole:5.0f}%"
-
-
-def report(shapes: list[tuple[int, ...]], np_res: dict[str, Any], torch_res: dict[str, Any],
-           load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:  # fmt: skip
-    cores = os.cpu_count()
-    print(f"cores: {cores}   numpy {np.__version__} (BLAS threads: its default)   "
-          f"torch {torch_res['version']} ({torch_res['threads']} intra-op threads)")  # fmt: skip
-    print(f"load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} "
-          f"(above 0.5 means other processes shared the cores; times are then inflated)")  # fmt: skip
-    n = np_res["matmul_size"]
-    print(f"np.matmul {n}x{n}x{n}: " + ", ".join(
-        f"{dtype} {np_res['matmul'][dtype]:.1f} GFLOP/s" for dtype in DTYPES))  # fmt: skip
-    print()
-    header = (f"{'(T, N, D, H)':<20} {'model':<5} {'dtype':<8} {'numpy ms':>9} {'torch ms':>9} "
-              f"{'numpy/torch':>11} {'numpy GFLOP/s':>13} {'of matmul':>9}")  # fmt: skip
-    print(header)
-    print("-" * len(header))
-    for shape in shapes:
-        for dtype in DTYPES:
-            for model in MODELS:
-                key = f"{model}/{dtype}/{shape}"
-                ms_np, ms_torch = np_res["times"][key], torch_res["times"][key]
-                gflops = matmul_flops(model, *shape) / (ms_np / 1e3) / 1e9
-                print(f"{str(shape):<20} {model:<5} {dtype:<8} {ms_np:9.2f} {ms_torch:9.2f} "
-                      f"{ms_np / ms_torch:10.2f}x {gflops:13.1f} "
-                      f"{percent(gflops, np_res['matmul'][dtype]):>9}")  # fmt: skip
-        print()
-
-    print(f"peak memory of NumPy forward+backward, float32, shape {tuple(np_res['memory_shape'])}:")
-    print(f"{'model':<5} {'cache MB':>9} {'kept after fwd MB':>17} {'peak MB':>9} "
-          f"{'gradients MB':>12} {'peak/cache':>10}")  # fmt: skip
-    for model in MODELS:
-        m = np_res["memory"][model]
-        print(f"{model:<5} {m['cache'] / 2**20:9.1f} {m['after_forward'] / 2**20:17.1f} "
-              f"{m['peak'] / 2**20:9.1f} {m['gradients'] / 2**20:12.1f} "
-              f"{m['peak'] / m['cache']:9.2f}x")  # fmt: skip
-
-    if MIDDLE not in [tuple(s) for s in shapes]:
-        return
-    print()
-    print(f"goals at the middle shape {MIDDLE}:")
-
-    def ratio(model: str, dtype: str) -> float:
-        key = f"{model}/{dtype}/{MIDDLE}"
-        return np_res["times"][key] / torch_res["times"][key]
-
-    lstm_gflops = matmul_flops("lstm", *MIDDLE) / (np_res["times"][f"lstm/float32/{MIDDLE}"] / 1e3) / 1e9
-    goals = [
-        ("NumPy LSTM float32 within 2.0x of torch.nn.LSTM", ratio("lstm", "float32") <= 2.0,
-         f"{ratio('lstm', 'float32'):.2f}x"),
-        ("NumPy GRU faster than torch.nn.GRU (float32)", ratio("gru", "float32") < 1.0,
-         f"{ratio('gru', 'float32'):.2f}x"),
-        ("NumPy float64 no slower than torch float64 (all three models)",
-         all(ratio(m, "float64") <= 1.0 for m in MODELS),
-         ", ".join(f"{m} {ratio(m, 'float64'):.2f}x" for m in MODELS)),
-        ("NumPy LSTM float32 at >= 50% of matmul throughput",
-         lstm_gflops >= 0.5 * np_res["matmul"]["float32"],
-         percent(lstm_gflops, np_res["matmul"]["float32"]).strip()),
-        ("peak memory of LSTM forward+backward within 1.5x of its cache",
-         np_res["memory"]["lstm"]["peak"] <= 1.5 * np_res["memory"]["lstm"]["cache"],
-         f"{np_res['memory']['lstm']['peak'] / np_res['memory']['lstm']['cache']:.2f}x"),
-    ]  # fmt: skip
-    for text, met, value in goals:
-        print(f"  [{'met' if met else 'NOT met'}] {text}: {value}")
+    return f"{100 * part / whole:.0f}%"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny shapes, one run: a smoke test")
-    parser.add_argument("--repeats", type=int, default=None, help="timed runs per case (default 7, quick 1)")
+    parser.add_argument("--quick", action="store_true", help="tiny shapes, three runs: a smoke test")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per case (default 7, quick 3)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch intra-op threads")
     parser.add_argument("--worker", choices=["numpy", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.repeats is None:
-        args.repeats = 1 if args.quick else 7
+    if args.worker:
+        serve(args.worker, args.threads)
+        return
+    repeats = args.repeats or (3 if args.quick else 7)
     shapes = QUICK_SHAPES if args.quick else SHAPES
+    n = QUICK_MATMUL_SIZE if args.quick else MATMUL_SIZE
+    seconds = 0.05 if args.quick else 0.3
 
-    if args.worker == "numpy":
-        print(json.dumps(numpy_worker(shapes, args.repeats, args.quick)))
-        return
-    if args.worker == "torch":
-        print(json.dumps(torch_worker(shapes, args.repeats, args.threads)))
-        return
+    load_before = os.getloadavg()[0]
+    numpy_worker, torch_worker = Worker("numpy", args.threads), Worker("torch", args.threads)
+    try:
+        np_info, torch_info = numpy_worker.ask(op="info"), torch_worker.ask(op="info")
+        print(f"cores: {os.cpu_count()}   numpy {np_info['version']} (BLAS threads: its default)"
+              f"   torch {torch_info['version']} ({torch_info['threads']} intra-op threads)")  # fmt: skip
+        print(f"times: median of {repeats} runs after a warm-up, forward+backward, milliseconds")
+        print(f"'of matmul': achieved GFLOP/s of the model's matrix products over np.matmul's "
+              f"own on {n}x{n}x{n}, measured just before each block")  # fmt: skip
+        print()
+        header = (f"{'(T, N, D, H)':<20} {'model':<5} {'dtype':<8} {'numpy ms':>9} {'torch ms':>9} "
+                  f"{'numpy/torch':>11} {'numpy GFLOP/s':>13} {'matmul GFLOP/s':>14} {'of matmul':>9}")  # fmt: skip
+        print(header)
+        print("-" * len(header))
+        results: dict[tuple, dict[str, float]] = {}
+        for shape in shapes:
+            for dtype in DTYPES:
+                matmul = numpy_worker.ask(op="matmul", n=n, dtype=dtype, seconds=seconds)["gflops"]
+                for model in MODELS:
+                    case = {"op": "time", "model": model, "dtype": dtype, "shape": shape, "repeats": repeats}
+                    # numpy then torch, case by case, so that a change in the
+                    # machine's load hits both sides of a ratio alike
+                    ms_np = numpy_worker.ask(**case)["ms"]
+                    ms_torch = torch_worker.ask(**case)["ms"]
+                    gflops = matmul_flops(model, *shape) / (ms_np / 1e3) / 1e9
+                    results[(model, dtype, shape)] = {"numpy": ms_np, "torch": ms_torch,
+                                                      "gflops": gflops, "matmul": matmul}  # fmt: skip
+                    print(f"{str(shape):<20} {model:<5} {dtype:<8} {ms_np:9.2f} {ms_torch:9.2f} "
+                          f"{ms_np / ms_torch:10.2f}x {gflops:13.1f} {matmul:14.1f} "
+                          f"{percent(gflops, matmul):>9}", flush=True)  # fmt: skip
+            print()
 
-    load_before = os.getloadavg()
-    np_res = run_worker("numpy", args)
-    torch_res = run_worker("torch", args)
-    report(shapes, np_res, torch_res, load_before, os.getloadavg())
+        memory_shape = shapes[0] if args.quick else MIDDLE
+        print(f"memory of NumPy forward+backward, float32, shape {memory_shape} (tracemalloc, MB):")
+        print(f"{'model':<5} {'cache':>9} {'kept after forward':>18} {'peak':>9} "
+              f"{'of which gradients':>18} {'peak/cache':>10}")  # fmt: skip
+        memory = {}
+        for model in MODELS:
+            m = memory[model] = numpy_worker.ask(op="memory", model=model, shape=memory_shape, dtype="float32")
+            print(f"{model:<5} {m['cache'] / 2**20:9.1f} {m['after_forward'] / 2**20:18.1f} "
+                  f"{m['peak'] / 2**20:9.1f} {m['gradients'] / 2**20:18.1f} "
+                  f"{m['peak'] / m['cache']:9.2f}x")  # fmt: skip
+        if numpy_worker.ask(op="info")["torch_imported"]:
+            raise SystemExit("the NumPy worker imported torch: its times are not valid")
+    finally:
+        numpy_worker.close()
+        torch_worker.close()
+    load_after = os.getloadavg()[0]
+    print()
+    print(f"load average (1 min) before/after: {load_before:.2f} / {load_after:.2f}; well above 0 "
+          f"means other processes shared the {os.cpu_count()} cores and the times are inflated")  # fmt: skip
+    if not args.quick:
+        print_goals(results, memory)
+
+
+def print_goals(results: dict[tuple, dict[str, float]], memory: dict[str, dict[str, float]]) -> None:
+    def ratio(model: str, dtype: str) -> float:
+        r = results[(model, dtype, MIDDLE)]
+        return r["numpy"] / r["torch"]
+
+    lstm = results[("lstm", "float32", MIDDLE)]
+    lstm_memory = memory["lstm"]["peak"] / memory["lstm"]["cache"]
+    goals = [
+        ("NumPy LSTM float32 within 2.0x of torch.nn.LSTM", ratio("lstm", "float32") <= 2.0,
+         f"{ratio('lstm', 'float32'):.2f}x"),
+        ("NumPy GRU float32 faster than torch.nn.GRU", ratio("gru", "float32") < 1.0,
+         f"{ratio('gru', 'float32'):.2f}x"),
+        ("NumPy float64 no slower than torch float64", all(ratio(m, "float64") <= 1.0 for m in MODELS),
+         ", ".join(f"{m} {ratio(m, 'float64'):.2f}x" for m in MODELS)),
+        ("NumPy LSTM float32 at >= 50% of matmul throughput", lstm["gflops"] >= 0.5 * lstm["matmul"],
+         percent(lstm["gflops"], lstm["matmul"])),
+        ("peak memory of LSTM forward+backward within 1.5x of its cache", lstm_memory <= 1.5,
+         f"{lstm_memory:.2f}x"),
+    ]  # fmt: skip
+    print(f"goals at the middle shape {MIDDLE}:")
+    for text, met, value in goals:
+        print(f"  [{'met' if met else 'NOT met'}] {text}: {value}")
 
 
 if __name__ == "__main__":

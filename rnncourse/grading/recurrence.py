@@ -158,13 +158,14 @@ def check_rnn_cell_forward(
             "the previous hidden state h_prev is ignored (W_hh @ h_prev is missing)": np.tanh(x_part + b),
             "the input x_t is ignored (W_xh @ x_t is missing)": np.tanh(h_part + b),
         }
+        # W_hh is square, so a transposed W_hh never fails on shape; W_xh only when D == H.
+        h_transposed = p["h_prev"] @ p["W_hh"]
+        mistakes["W_hh is transposed: it maps h_prev to the new state as h_prev @ W_hh.T"] = np.tanh(x_part + h_transposed + b)
         if D == H:
-            x_t_transposed = p["x_t"] @ p["W_xh"]
-            h_t_transposed = p["h_prev"] @ p["W_hh"]
+            x_transposed = p["x_t"] @ p["W_xh"]
             mistakes |= {
-                "W_xh is transposed: it has shape (H, D), so use x_t @ W_xh.T": np.tanh(x_t_transposed + h_part + b),
-                "W_hh is transposed: use h_prev @ W_hh.T": np.tanh(x_part + h_t_transposed + b),
-                "both weights are transposed: use x_t @ W_xh.T and h_prev @ W_hh.T": np.tanh(x_t_transposed + h_t_transposed + b),
+                "W_xh is transposed: it has shape (H, D), so use x_t @ W_xh.T": np.tanh(x_transposed + h_part + b),
+                "both weights are transposed: use x_t @ W_xh.T and h_prev @ W_hh.T": np.tanh(x_transposed + h_transposed + b),
             }
         compare(result, _correct_cell(p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"]), name, mistakes)
 

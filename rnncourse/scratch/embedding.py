@@ -1,4 +1,4 @@
-"""An embedding layer: one learned vector per token id, chapter 3.
+"""An embedding layer: one learned vector per token id.
 
 Token ``v`` of a vocabulary of size V is represented by row ``v`` of a
 matrix ``W`` of shape (V, E):
@@ -55,7 +55,7 @@ def embedding_forward(
 
 
 def embedding_backward(dout: np.ndarray, cache: EmbeddingCache) -> np.ndarray:
-    """Gradient of the embedding matrix: ``dW[v] = sum over (n, t) with ids[n, t] = v of dout[n, t]``.
+    """Gradient of the embedding matrix: ``dW[v] = sum of dout[n, t] over all ids[n, t] = v``.
 
     Args:
         dout: (N, T, E) upstream gradient of ``out``.

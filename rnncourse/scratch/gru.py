@@ -182,13 +182,16 @@ def gru_forward(
         time-major buffer, so not C-contiguous), and the cache (usable by
         one ``gru_backward`` call).
     """
-    N, T, _ = x.shape
+    N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, W_xh, W_hh, b_xh, b_hh)
 
     gates = np.empty((T, N, 3 * H), dtype=dtype)
-    np.matmul(x.transpose(1, 0, 2), W_xh.T, out=gates)
+    x_rows = x.transpose(1, 0, 2).reshape(T * N, D)  # a time-major copy of x
+    np.matmul(x_rows, W_xh.T, out=gates.reshape(T * N, 3 * H))
+    del x_rows
     gates += b_xh
+    W_hh_T = np.ascontiguousarray(W_hh.T)  # (H, 3H): faster in BLAS than a transposed view
     hn = np.empty((T, N, H), dtype=dtype)
     h_all = np.empty((T + 1, N, H), dtype=dtype)
     h_all[0] = h0
@@ -196,7 +199,7 @@ def gru_forward(
 
     for t in range(T):
         a, h_prev, h_t = gates[t], h_all[t], h_all[t + 1]
-        np.matmul(h_prev, W_hh.T, out=hidden_side)
+        np.matmul(h_prev, W_hh_T, out=hidden_side)
         hidden_side += b_hh
         rz = a[:, : 2 * H]  # r and z side by side: they share their formula
         rz += hidden_side[:, : 2 * H]

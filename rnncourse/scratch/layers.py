@@ -1,4 +1,4 @@
-"""One interface over the recurrent layers, so that the rest is written once: chapter 3 and 4.
+"""One interface over the recurrent layers, so that the rest is written once.
 
 ``rnn.py``, ``lstm.py`` and ``gru.py`` each have their own forward/backward
 pair with their own parameters and state (an LSTM carries a cell state c
@@ -67,10 +67,13 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
 
-def param_names(kind: Kind) -> tuple[str, ...]:
-    """The parameter names of one layer of ``kind``, in the order its forward takes them."""
+def param_shapes(kind: Kind, input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every parameter of one layer, in the order its forward takes them."""
     _check_kind(kind)
-    return ("W_xh", "W_hh") + _BIASES[kind]
+    G, H, D = _GATES[kind], hidden_size, input_size
+    shapes: dict[str, tuple[int, ...]] = {"W_xh": (G * H, D), "W_hh": (G * H, H)}
+    shapes.update({name: (G * H,) for name in _BIASES[kind]})
+    return shapes
 
 
 def init_params(
@@ -96,13 +99,10 @@ def init_params(
         and the biases: ``b_h`` (H,) for the RNN, ``b`` (4H,) for the LSTM,
         ``b_xh`` and ``b_hh`` (3H,) for the GRU.
     """
-    _check_kind(kind)
-    G, H, D = _GATES[kind], hidden_size, input_size
-    shapes = {"W_xh": (G * H, D), "W_hh": (G * H, H)}
-    shapes.update({name: (G * H,) for name in _BIASES[kind]})
-    bound = 1 / np.sqrt(H)
+    bound = 1 / np.sqrt(hidden_size)
     return {
-        name: rng.uniform(-bound, bound, size=shape).astype(dtype) for name, shape in shapes.items()
+        name: rng.uniform(-bound, bound, size=shape).astype(dtype)
+        for name, shape in param_shapes(kind, input_size, hidden_size).items()
     }
 
 
@@ -227,14 +227,12 @@ class RecurrentLayer:
             rng = np.random.default_rng(0) if rng is None else rng
             self.params = init_params(kind, input_size, hidden_size, rng, dtype)
         else:
-            expected = init_params(kind, input_size, hidden_size, np.random.default_rng(0))
+            expected = param_shapes(kind, input_size, hidden_size)
             if set(params) != set(expected):
                 raise KeyError(f"{kind} needs parameters {sorted(expected)}, got {sorted(params)}")
             for name, value in params.items():
-                if value.shape != expected[name].shape:
-                    raise ValueError(
-                        f"{name} must have shape {expected[name].shape}, got {value.shape}"
-                    )
+                if value.shape != expected[name]:
+                    raise ValueError(f"{name} must have shape {expected[name]}, got {value.shape}")
             self.params = dict(params)
 
     def zero_state(self, N: int, dtype: np.dtype | type = np.float64) -> State:
@@ -268,7 +266,7 @@ class RecurrentLayer:
         dtype = np.result_type(x, *self.params.values())
         if state is None:
             state = self.zero_state(N, dtype)
-        if (state.c is None) != (self.kind != "lstm"):
+        if (state.c is not None) != (self.kind == "lstm"):
             raise ValueError("an LSTM state needs c, the other kinds have none")
 
         if lengths is None or np.all(lengths == T):
@@ -385,7 +383,9 @@ class Bidirectional:
 
     @property
     def params(self) -> dict[str, np.ndarray]:
-        return _prefixed({"forward": self.forward_layer.params, "reverse": self.reverse_layer.params})
+        return _prefixed(
+            {"forward": self.forward_layer.params, "reverse": self.reverse_layer.params}
+        )
 
     def forward(
         self,

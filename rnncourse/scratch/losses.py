@@ -1,4 +1,4 @@
-"""Losses for sequence outputs, with a mask for padded positions: chapter 3.
+"""Losses for sequence outputs, with a mask for padded positions.
 
 Both losses are means over the *real* positions of a padded batch. A mask
 ``m`` of shape (N, T) is 1 at real steps and 0 at padding, and with

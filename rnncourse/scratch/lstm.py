@@ -199,12 +199,19 @@ def lstm_forward(
 ) -> tuple[np.ndarray, np.ndarray, LSTMCache]:
     """Run the LSTM over a whole sequence, starting from ``h0`` and ``c0``.
 
-    Same maths as calling ``lstm_step_forward`` T times. The input part of
-    every pre-activation, ``W_xh x_t + b``, does not depend on the previous
-    state, so it is computed for all steps in one matrix product, straight
-    into the gate buffer; each step then only adds ``W_hh h_{t-1}``.
-    Arrays inside are time-major (T, N, ...) so that one step's rows are
-    contiguous in memory.
+    Same maths as calling ``lstm_step_forward`` T times, arranged for speed:
+
+    - The input part of every pre-activation, ``W_xh x_t + b``, does not
+      depend on the previous state, so it is computed for all steps in one
+      matrix product, straight into the gate buffer; each step then only
+      adds ``W_hh h_{t-1}``.
+    - The buffer is time-major, (T, N, 4H), so one step's gates are one
+      contiguous block, and elementwise work runs over whole blocks.
+    - All four nonlinearities are one ``tanh`` over the block: since
+      sigma(a) = (1 + tanh(a / 2)) / 2, the rows of the sigmoid gates
+      (i, f, o) in the weights and bias are halved once, up front; after the
+      tanh, those gates are mapped from (-1, 1) to (0, 1) by ``* 1/2 + 1/2``
+      and the candidate g is left as it is (``* 1 + 0``).
 
     Args:
         x: (N, T, D) input sequences.
@@ -217,13 +224,26 @@ def lstm_forward(
         time-major buffer, so not C-contiguous), c_T: (N, H) the last
         cell state, and the cache (usable by one ``lstm_backward`` call).
     """
-    N, T, _ = x.shape
+    N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, c0, W_xh, W_hh, b)
 
+    # Per column of the (N, 4H) block: the scale of the pre-activation
+    # before the tanh, and the map ``* scale + shift`` after it. The sigmoid
+    # gates have 1/2 and 1/2, the candidate g has 1 and 0.
+    scale = np.full(4 * H, 0.5, dtype=dtype)
+    scale[2 * H : 3 * H] = 1
+    shift = np.full(4 * H, 0.5, dtype=dtype)
+    shift[2 * H : 3 * H] = 0
+    # Halving is exact in floating point, so these are the same products.
+    W_xh_T = (W_xh * scale[:, None]).T  # (D, 4H)
+    W_hh_T = np.ascontiguousarray((W_hh * scale[:, None]).T)  # (H, 4H), BLAS-friendly
+
     gates = np.empty((T, N, 4 * H), dtype=dtype)
-    np.matmul(x.transpose(1, 0, 2), W_xh.T, out=gates)
-    gates += b
+    x_rows = x.transpose(1, 0, 2).reshape(T * N, D)  # a time-major copy of x
+    np.matmul(x_rows, W_xh_T, out=gates.reshape(T * N, 4 * H))
+    del x_rows
+    gates += b * scale
     h_all = np.empty((T + 1, N, H), dtype=dtype)
     h_all[0] = h0
     c = np.empty((T, N, H), dtype=dtype)
@@ -233,13 +253,13 @@ def lstm_forward(
     c_prev = c0
     for t in range(T):
         a = gates[t]
-        a += np.matmul(h_all[t], W_hh.T, out=recurrent)
-        i, f, g, o = (a[:, k * H : (k + 1) * H] for k in range(4))
+        a += np.matmul(h_all[t], W_hh_T, out=recurrent)
         # Nonlinearities in place: the pre-activations are not needed again,
         # because every derivative is computed from the activations.
-        sigmoid(a[:, : 2 * H], out=a[:, : 2 * H])  # i and f, side by side
-        np.tanh(g, out=g)
-        sigmoid(o, out=o)
+        np.tanh(a, out=a)
+        a *= scale  # i, f, o: (1 + tanh(a/2)) / 2 = sigma(a); g: tanh(a), untouched
+        a += shift
+        i, f, g, o = (a[:, k * H : (k + 1) * H] for k in range(4))
         c_t = c[t]
         np.multiply(f, c_prev, out=c_t)  # c_t = f ⊙ c_{t-1} + i ⊙ g
         c_t += np.multiply(i, g, out=scratch)
@@ -258,11 +278,16 @@ def lstm_backward(
     Walking backwards, the gradient of h_t is ``dh[:, t]`` plus what flows
     back from step t+1 through ``W_hh``; the gradient of c_t is what flows
     back from c_{t+1} (through f_{t+1}) plus the path through h_t. The
-    formulas are those of ``lstm_step_backward``; here each step writes the
-    gradient of its four pre-activations over its own gate activations,
-    which it was the last to need, so no second (T, N, 4H) buffer exists.
-    The shared weights then collect all T contributions in one matrix
-    product each: ``dW_xh = sum_t da_t^T x_t``, ``dW_hh = sum_t da_t^T h_{t-1}``.
+    formulas are those of ``lstm_step_backward``, grouped over the four
+    gates: the gradient of the pre-activations is, column by column,
+
+        da = [dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh_t ⊙ tanh(c_t)]      (reaching i, f, g, o)
+           ⊙ [i (1 - i), f (1 - f), 1 - g^2, o (1 - o)]            (their slopes)
+
+    Each step writes ``da`` over its own gate activations, which it was the
+    last to need, so no second (T, N, 4H) buffer exists. The shared weights
+    then collect all T contributions in one matrix product each:
+    ``dW_xh = sum_t da_t^T x_t``, ``dW_hh = sum_t da_t^T h_{t-1}``.
 
     The cache is consumed: its buffers are overwritten and released, and a
     second call with the same cache raises RuntimeError.
@@ -282,15 +307,19 @@ def lstm_backward(
     dtype = gates.dtype
 
     dh_next = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t+1
-    dc = np.zeros((N, H), dtype=dtype)  # gradient of c_t (from step t+1, then in total)
+    dc = np.zeros((N, H), dtype=dtype)  # gradient of c_t: from step t+1, then in total
     if dc_T is not None:
         dc += dc_T
     dh_t = np.empty((N, H), dtype=dtype)
     scratch = np.empty((N, H), dtype=dtype)
-    dg = np.empty((N, H), dtype=dtype)
+    reaching = np.empty((N, 4 * H), dtype=dtype)  # gradient reaching each gate's activation
+    slope = np.empty((N, 4 * H), dtype=dtype)  # derivative of each gate's nonlinearity
+    to_i, to_f, to_g, to_o = (reaching[:, k * H : (k + 1) * H] for k in range(4))
+    W_hh = np.ascontiguousarray(W_hh)
 
     for t in reversed(range(T)):
-        i, f, g, o = (gates[t][:, k * H : (k + 1) * H] for k in range(4))
+        a = gates[t]
+        i, f, g, o = (a[:, k * H : (k + 1) * H] for k in range(4))
         c_prev = c[t - 1] if t > 0 else c0
         # c[t] was last needed as c_prev by step t+1, already done: reuse it.
         tanh_c = np.tanh(c[t], out=c[t])
@@ -303,31 +332,19 @@ def lstm_backward(
         scratch *= dh_t
         dc += scratch
 
-        # Each gate's slot becomes dL/da of its pre-activation, in an order
-        # that reads every activation before it is overwritten.
-        # da_o = dh_t ⊙ tanh(c_t) ⊙ o (1 - o)
-        np.subtract(1, o, out=scratch)
-        o *= scratch
-        o *= tanh_c
-        o *= dh_t
-        # da_g = dc ⊙ i ⊙ (1 - g^2), which needs i before it is overwritten
-        np.multiply(dc, i, out=dg)
-        # da_i = dc ⊙ g ⊙ i (1 - i), which needs g before it is overwritten
-        np.subtract(1, i, out=scratch)
-        i *= scratch
-        i *= g
-        i *= dc
-        np.multiply(g, g, out=scratch)
-        np.subtract(1, scratch, out=scratch)
-        np.multiply(dg, scratch, out=g)
-        # da_f = dc ⊙ c_{t-1} ⊙ f (1 - f); and dc_{t-1} = dc ⊙ f, from the same f
-        np.subtract(1, f, out=scratch)
-        scratch *= c_prev
-        scratch *= dc
-        dc *= f
-        f *= scratch
+        np.multiply(dc, g, out=to_i)
+        np.multiply(dc, c_prev, out=to_f)
+        np.multiply(dc, i, out=to_g)
+        np.multiply(dh_t, tanh_c, out=to_o)
+        np.subtract(1, a, out=slope)  # s (1 - s) for every column, then fix g's
+        slope *= a
+        slope_g = slope[:, 2 * H : 3 * H]
+        np.multiply(g, g, out=slope_g)
+        np.subtract(1, slope_g, out=slope_g)
+        dc *= f  # dc_{t-1} = dc_t ⊙ f_t, the last use of the activations
+        np.multiply(reaching, slope, out=a)
 
-        np.matmul(gates[t], W_hh, out=dh_next)
+        np.matmul(a, W_hh, out=dh_next)
     del c  # every step is done with the cell states
 
     da_rows = gates.reshape(T * N, 4 * H)

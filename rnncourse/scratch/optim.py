@@ -1,4 +1,4 @@
-"""Gradient clipping and two optimizers, chapter 2 and 3.
+"""Gradient clipping and two optimizers.
 
 Parameters and gradients are dictionaries ``name -> array`` with the same
 names, e.g. ``{"W_xh": ..., "W_hh": ..., "b_h": ...}``. The optimizers
