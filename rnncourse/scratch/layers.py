@@ -212,12 +212,14 @@ class RecurrentLayer:
         dtype: np.dtype | type = np.float64,
         params: Mapping[str, np.ndarray] | None = None,
     ) -> None:
-        """Args:
-        kind: which recurrence.
-        input_size: D. hidden_size: H.
-        rng: for ``init_params``; defaults to ``np.random.default_rng(0)``.
-        dtype: of the initialised parameters.
-        params: use these arrays instead of initialising (shapes are checked).
+        """Create the layer and its parameters.
+
+        Args:
+            kind: which recurrence.
+            input_size: D. hidden_size: H.
+            rng: for ``init_params``; defaults to ``np.random.default_rng(0)``.
+            dtype: of the initialised parameters.
+            params: use these arrays instead of initialising (shapes are checked).
         """
         _check_kind(kind)
         self.kind = kind
