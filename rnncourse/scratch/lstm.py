@@ -298,7 +298,7 @@ def lstm_backward(
         dc_T: (N, H) upstream gradient of the last cell state c_T, or None.
 
     Returns:
-        dx (N, T, D), dh0 (N, H), dc0 (N, H),
+        dx (N, T, D) (a batch-first view of a time-major array), dh0 (N, H), dc0 (N, H),
         dW_xh (4H, D), dW_hh (4H, H), db (4H,).
     """
     x, c0, W_xh, W_hh, h_all, work = cache
@@ -350,10 +350,13 @@ def lstm_backward(
     da_rows = gates.reshape(T * N, 4 * H)
     db = da_rows.sum(axis=0)
     dW_hh = da_rows.T @ h_all[:-1].reshape(T * N, H)
-    # x is batch-first; a time-major copy of it (the size of dx) makes dW_xh
-    # one matrix product. It is freed before dx is allocated.
+    # A time-major copy of x (the size of dx; none if x is already a
+    # time-major view, as h is) makes dW_xh one matrix product; it is freed
+    # before dx is allocated.
     x_rows = x.transpose(1, 0, 2).reshape(T * N, -1)
     dW_xh = da_rows.T @ x_rows
     del x_rows
-    dx = np.matmul(gates.transpose(1, 0, 2), W_xh)  # (N, T, D), batch-first
+    # One large product, time-major, returned batch-first as a view (like h):
+    # faster than N products of one sequence each, and no copy.
+    dx = (da_rows @ W_xh).reshape(T, N, -1).transpose(1, 0, 2)
     return dx, dh_next, dc, dW_xh, dW_hh, db

@@ -95,7 +95,8 @@ def test_step_matches_torch_gru_cell() -> None:
     N, D, H = 4, 3, 5
     cell = make_module("gru", D, H, seed=12, cell=True)
     w = numpy_params(cell)
-    x_t, h_prev, dh_t = rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    x_t = rng.standard_normal((N, D))
+    h_prev, dh_t = rng.standard_normal((N, H)), rng.standard_normal((N, H))
     (h_ref,), ref = run_torch(cell, x_t, [h_prev], [dh_t])
 
     h_t, cache = gru_step_forward(x_t, h_prev, *(w[TORCH_NAMES[k]] for k in PARAMS))
@@ -111,7 +112,8 @@ def check_against_torch(N: int, T: int, D: int, H: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     gru = make_module("gru", D, H, seed=seed)
     w = numpy_params(gru)
-    x, h0, dh = rng.standard_normal((N, T, D)), rng.standard_normal((N, H)), rng.standard_normal((N, T, H))
+    x, dh = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, H))
+    h0 = rng.standard_normal((N, H))
     (h_ref, _), ref = run_torch(gru, x, [h0], [dh, None])
 
     h, cache = gru_forward(x, h0, *(w[TORCH_NAMES[k]] for k in PARAMS))
@@ -135,7 +137,9 @@ def test_sequence_matches_torch_gru() -> None:
     H=st.integers(1, 16),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_sequence_matches_torch_gru_for_any_shape(N: int, T: int, D: int, H: int, seed: int) -> None:
+def test_sequence_matches_torch_gru_for_any_shape(
+    N: int, T: int, D: int, H: int, seed: int
+) -> None:
     check_against_torch(N, T, D, H, seed)
 
 
@@ -193,12 +197,9 @@ def test_float32_in_float32_out_close_to_float64() -> None:
 # --- tests that must be able to fail ----------------------------------------
 
 
-def test_checker_rejects_the_reset_gate_applied_before_the_product() -> None:
-    """A backward for the other GRU variant, r ⊙ h_{t-1} inside W_hn, must fail.
-
-    Here its mistake is the gradient of the reset gate: dr = da_n ⊙ hn is
-    replaced by a wrong hn (the hidden side without its bias b_hn).
-    """
+def test_checker_rejects_a_reset_gate_gradient_without_b_hn() -> None:
+    """dr = da_n ⊙ (W_hn h_{t-1} + b_hn); leaving b_hn out (as if the two
+    biases could be merged, as in the LSTM) is a mistake the check must catch."""
     rng = np.random.default_rng(15)
     N, D, H = 3, 4, 5
     inputs = step_inputs(random_problem(rng, N, 1, D, H))
@@ -231,3 +232,13 @@ def test_backward_consumes_its_cache() -> None:
     assert cache.work.gates is None and cache.work.hn is None  # released
     with pytest.raises(RuntimeError, match="already used"):
         gru_backward(p["dh"], cache)
+
+
+def test_forward_and_backward_leave_their_inputs_alone() -> None:
+    """The fast code works in place on its own buffers, never on the caller's arrays."""
+    p = random_problem(np.random.default_rng(18), 3, 4, 2, 3)
+    before = {k: v.copy() for k, v in p.items()}
+    _, cache = gru_forward(p["x"], p["h0"], *(p[k] for k in PARAMS))
+    gru_backward(p["dh"], cache)
+    for name, value in before.items():
+        assert np.array_equal(p[name], value), name

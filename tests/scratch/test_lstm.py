@@ -162,7 +162,9 @@ def test_sequence_matches_torch_lstm() -> None:
     H=st.integers(1, 16),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_sequence_matches_torch_lstm_for_any_shape(N: int, T: int, D: int, H: int, seed: int) -> None:
+def test_sequence_matches_torch_lstm_for_any_shape(
+    N: int, T: int, D: int, H: int, seed: int
+) -> None:
     check_against_torch(N, T, D, H, seed)
 
 
@@ -253,7 +255,8 @@ def test_torch_comparison_notices_a_wrong_gate_order() -> None:
     N, T, D, H = 2, 5, 3, 4
     lstm = make_module("lstm", D, H, seed=6)
     w = numpy_params(lstm)
-    x, h0, c0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    x = rng.standard_normal((N, T, D))
+    h0, c0 = rng.standard_normal((N, H)), rng.standard_normal((N, H))
     (h_ref, _, _), _ = run_torch(lstm, x, [h0, c0], [np.zeros((N, T, H)), None, None])
     swap = np.r_[0:H, 2 * H : 3 * H, H : 2 * H, 3 * H : 4 * H]
     b = w["bias_ih"] + w["bias_hh"]
@@ -282,3 +285,13 @@ def test_sigmoid_is_the_logistic_function_and_does_not_overflow() -> None:
     with np.errstate(all="raise"):
         big = sigmoid(np.array([-1000.0, 1000.0], dtype=np.float32))
     assert big.dtype == np.float32 and big[0] == 0 and big[1] == 1
+
+
+def test_forward_and_backward_leave_their_inputs_alone() -> None:
+    """The fast code works in place on its own buffers, never on the caller's arrays."""
+    p = random_problem(np.random.default_rng(8), 3, 4, 2, 3)
+    before = {k: v.copy() for k, v in p.items()}
+    _, _, cache = lstm_forward(p["x"], p["h0"], p["c0"], p["W_xh"], p["W_hh"], p["b"])
+    lstm_backward(p["dh"], cache, p["dc_T"])
+    for name, value in before.items():
+        assert np.array_equal(p[name], value), name

@@ -77,7 +77,11 @@ def test_step_backward_matches_numerical_gradients(activation: str) -> None:
     dh_t = p["dh"][:, 0]
     _, cache = rnn_step_forward(*inputs.values(), activation)
     analytic = dict(zip(inputs, rnn_step_backward(dh_t, cache), strict=True))
-    check_gradients(lambda: rnn_step_forward(*inputs.values(), activation)[0], inputs, analytic, dh_t)
+
+    def f() -> np.ndarray:
+        return rnn_step_forward(*inputs.values(), activation)[0]
+
+    check_gradients(f, inputs, analytic, dh_t)
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -97,7 +101,8 @@ def test_step_matches_torch_rnn_cell(activation: str) -> None:
     N, D, H = 4, 3, 5
     cell = make_module("rnn", D, H, seed=22, cell=True, nonlinearity=activation)
     w = numpy_params(cell)
-    x_t, h_prev, dh_t = rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    x_t = rng.standard_normal((N, D))
+    h_prev, dh_t = rng.standard_normal((N, H)), rng.standard_normal((N, H))
     (h_ref,), ref = run_torch(cell, x_t, [h_prev], [dh_t])
 
     b_h = w["bias_ih"] + w["bias_hh"]  # they only appear summed
@@ -115,7 +120,8 @@ def check_against_torch(N: int, T: int, D: int, H: int, seed: int, activation: s
     rng = np.random.default_rng(seed)
     rnn = make_module("rnn", D, H, seed=seed, nonlinearity=activation)
     w = numpy_params(rnn)
-    x, h0, dh = rng.standard_normal((N, T, D)), rng.standard_normal((N, H)), rng.standard_normal((N, T, H))
+    x, dh = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, H))
+    h0 = rng.standard_normal((N, H))
     (h_ref, _), ref = run_torch(rnn, x, [h0], [dh, None])
 
     b_h = w["bias_ih"] + w["bias_hh"]
@@ -201,7 +207,8 @@ def test_float32_in_float32_out_close_to_float64(activation: str) -> None:
 
     inputs32 = step_inputs(p32)
     h_t, cache = rnn_step_forward(*inputs32.values(), activation)
-    h_t64, cache64 = rnn_step_forward(*(a.astype(np.float64) for a in inputs32.values()), activation)
+    inputs64 = [a.astype(np.float64) for a in inputs32.values()]
+    h_t64, cache64 = rnn_step_forward(*inputs64, activation)
     assert h_t.dtype == np.float32
     assert scaled_error(h_t, h_t64) < 1e-4
     dh_t = p32["dh"][:, 0]
@@ -220,9 +227,12 @@ def test_checker_rejects_the_wrong_activation_derivative() -> None:
     inputs = step_inputs(p)
     dh_t = p["dh"][:, 0]
     _, cache = rnn_step_forward(*inputs.values(), "relu")
-    analytic = dict(zip(inputs, rnn_step_backward(dh_t, cache._replace(activation="tanh")), strict=True))
+    wrong = rnn_step_backward(dh_t, cache._replace(activation="tanh"))
+    analytic = dict(zip(inputs, wrong, strict=True))
     with pytest.raises(AssertionError, match="dW_xh"):
-        check_gradients(lambda: rnn_step_forward(*inputs.values(), "relu")[0], inputs, analytic, dh_t)
+        check_gradients(
+            lambda: rnn_step_forward(*inputs.values(), "relu")[0], inputs, analytic, dh_t
+        )
 
 
 def test_checker_rejects_hidden_states_read_one_step_off() -> None:
