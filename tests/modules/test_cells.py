@@ -12,14 +12,6 @@ from hypothesis import strategies as st
 from rnncourse.modules import GRUCell, LSTMCell, RNNCell
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one thread is fastest, and avoids fighting other processes for 2 cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 TOL = 1e-10
 
 PAIRS = {

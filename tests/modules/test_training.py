@@ -14,14 +14,6 @@ from rnncourse.modules import GRU
 from rnncourse.training import History, configure_threads, evaluate, fit, set_seed
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one thread is fastest, and avoids fighting other processes for 2 cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 T_MAX = 6
 
 

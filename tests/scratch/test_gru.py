@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from rnncourse.gradcheck import check_gradients, rel_error
 from rnncourse.scratch.gru import (
@@ -15,10 +13,20 @@ from rnncourse.scratch.gru import (
     gru_step_backward,
     gru_step_forward,
 )
-from tests.scratch.torch_helpers import make_module, numpy_params, run_torch, scaled_error
+from tests.scratch.torch_helpers import (
+    assert_float32_close_to_float64,
+    assert_gradients_match_torch,
+    check_step_in_float32,
+    for_any_sequence_shape,
+    make_module,
+    numpy_params,
+    run_torch,
+)
 
 PARAMS = ("W_xh", "W_hh", "b_xh", "b_hh")
 TORCH_NAMES = {"W_xh": "weight_ih", "W_hh": "weight_hh", "b_xh": "bias_ih", "b_hh": "bias_hh"}
+# torch's names for what gru_backward returns, in its order.
+TORCH_GRADIENTS = ("x", "h0", *(TORCH_NAMES[k] for k in PARAMS))
 
 
 def random_problem(rng: np.random.Generator, N: int, T: int, D: int, H: int) -> dict:
@@ -100,12 +108,8 @@ def test_step_matches_torch_gru_cell() -> None:
     (h_ref,), ref = run_torch(cell, x_t, [h_prev], [dh_t])
 
     h_t, cache = gru_step_forward(x_t, h_prev, *(w[TORCH_NAMES[k]] for k in PARAMS))
-    dx_t, dh_prev, *dparams = gru_step_backward(dh_t, cache)
     assert rel_error(h_t, h_ref) < 1e-10
-    assert rel_error(dx_t, ref["x"]) < 1e-10
-    assert rel_error(dh_prev, ref["h0"]) < 1e-10
-    for k, d in zip(PARAMS, dparams, strict=True):
-        assert rel_error(d, ref[TORCH_NAMES[k]]) < 1e-10, k
+    assert_gradients_match_torch(gru_step_backward(dh_t, cache), TORCH_GRADIENTS, ref)
 
 
 def check_against_torch(N: int, T: int, D: int, H: int, seed: int) -> None:
@@ -117,26 +121,15 @@ def check_against_torch(N: int, T: int, D: int, H: int, seed: int) -> None:
     (h_ref, _), ref = run_torch(gru, x, [h0], [dh, None])
 
     h, cache = gru_forward(x, h0, *(w[TORCH_NAMES[k]] for k in PARAMS))
-    dx, dh0, *dparams = gru_backward(dh, cache)
     assert rel_error(h, h_ref) < 1e-10
-    assert rel_error(dx, ref["x"]) < 1e-10
-    assert rel_error(dh0, ref["h0"]) < 1e-10
-    for k, d in zip(PARAMS, dparams, strict=True):
-        assert rel_error(d, ref[TORCH_NAMES[k]]) < 1e-10, k
+    assert_gradients_match_torch(gru_backward(dh, cache), TORCH_GRADIENTS, ref)
 
 
 def test_sequence_matches_torch_gru() -> None:
     check_against_torch(N=3, T=7, D=4, H=5, seed=13)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
-@given(
-    N=st.integers(1, 8),
-    T=st.integers(1, 50),
-    D=st.integers(1, 16),
-    H=st.integers(1, 16),
-    seed=st.integers(0, 2**32 - 1),
-)
+@for_any_sequence_shape()
 def test_sequence_matches_torch_gru_for_any_shape(
     N: int, T: int, D: int, H: int, seed: int
 ) -> None:
@@ -146,14 +139,7 @@ def test_sequence_matches_torch_gru_for_any_shape(
 # --- the fast sequence code against the reference step code -----------------
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
-@given(
-    N=st.integers(1, 8),
-    T=st.integers(1, 50),
-    D=st.integers(1, 16),
-    H=st.integers(1, 16),
-    seed=st.integers(0, 2**32 - 1),
-)
+@for_any_sequence_shape()
 def test_sequence_functions_equal_a_loop_of_step_functions(
     N: int, T: int, D: int, H: int, seed: int
 ) -> None:
@@ -174,24 +160,11 @@ def test_float32_in_float32_out_close_to_float64() -> None:
     """Relative error measured against each array's largest entry (see scaled_error)."""
     p64 = random_problem(np.random.default_rng(14), 4, 6, 5, 7)
     p32 = {k: v.astype(np.float32) for k, v in p64.items()}
-    h, h64 = sequence_output(p32), sequence_output(p64)
-    assert h.dtype == np.float32
-    assert scaled_error(h, h64) < 1e-4
-    grads64 = sequence_gradients(p64)
-    for name, g in sequence_gradients(p32).items():
-        assert g.dtype == np.float32, name
-        assert scaled_error(g, grads64[name]) < 1e-4, name
-
-    inputs32 = step_inputs(p32)
-    h_t, cache = gru_step_forward(*inputs32.values())
-    h_t64, cache64 = gru_step_forward(*(a.astype(np.float64) for a in inputs32.values()))
-    assert h_t.dtype == np.float32
-    assert scaled_error(h_t, h_t64) < 1e-4
-    dh_t = p32["dh"][:, 0]
-    step_grads64 = gru_step_backward(dh_t.astype(np.float64), cache64)
-    for g, g64 in zip(gru_step_backward(dh_t, cache), step_grads64, strict=True):
-        assert g.dtype == np.float32
-        assert scaled_error(g, g64) < 1e-4
+    assert_float32_close_to_float64({"h": sequence_output(p32)}, {"h": sequence_output(p64)})
+    assert_float32_close_to_float64(sequence_gradients(p32), sequence_gradients(p64))
+    check_step_in_float32(
+        gru_step_forward, gru_step_backward, list(step_inputs(p32).values()), [p32["dh"][:, 0]]
+    )
 
 
 # --- tests that must be able to fail ----------------------------------------

@@ -523,17 +523,20 @@ def test_truncated_bptt_rejects_bidirectional_models_and_bad_k() -> None:
 # ---------------------------------------------------------------------------
 
 
+# The models and shapes both properties are tried on.
+RANDOM_MODELS_AND_SHAPES = {
+    "kind": st.sampled_from(KINDS),
+    "bi": st.booleans(),
+    "N": st.integers(1, 8),
+    "T": st.integers(1, 50),
+    "D": st.integers(1, 12),
+    "H": st.integers(1, 12),
+    "seed": st.integers(0, 2**32 - 1),
+}
+
+
 @settings(max_examples=20, deadline=None, derandomize=True)
-@given(
-    kind=st.sampled_from(KINDS),
-    bi=st.booleans(),
-    num_layers=st.integers(1, 2),
-    N=st.integers(1, 8),
-    T=st.integers(1, 50),
-    D=st.integers(1, 12),
-    H=st.integers(1, 12),
-    seed=st.integers(0, 2**32 - 1),
-)
+@given(**RANDOM_MODELS_AND_SHAPES, num_layers=st.integers(1, 2))
 def test_a_padded_batch_is_its_sequences_run_one_by_one(
     kind: str, bi: bool, num_layers: int, N: int, T: int, D: int, H: int, seed: int
 ) -> None:
@@ -575,15 +578,7 @@ def test_a_padded_batch_is_its_sequences_run_one_by_one(
 
 
 @settings(max_examples=20, deadline=None, derandomize=True)
-@given(
-    kind=st.sampled_from(KINDS),
-    bi=st.booleans(),
-    N=st.integers(1, 8),
-    T=st.integers(1, 50),
-    D=st.integers(1, 12),
-    H=st.integers(1, 12),
-    seed=st.integers(0, 2**32 - 1),
-)
+@given(**RANDOM_MODELS_AND_SHAPES)
 def test_full_lengths_change_nothing_and_float32_stays_float32(
     kind: str, bi: bool, N: int, T: int, D: int, H: int, seed: int
 ) -> None:

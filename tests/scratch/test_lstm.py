@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from tests.scratch.torch_helpers import make_module, numpy_params, run_torch, scaled_error
+from tests.scratch.torch_helpers import (
+    assert_float32_close_to_float64,
+    assert_gradients_match_torch,
+    check_step_in_float32,
+    for_any_sequence_shape,
+    make_module,
+    numpy_params,
+    run_torch,
+)
 
 from rnncourse.gradcheck import check_gradients, rel_error
 from rnncourse.scratch.lstm import (
@@ -17,6 +23,9 @@ from rnncourse.scratch.lstm import (
     lstm_step_forward,
     sigmoid,
 )
+
+# torch's names for what lstm_backward returns; b stands for both of torch's biases.
+TORCH_GRADIENTS = ("x", "h0", "c0", "weight_ih", "weight_hh", ("bias_ih", "bias_hh"))
 
 
 def random_problem(rng: np.random.Generator, N: int, T: int, D: int, H: int) -> dict:
@@ -71,21 +80,29 @@ def step_loop(p: dict) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
 # --- numerical gradients ----------------------------------------------------
 
 
-def test_step_backward_matches_numerical_gradients() -> None:
-    rng = np.random.default_rng(0)
-    N, D, H = 3, 4, 5
+def step_problem(
+    seed: int, N: int = 3, D: int = 4, H: int = 5
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The inputs of one step, by argument name, and upstream gradients dh_t and dc_t."""
+    rng = np.random.default_rng(seed)
     p = random_problem(rng, N, 1, D, H)
     inputs = {"x_t": p["x"][:, 0].copy(), "h_prev": p["h0"], "c_prev": p["c0"]}
     inputs |= {k: p[k] for k in ("W_xh", "W_hh", "b")}
     dh_t, dc_t = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    return inputs, dh_t, dc_t
 
-    def f() -> np.ndarray:  # both outputs, so both upstream gradients are checked
-        h_t, c_t, _ = lstm_step_forward(*inputs.values())
-        return np.stack([h_t, c_t])
 
+def both_step_outputs(inputs: dict[str, np.ndarray]) -> np.ndarray:
+    """h_t and c_t stacked, so a gradient check covers both upstream gradients."""
+    h_t, c_t, _ = lstm_step_forward(*inputs.values())
+    return np.stack([h_t, c_t])
+
+
+def test_step_backward_matches_numerical_gradients() -> None:
+    inputs, dh_t, dc_t = step_problem(seed=0)
     _, _, cache = lstm_step_forward(*inputs.values())
     analytic = dict(zip(inputs, lstm_step_backward(dh_t, dc_t, cache), strict=True))
-    check_gradients(f, inputs, analytic, np.stack([dh_t, dc_t]))
+    check_gradients(lambda: both_step_outputs(inputs), inputs, analytic, np.stack([dh_t, dc_t]))
 
 
 @pytest.mark.parametrize("with_dc_T", [True, False])
@@ -119,14 +136,9 @@ def test_step_matches_torch_lstm_cell() -> None:
 
     b = w["bias_ih"] + w["bias_hh"]
     h_t, c_t, cache = lstm_step_forward(x_t, h_prev, c_prev, w["weight_ih"], w["weight_hh"], b)
-    dx_t, dh_prev, dc_prev, dW_xh, dW_hh, db = lstm_step_backward(dh_t, dc_t, cache)
     assert rel_error(h_t, h_ref) < 1e-10
     assert rel_error(c_t, c_ref) < 1e-10
-    for ours, name in [
-        (dx_t, "x"), (dh_prev, "h0"), (dc_prev, "c0"), (dW_xh, "weight_ih"),
-        (dW_hh, "weight_hh"), (db, "bias_ih"), (db, "bias_hh"),
-    ]:  # fmt: skip
-        assert rel_error(ours, ref[name]) < 1e-10, name
+    assert_gradients_match_torch(lstm_step_backward(dh_t, dc_t, cache), TORCH_GRADIENTS, ref)
 
 
 def check_against_torch(N: int, T: int, D: int, H: int, seed: int) -> None:
@@ -140,28 +152,16 @@ def check_against_torch(N: int, T: int, D: int, H: int, seed: int) -> None:
 
     b = w["bias_ih"] + w["bias_hh"]
     h, c_T, cache = lstm_forward(x, h0, c0, w["weight_ih"], w["weight_hh"], b)
-    dx, dh0, dc0, dW_xh, dW_hh, db = lstm_backward(dh, cache, dc_T)
     assert rel_error(h, h_ref) < 1e-10
     assert rel_error(c_T, c_T_ref) < 1e-10
-    for ours, name in [
-        (dx, "x"), (dh0, "h0"), (dc0, "c0"), (dW_xh, "weight_ih"),
-        (dW_hh, "weight_hh"), (db, "bias_ih"), (db, "bias_hh"),
-    ]:  # fmt: skip
-        assert rel_error(ours, ref[name]) < 1e-10, name
+    assert_gradients_match_torch(lstm_backward(dh, cache, dc_T), TORCH_GRADIENTS, ref)
 
 
 def test_sequence_matches_torch_lstm() -> None:
     check_against_torch(N=3, T=7, D=4, H=5, seed=3)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
-@given(
-    N=st.integers(1, 8),
-    T=st.integers(1, 50),
-    D=st.integers(1, 16),
-    H=st.integers(1, 16),
-    seed=st.integers(0, 2**32 - 1),
-)
+@for_any_sequence_shape()
 def test_sequence_matches_torch_lstm_for_any_shape(
     N: int, T: int, D: int, H: int, seed: int
 ) -> None:
@@ -171,14 +171,7 @@ def test_sequence_matches_torch_lstm_for_any_shape(
 # --- the fast sequence code against the reference step code -----------------
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
-@given(
-    N=st.integers(1, 8),
-    T=st.integers(1, 50),
-    D=st.integers(1, 16),
-    H=st.integers(1, 16),
-    seed=st.integers(0, 2**32 - 1),
-)
+@for_any_sequence_shape()
 def test_sequence_functions_equal_a_loop_of_step_functions(
     N: int, T: int, D: int, H: int, seed: int
 ) -> None:
@@ -201,27 +194,20 @@ def test_float32_in_float32_out_close_to_float64() -> None:
     """Relative error measured against each array's largest entry (see scaled_error)."""
     p64 = random_problem(np.random.default_rng(4), 4, 6, 5, 7)
     p32 = {k: v.astype(np.float32) for k, v in p64.items()}
-    h, c_T = sequence_outputs(p32)
-    h64, c_T64 = sequence_outputs(p64)
-    assert h.dtype == c_T.dtype == np.float32
-    assert scaled_error(h, h64) < 1e-4 and scaled_error(c_T, c_T64) < 1e-4
-    grads64 = sequence_gradients(p64, p64["dc_T"])
-    for name, g in sequence_gradients(p32, p32["dc_T"]).items():
-        assert g.dtype == np.float32, name
-        assert scaled_error(g, grads64[name]) < 1e-4, name
-
-    # The step functions too.
-    args32 = [p32["x"][:, 0], p32["h0"], p32["c0"], p32["W_xh"], p32["W_hh"], p32["b"]]
-    h_t, c_t, cache = lstm_step_forward(*args32)
-    assert h_t.dtype == c_t.dtype == np.float32
-    h_t64, c_t64, cache64 = lstm_step_forward(*(a.astype(np.float64) for a in args32))
-    assert scaled_error(h_t, h_t64) < 1e-4 and scaled_error(c_t, c_t64) < 1e-4
-    dh_t, dc_t = p32["dh"][:, 0], p32["dc_T"]
-    step_grads = lstm_step_backward(dh_t, dc_t, cache)
-    step_grads64 = lstm_step_backward(dh_t.astype(np.float64), dc_t.astype(np.float64), cache64)
-    for g, g64 in zip(step_grads, step_grads64, strict=True):
-        assert g.dtype == np.float32
-        assert scaled_error(g, g64) < 1e-4
+    names = ("h", "c_T")
+    assert_float32_close_to_float64(
+        dict(zip(names, sequence_outputs(p32), strict=True)),
+        dict(zip(names, sequence_outputs(p64), strict=True)),
+    )
+    assert_float32_close_to_float64(
+        sequence_gradients(p32, p32["dc_T"]), sequence_gradients(p64, p64["dc_T"])
+    )
+    check_step_in_float32(
+        lstm_step_forward,
+        lstm_step_backward,
+        [p32["x"][:, 0], p32["h0"], p32["c0"], p32["W_xh"], p32["W_hh"], p32["b"]],
+        [p32["dh"][:, 0], p32["dc_T"]],
+    )
 
 
 # --- tests that must be able to fail ----------------------------------------
@@ -229,24 +215,16 @@ def test_float32_in_float32_out_close_to_float64() -> None:
 
 def test_checker_rejects_a_backward_that_forgets_the_path_through_h() -> None:
     """A classic mistake: dc = dc_t only, without dh_t ⊙ o ⊙ (1 - tanh^2 c_t)."""
-    rng = np.random.default_rng(5)
-    N, D, H = 3, 4, 5
-    p = random_problem(rng, N, 1, D, H)
-    inputs = {"x_t": p["x"][:, 0].copy(), "h_prev": p["h0"], "c_prev": p["c0"]}
-    inputs |= {k: p[k] for k in ("W_xh", "W_hh", "b")}
-    dh_t, dc_t = rng.standard_normal((N, H)), rng.standard_normal((N, H))
-
-    def f() -> np.ndarray:
-        h_t, c_t, _ = lstm_step_forward(*inputs.values())
-        return np.stack([h_t, c_t])
-
+    inputs, dh_t, dc_t = step_problem(seed=5)
     _, _, cache = lstm_step_forward(*inputs.values())
     # tanh_c = 0 removes exactly that path from the correct formula; do is then
     # wrong too, so several gradients are off.
     broken = LSTMStepCache(*cache[:-1], tanh_c=np.zeros_like(cache.tanh_c))
     analytic = dict(zip(inputs, lstm_step_backward(dh_t, dc_t, broken), strict=True))
     with pytest.raises(AssertionError, match="dW_hh"):
-        check_gradients(f, inputs, analytic, np.stack([dh_t, dc_t]))
+        check_gradients(
+            lambda: both_step_outputs(inputs), inputs, analytic, np.stack([dh_t, dc_t])
+        )
 
 
 def test_torch_comparison_notices_a_wrong_gate_order() -> None:

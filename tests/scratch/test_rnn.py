@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnncourse.gradcheck import check_gradients, rel_error
@@ -14,10 +13,20 @@ from rnncourse.scratch.rnn import (
     rnn_step_backward,
     rnn_step_forward,
 )
-from tests.scratch.torch_helpers import make_module, numpy_params, run_torch, scaled_error
+from tests.scratch.torch_helpers import (
+    assert_float32_close_to_float64,
+    assert_gradients_match_torch,
+    check_step_in_float32,
+    for_any_sequence_shape,
+    make_module,
+    numpy_params,
+    run_torch,
+)
 
 ACTIVATIONS = ["tanh", "relu"]
 PARAMS = ("W_xh", "W_hh", "b_h")
+# torch's names for what rnn_backward returns; b_h stands for both of torch's biases.
+TORCH_GRADIENTS = ("x", "h0", "weight_ih", "weight_hh", ("bias_ih", "bias_hh"))
 
 
 def random_problem(rng: np.random.Generator, N: int, T: int, D: int, H: int) -> dict:
@@ -107,13 +116,8 @@ def test_step_matches_torch_rnn_cell(activation: str) -> None:
 
     b_h = w["bias_ih"] + w["bias_hh"]  # they only appear summed
     h_t, cache = rnn_step_forward(x_t, h_prev, w["weight_ih"], w["weight_hh"], b_h, activation)
-    dx_t, dh_prev, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, cache)
     assert rel_error(h_t, h_ref) < 1e-10
-    for ours, name in [
-        (dx_t, "x"), (dh_prev, "h0"), (dW_xh, "weight_ih"), (dW_hh, "weight_hh"),
-        (db_h, "bias_ih"), (db_h, "bias_hh"),
-    ]:  # fmt: skip
-        assert rel_error(ours, ref[name]) < 1e-10, name
+    assert_gradients_match_torch(rnn_step_backward(dh_t, cache), TORCH_GRADIENTS, ref)
 
 
 def check_against_torch(N: int, T: int, D: int, H: int, seed: int, activation: str) -> None:
@@ -126,13 +130,8 @@ def check_against_torch(N: int, T: int, D: int, H: int, seed: int, activation: s
 
     b_h = w["bias_ih"] + w["bias_hh"]
     h, cache = rnn_forward(x, h0, w["weight_ih"], w["weight_hh"], b_h, activation)
-    dx, dh0, dW_xh, dW_hh, db_h = rnn_backward(dh, cache)
     assert rel_error(h, h_ref) < 1e-10
-    for ours, name in [
-        (dx, "x"), (dh0, "h0"), (dW_xh, "weight_ih"), (dW_hh, "weight_hh"),
-        (db_h, "bias_ih"), (db_h, "bias_hh"),
-    ]:  # fmt: skip
-        assert rel_error(ours, ref[name]) < 1e-10, name
+    assert_gradients_match_torch(rnn_backward(dh, cache), TORCH_GRADIENTS, ref)
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -140,30 +139,14 @@ def test_sequence_matches_torch_rnn(activation: str) -> None:
     check_against_torch(N=3, T=7, D=4, H=5, seed=23, activation=activation)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
-@given(
-    N=st.integers(1, 8),
-    T=st.integers(1, 50),
-    D=st.integers(1, 16),
-    H=st.integers(1, 16),
-    seed=st.integers(0, 2**32 - 1),
-    activation=st.sampled_from(ACTIVATIONS),
-)
+@for_any_sequence_shape(activation=st.sampled_from(ACTIVATIONS))
 def test_sequence_matches_torch_rnn_for_any_shape(
     N: int, T: int, D: int, H: int, seed: int, activation: str
 ) -> None:
     check_against_torch(N, T, D, H, seed, activation)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
-@given(
-    N=st.integers(1, 8),
-    T=st.integers(1, 50),
-    D=st.integers(1, 16),
-    H=st.integers(1, 16),
-    seed=st.integers(0, 2**32 - 1),
-    activation=st.sampled_from(ACTIVATIONS),
-)
+@for_any_sequence_shape(activation=st.sampled_from(ACTIVATIONS))
 def test_sequence_functions_equal_a_loop_of_step_functions(
     N: int, T: int, D: int, H: int, seed: int, activation: str
 ) -> None:
@@ -197,25 +180,18 @@ def test_float32_in_float32_out_close_to_float64(activation: str) -> None:
     """Relative error measured against each array's largest entry (see scaled_error)."""
     p64 = random_problem(np.random.default_rng(24), 4, 6, 5, 7)
     p32 = {k: v.astype(np.float32) for k, v in p64.items()}
-    h = sequence_output(p32, activation)
-    assert h.dtype == np.float32
-    assert scaled_error(h, sequence_output(p64, activation)) < 1e-4
-    grads64 = sequence_gradients(p64, activation)
-    for name, g in sequence_gradients(p32, activation).items():
-        assert g.dtype == np.float32, name
-        assert scaled_error(g, grads64[name]) < 1e-4, name
-
-    inputs32 = step_inputs(p32)
-    h_t, cache = rnn_step_forward(*inputs32.values(), activation)
-    inputs64 = [a.astype(np.float64) for a in inputs32.values()]
-    h_t64, cache64 = rnn_step_forward(*inputs64, activation)
-    assert h_t.dtype == np.float32
-    assert scaled_error(h_t, h_t64) < 1e-4
-    dh_t = p32["dh"][:, 0]
-    step_grads64 = rnn_step_backward(dh_t.astype(np.float64), cache64)
-    for g, g64 in zip(rnn_step_backward(dh_t, cache), step_grads64, strict=True):
-        assert g.dtype == np.float32
-        assert scaled_error(g, g64) < 1e-4
+    assert_float32_close_to_float64(
+        {"h": sequence_output(p32, activation)}, {"h": sequence_output(p64, activation)}
+    )
+    assert_float32_close_to_float64(
+        sequence_gradients(p32, activation), sequence_gradients(p64, activation)
+    )
+    check_step_in_float32(
+        lambda *inputs: rnn_step_forward(*inputs, activation),
+        rnn_step_backward,
+        list(step_inputs(p32).values()),
+        [p32["dh"][:, 0]],
+    )
 
 
 # --- tests that must be able to fail ----------------------------------------

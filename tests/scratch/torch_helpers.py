@@ -7,12 +7,41 @@ Everything here is float64 unless the caller says otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnncourse.gradcheck import rel_error
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+# Batch, time, input and hidden sizes for the property tests of the RNN, LSTM
+# and GRU: one definition, so the three cells are tried over the same shapes.
+SEQUENCE_SHAPES = {
+    "N": st.integers(1, 8),
+    "T": st.integers(1, 50),
+    "D": st.integers(1, 16),
+    "H": st.integers(1, 16),
+    "seed": st.integers(0, 2**32 - 1),
+}
+
+
+def for_any_sequence_shape(**more_strategies: st.SearchStrategy) -> Callable:
+    """Decorate a test taking ``N, T, D, H, seed`` (and ``more_strategies``) to run on 25 shapes.
+
+    derandomize keeps the examples the same from run to run, so a failure
+    seen once can be seen again.
+    """
+
+    def decorate(test: Callable) -> Callable:
+        with_examples = given(**SEQUENCE_SHAPES, **more_strategies)(test)
+        return settings(max_examples=25, deadline=None, derandomize=True)(with_examples)
+
+    return decorate
 
 
 def make_module(
@@ -99,6 +128,23 @@ def run_torch(
     return [o.detach().numpy().copy() for o in outputs], grads
 
 
+def assert_gradients_match_torch(
+    ours: Sequence[np.ndarray],
+    torch_names: Sequence[str | tuple[str, ...]],
+    torch_grads: Mapping[str, np.ndarray],
+) -> None:
+    """Each of ``ours`` equals, to 1e-10, torch's gradient of the same place in ``torch_names``.
+
+    A tuple of names stands for a NumPy parameter that torch keeps as two:
+    a single bias b = b_ih + b_hh has the gradient of each of torch's biases.
+    ``torch_grads`` is ``run_torch``'s dictionary of gradients.
+    """
+    assert len(ours) == len(torch_names)
+    for grad, names in zip(ours, torch_names, strict=True):
+        for name in (names,) if isinstance(names, str) else names:
+            assert rel_error(grad, torch_grads[name]) < 1e-10, name
+
+
 def scaled_error(a: np.ndarray, b: np.ndarray) -> float:
     """Largest difference relative to the largest entry: ``max|a - b| / max|b|``.
 
@@ -115,3 +161,38 @@ def scaled_error(a: np.ndarray, b: np.ndarray) -> float:
         raise ValueError(f"cannot compare arrays of shapes {a.shape} and {b.shape}")
     scale = np.max(np.abs(b), initial=0.0)
     return float(np.max(np.abs(a - b), initial=0.0) / max(scale, 1e-300))
+
+
+def assert_float32_close_to_float64(
+    ours: Mapping[str, np.ndarray], reference: Mapping[str, np.ndarray]
+) -> None:
+    """Each array of ``ours`` is float32 and within 1e-4 of ``reference``'s (see scaled_error)."""
+    for name, a in ours.items():
+        assert a.dtype == np.float32, name
+        assert scaled_error(a, reference[name]) < 1e-4, name
+
+
+def check_step_in_float32(
+    step_forward: Callable[..., tuple[Any, ...]],
+    step_backward: Callable[..., tuple[np.ndarray, ...]],
+    inputs32: Sequence[np.ndarray],
+    upstream32: Sequence[np.ndarray],
+) -> None:
+    """A step function pair keeps float32 and agrees with the same step run in float64.
+
+    Args:
+        step_forward: ``step_forward(*inputs) -> (*outputs, cache)``.
+        step_backward: ``step_backward(*upstream, cache) -> gradients``.
+        inputs32, upstream32: float32 arrays; the float64 run uses copies of them.
+    """
+
+    def as_float64(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return [a.astype(np.float64) for a in arrays]
+
+    *outputs, cache = step_forward(*inputs32)
+    *outputs64, cache64 = step_forward(*as_float64(inputs32))
+    assert_float32_close_to_float64(dict(enumerate(outputs)), dict(enumerate(outputs64)))
+    grads = step_backward(*upstream32, cache)
+    grads64 = step_backward(*as_float64(upstream32), cache64)
+    assert len(grads) == len(grads64)
+    assert_float32_close_to_float64(dict(enumerate(grads)), dict(enumerate(grads64)))
