@@ -40,8 +40,12 @@ def _nbgrader(args: list[str], root: Path, timeout: float, extra: list[str]) -> 
 
 
 def _last_error(log: str) -> str:
-    lines = [line for line in log.splitlines() if "ERROR" in line or "Error" in line]
-    return (lines[-1] if lines else log.strip().splitlines()[-1] if log.strip() else "no output").strip()[:300]
+    """The last line of nbgrader's log that reports an error (or its last line)."""
+    lines = log.strip().splitlines()
+    errors = [line for line in lines if "ERROR" in line or "Error" in line]
+    if errors:
+        return errors[-1].strip()[:300]
+    return lines[-1].strip()[:300] if lines else "no output"
 
 
 def _looks_like_notebook(folder: Path) -> str:
@@ -90,7 +94,6 @@ def grade_all(root: Path, cell_timeout: int, submission_timeout: float) -> list[
             if problems[student]:
                 outcomes.append(Outcome(student, assignment, False, problems[student]))
                 continue
-            autograded = root / "autograded" / student / assignment
             if not _graded(root, assignment, student):
                 try:
                     result = _nbgrader(
@@ -99,7 +102,7 @@ def grade_all(root: Path, cell_timeout: int, submission_timeout: float) -> list[
                 except subprocess.TimeoutExpired:
                     outcomes.append(Outcome(student, assignment, False, f"took longer than {submission_timeout:.0f} s"))
                     continue
-                if result.returncode != 0 or not any(autograded.glob("*.ipynb")):
+                if result.returncode != 0 or not _graded(root, assignment, student):
                     outcomes.append(Outcome(student, assignment, False, _last_error(result.stderr)))
                     continue
             outcomes.append(Outcome(student, assignment, True))

@@ -37,7 +37,8 @@ def _package_dir(name: str) -> str | None:
 
 
 #: Libraries whose recurrent layers or softmax would do the exercise for the learner.
-_FORBIDDEN_LIBRARIES = tuple(d for d in (_package_dir(name) for name in ("torch", "scipy")) if d)
+_FORBIDDEN_LIBRARY_NAMES = ("torch", "scipy")
+_FORBIDDEN_LIBRARIES = tuple(d for d in map(_package_dir, _FORBIDDEN_LIBRARY_NAMES) if d)
 
 
 class GradingFailure(AssertionError):
@@ -115,7 +116,7 @@ def run_learner_code(
             calls.append(_describe(frame.f_code))
         elif event == "c_call":
             module = getattr(arg, "__module__", None) or ""
-            if module.split(".")[0] in ("torch", "scipy") and not inside_allowed(frame):
+            if module.split(".")[0] in _FORBIDDEN_LIBRARY_NAMES and not inside_allowed(frame):
                 calls.append(f"{module}.{getattr(arg, '__name__', '?')}")
 
     previous = sys.getprofile()

@@ -195,10 +195,7 @@ class _CellBase(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Every weight and bias ~ uniform(-1/sqrt(H), 1/sqrt(H)), as in torch."""
-        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+        init_like_torch(self, self.hidden_size)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -210,6 +207,13 @@ class _CellBase(nn.Module):
 
     def _zeros(self, x: Tensor) -> Tensor:
         return x.new_zeros(x.shape[0], self.hidden_size)
+
+
+def init_like_torch(module: nn.Module, hidden_size: int) -> None:
+    """Every weight and bias of ``module`` ~ uniform(-1/sqrt(H), 1/sqrt(H)), as torch initialises its RNNs."""
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
+    for p in module.parameters():
+        nn.init.uniform_(p, -bound, bound)
 
 
 def _batched(x: Tensor) -> tuple[Tensor, bool]:

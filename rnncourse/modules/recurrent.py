@@ -35,7 +35,6 @@ with its lengths, and the output packed again, as torch does.
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Literal
 
@@ -44,7 +43,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from .cells import Nonlinearity, gru_step, lstm_step, rnn_step
+from .cells import Nonlinearity, gru_step, init_like_torch, lstm_step, rnn_step
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -103,10 +102,7 @@ class _RecurrentBase(nn.Module):
         return ["", "_reverse"] if self.bidirectional else [""]
 
     def reset_parameters(self) -> None:
-        """Every weight and bias ~ uniform(-1/sqrt(H), 1/sqrt(H)), as in torch."""
-        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+        init_like_torch(self, self.hidden_size)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

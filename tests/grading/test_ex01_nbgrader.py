@@ -21,7 +21,7 @@ from tests.grading import ex01_answers
 from tests.grading.notebooks import filled, grade_ids, points, read, solution_sources
 
 ASSIGNMENT = "01_recurrence"
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ex01")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
