@@ -317,15 +317,28 @@ def main(argv: list[str] | None = None) -> None:
     numpy_worker, torch_worker = Worker("numpy", args.threads), Worker("torch", args.threads)
     try:
         np_info, torch_info = numpy_worker.ask(op="info"), torch_worker.ask(op="info")
-        print(f"cores: {os.cpu_count()}   numpy {np_info['version']} (BLAS threads: its default)"
-              f"   torch {torch_info['version']} ({torch_info['threads']} intra-op threads)")
+        print(
+            f"cores: {os.cpu_count()}   numpy {np_info['version']} (BLAS threads: its default)"
+            f"   torch {torch_info['version']} ({torch_info['threads']} intra-op threads)"
+        )
         print(f"times: forward+backward, milliseconds, median of {repeats} runs after a warm-up")
-        print(f"'of matmul': the model's matrix-product GFLOP/s over np.matmul's own on "
-              f"{n}x{n}x{n}: the best seen so far in this run, measured at the start and "
-              f"before each block")
+        print(
+            f"'of matmul': the model's matrix-product GFLOP/s over np.matmul's own on "
+            f"{n}x{n}x{n}: the best seen so far in this run, measured at the start and "
+            f"before each block"
+        )
         print()
-        header = TABLE.format("(T, N, D, H)", "model", "dtype", "numpy ms", "torch ms",
-                              "numpy/torch", "numpy GFLOP/s", "matmul GFLOP/s", "of matmul")
+        header = TABLE.format(
+            "(T, N, D, H)",
+            "model",
+            "dtype",
+            "numpy ms",
+            "torch ms",
+            "numpy/torch",
+            "numpy GFLOP/s",
+            "matmul GFLOP/s",
+            "of matmul",
+        )
         print(header)
         print("-" * len(header))
         results: dict[tuple, dict[str, float]] = {}
@@ -351,17 +364,33 @@ def main(argv: list[str] | None = None) -> None:
                     ms_torch = torch_worker.ask(**case)["ms"]
                     gflops = matmul_flops(model, *shape) / (ms_np / 1e3) / 1e9
                     results[(model, dtype, shape)] = {
-                        "numpy": ms_np, "torch": ms_torch, "gflops": gflops, "matmul": matmul
+                        "numpy": ms_np,
+                        "torch": ms_torch,
+                        "gflops": gflops,
+                        "matmul": matmul,
                     }
-                    print(TABLE.format(str(shape), model, dtype, f"{ms_np:.2f}", f"{ms_torch:.2f}",
-                                       f"{ms_np / ms_torch:.2f}x", f"{gflops:.1f}",
-                                       f"{matmul:.1f}", percent(gflops, matmul)), flush=True)
+                    print(
+                        TABLE.format(
+                            str(shape),
+                            model,
+                            dtype,
+                            f"{ms_np:.2f}",
+                            f"{ms_torch:.2f}",
+                            f"{ms_np / ms_torch:.2f}x",
+                            f"{gflops:.1f}",
+                            f"{matmul:.1f}",
+                            percent(gflops, matmul),
+                        ),
+                        flush=True,
+                    )
             print()
 
-        print(f"memory of NumPy forward+backward, float32, shape {memory_shape} "
-              f"(tracemalloc, MB):")
-        print(MEMORY_TABLE.format("model", "cache", "kept after forward", "peak",
-                                  "of which gradients", "peak/cache"))
+        print(f"memory of NumPy forward+backward, float32, shape {memory_shape} (tracemalloc, MB):")
+        print(
+            MEMORY_TABLE.format(
+                "model", "cache", "kept after forward", "peak", "of which gradients", "peak/cache"
+            )
+        )
         memory = {}
         for model in MODELS:
             m = numpy_worker.ask(op="memory", model=model, shape=memory_shape, dtype="float32")
@@ -375,16 +404,16 @@ def main(argv: list[str] | None = None) -> None:
         torch_worker.close()
 
     print()
-    print(f"load average (1 min) before/after: {load_before:.2f} / {os.getloadavg()[0]:.2f}; "
-          f"well above 0, other processes shared the {os.cpu_count()} cores and the times "
-          f"are inflated")
+    print(
+        f"load average (1 min) before/after: {load_before:.2f} / {os.getloadavg()[0]:.2f}; "
+        f"well above 0, other processes shared the {os.cpu_count()} cores and the times "
+        f"are inflated"
+    )
     if not args.quick:
         print_goals(results, memory)
 
 
-def print_goals(
-    results: dict[tuple, dict[str, float]], memory: dict[str, dict[str, float]]
-) -> None:
+def print_goals(results: dict[tuple, dict[str, float]], memory: dict[str, dict[str, float]]) -> None:
     def ratio(model: str, dtype: str) -> float:
         r = results[(model, dtype, MIDDLE)]
         return r["numpy"] / r["torch"]

@@ -27,16 +27,17 @@ import copy
 import math
 import os
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-__all__ = ["History", "fit", "evaluate", "set_seed", "configure_threads"]
+__all__ = ["History", "configure_threads", "evaluate", "fit", "set_seed"]
 
 
 def set_seed(seed: int) -> None:
@@ -46,7 +47,7 @@ def set_seed(seed: int) -> None:
     generator, so after ``set_seed`` the batch order is reproducible too.
     """
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (code that uses the legacy global generator must be seeded too)
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 

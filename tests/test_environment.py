@@ -25,8 +25,12 @@ def pins(lines: list[str]) -> dict[str, str]:
 
 
 def lock_pins(repo: Path) -> dict[str, str]:
-    lines = [l for l in (repo / "requirements.lock").read_text().splitlines() if l.strip() and not l.startswith("#")]
-    unpinned = [l for l in lines if not PIN.match(l.strip())]
+    lines = [
+        line
+        for line in (repo / "requirements.lock").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    unpinned = [line for line in lines if not PIN.match(line.strip())]
     assert unpinned == [], f"every line of requirements.lock must be name==version: {unpinned}"
     return pins(lines)
 
@@ -44,8 +48,19 @@ def test_torch_is_the_pinned_cpu_build_everywhere(repo: Path) -> None:
 
 
 def test_the_lock_covers_what_the_course_imports(repo: Path) -> None:
-    needed = {"numpy", "torch", "matplotlib", "tqdm", "jupyter-book", "nbgrader", "jupyterlab", "nbval",
-              "pytest", "hypothesis", "django-static-mathjax"}
+    needed = {
+        "numpy",
+        "torch",
+        "matplotlib",
+        "tqdm",
+        "jupyter-book",
+        "nbgrader",
+        "jupyterlab",
+        "nbval",
+        "pytest",
+        "hypothesis",
+        "django-static-mathjax",
+    }
     assert needed <= set(lock_pins(repo))
     assert lock_pins(repo)["jupyter-book"].startswith("1.")
     assert lock_pins(repo)["nbgrader"].startswith("0.9.")
@@ -54,12 +69,21 @@ def test_the_lock_covers_what_the_course_imports(repo: Path) -> None:
 
 def test_readme_starts_with_the_two_commands(repo: Path) -> None:
     blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", (repo / "README.md").read_text(), re.DOTALL)
-    commands = [line.strip() for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    commands = [
+        line.strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert commands[:2] == ["make book", "make test"]
 
 
 def test_ci_runs_the_test_command_and_nothing_else(repo: Path) -> None:
-    script = [l for l in (repo / ".ci/run").read_text().splitlines() if l.strip() and not l.startswith("#")]
+    script = [
+        line
+        for line in (repo / ".ci/run").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert script[-1].strip() in ("make test", "exec make test")
 
 
@@ -74,6 +98,8 @@ def test_every_solution_has_a_release_and_a_chapter(repo: Path) -> None:
     for source in sorted((repo / "solutions").glob("*/*.ipynb")):
         assignment = source.parent.name
         assert source.stem == assignment, f"{source}: the notebook is named after its folder"
-        assert (repo / "exercises" / assignment / source.name).is_file(), f"run `make release` for {assignment}"
+        assert (repo / "exercises" / assignment / source.name).is_file(), (
+            f"run `make release` for {assignment}"
+        )
         assert f"exercises/{assignment}/{assignment}" in toc, f"{assignment} is not on the website"
         assert f"book/{assignment}" in toc, f"chapter {assignment} has no reading page"

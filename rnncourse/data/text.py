@@ -69,7 +69,9 @@ class Vocabulary:
         return [self.tokens[i] for i in indices if i != self.index[PAD]]
 
 
-def pad_batch(sequences: Sequence[Sequence[int]], max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pad_batch(
+    sequences: Sequence[Sequence[int]], max_len: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Stack index sequences into one array, padding at the end with 0.
 
     Args:

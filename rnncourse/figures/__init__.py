@@ -9,7 +9,7 @@ Shapes follow the rest of the package: N batch, T steps, D input features,
 H hidden units, C classes or outputs.
 """
 
-from rnncourse.figures.recurrence import (
+from rnncourse.figures.ch01_recurrence import (
     draw_io_patterns,
     draw_padding_vs_steps,
     draw_step_shapes,

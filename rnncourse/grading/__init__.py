@@ -9,8 +9,7 @@ the likely mistake. While the learner's function runs, calls into
 function that makes one fails: the exercise is to write the code.
 """
 
-from rnncourse.grading.core import GradingFailure, run_learner_code
-from rnncourse.grading.recurrence import (
+from rnncourse.grading.ch01_recurrence import (
     check_build_vocab,
     check_classify,
     check_encode_and_pad,
@@ -18,14 +17,15 @@ from rnncourse.grading.recurrence import (
     check_rnn_forward,
     check_softmax,
 )
+from rnncourse.grading.core import GradingFailure, run_learner_code
 
 __all__ = [
     "GradingFailure",
-    "run_learner_code",
     "check_build_vocab",
     "check_classify",
     "check_encode_and_pad",
     "check_rnn_cell_forward",
     "check_rnn_forward",
     "check_softmax",
+    "run_learner_code",
 ]

@@ -18,6 +18,7 @@ The exit status is 0 when every submission was graded, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import shutil
@@ -25,6 +26,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
 
 @dataclass
 class Outcome:
@@ -34,7 +36,9 @@ class Outcome:
     problem: str = ""
 
 
-def _nbgrader(args: list[str], root: Path, timeout: float, extra: list[str]) -> subprocess.CompletedProcess[str]:
+def _nbgrader(
+    args: list[str], root: Path, timeout: float, extra: list[str]
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "nbgrader", *args, *extra]
     return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=timeout)
 
@@ -66,7 +70,9 @@ def _looks_like_notebook(folder: Path) -> str:
 def grade_all(root: Path, cell_timeout: int, submission_timeout: float) -> list[Outcome]:
     """Grade every submission under ``root/submitted``; see the module docstring."""
     extra = [f"--Execute.timeout={cell_timeout}"]
-    assignments = sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
+    assignments = sorted(
+        p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
     submitted = root / "submitted"
     outcomes: list[Outcome] = []
     for assignment in assignments:
@@ -83,13 +89,19 @@ def grade_all(root: Path, cell_timeout: int, submission_timeout: float) -> list[
             shutil.rmtree(root / "autograded" / student / assignment, ignore_errors=True)
         if valid:
             excluded = [s for s in students if problems[s]]
-            try:
+            # whatever is not graded in time is retried alone below
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 _nbgrader(
-                    ["autograde", assignment, "--force", f"--CourseDirectory.student_id_exclude={','.join(excluded)}"],
-                    root, submission_timeout * len(valid), extra,
+                    [
+                        "autograde",
+                        assignment,
+                        "--force",
+                        f"--CourseDirectory.student_id_exclude={','.join(excluded)}",
+                    ],
+                    root,
+                    submission_timeout * len(valid),
+                    extra,
                 )
-            except subprocess.TimeoutExpired:
-                pass  # whatever was not graded is retried alone below
         for student in students:
             if problems[student]:
                 outcomes.append(Outcome(student, assignment, False, problems[student]))
@@ -97,10 +109,15 @@ def grade_all(root: Path, cell_timeout: int, submission_timeout: float) -> list[
             if not _graded(root, assignment, student):
                 try:
                     result = _nbgrader(
-                        ["autograde", assignment, "--student", student, "--force"], root, submission_timeout, extra
+                        ["autograde", assignment, "--student", student, "--force"],
+                        root,
+                        submission_timeout,
+                        extra,
                     )
                 except subprocess.TimeoutExpired:
-                    outcomes.append(Outcome(student, assignment, False, f"took longer than {submission_timeout:.0f} s"))
+                    outcomes.append(
+                        Outcome(student, assignment, False, f"took longer than {submission_timeout:.0f} s")
+                    )
                     continue
                 if result.returncode != 0 or not _graded(root, assignment, student):
                     outcomes.append(Outcome(student, assignment, False, _last_error(result.stderr)))
@@ -109,9 +126,12 @@ def grade_all(root: Path, cell_timeout: int, submission_timeout: float) -> list[
         feedback = _nbgrader(["generate_feedback", assignment, "--force"], root, 600, [])
         if feedback.returncode != 0:
             for outcome in outcomes:
-                if outcome.assignment == assignment and outcome.graded:
-                    if not (root / "feedback" / outcome.student / assignment).is_dir():
-                        outcome.problem = "graded, but no feedback: " + _last_error(feedback.stderr)
+                if (
+                    outcome.assignment == assignment
+                    and outcome.graded
+                    and not (root / "feedback" / outcome.student / assignment).is_dir()
+                ):
+                    outcome.problem = "graded, but no feedback: " + _last_error(feedback.stderr)
     export = _nbgrader(["export", "--to", "grades.csv"], root, 600, [])
     if export.returncode != 0:
         raise SystemExit(f"nbgrader export failed:\n{export.stderr[-2000:]}")
@@ -131,21 +151,29 @@ def _report(root: Path, outcomes: list[Outcome]) -> str:
     if grades.exists():
         with grades.open(newline="") as handle:
             for row in csv.DictReader(handle):
-                scores[(row["student_id"], row["assignment"])] = f"{float(row['score']):g} / {float(row['max_score']):g}"
+                scores[(row["student_id"], row["assignment"])] = (
+                    f"{float(row['score']):g} / {float(row['max_score']):g}"
+                )
     lines = [f"{'student':<24} {'assignment':<20} {'score':>10}  problem"]
     for o in outcomes:
         score = scores.get((o.student, o.assignment), "-") if o.graded else "not graded"
         lines.append(f"{o.student:<24} {o.assignment:<20} {score:>10}  {o.problem}")
     graded = sum(o.graded for o in outcomes)
-    lines.append(f"{graded} of {len(outcomes)} submissions graded; grades in grades.csv, feedback in feedback/.")
+    lines.append(
+        f"{graded} of {len(outcomes)} submissions graded; grades in grades.csv, feedback in feedback/."
+    )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="course root (holds nbgrader_config.py)")
+    parser.add_argument(
+        "--root", type=Path, default=Path.cwd(), help="course root (holds nbgrader_config.py)"
+    )
     parser.add_argument("--cell-timeout", type=int, default=120, help="seconds a cell may run")
-    parser.add_argument("--submission-timeout", type=float, default=1200, help="seconds one submission may take")
+    parser.add_argument(
+        "--submission-timeout", type=float, default=1200, help="seconds one submission may take"
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if not (root / "nbgrader_config.py").exists():

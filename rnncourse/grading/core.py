@@ -151,7 +151,9 @@ def run_learner_code(
 
 
 @contextlib.contextmanager
-def substituted(function: Callable[..., Any], replacements: Mapping[str, Callable[..., Any]]) -> Iterator[None]:
+def substituted(
+    function: Callable[..., Any], replacements: Mapping[str, Callable[..., Any]]
+) -> Iterator[None]:
     """Temporarily replace names in the module where ``function`` was defined.
 
     A learner's ``rnn_forward`` calls their own ``rnn_cell_forward`` by name;

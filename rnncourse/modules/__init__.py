@@ -13,13 +13,13 @@ from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
 from .recurrent import GRU, LSTM, RNN
 
 __all__ = [
-    "RNNCell",
-    "LSTMCell",
-    "GRUCell",
-    "RNN",
-    "LSTM",
     "GRU",
-    "rnn_step",
-    "lstm_step",
+    "LSTM",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RNNCell",
     "gru_step",
+    "lstm_step",
+    "rnn_step",
 ]

@@ -45,12 +45,12 @@ from torch import Tensor, nn
 Nonlinearity = Literal["tanh", "relu"]
 
 __all__ = [
-    "RNNCell",
-    "LSTMCell",
     "GRUCell",
-    "rnn_step",
-    "lstm_step",
+    "LSTMCell",
+    "RNNCell",
     "gru_step",
+    "lstm_step",
+    "rnn_step",
 ]
 
 
@@ -298,9 +298,7 @@ class LSTMCell(_CellBase):
 
     gates = 4
 
-    def forward(
-        self, x: Tensor, state: tuple[Tensor, Tensor] | None = None
-    ) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         x, unbatched = _batched(x)
         if state is None:
             h, c = self._zeros(x), self._zeros(x)

@@ -45,7 +45,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .cells import Nonlinearity, gru_step, init_like_torch, lstm_step, rnn_step
 
-__all__ = ["RNN", "LSTM", "GRU"]
+__all__ = ["GRU", "LSTM", "RNN"]
 
 Mode = Literal["RNN", "LSTM", "GRU"]
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -118,9 +118,7 @@ class _RecurrentBase(nn.Module):
             s += ", bidirectional=True"
         return s
 
-    def _weights(
-        self, layer: int, suffix: str
-    ) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+    def _weights(self, layer: int, suffix: str) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         """(W_xh, W_hh, b_xh, b_hh) of one layer and direction."""
         name = f"l{layer}{suffix}"
         return (
@@ -186,9 +184,7 @@ class _RecurrentBase(nn.Module):
         states = tuple(hx) if self.mode == "LSTM" else (hx,)
         for s in states:
             if tuple(s.shape) != shape:
-                raise ValueError(
-                    f"expected an initial state of shape {shape}, got {tuple(s.shape)}"
-                )
+                raise ValueError(f"expected an initial state of shape {shape}, got {tuple(s.shape)}")
         return states
 
     def forward(self, input, hx=None, *, lengths: Tensor | None = None):
@@ -277,9 +273,7 @@ class _RecurrentBase(nn.Module):
         in_order = output.index_select(batch_dim, packed.sorted_indices)
         sorted_lengths = lengths.index_select(0, packed.sorted_indices.cpu())
         data = pack_padded_sequence(in_order, sorted_lengths, batch_first=self.batch_first).data
-        out_packed = PackedSequence(
-            data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
-        )
+        out_packed = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
         return out_packed, h_n
 
 
@@ -314,9 +308,7 @@ class RNN(_RecurrentBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional
-        )
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

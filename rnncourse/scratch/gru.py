@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.scratch.lstm import sigmoid
+from rnncourse.scratch.activations import sigmoid
 
 # ---------------------------------------------------------------------------
 # One step: the reference implementation

@@ -262,7 +262,7 @@ class RecurrentLayer:
             cache: for ``backward``.
         """
         N, T, D = x.shape
-        if D != self.input_size:
+        if self.input_size != D:
             raise ValueError(f"x has {D} features, the layer expects {self.input_size}")
         lengths = check_lengths(lengths, N, T)
         dtype = np.result_type(x, *self.params.values())
@@ -385,9 +385,7 @@ class Bidirectional:
 
     @property
     def params(self) -> dict[str, np.ndarray]:
-        return _prefixed(
-            {"forward": self.forward_layer.params, "reverse": self.reverse_layer.params}
-        )
+        return _prefixed({"forward": self.forward_layer.params, "reverse": self.reverse_layer.params})
 
     def forward(
         self,
@@ -434,9 +432,7 @@ class Bidirectional:
         lengths, cache_fwd, cache_rev = cache
         H = self.hidden_size
         dfinal_fwd, dfinal_rev = (None, None) if dfinal is None else dfinal
-        dx, dstate_fwd, grads_fwd = self.forward_layer.backward(
-            dh_seq[..., :H], cache_fwd, dfinal_fwd
-        )
+        dx, dstate_fwd, grads_fwd = self.forward_layer.backward(dh_seq[..., :H], cache_fwd, dfinal_fwd)
         # The reversal is a permutation of the steps: its backward is the same reversal.
         dh_rev = reverse_padded(dh_seq[..., H:], lengths)
         dx_rev, dstate_rev, grads_rev = self.reverse_layer.backward(dh_rev, cache_rev, dfinal_rev)
@@ -551,9 +547,7 @@ class StackedRecurrent:
         grads: dict[str, dict[str, np.ndarray]] = {}
         d = dh_seq
         for i in reversed(range(len(self.layers))):
-            d, dstates[i], grads[f"layer{i}"] = self.layers[i].backward(
-                d, cache.layers[i], dfinals[i]
-            )
+            d, dstates[i], grads[f"layer{i}"] = self.layers[i].backward(d, cache.layers[i], dfinals[i])
         ordered = {f"layer{i}": grads[f"layer{i}"] for i in range(len(self.layers))}
         return d, dstates, _prefixed(ordered)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.scratch.softmax import softmax
+from rnncourse.scratch.activations import softmax
 
 
 def _weights(mask: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -57,8 +57,7 @@ def softmax_cross_entropy(
     targets = np.asarray(targets)
     if targets.shape != logits.shape[:-1]:
         raise ValueError(
-            f"targets must have shape {logits.shape[:-1]} for logits {logits.shape}, "
-            f"got {targets.shape}"
+            f"targets must have shape {logits.shape[:-1]} for logits {logits.shape}, got {targets.shape}"
         )
     if not np.issubdtype(targets.dtype, np.integer):
         raise TypeError(f"targets must be integers, got {targets.dtype}")
@@ -90,9 +89,7 @@ def softmax_cross_entropy(
     return loss, dlogits
 
 
-def mse(
-    pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None
-) -> tuple[float, np.ndarray]:
+def mse(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Mean squared error over every element of the real positions, and its gradient.
 
     With K elements per position (K = D for (N, T, D) predictions) the loss

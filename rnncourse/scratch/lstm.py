@@ -36,21 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-
-def sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """The logistic function ``1 / (1 + exp(-a))``, elementwise, keeping the dtype.
-
-    Written as ``(1 + tanh(a / 2)) / 2``, the same function: it never
-    overflows (``exp(-a)`` does for a < -710 in float64, -89 in float32) and
-    it can work in place (``out=a``). Its error is a few units in the last
-    place of 1, absolute: enough for a gate, which multiplies a quantity of
-    order 1, though a value like sigma(-30) ~ 1e-13 has few correct digits.
-    """
-    out = np.tanh(np.multiply(a, 0.5, out=out), out=out)
-    out += 1
-    out *= 0.5
-    return out
-
+from rnncourse.scratch.activations import sigmoid
 
 # ---------------------------------------------------------------------------
 # One step: the reference implementation
@@ -135,9 +121,7 @@ def lstm_step_backward(
     dg = dc * i
     dc_prev = dc * f
     # Back through the nonlinearities to the pre-activations, stacked i, f, g, o.
-    da = np.concatenate(
-        [di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1
-    )
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1)
     dx_t = da @ W_xh
     dh_prev = da @ W_hh
     dW_xh = da.T @ x_t

@@ -59,9 +59,7 @@ def _check_names(params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarra
         raise KeyError(f"gradients for unknown parameters: {sorted(unknown)}")
     for name, g in grads.items():
         if g.shape != params[name].shape:
-            raise ValueError(
-                f"gradient of {name!r} has shape {g.shape}, parameter has {params[name].shape}"
-            )
+            raise ValueError(f"gradient of {name!r} has shape {g.shape}, parameter has {params[name].shape}")
 
 
 class SGD:

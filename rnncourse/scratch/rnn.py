@@ -15,11 +15,11 @@ Shapes: N batch, T time steps, D input features, H hidden units.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-Activation = Literal["tanh", "relu"]
+from rnncourse.scratch.activations import Activation, activate, activation_backward
 
 
 class StepCache(NamedTuple):
@@ -31,21 +31,6 @@ class StepCache(NamedTuple):
     W_hh: np.ndarray  # (H, H)
     h_t: np.ndarray  # (N, H), the output: f'(a) is computed from it
     activation: Activation
-
-
-def _activate(a: np.ndarray, activation: Activation) -> np.ndarray:
-    if activation == "tanh":
-        return np.tanh(a)
-    if activation == "relu":
-        return np.maximum(a, 0)
-    raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
-
-
-def _activation_backward(dh: np.ndarray, h: np.ndarray, activation: Activation) -> np.ndarray:
-    """dL/da from dL/dh, using the output h = f(a): tanh' = 1 - h^2, relu' = [h > 0]."""
-    if activation == "tanh":
-        return dh * (1 - h * h)
-    return dh * (h > 0)
 
 
 def rnn_step_forward(
@@ -69,7 +54,7 @@ def rnn_step_forward(
     Returns:
         h_t: (N, H) the new hidden state, and the cache for the backward.
     """
-    h_t = _activate(x_t @ W_xh.T + h_prev @ W_hh.T + b_h, activation)
+    h_t = activate(x_t @ W_xh.T + h_prev @ W_hh.T + b_h, activation)
     return h_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t, activation)
 
 
@@ -85,7 +70,7 @@ def rnn_step_backward(
     Returns:
         dx_t (N, D), dh_prev (N, H), dW_xh (H, D), dW_hh (H, H), db_h (H,).
     """
-    da = _activation_backward(dh_t, cache.h_t, cache.activation)  # (N, H)
+    da = activation_backward(dh_t, cache.h_t, cache.activation)  # (N, H)
     dx_t = da @ cache.W_xh
     dh_prev = da @ cache.W_hh
     dW_xh = da.T @ cache.x_t
@@ -134,7 +119,7 @@ def rnn_forward(
     h = np.empty((N, T, H), dtype=np.result_type(x, h0, W_xh))
     h_prev = h0
     for t in range(T):
-        h_prev = _activate(input_part[:, t] + h_prev @ W_hh.T, activation)
+        h_prev = activate(input_part[:, t] + h_prev @ W_hh.T, activation)
         h[:, t] = h_prev
     return h, SequenceCache(x, h0, W_xh, W_hh, h, activation)
 
@@ -160,7 +145,7 @@ def rnn_backward(
     da = np.empty_like(h)  # dL/da_t for every step
     dh_next = np.zeros_like(h0)  # gradient reaching h_t from step t+1
     for t in reversed(range(T)):
-        da[:, t] = _activation_backward(dh[:, t] + dh_next, h[:, t], activation)
+        da[:, t] = activation_backward(dh[:, t] + dh_next, h[:, t], activation)
         dh_next = da[:, t] @ W_hh
     # The shared weights collect one contribution per step; summing them is
     # one matrix product over all N*T rows.

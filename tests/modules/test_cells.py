@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from rnncourse.modules import GRUCell, LSTMCell, RNNCell
 
-
 TOL = 1e-10
 
 PAIRS = {

@@ -19,7 +19,6 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from rnncourse.modules import GRU, LSTM, RNN
 from rnncourse.scratch.rnn import rnn_backward, rnn_forward
 
-
 TOL = 1e-10
 KINDS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
 
@@ -84,10 +83,22 @@ def run(module, kind, x, h0, upstream, lengths=None, use_torch_packing=False, ba
     return out.detach(), [s.detach() for s in finals], grads
 
 
-def compare(kind, d, h, n, t, seed, num_layers=1, bidirectional=False, batch_first=False,
-            lengths=None, with_state=True):
-    ours, theirs = make_pair(kind, d, h, seed, num_layers=num_layers,
-                             bidirectional=bidirectional, batch_first=batch_first)
+def compare(
+    kind,
+    d,
+    h,
+    n,
+    t,
+    seed,
+    num_layers=1,
+    bidirectional=False,
+    batch_first=False,
+    lengths=None,
+    with_state=True,
+):
+    ours, theirs = make_pair(
+        kind, d, h, seed, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first
+    )
     dirs = 2 if bidirectional else 1
     g = torch.Generator().manual_seed(seed + 1)
     shape = (n, t, d) if batch_first else (t, n, d)
@@ -101,8 +112,7 @@ def compare(kind, d, h, n, t, seed, num_layers=1, bidirectional=False, batch_fir
     ]
     h0 = h0 if with_state else None
     a = run(ours, kind, x, h0, upstream, lengths=lengths, batch_first=batch_first)
-    b = run(theirs, kind, x, h0, upstream, lengths=lengths, use_torch_packing=True,
-            batch_first=batch_first)
+    b = run(theirs, kind, x, h0, upstream, lengths=lengths, use_torch_packing=True, batch_first=batch_first)
     (out_a, fin_a, grads_a), (out_b, fin_b, grads_b) = a, b
     assert out_a.shape == out_b.shape
     assert rel_err(out_a, out_b) < TOL
@@ -154,8 +164,17 @@ def test_initialisation_is_uniform_within_one_over_sqrt_h() -> None:
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_equals_torch(kind, num_layers, bidirectional, batch_first) -> None:
-    compare(kind, d=4, h=5, n=3, t=6, seed=7, num_layers=num_layers,
-            bidirectional=bidirectional, batch_first=batch_first)
+    compare(
+        kind,
+        d=4,
+        h=5,
+        n=3,
+        t=6,
+        seed=7,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -194,9 +213,7 @@ def test_dropout_between_layers_only_in_training_mode() -> None:
     # one-layer GRU with layer 1's weights run on zeros.
     ours1, _ = make_pair("gru", 3, 4, 0, num_layers=2, dropout=1.0)
     top = GRU(4, 4).double()
-    top.load_state_dict(
-        {k.replace("_l1", "_l0"): v for k, v in ours1.state_dict().items() if "_l1" in k}
-    )
+    top.load_state_dict({k.replace("_l1", "_l0"): v for k, v in ours1.state_dict().items() if "_l1" in k})
     ours1.train()
     out = ours1(x)[0].detach()
     assert rel_err(out, top(torch.zeros(5, 2, 4, dtype=torch.float64))[0].detach()) < TOL
@@ -215,8 +232,18 @@ LENGTHS = torch.tensor([4, 7, 1, 6, 7])  # unsorted, with ties, a length-1 and f
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_padded_batch_equals_torch_packed(kind, num_layers, bidirectional, batch_first) -> None:
-    compare(kind, d=3, h=4, n=5, t=7, seed=3, num_layers=num_layers, bidirectional=bidirectional,
-            batch_first=batch_first, lengths=LENGTHS)
+    compare(
+        kind,
+        d=3,
+        h=4,
+        n=5,
+        t=7,
+        seed=3,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+        lengths=LENGTHS,
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -253,9 +280,7 @@ def test_reverse_direction_starts_at_each_sequence_end() -> None:
     torch.manual_seed(0)
     bi = LSTM(2, 3, bidirectional=True, batch_first=True).double()
     rev = LSTM(2, 3, batch_first=True).double()
-    rev.load_state_dict(
-        {k.replace("_reverse", ""): v for k, v in bi.state_dict().items() if "_reverse" in k}
-    )
+    rev.load_state_dict({k.replace("_reverse", ""): v for k, v in bi.state_dict().items() if "_reverse" in k})
     x = torch.randn(3, 6, 2, dtype=torch.float64)
     lengths = torch.tensor([6, 2, 4])
     out, (h_n, _) = bi(x, lengths=lengths)
@@ -281,12 +306,10 @@ def test_lengths_and_state_validation() -> None:
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("enforce_sorted", [False, True])
 def test_packed_sequence_input(kind, batch_first, enforce_sorted) -> None:
-    ours, theirs = make_pair(kind, 3, 4, 5, num_layers=2, bidirectional=True,
-                             batch_first=batch_first)
+    ours, theirs = make_pair(kind, 3, 4, 5, num_layers=2, bidirectional=True, batch_first=batch_first)
     lengths = torch.tensor([7, 6, 6, 3, 1]) if enforce_sorted else LENGTHS
     x = torch.randn((5, 7, 3) if batch_first else (7, 5, 3), dtype=torch.float64)
-    packed = pack_padded_sequence(x, lengths, batch_first=batch_first,
-                                  enforce_sorted=enforce_sorted)
+    packed = pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
     h0 = torch.randn(4, 5, 4, dtype=torch.float64)  # initial states in the original batch order
     hx = (h0, -h0) if kind == "lstm" else h0
     out_a, h_a = ours(packed, hx)
@@ -308,9 +331,7 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
 
-def check_numpy_rnn_equals_module(
-    n: int, t: int, d: int, h: int, activation: str, seed: int
-) -> None:
+def check_numpy_rnn_equals_module(n: int, t: int, d: int, h: int, activation: str, seed: int) -> None:
     """rnn_forward and rnn_backward, given the module's weights, give its outputs and gradients."""
     torch.manual_seed(seed)
     layer = RNN(d, h, nonlinearity=activation, batch_first=True).double()
@@ -347,8 +368,7 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-@pytest.mark.skipif(not _has("rnncourse.scratch.lstm"),
-                    reason="rnncourse.scratch.lstm not written yet")
+@pytest.mark.skipif(not _has("rnncourse.scratch.lstm"), reason="rnncourse.scratch.lstm not written yet")
 def test_numpy_lstm_equals_module() -> None:
     from rnncourse.scratch.lstm import lstm_backward, lstm_forward
 
@@ -367,7 +387,7 @@ def test_numpy_lstm_equals_module() -> None:
     xt = torch.tensor(x, requires_grad=True)
     h0t = torch.tensor(h0[None], requires_grad=True)
     c0t = torch.tensor(c0[None], requires_grad=True)
-    out, (h_n, c_n) = layer(xt, (h0t, c0t))
+    out, (_, c_n) = layer(xt, (h0t, c0t))
     ((out * torch.tensor(dh)).sum() + (c_n[0] * torch.tensor(dc_T)).sum()).backward()
     assert rel_err(h, out.detach()) < TOL
     assert rel_err(c_T, c_n[0].detach()) < TOL
@@ -379,8 +399,7 @@ def test_numpy_lstm_equals_module() -> None:
     assert rel_err(db, layer.bias_ih_l0.grad) < TOL
 
 
-@pytest.mark.skipif(not _has("rnncourse.scratch.gru"),
-                    reason="rnncourse.scratch.gru not written yet")
+@pytest.mark.skipif(not _has("rnncourse.scratch.gru"), reason="rnncourse.scratch.gru not written yet")
 def test_numpy_gru_equals_module() -> None:
     from rnncourse.scratch.gru import gru_backward, gru_forward
 
@@ -391,8 +410,7 @@ def test_numpy_gru_equals_module() -> None:
     h0 = rng.standard_normal((3, 4))
     dh = rng.standard_normal((3, 6, 4))
 
-    params = [_numpy(p) for p in
-              (layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)]
+    params = [_numpy(p) for p in (layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)]
     h, cache = gru_forward(x, h0, *params)
     dx, dh0, dW_xh, dW_hh, db_xh, db_hh = gru_backward(dh, cache)
 

@@ -122,9 +122,7 @@ def test_a_backward_that_drops_repeated_ids_is_caught() -> None:
     E=st.integers(1, 12),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_backward_is_the_transposed_one_hot_product(
-    N: int, T: int, V: int, E: int, seed: int
-) -> None:
+def test_backward_is_the_transposed_one_hot_product(N: int, T: int, V: int, E: int, seed: int) -> None:
     """out = onehot(ids) @ W, so dW = onehot(ids)^T @ dout; each upstream row lands once."""
     rng = np.random.default_rng(seed)
     ids = rng.integers(0, V, size=(N, T))

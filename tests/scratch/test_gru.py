@@ -130,9 +130,7 @@ def test_sequence_matches_torch_gru() -> None:
 
 
 @for_any_sequence_shape()
-def test_sequence_matches_torch_gru_for_any_shape(
-    N: int, T: int, D: int, H: int, seed: int
-) -> None:
+def test_sequence_matches_torch_gru_for_any_shape(N: int, T: int, D: int, H: int, seed: int) -> None:
     check_against_torch(N, T, D, H, seed)
 
 
@@ -140,9 +138,7 @@ def test_sequence_matches_torch_gru_for_any_shape(
 
 
 @for_any_sequence_shape()
-def test_sequence_functions_equal_a_loop_of_step_functions(
-    N: int, T: int, D: int, H: int, seed: int
-) -> None:
+def test_sequence_functions_equal_a_loop_of_step_functions(N: int, T: int, D: int, H: int, seed: int) -> None:
     p = random_problem(np.random.default_rng(seed), N, T, D, H)
     h_steps, grads_steps = step_loop(p)
     h = sequence_output(p)

@@ -22,8 +22,8 @@ from rnncourse.scratch import layers as layers_module
 from rnncourse.scratch.dense import dense_backward, dense_forward
 from rnncourse.scratch.layers import (
     KINDS,
-    BiState,
     Bidirectional,
+    BiState,
     RecurrentLayer,
     StackedRecurrent,
     State,
@@ -223,9 +223,7 @@ def test_reverse_padded_is_its_own_inverse_and_keeps_padding_in_place() -> None:
 
 
 def _torch_module(kind: str, input_size: int, hidden: int, num_layers: int, bi: bool):
-    cls = {"rnn_tanh": torch.nn.RNN, "rnn_relu": torch.nn.RNN, "lstm": torch.nn.LSTM}.get(
-        kind, torch.nn.GRU
-    )
+    cls = {"rnn_tanh": torch.nn.RNN, "rnn_relu": torch.nn.RNN, "lstm": torch.nn.LSTM}.get(kind, torch.nn.GRU)
     extra = {"nonlinearity": kind[len("rnn_") :]} if kind.startswith("rnn") else {}
     torch.manual_seed(0)
     return cls(
@@ -253,7 +251,10 @@ def _bias_names(kind: str) -> tuple[str, str]:
 def _copy_torch_weights(module, model: StackedRecurrent) -> None:
     b_ih_name, b_hh_name = _bias_names(model.kind)
     for suffix, layer, _ in _directions(model):
-        get = lambda name: getattr(module, name + suffix).detach().numpy()  # noqa: E731
+
+        def get(name: str, suffix: str = suffix) -> np.ndarray:
+            return getattr(module, name + suffix).detach().numpy()
+
         layer.params["W_xh"][...] = get("weight_ih")
         layer.params["W_hh"][...] = get("weight_hh")
         if b_ih_name == b_hh_name:
@@ -308,9 +309,7 @@ def _compare_with_torch(
     if lengths is None:
         out_t, final_t = module(x_t, state_t)
     else:
-        packed = pack_padded_sequence(
-            x_t, torch.from_numpy(lengths), batch_first=True, enforce_sorted=False
-        )
+        packed = pack_padded_sequence(x_t, torch.from_numpy(lengths), batch_first=True, enforce_sorted=False)
         out_packed, final_t = module(packed, state_t)
         out_t, _ = pad_packed_sequence(out_packed, batch_first=True, total_length=Tb)
     h_n_t, c_n_t = final_t if kind == "lstm" else (final_t, None)
@@ -397,9 +396,7 @@ class _Head:
         return loss * weight, dh, {"W_hy": dW_hy, "b_y": db_y}
 
 
-def _tbptt_problem(
-    kind: str, num_layers: int, padded: bool, seed: int, Tt: int = 8, Ht: int = 3
-):
+def _tbptt_problem(kind: str, num_layers: int, padded: bool, seed: int, Tt: int = 8, Ht: int = 3):
     rng = np.random.default_rng(seed)
     Nt, Dt, C = 3, 2, 4
     model = StackedRecurrent(kind, Dt, Ht, num_layers, rng)
@@ -437,9 +434,7 @@ class _LinearHead:
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("padded", [False, True])
-def test_truncated_gradient_is_the_gradient_of_the_chunked_computation(
-    kind: str, padded: bool
-) -> None:
+def test_truncated_gradient_is_the_gradient_of_the_chunked_computation(kind: str, padded: bool) -> None:
     """Each chunk's initial state is a constant: the numerical gradient holds it fixed."""
     model, x, lengths, _, state = _tbptt_problem(kind, 2, padded, seed=SEEDS["truncated"])
     head = _LinearHead(model.hidden_size, 2, x.shape[0], x.shape[1], np.random.default_rng(24))

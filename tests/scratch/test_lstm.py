@@ -4,15 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.scratch.torch_helpers import (
-    assert_float32_close_to_float64,
-    assert_gradients_match_torch,
-    check_step_in_float32,
-    for_any_sequence_shape,
-    make_module,
-    numpy_params,
-    run_torch,
-)
 
 from rnncourse.gradcheck import check_gradients, rel_error
 from rnncourse.scratch.lstm import (
@@ -22,6 +13,15 @@ from rnncourse.scratch.lstm import (
     lstm_step_backward,
     lstm_step_forward,
     sigmoid,
+)
+from tests.scratch.torch_helpers import (
+    assert_float32_close_to_float64,
+    assert_gradients_match_torch,
+    check_step_in_float32,
+    for_any_sequence_shape,
+    make_module,
+    numpy_params,
+    run_torch,
 )
 
 # torch's names for what lstm_backward returns; b stands for both of torch's biases.
@@ -162,9 +162,7 @@ def test_sequence_matches_torch_lstm() -> None:
 
 
 @for_any_sequence_shape()
-def test_sequence_matches_torch_lstm_for_any_shape(
-    N: int, T: int, D: int, H: int, seed: int
-) -> None:
+def test_sequence_matches_torch_lstm_for_any_shape(N: int, T: int, D: int, H: int, seed: int) -> None:
     check_against_torch(N, T, D, H, seed)
 
 
@@ -172,9 +170,7 @@ def test_sequence_matches_torch_lstm_for_any_shape(
 
 
 @for_any_sequence_shape()
-def test_sequence_functions_equal_a_loop_of_step_functions(
-    N: int, T: int, D: int, H: int, seed: int
-) -> None:
+def test_sequence_functions_equal_a_loop_of_step_functions(N: int, T: int, D: int, H: int, seed: int) -> None:
     p = random_problem(np.random.default_rng(seed), N, T, D, H)
     h_steps, c_steps, grads_steps = step_loop(p)
     h, c_T = sequence_outputs(p)
@@ -222,9 +218,7 @@ def test_checker_rejects_a_backward_that_forgets_the_path_through_h() -> None:
     broken = LSTMStepCache(*cache[:-1], tanh_c=np.zeros_like(cache.tanh_c))
     analytic = dict(zip(inputs, lstm_step_backward(dh_t, dc_t, broken), strict=True))
     with pytest.raises(AssertionError, match="dW_hh"):
-        check_gradients(
-            lambda: both_step_outputs(inputs), inputs, analytic, np.stack([dh_t, dc_t])
-        )
+        check_gradients(lambda: both_step_outputs(inputs), inputs, analytic, np.stack([dh_t, dc_t]))
 
 
 def test_torch_comparison_notices_a_wrong_gate_order() -> None:

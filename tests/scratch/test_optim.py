@@ -22,8 +22,7 @@ def _arrays(rng: np.random.Generator, scale: float = 1.0) -> dict[str, np.ndarra
 def test_clip_matches_torch_clip_grad_norm(max_norm: float) -> None:
     grads = _arrays(np.random.default_rng(0))
     tensors = {
-        name: torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64))
-        for name, g in grads.items()
+        name: torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for name, g in grads.items()
     }
     for name, t in tensors.items():
         t.grad = torch.from_numpy(grads[name].copy())

@@ -183,9 +183,7 @@ def test_float32_in_float32_out_close_to_float64(activation: str) -> None:
     assert_float32_close_to_float64(
         {"h": sequence_output(p32, activation)}, {"h": sequence_output(p64, activation)}
     )
-    assert_float32_close_to_float64(
-        sequence_gradients(p32, activation), sequence_gradients(p64, activation)
-    )
+    assert_float32_close_to_float64(sequence_gradients(p32, activation), sequence_gradients(p64, activation))
     check_step_in_float32(
         lambda *inputs: rnn_step_forward(*inputs, activation),
         rnn_step_backward,
@@ -206,9 +204,7 @@ def test_checker_rejects_the_wrong_activation_derivative() -> None:
     wrong = rnn_step_backward(dh_t, cache._replace(activation="tanh"))
     analytic = dict(zip(inputs, wrong, strict=True))
     with pytest.raises(AssertionError, match="dW_xh"):
-        check_gradients(
-            lambda: rnn_step_forward(*inputs.values(), "relu")[0], inputs, analytic, dh_t
-        )
+        check_gradients(lambda: rnn_step_forward(*inputs.values(), "relu")[0], inputs, analytic, dh_t)
 
 
 def test_checker_rejects_hidden_states_read_one_step_off() -> None:

@@ -18,7 +18,12 @@ from tests.site.leaks import find_leaks, secret_lines
 
 pytestmark = pytest.mark.slow
 
-PAGES = ["index.html", "book/01_recurrence.html", "exercises/01_recurrence/01_recurrence.html", "book/instructors.html"]
+PAGES = [
+    "index.html",
+    "book/ch01_recurrence.html",
+    "exercises/ch01_recurrence/ch01_recurrence.html",
+    "book/instructors.html",
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +31,23 @@ def site(tmp_path_factory: pytest.TempPathFactory, repo: Path, tool_env: dict[st
     """The website, built from scratch the way `make book` builds it."""
     out = tmp_path_factory.mktemp("site")
     build = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(repo), "--path-output", str(out),
-         "-W", "-n", "--keep-going", "--builder", "html", "--all"],
-        env=tool_env, capture_output=True, text=True, timeout=600,
+        [
+            str(Path(sys.executable).parent / "jupyter-book"),
+            "build",
+            str(repo),
+            "--path-output",
+            str(out),
+            "-W",
+            "-n",
+            "--keep-going",
+            "--builder",
+            "html",
+            "--all",
+        ],
+        env=tool_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     return out / "_build" / "html"
@@ -52,19 +71,24 @@ def test_no_solution_or_hidden_test_line_reaches_the_site(site: Path, secrets: s
     assert find_leaks(site, secrets) == {}
 
 
-def test_the_leak_search_finds_a_published_solution(tmp_path: Path, repo: Path, secrets: set[str], tool_env) -> None:
+def test_the_leak_search_finds_a_published_solution(
+    tmp_path: Path, repo: Path, secrets: set[str], tool_env
+) -> None:
     """The search must fail when a solution page is published (rendered as the site renders code)."""
     notebook = next((repo / "solutions").glob("*/*.ipynb"))
     subprocess.run(
         [sys.executable, "-m", "nbconvert", "--to", "html", "--output-dir", str(tmp_path), str(notebook)],
-        env=tool_env, check=True, capture_output=True,
+        env=tool_env,
+        check=True,
+        capture_output=True,
     )
     leaks = find_leaks(tmp_path, secrets)
     assert leaks and len(next(iter(leaks.values()))) >= len(secret_lines(notebook)) // 2
 
 
 EXTERNAL = re.compile(
-    r"<(script|link|img|iframe|source|embed|audio|video)\b[^>]*?\s(src|href)=[\"']((https?:)?//[^\"']+)", re.IGNORECASE
+    r"<(script|link|img|iframe|source|embed|audio|video)\b[^>]*?\s(src|href)=[\"']((https?:)?//[^\"']+)",
+    re.IGNORECASE,
 )
 
 
@@ -78,7 +102,7 @@ def test_pages_load_nothing_from_other_hosts(site: Path) -> None:
 
 
 def test_mathjax_is_served_by_the_site(site: Path) -> None:
-    chapter = (site / "book/01_recurrence.html").read_text(encoding="utf-8")
+    chapter = (site / "book/ch01_recurrence.html").read_text(encoding="utf-8")
     script = re.search(r'<script[^>]+src="([^"?]*tex-mml-chtml\.js)', chapter)
     assert script, "the chapter does not load MathJax"
     assert (site / "book" / script.group(1)).resolve().is_file()
@@ -88,11 +112,15 @@ def test_mathjax_is_served_by_the_site(site: Path) -> None:
 
 
 def test_exercise_page_is_the_release_with_launch_buttons(site: Path) -> None:
-    page = (site / "exercises/01_recurrence/01_recurrence.html").read_text(encoding="utf-8")
+    page = (site / "exercises/ch01_recurrence/ch01_recurrence.html").read_text(encoding="utf-8")
     assert "NotImplementedError" in page
-    assert "urlpath=lab/tree/exercises/01_recurrence/01_recurrence.ipynb" in page, "no Binder button into JupyterLab"
+    assert "urlpath=lab/tree/exercises/ch01_recurrence/ch01_recurrence.ipynb" in page, (
+        "no Binder button into JupyterLab"
+    )
     assert "colab.research.google.com" in page, "no Colab button"
-    assert (site / "_sources/exercises/01_recurrence/01_recurrence.ipynb").is_file(), "no download of the notebook"
+    assert (site / "_sources/exercises/ch01_recurrence/ch01_recurrence.ipynb").is_file(), (
+        "no download of the notebook"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -110,20 +138,37 @@ def rendered_dom(url: str, profile: Path) -> str:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "chromium is missing: `make test` installs it (apt-get install chromium)"
     result = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}",
-         # No name resolves but localhost: the page gets no network at all.
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-         "--virtual-time-budget=30000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=180,
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            # No name resolves but localhost: the page gets no network at all.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--virtual-time-budget=30000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
 
-@pytest.mark.parametrize("page", ["book/01_recurrence.html", "exercises/01_recurrence/01_recurrence.html"])
-def test_maths_renders_in_a_browser_without_network(site: Path, served: str, tmp_path: Path, page: str) -> None:
+@pytest.mark.parametrize(
+    "page", ["book/ch01_recurrence.html", "exercises/ch01_recurrence/ch01_recurrence.html"]
+)
+def test_maths_renders_in_a_browser_without_network(
+    site: Path, served: str, tmp_path: Path, page: str
+) -> None:
     source = (site / page).read_text(encoding="utf-8")
     expected = len(re.findall(r'class="math notranslate nohighlight"', source))
     assert expected > 0

@@ -112,7 +112,12 @@ def _arrow(
 
 
 def _path_arrow(
-    ax: Axes, vertices: Sequence[tuple[float, float]], codes: Sequence[int], *, color: str, linestyle: str = "-"
+    ax: Axes,
+    vertices: Sequence[tuple[float, float]],
+    codes: Sequence[int],
+    *,
+    color: str,
+    linestyle: str = "-",
 ) -> FancyArrowPatch:
     """An arrow along an arbitrary path (used for loops and detours)."""
     arrow = FancyArrowPatch(
@@ -165,8 +170,24 @@ def draw_unrolled(steps: int = 4) -> Figure:
     _box(ax_fold, (0, 0), w, h, "$h_t$", color=CELL_COLOR, gid="cell", fontsize=14)
     _box(ax_fold, (0, y_in), io_w, io_h, "$x_t$", color=INPUT_COLOR, gid="input", fontsize=13)
     _box(ax_fold, (0, y_out), io_w, io_h, "$y_t$", color=OUTPUT_COLOR, gid="output", fontsize=13)
-    _arrow(ax_fold, (0, y_in + io_h / 2), (0, -h / 2), label="$W_{xh}$", label_at=(0.12, -1.05), ha="left", color=WEIGHT_COLOR)
-    _arrow(ax_fold, (0, h / 2), (0, y_out - io_h / 2), label="$W_{hy}$", label_at=(0.12, 1.05), ha="left", color=WEIGHT_COLOR)
+    _arrow(
+        ax_fold,
+        (0, y_in + io_h / 2),
+        (0, -h / 2),
+        label="$W_{xh}$",
+        label_at=(0.12, -1.05),
+        ha="left",
+        color=WEIGHT_COLOR,
+    )
+    _arrow(
+        ax_fold,
+        (0, h / 2),
+        (0, y_out - io_h / 2),
+        label="$W_{hy}$",
+        label_at=(0.12, 1.05),
+        ha="left",
+        color=WEIGHT_COLOR,
+    )
     right = w / 2
     _path_arrow(
         ax_fold,
@@ -187,8 +208,24 @@ def draw_unrolled(steps: int = 4) -> Figure:
         _box(ax_unroll, (x, 0), w, h, f"$h_{{{t}}}$", color=CELL_COLOR, gid="cell", fontsize=14)
         _box(ax_unroll, (x, y_in), io_w, io_h, f"$x_{{{t}}}$", color=INPUT_COLOR, gid="input", fontsize=13)
         _box(ax_unroll, (x, y_out), io_w, io_h, f"$y_{{{t}}}$", color=OUTPUT_COLOR, gid="output", fontsize=13)
-        _arrow(ax_unroll, (x, y_in + io_h / 2), (x, -h / 2), label="$W_{xh}$", label_at=(x + 0.1, -1.05), ha="left", color=WEIGHT_COLOR)
-        _arrow(ax_unroll, (x, h / 2), (x, y_out - io_h / 2), label="$W_{hy}$", label_at=(x + 0.1, 1.05), ha="left", color=WEIGHT_COLOR)
+        _arrow(
+            ax_unroll,
+            (x, y_in + io_h / 2),
+            (x, -h / 2),
+            label="$W_{xh}$",
+            label_at=(x + 0.1, -1.05),
+            ha="left",
+            color=WEIGHT_COLOR,
+        )
+        _arrow(
+            ax_unroll,
+            (x, h / 2),
+            (x, y_out - io_h / 2),
+            label="$W_{hy}$",
+            label_at=(x + 0.1, 1.05),
+            ha="left",
+            color=WEIGHT_COLOR,
+        )
         _arrow(
             ax_unroll,
             (x - spacing + w / 2, 0),
@@ -234,15 +271,69 @@ def draw_step_shapes(N: int = 1, D: int = 4, H: int = 8, C: int = 3) -> Figure:
         return f"({symbols}) = ({', '.join(str(v) for v in values)})"
 
     _box(ax, (1.2, 4.0), bw, bh, f"$x_t$\n{shape('N, D', N, D)}", color=INPUT_COLOR, gid="array", fontsize=11)
-    _box(ax, (1.2, 1.4), bw, bh, f"$h_{{t-1}}$\n{shape('N, H', N, H)}", color=STATE_COLOR, gid="array", fontsize=11)
-    _box(ax, (5.6, 4.0), bw, bh, f"$x_t W_{{xh}}^T$\n{shape('N, H', N, H)}", color=CELL_COLOR, gid="array", fontsize=11)
-    _box(ax, (5.6, 1.4), bw, bh, f"$h_{{t-1}} W_{{hh}}^T$\n{shape('N, H', N, H)}", color=CELL_COLOR, gid="array", fontsize=11)
-    _box(ax, (8.9, 2.7), bw, bh, f"$h_t = \\tanh(\\cdot + \\cdot + b_h)$\n{shape('N, H', N, H)}", color=CELL_COLOR, gid="array", fontsize=11)
-    _box(ax, (12.6, 2.7), bw, bh, f"$y_t$\n{shape('N, C', N, C)}", color=OUTPUT_COLOR, gid="array", fontsize=11)
+    _box(
+        ax,
+        (1.2, 1.4),
+        bw,
+        bh,
+        f"$h_{{t-1}}$\n{shape('N, H', N, H)}",
+        color=STATE_COLOR,
+        gid="array",
+        fontsize=11,
+    )
+    _box(
+        ax,
+        (5.6, 4.0),
+        bw,
+        bh,
+        f"$x_t W_{{xh}}^T$\n{shape('N, H', N, H)}",
+        color=CELL_COLOR,
+        gid="array",
+        fontsize=11,
+    )
+    _box(
+        ax,
+        (5.6, 1.4),
+        bw,
+        bh,
+        f"$h_{{t-1}} W_{{hh}}^T$\n{shape('N, H', N, H)}",
+        color=CELL_COLOR,
+        gid="array",
+        fontsize=11,
+    )
+    _box(
+        ax,
+        (8.9, 2.7),
+        bw,
+        bh,
+        f"$h_t = \\tanh(\\cdot + \\cdot + b_h)$\n{shape('N, H', N, H)}",
+        color=CELL_COLOR,
+        gid="array",
+        fontsize=11,
+    )
+    _box(
+        ax, (12.6, 2.7), bw, bh, f"$y_t$\n{shape('N, C', N, C)}", color=OUTPUT_COLOR, gid="array", fontsize=11
+    )
     _box(ax, (8.9, 4.6), 1.5, 0.6, f"$b_h$  ({H},)", color=STATE_COLOR, gid="parameter", fontsize=10)
 
-    _arrow(ax, (2.3, 4.0), (4.5, 4.0), label=f"@ $W_{{xh}}^T$\n(D, H) = ({D}, {H})", label_at=(3.4, 4.45), color=WEIGHT_COLOR, fontsize=10)
-    _arrow(ax, (2.3, 1.4), (4.5, 1.4), label=f"@ $W_{{hh}}^T$\n(H, H) = ({H}, {H})", label_at=(3.4, 1.85), color=WEIGHT_COLOR, fontsize=10)
+    _arrow(
+        ax,
+        (2.3, 4.0),
+        (4.5, 4.0),
+        label=f"@ $W_{{xh}}^T$\n(D, H) = ({D}, {H})",
+        label_at=(3.4, 4.45),
+        color=WEIGHT_COLOR,
+        fontsize=10,
+    )
+    _arrow(
+        ax,
+        (2.3, 1.4),
+        (4.5, 1.4),
+        label=f"@ $W_{{hh}}^T$\n(H, H) = ({H}, {H})",
+        label_at=(3.4, 1.85),
+        color=WEIGHT_COLOR,
+        fontsize=10,
+    )
     _arrow(ax, (6.7, 4.0), (7.9, 3.2), label="+", label_at=(7.45, 3.8), fontsize=14)
     _arrow(ax, (6.7, 1.4), (7.9, 2.2), label="+", label_at=(7.45, 1.6), fontsize=14)
     _arrow(ax, (8.9, 4.3), (8.9, 3.2), label="+", label_at=(9.15, 3.75), fontsize=14)
@@ -263,8 +354,13 @@ def draw_step_shapes(N: int = 1, D: int = 4, H: int = 8, C: int = 3) -> Figure:
         color="#777777",
         linestyle="--",
     )
-    ax.text(5.0, 0.1, "next step: $h_t$ becomes $h_{t-1}$", ha="center", va="top", fontsize=10, color="#555555")
-    ax.set_title(f"one step for a batch of N row vectors (N={N}, D={D}, H={H}, C={C}); weights are stored (out, in)", fontsize=12)
+    ax.text(
+        5.0, 0.1, "next step: $h_t$ becomes $h_{t-1}$", ha="center", va="top", fontsize=10, color="#555555"
+    )
+    ax.set_title(
+        f"one step for a batch of N row vectors (N={N}, D={D}, H={H}, C={C}); weights are stored (out, in)",
+        fontsize=12,
+    )
     _diagram_axes(ax, (-0.1, 13.9), (-0.4, 5.1))
     return fig
 
@@ -272,7 +368,9 @@ def draw_step_shapes(N: int = 1, D: int = 4, H: int = 8, C: int = 3) -> Figure:
 # -- padding versus one token at a time ----------------------------------------------
 
 
-def draw_padding_vs_steps(sentences: Sequence[str], max_len: int = 20, vocabulary: Vocabulary | None = None) -> Figure:
+def draw_padding_vs_steps(
+    sentences: Sequence[str], max_len: int = 20, vocabulary: Vocabulary | None = None
+) -> Figure:
     """Two ways to feed sentences of different lengths to a network.
 
     Top: the sentences encoded with ``vocabulary`` and padded (or cut) to
@@ -319,7 +417,9 @@ def draw_padding_vs_steps(sentences: Sequence[str], max_len: int = 20, vocabular
     ax_pad.set_xlim(-0.6, max_len - 0.4)
     ax_pad.set_ylim(-0.6, n - 0.4)
     ax_pad.set_aspect("equal")
-    ax_pad.set_yticks(range(n), [f'"{s}"' if len(s) <= 36 else f'"{s[:34]}…"' for s in reversed(sentences)], fontsize=10)
+    ax_pad.set_yticks(
+        range(n), [f'"{s}"' if len(s) <= 36 else f'"{s[:34]}…"' for s in reversed(sentences)], fontsize=10
+    )
     ax_pad.set_xticks(range(max_len), [str(c + 1) for c in range(max_len)], fontsize=9)
     ax_pad.set_xlabel("position (padding index 0 shown dotted)", fontsize=10)
     ax_pad.tick_params(length=0)
@@ -339,7 +439,14 @@ def draw_padding_vs_steps(sentences: Sequence[str], max_len: int = 20, vocabular
             _box(ax_step, (x, y), 1.3, cell, word, color=CELL_COLOR, gid="step", fontsize=9)
             if col > 0:
                 _arrow(ax_step, (x - step_gap + 0.65, y), (x - 0.65, y))
-        ax_step.text(step_gap * (len(words) - 1) + 0.75, y, f"$\\to h_{{{len(words)}}}$", ha="left", va="center", fontsize=11)
+        ax_step.text(
+            step_gap * (len(words) - 1) + 0.75,
+            y,
+            f"$\\to h_{{{len(words)}}}$",
+            ha="left",
+            va="center",
+            fontsize=11,
+        )
     ax_step.set_xlim(-0.8, max(max_len - 0.4, step_gap * (int(lengths.max()) - 1) + 2.0))
     ax_step.set_ylim(-0.6, n - 0.4)
     ax_step.set_aspect("equal")
@@ -348,7 +455,9 @@ def draw_padding_vs_steps(sentences: Sequence[str], max_len: int = 20, vocabular
     for side in ax_step.spines.values():
         side.set_visible(False)
     ax_step.tick_params(length=0)
-    ax_step.set_title("one token at a time: T steps for a sentence of T tokens, the same weights at every step", fontsize=12)
+    ax_step.set_title(
+        "one token at a time: T steps for a sentence of T tokens, the same weights at every step", fontsize=12
+    )
     return fig
 
 
@@ -358,7 +467,10 @@ def draw_padding_vs_steps(sentences: Sequence[str], max_len: int = 20, vocabular
 _PATTERNS: tuple[tuple[str, tuple[tuple[bool, bool, str], ...]], ...] = (
     ("one-to-many\nimage → caption", ((True, True, "cell"),) + ((False, True, "cell"),) * 3),
     ("many-to-one\nsentence → sentiment / spam", ((True, False, "cell"),) * 3 + ((True, True, "cell"),)),
-    ("encoder-decoder\nsentence → translation", ((True, False, "encoder"),) * 3 + ((False, True, "decoder"),) * 3),
+    (
+        "encoder-decoder\nsentence → translation",
+        ((True, False, "encoder"),) * 3 + ((False, True, "decoder"),) * 3,
+    ),
     ("synced many-to-many\nprice forecast at every step", ((True, True, "cell"),) * 4),
 )
 
@@ -383,18 +495,45 @@ def draw_io_patterns() -> Figure:
         i_in = i_out = 0
         for col, (has_in, has_out, role) in enumerate(columns):
             x = spacing * col
-            _box(ax, (x, 0), size, size, {"cell": "", "encoder": "enc", "decoder": "dec"}[role], color=colors[role], gid=role, fontsize=10)
+            _box(
+                ax,
+                (x, 0),
+                size,
+                size,
+                {"cell": "", "encoder": "enc", "decoder": "dec"}[role],
+                color=colors[role],
+                gid=role,
+                fontsize=10,
+            )
             if col > 0:
                 _arrow(ax, (x - spacing + size / 2, 0), (x - size / 2, 0))
             if has_in:
                 i_in += 1
                 label = "$x$" if n_in == 1 else f"$x_{{{i_in}}}$"
-                _box(ax, (x, -1.35), size * 0.85, size * 0.7, label, color=INPUT_COLOR, gid="input", fontsize=12)
+                _box(
+                    ax,
+                    (x, -1.35),
+                    size * 0.85,
+                    size * 0.7,
+                    label,
+                    color=INPUT_COLOR,
+                    gid="input",
+                    fontsize=12,
+                )
                 _arrow(ax, (x, -1.35 + size * 0.35), (x, -size / 2))
             if has_out:
                 i_out += 1
                 label = "$y$" if n_out == 1 else f"$y_{{{i_out}}}$"
-                _box(ax, (x, 1.35), size * 0.85, size * 0.7, label, color=OUTPUT_COLOR, gid="output", fontsize=12)
+                _box(
+                    ax,
+                    (x, 1.35),
+                    size * 0.85,
+                    size * 0.7,
+                    label,
+                    color=OUTPUT_COLOR,
+                    gid="output",
+                    fontsize=12,
+                )
                 _arrow(ax, (x, size / 2), (x, 1.35 - size * 0.35))
         if any(role == "decoder" for _, _, role in columns):
             first_decoder = next(c for c, (_, _, role) in enumerate(columns) if role == "decoder")
@@ -466,7 +605,9 @@ def _heatmap(
                 dark = abs(v - (vmin + vmax) / 2) > 0.3 * span
             else:
                 dark = (v - vmin) < 0.5 * span
-            ax.text(c, r, format(v, fmt), ha="center", va="center", fontsize=9, color="white" if dark else "black")
+            ax.text(
+                c, r, format(v, fmt), ha="center", va="center", fontsize=9, color="white" if dark else "black"
+            )
     ax.set_xticks(range(cols), list(col_labels))
     ax.set_yticks(range(rows), list(row_labels))
     ax.set_xlabel(xlabel)
@@ -516,7 +657,10 @@ def plot_hidden_states(h: np.ndarray, tokens: Sequence[str], title: str = "hidde
 
 
 def plot_step_outputs(
-    probs: np.ndarray, tokens: Sequence[str], classes: Sequence[str], title: str = "output $O_t$ at every step"
+    probs: np.ndarray,
+    tokens: Sequence[str],
+    classes: Sequence[str],
+    title: str = "output $O_t$ at every step",
 ) -> Figure:
     """Heatmap of the class probabilities emitted at every step.
 

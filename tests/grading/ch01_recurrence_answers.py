@@ -6,15 +6,15 @@ Each dict maps an answer cell's grade_id to a complete cell source.
 # Correct, but unlike the source notebook: loops instead of vectorised
 # code, other variable names, other helpers.
 ALTERNATIVE = {
-    "build_vocab": '''
+    "build_vocab": """
 def build_vocab(sentences):
     words = [w for s in sentences for w in s.lower().split()]
     table = {"<pad>": 0, "<unk>": 1}
     for w in words:
         table.setdefault(w, len(table))
     return table
-''',
-    "encode_and_pad": '''
+""",
+    "encode_and_pad": """
 def encode_and_pad(sentences, vocab, max_len):
     rows = []
     for s in sentences:
@@ -22,8 +22,8 @@ def encode_and_pad(sentences, vocab, max_len):
         codes = (codes + [0] * max_len)[:max_len]
         rows.append(codes)
     return np.array(rows, dtype=int).reshape(len(sentences), max_len)
-''',
-    "rnn_cell_forward": '''
+""",
+    "rnn_cell_forward": """
 def rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h):
     n, hidden = h_prev.shape[0], W_hh.shape[0]
     out = np.zeros((n, hidden))
@@ -36,8 +36,8 @@ def rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h):
                 total += W_hh[j, k] * h_prev[i, k]
             out[i, j] = np.tanh(total)
     return out
-''',
-    "rnn_forward": '''
+""",
+    "rnn_forward": """
 def rnn_forward(x, h0, W_xh, W_hh, b_h):
     N, T, _ = x.shape
     result = np.zeros((N, T, h0.shape[1]))
@@ -46,8 +46,8 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h):
         current = np.tanh(np.einsum("hd,nd->nh", W_xh, x[:, step]) + np.einsum("hk,nk->nh", W_hh, current) + b_h)
         result[:, step] = current
     return result
-''',
-    "softmax": '''
+""",
+    "softmax": """
 def softmax(logits):
     out = np.empty_like(logits, dtype=float)
     for row in range(logits.shape[0]):
@@ -55,8 +55,8 @@ def softmax(logits):
         log_norm = np.log(np.sum(np.exp(z)))
         out[row] = np.exp(z - log_norm)
     return out
-''',
-    "classify": '''
+""",
+    "classify": """
 def classify(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
     last = h0
     for t in range(x.shape[1]):
@@ -64,17 +64,17 @@ def classify(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
     z = last @ W_hy.T + b_y
     z = z - z.max(axis=-1, keepdims=True)
     return np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
-''',
+""",
 }
 
 # One common mistake per part.
 WRONG = {
-    "build_vocab": '''
+    "build_vocab": """
 def build_vocab(sentences):
     tokens = sorted({w for s in sentences for w in s.lower().split()})
     return {"<pad>": 0, "<unk>": 1, **{w: i + 2 for i, w in enumerate(tokens)}}
-''',
-    "encode_and_pad": '''
+""",
+    "encode_and_pad": """
 def encode_and_pad(sentences, vocab, max_len):
     ids = np.zeros((len(sentences), max_len), dtype=np.int64)
     for row, s in enumerate(sentences):
@@ -82,60 +82,60 @@ def encode_and_pad(sentences, vocab, max_len):
         if tokens:
             ids[row, max_len - len(tokens):] = tokens
     return ids
-''',
-    "rnn_cell_forward": '''
+""",
+    "rnn_cell_forward": """
 def rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h):
     return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T)
-''',
-    "rnn_forward": '''
+""",
+    "rnn_forward": """
 def rnn_forward(x, h0, W_xh, W_hh, b_h):
     return np.stack([rnn_cell_forward(x[:, t], h0, W_xh, W_hh, b_h) for t in range(x.shape[1])], axis=1)
-''',
-    "softmax": '''
+""",
+    "softmax": """
 def softmax(logits):
     e = np.exp(logits)
     return e / e.sum(axis=1, keepdims=True)
-''',
-    "classify": '''
+""",
+    "classify": """
 def classify(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
     h = rnn_forward(x, h0, W_xh, W_hh, b_h)
     return softmax(h[:, 0] @ W_hy.T + b_y)
-''',
+""",
 }
 
 # Each part handed to the course's own implementation (or to torch).
 CHEAT = {
-    "build_vocab": '''
+    "build_vocab": """
 from rnncourse.data import Vocabulary
 def build_vocab(sentences):
     return dict(Vocabulary.build(sentences).index)
-''',
-    "encode_and_pad": '''
+""",
+    "encode_and_pad": """
 from rnncourse.data import Vocabulary, pad_batch
 def encode_and_pad(sentences, vocab, max_len):
     v = Vocabulary(sorted(vocab, key=vocab.get))
     return pad_batch([v.encode(s) for s in sentences], max_len)[0]
-''',
-    "rnn_cell_forward": '''
+""",
+    "rnn_cell_forward": """
 from rnncourse.scratch.rnn import rnn_step_forward as step
 def rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h):
     return step(x_t, h_prev, W_xh, W_hh, b_h)[0]
-''',
-    "rnn_forward": '''
+""",
+    "rnn_forward": """
 import rnncourse.scratch.rnn
 def rnn_forward(x, h0, W_xh, W_hh, b_h):
     return rnncourse.scratch.rnn.rnn_forward(x, h0, W_xh, W_hh, b_h)[0]
-''',
-    "softmax": '''
+""",
+    "softmax": """
 import torch
 def softmax(logits):
     return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
-''',
-    "classify": '''
+""",
+    "classify": """
 from rnncourse.scratch.rnn import rnn_forward as course_rnn
-from rnncourse.scratch.softmax import softmax as course_softmax
+from rnncourse.scratch.activations import softmax as course_softmax
 def classify(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
     h = course_rnn(x, h0, W_xh, W_hh, b_h)[0]
     return course_softmax(h[:, -1] @ W_hy.T + b_y)
-''',
+""",
 }

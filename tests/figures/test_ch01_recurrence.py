@@ -32,11 +32,11 @@ from rnncourse.figures import (
     plot_hidden_states,
     plot_step_outputs,
 )
+from rnncourse.scratch.activations import softmax
 from rnncourse.scratch.dense import dense_forward
 from rnncourse.scratch.rnn import rnn_forward, rnn_step_forward
-from rnncourse.scratch.softmax import softmax
 
-CHAPTER = Path(__file__).resolve().parents[1] / "book" / "01_recurrence.ipynb"
+CHAPTER = Path(__file__).resolve().parents[2] / "book" / "ch01_recurrence.ipynb"
 
 
 # -- helpers -------------------------------------------------------------------------
@@ -141,7 +141,12 @@ def test_draw_io_patterns_has_the_four_patterns() -> None:
     titles = [ax.get_title() for ax in axes]
     for title, name in zip(titles, ["one-to-many", "many-to-one", "encoder-decoder", "many-to-many"]):
         assert name in title
-    assert "caption" in titles[0] and "sentiment" in titles[1] and "translation" in titles[2] and "forecast" in titles[3]
+    assert (
+        "caption" in titles[0]
+        and "sentiment" in titles[1]
+        and "translation" in titles[2]
+        and "forecast" in titles[3]
+    )
     counts = [(len(gids(ax, "input")), len(gids(ax, "output"))) for ax in axes]
     assert counts == [(1, 4), (4, 1), (3, 3), (4, 4)]
     assert len(gids(axes[2], "encoder")) == 3 and len(gids(axes[2], "decoder")) == 3
@@ -244,7 +249,9 @@ def _notebook_cells() -> list[dict]:
 
 def _cell(marker: str) -> dict:
     matches = [c for c in _notebook_cells() if c["cell_type"] == "code" and marker in "".join(c["source"])]
-    assert len(matches) == 1, f"expected one code cell containing {marker!r} in {CHAPTER.name}, got {len(matches)}"
+    assert len(matches) == 1, (
+        f"expected one code cell containing {marker!r} in {CHAPTER.name}, got {len(matches)}"
+    )
     return matches[0]
 
 
@@ -311,8 +318,11 @@ def test_the_chapter_prints_the_states_and_probabilities_the_package_computes() 
 
     probs = softmax(dense_forward(h[:, -1], ex["W_hy"], ex["b_y"])[0])[0]
     printed = _stdout(_cell("probs = softmax(logits)"))
-    stored = {line.split()[0]: float(line.split()[1].rstrip("%")) / 100 for line in printed.splitlines()
-              if line.strip() and line.split()[0] in SENTIMENT_CLASSES}
+    stored = {
+        line.split()[0]: float(line.split()[1].rstrip("%")) / 100
+        for line in printed.splitlines()
+        if line.strip() and line.split()[0] in SENTIMENT_CLASSES
+    }
     assert list(stored) == list(SENTIMENT_CLASSES)
     np.testing.assert_allclose([stored[c] for c in SENTIMENT_CLASSES], probs, rtol=0, atol=6e-4)
 

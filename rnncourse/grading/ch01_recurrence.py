@@ -22,8 +22,8 @@ from rnncourse.grading.core import (
     substituted,
     unchanged,
 )
+from rnncourse.scratch.activations import softmax
 from rnncourse.scratch.rnn import rnn_forward, rnn_step_forward
-from rnncourse.scratch.softmax import softmax
 
 VISIBLE_SENTENCES = ("The cat sat", "the dog sat down", "A cat and a dog")
 
@@ -35,7 +35,9 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 # -- Part 1: vocabulary --------------------------------------------------------------
 
 
-def check_build_vocab(build_vocab: Callable[[list[str]], dict[str, int]], sentences: Sequence[str] = VISIBLE_SENTENCES) -> None:
+def check_build_vocab(
+    build_vocab: Callable[[list[str]], dict[str, int]], sentences: Sequence[str] = VISIBLE_SENTENCES
+) -> None:
     """``build_vocab(sentences)`` must return the course's vocabulary as a dict."""
     name = "build_vocab"
     expected = Vocabulary.build(sentences).index
@@ -48,7 +50,7 @@ def check_build_vocab(build_vocab: Callable[[list[str]], dict[str, int]], senten
             f"(got {result.get(PAD)!r} and {result.get(UNK)!r})."
         )
     if any(token != token.lower() for token in result if token not in (PAD, UNK)):
-        raise GradingFailure(f"{name}: tokens must be lower-cased (\"The\" and \"the\" are one token).")
+        raise GradingFailure(f'{name}: tokens must be lower-cased ("The" and "the" are one token).')
     if set(result) != set(expected):
         missing = sorted(set(expected) - set(result))
         extra = sorted(set(result) - set(expected))
@@ -92,16 +94,20 @@ def check_encode_and_pad(
                 f"{name} returned shape {result.shape}: cut sentences longer than max_len={max_len} "
                 "to their first max_len tokens."
             )
-        raise GradingFailure(f"{name} returned shape {result.shape}; expected {expected.shape} (sentences, max_len).")
+        raise GradingFailure(
+            f"{name} returned shape {result.shape}; expected {expected.shape} (sentences, max_len)."
+        )
     if not np.issubdtype(result.dtype, np.integer):
-        raise GradingFailure(f"{name} returned dtype {result.dtype}; indices must be integers (e.g. np.int64).")
+        raise GradingFailure(
+            f"{name} returned dtype {result.dtype}; indices must be integers (e.g. np.int64)."
+        )
     pre_padded = np.zeros_like(expected)
     kept_last = np.zeros_like(expected)
     for row, sentence in enumerate(sentences):
         ids = vocabulary.encode(sentence)
         head = ids[:max_len]
         if head:
-            pre_padded[row, max_len - len(head):] = head
+            pre_padded[row, max_len - len(head) :] = head
         tail = ids[-max_len:]
         kept_last[row, : len(tail)] = tail
     if np.array_equal(result, pre_padded) and not np.array_equal(result, expected):
@@ -116,7 +122,9 @@ def check_encode_and_pad(
         if token not in vocab
     ]
     if any(result[row, col] != unknown for row, col in unknown_positions):
-        raise GradingFailure(f"{name}: a word missing from the vocabulary must become {UNK!r}, index {unknown}.")
+        raise GradingFailure(
+            f"{name}: a word missing from the vocabulary must become {UNK!r}, index {unknown}."
+        )
     if not np.array_equal(result, expected):
         raise GradingFailure(
             f"{name}: wrong indices. Expected\n{expected}\ngot\n{result}\n"
@@ -127,7 +135,9 @@ def check_encode_and_pad(
 # -- Part 3: one step of the recurrence ----------------------------------------------
 
 
-def _correct_cell(x_t: np.ndarray, h_prev: np.ndarray, W_xh: np.ndarray, W_hh: np.ndarray, b_h: np.ndarray) -> np.ndarray:
+def _correct_cell(
+    x_t: np.ndarray, h_prev: np.ndarray, W_xh: np.ndarray, W_hh: np.ndarray, b_h: np.ndarray
+) -> np.ndarray:
     return rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0]
 
 
@@ -145,7 +155,9 @@ def check_rnn_cell_forward(
     for case, (N, D, H) in enumerate(shapes):
         p = float64_inputs(seed + case, x_t=(N, D), h_prev=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
         before = copy.deepcopy(p)
-        result = run_learner_code(rnn_cell_forward, p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"], name=name)
+        result = run_learner_code(
+            rnn_cell_forward, p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"], name=name
+        )
         unchanged(before, p, name)
         result = check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
         x_part, h_part, b = p["x_t"] @ p["W_xh"].T, p["h_prev"] @ p["W_hh"].T, p["b_h"]
@@ -159,12 +171,18 @@ def check_rnn_cell_forward(
         }
         # W_hh is square, so a transposed W_hh never fails on shape; W_xh only when D == H.
         h_transposed = p["h_prev"] @ p["W_hh"]
-        mistakes["W_hh is transposed: it maps h_prev to the new state as h_prev @ W_hh.T"] = np.tanh(x_part + h_transposed + b)
+        mistakes["W_hh is transposed: it maps h_prev to the new state as h_prev @ W_hh.T"] = np.tanh(
+            x_part + h_transposed + b
+        )
         if D == H:
             x_transposed = p["x_t"] @ p["W_xh"]
             mistakes |= {
-                "W_xh is transposed: it has shape (H, D), so use x_t @ W_xh.T": np.tanh(x_transposed + h_part + b),
-                "both weights are transposed: use x_t @ W_xh.T and h_prev @ W_hh.T": np.tanh(x_transposed + h_transposed + b),
+                "W_xh is transposed: it has shape (H, D), so use x_t @ W_xh.T": np.tanh(
+                    x_transposed + h_part + b
+                ),
+                "both weights are transposed: use x_t @ W_xh.T and h_prev @ W_hh.T": np.tanh(
+                    x_transposed + h_transposed + b
+                ),
             }
         compare(result, _correct_cell(p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"]), name, mistakes)
 
@@ -188,15 +206,26 @@ def check_rnn_forward(
         before = copy.deepcopy(p)
         with substituted(rnn_forward_fn, {"rnn_cell_forward": _correct_cell}):
             result = run_learner_code(
-                rnn_forward_fn, p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"], name=name, allowed=(_correct_cell,)
+                rnn_forward_fn,
+                p["x"],
+                p["h0"],
+                p["W_xh"],
+                p["W_hh"],
+                p["b_h"],
+                name=name,
+                allowed=(_correct_cell,),
             )
         unchanged(before, p, name)
         if isinstance(result, np.ndarray) and result.shape == (N, T + 1, H):
             raise GradingFailure(f"{name} returned T+1 states: return h_1..h_T, without h0.")
         if isinstance(result, np.ndarray) and result.shape == (T, N, H) and T != N:
-            raise GradingFailure(f"{name} returned shape (T, N, H) = {result.shape}; stack the states on axis 1 to get (N, T, H).")
+            raise GradingFailure(
+                f"{name} returned shape (T, N, H) = {result.shape}; stack the states on axis 1 to get (N, T, H)."
+            )
         if isinstance(result, np.ndarray) and result.shape == (N, H):
-            raise GradingFailure(f"{name} returned only one state (N, H); return every hidden state, shape (N, T, H).")
+            raise GradingFailure(
+                f"{name} returned only one state (N, H); return every hidden state, shape (N, T, H)."
+            )
         result = check_array(result, name, (N, T, H), "the hidden states h_1..h_T (N, T, H)")
         expected, _ = rnn_forward(p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"])
         from_h0_every_step = np.stack(
@@ -215,7 +244,11 @@ def check_rnn_forward(
 # -- Part 5: softmax -----------------------------------------------------------------
 
 
-def check_softmax(softmax_fn: Callable[[np.ndarray], np.ndarray], seed: int = 200, shapes: Sequence[tuple[int, int]] = ((4, 3), (2, 5))) -> None:
+def check_softmax(
+    softmax_fn: Callable[[np.ndarray], np.ndarray],
+    seed: int = 200,
+    shapes: Sequence[tuple[int, int]] = ((4, 3), (2, 5)),
+) -> None:
     """``softmax(logits)`` over the last axis of (N, C), safe for large logits."""
     name = "softmax"
     rng = np.random.default_rng(seed)
@@ -272,23 +305,35 @@ def check_classify(
         )
         before = copy.deepcopy(p)
         args = (p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"], p["W_hy"], p["b_y"])
-        replacements = {"rnn_forward": _correct_rnn_forward, "softmax": softmax, "rnn_cell_forward": _correct_cell}
+        replacements = {
+            "rnn_forward": _correct_rnn_forward,
+            "softmax": softmax,
+            "rnn_cell_forward": _correct_cell,
+        }
         with substituted(classify, replacements):
             result = run_learner_code(classify, *args, name=name, allowed=tuple(replacements.values()))
         unchanged(before, p, name)
         if isinstance(result, np.ndarray) and result.shape == (N, T, C):
-            raise GradingFailure(f"{name} returned a prediction for every step (N, T, C); classify from the last state h_T only.")
+            raise GradingFailure(
+                f"{name} returned a prediction for every step (N, T, C); classify from the last state h_T only."
+            )
         result = check_array(result, name, (N, C), "class probabilities (N, C)")
         h, _ = rnn_forward(p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"])
         logits = h[:, -1] @ p["W_hy"].T + p["b_y"]
         mistakes = {
-            "the prediction uses the first hidden state h_1; use the last one, h[:, -1]": softmax(h[:, 0] @ p["W_hy"].T + p["b_y"]),
-            "the prediction uses the mean of the hidden states; use the last one, h[:, -1]": softmax(h.mean(axis=1) @ p["W_hy"].T + p["b_y"]),
+            "the prediction uses the first hidden state h_1; use the last one, h[:, -1]": softmax(
+                h[:, 0] @ p["W_hy"].T + p["b_y"]
+            ),
+            "the prediction uses the mean of the hidden states; use the last one, h[:, -1]": softmax(
+                h.mean(axis=1) @ p["W_hy"].T + p["b_y"]
+            ),
             "the output bias b_y is missing": softmax(h[:, -1] @ p["W_hy"].T),
             "these are logits: apply softmax to get probabilities": logits,
         }
         compare(result, softmax(logits), name, mistakes)
 
 
-def _correct_rnn_forward(x: np.ndarray, h0: np.ndarray, W_xh: np.ndarray, W_hh: np.ndarray, b_h: np.ndarray) -> np.ndarray:
+def _correct_rnn_forward(
+    x: np.ndarray, h0: np.ndarray, W_xh: np.ndarray, W_hh: np.ndarray, b_h: np.ndarray
+) -> np.ndarray:
     return rnn_forward(x, h0, W_xh, W_hh, b_h)[0]

@@ -17,10 +17,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.grading import ex01_answers
+from tests.grading import ch01_recurrence_answers
 from tests.grading.notebooks import filled, grade_ids, points, read, solution_sources
 
-ASSIGNMENT = "01_recurrence"
+ASSIGNMENT = "ch01_recurrence"
 pytestmark = pytest.mark.slow
 
 
@@ -32,7 +32,10 @@ def course(tmp_path_factory: pytest.TempPathFactory, repo: Path, tool_env: dict[
     shutil.copytree(repo / "solutions", root / "solutions")
     subprocess.run(
         [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"],
-        cwd=root, env=tool_env, check=True, capture_output=True,
+        cwd=root,
+        env=tool_env,
+        check=True,
+        capture_output=True,
     )
     return root
 
@@ -47,17 +50,19 @@ def release(course: Path) -> nbformat.NotebookNode:
     return read(course / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
 
 
-def submissions(source: nbformat.NotebookNode, release: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode | str]:
+def submissions(
+    source: nbformat.NotebookNode, release: nbformat.NotebookNode
+) -> dict[str, nbformat.NotebookNode | str]:
     correct = solution_sources(source)
     result: dict[str, nbformat.NotebookNode | str] = {
         "solution": source,
         "untouched": release,
         "filled": filled(release, correct),
-        "alternative": filled(release, ex01_answers.ALTERNATIVE),
+        "alternative": filled(release, ch01_recurrence_answers.ALTERNATIVE),
     }
     for part in grade_ids(source, "solution"):
-        result[f"wrong-{part}"] = filled(release, correct | {part: ex01_answers.WRONG[part]})
-        result[f"cheat-{part}"] = filled(release, correct | {part: ex01_answers.CHEAT[part]})
+        result[f"wrong-{part}"] = filled(release, correct | {part: ch01_recurrence_answers.WRONG[part]})
+        result[f"cheat-{part}"] = filled(release, correct | {part: ch01_recurrence_answers.CHEAT[part]})
     endless = correct | {"softmax": "def softmax(logits):\n    while True:\n        pass\nsoftmax(None)\n"}
     result["endless-loop"] = filled(release, endless)
     result["not-a-notebook"] = "this is not JSON {"
@@ -76,7 +81,11 @@ def graded(course: Path, source, release, tool_env: dict[str, str]) -> tuple[Pat
             nbformat.write(notebook, path)
     run = subprocess.run(
         [sys.executable, "-m", "rnncourse.grading.batch", "--cell-timeout", "10"],
-        cwd=course, env=tool_env, capture_output=True, text=True, timeout=1500,
+        cwd=course,
+        env=tool_env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
     )
     return course, run.stdout + run.stderr
 
@@ -95,7 +104,11 @@ def test_release_equals_what_nbgrader_generates_today(repo: Path, release: nbfor
 def test_release_hides_solutions_and_hidden_tests(release: nbformat.NotebookNode) -> None:
     text = nbformat.writes(release)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
-    stubs = [cell for cell in release.cells if cell.cell_type == "code" and "raise NotImplementedError()" in cell.source]
+    stubs = [
+        cell
+        for cell in release.cells
+        if cell.cell_type == "code" and "raise NotImplementedError()" in cell.source
+    ]
     assert len(stubs) == len(grade_ids(release, "solution"))
 
 

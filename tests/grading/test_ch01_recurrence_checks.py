@@ -29,7 +29,9 @@ def test_right_answers_pass() -> None:
     grading.check_rnn_cell_forward(cell)
     grading.check_rnn_forward(forward)
     grading.check_softmax(stable_softmax)
-    grading.check_classify(lambda x, h0, a, b, c, W, y: stable_softmax(forward(x, h0, a, b, c)[:, -1] @ W.T + y))
+    grading.check_classify(
+        lambda x, h0, a, b, c, W, y: stable_softmax(forward(x, h0, a, b, c)[:, -1] @ W.T + y)
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,9 +63,13 @@ def test_in_place_modification_is_named() -> None:
 
 def test_sequence_mistakes_are_named() -> None:
     with pytest.raises(grading.GradingFailure, match="starts again from h0"):
-        grading.check_rnn_forward(lambda x, h0, A, B, b: np.stack([cell(x[:, t], h0, A, B, b) for t in range(x.shape[1])], 1))
+        grading.check_rnn_forward(
+            lambda x, h0, A, B, b: np.stack([cell(x[:, t], h0, A, B, b) for t in range(x.shape[1])], 1)
+        )
     with pytest.raises(grading.GradingFailure, match="without h0"):
-        grading.check_rnn_forward(lambda x, h0, A, B, b: np.concatenate([h0[:, None], forward(x, h0, A, B, b)], 1))
+        grading.check_rnn_forward(
+            lambda x, h0, A, B, b: np.concatenate([h0[:, None], forward(x, h0, A, B, b)], 1)
+        )
 
 
 def test_unstable_and_wrong_axis_softmax_are_named() -> None:
