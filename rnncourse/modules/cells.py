@@ -36,11 +36,13 @@ before.
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import torch
 from torch import Tensor, nn
+
+from rnncourse.kinds import KIND_SPECS, init_bound
+from rnncourse.scratch.shapes import check_floating, check_same_dtype, check_shape
 
 Nonlinearity = Literal["tanh", "relu"]
 
@@ -201,6 +203,20 @@ class _CellBase(nn.Module):
         s = f"{self.input_size}, {self.hidden_size}"
         return s if self.bias else s + ", bias=False"
 
+    def _check(self, x: Tensor, states: dict[str, Tensor | None]) -> None:
+        """Raise unless x is (N, D) or (D,) and every state (N, H) or (H,), all of x's float dtype."""
+        check_floating("x", x)
+        if x.dim() == 1:
+            check_shape("x", x, {"D": self.input_size})
+            batch: dict[str, int | None] = {}
+        else:
+            N = check_shape("x", x, {"N": None, "D": self.input_size})[0]
+            batch = {"N": N}
+        for name, state in states.items():
+            if state is not None:
+                check_shape(name, state, {**batch, "H": self.hidden_size})
+        check_same_dtype(("x", x), {**states, **dict(self.named_parameters())})
+
     def _input_part(self, x: Tensor) -> Tensor:
         """``x @ W_xh.T + b_xh``: (N, G*H) from (N, D)."""
         return _linear(x, self.weight_ih, self.bias_ih)
@@ -211,22 +227,18 @@ class _CellBase(nn.Module):
 
 def init_like_torch(module: nn.Module, hidden_size: int) -> None:
     """Every weight and bias of ``module`` ~ uniform(-1/sqrt(H), 1/sqrt(H)), as torch initialises its RNNs."""
-    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
+    bound = init_bound(hidden_size)
     for p in module.parameters():
         nn.init.uniform_(p, -bound, bound)
 
 
 def _batched(x: Tensor) -> tuple[Tensor, bool]:
     """Allow an unbatched (D,) input, as torch's cells do: returns (N, D) and a flag."""
-    if x.dim() == 1:
-        return x.unsqueeze(0), True
-    if x.dim() != 2:
-        raise ValueError(f"a cell takes (N, D) or (D,) inputs, got shape {tuple(x.shape)}")
-    return x, False
+    return (x.unsqueeze(0), True) if x.dim() == 1 else (x, False)
 
 
-def _state(h: Tensor | None, unbatched: bool) -> Tensor | None:
-    return h.unsqueeze(0) if (h is not None and unbatched) else h
+def _state(h: Tensor, unbatched: bool) -> Tensor:
+    return h.unsqueeze(0) if unbatched else h
 
 
 class RNNCell(_CellBase):
@@ -244,7 +256,7 @@ class RNNCell(_CellBase):
     Returns h_t: (N, H) (or (H,)).
     """
 
-    gates = 1
+    gates = KIND_SPECS["rnn_tanh"].num_gates
 
     def __init__(
         self,
@@ -263,10 +275,9 @@ class RNNCell(_CellBase):
         return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
 
     def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
+        self._check(x, {"h": h})
         x, unbatched = _batched(x)
-        h = _state(h, unbatched)
-        if h is None:
-            h = self._zeros(x)
+        h = self._zeros(x) if h is None else _state(h, unbatched)
         h_new = rnn_step(self._input_part(x), h, self.weight_hh, self.bias_hh, self.nonlinearity)
         return h_new.squeeze(0) if unbatched else h_new
 
@@ -296,9 +307,10 @@ class LSTMCell(_CellBase):
     Returns (h_t, c_t): (N, H) each (or (H,)).
     """
 
-    gates = 4
+    gates = KIND_SPECS["lstm"].num_gates
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        self._check(x, {} if state is None else {"h": state[0], "c": state[1]})
         x, unbatched = _batched(x)
         if state is None:
             h, c = self._zeros(x), self._zeros(x)
@@ -333,12 +345,11 @@ class GRUCell(_CellBase):
     Returns h_t: (N, H) (or (H,)).
     """
 
-    gates = 3
+    gates = KIND_SPECS["gru"].num_gates
 
     def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
+        self._check(x, {"h": h})
         x, unbatched = _batched(x)
-        h = _state(h, unbatched)
-        if h is None:
-            h = self._zeros(x)
+        h = self._zeros(x) if h is None else _state(h, unbatched)
         h_new = gru_step(self._input_part(x), h, self.weight_hh, self.bias_hh)
         return h_new.squeeze(0) if unbatched else h_new

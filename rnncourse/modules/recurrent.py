@@ -36,25 +36,24 @@ with its lengths, and the output packed again, as torch does.
 from __future__ import annotations
 
 import warnings
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from rnncourse.kinds import TorchModule, kind_of, spec, torch_param_name
+from rnncourse.scratch.shapes import check_floating, check_lengths, check_same_dtype, check_shape
+
 from .cells import Nonlinearity, gru_step, init_like_torch, lstm_step, rnn_step
 
 __all__ = ["GRU", "LSTM", "RNN"]
-
-Mode = Literal["RNN", "LSTM", "GRU"]
-_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
 class _RecurrentBase(nn.Module):
     """Parameters, argument handling and the loop over layers and directions."""
 
-    mode: Mode = "RNN"
+    mode: TorchModule = "RNN"
 
     def __init__(
         self,
@@ -85,21 +84,27 @@ class _RecurrentBase(nn.Module):
         self.bidirectional = bidirectional
         self.num_directions = 2 if bidirectional else 1
 
-        rows = _GATES[self.mode] * hidden_size
+        rows = spec(kind_of(self.mode)).num_gates * hidden_size
         # Registered in torch's order: per layer, per direction, W_xh, W_hh, b_xh, b_hh.
         for layer in range(num_layers):
             layer_in = input_size if layer == 0 else hidden_size * self.num_directions
-            for suffix in self._suffixes():
-                name = f"l{layer}{suffix}"
-                setattr(self, f"weight_ih_{name}", nn.Parameter(torch.empty(rows, layer_in)))
-                setattr(self, f"weight_hh_{name}", nn.Parameter(torch.empty(rows, hidden_size)))
-                if bias:
-                    setattr(self, f"bias_ih_{name}", nn.Parameter(torch.empty(rows)))
-                    setattr(self, f"bias_hh_{name}", nn.Parameter(torch.empty(rows)))
+            for reverse in self._directions():
+                shapes = {
+                    "weight_ih": (rows, layer_in),
+                    "weight_hh": (rows, hidden_size),
+                    "bias_ih": (rows,),
+                    "bias_hh": (rows,),
+                }
+                for base, shape in shapes.items():
+                    if bias or base.startswith("weight"):
+                        setattr(
+                            self, torch_param_name(base, layer, reverse), nn.Parameter(torch.empty(shape))
+                        )
         self.reset_parameters()
 
-    def _suffixes(self) -> list[str]:
-        return ["", "_reverse"] if self.bidirectional else [""]
+    def _directions(self) -> list[bool]:
+        """``reverse`` for every direction: [False], or [False, True] if bidirectional."""
+        return [False, True] if self.bidirectional else [False]
 
     def reset_parameters(self) -> None:
         init_like_torch(self, self.hidden_size)
@@ -118,14 +123,13 @@ class _RecurrentBase(nn.Module):
             s += ", bidirectional=True"
         return s
 
-    def _weights(self, layer: int, suffix: str) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+    def _weights(self, layer: int, reverse: bool) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         """(W_xh, W_hh, b_xh, b_hh) of one layer and direction."""
-        name = f"l{layer}{suffix}"
         return (
-            getattr(self, f"weight_ih_{name}"),
-            getattr(self, f"weight_hh_{name}"),
-            getattr(self, f"bias_ih_{name}", None),
-            getattr(self, f"bias_hh_{name}", None),
+            getattr(self, torch_param_name("weight_ih", layer, reverse)),
+            getattr(self, torch_param_name("weight_hh", layer, reverse)),
+            getattr(self, torch_param_name("bias_ih", layer, reverse), None),
+            getattr(self, torch_param_name("bias_hh", layer, reverse), None),
         )
 
     # --- one direction of one layer ------------------------------------------------
@@ -160,7 +164,7 @@ class _RecurrentBase(nn.Module):
             x_part = x_part + b_xh
         T = x.shape[0]
         steps = range(T - 1, -1, -1) if reverse else range(T)
-        outputs: list[Tensor | None] = [None] * T  # filled in time order, whichever the direction
+        outputs: dict[int, Tensor] = {}  # by time step, whichever the direction
         for t in steps:
             new_state = self._step(x_part[t], state, W_hh, b_hh)
             if mask is None:
@@ -171,7 +175,7 @@ class _RecurrentBase(nn.Module):
                 m = mask[t]  # (N, 1)
                 state = tuple(torch.where(m, new, old) for new, old in zip(new_state, state))
                 outputs[t] = torch.where(m, new_state[0], 0.0)
-        return torch.stack(outputs), state
+        return torch.stack([outputs[t] for t in range(T)]), state
 
     # --- the whole layer stack ------------------------------------------------------
 
@@ -182,9 +186,10 @@ class _RecurrentBase(nn.Module):
         if hx is None:
             return tuple(x.new_zeros(shape) for _ in range(n_states))
         states = tuple(hx) if self.mode == "LSTM" else (hx,)
-        for s in states:
-            if tuple(s.shape) != shape:
-                raise ValueError(f"expected an initial state of shape {shape}, got {tuple(s.shape)}")
+        L, N, H = shape
+        for name, s in zip(("h0", "c0"), states):
+            check_shape(name, s, {"L*dirs": L, "N": N, "H": H})
+        check_same_dtype(("x", x), dict(zip(("h0", "c0"), states)))
         return states
 
     def forward(self, input, hx=None, *, lengths: Tensor | None = None):
@@ -209,41 +214,45 @@ class _RecurrentBase(nn.Module):
                 raise ValueError("a PackedSequence carries its own lengths; do not pass lengths")
             return self._forward_packed(input, hx)
 
+        check_floating("input", input)
         unbatched = input.dim() == 2
         if unbatched:
             if lengths is not None:
-                raise ValueError("lengths needs a batch")
+                raise ValueError("lengths needs a batch; input has shape (T, D), one unbatched sequence")
+            check_shape("input", input, {"T": None, "D": self.input_size})
             input = input.unsqueeze(1)  # (T, 1, D), time-major either way
             if hx is not None:
+                stacked = self.num_layers * self.num_directions
+                for name, s in zip(("h0", "c0"), hx if self.mode == "LSTM" else (hx,)):
+                    check_shape(name, s, {"L*dirs": stacked, "H": self.hidden_size})
                 hx = tuple(s.unsqueeze(1) for s in hx) if self.mode == "LSTM" else hx.unsqueeze(1)
-        elif input.dim() != 3:
-            raise ValueError(f"expected a 2-D or 3-D input, got shape {tuple(input.shape)}")
-        elif self.batch_first:
-            input = input.transpose(0, 1)  # (T, N, D)
+        else:
+            axes = ("N", "T") if self.batch_first else ("T", "N")
+            check_shape("input", input, {**dict.fromkeys(axes), "D": self.input_size})
+            if self.batch_first:
+                input = input.transpose(0, 1)  # (T, N, D)
         x = input
         T, N, _ = x.shape
+        check_same_dtype(("input", x), dict(self.named_parameters()))
 
         mask = None
-        if lengths is not None:
-            lengths = torch.as_tensor(lengths, device=x.device).reshape(-1)
-            if lengths.shape[0] != N:
-                raise ValueError(f"lengths has {lengths.shape[0]} entries for a batch of {N}")
-            if (lengths < 0).any() or (lengths > T).any():
-                raise ValueError(f"lengths must lie in 0..{T}")
+        checked_lengths = check_lengths(lengths, N, T)
+        if checked_lengths is not None:
             steps = torch.arange(T, device=x.device)
-            mask = (steps[:, None] < lengths[None, :]).unsqueeze(-1)  # (T, N, 1)
+            lengths_t = torch.as_tensor(checked_lengths, device=x.device)
+            mask = (steps[:, None] < lengths_t[None, :]).unsqueeze(-1)  # (T, N, 1)
 
         h0 = self._initial_state(hx, x)
         finals: list[tuple[Tensor, ...]] = []
         for layer in range(self.num_layers):
             outs = []
-            for d, suffix in enumerate(self._suffixes()):
+            for d, reverse in enumerate(self._directions()):
                 k = layer * self.num_directions + d  # index into the state stack
                 out, final = self._run_direction(
                     x,
                     tuple(s[k] for s in h0),
-                    self._weights(layer, suffix),
-                    reverse=(d == 1),
+                    self._weights(layer, reverse),
+                    reverse=reverse,
                     mask=mask,
                 )
                 outs.append(out)

@@ -9,6 +9,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.scratch.shapes import check_floating, check_same_dtype, check_shape
+
 
 class DenseCache(NamedTuple):
     x: np.ndarray  # (..., D)
@@ -25,7 +27,17 @@ def dense_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarr
 
     Returns:
         y: (..., C), and the cache.
+
+    Raises:
+        ValueError: naming an argument of the wrong shape; TypeError for a
+            non-float x or a dtype that differs from x's.
     """
+    check_floating("x", x)
+    if x.ndim == 0:
+        raise ValueError("x has shape (); expected (..., D) with at least one axis")
+    C = check_shape("W", W, {"C": None, "D": x.shape[-1]})[0]
+    check_shape("b", b, {"C": C})
+    check_same_dtype(("x", x), {"W": W, "b": b})
     return x @ W.T + b, DenseCache(x, W)
 
 

@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.scratch.shapes import check_floating, check_shape, dtype_name
+
 
 class EmbeddingCache(NamedTuple):
     """What ``embedding_backward`` needs from ``embedding_forward``."""
@@ -43,14 +45,21 @@ def embedding_forward(
 
     Returns:
         out: (N, T, E), i.e. ``ids.shape + (E,)``, and the cache.
+
+    Raises:
+        TypeError: non-integer ids, or a non-float W. ValueError: W not 2-D, or
+            a padding_idx outside [0, V). IndexError: an id outside [0, V).
     """
     ids = np.asarray(ids)
     if not np.issubdtype(ids.dtype, np.integer):
-        raise TypeError(f"ids must be integers, got {ids.dtype}")
-    V = W.shape[0]
+        raise TypeError(f"ids has dtype {dtype_name(ids)}; expected integers")
+    check_floating("W", W)
+    V = check_shape("W", W, {"V": None, "E": None})[0]
+    if padding_idx is not None and not 0 <= padding_idx < V:
+        raise ValueError(f"padding_idx is {padding_idx}; expected an id in [0, V) = [0, {V})")
     # NumPy would silently accept negative ids (counting from the end).
     if ids.size and (ids.min() < 0 or ids.max() >= V):
-        raise IndexError(f"ids must be in [0, {V}), got values in [{ids.min()}, {ids.max()}]")
+        raise IndexError(f"ids has values in [{ids.min()}, {ids.max()}]; expected ids in [0, V) = [0, {V})")
     return W[ids], EmbeddingCache(ids, W.shape, W.dtype, padding_idx)
 
 

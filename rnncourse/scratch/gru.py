@@ -31,7 +31,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.kinds import KIND_SPECS
 from rnncourse.scratch.activations import sigmoid
+from rnncourse.scratch.shapes import check_recurrent_args
+
+GATES = KIND_SPECS["gru"].num_gates  # 3 blocks of H rows: r, z, n (torch's order)
 
 # ---------------------------------------------------------------------------
 # One step: the reference implementation
@@ -70,8 +74,13 @@ def gru_step_forward(
 
     Returns:
         h_t (N, H), and the cache for the backward.
+
+    Raises:
+        ValueError: naming any argument of the wrong shape; TypeError for a
+            non-float x_t or a dtype that differs from x_t's.
     """
-    H = h_prev.shape[1]
+    biases = {"b_xh": b_xh, "b_hh": b_hh}
+    *_, H = check_recurrent_args(x_t, ("N", "D"), {"h_prev": h_prev}, W_xh, W_hh, biases, GATES, x_name="x_t")
     ax = x_t @ W_xh.T + b_xh  # (N, 3H) input side of all three gates
     ah = h_prev @ W_hh.T + b_hh  # (N, 3H) hidden side
     r = sigmoid(ax[:, :H] + ah[:, :H])
@@ -181,9 +190,13 @@ def gru_forward(
         h: (N, T, H) hidden states h_1..h_T (a batch-first view of a
         time-major buffer, so not C-contiguous), and the cache (usable by
         one ``gru_backward`` call).
+
+    Raises:
+        ValueError: naming any argument of the wrong shape; TypeError for a
+            non-float x or a dtype that differs from x's.
     """
-    N, T, D = x.shape
-    H = h0.shape[1]
+    biases = {"b_xh": b_xh, "b_hh": b_hh}
+    N, T, D, H = check_recurrent_args(x, ("N", "T", "D"), {"h0": h0}, W_xh, W_hh, biases, GATES)
     dtype = np.result_type(x, h0, W_xh, W_hh, b_xh, b_hh)
 
     gates = np.empty((T, N, 3 * H), dtype=dtype)

@@ -16,15 +16,16 @@ from __future__ import annotations
 import numpy as np
 
 from rnncourse.scratch.activations import softmax
+from rnncourse.scratch.shapes import check_floating, check_same_dtype, check_shape, dtype_name
 
 
-def _weights(mask: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """0/1 weights of ``shape`` from ``mask`` (all ones without a mask)."""
+def _weights(mask: np.ndarray | None, expected: dict[str, int | None], dtype: np.dtype) -> np.ndarray:
+    """0/1 weights of the shape ``expected`` (symbol -> size) from ``mask``; all ones without a mask."""
+    shape = tuple(int(size) for size in expected.values() if size is not None)
     if mask is None:
         return np.ones(shape, dtype=dtype)
     mask = np.asarray(mask)
-    if mask.shape != shape:
-        raise ValueError(f"mask must have shape {shape}, got {mask.shape}")
+    check_shape("mask", mask, expected)
     return (mask != 0).astype(dtype)
 
 
@@ -54,20 +55,24 @@ def softmax_cross_entropy(
         loss: the mean over real positions (0.0 if there are none), and
         dlogits: array of the shape and dtype of ``logits``, zero at masked positions.
     """
+    check_floating("logits", logits)
+    if logits.ndim not in (2, 3):
+        raise ValueError(f"logits has shape {logits.shape}; expected (N, T, C) or (N, C)")
+    expected = dict(zip(("N", "T"), logits.shape[:-1]))  # {"N": N} for (N, C) logits
     targets = np.asarray(targets)
-    if targets.shape != logits.shape[:-1]:
-        raise ValueError(
-            f"targets must have shape {logits.shape[:-1]} for logits {logits.shape}, got {targets.shape}"
-        )
+    check_shape("targets", targets, expected)
     if not np.issubdtype(targets.dtype, np.integer):
-        raise TypeError(f"targets must be integers, got {targets.dtype}")
-    weights = _weights(mask, targets.shape, logits.dtype)
+        raise TypeError(f"targets has dtype {dtype_name(targets)}; expected integers")
+    weights = _weights(mask, expected, logits.dtype)
     # Masked positions may hold an out-of-range "ignore" value; any valid
     # class will do there since their weight is 0.
     safe_targets = np.where(weights > 0, targets, 0)
     C = logits.shape[-1]
     if safe_targets.size and (safe_targets.min() < 0 or safe_targets.max() >= C):
-        raise IndexError(f"targets at real positions must be in [0, {C})")
+        raise IndexError(
+            f"targets has values in [{safe_targets.min()}, {safe_targets.max()}] at real positions; "
+            f"expected classes in [0, C) = [0, {C})"
+        )
     count = weights.sum()
     if count == 0:
         # Possible for a chunk of padding only (truncated BPTT): nothing to learn from.
@@ -107,12 +112,13 @@ def mse(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) ->
         loss: the mean (0.0 if no position is real), and
         dpred: array of the shape and dtype of ``pred``.
     """
-    if target.shape != pred.shape:
-        raise ValueError(f"target must have shape {pred.shape}, got {target.shape}")
+    check_floating("pred", pred)
+    check_shape("target", target, {f"d{k}": size for k, size in enumerate(pred.shape)})
+    check_same_dtype(("pred", pred), {"target": target})
     lead = pred.shape if mask is None else np.shape(mask)
     if pred.shape[: len(lead)] != lead:
-        raise ValueError(f"mask of shape {lead} does not lead pred of shape {pred.shape}")
-    weights = _weights(mask, lead, pred.dtype)
+        raise ValueError(f"mask has shape {lead}; expected a leading part of pred's shape {pred.shape}")
+    weights = _weights(mask, {f"d{k}": size for k, size in enumerate(lead)}, pred.dtype)
     weights = weights.reshape(lead + (1,) * (pred.ndim - len(lead)))
     per_position = int(np.prod(pred.shape[len(lead) :]))  # K
     count = weights.sum() * per_position

@@ -36,7 +36,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.kinds import KIND_SPECS
 from rnncourse.scratch.activations import sigmoid
+from rnncourse.scratch.shapes import check_recurrent_args
+
+GATES = KIND_SPECS["lstm"].num_gates  # 4 blocks of H rows: i, f, g, o (torch's order)
 
 # ---------------------------------------------------------------------------
 # One step: the reference implementation
@@ -78,8 +82,13 @@ def lstm_step_forward(
 
     Returns:
         h_t (N, H), c_t (N, H), and the cache for the backward.
+
+    Raises:
+        ValueError: naming any argument of the wrong shape; TypeError for a
+            non-float x_t or a dtype that differs from x_t's.
     """
-    H = h_prev.shape[1]
+    states = {"h_prev": h_prev, "c_prev": c_prev}
+    *_, H = check_recurrent_args(x_t, ("N", "D"), states, W_xh, W_hh, {"b": b}, GATES, x_name="x_t")
     a = x_t @ W_xh.T + h_prev @ W_hh.T + b  # (N, 4H) all four pre-activations
     i = sigmoid(a[:, :H])
     f = sigmoid(a[:, H : 2 * H])
@@ -207,9 +216,13 @@ def lstm_forward(
         h: (N, T, H) hidden states h_1..h_T (a batch-first view of a
         time-major buffer, so not C-contiguous), c_T: (N, H) the last
         cell state, and the cache (usable by one ``lstm_backward`` call).
+
+    Raises:
+        ValueError: naming any argument of the wrong shape; TypeError for a
+            non-float x or a dtype that differs from x's.
     """
-    N, T, D = x.shape
-    H = h0.shape[1]
+    states = {"h0": h0, "c0": c0}
+    N, T, D, H = check_recurrent_args(x, ("N", "T", "D"), states, W_xh, W_hh, {"b": b}, GATES)
     dtype = np.result_type(x, h0, c0, W_xh, W_hh, b)
 
     # Per column of the (N, 4H) block: the scale of the pre-activation

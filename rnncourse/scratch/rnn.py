@@ -19,7 +19,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.kinds import KIND_SPECS
 from rnncourse.scratch.activations import Activation, activate, activation_backward
+from rnncourse.scratch.shapes import check_recurrent_args
+
+GATES = KIND_SPECS["rnn_tanh"].num_gates  # 1: one block of H rows, the pre-activation itself
 
 
 class StepCache(NamedTuple):
@@ -53,7 +57,12 @@ def rnn_step_forward(
 
     Returns:
         h_t: (N, H) the new hidden state, and the cache for the backward.
+
+    Raises:
+        ValueError: naming any argument of the wrong shape; TypeError for a
+            non-float x or a dtype that differs from x's.
     """
+    check_recurrent_args(x_t, ("N", "D"), {"h_prev": h_prev}, W_xh, W_hh, {"b_h": b_h}, GATES, x_name="x_t")
     h_t = activate(x_t @ W_xh.T + h_prev @ W_hh.T + b_h, activation)
     return h_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t, activation)
 
@@ -112,9 +121,12 @@ def rnn_forward(
 
     Returns:
         h: (N, T, H) hidden states h_1..h_T (not h0), and the cache.
+
+    Raises:
+        ValueError: naming any argument of the wrong shape; TypeError for a
+            non-float x or a dtype that differs from x's.
     """
-    N, T, _ = x.shape
-    H = h0.shape[1]
+    N, T, _, H = check_recurrent_args(x, ("N", "T", "D"), {"h0": h0}, W_xh, W_hh, {"b_h": b_h}, GATES)
     input_part = x @ W_xh.T + b_h  # (N, T, H)
     h = np.empty((N, T, H), dtype=np.result_type(x, h0, W_xh))
     h_prev = h0

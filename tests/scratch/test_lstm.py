@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from rnncourse.gradcheck import check_gradients, rel_error
+from rnncourse.scratch.activations import sigmoid
 from rnncourse.scratch.lstm import (
     LSTMStepCache,
     lstm_backward,
     lstm_forward,
     lstm_step_backward,
     lstm_step_forward,
-    sigmoid,
 )
 from tests.scratch.torch_helpers import (
     assert_float32_close_to_float64,
