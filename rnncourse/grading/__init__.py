@@ -1,31 +1,15 @@
-"""The checks that the exercise notebooks run, with messages that teach.
+"""Grading: the checks that the exercise notebooks run, and the batch grader.
 
-Every ``check_*`` function calls the learner's function on deterministic
-float64 inputs, compares with the course's reference to a relative-error
-threshold, and on failure raises :class:`GradingFailure` (an
-``AssertionError``, which is what nbgrader counts) with a message that names
-the likely mistake. While the learner's function runs, calls into
-``rnncourse``'s own implementations (or into torch) are recorded, and a
-function that makes one fails: the exercise is to write the code.
+- ``core``: the shared machinery. It calls a learner's function on
+  deterministic float64 inputs, refuses code that calls the course's own
+  implementations, substitutes correct earlier parts so that every part
+  earns its points on its own, and compares with the reference to a
+  relative error (``core.TOLERANCE``), naming the likely mistake.
+- ``ch01_recurrence``: exercise 1, one check per part, named after it. A
+  notebook imports it as ``from rnncourse.grading import ch01_recurrence as check``
+  and calls ``check.rnn_cell_forward(rnn_cell_forward)``.
+- ``batch``: ``make grade``, nbgrader's autograding of every submission.
+
+A failed check raises ``core.GradingFailure``, an ``AssertionError``: what
+nbgrader counts as a failed test.
 """
-
-from rnncourse.grading.ch01_recurrence import (
-    check_build_vocab,
-    check_classify,
-    check_encode_and_pad,
-    check_rnn_cell_forward,
-    check_rnn_forward,
-    check_softmax,
-)
-from rnncourse.grading.core import GradingFailure, run_learner_code
-
-__all__ = [
-    "GradingFailure",
-    "check_build_vocab",
-    "check_classify",
-    "check_encode_and_pad",
-    "check_rnn_cell_forward",
-    "check_rnn_forward",
-    "check_softmax",
-    "run_learner_code",
-]

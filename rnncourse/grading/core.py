@@ -6,8 +6,9 @@
 - :func:`substituted` swaps names in the learner's namespace for correct
   versions while a later part is checked, so that every part earns its
   points independently of the parts before it.
-- :func:`compare` checks an array against the reference and, when it is
-  wrong, tries a list of known mistakes to say which one was made.
+- :func:`compare` checks an array against the reference to ``TOLERANCE``
+  (relative to the array's scale) and, when it is wrong, names the known
+  mistake that explains it, if exactly that mistake does.
 """
 
 from __future__ import annotations
@@ -176,8 +177,34 @@ def substituted(
                 namespace.pop(name, None)
 
 
+#: Largest relative error (``rel_error``, relative to the array's scale) that
+#: a correct answer may have. Float64 rounding of these small computations
+#: stays below 1e-14 in any summation order and on any CPU; float32 rounding
+#: is about 1e-7; a wrong formula is off by 1e-3 or (much) more.
+TOLERANCE = 1e-10
+
+#: A known mistake is named only if its output is at least this far from the
+#: correct one. With one hidden unit a transposed ``W_hh`` *is* ``W_hh``, and
+#: a mistake that changes nothing must not be blamed for a failure.
+DISTINCT = 1e-6
+
+#: A float64 answer off by more than ``TOLERANCE`` but less than this is
+#: wrong by rounding, not by formula: float32 arithmetic somewhere.
+ROUNDING_ONLY = 1e-5
+
+_FLOAT64_RULE = (
+    "The exercise asks for float64, NumPy's default: do not convert inputs or arrays "
+    "to np.float32 (e.g. in np.zeros(..., dtype=np.float32) or .astype(np.float32))."
+)
+
+
 def check_array(result: Any, name: str, expected_shape: tuple[int, ...], what: str) -> np.ndarray:
-    """Fail unless ``result`` is a finite float array of ``expected_shape``."""
+    """Fail unless ``result`` is a finite float64 array of ``expected_shape``.
+
+    Float32 (or float16) results fail with a message that says so: the
+    exercise asks for float64, and an answer rounded to float32 is off by
+    about 1e-7, a thousand times ``TOLERANCE``.
+    """
     if isinstance(result, tuple):
         raise GradingFailure(
             f"{name} returned a tuple of {len(result)} items; return only {what}, "
@@ -192,9 +219,31 @@ def check_array(result: Any, name: str, expected_shape: tuple[int, ...], what: s
         raise GradingFailure(
             f"{name} returned shape {result.shape}; expected {what} of shape {expected_shape}."
         )
+    if np.issubdtype(result.dtype, np.floating) and result.dtype.itemsize < 8:
+        raise GradingFailure(f"{name} returned {result.dtype} numbers: float32 arithmetic. {_FLOAT64_RULE}")
+    if not np.issubdtype(result.dtype, np.floating):
+        raise GradingFailure(f"{name} returned an array of {result.dtype}; {what} are float64 numbers.")
     if not np.all(np.isfinite(result)):
         raise GradingFailure(f"{name} returned NaN or infinite values in {what}.")
     return result
+
+
+def named_mistakes(result: np.ndarray, expected: np.ndarray, mistakes: Mapping[str, np.ndarray]) -> list[str]:
+    """The known mistakes that explain ``result``, if any.
+
+    A mistake counts only when its output matches ``result`` to
+    ``TOLERANCE`` *and* lies more than ``DISTINCT`` from the correct answer,
+    so ``result`` is at least ``DISTINCT / TOLERANCE`` times closer to the
+    mistake than to the truth. When several mistakes give the same output on
+    these inputs, all of them are returned: the check cannot tell which.
+    """
+    return [
+        description
+        for description, wrong in mistakes.items()
+        if wrong.shape == result.shape
+        and rel_error(wrong, expected) > DISTINCT
+        and rel_error(result, wrong) < TOLERANCE
+    ]
 
 
 def compare(
@@ -202,7 +251,7 @@ def compare(
     expected: np.ndarray,
     name: str,
     mistakes: Mapping[str, np.ndarray],
-    tolerance: float = 1e-8,
+    tolerance: float = TOLERANCE,
 ) -> None:
     """Fail unless ``result`` equals ``expected`` to ``tolerance`` (relative).
 
@@ -210,16 +259,22 @@ def compare(
         result: the learner's array, already of the right shape.
         expected: the reference.
         name: the learner's function, for messages.
-        mistakes: description -> what that mistake would have produced; the
-            first one that ``result`` matches is named in the message.
+        mistakes: description -> what that mistake would have produced; see
+            ``named_mistakes`` for when one is named.
         tolerance: largest relative error accepted.
     """
     error = rel_error(result, expected)
     if error < tolerance:
         return
-    for description, wrong in mistakes.items():
-        if wrong.shape == result.shape and rel_error(result, wrong) < 1e-6:
-            raise GradingFailure(f"{name} gives wrong values. Likely mistake: {description}.")
+    named = named_mistakes(result, expected, mistakes)
+    if named:
+        raise GradingFailure(f"{name} gives wrong values. Likely mistake: {'; or '.join(named)}.")
+    if error < ROUNDING_ONLY:
+        raise GradingFailure(
+            f"{name} is off by a relative error of {error:.1e}: far less than a wrong formula "
+            f"gives, but more than float64 rounding ({tolerance:.0e}). That is float32 rounding "
+            f"(or a small constant added somewhere). {_FLOAT64_RULE}"
+        )
     raise GradingFailure(
         f"{name} gives wrong values (relative error {error:.1e}, tolerance {tolerance:.0e}). "
         "Compare your code with the equation above the exercise, term by term."

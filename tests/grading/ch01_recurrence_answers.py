@@ -21,7 +21,8 @@ def encode_and_pad(sentences, vocab, max_len):
         codes = [vocab[w] if w in vocab else 1 for w in s.lower().split()]
         codes = (codes + [0] * max_len)[:max_len]
         rows.append(codes)
-    return np.array(rows, dtype=int).reshape(len(sentences), max_len)
+    table = np.array(rows, dtype=int).reshape(len(sentences), max_len)
+    return table, np.count_nonzero(table, axis=1)  # no real token has index 0
 """,
     "rnn_cell_forward": """
 def rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h):
@@ -57,10 +58,11 @@ def softmax(logits):
     return out
 """,
     "classify": """
-def classify(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
+def classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y):
     last = h0
     for t in range(x.shape[1]):
-        last = np.tanh(x[:, t] @ W_xh.T + last @ W_hh.T + b_h)
+        stepped = np.tanh(x[:, t] @ W_xh.T + last @ W_hh.T + b_h)
+        last = np.where((t < lengths)[:, None], stepped, last)  # padding leaves the state alone
     z = last @ W_hy.T + b_y
     z = z - z.max(axis=-1, keepdims=True)
     return np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
@@ -77,11 +79,13 @@ def build_vocab(sentences):
     "encode_and_pad": """
 def encode_and_pad(sentences, vocab, max_len):
     ids = np.zeros((len(sentences), max_len), dtype=np.int64)
+    lengths = np.zeros(len(sentences), dtype=np.int64)
     for row, s in enumerate(sentences):
         tokens = [vocab.get(w, 1) for w in s.lower().split()][:max_len]
+        lengths[row] = len(tokens)
         if tokens:
             ids[row, max_len - len(tokens):] = tokens
-    return ids
+    return ids, lengths
 """,
     "rnn_cell_forward": """
 def rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h):
@@ -97,9 +101,9 @@ def softmax(logits):
     return e / e.sum(axis=1, keepdims=True)
 """,
     "classify": """
-def classify(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
+def classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y):
     h = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    return softmax(h[:, 0] @ W_hy.T + b_y)
+    return softmax(h[:, -1] @ W_hy.T + b_y)  # the state after the padding
 """,
 }
 
@@ -114,7 +118,7 @@ def build_vocab(sentences):
 from rnncourse.data import Vocabulary, pad_batch
 def encode_and_pad(sentences, vocab, max_len):
     v = Vocabulary(sorted(vocab, key=vocab.get))
-    return pad_batch([v.encode(s) for s in sentences], max_len)[0]
+    return pad_batch([v.encode(s) for s in sentences], max_len)
 """,
     "rnn_cell_forward": """
 from rnncourse.scratch.rnn import rnn_step_forward as step
@@ -134,8 +138,8 @@ def softmax(logits):
     "classify": """
 from rnncourse.scratch.rnn import rnn_forward as course_rnn
 from rnncourse.scratch.activations import softmax as course_softmax
-def classify(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
+def classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y):
     h = course_rnn(x, h0, W_xh, W_hh, b_h)[0]
-    return course_softmax(h[:, -1] @ W_hy.T + b_y)
+    return course_softmax(h[np.arange(len(lengths)), lengths - 1] @ W_hy.T + b_y)
 """,
 }

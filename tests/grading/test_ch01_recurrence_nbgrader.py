@@ -154,6 +154,8 @@ def test_feedback_names_the_likely_mistake(graded) -> None:
     assert "the bias b_h is missing" in feedback.read_text()
     cheat = (course / "feedback" / "cheat-rnn_forward" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "earn no points" in cheat
+    padding = (course / "feedback" / "wrong-classify" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "read the state after the padding" in padding
 
 
 def test_bad_submissions_do_not_stop_the_others(graded) -> None:
