@@ -14,3 +14,12 @@ SENTIMENT_CLASSES: tuple[str, ...] = ("Positive", "Neutral", "Negative")
 
 #: The sentence traced step by step in chapter 1.
 TRACE_SENTENCE = "How are you today ?"
+
+#: The source and target sentences of chapter 1's encoder-decoder example.
+TRANSLATION_PAIR: tuple[str, str] = ("the cat sleeps", "le chat dort")
+
+#: How many words chapter 1's untrained captioning loop writes.
+CAPTION_STEPS = 5
+
+#: How many days each series of chapter 1's synced many-to-many forecast has.
+FORECAST_DAYS = 6

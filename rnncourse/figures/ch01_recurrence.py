@@ -10,135 +10,43 @@ function                  what it draws
 ``plot_activations``      tanh and ReLU with their derivatives
 ``plot_hidden_states``    heatmap of hidden states, steps x units
 ``plot_step_outputs``     heatmap of class probabilities, steps x classes
+``plot_training``         learning curves of the order experiment
 ========================  ==================================================
 
+The patterns are data before they are drawings: ``one_to_many``,
+``many_to_one``, ``encoder_decoder`` and ``synced_many_to_many`` return an
+``IOPattern`` (its ``Step`` columns say what enters and leaves each cell), with
+the sizes and conventions of the chapter's code (``rnncourse.data.toy``), and
+``draw_io_patterns`` draws whatever patterns it is given.
+
 The diagrams tag their patches with a ``gid`` (``"cell"``, ``"input"``,
-``"output"``, ``"array"``, ``"token"``, ``"pad"``, ``"arrow"``), so that tests
-and readers can find the parts of a drawing without relying on draw order.
-Figures are built with :class:`matplotlib.figure.Figure` directly, not with
-pyplot: no global state, no backend assumptions, nothing to close.
+``"output"``, ``"array"``, ``"token"``, ``"pad"``, ``"arrow"``, ``"feedback"``),
+so that tests and readers can find the parts of a drawing without relying on
+draw order. The drawing primitives live in ``rnncourse.figures._draw``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from matplotlib.path import Path
 
 from rnncourse.data.text import Vocabulary, pad_batch, tokenize
-
-CELL_COLOR = "#cfe0f3"
-INPUT_COLOR = "#e2f0d0"
-OUTPUT_COLOR = "#fbe0c4"
-STATE_COLOR = "#ececec"
-PAD_COLOR = "#f4f4f4"
-ENCODER_COLOR = "#cfe0f3"
-DECODER_COLOR = "#e6d6f2"
-EDGE_COLOR = "#333333"
-WEIGHT_COLOR = "#1f4e8c"
-
-
-# -- drawing helpers -----------------------------------------------------------------
-
-
-def _box(
-    ax: Axes,
-    center: tuple[float, float],
-    width: float,
-    height: float,
-    text: str = "",
-    *,
-    color: str,
-    gid: str,
-    fontsize: float = 12,
-    linestyle: str = "-",
-) -> FancyBboxPatch:
-    """A rounded box centred on ``center`` with ``text`` in the middle."""
-    x, y = center
-    patch = FancyBboxPatch(
-        (x - width / 2, y - height / 2),
-        width,
-        height,
-        boxstyle="round,pad=0,rounding_size=0.08",
-        facecolor=color,
-        edgecolor=EDGE_COLOR,
-        linewidth=1.2,
-        linestyle=linestyle,
-    )
-    patch.set_gid(gid)
-    ax.add_patch(patch)
-    if text:
-        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
-    return patch
-
-
-def _arrow(
-    ax: Axes,
-    start: tuple[float, float],
-    end: tuple[float, float],
-    *,
-    label: str = "",
-    label_at: tuple[float, float] | None = None,
-    color: str = EDGE_COLOR,
-    linestyle: str = "-",
-    connectionstyle: str = "arc3",
-    fontsize: float = 11,
-    ha: str = "center",
-) -> FancyArrowPatch:
-    """An arrow from ``start`` to ``end``; ``label`` sits at ``label_at`` (default: midpoint)."""
-    arrow = FancyArrowPatch(
-        start,
-        end,
-        arrowstyle="-|>",
-        mutation_scale=13,
-        connectionstyle=connectionstyle,
-        color=color,
-        linewidth=1.4,
-        linestyle=linestyle,
-        shrinkA=0,
-        shrinkB=0,
-    )
-    arrow.set_gid("arrow")
-    ax.add_patch(arrow)
-    if label:
-        if label_at is None:
-            label_at = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
-        ax.text(*label_at, label, ha=ha, va="center", fontsize=fontsize, color=color)
-    return arrow
-
-
-def _path_arrow(
-    ax: Axes,
-    vertices: Sequence[tuple[float, float]],
-    codes: Sequence[int],
-    *,
-    color: str,
-    linestyle: str = "-",
-) -> FancyArrowPatch:
-    """An arrow along an arbitrary path (used for loops and detours)."""
-    arrow = FancyArrowPatch(
-        path=Path(vertices, codes),
-        arrowstyle="-|>",
-        mutation_scale=13,
-        color=color,
-        linewidth=1.4,
-        linestyle=linestyle,
-    )
-    arrow.set_gid("arrow")
-    ax.add_patch(arrow)
-    return arrow
-
-
-def _diagram_axes(ax: Axes, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
+from rnncourse.data.toy import CAPTION_STEPS, FORECAST_DAYS, TOY_CORPUS, TRANSLATION_PAIR
+from rnncourse.figures._draw import (
+    PALETTE,
+    SERIES_COLORS,
+    arrow,
+    box,
+    diagram_axes,
+    heatmap,
+    new_figure,
+    path_arrow,
+    plot_curves,
+)
 
 # -- the loop and its unrolled picture -----------------------------------------------
 
@@ -167,78 +75,78 @@ def draw_unrolled(steps: int = 4) -> Figure:
     y_in, y_out = -1.7, 1.7
 
     # Folded: one cell whose output comes back as its own input at the next step.
-    _box(ax_fold, (0, 0), w, h, "$h_t$", color=CELL_COLOR, gid="cell", fontsize=14)
-    _box(ax_fold, (0, y_in), io_w, io_h, "$x_t$", color=INPUT_COLOR, gid="input", fontsize=13)
-    _box(ax_fold, (0, y_out), io_w, io_h, "$y_t$", color=OUTPUT_COLOR, gid="output", fontsize=13)
-    _arrow(
+    box(ax_fold, (0, 0), w, h, "$h_t$", role="cell", gid="cell", fontsize=14)
+    box(ax_fold, (0, y_in), io_w, io_h, "$x_t$", role="input", gid="input", fontsize=13)
+    box(ax_fold, (0, y_out), io_w, io_h, "$y_t$", role="output", gid="output", fontsize=13)
+    arrow(
         ax_fold,
         (0, y_in + io_h / 2),
         (0, -h / 2),
         label="$W_{xh}$",
         label_at=(0.12, -1.05),
         ha="left",
-        color=WEIGHT_COLOR,
+        color=PALETTE["weight"],
     )
-    _arrow(
+    arrow(
         ax_fold,
         (0, h / 2),
         (0, y_out - io_h / 2),
         label="$W_{hy}$",
         label_at=(0.12, 1.05),
         ha="left",
-        color=WEIGHT_COLOR,
+        color=PALETTE["weight"],
     )
     right = w / 2
-    _path_arrow(
+    path_arrow(
         ax_fold,
         [(right, 0.2), (right + 1.3, 0.9), (right + 1.3, -0.9), (right, -0.2)],
-        [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4],
-        color=WEIGHT_COLOR,
+        curved=True,
+        color=PALETTE["weight"],
     )
-    ax_fold.text(right + 1.05, 0, "$W_{hh}$", ha="left", va="center", fontsize=11, color=WEIGHT_COLOR)
+    ax_fold.text(right + 1.05, 0, "$W_{hh}$", ha="left", va="center", fontsize=11, color=PALETTE["weight"])
     ax_fold.text(right + 0.55, -0.62, "$h_{t-1}$", ha="center", va="top", fontsize=10)
     ax_fold.set_title("folded: one cell and a loop", fontsize=12)
-    _diagram_axes(ax_fold, (-0.9, 2.3), (-2.2, 2.2))
+    diagram_axes(ax_fold, (-0.9, 2.3), (-2.2, 2.2))
 
     # Unrolled: h_0, then one copy of the cell per step.
-    _box(ax_unroll, (0, 0), w, h, "$h_0$", color=STATE_COLOR, gid="state", fontsize=14)
+    box(ax_unroll, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=14)
     ax_unroll.text(0, -h / 2 - 0.15, "(zeros)", ha="center", va="top", fontsize=10)
     for t in range(1, steps + 1):
         x = spacing * t
-        _box(ax_unroll, (x, 0), w, h, f"$h_{{{t}}}$", color=CELL_COLOR, gid="cell", fontsize=14)
-        _box(ax_unroll, (x, y_in), io_w, io_h, f"$x_{{{t}}}$", color=INPUT_COLOR, gid="input", fontsize=13)
-        _box(ax_unroll, (x, y_out), io_w, io_h, f"$y_{{{t}}}$", color=OUTPUT_COLOR, gid="output", fontsize=13)
-        _arrow(
+        box(ax_unroll, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="cell", fontsize=14)
+        box(ax_unroll, (x, y_in), io_w, io_h, f"$x_{{{t}}}$", role="input", gid="input", fontsize=13)
+        box(ax_unroll, (x, y_out), io_w, io_h, f"$y_{{{t}}}$", role="output", gid="output", fontsize=13)
+        arrow(
             ax_unroll,
             (x, y_in + io_h / 2),
             (x, -h / 2),
             label="$W_{xh}$",
             label_at=(x + 0.1, -1.05),
             ha="left",
-            color=WEIGHT_COLOR,
+            color=PALETTE["weight"],
         )
-        _arrow(
+        arrow(
             ax_unroll,
             (x, h / 2),
             (x, y_out - io_h / 2),
             label="$W_{hy}$",
             label_at=(x + 0.1, 1.05),
             ha="left",
-            color=WEIGHT_COLOR,
+            color=PALETTE["weight"],
         )
-        _arrow(
+        arrow(
             ax_unroll,
             (x - spacing + w / 2, 0),
             (x - w / 2, 0),
             label="$W_{hh}$",
             label_at=(x - spacing / 2, 0.25),
-            color=WEIGHT_COLOR,
+            color=PALETTE["weight"],
         )
     ax_unroll.text(spacing * steps + w / 2 + 0.15, 0, r"$\cdots$", ha="left", va="center", fontsize=14)
     ax_unroll.set_title(
         f"unrolled over {steps} steps: {steps} copies of the drawing, one set of weights", fontsize=12
     )
-    _diagram_axes(ax_unroll, (-0.8, spacing * steps + 1.3), (-2.2, 2.2))
+    diagram_axes(ax_unroll, (-0.8, spacing * steps + 1.3), (-2.2, 2.2))
     fig.suptitle(
         r"$h_t = \tanh(W_{xh}\,x_t + W_{hh}\,h_{t-1} + b_h)$,    $y_t = W_{hy}\,h_t + b_y$",
         fontsize=13,
@@ -270,88 +178,85 @@ def draw_step_shapes(N: int = 1, D: int = 4, H: int = 8, C: int = 3) -> Figure:
     def shape(symbols: str, *values: int) -> str:
         return f"({symbols}) = ({', '.join(str(v) for v in values)})"
 
-    _box(ax, (1.2, 4.0), bw, bh, f"$x_t$\n{shape('N, D', N, D)}", color=INPUT_COLOR, gid="array", fontsize=11)
-    _box(
+    box(ax, (1.2, 4.0), bw, bh, f"$x_t$\n{shape('N, D', N, D)}", role="input", gid="array", fontsize=11)
+    box(
         ax,
         (1.2, 1.4),
         bw,
         bh,
         f"$h_{{t-1}}$\n{shape('N, H', N, H)}",
-        color=STATE_COLOR,
+        role="state",
         gid="array",
         fontsize=11,
     )
-    _box(
+    box(
         ax,
         (5.6, 4.0),
         bw,
         bh,
         f"$x_t W_{{xh}}^T$\n{shape('N, H', N, H)}",
-        color=CELL_COLOR,
+        role="cell",
         gid="array",
         fontsize=11,
     )
-    _box(
+    box(
         ax,
         (5.6, 1.4),
         bw,
         bh,
         f"$h_{{t-1}} W_{{hh}}^T$\n{shape('N, H', N, H)}",
-        color=CELL_COLOR,
+        role="cell",
         gid="array",
         fontsize=11,
     )
-    _box(
+    box(
         ax,
         (8.9, 2.7),
         bw,
         bh,
         f"$h_t = \\tanh(\\cdot + \\cdot + b_h)$\n{shape('N, H', N, H)}",
-        color=CELL_COLOR,
+        role="cell",
         gid="array",
         fontsize=11,
     )
-    _box(
-        ax, (12.6, 2.7), bw, bh, f"$y_t$\n{shape('N, C', N, C)}", color=OUTPUT_COLOR, gid="array", fontsize=11
-    )
-    _box(ax, (8.9, 4.6), 1.5, 0.6, f"$b_h$  ({H},)", color=STATE_COLOR, gid="parameter", fontsize=10)
+    box(ax, (12.6, 2.7), bw, bh, f"$y_t$\n{shape('N, C', N, C)}", role="output", gid="array", fontsize=11)
+    box(ax, (8.9, 4.6), 1.5, 0.6, f"$b_h$  ({H},)", role="state", gid="parameter", fontsize=10)
 
-    _arrow(
+    arrow(
         ax,
         (2.3, 4.0),
         (4.5, 4.0),
         label=f"@ $W_{{xh}}^T$\n(D, H) = ({D}, {H})",
         label_at=(3.4, 4.45),
-        color=WEIGHT_COLOR,
+        color=PALETTE["weight"],
         fontsize=10,
     )
-    _arrow(
+    arrow(
         ax,
         (2.3, 1.4),
         (4.5, 1.4),
         label=f"@ $W_{{hh}}^T$\n(H, H) = ({H}, {H})",
         label_at=(3.4, 1.85),
-        color=WEIGHT_COLOR,
+        color=PALETTE["weight"],
         fontsize=10,
     )
-    _arrow(ax, (6.7, 4.0), (7.9, 3.2), label="+", label_at=(7.45, 3.8), fontsize=14)
-    _arrow(ax, (6.7, 1.4), (7.9, 2.2), label="+", label_at=(7.45, 1.6), fontsize=14)
-    _arrow(ax, (8.9, 4.3), (8.9, 3.2), label="+", label_at=(9.15, 3.75), fontsize=14)
-    _arrow(
+    arrow(ax, (6.7, 4.0), (7.9, 3.2), label="+", label_at=(7.45, 3.8), fontsize=14)
+    arrow(ax, (6.7, 1.4), (7.9, 2.2), label="+", label_at=(7.45, 1.6), fontsize=14)
+    arrow(ax, (8.9, 4.3), (8.9, 3.2), label="+", label_at=(9.15, 3.75), fontsize=14)
+    arrow(
         ax,
         (10.0, 2.7),
         (11.5, 2.7),
         label=f"@ $W_{{hy}}^T$ + $b_y$\n(H, C) = ({H}, {C})",
         label_at=(10.75, 3.45),
-        color=WEIGHT_COLOR,
+        color=PALETTE["weight"],
         fontsize=10,
     )
     # h_t is the h_{t-1} of the next step.
-    _path_arrow(
+    path_arrow(
         ax,
         [(8.9, 2.2), (8.9, 0.3), (1.2, 0.3), (1.2, 0.9)],
-        [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO],
-        color="#777777",
+        color=PALETTE["muted"],
         linestyle="--",
     )
     ax.text(
@@ -361,7 +266,7 @@ def draw_step_shapes(N: int = 1, D: int = 4, H: int = 8, C: int = 3) -> Figure:
         f"one step for a batch of N row vectors (N={N}, D={D}, H={H}, C={C}); weights are stored (out, in)",
         fontsize=12,
     )
-    _diagram_axes(ax, (-0.1, 13.9), (-0.4, 5.1))
+    diagram_axes(ax, (-0.1, 13.9), (-0.4, 5.1))
     return fig
 
 
@@ -403,13 +308,13 @@ def draw_padding_vs_steps(
         y = n - 1 - row
         for col in range(max_len):
             real = col < lengths[row]
-            _box(
+            box(
                 ax_pad,
                 (col, y),
                 cell,
                 cell,
                 str(ids[row, col]),
-                color=INPUT_COLOR if real else PAD_COLOR,
+                role="input" if real else "pad",
                 gid="token" if real else "pad",
                 fontsize=10,
                 linestyle="-" if real else ":",
@@ -436,9 +341,9 @@ def draw_padding_vs_steps(
         words = tokenize(sentence)[: lengths[row]]  # as written: unknown words would decode to <unk>
         for col, word in enumerate(words):
             x = step_gap * col
-            _box(ax_step, (x, y), 1.3, cell, word, color=CELL_COLOR, gid="step", fontsize=9)
+            box(ax_step, (x, y), 1.3, cell, word, role="cell", gid="step", fontsize=9)
             if col > 0:
-                _arrow(ax_step, (x - step_gap + 0.65, y), (x - 0.65, y))
+                arrow(ax_step, (x - step_gap + 0.65, y), (x - 0.65, y))
         ax_step.text(
             step_gap * (len(words) - 1) + 0.75,
             y,
@@ -463,84 +368,274 @@ def draw_padding_vs_steps(
 
 # -- the four input/output patterns --------------------------------------------------
 
-#: For each pattern: title, then per column (has input, has output, role).
-_PATTERNS: tuple[tuple[str, tuple[tuple[bool, bool, str], ...]], ...] = (
-    ("one-to-many\nimage → caption", ((True, True, "cell"),) + ((False, True, "cell"),) * 3),
-    ("many-to-one\nsentence → sentiment / spam", ((True, False, "cell"),) * 3 + ((True, True, "cell"),)),
-    (
-        "encoder-decoder\nsentence → translation",
-        ((True, False, "encoder"),) * 3 + ((False, True, "decoder"),) * 3,
-    ),
-    ("synced many-to-many\nprice forecast at every step", ((True, True, "cell"),) * 4),
-)
+
+@dataclass(frozen=True)
+class Step:
+    """One column of an unrolled input/output pattern.
+
+    Attributes:
+        input: the label of the input box, or None if nothing enters at this step.
+        output: the label of the output box, or None if nothing is read out.
+        role: ``"cell"``, ``"encoder"``, ``"decoder"``, or ``"pad"`` for a padded
+            step whose input is the padding token.
+        feeds_next: the output is fed back as the next step's input (drawn as an
+            arrow from this output box to the next input box).
+        read_from: draw the output arrow from this earlier column instead of this
+            one (many-to-one over a padded batch reads the last *real* step).
+    """
+
+    input: str | None
+    output: str | None = None
+    role: str = "cell"
+    feeds_next: bool = False
+    read_from: int | None = None
 
 
-def draw_io_patterns() -> Figure:
-    """The four ways an RNN maps inputs to outputs, drawn as unrolled chains.
+@dataclass(frozen=True)
+class IOPattern:
+    """An unrolled input/output pattern: a title, an example and its columns.
+
+    Attributes:
+        name: the pattern's name, e.g. ``"one-to-many"``.
+        example: what it is used for, e.g. ``"image → caption"``.
+        steps: the columns, left to right.
+        initial: a label if a vector sets the initial state h_0 (an image, the
+            encoder's context), drawn as a box left of the first cell.
+    """
+
+    name: str
+    example: str
+    steps: tuple[Step, ...]
+    initial: str | None = None
+
+
+def one_to_many(steps: int = CAPTION_STEPS) -> IOPattern:
+    """Captioning as chapter 1's code does it: the image sets h_0, then each word is fed back.
+
+    Step 1 reads the start token ``<bos>``; step t > 1 reads x_t, the embedding of
+    the word y_{t-1} written at the step before.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    columns = tuple(
+        Step(
+            input="<bos>" if t == 1 else f"$x_{{{t}}}$",
+            output=f"$y_{{{t}}}$",
+            feeds_next=t < steps,
+        )
+        for t in range(1, steps + 1)
+    )
+    return IOPattern("one-to-many", "image → caption", columns, initial="image")
+
+
+def many_to_one(steps: int | None = None, padded: int | None = None) -> IOPattern:
+    """Classification of a padded sentence: one output, read at the last *real* step.
+
+    Defaults: the first sentence of ``TOY_CORPUS``, padded to the longest one, as in
+    chapter 1's many-to-one code.
+
+    Args:
+        steps: the sentence's T tokens.
+        padded: how many padding steps follow them in the batch.
+    """
+    lengths = [len(tokenize(s)) for s in TOY_CORPUS]
+    steps = lengths[0] if steps is None else steps
+    padded = max(lengths) - steps if padded is None else padded
+    if steps < 1 or padded < 0:
+        raise ValueError(f"need steps >= 1 and padded >= 0, got {steps} and {padded}")
+    real = [Step(input=f"$x_{{{t}}}$") for t in range(1, steps)]
+    last = Step(input=f"$x_{{{steps}}}$", output="$y$")
+    pads = [Step(input="pad", role="pad") for _ in range(padded)]
+    if padded:  # the output is still read from step T, after the padding has run
+        last = Step(input=f"$x_{{{steps}}}$")
+        pads[-1] = Step(input="pad", output="$y$", role="pad", read_from=steps - 1)
+    return IOPattern("many-to-one", "sentence → sentiment / spam", (*real, last, *pads))
+
+
+def encoder_decoder(source: str | None = None, target: str | None = None) -> IOPattern:
+    """Translation with teacher forcing, as chapter 1's code does it.
+
+    The encoder reads the source; its last state is the decoder's h_0 (the
+    context). The decoder reads ``<bos>`` and then the correct previous target
+    token, and outputs every target token and then ``<eos>``. Defaults:
+    ``TRANSLATION_PAIR``.
+    """
+    source = TRANSLATION_PAIR[0] if source is None else source
+    target = TRANSLATION_PAIR[1] if target is None else target
+    T_src, T_tgt = len(tokenize(source)), len(tokenize(target))
+    if T_src < 1:
+        raise ValueError("the source needs at least one token")
+    encoder = tuple(Step(input=f"$x_{{{t}}}$", role="encoder") for t in range(1, T_src + 1))
+    decoder = tuple(
+        Step(
+            input="<bos>" if t == 1 else f"$y_{{{t - 1}}}$",
+            output="<eos>" if t == T_tgt + 1 else f"$y_{{{t}}}$",
+            role="decoder",
+        )
+        for t in range(1, T_tgt + 2)
+    )
+    return IOPattern("encoder-decoder", "sentence → translation", encoder + decoder)
+
+
+def synced_many_to_many(steps: int = FORECAST_DAYS) -> IOPattern:
+    """A forecast at every step: input x_t and output y_t at each of ``steps`` steps."""
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    columns = tuple(Step(input=f"$x_{{{t}}}$", output=f"$y_{{{t}}}$") for t in range(1, steps + 1))
+    return IOPattern("synced many-to-many", "forecast at every step", columns)
+
+
+def _draw_pattern(ax: Axes, pattern: IOPattern) -> None:
+    spacing, size = 1.25, 0.8
+    io_w, io_h, y_io = 0.95, 0.56, 1.35
+    labels = {"cell": "", "encoder": "enc", "decoder": "dec", "pad": ""}
+    first_x = 0.0
+    if pattern.initial is not None:
+        first_x = 1.6  # room for the initial vector on the left
+        box(ax, (0, 0), 1.1, io_h, pattern.initial, role="input", gid="initial", fontsize=10)
+        arrow(ax, (0.55, 0), (first_x - size / 2, 0), label="$h_0$", label_at=(0.85, 0.22), fontsize=10)
+    decoder_start = next((i for i, s in enumerate(pattern.steps) if s.role == "decoder"), None)
+    for col, step in enumerate(pattern.steps):
+        x = first_x + spacing * col
+        box(
+            ax,
+            (x, 0),
+            size,
+            size,
+            labels[step.role],
+            role=step.role,
+            fontsize=10,
+            linestyle=":" if step.role == "pad" else "-",
+        )
+        if col > 0:
+            is_context = col == decoder_start
+            arrow(
+                ax,
+                (x - spacing + size / 2, 0),
+                (x - size / 2, 0),
+                color=PALETTE["weight"] if is_context else None,
+            )
+        if step.input is not None:
+            box(
+                ax,
+                (x, -y_io),
+                io_w,
+                io_h,
+                step.input,
+                role="pad" if step.role == "pad" else "input",
+                gid="input",
+                fontsize=11 if step.input.startswith("$") else 9,
+                linestyle=":" if step.role == "pad" else "-",
+            )
+            arrow(ax, (x, -y_io + io_h / 2), (x, -size / 2))
+        if step.output is not None:
+            box(
+                ax,
+                (x, y_io),
+                io_w,
+                io_h,
+                step.output,
+                role="output",
+                gid="output",
+                fontsize=11 if step.output.startswith("$") else 9,
+            )
+            if step.read_from is None:
+                arrow(ax, (x, size / 2), (x, y_io - io_h / 2))
+            else:  # read the state of an earlier column, not this one
+                source_x = first_x + spacing * step.read_from
+                arrow(
+                    ax,
+                    (source_x + size / 4, size / 2),
+                    (x - io_w / 4, y_io - io_h / 2),
+                    color=PALETTE["weight"],
+                    gid="read-out",
+                )
+                ax.text(source_x, 0, "$h_T$", ha="center", va="center", fontsize=11)
+        if step.feeds_next:
+            next_x = x + spacing
+            path_arrow(
+                ax,
+                [
+                    (x + io_w / 2, y_io),
+                    (x + spacing / 2, y_io),
+                    (x + spacing / 2, -y_io),
+                    (next_x - io_w / 2, -y_io),
+                ],
+                color=PALETTE["feedback"],
+                linestyle="--",
+                gid="feedback",
+            )
+    if decoder_start is not None:
+        x_mid = first_x + spacing * (decoder_start - 0.5)
+        ax.text(x_mid, 0.2, "context", ha="center", va="bottom", fontsize=9, color=PALETTE["weight"])
+    ax.set_title(f"{pattern.name}\n{pattern.example}", fontsize=12)
+    diagram_axes(ax, (-0.7, first_x + spacing * (len(pattern.steps) - 1) + 0.7), (-1.8, 1.8))
+
+
+def draw_io_patterns(patterns: Sequence[IOPattern] | None = None) -> Figure:
+    """The ways an RNN maps inputs to outputs, drawn as unrolled chains, two per row.
+
+    Args:
+        patterns: what to draw; defaults to the four of chapter 1, with the sizes of
+            its code: ``one_to_many()``, ``many_to_one()``, ``encoder_decoder()``,
+            ``synced_many_to_many()``.
 
     Returns:
-        A figure with four axes, in this order: one-to-many (captioning),
-        many-to-one (sentiment or spam), encoder-decoder (translation),
-        synced many-to-many (a forecast at every step). Cells have ``gid``
-        ``"cell"``, ``"encoder"`` or ``"decoder"``; inputs ``"input"``;
-        outputs ``"output"``.
+        A figure with one axes per pattern, in order. Cells have ``gid`` ``"cell"``,
+        ``"encoder"``, ``"decoder"`` or ``"pad"``; input boxes ``"input"``; output
+        boxes ``"output"``; a vector that sets h_0 ``"initial"``; an output fed back
+        as the next input is an arrow with ``gid="feedback"``, and an output read
+        from an earlier step an arrow with ``gid="read-out"``.
     """
-    fig = Figure(figsize=(15, 4.2), layout="constrained")
-    axes = fig.subplots(1, len(_PATTERNS), width_ratios=[len(cols) + 0.4 for _, cols in _PATTERNS])
-    spacing, size = 1.25, 0.8
-    colors = {"cell": CELL_COLOR, "encoder": ENCODER_COLOR, "decoder": DECODER_COLOR}
-    for ax, (title, columns) in zip(axes, _PATTERNS):
-        n_in = sum(1 for has_in, _, _ in columns if has_in)
-        n_out = sum(1 for _, has_out, _ in columns if has_out)
-        i_in = i_out = 0
-        for col, (has_in, has_out, role) in enumerate(columns):
-            x = spacing * col
-            _box(
-                ax,
-                (x, 0),
-                size,
-                size,
-                {"cell": "", "encoder": "enc", "decoder": "dec"}[role],
-                color=colors[role],
-                gid=role,
-                fontsize=10,
-            )
-            if col > 0:
-                _arrow(ax, (x - spacing + size / 2, 0), (x - size / 2, 0))
-            if has_in:
-                i_in += 1
-                label = "$x$" if n_in == 1 else f"$x_{{{i_in}}}$"
-                _box(
-                    ax,
-                    (x, -1.35),
-                    size * 0.85,
-                    size * 0.7,
-                    label,
-                    color=INPUT_COLOR,
-                    gid="input",
-                    fontsize=12,
-                )
-                _arrow(ax, (x, -1.35 + size * 0.35), (x, -size / 2))
-            if has_out:
-                i_out += 1
-                label = "$y$" if n_out == 1 else f"$y_{{{i_out}}}$"
-                _box(
-                    ax,
-                    (x, 1.35),
-                    size * 0.85,
-                    size * 0.7,
-                    label,
-                    color=OUTPUT_COLOR,
-                    gid="output",
-                    fontsize=12,
-                )
-                _arrow(ax, (x, size / 2), (x, 1.35 - size * 0.35))
-        if any(role == "decoder" for _, _, role in columns):
-            first_decoder = next(c for c, (_, _, role) in enumerate(columns) if role == "decoder")
-            x_mid = spacing * (first_decoder - 0.5)
-            ax.text(x_mid + 0.1, -0.45, "context\n$h_T$", ha="center", va="top", fontsize=9)
-        ax.set_title(title, fontsize=12)
-        _diagram_axes(ax, (-0.7, spacing * (len(columns) - 1) + 0.7), (-1.95, 1.95))
+    if patterns is None:
+        patterns = (one_to_many(), many_to_one(), encoder_decoder(), synced_many_to_many())
+    if not patterns:
+        raise ValueError("draw_io_patterns needs at least one pattern")
+    widths = [len(p.steps) + (1.3 if p.initial else 0.0) for p in patterns]
+    rows = [list(range(i, min(i + 2, len(patterns)))) for i in range(0, len(patterns), 2)]
+    fig = new_figure(1.7, 0.45 * len(rows))
+    subfigures = fig.subfigures(len(rows), 1, squeeze=False)[:, 0]
+    for subfig, row in zip(subfigures, rows):
+        axes = subfig.subplots(1, len(row), squeeze=False, width_ratios=[widths[i] + 0.4 for i in row])[0]
+        for ax, i in zip(axes, row):
+            _draw_pattern(ax, patterns[i])
+    return fig
+
+
+# -- the training experiment ---------------------------------------------------------
+
+
+def plot_training(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    floor: float | None = None,
+    floor_label: str = "order-free floor",
+) -> Figure:
+    """Learning curves: training and validation loss per epoch, one colour per model.
+
+    Args:
+        curves: model name -> (training losses, validation losses), one per epoch;
+            all of the same length.
+        floor: if given, a horizontal dashed line at this loss (e.g. the lowest loss
+            a model that ignores word order can reach), labelled ``floor_label``.
+
+    Returns:
+        A figure with one axes: ``2 * len(curves)`` labelled lines
+        (``"<name>, training"`` solid, ``"<name>, validation"`` dashed) and the floor.
+    """
+    series: dict[str, Sequence[float]] = {}
+    styles: dict[str, str] = {}
+    colors: dict[str, str] = {}
+    for i, (name, (train, val)) in enumerate(curves.items()):
+        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        for kind, values, style in (("training", train, "-"), ("validation", val, "--")):
+            label = f"{name}, {kind}"
+            series[label], styles[label], colors[label] = values, style, color
+    fig = new_figure(0.8, 0.38)
+    ax = fig.subplots()
+    if floor is not None:
+        ax.axhline(floor, color=PALETTE["muted"], linestyle=":", linewidth=1.5, label=floor_label)
+    plot_curves(ax, series, styles=styles, colors=colors, ylabel="cross-entropy (mean per review)")
+    ax.set_ylim(bottom=0)
     return fig
 
 
@@ -578,46 +673,6 @@ def plot_activations(a_min: float = -4.0, a_max: float = 4.0) -> Figure:
 # -- heatmaps ------------------------------------------------------------------------
 
 
-def _heatmap(
-    values: np.ndarray,
-    row_labels: Sequence[str],
-    col_labels: Sequence[str],
-    *,
-    cmap: str,
-    vmin: float,
-    vmax: float,
-    fmt: str,
-    xlabel: str,
-    ylabel: str,
-    colorbar_label: str,
-    title: str,
-) -> Figure:
-    rows, cols = values.shape
-    fig = Figure(figsize=(max(4.5, 0.75 * cols + 3.2), max(2.6, 0.55 * rows + 1.5)), layout="constrained")
-    ax = fig.subplots()
-    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    span = vmax - vmin
-    for r in range(rows):
-        for c in range(cols):
-            v = values[r, c]
-            # white text on dark cells: both ends of a diverging map, the low end of viridis
-            if cmap.startswith("RdBu"):
-                dark = abs(v - (vmin + vmax) / 2) > 0.3 * span
-            else:
-                dark = (v - vmin) < 0.5 * span
-            ax.text(
-                c, r, format(v, fmt), ha="center", va="center", fontsize=9, color="white" if dark else "black"
-            )
-    ax.set_xticks(range(cols), list(col_labels))
-    ax.set_yticks(range(rows), list(row_labels))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=11)
-    colorbar = fig.colorbar(image, ax=ax)
-    colorbar.set_label(colorbar_label)
-    return fig
-
-
 def _step_labels(tokens: Sequence[str], steps: int) -> list[str]:
     if len(tokens) != steps:
         raise ValueError(f"got {len(tokens)} tokens for {steps} steps")
@@ -641,7 +696,7 @@ def plot_hidden_states(h: np.ndarray, tokens: Sequence[str], title: str = "hidde
     if h.ndim != 2:
         raise ValueError(f"h must be (T, H), got shape {h.shape}")
     T, H = h.shape
-    return _heatmap(
+    return heatmap(
         h,
         _step_labels(tokens, T),
         [str(j) for j in range(1, H + 1)],
@@ -680,7 +735,7 @@ def plot_step_outputs(
     T, C = probs.shape
     if len(classes) != C:
         raise ValueError(f"got {len(classes)} class names for {C} columns")
-    return _heatmap(
+    return heatmap(
         probs,
         _step_labels(tokens, T),
         list(classes),

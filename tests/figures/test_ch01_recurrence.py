@@ -22,15 +22,29 @@ import pytest
 from matplotlib.figure import Figure
 
 from rnncourse.data import Vocabulary, pad_batch, tokenize
-from rnncourse.data.toy import SENTIMENT_CLASSES, TOY_CORPUS, TRACE_SENTENCE
-from rnncourse.figures import (
+from rnncourse.data.toy import (
+    CAPTION_STEPS,
+    FORECAST_DAYS,
+    SENTIMENT_CLASSES,
+    TOY_CORPUS,
+    TRACE_SENTENCE,
+    TRANSLATION_PAIR,
+)
+from rnncourse.figures.ch01_recurrence import (
+    IOPattern,
+    Step,
     draw_io_patterns,
     draw_padding_vs_steps,
     draw_step_shapes,
     draw_unrolled,
+    encoder_decoder,
+    many_to_one,
+    one_to_many,
     plot_activations,
     plot_hidden_states,
     plot_step_outputs,
+    plot_training,
+    synced_many_to_many,
 )
 from rnncourse.scratch.activations import softmax
 from rnncourse.scratch.dense import dense_forward
@@ -134,24 +148,159 @@ def test_draw_padding_vs_steps_needs_sentences() -> None:
         draw_padding_vs_steps([])
 
 
-def test_draw_io_patterns_has_the_four_patterns() -> None:
+def _box_labels(ax, gid: str) -> list[str]:
+    """The labels of the boxes tagged ``gid``, left to right (a label sits at its box's centre)."""
+    centres = {}
+    for patch in gids(ax, gid):
+        x0, y0, w, h = patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()
+        centres[(round(x0 + w / 2, 6), round(y0 + h / 2, 6))] = x0 + w / 2
+    found = [
+        (t.get_position()[0], t.get_text())
+        for t in ax.texts
+        if (round(t.get_position()[0], 6), round(t.get_position()[1], 6)) in centres
+    ]
+    assert len(found) == len(centres), "every box has exactly one label at its centre"
+    return [label for _, label in sorted(found)]
+
+
+def _centre(patch) -> tuple[float, float]:
+    return patch.get_x() + patch.get_width() / 2, patch.get_y() + patch.get_height() / 2
+
+
+def _arrow_ends(arrow) -> tuple[np.ndarray, np.ndarray]:
+    """Tail and tip, in data coordinates, of an arrow drawn between two points or along a path."""
+    if arrow._posA_posB is not None:  # matplotlib keeps the data-coordinate ends of a two-point arrow here
+        start, end = arrow._posA_posB
+        return np.asarray(start), np.asarray(end)
+    vertices = arrow._path_original.vertices  # and the data-coordinate path of a path arrow here
+    return np.asarray(vertices[0]), np.asarray(vertices[-1])
+
+
+def _inside(point: np.ndarray, patch, slack: float = 1e-6) -> bool:
+    x0, y0 = patch.get_x(), patch.get_y()
+    return (
+        x0 - slack <= point[0] <= x0 + patch.get_width() + slack
+        and y0 - slack <= point[1] <= y0 + patch.get_height() + slack
+    )
+
+
+def _count_arrows_between(ax, start_gid: str, end_gid: str, arrow_gid: str) -> int:
+    """Arrows tagged ``arrow_gid`` whose tail touches a ``start_gid`` box and tip an ``end_gid`` box."""
+    count = 0
+    for arrow in gids(ax, arrow_gid):
+        tail, tip = _arrow_ends(arrow)
+        if any(_inside(tail, b) for b in gids(ax, start_gid)) and any(
+            _inside(tip, b) for b in gids(ax, end_gid)
+        ):
+            count += 1
+    return count
+
+
+def test_draw_io_patterns_default_has_the_four_patterns_of_the_chapter() -> None:
     fig = draw_io_patterns()
     axes = fig.axes
     assert len(axes) == 4
     titles = [ax.get_title() for ax in axes]
     for title, name in zip(titles, ["one-to-many", "many-to-one", "encoder-decoder", "many-to-many"]):
         assert name in title
-    assert (
-        "caption" in titles[0]
-        and "sentiment" in titles[1]
-        and "translation" in titles[2]
-        and "forecast" in titles[3]
-    )
-    counts = [(len(gids(ax, "input")), len(gids(ax, "output"))) for ax in axes]
-    assert counts == [(1, 4), (4, 1), (3, 3), (4, 4)]
-    assert len(gids(axes[2], "encoder")) == 3 and len(gids(axes[2], "decoder")) == 3
-    assert "$x$" in texts(axes[0]) and "$y$" in texts(axes[1])
+    assert "caption" in titles[0] and "sentiment" in titles[1]
+    assert "translation" in titles[2] and "forecast" in titles[3]
     assert renders(fig)
+
+
+def test_one_to_many_feeds_every_output_back_as_the_next_input() -> None:
+    (ax,) = draw_io_patterns([one_to_many(CAPTION_STEPS)]).axes
+    T = CAPTION_STEPS
+    assert len(gids(ax, "cell")) == T and len(gids(ax, "initial")) == 1  # the image sets h_0
+    assert _box_labels(ax, "input") == ["<bos>"] + [f"$x_{{{t}}}$" for t in range(2, T + 1)]
+    assert _box_labels(ax, "output") == [f"$y_{{{t}}}$" for t in range(1, T + 1)]
+    # y_t -> x_{t+1}: every feedback arrow leaves an output box and ends in the next column's input box
+    feedback = gids(ax, "feedback")
+    assert len(feedback) == T - 1
+    assert _count_arrows_between(ax, "output", "input", "feedback") == T - 1
+    outputs = sorted(gids(ax, "output"), key=lambda b: b.get_x())
+    inputs = sorted(gids(ax, "input"), key=lambda b: b.get_x())
+    for arrow in feedback:
+        tail, tip = _arrow_ends(arrow)
+        t = next(i for i, b in enumerate(outputs) if _inside(tail, b))
+        assert _inside(tip, inputs[t + 1]), f"the feedback arrow from y_{t + 1} must reach x_{t + 2}"
+
+
+def test_many_to_one_reads_the_last_real_step_not_the_padding() -> None:
+    lengths = [len(tokenize(s)) for s in TOY_CORPUS]
+    (ax,) = draw_io_patterns([many_to_one()]).axes
+    T, padded = lengths[0], max(lengths) - lengths[0]
+    assert len(gids(ax, "cell")) == T and len(gids(ax, "pad")) == padded
+    assert _box_labels(ax, "input") == [f"$x_{{{t}}}$" for t in range(1, T + 1)] + ["pad"] * padded
+    assert len(gids(ax, "output")) == 1 and len(gids(ax, "feedback")) == 0
+    (read_out,) = gids(ax, "read-out")
+    cells = sorted(gids(ax, "cell"), key=lambda b: b.get_x())
+    tail, tip = _arrow_ends(read_out)
+    assert _inside(tail, cells[-1]), "y is read from the cell of the last real token"
+    assert _inside(tip, gids(ax, "output")[0])
+    # without padding the output sits on the last cell itself
+    (ax,) = draw_io_patterns([many_to_one(steps=3, padded=0)]).axes
+    assert len(gids(ax, "read-out")) == 0 and len(gids(ax, "pad")) == 0
+    assert _count_arrows_between(ax, "cell", "output", "arrow") == 1
+
+
+def test_encoder_decoder_decoder_cells_read_the_previous_target_token() -> None:
+    source, target = TRANSLATION_PAIR
+    (ax,) = draw_io_patterns([encoder_decoder()]).axes
+    T_src, T_tgt = len(tokenize(source)), len(tokenize(target))
+    assert len(gids(ax, "encoder")) == T_src and len(gids(ax, "decoder")) == T_tgt + 1
+    # every cell has an input: the source tokens, then <bos> and the previous target tokens
+    expected_inputs = [f"$x_{{{t}}}$" for t in range(1, T_src + 1)] + ["<bos>"]
+    expected_inputs += [f"$y_{{{t}}}$" for t in range(1, T_tgt + 1)]
+    assert _box_labels(ax, "input") == expected_inputs
+    assert _box_labels(ax, "output") == [f"$y_{{{t}}}$" for t in range(1, T_tgt + 1)] + ["<eos>"]
+    assert _count_arrows_between(ax, "input", "decoder", "arrow") == T_tgt + 1
+    assert _count_arrows_between(ax, "encoder", "decoder", "arrow") == 1  # the context
+    assert "context" in texts(ax)
+
+
+def test_synced_many_to_many_has_an_input_and_an_output_at_every_step() -> None:
+    (ax,) = draw_io_patterns([synced_many_to_many(FORECAST_DAYS)]).axes
+    T = FORECAST_DAYS
+    assert len(gids(ax, "cell")) == T
+    assert _count_arrows_between(ax, "input", "cell", "arrow") == T
+    assert _count_arrows_between(ax, "cell", "output", "arrow") == T
+    assert _count_arrows_between(ax, "cell", "cell", "arrow") == T - 1
+
+
+def test_patterns_are_data_that_the_drawing_follows() -> None:
+    custom = IOPattern("custom", "test", (Step(input="a"), Step(input=None, output="b", feeds_next=False)))
+    (ax,) = draw_io_patterns([custom]).axes
+    assert _box_labels(ax, "input") == ["a"] and _box_labels(ax, "output") == ["b"]
+    assert len(draw_io_patterns([one_to_many(2), many_to_one(2, 1), synced_many_to_many(1)]).axes) == 3
+    for bad in (lambda: one_to_many(0), lambda: many_to_one(0), lambda: synced_many_to_many(0)):
+        with pytest.raises(ValueError):
+            bad()
+    with pytest.raises(ValueError):
+        draw_io_patterns([])
+
+
+def test_plot_training_draws_both_curves_of_every_model_and_the_floor() -> None:
+    curves = {
+        "RNN": ([0.7, 0.2, 0.01], [0.6, 0.1, 0.02]),
+        "bag of words": ([0.7, 0.6, 0.4], [0.7, 0.5, 0.45]),
+    }
+    (ax,) = plot_training(curves, floor=0.35).axes
+    lines = {line.get_label(): line for line in ax.lines}
+    assert set(lines) == {
+        "RNN, training",
+        "RNN, validation",
+        "bag of words, training",
+        "bag of words, validation",
+        "order-free floor",
+    }
+    np.testing.assert_array_equal(lines["bag of words, validation"].get_ydata(), [0.7, 0.5, 0.45])
+    np.testing.assert_array_equal(lines["RNN, training"].get_xdata(), [1, 2, 3])  # epochs from 1
+    assert lines["order-free floor"].get_ydata()[0] == 0.35
+    assert lines["RNN, training"].get_color() == lines["RNN, validation"].get_color()
+    assert lines["RNN, training"].get_color() != lines["bag of words, training"].get_color()
+    assert lines["RNN, validation"].get_linestyle() == "--"
+    assert renders(plot_training(curves))
 
 
 def test_plot_activations_draws_tanh_and_relu() -> None:
@@ -218,13 +367,14 @@ def test_figures_do_not_use_pyplot_state() -> None:
 def test_figures_render_headless_in_a_fresh_process(tmp_path: Path) -> None:
     script = """
 import numpy as np
-import rnncourse.figures as figures
+from rnncourse.figures import ch01_recurrence as figures
 from rnncourse.data.toy import TOY_CORPUS
 made = [
     figures.draw_unrolled(), figures.draw_step_shapes(), figures.draw_padding_vs_steps(TOY_CORPUS),
     figures.draw_io_patterns(), figures.plot_activations(),
     figures.plot_hidden_states(np.zeros((2, 3)), ["a", "b"]),
     figures.plot_step_outputs(np.full((2, 3), 1 / 3), ["a", "b"], ["x", "y", "z"]),
+    figures.plot_training({"m": ([1.0, 0.5], [1.0, 0.6])}, floor=0.3),
 ]
 for i, fig in enumerate(made):
     fig.savefig(f"fig{i}.png", dpi=30)
@@ -236,8 +386,8 @@ print(len(made))
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "7"
-    assert len(list(tmp_path.glob("fig*.png"))) == 7
+    assert result.stdout.strip() == "8"
+    assert len(list(tmp_path.glob("fig*.png"))) == 8
 
 
 # -- the worked example comes from the package ---------------------------------------

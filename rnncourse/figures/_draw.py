@@ -1,0 +1,345 @@
+"""Drawing helpers shared by every chapter's figures.
+
+========================  ==========================================================
+name                      what it is for
+========================  ==========================================================
+``PALETTE``               the course's colours, by role (cell, input, output, ...)
+``SERIES_COLORS``         colours for the lines of a plot, in order
+``PAGE_WIDTH``            inches: the width of the book's text column
+``new_figure``            a ``Figure`` sized for the page (width in page widths)
+``box``                   a rounded box with a label, tagged with a ``gid``
+``arrow``                 a straight or curved arrow, optionally labelled
+``path_arrow``            an arrow along a polyline or Bezier path (loops, detours)
+``diagram_axes``          equal-aspect axes without ticks or frame, for diagrams
+``heatmap``               an annotated matrix with a colour bar
+``plot_curves``           several series against a shared x (learning curves)
+========================  ==========================================================
+
+Conventions. Diagrams are drawn in data coordinates on an axes that
+``diagram_axes`` has set up, so that one unit is the same length in x and in
+y. Every patch carries a ``gid`` naming its role (``"cell"``, ``"input"``,
+``"arrow"``, ...): tests and readers find the parts of a drawing by role,
+never by draw order. Figures are made with :class:`matplotlib.figure.Figure`
+directly, not through pyplot: no global state, nothing to close, and any
+backend (``Agg`` included) can render them.
+
+Sizing. The book's text column is about ``PAGE_WIDTH`` inches wide at the
+figure dpi, so a figure ``PAGE_WIDTH`` wide is shown at its natural size and
+its 10-12 pt labels stay as large as the caption under it. ``new_figure``
+takes the width as a fraction of the page for that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
+
+__all__ = [
+    "PAGE_WIDTH",
+    "PALETTE",
+    "SERIES_COLORS",
+    "arrow",
+    "box",
+    "diagram_axes",
+    "heatmap",
+    "new_figure",
+    "path_arrow",
+    "plot_curves",
+]
+
+#: Fill and line colours by role; diagrams of every chapter use the same ones.
+PALETTE: dict[str, str] = {
+    "cell": "#cfe0f3",  # a recurrent cell (blue)
+    "input": "#e2f0d0",  # an input x_t (green)
+    "output": "#fbe0c4",  # an output y_t (orange)
+    "state": "#ececec",  # a state that is not computed by a cell, e.g. h_0 (grey)
+    "pad": "#f4f4f4",  # padding (light grey, drawn dotted)
+    "encoder": "#cfe0f3",
+    "decoder": "#e6d6f2",  # a second network with its own weights (violet)
+    "edge": "#333333",  # box outlines and plain arrows
+    "weight": "#1f4e8c",  # arrows that multiply by a weight matrix
+    "feedback": "#b5482b",  # an output fed back as the next input
+    "muted": "#777777",  # annotations that are not part of the computation
+}
+
+#: Line colours for plots, in the order series are drawn (colour-blind safe: Okabe-Ito).
+SERIES_COLORS: tuple[str, ...] = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")
+
+#: Width of the book's text column, in inches.
+PAGE_WIDTH = 9.0
+
+
+def new_figure(width: float = 1.0, height: float = 0.4) -> Figure:
+    """A constrained-layout figure sized for the page.
+
+    Args:
+        width: the figure's width as a fraction of ``PAGE_WIDTH`` (1 fills the column;
+            wider diagrams may use more and are scaled down by the browser).
+        height: the height as a fraction of ``PAGE_WIDTH``.
+
+    Returns:
+        An empty :class:`~matplotlib.figure.Figure` of ``width * PAGE_WIDTH`` by
+        ``height * PAGE_WIDTH`` inches.
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"width and height must be positive, got {width} and {height}")
+    return Figure(figsize=(width * PAGE_WIDTH, height * PAGE_WIDTH), layout="constrained")
+
+
+def box(
+    ax: Axes,
+    center: tuple[float, float],
+    width: float,
+    height: float,
+    text: str = "",
+    *,
+    role: str = "cell",
+    gid: str | None = None,
+    fontsize: float = 12,
+    linestyle: str = "-",
+) -> FancyBboxPatch:
+    """A rounded box centred on ``center`` with ``text`` in the middle.
+
+    Args:
+        ax: the axes to draw on (data coordinates).
+        center: (x, y) of the box's centre.
+        width, height: its size in data units.
+        text: the label, matplotlib mathtext allowed (``"$h_t$"``).
+        role: a key of ``PALETTE`` giving the fill colour.
+        gid: the tag tests look for; defaults to ``role``.
+        fontsize: of the label, in points.
+        linestyle: of the outline (``":"`` for padding).
+
+    Returns:
+        The patch, already added to ``ax``; the label is in ``ax.texts``.
+    """
+    if role not in PALETTE:
+        raise ValueError(f"unknown role {role!r}; known: {sorted(PALETTE)}")
+    x, y = center
+    patch = FancyBboxPatch(
+        (x - width / 2, y - height / 2),
+        width,
+        height,
+        boxstyle="round,pad=0,rounding_size=0.08",
+        facecolor=PALETTE[role],
+        edgecolor=PALETTE["edge"],
+        linewidth=1.2,
+        linestyle=linestyle,
+    )
+    patch.set_gid(gid if gid is not None else role)
+    ax.add_patch(patch)
+    if text:
+        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+    return patch
+
+
+def arrow(
+    ax: Axes,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    *,
+    label: str = "",
+    label_at: tuple[float, float] | None = None,
+    color: str | None = None,
+    linestyle: str = "-",
+    connectionstyle: str = "arc3",
+    fontsize: float = 11,
+    ha: str = "center",
+    gid: str = "arrow",
+) -> FancyArrowPatch:
+    """An arrow from ``start`` to ``end``.
+
+    Args:
+        ax: the axes to draw on.
+        start, end: (x, y) of the tail and of the tip.
+        label: text written at ``label_at`` (default: the midpoint), in ``color``.
+        color: defaults to ``PALETTE["edge"]``.
+        linestyle: ``"--"`` for something that happens at another time.
+        connectionstyle: matplotlib's, e.g. ``"arc3,rad=0.3"`` for a curve.
+        fontsize, ha: of the label.
+        gid: the tag tests look for.
+
+    Returns:
+        The arrow patch, already added to ``ax``.
+    """
+    color = color if color is not None else PALETTE["edge"]
+    patch = FancyArrowPatch(
+        start,
+        end,
+        arrowstyle="-|>",
+        mutation_scale=13,
+        connectionstyle=connectionstyle,
+        color=color,
+        linewidth=1.4,
+        linestyle=linestyle,
+        shrinkA=0,
+        shrinkB=0,
+    )
+    patch.set_gid(gid)
+    ax.add_patch(patch)
+    if label:
+        if label_at is None:
+            label_at = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+        ax.text(*label_at, label, ha=ha, va="center", fontsize=fontsize, color=color)
+    return patch
+
+
+def path_arrow(
+    ax: Axes,
+    vertices: Sequence[tuple[float, float]],
+    *,
+    curved: bool = False,
+    color: str | None = None,
+    linestyle: str = "-",
+    gid: str = "arrow",
+) -> FancyArrowPatch:
+    """An arrow along a path through ``vertices``, with its tip at the last one.
+
+    Args:
+        ax: the axes to draw on.
+        vertices: the points of the path, at least two.
+        curved: False joins the points with straight segments; True reads them as
+            one cubic Bezier curve (exactly four points: start, two control points, end).
+        color: defaults to ``PALETTE["edge"]``.
+        linestyle: of the line.
+        gid: the tag tests look for.
+
+    Returns:
+        The arrow patch, already added to ``ax``.
+    """
+    if len(vertices) < 2:
+        raise ValueError("a path needs at least two vertices")
+    if curved:
+        if len(vertices) != 4:
+            raise ValueError("a curved path is one cubic Bezier: exactly four vertices")
+        codes = [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4]
+    else:
+        codes = [Path.MOVETO] + [Path.LINETO] * (len(vertices) - 1)
+    patch = FancyArrowPatch(
+        path=Path(vertices, codes),
+        arrowstyle="-|>",
+        mutation_scale=13,
+        color=color if color is not None else PALETTE["edge"],
+        linewidth=1.4,
+        linestyle=linestyle,
+    )
+    patch.set_gid(gid)
+    ax.add_patch(patch)
+    return patch
+
+
+def diagram_axes(ax: Axes, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+    """Set ``ax`` up for a diagram: these limits, equal aspect, no ticks, no frame."""
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def heatmap(
+    values: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    *,
+    cmap: str,
+    vmin: float,
+    vmax: float,
+    fmt: str,
+    xlabel: str,
+    ylabel: str,
+    colorbar_label: str,
+    title: str,
+) -> Figure:
+    """A (rows, cols) matrix as a heatmap, every value printed in its cell.
+
+    Args:
+        values: (R, K) numbers.
+        row_labels: R labels, top to bottom; col_labels: K labels, left to right.
+        cmap: a matplotlib colour map; diverging ones (``"RdBu*"``) get white text at
+            both ends, the others at the low end.
+        vmin, vmax: the value range the colours span.
+        fmt: ``format`` spec of the printed values (``".2f"``, ``".1%"``).
+        xlabel, ylabel, colorbar_label, title: texts.
+
+    Returns:
+        A figure with two axes: the heatmap and its colour bar.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2:
+        raise ValueError(f"values must be 2-D, got shape {values.shape}")
+    rows, cols = values.shape
+    if len(row_labels) != rows or len(col_labels) != cols:
+        raise ValueError(
+            f"got {len(row_labels)} row and {len(col_labels)} column labels for shape {values.shape}"
+        )
+    fig = Figure(figsize=(max(4.5, 0.75 * cols + 3.2), max(2.6, 0.55 * rows + 1.5)), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    span = vmax - vmin
+    for r in range(rows):
+        for c in range(cols):
+            v = values[r, c]
+            # white text on dark cells: both ends of a diverging map, the low end of the others
+            if cmap.startswith("RdBu"):
+                dark = abs(v - (vmin + vmax) / 2) > 0.3 * span
+            else:
+                dark = (v - vmin) < 0.5 * span
+            ax.text(
+                c, r, format(v, fmt), ha="center", va="center", fontsize=9, color="white" if dark else "black"
+            )
+    ax.set_xticks(range(cols), list(col_labels))
+    ax.set_yticks(range(rows), list(row_labels))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=11)
+    colorbar = fig.colorbar(image, ax=ax)
+    colorbar.set_label(colorbar_label)
+    return fig
+
+
+def plot_curves(
+    ax: Axes,
+    curves: Mapping[str, Sequence[float]],
+    *,
+    x: Sequence[float] | None = None,
+    styles: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    xlabel: str = "epoch",
+    ylabel: str = "",
+    title: str = "",
+) -> None:
+    """Draw several series against a shared x axis, one labelled line each.
+
+    Args:
+        ax: the axes to draw on.
+        curves: label -> values, all of the same length n.
+        x: the n x values; defaults to 1..n (epochs counted from 1).
+        styles: label -> matplotlib line style (``"--"`` for validation curves).
+        colors: label -> colour; defaults to ``SERIES_COLORS`` in order.
+        xlabel, ylabel, title: texts.
+
+    The lines keep their labels (``line.get_label()``), and a legend is drawn.
+    """
+    if not curves:
+        raise ValueError("plot_curves needs at least one curve")
+    lengths = {len(values) for values in curves.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"curves must have the same length, got lengths {sorted(lengths)}")
+    (n,) = lengths
+    xs = np.arange(1, n + 1) if x is None else np.asarray(x, dtype=float)
+    if len(xs) != n:
+        raise ValueError(f"got {len(xs)} x values for curves of length {n}")
+    for i, (label, values) in enumerate(curves.items()):
+        color = (colors or {}).get(label, SERIES_COLORS[i % len(SERIES_COLORS)])
+        ax.plot(xs, values, (styles or {}).get(label, "-"), color=color, linewidth=2, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=11)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)

@@ -1,0 +1,140 @@
+"""The shared drawing kit: boxes, arrows, heatmaps, curves and sizing do what their docstrings say."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+
+from rnncourse.figures._draw import (
+    PAGE_WIDTH,
+    PALETTE,
+    SERIES_COLORS,
+    arrow,
+    box,
+    diagram_axes,
+    heatmap,
+    new_figure,
+    path_arrow,
+    plot_curves,
+)
+
+
+def _axes():
+    return new_figure(0.5, 0.5).subplots()
+
+
+def test_new_figure_is_sized_in_page_widths() -> None:
+    fig = new_figure(1.5, 0.25)
+    assert tuple(fig.get_size_inches()) == pytest.approx((1.5 * PAGE_WIDTH, 0.25 * PAGE_WIDTH))
+    assert fig.axes == []
+    for bad in ((0, 1), (1, -0.1)):
+        with pytest.raises(ValueError):
+            new_figure(*bad)
+
+
+def test_box_is_centred_coloured_by_role_tagged_and_labelled() -> None:
+    ax = _axes()
+    patch = box(ax, (2.0, 1.0), 1.0, 0.5, "$h_t$", role="input")
+    assert (patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()) == (1.5, 0.75, 1.0, 0.5)
+    assert to_hex(patch.get_facecolor()) == PALETTE["input"]
+    assert patch.get_gid() == "input"  # the role, unless a gid is given
+    assert box(ax, (0, 0), 1, 1, role="cell", gid="array").get_gid() == "array"
+    (label,) = ax.texts  # the unlabelled box added no text
+    assert label.get_text() == "$h_t$" and label.get_position() == (2.0, 1.0)
+    with pytest.raises(ValueError, match="unknown role"):
+        box(ax, (0, 0), 1, 1, role="nonsense")
+
+
+def test_arrows_keep_their_ends_label_colour_and_gid() -> None:
+    ax = _axes()
+    a = arrow(ax, (0, 0), (2, 4), label="$W$", color=PALETTE["weight"], gid="weight-arrow")
+    assert a.get_gid() == "weight-arrow"
+    assert to_hex(a.get_edgecolor()) == PALETTE["weight"]
+    (label,) = ax.texts
+    assert label.get_text() == "$W$" and label.get_position() == (1.0, 2.0)  # the midpoint by default
+    assert to_hex(arrow(ax, (0, 0), (1, 0)).get_edgecolor()) == PALETTE["edge"]
+
+
+def test_path_arrow_straight_or_one_bezier() -> None:
+    ax = _axes()
+    straight = path_arrow(ax, [(0, 0), (1, 0), (1, 1)])
+    curved = path_arrow(ax, [(0, 0), (1, 1), (2, 1), (3, 0)], curved=True, gid="loop")
+    assert straight.get_gid() == "arrow" and curved.get_gid() == "loop"
+    np.testing.assert_array_equal(straight._path_original.vertices, [(0, 0), (1, 0), (1, 1)])
+    assert len(curved._path_original.codes) == 4
+    with pytest.raises(ValueError):
+        path_arrow(ax, [(0, 0)])
+    with pytest.raises(ValueError):
+        path_arrow(ax, [(0, 0), (1, 1), (2, 2)], curved=True)
+
+
+def test_diagram_axes_sets_limits_and_hides_the_frame() -> None:
+    ax = _axes()
+    diagram_axes(ax, (-1, 3), (0, 2))
+    assert ax.get_xlim() == (-1, 3) and ax.get_ylim() == (0, 2)
+    assert not ax.axison and ax.get_aspect() == 1.0
+
+
+def test_heatmap_prints_every_value_and_spans_the_given_range() -> None:
+    values = np.array([[0.1, -0.9, 0.0], [1.0, 0.5, -0.25]])
+    fig = heatmap(
+        values,
+        ["r1", "r2"],
+        ["a", "b", "c"],
+        cmap="RdBu_r",
+        vmin=-1,
+        vmax=1,
+        fmt=".2f",
+        xlabel="x",
+        ylabel="y",
+        colorbar_label="v",
+        title="t",
+    )
+    ax, _colorbar = fig.axes
+    (image,) = ax.images
+    np.testing.assert_array_equal(image.get_array(), values)
+    assert image.get_clim() == (-1, 1)
+    assert [t.get_text() for t in ax.texts] == [format(v, ".2f") for v in values.ravel()]
+    # white text where the diverging map is dark (far from its middle), black near the middle
+    colours = {t.get_text(): t.get_color() for t in ax.texts}
+    assert colours["-0.90"] == "white" and colours["1.00"] == "white" and colours["0.10"] == "black"
+    with pytest.raises(ValueError):
+        heatmap(
+            values,
+            ["r1"],
+            ["a", "b", "c"],
+            cmap="viridis",
+            vmin=0,
+            vmax=1,
+            fmt=".1f",
+            xlabel="",
+            ylabel="",
+            colorbar_label="",
+            title="",
+        )
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=30)
+    assert buffer.getvalue().startswith(b"\x89PNG")
+
+
+def test_plot_curves_draws_one_labelled_line_per_series() -> None:
+    ax = _axes()
+    plot_curves(ax, {"train": [3.0, 2.0, 1.0], "val": [3.5, 2.5, 2.0]}, styles={"val": "--"}, ylabel="loss")
+    train, val = ax.lines
+    assert (train.get_label(), val.get_label()) == ("train", "val")
+    np.testing.assert_array_equal(train.get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(val.get_ydata(), [3.5, 2.5, 2.0])
+    assert val.get_linestyle() == "--" and train.get_linestyle() == "-"
+    assert (train.get_color(), val.get_color()) == SERIES_COLORS[:2]
+    assert ax.get_legend() is not None and ax.get_ylabel() == "loss"
+    plot_curves(ax, {"x-given": [1.0, 0.0]}, x=[10, 20], colors={"x-given": "#000000"})
+    np.testing.assert_array_equal(ax.lines[-1].get_xdata(), [10, 20])
+    assert ax.lines[-1].get_color() == "#000000"
+    for bad in ({}, {"a": [1.0], "b": [1.0, 2.0]}):
+        with pytest.raises(ValueError):
+            plot_curves(ax, bad)
+    with pytest.raises(ValueError):
+        plot_curves(ax, {"a": [1.0, 2.0]}, x=[1])
