@@ -13,12 +13,14 @@ asks the two workers in turn, case by case, and only one of them works at
 any time. Every time is the median of several runs after one warm-up run.
 
 Besides the times, the NumPy worker measures
-- the machine's own ``np.matmul`` throughput, to express each NumPy model's
-  achieved GFLOP/s as a percentage of what the hardware does with one
-  plain matrix product;
+- the model's own matrix products run alone, at their shapes, interleaved
+  with the model's runs (best of as many runs), to express each NumPy
+  model's speed as a share of what the BLAS does with those products;
 - the peak memory of the NumPy models' forward+backward (tracemalloc, which
   NumPy reports its allocations to) against the size of their caches.
 
+The driver prints the load average and the core count at the start and at
+the end, and gives no met/not-met verdict on a busy machine (verdict.py).
 bench/README.md explains how to read the output.
 """
 
@@ -27,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from verdict import CAPPED_NOTE, Repeats, busy_reason, format_share, goal_lines, load_line, share
 
 MODELS = ("lstm", "gru", "rnn")
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}  # stacked weight blocks: W_xh is (GATES * H, D)
@@ -45,11 +47,6 @@ DTYPES = ("float32", "float64")
 SHAPES = [(50, 32, 64, 128), (100, 64, 128, 256), (200, 16, 32, 64)]
 QUICK_SHAPES = [(5, 4, 8, 16)]
 MIDDLE = SHAPES[1]
-# A 256 x 256 x 256 product has exactly the FLOPs of one recurrent step of
-# the middle shape's LSTM forward (64 x 256 times 256 x 1024), and square
-# products of this size run at about the best speed the BLAS reaches here.
-MATMUL_SIZE = 256
-QUICK_MATMUL_SIZE = 64
 
 
 def matmul_flops(model: str, T: int, N: int, D: int, H: int) -> int:
@@ -63,19 +60,22 @@ def matmul_flops(model: str, T: int, N: int, D: int, H: int) -> int:
     that is 2 N GH (D + H) in the forward and twice that in the backward:
     6 T N G H (D + H) in all. Elementwise work (nonlinearities, cell update,
     bias sums) is O(T N G H) and not counted: 100% would mean the products
-    ran as fast as one large square product and everything else cost nothing.
+    ran as fast as they do alone (``reference_products``) and everything else
+    cost nothing.
     """
     return 6 * T * N * GATES[model] * H * (D + H)
 
 
-def median_ms(run: Callable[[], object], repeats: int) -> float:
+def seconds_of(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def timed(run: Callable[[], object], repeats: int) -> list[float]:
+    """Seconds of ``repeats`` runs after one warm-up run."""
     run()  # warm-up: first-touch page faults, BLAS/oneDNN initialisation
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+    return [seconds_of(run) for _ in range(repeats)]
 
 
 # ---------------------------------------------------------------------------
@@ -175,26 +175,53 @@ def numpy_memory(model: str, shape: tuple[int, ...], dtype: str) -> dict[str, fl
     }
 
 
-def matmul_gflops(n: int, dtype: str, seconds: float = 0.3) -> float:
-    """np.matmul's throughput on two n x n matrices: the best of 10 bursts.
+def reference_products(model: str, shape: tuple[int, ...], dtype: str) -> Callable[[], None]:
+    """The matrix products of one forward+backward pass alone, each at the model's shapes.
 
-    The best rather than the median, so that a moment when another process
-    held a core does not lower the reference (which would flatter the
-    models' percentages).
+    Every product ``matmul_flops`` counts, in the fastest arrangement the
+    equations allow: those of the inputs batched over all T steps at once
+    (``x W_xh^T``, ``dx = da W_xh``, ``dW_xh = da^T x``, and ``dW_hh = da^T h``),
+    the two that the recurrence makes sequential one step at a time
+    (``h_{t-1} W_hh^T`` forward, ``da_t W_hh`` backward), into preallocated
+    outputs. A model computes at least these, so it cannot honestly be faster.
     """
+    T, N, D, H = shape
+    GH = GATES[model] * H
     rng = np.random.default_rng(0)
-    a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
-    out = np.empty((n, n), dtype=dtype)
-    np.matmul(a, b, out=out)  # warm-up
-    best = 0.0
-    for _ in range(10):
-        reps = 0
-        start = time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < seconds / 10 or reps < 3:
-            np.matmul(a, b, out=out)
-            reps += 1
-        best = max(best, 2 * n**3 * reps / elapsed / 1e9)
-    return best
+
+    def array(*dims: int) -> np.ndarray:
+        return rng.standard_normal(dims).astype(dtype)
+
+    x, hs, da = array(T * N, D), array(T * N, H), array(T * N, GH)  # time-major, steps stacked
+    W_xh, W_hh, h = array(GH, D), array(GH, H), array(N, H)
+    a, dx, dh = np.empty((T * N, GH), dtype), np.empty((T * N, D), dtype), np.empty((N, H), dtype)
+    dW_xh, dW_hh = np.empty((GH, D), dtype), np.empty((GH, H), dtype)
+    a_steps, da_steps = a.reshape(T, N, GH), da.reshape(T, N, GH)
+
+    def run() -> None:
+        np.matmul(x, W_xh.T, out=a)
+        for t in range(T):
+            np.matmul(h, W_hh.T, out=a_steps[t])
+        for t in reversed(range(T)):
+            np.matmul(da_steps[t], W_hh, out=dh)
+        np.matmul(da, W_xh, out=dx)
+        np.matmul(da.T, x, out=dW_xh)
+        np.matmul(da.T, hs, out=dW_hh)
+
+    return run
+
+
+def interleaved(
+    model: Callable[[], object], reference: Callable[[], object], repeats: int
+) -> tuple[list[float], list[float]]:
+    """Seconds of ``repeats`` runs of each, alternating, after one warm-up of each.
+
+    Alternating puts the model and its reference under the same conditions:
+    a burst of load from elsewhere hits both, not one of them.
+    """
+    model(), reference()
+    pairs = [(seconds_of(model), seconds_of(reference)) for _ in range(repeats)]
+    return [m for m, _ in pairs], [r for _, r in pairs]
 
 
 # ---------------------------------------------------------------------------
@@ -206,14 +233,14 @@ def numpy_request(request: dict[str, Any]) -> dict[str, Any]:
     op = request["op"]
     if op == "info":
         return {"version": np.__version__, "torch_imported": "torch" in sys.modules}
-    if op == "matmul":
-        return {"gflops": matmul_gflops(request["n"], request["dtype"], request["seconds"])}
     shape = tuple(request["shape"])
     if op == "memory":
         return numpy_memory(request["model"], shape, request["dtype"])
     problem = numpy_problem(request["model"], shape, request["dtype"])
     forward, backward = numpy_model(request["model"], problem)
-    return {"ms": median_ms(lambda: backward(forward()), request["repeats"])}
+    reference = reference_products(request["model"], shape, request["dtype"])
+    model_s, reference_s = interleaved(lambda: backward(forward()), reference, request["repeats"])
+    return {"seconds": model_s, "reference_seconds": reference_s}
 
 
 def torch_requests(threads: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -241,7 +268,7 @@ def torch_requests(threads: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
             out, _ = module(x, state)
             out.backward(dh)
 
-        return {"ms": median_ms(run, request["repeats"])}
+        return {"seconds": timed(run, request["repeats"])}
 
     return answer
 
@@ -288,11 +315,7 @@ class Worker:
 # ---------------------------------------------------------------------------
 
 
-def percent(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.0f}%"
-
-
-TABLE = "{:<20} {:<5} {:<8} {:>9} {:>9} {:>11} {:>13} {:>14} {:>9}"
+TABLE = "{:<20} {:<5} {:<8} {:>9} {:>9} {:>11} {:>13} {:>14} {:>9} {:>7}"
 MEMORY_TABLE = "{:<5} {:>9} {:>18} {:>9} {:>18} {:>10}"
 
 
@@ -309,24 +332,25 @@ def main(argv: list[str] | None = None) -> None:
         return
     repeats = args.repeats or (3 if args.quick else 7)
     shapes = QUICK_SHAPES if args.quick else SHAPES
-    n = QUICK_MATMUL_SIZE if args.quick else MATMUL_SIZE
-    seconds = 0.05 if args.quick else 0.3
     memory_shape = shapes[0] if args.quick else MIDDLE
+    cores = os.cpu_count() or 1
 
-    load_before = os.getloadavg()[0]
+    # Read before anything starts: afterwards the load counts this benchmark's own work.
+    load_before = os.getloadavg()
+    print(load_line("at the start", load_before, cores))
     numpy_worker, torch_worker = Worker("numpy", args.threads), Worker("torch", args.threads)
     try:
         np_info, torch_info = numpy_worker.ask(op="info"), torch_worker.ask(op="info")
         print(
-            f"cores: {os.cpu_count()}   numpy {np_info['version']} (BLAS threads: its default)"
+            f"numpy {np_info['version']} (BLAS threads: its default)"
             f"   torch {torch_info['version']} ({torch_info['threads']} intra-op threads)"
         )
         print(f"times: forward+backward, milliseconds, median of {repeats} runs after a warm-up")
         print(
-            f"'of matmul': the model's matrix-product GFLOP/s over np.matmul's own on "
-            f"{n}x{n}x{n}: the best seen so far in this run, measured at the start and "
-            f"before each block"
+            "'matmul GFLOP/s': the model's own matrix products run alone at their shapes, best of "
+            f"{repeats} runs interleaved with the model's; 'of matmul': the model's share of that"
         )
+        print("'spread': interquartile range over median of the repeats, the larger of the two libraries")
         print()
         header = TABLE.format(
             "(T, N, D, H)",
@@ -338,51 +362,52 @@ def main(argv: list[str] | None = None) -> None:
             "numpy GFLOP/s",
             "matmul GFLOP/s",
             "of matmul",
+            "spread",
         )
         print(header)
         print("-" * len(header))
         results: dict[tuple, dict[str, float]] = {}
-        # The machine's best, not its latest: a burst of load from elsewhere
-        # must not lower the reference and flatter the percentages.
-        best_matmul = {dtype: 0.0 for dtype in DTYPES}
-
-        def matmul_reference(dtype: str) -> float:
-            measured = numpy_worker.ask(op="matmul", n=n, dtype=dtype, seconds=seconds)["gflops"]
-            best_matmul[dtype] = max(best_matmul[dtype], measured)
-            return best_matmul[dtype]
-
-        for dtype in DTYPES:
-            matmul_reference(dtype)
+        spreads: dict[str, float] = {}
+        capped = False
         for shape in shapes:
             for dtype in DTYPES:
-                matmul = matmul_reference(dtype)
                 for model in MODELS:
                     case = dict(op="time", model=model, dtype=dtype, shape=shape, repeats=repeats)
                     # NumPy then torch, case by case, so that a change in the
                     # machine's load hits both sides of a ratio alike.
-                    ms_np = numpy_worker.ask(**case)["ms"]
-                    ms_torch = torch_worker.ask(**case)["ms"]
-                    gflops = matmul_flops(model, *shape) / (ms_np / 1e3) / 1e9
+                    answer = numpy_worker.ask(**case)
+                    np_times = Repeats(tuple(answer["seconds"]))
+                    reference = Repeats(tuple(answer["reference_seconds"]))
+                    torch_times = Repeats(tuple(torch_worker.ask(**case)["seconds"]))
+                    spread = max(np_times.spread, torch_times.spread)
+                    if shape == MIDDLE:
+                        spreads[f"{model} {dtype}"] = spread
+                    flops = matmul_flops(model, *shape)
                     results[(model, dtype, shape)] = {
-                        "numpy": ms_np,
-                        "torch": ms_torch,
-                        "gflops": gflops,
-                        "matmul": matmul,
+                        "numpy": np_times.median_ms,
+                        "torch": torch_times.median_ms,
+                        "reference": reference.best_ms,
                     }
+                    shown = format_share(np_times.median_ms, reference.best_ms)
+                    capped = capped or shown.endswith("*")
                     print(
                         TABLE.format(
                             str(shape),
                             model,
                             dtype,
-                            f"{ms_np:.2f}",
-                            f"{ms_torch:.2f}",
-                            f"{ms_np / ms_torch:.2f}x",
-                            f"{gflops:.1f}",
-                            f"{matmul:.1f}",
-                            percent(gflops, matmul),
+                            f"{np_times.median_ms:.2f}",
+                            f"{torch_times.median_ms:.2f}",
+                            f"{np_times.median_ms / torch_times.median_ms:.2f}x",
+                            f"{flops / np_times.median_ms / 1e6:.1f}",
+                            f"{flops / reference.best_ms / 1e6:.1f}",
+                            shown,
+                            f"{100 * spread:.0f}%",
                         ),
                         flush=True,
                     )
+            print()
+        if capped:
+            print(CAPPED_NOTE)
             print()
 
         print(f"memory of NumPy forward+backward, float32, shape {memory_shape} (tracemalloc, MB):")
@@ -404,21 +429,21 @@ def main(argv: list[str] | None = None) -> None:
         torch_worker.close()
 
     print()
-    print(
-        f"load average (1 min) before/after: {load_before:.2f} / {os.getloadavg()[0]:.2f}; "
-        f"well above 0, other processes shared the {os.cpu_count()} cores and the times "
-        f"are inflated"
-    )
+    print(load_line("at the end", os.getloadavg(), cores) + " (this benchmark's own work included)")
     if not args.quick:
-        print_goals(results, memory)
+        busy = busy_reason(load_before[0], cores, spreads)
+        print_goals(results, memory, busy)
 
 
-def print_goals(results: dict[tuple, dict[str, float]], memory: dict[str, dict[str, float]]) -> None:
+def print_goals(
+    results: dict[tuple, dict[str, float]], memory: dict[str, dict[str, float]], busy: str | None
+) -> None:
     def ratio(model: str, dtype: str) -> float:
         r = results[(model, dtype, MIDDLE)]
         return r["numpy"] / r["torch"]
 
     lstm = results[("lstm", "float32", MIDDLE)]
+    lstm_share = share(lstm["numpy"], lstm["reference"])[0]
     lstm_memory = memory["lstm"]["peak"] / memory["lstm"]["cache"]
     float64 = [ratio(m, "float64") for m in MODELS]
     goals = [
@@ -428,14 +453,14 @@ def print_goals(results: dict[tuple, dict[str, float]], memory: dict[str, dict[s
          ratio("gru", "float32") < 1.0, f"{ratio('gru', 'float32'):.2f}x"),
         ("NumPy float64 no slower than torch float64",
          max(float64) <= 1.0, ", ".join(f"{m} {r:.2f}x" for m, r in zip(MODELS, float64))),
-        ("NumPy LSTM float32 at >= 50% of matmul throughput",
-         lstm["gflops"] >= 0.5 * lstm["matmul"], percent(lstm["gflops"], lstm["matmul"])),
+        ("NumPy LSTM float32 at >= 50% of its matrix products' throughput",
+         lstm_share >= 0.5, format_share(lstm["numpy"], lstm["reference"])),
         ("peak memory of LSTM forward+backward within 1.5x of its cache",
          lstm_memory <= 1.5, f"{lstm_memory:.2f}x"),
     ]  # fmt: skip
     print(f"goals at the middle shape {MIDDLE}:")
-    for text, met, value in goals:
-        print(f"  [{'met' if met else 'NOT met'}] {text}: {value}")
+    for line in goal_lines(goals, busy):
+        print(line)
 
 
 if __name__ == "__main__":

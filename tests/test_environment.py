@@ -1,14 +1,21 @@
-"""The install paths agree: requirements.lock, environment.yml, pyproject.toml, Makefile, README."""
+"""The install paths agree (requirements.lock, environment.yml, pyproject.toml, Makefile, README),
+and the project's own files (licences, citation, contributor guide) are there and consistent."""
 
 from __future__ import annotations
 
+import datetime
+import importlib.metadata
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
 
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;#]+)$")
+# The lock's torch line, read by tools/install_torch.py and skipped by pip as a comment.
+TORCH_LINE = re.compile(r"^# cpu-build: torch==(\S+)$", re.M)
 
 
 def normalise(name: str) -> str:
@@ -35,16 +42,62 @@ def lock_pins(repo: Path) -> dict[str, str]:
     return pins(lines)
 
 
+def lock_torch(repo: Path) -> str:
+    found = TORCH_LINE.findall((repo / "requirements.lock").read_text())
+    assert len(found) == 1, "requirements.lock needs one line '# cpu-build: torch==X'"
+    return found[0]
+
+
 def test_environment_yml_lists_the_lock_pin_for_pin(repo: Path) -> None:
     environment = yaml.safe_load((repo / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict) and "pip" in d)
-    assert pins(pip_section) == lock_pins(repo)
+    assert pins(pip_section) == {**lock_pins(repo), "torch": lock_torch(repo)}
     assert "python=3.11" in environment["dependencies"]
+    # conda's pip prefers the CPU index's torch==X+cpu to PyPI's CUDA build of X.
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in pip_section
 
 
 def test_torch_is_the_pinned_cpu_build_everywhere(repo: Path) -> None:
-    assert lock_pins(repo)["torch"] == "2.13.0"
+    assert lock_torch(repo) == "2.13.0"
     assert '"torch==2.13.0"' in (repo / "pyproject.toml").read_text()
+
+
+def test_pip_never_resolves_torch_or_cuda_from_the_lock(repo: Path) -> None:
+    """`pip install -r requirements.lock` would take PyPI's CUDA torch and its NVIDIA packages."""
+    names = set(lock_pins(repo))
+    assert "torch" not in names, "torch goes on the '# cpu-build:' line (tools/install_torch.py)"
+    assert not {name for name in names if name.startswith(("nvidia-", "triton"))}
+
+
+def test_the_lock_holds_every_dependency_of_what_it_pins(repo: Path) -> None:
+    """Nothing is left for pip to resolve, so every install gets the tested versions.
+
+    Read from the installed packages' metadata, for those installed at the
+    pinned version; torch's dependencies must be there too (it is installed
+    with --no-deps).
+    """
+    locked = {**lock_pins(repo), "torch": lock_torch(repo)}
+    missing = {}
+    for name, version in locked.items():
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        if distribution.version.split("+")[0] != version:
+            continue
+        for line in distribution.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                dependency = normalise(requirement.name)
+                if dependency not in locked:
+                    missing.setdefault(name, []).append(dependency)
+    assert missing == {}, f"dependencies missing from requirements.lock: {missing}"
+
+
+def test_the_style_tools_are_pinned(repo: Path) -> None:
+    locked = lock_pins(repo)
+    assert locked["ruff"] == "0.17.6"
+    assert locked["mypy"] == "2.4.1"
 
 
 def test_the_lock_covers_what_the_course_imports(repo: Path) -> None:
@@ -61,7 +114,7 @@ def test_the_lock_covers_what_the_course_imports(repo: Path) -> None:
         "hypothesis",
         "django-static-mathjax",
     }
-    assert needed <= set(lock_pins(repo))
+    assert needed <= set(lock_pins(repo)) | {"torch"} and lock_torch(repo)
     assert lock_pins(repo)["jupyter-book"].startswith("1.")
     assert lock_pins(repo)["nbgrader"].startswith("0.9.")
     assert lock_pins(repo)["jupyterlab"].startswith("4.")
@@ -87,8 +140,31 @@ def test_ci_runs_the_test_command_and_nothing_else(repo: Path) -> None:
     assert script[-1].strip() in ("make test", "exec make test")
 
 
+def make_dry_run(repo: Path, target: str) -> list[str]:
+    done = subprocess.run(["make", "-n", target], cwd=repo, capture_output=True, text=True)
+    assert done.returncode == 0, f"make {target}: {done.stderr}"
+    return done.stdout.splitlines()
+
+
+def test_make_test_runs_the_style_checks_before_pytest(repo: Path) -> None:
+    commands = make_dry_run(repo, "test")
+    checks = ["ruff format --check .", "ruff check .", "mypy"]
+    where = {}
+    for check in [*checks, "pytest"]:
+        lines = [
+            i
+            for i, line in enumerate(commands)
+            if re.search(rf"/(?:bin/)?{re.escape(check)}|-m {check}", line)
+        ]
+        assert lines, f"make test does not run {check}:\n" + "\n".join(commands)
+        where[check] = lines[0]
+    assert all(where[check] < where["pytest"] for check in checks), where
+    # mypy's files come from pyproject.toml: the package.
+    assert tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["mypy"]["files"] == ["rnncourse"]
+
+
 def test_every_make_target_is_defined(repo: Path) -> None:
-    for target in ["book", "test", "lab", "release", "grade", "bench"]:
+    for target in ["book", "test", "style", "lab", "release", "grade", "bench"]:
         dry_run = subprocess.run(["make", "-n", target], cwd=repo, capture_output=True, text=True)
         assert dry_run.returncode == 0, f"make {target}: {dry_run.stderr}"
 
@@ -103,3 +179,36 @@ def test_every_solution_has_a_release_and_a_chapter(repo: Path) -> None:
         )
         assert f"exercises/{assignment}/{assignment}" in toc, f"{assignment} is not on the website"
         assert f"book/{assignment}" in toc, f"chapter {assignment} has no reading page"
+
+
+def test_readme_points_contributors_to_the_guide(repo: Path) -> None:
+    readme = (repo / "README.md").read_text()
+    assert "CONTRIBUTING.md" in readme
+    guide = (repo / "CONTRIBUTING.md").read_text()
+    for needed in ["make style", "make test", "make bench", "_toc.yml", "tests/test_layout.py"]:
+        assert needed in guide, f"CONTRIBUTING.md does not mention {needed}"
+
+
+def test_the_licences_name_their_holder_and_terms(repo: Path) -> None:
+    code = (repo / "LICENSE").read_text()
+    assert code.startswith("MIT License")
+    assert "Copyright (c) 2026 The RNN course authors" in code
+    declared = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["license"]
+    assert (declared if isinstance(declared, str) else declared["text"]) == "MIT"
+    text = (repo / "LICENSE-TEXT.md").read_text()
+    assert "CC BY 4.0" in text and "https://creativecommons.org/licenses/by/4.0/" in text
+
+
+def test_citation_cff_has_the_structure_of_cff_1_2_0(repo: Path) -> None:
+    citation = yaml.safe_load((repo / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0"
+    assert isinstance(citation["message"], str) and citation["message"]
+    assert isinstance(citation["title"], str) and citation["title"]
+    assert citation["type"] in ("software", "dataset")
+    authors = citation["authors"]
+    assert isinstance(authors, list) and authors
+    # a person has family-names or given-names, an entity has a name
+    assert all({"name", "family-names", "given-names"} & set(author) for author in authors)
+    assert citation["license"] in ("MIT", ["MIT", "CC-BY-4.0"])
+    assert citation["version"] == tomllib.loads((repo / "pyproject.toml").read_text())["project"]["version"]
+    assert isinstance(citation["date-released"], datetime.date)

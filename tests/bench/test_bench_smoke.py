@@ -34,3 +34,13 @@ def test_quick_benchmark_prints_the_table() -> None:
         memory_row = rf"^{model}" + r"\s+[\d.]+" * 4 + r"\s+[\d.]+x$"
         assert re.search(memory_row, out, re.M), out
     assert "memory of NumPy forward+backward" in out, out
+    # the machine's state at both ends, and no share of the matrix products above 100%
+    cores = r"on \d+ cores"
+    assert re.search(
+        rf"^load average \(1, 5, 15 min\) at the start: [\d.]+ [\d.]+ [\d.]+ {cores}$", out, re.M
+    ), out
+    assert re.search(
+        rf"^load average \(1, 5, 15 min\) at the end: [\d.]+ [\d.]+ [\d.]+ {cores}", out, re.M
+    ), out
+    shares = [int(share) for share in re.findall(r"\s(\d+)%\*?\s+\d+%$", out, re.M)]
+    assert len(shares) == 6 and max(shares) <= 100, out
