@@ -1,18 +1,12 @@
 """rnncourse: the library behind the RNN course.
 
-One implementation, shared by the book, the exercises and the graders:
+One implementation, shared by the book, the exercises and the graders. A
+module whose name carries a chapter key (``ch01_recurrence``) belongs to that
+chapter; every other module is a concept that any chapter may use. Concept
+modules never import chapter modules.
 
-========================  ===========================================  =========
-module                    what it holds                                chapter
-========================  ===========================================  =========
-``rnncourse.data``        vocabularies, tokenising, padding, toy data  1
-``rnncourse.scratch``     NumPy models, forward/backward pairs         1 onwards
-``rnncourse.gradcheck``   numerical gradient checks                    2 onwards
-``rnncourse.modules``     the same models as PyTorch modules           1 onwards
-``rnncourse.training``    a training loop: clipping, early stopping    8
-``rnncourse.figures``     the matplotlib figures of the book           all
-``rnncourse.grading``     the checks the exercise notebooks run        all
-========================  ===========================================  =========
+Where each concept and each chapter's files live is written once, in the
+README's "Where things are" map (a test keeps it true).
 """
 
 __version__ = "0.1.0"
