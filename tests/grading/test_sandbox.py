@@ -1,0 +1,292 @@
+"""Hostile notebooks in the real sandbox (bubblewrap): each outcome, and that nothing outside changed."""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnncourse.grading.sandbox import SANDBOX_UIDS, Limits, PartRequest, run_sandboxed, sandbox_available
+
+REPO = Path(__file__).resolve().parents[2]
+WHY_NOT = sandbox_available()
+pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"no sandbox here: {WHY_NOT}")
+
+QUICK = Limits(cell_seconds=2.0, notebook_seconds=20.0)
+
+
+def _cells(*sources: str) -> list[tuple[int, str]]:
+    """Code cells at notebook indices 0, 2, 4, ... (markdown in between, as in a notebook)."""
+    return [(2 * number, textwrap.dedent(source)) for number, source in enumerate(sources)]
+
+
+def _text(outputs: list[dict[str, object]], name: str = "stdout") -> str:
+    return "".join(str(o["text"]) for o in outputs if o["output_type"] == "stream" and o["name"] == name)
+
+
+def _errors(outputs: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [o for o in outputs if o["output_type"] == "error"]
+
+
+def _probe(action: str) -> str:
+    """A cell that prints 'allowed' when ``action`` succeeds, else 'refused <error type>'."""
+    return f"try:\n    {action}\n    print('allowed')\nexcept Exception as error:\n    print('refused', type(error).__name__)\n"
+
+
+def test_the_host_is_out_of_reach(tmp_path: Path) -> None:
+    """No network, nothing writable or readable of the host; torch, scipy and rnncourse masked."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    gradebook = tmp_path / "gradebook.db"
+    gradebook.write_text("scores")
+    marker = f"sandbox-probe-{os.getpid()}-{time.monotonic_ns()}"
+    home = Path.home()
+    solution = REPO / "solutions" / "ch01_recurrence" / "ch01_recurrence.ipynb"
+    connect = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'x')"
+    cells = _cells(
+        _probe(connect),
+        _probe(f"open('/{marker}', 'w').write('x')"),
+        _probe(f"open('{REPO}/{marker}', 'w').write('x')"),
+        _probe(f"open('{home}/{marker}', 'w').write('x')"),
+        _probe(f"open('{REPO}/README.md').read()"),
+        _probe(f"open('{solution}').read()"),
+        _probe(f"open('{gradebook}').read()"),
+        _probe("import rnncourse.scratch.rnn"),
+        _probe("import torch"),
+        _probe("import scipy"),
+        "from rnncourse.grading import ch01_recurrence as check\nprint(check.anything(print), check.rnn_forward(1, 2))",
+        # A subprocess and a thread are inside the same walls.
+        f"import subprocess\nprint(subprocess.run(['cat', '{REPO}/README.md'], capture_output=True).returncode)",
+        "import threading\nresult = []\n"
+        f"thread = threading.Thread(target=lambda: result.append({_probe(connect)!r}))\n"
+        "thread.start(); thread.join()\n" + _probe(connect),
+        # Where the writes that work go: the private folder, gone after the run.
+        f"open('/work/{marker}', 'w').write('x'); print(sorted(__import__('os').listdir('/work')))",
+        # /tmp is the sandbox's own: writable inside, the host's /tmp untouched (checked below).
+        _probe(f"open('/tmp/{marker}', 'w').write('x')"),
+    )
+    result = run_sandboxed(cells, [], QUICK)
+    listener_got = None
+    try:
+        listener_got = listener.accept()
+    except BlockingIOError:
+        pass
+    finally:
+        listener.close()
+    assert result.status == "ok", result.detail
+    said = [_text(result.cell_outputs[index]).strip() for index, _ in cells]
+    assert [line.split()[0] for line in said[:10]] == ["refused"] * 10, said
+    assert listener_got is None
+    for place in (Path("/"), Path("/tmp"), REPO, home):
+        assert not (place / marker).exists()
+    assert gradebook.read_text() == "scores"
+    masked = [_text(result.cell_outputs[index]) for index, _ in cells[7:10]]
+    assert all("ImportError" in text for text in masked)
+    assert said[10] == "None None"
+    assert said[11] != "0"
+    assert said[12].startswith("refused")
+    assert marker in said[13] and "_runner.py" in said[13] and "request.json" not in said[13]
+    assert said[14] == "allowed"
+
+
+def test_import_messages_name_the_rule() -> None:
+    result = run_sandboxed(_cells("import rnncourse.scratch.rnn", "import torch.nn"), [], QUICK)
+    first, second = (_errors(result.cell_outputs[index])[0] for index in (0, 2))
+    assert first["ename"] == "ImportError" and "write the computation yourself" in str(first["evalue"])
+    assert second["ename"] == "ImportError" and "NumPy" in str(second["evalue"])
+
+
+def test_cells_fail_alone_and_the_notebook_carries_on() -> None:
+    cells = _cells(
+        "import warnings\nwarnings.warn('only a warning')\nprint('after the warning')",
+        "import sys\nsys.exit(3)",
+        "while True:\n    pass",
+        "import numpy as np\nbig = np.ones(10**10)",  # 80 GB: beyond the address-space bound
+        "for i in range(10**7):\n    print(i)",
+        "print('still running')",
+    )
+    start = time.monotonic()
+    result = run_sandboxed(cells, [], Limits(cell_seconds=2.0, notebook_seconds=30.0, output_bytes=100_000))
+    assert result.status == "ok" and result.stopped_at_cell is None
+    assert time.monotonic() - start < 15
+    warned = result.cell_outputs[0]
+    assert not _errors(warned) and "<cell 0>:2: UserWarning: only a warning" in _text(warned, "stderr")
+    assert _text(warned) == "after the warning\n"
+    exits, loop, memory, flood = (_errors(result.cell_outputs[i])[0] for i in (2, 4, 6, 8))
+    assert exits["ename"] == "SystemExit" and "sys.exit" in str(exits["evalue"])
+    assert loop["ename"] == "TimeLimit" and str(loop["evalue"]) == "cell 4 ran longer than the 2 s limit"
+    assert memory["ename"] == "MemoryError" and "GiB" in str(memory["evalue"])
+    assert flood["ename"] == "OutputLimit"
+    assert sum(len(str(o.get("text", ""))) for o in result.cell_outputs[8]) <= 100_000 + 1000
+    assert _text(result.cell_outputs[10]) == "still running\n"
+
+
+def test_a_loop_that_swallows_the_alarm_is_killed_at_the_notebook_bound() -> None:
+    cells = _cells(
+        "print('first')",
+        "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass",
+        "print('never')",
+    )
+    start = time.monotonic()
+    result = run_sandboxed(cells, [], Limits(cell_seconds=1.0, notebook_seconds=4.0))
+    assert time.monotonic() - start < 8
+    assert result.status == "time limit" and result.stopped_at_cell == 2
+    assert "4 s" in result.detail and "cell 2" in result.detail
+    assert _text(result.cell_outputs[0]) == "first\n" and 4 not in result.cell_outputs
+
+
+def _sandbox_processes() -> list[str]:
+    first, count = SANDBOX_UIDS
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue
+        uid = next((int(line.split()[1]) for line in lines if line.startswith("Uid:")), -1)
+        if first <= uid < first + count or "_runner.py" in _cmdline(status.parent):
+            found.append(status.parent.name)
+    return found
+
+
+def _cmdline(folder: Path) -> str:
+    try:
+        return (folder / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_a_fork_bomb_stays_inside_and_dies_with_the_sandbox() -> None:
+    bomb = """
+    import os, time
+    parent, start = os.getpid(), time.monotonic()
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            if os.getpid() == parent and time.monotonic() - start > 0.5:
+                print(sum(name.isdigit() for name in os.listdir('/proc')))
+                break
+            time.sleep(0.05)
+    """
+    start = time.monotonic()
+    result = run_sandboxed(_cells(bomb), [], Limits(cell_seconds=3.0, notebook_seconds=8.0, processes=16))
+    assert time.monotonic() - start < 8
+    assert result.status == "ok", result.detail
+    assert 2 <= int(_text(result.cell_outputs[0])) <= 16 + 2  # the bound, plus bwrap's init
+    time.sleep(0.5)
+    assert _sandbox_processes() == []
+
+
+@pytest.mark.parametrize(
+    ("source", "status"),
+    [("import os\nos._exit(3)", "exited"), ("import ctypes\nctypes.string_at(0)", "crashed")],
+)
+def test_a_dying_process_is_reported_at_its_cell(source: str, status: str) -> None:
+    result = run_sandboxed(_cells("print('before')", source, "print('after')"), [], QUICK)
+    assert result.status == status and result.stopped_at_cell == 2
+    assert "cell 2" in result.detail
+    assert _text(result.cell_outputs[0]) == "before\n" and 4 not in result.cell_outputs
+
+
+def test_output_around_the_capture_is_capped_and_the_grader_stays_small() -> None:
+    flood = "import os\nline = b'x' * 99 + b'\\n'\nfor _ in range(10**7):\n    os.write(1, line)"
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
+    result = run_sandboxed(
+        _cells("print('before')", flood), [], Limits(cell_seconds=30.0, notebook_seconds=30.0)
+    )
+    assert time.monotonic() - start < 10
+    assert result.status == "output limit" and result.stopped_at_cell == 2
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 50 * 1024
+
+
+LEARNER = """
+import numpy as np
+
+class Always(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+def helper():
+    return "learner's helper"
+
+def sly(x):
+    return (x * 2).view(Always)
+
+def patches(x):
+    np.allclose = np.array_equal = lambda *args, **kwargs: True
+    np.tanh = lambda z: np.zeros_like(z)
+    x[:] = 0  # the caller's array: must not reach the next case
+    return x + 1
+
+def uses_helper(x):
+    return helper() + " " + str(len(x))
+
+def broken(x):
+    y = x.reshape(7, 7)
+    return y
+"""
+
+
+def test_parts_bring_back_plain_values_only_their_own() -> None:
+    x = np.arange(4.0)
+    substitute = "def helper():\n    return 'substitute'\n"
+    parts = [
+        PartRequest("sly", "sly", [("one", (x,))], {}),
+        PartRequest("patches", "patches", [("a", (x,)), ("b", (x,))], {}),
+        PartRequest("with_substitute", "uses_helper", [("s", ([1, 2],))], {"helper": substitute}),
+        PartRequest("after", "uses_helper", [("own", ("abc",))], {}),
+        PartRequest("errors", "broken", [("e", (x,))], {}),
+        PartRequest("missing", "not_written", [("m", (x,))], {}),
+    ]
+    result = run_sandboxed(_cells(LEARNER), parts, QUICK)
+    assert result.status == "ok", result.detail
+    sly = result.parts["sly"]["one"]
+    assert type(sly) is np.ndarray and not np.array_equal(sly, x)
+    np.testing.assert_array_equal(sly, 2 * x)
+    # The second case got fresh inputs, though the first zeroed its array and patched NumPy.
+    for case in ("a", "b"):
+        np.testing.assert_array_equal(result.parts["patches"][case], np.ones(4))
+    np.testing.assert_array_equal(x, np.arange(4.0))
+    assert result.parts["with_substitute"]["s"] == "substitute 2"
+    assert result.parts["after"]["own"] == "learner's helper 3"
+    error = result.parts["errors"]["e"]
+    assert (
+        isinstance(error, dict) and error["error"] == "ValueError" and error["line"] == "y = x.reshape(7, 7)"
+    )
+    assert result.parts["missing"]["m"] == {
+        "error": "NameError",
+        "message": "name 'not_written' is not defined",
+        "line": "",
+    }
+
+
+def test_a_call_that_hangs_is_stopped_and_the_next_part_runs() -> None:
+    """After one endless call, the part's other cases are not run (each would cost the whole limit)."""
+    source = "def slow(n):\n    while n:\n        pass\n    return 'done'"
+    parts = [
+        PartRequest("slow", "slow", [("hangs", (1,)), ("quick", (0,))], {}),
+        PartRequest("again", "slow", [("quick", (0,))], {}),
+    ]
+    result = run_sandboxed(_cells(source), parts, Limits(cell_seconds=1.0, notebook_seconds=20.0))
+    hung, skipped = result.parts["slow"]["hangs"], result.parts["slow"]["quick"]
+    assert isinstance(hung, dict) and hung["error"] == "TimeLimit"
+    assert isinstance(skipped, dict) and skipped["error"] == "TimeLimit" and "not run" in skipped["message"]
+    assert result.parts["again"]["quick"] == "done"
+
+
+def test_an_empty_notebook_runs_in_about_a_second() -> None:
+    result = run_sandboxed([], [])
+    assert result.status == "ok" and result.cell_outputs == {} and result.parts == {}
+    assert result.seconds < 5
