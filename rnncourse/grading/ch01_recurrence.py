@@ -1,19 +1,27 @@
 """Checks for exercise 1, recurrence: vocabulary, encoding, cell, sequence, softmax, classifier.
 
-The notebook imports this module as ``check`` and calls ``check.<part>(<the
-learner's function>)``; every check is named after the part it grades. Each
-takes optional seeds, shapes or sentences, so that the hidden tests can use
-inputs the learner has not seen. Shapes are (N batch, T steps, D features,
-H hidden, C classes). Every check compares with the course's reference to
-``core.TOLERANCE`` and names a known mistake only when that mistake, and no
-correct answer, explains the result (``core.named_mistakes``).
+``PARTS`` lists the six parts (``parts.Part``): the nbgrader test cell each
+scores, the learner's function, the deterministic cases (visible, then
+hidden) and ``verify``, which the autograder runs outside the sandbox on what
+the function returned. The notebook imports this module as ``check`` and
+calls ``check.<part>(<the learner's function>)`` for the visible cases, and
+``check.<part>(<function>, hidden=True)`` in the hidden tests: the same cases
+and the same ``verify``, run in the learner's kernel (``parts.run_part_in_process``),
+so a message reads the same in the lab and in the feedback. Each check also
+takes its own seeds, shapes or sentences (custom visible cases).
+
+Shapes are (N batch, T steps, D features, H hidden, C classes). Every check
+compares with the course's reference to ``core.TOLERANCE`` and names a known
+mistake only when that mistake, and no correct answer, explains the result
+(``core.named_mistakes``). Messages about a hidden case never show its
+inputs or expected values.
 """
 
 from __future__ import annotations
 
-import copy
 import string
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +33,15 @@ from rnncourse.grading.core import (
     check_array,
     compare,
     float64_inputs,
-    run_learner_code,
-    substituted,
-    unchanged,
+    type_name,
+)
+from rnncourse.grading.parts import (
+    Case,
+    LearnerError,
+    Part,
+    error_message,
+    run_part_in_process,
+    verifier,
 )
 from rnncourse.scratch.activations import softmax as reference_softmax
 from rnncourse.scratch.rnn import rnn_forward as reference_rnn_forward
@@ -37,7 +51,7 @@ VISIBLE_SENTENCES = ("The cat sat", "the dog sat down", "A cat and a dog")
 
 _WHITE_SPACE_RULE = (
     "split each lower-cased sentence on white space only, `sentence.lower().split()`: "
-    "punctuation stays part of its token, so 'world!' is one token and a lone '?' another"
+    "punctuation stays part of its token, so 'yes!' is one token and a lone '?' another"
 )
 
 
@@ -53,18 +67,85 @@ def _has_punctuation(tokens: Iterable[object]) -> bool:
     )
 
 
+def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
+    if isinstance(result, LearnerError):
+        raise GradingFailure(error_message(name, result, case, advice))
+
+
+# -- Correct earlier parts, substituted while later parts run (NumPy only) ------------
+
+CORRECT_CELL = '''\
+"""A correct rnn_cell_forward, defined while a later part is checked."""
+
+import numpy as np
+
+
+def rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h):
+    """h_t = tanh(x_t W_xh^T + h_prev W_hh^T + b_h): (N, D), (N, H), (H, D), (H, H), (H,) -> (N, H)."""
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
+'''
+
+CORRECT_RNN_FORWARD = '''\
+"""A correct rnn_forward, defined while a later part is checked."""
+
+import numpy as np
+
+
+def rnn_forward(x, h0, W_xh, W_hh, b_h):
+    """Every state h_1..h_T: x (N, T, D), h0 (N, H), W_xh (H, D), W_hh (H, H), b_h (H,) -> (N, T, H)."""
+    h, states = h0, []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ W_xh.T + h @ W_hh.T + b_h)
+        states.append(h)
+    return np.stack(states, axis=1)
+'''
+
+CORRECT_SOFTMAX = '''\
+"""A correct softmax, defined while a later part is checked."""
+
+import numpy as np
+
+
+def softmax(logits):
+    """Probabilities over the last axis, (N, C) -> (N, C); each row's maximum is shifted to 0 first."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exponentials = np.exp(shifted)
+    return exponentials / exponentials.sum(axis=-1, keepdims=True)
+'''
+
+
 # -- Part 1: vocabulary --------------------------------------------------------------
 
+_HIDDEN_VOCAB_SENTENCES = {
+    "mixed case, tabs, repeated spaces and an empty sentence": [
+        "Zebra apple  zebra",
+        "",
+        "APPLE\tbanana Apple",
+        "one",
+    ],
+    "order of first appearance": ["b a", "c b a d", "A"],
+    "punctuation": ["How are you today ?", "Hello, world!", "hello world"],
+    "no sentences": [],
+}
 
-def build_vocab(
-    build_vocab_fn: Callable[[list[str]], dict[str, int]], sentences: Sequence[str] = VISIBLE_SENTENCES
-) -> None:
-    """``build_vocab(sentences)`` must return the course's vocabulary as a dict."""
+
+def vocab_cases(sentences: Sequence[str], hidden: bool = False, name: str | None = None) -> list[Case]:
+    """One case: ``build_vocab(sentences)``."""
+    return [Case(name or f"{len(sentences)} sentences", (list(sentences),), hidden)]
+
+
+def _vocab_cases() -> list[Case]:
+    hidden = [vocab_cases(s, True, name)[0] for name, s in _HIDDEN_VOCAB_SENTENCES.items()]
+    return vocab_cases(VISIBLE_SENTENCES) + hidden
+
+
+@verifier
+def _verify_vocab(case: Case, result: object) -> None:
     name = "build_vocab"
-    expected = Vocabulary.build(sentences).index
-    result = run_learner_code(build_vocab_fn, list(sentences), name=name)
+    _raise_if_error(name, result, case)
+    expected = Vocabulary.build(case.args[0]).index
     if not isinstance(result, dict):
-        raise GradingFailure(f"{name} returned {type(result).__name__}; return a dict from token to index.")
+        raise GradingFailure(f"{name} returned {type_name(result)}; return a dict from token to index.")
     if result.get(PAD) != 0 or result.get(UNK) != 1:
         raise GradingFailure(
             f"{name}: {PAD!r} must have index 0 and {UNK!r} index 1 "
@@ -79,14 +160,17 @@ def build_vocab(
         raise GradingFailure(f'{name}: tokens must be lower-cased ("The" and "the" are one token).')
     if set(result) != set(expected):
         missing = sorted(set(expected) - set(result))
-        extra = sorted(set(result) - set(expected), key=str)
         rule = (
             _WHITE_SPACE_RULE
             if _has_punctuation(missing)
             else "split each lower-cased sentence on white space"
         )
+        if case.hidden:
+            raise GradingFailure(f"{name}: wrong set of tokens; {rule}.")
+        extra = sorted(set(result) - set(expected), key=str)
         raise GradingFailure(f"{name}: wrong set of tokens (missing {missing}, unexpected {extra}); {rule}.")
-    if sorted(result.values()) != list(range(len(expected))):
+    indices = list(result.values())
+    if not all(type(index) is int for index in indices) or sorted(indices) != list(range(len(expected))):
         raise GradingFailure(
             f"{name}: indices must be 0, 1, ..., {len(expected) - 1} with no gaps or repeats; "
             "give a token an index only the first time you see it."
@@ -98,32 +182,85 @@ def build_vocab(
         )
 
 
+BUILD_VOCAB = Part(
+    grade_id="test_build_vocab",
+    function="build_vocab",
+    title="Part 1: the vocabulary",
+    points=2,
+    cases=_vocab_cases,
+    verify=_verify_vocab,
+    parameters=("sentences",),
+)
+
+
+def build_vocab(
+    build_vocab_fn: Callable[[list[str]], dict[str, int]],
+    sentences: Sequence[str] | None = None,
+    hidden: bool = False,
+) -> None:
+    """``build_vocab(sentences)`` must return the course's vocabulary as a dict.
+
+    Runs the visible cases, the hidden ones (``hidden=True``), or one case of
+    your own ``sentences``.
+    """
+    cases = None if sentences is None else vocab_cases(sentences)
+    run_part_in_process(BUILD_VOCAB, build_vocab_fn, hidden=hidden, cases=cases)
+
+
 # -- Part 2: encoding and padding ----------------------------------------------------
 
+_VISIBLE_ENCODE = (VISIBLE_SENTENCES, ("the cat sat down", "a bird", "The dog and a cat sat down today"), 5)
+_HIDDEN_ENCODE: dict[str, tuple[Sequence[str], Sequence[str], int]] = {
+    "long sentences, unknown words and an empty sentence": (
+        ["I love machine learning", "Deep learning is very difficult", "Learning models"],
+        ["learning is fun", "I LOVE deep models very very much indeed", "", "machine"],
+        6,
+    ),
+    "punctuation": (
+        ["How are you today ?", "Hello, world!"],
+        ["hello, how are you ?", "World! today", "Hello world"],
+        4,
+    ),
+    "max_len 1 and an unknown word": (["a b c"], ["c b a", "d"], 1),
+}
 
-def encode_and_pad(
-    encode_and_pad_fn: Callable[[list[str], dict[str, int], int], tuple[np.ndarray, np.ndarray]],
-    vocab_sentences: Sequence[str] = VISIBLE_SENTENCES,
-    sentences: Sequence[str] = ("the cat sat down", "a bird", "The dog and a cat sat down today"),
-    max_len: int = 5,
-) -> None:
-    """``encode_and_pad(sentences, vocab, max_len)`` -> ids (N, max_len) and lengths (N,), integers."""
+
+def encode_cases(
+    vocab_sentences: Sequence[str],
+    sentences: Sequence[str],
+    max_len: int,
+    hidden: bool = False,
+    name: str | None = None,
+) -> list[Case]:
+    """One case: ``encode_and_pad(sentences, vocab, max_len)`` with the vocabulary of ``vocab_sentences``."""
+    vocab = dict(Vocabulary.build(vocab_sentences).index)
+    name = name or f"{len(sentences)} sentences, max_len {max_len}"
+    return [Case(name, (list(sentences), vocab, max_len), hidden)]
+
+
+def _encode_cases() -> list[Case]:
+    hidden = [encode_cases(*inputs, hidden=True, name=name)[0] for name, inputs in _HIDDEN_ENCODE.items()]
+    return encode_cases(*_VISIBLE_ENCODE) + hidden
+
+
+@verifier
+def _verify_encode(case: Case, result: object) -> None:
     name = "encode_and_pad"
-    vocabulary = Vocabulary.build(vocab_sentences)
-    vocab = dict(vocabulary.index)
+    _raise_if_error(name, result, case)
+    sentences, vocab, max_len = case.args
+    vocabulary = Vocabulary(sorted(vocab, key=vocab.get))
     expected, expected_lengths = pad_batch([vocabulary.encode(s) for s in sentences], max_len)
-    result = run_learner_code(encode_and_pad_fn, list(sentences), copy.deepcopy(vocab), max_len, name=name)
     if isinstance(result, np.ndarray):
         raise GradingFailure(
             f"{name} returned one array; return two, the ids and the lengths: `return ids, lengths`."
         )
-    if not isinstance(result, tuple) or len(result) != 2:
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise GradingFailure(
-            f"{name} returned {type(result).__name__}; return a pair of NumPy arrays: `return ids, lengths`."
+            f"{name} returned {type_name(result)}; return a pair of NumPy arrays: `return ids, lengths`."
         )
     ids, lengths = (np.asarray(part) for part in result)
-    _check_ids(name, ids, expected, vocabulary, sentences, max_len)
-    _check_lengths(name, lengths, expected_lengths, sentences)
+    _check_ids(name, ids, expected, vocabulary, sentences, max_len, case.hidden)
+    _check_lengths(name, lengths, expected_lengths, sentences, case.hidden)
 
 
 def _check_ids(
@@ -133,6 +270,7 @@ def _check_ids(
     vocabulary: Vocabulary,
     sentences: Sequence[str],
     max_len: int,
+    hidden: bool,
 ) -> None:
     if result.shape != expected.shape:
         longest = max((len(tokenize(s)) for s in sentences), default=0)
@@ -179,12 +317,16 @@ def _check_ids(
         if _has_punctuation(t for s in sentences for t in tokenize(s))
         else "lower-case and split each sentence, look every token up in vocab, then pad with 0"
     )
+    if hidden:
+        raise GradingFailure(f"{name}: wrong indices. {hint[0].upper()}{hint[1:]}.")
     raise GradingFailure(
         f"{name}: wrong indices. Expected\n{expected}\ngot\n{result}\n{hint[0].upper()}{hint[1:]}."
     )
 
 
-def _check_lengths(name: str, result: np.ndarray, expected: np.ndarray, sentences: Sequence[str]) -> None:
+def _check_lengths(
+    name: str, result: np.ndarray, expected: np.ndarray, sentences: Sequence[str], hidden: bool
+) -> None:
     if result.shape != expected.shape:
         raise GradingFailure(
             f"{name} returned lengths of shape {result.shape}; expected {expected.shape}, "
@@ -202,13 +344,77 @@ def _check_lengths(name: str, result: np.ndarray, expected: np.ndarray, sentence
             f"{name}: lengths count the tokens before the cut; a sentence cut to max_len has "
             "length max_len: the length is how many entries of its row are real tokens."
         )
+    values = "" if hidden else f" {result.tolist()}, expected {expected.tolist()}"
     raise GradingFailure(
-        f"{name}: wrong lengths {result.tolist()}, expected {expected.tolist()}: the length of "
-        "a sentence is the number of its tokens that fit in the row (not its number of characters)."
+        f"{name}: wrong lengths{values}: the length of a sentence is the number of its tokens "
+        "that fit in the row (not its number of characters)."
     )
 
 
+ENCODE_AND_PAD = Part(
+    grade_id="test_encode_and_pad",
+    function="encode_and_pad",
+    title="Part 2: encoding and padding",
+    points=2,
+    cases=_encode_cases,
+    verify=_verify_encode,
+    parameters=("sentences", "vocab", "max_len"),
+)
+
+
+def encode_and_pad(
+    encode_and_pad_fn: Callable[[list[str], dict[str, int], int], tuple[np.ndarray, np.ndarray]],
+    vocab_sentences: Sequence[str] | None = None,
+    sentences: Sequence[str] | None = None,
+    max_len: int | None = None,
+    hidden: bool = False,
+) -> None:
+    """``encode_and_pad(sentences, vocab, max_len)`` -> ids (N, max_len) and lengths (N,), integers.
+
+    Runs the visible cases, the hidden ones (``hidden=True``), or one case of
+    your own (what is not given is the visible case's).
+    """
+    cases = None
+    if vocab_sentences is not None or sentences is not None or max_len is not None:
+        default_vocab, default_sentences, default_max_len = _VISIBLE_ENCODE
+        cases = encode_cases(
+            default_vocab if vocab_sentences is None else vocab_sentences,
+            default_sentences if sentences is None else sentences,
+            default_max_len if max_len is None else max_len,
+        )
+    run_part_in_process(ENCODE_AND_PAD, encode_and_pad_fn, hidden=hidden, cases=cases)
+
+
 # -- Part 3: one step of the recurrence ----------------------------------------------
+
+_VISIBLE_CELL_SEED, _VISIBLE_CELL_SHAPES = 0, ((3, 4, 5), (2, 6, 6))
+_HIDDEN_CELL_SEED = 8127
+_HIDDEN_CELL_SHAPES = {
+    "all sizes 1": (1, 1, 1),
+    "more hidden units than inputs": (5, 3, 7),
+    "square weights, D = H": (4, 8, 8),
+    "one example, many inputs": (1, 10, 2),
+    "one hidden unit": (3, 2, 1),
+}
+
+
+def cell_cases(
+    seed: int, shapes: Sequence[tuple[int, int, int]], hidden: bool = False, names: Sequence[str] = ()
+) -> list[Case]:
+    """``rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h)`` for each (N, D, H), case i drawn with seed + i."""
+    cases = []
+    for i, (N, D, H) in enumerate(shapes):
+        p = float64_inputs(seed + i, x_t=(N, D), h_prev=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
+        name = names[i] if i < len(names) else f"N={N}, D={D}, H={H}"
+        cases.append(Case(name, (p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"]), hidden))
+    return cases
+
+
+def _cell_cases() -> list[Case]:
+    hidden = cell_cases(
+        _HIDDEN_CELL_SEED, list(_HIDDEN_CELL_SHAPES.values()), True, list(_HIDDEN_CELL_SHAPES)
+    )
+    return cell_cases(_VISIBLE_CELL_SEED, _VISIBLE_CELL_SHAPES) + hidden
 
 
 def _correct_cell(
@@ -217,59 +423,105 @@ def _correct_cell(
     return rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0]
 
 
+@verifier
+def _verify_cell(case: Case, result: object) -> None:
+    name = "rnn_cell_forward"
+    _raise_if_error(name, result, case)
+    x_t, h_prev, W_xh, W_hh, b_h = case.args
+    (N, D), H = x_t.shape, W_hh.shape[0]
+    result = check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
+    x_part, h_part, b = x_t @ W_xh.T, h_prev @ W_hh.T, b_h
+    a = x_part + h_part + b
+    h_transposed = h_prev @ W_hh
+    mistakes = {
+        "the bias b_h is missing": np.tanh(x_part + h_part),
+        "the bias b_h is added after tanh; it belongs inside, tanh(x_t W_xh^T + h_prev W_hh^T + b_h)": np.tanh(
+            x_part + h_part
+        )
+        + b,
+        "no activation: apply tanh to the pre-activation": a,
+        "the activation is clipped to [-1, 1]; use np.tanh, which squashes smoothly": np.clip(a, -1.0, 1.0),
+        "the activation should be tanh, not ReLU": np.maximum(a, 0),
+        "the activation should be tanh, not sigmoid": _sigmoid(a),
+        "the previous hidden state h_prev is ignored (W_hh @ h_prev is missing)": np.tanh(x_part + b),
+        "the input x_t is ignored (W_xh @ x_t is missing)": np.tanh(h_part + b),
+        # W_hh is square, so a transposed W_hh never fails on shape; W_xh only when D == H.
+        "W_hh is transposed: for rows, the recurrent term is h_prev @ W_hh.T": np.tanh(
+            x_part + h_transposed + b
+        ),
+    }
+    if D == H:
+        x_transposed = x_t @ W_xh
+        mistakes["W_xh is transposed: it has shape (H, D), so use x_t @ W_xh.T"] = np.tanh(
+            x_transposed + h_part + b
+        )
+        mistakes["both weights are transposed: use x_t @ W_xh.T and h_prev @ W_hh.T"] = np.tanh(
+            x_transposed + h_transposed + b
+        )
+    compare(result, _correct_cell(x_t, h_prev, W_xh, W_hh, b_h), name, mistakes)
+
+
+RNN_CELL_FORWARD = Part(
+    grade_id="test_rnn_cell_forward",
+    function="rnn_cell_forward",
+    title="Part 3: one step of the recurrence",
+    points=3,
+    cases=_cell_cases,
+    verify=_verify_cell,
+    parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_h"),
+)
+
+
 def rnn_cell_forward(
     rnn_cell_forward_fn: Callable[..., np.ndarray],
-    seed: int = 0,
-    shapes: Sequence[tuple[int, int, int]] = ((3, 4, 5), (2, 6, 6)),
+    seed: int | None = None,
+    shapes: Sequence[tuple[int, int, int]] | None = None,
+    hidden: bool = False,
 ) -> None:
     """``rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h)`` -> h_t of shape (N, H).
 
-    ``shapes`` lists (N, D, H); include one with D == H, where a transposed
-    weight does not fail on shape and has to be recognised by its values.
+    Runs the visible cases, the hidden ones (``hidden=True``), or cases of
+    your own: ``shapes`` lists (N, D, H); include one with D == H, where a
+    transposed weight does not fail on shape and has to be recognised by its values.
     """
-    name = "rnn_cell_forward"
-    for case, (N, D, H) in enumerate(shapes):
-        p = float64_inputs(seed + case, x_t=(N, D), h_prev=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
-        before = copy.deepcopy(p)
-        result = run_learner_code(
-            rnn_cell_forward_fn, p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"], name=name
+    cases = None
+    if seed is not None or shapes is not None:
+        cases = cell_cases(
+            _VISIBLE_CELL_SEED if seed is None else seed, _VISIBLE_CELL_SHAPES if shapes is None else shapes
         )
-        unchanged(before, p, name)
-        result = check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
-        x_part, h_part, b = p["x_t"] @ p["W_xh"].T, p["h_prev"] @ p["W_hh"].T, p["b_h"]
-        a = x_part + h_part + b
-        h_transposed = p["h_prev"] @ p["W_hh"]
-        mistakes = {
-            "the bias b_h is missing": np.tanh(x_part + h_part),
-            "the bias b_h is added after tanh; it belongs inside, tanh(x_t W_xh^T + h_prev W_hh^T + b_h)": np.tanh(
-                x_part + h_part
-            )
-            + b,
-            "no activation: apply tanh to the pre-activation": a,
-            "the activation is clipped to [-1, 1]; use np.tanh, which squashes smoothly": np.clip(
-                a, -1.0, 1.0
-            ),
-            "the activation should be tanh, not ReLU": np.maximum(a, 0),
-            "the activation should be tanh, not sigmoid": _sigmoid(a),
-            "the previous hidden state h_prev is ignored (W_hh @ h_prev is missing)": np.tanh(x_part + b),
-            "the input x_t is ignored (W_xh @ x_t is missing)": np.tanh(h_part + b),
-            # W_hh is square, so a transposed W_hh never fails on shape; W_xh only when D == H.
-            "W_hh is transposed: for rows, the recurrent term is h_prev @ W_hh.T": np.tanh(
-                x_part + h_transposed + b
-            ),
-        }
-        if D == H:
-            x_transposed = p["x_t"] @ p["W_xh"]
-            mistakes["W_xh is transposed: it has shape (H, D), so use x_t @ W_xh.T"] = np.tanh(
-                x_transposed + h_part + b
-            )
-            mistakes["both weights are transposed: use x_t @ W_xh.T and h_prev @ W_hh.T"] = np.tanh(
-                x_transposed + h_transposed + b
-            )
-        compare(result, _correct_cell(p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"]), name, mistakes)
+    run_part_in_process(RNN_CELL_FORWARD, rnn_cell_forward_fn, hidden=hidden, cases=cases)
 
 
 # -- Part 4: the recurrence over a sequence ------------------------------------------
+
+_VISIBLE_SEQUENCE_SEED, _VISIBLE_SEQUENCE_SHAPES = 100, ((2, 3, 4, 5), (3, 1, 2, 2))
+_HIDDEN_SEQUENCE_SEED = 4242
+_HIDDEN_SEQUENCE_SHAPES = {
+    "all sizes 1": (1, 1, 1, 1),
+    "7 steps": (3, 7, 2, 5),
+    "12 steps, D = H": (2, 12, 4, 4),
+    "4 sequences of 3 steps": (4, 3, 6, 3),
+    "N = T, one hidden unit": (3, 3, 2, 1),
+}
+
+
+def sequence_cases(
+    seed: int, shapes: Sequence[tuple[int, int, int, int]], hidden: bool = False, names: Sequence[str] = ()
+) -> list[Case]:
+    """``rnn_forward(x, h0, W_xh, W_hh, b_h)`` for each (N, T, D, H), case i drawn with seed + i."""
+    cases = []
+    for i, (N, T, D, H) in enumerate(shapes):
+        p = float64_inputs(seed + i, x=(N, T, D), h0=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
+        name = names[i] if i < len(names) else f"N={N}, T={T}, D={D}, H={H}"
+        cases.append(Case(name, (p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"]), hidden))
+    return cases
+
+
+def _sequence_cases() -> list[Case]:
+    hidden = sequence_cases(
+        _HIDDEN_SEQUENCE_SEED, list(_HIDDEN_SEQUENCE_SHAPES.values()), True, list(_HIDDEN_SEQUENCE_SHAPES)
+    )
+    return sequence_cases(_VISIBLE_SEQUENCE_SEED, _VISIBLE_SEQUENCE_SHAPES) + hidden
 
 
 def _correct_rnn_forward(
@@ -278,62 +530,71 @@ def _correct_rnn_forward(
     return reference_rnn_forward(x, h0, W_xh, W_hh, b_h)[0]
 
 
+@verifier
+def _verify_sequence(case: Case, result: object) -> None:
+    name = "rnn_forward"
+    _raise_if_error(name, result, case)
+    x, h0, W_xh, W_hh, b_h = case.args
+    (N, T, _), H = x.shape, W_hh.shape[0]
+    if isinstance(result, np.ndarray) and result.shape == (N, T + 1, H):
+        raise GradingFailure(f"{name} returned T+1 states: return h_1..h_T, without h0.")
+    if isinstance(result, np.ndarray) and result.shape == (T, N, H) and T != N:
+        raise GradingFailure(
+            f"{name} returned shape (T, N, H) = {result.shape}; stack the states on axis 1 to get (N, T, H)."
+        )
+    if isinstance(result, np.ndarray) and result.shape == (N, H) and T != 1:
+        raise GradingFailure(
+            f"{name} returned only one state (N, H); return every hidden state, shape (N, T, H)."
+        )
+    result = check_array(result, name, (N, T, H), "the hidden states h_1..h_T (N, T, H)")
+    expected = _correct_rnn_forward(x, h0, W_xh, W_hh, b_h)
+    from_h0_every_step = np.stack([_correct_cell(x[:, t], h0, W_xh, W_hh, b_h) for t in range(T)], axis=1)
+    from_zero = _correct_rnn_forward(x, np.zeros_like(h0), W_xh, W_hh, b_h)
+    mistakes = {
+        "every step starts again from h0; feed each new state into the next step": from_h0_every_step,
+        "the given h0 is ignored (the loop starts from zeros)": from_zero,
+        "the states are shifted by one step: you returned h_0..h_{T-1}; store each state "
+        "after computing it, and leave h0 out": np.concatenate([h0[:, None], expected[:, :-1]], axis=1),
+        "the states are in reverse order": expected[:, ::-1],
+    }
+    if T == N:
+        mistakes["the states are stacked on axis 0, shape (T, N, H); stack them on axis 1"] = (
+            expected.transpose(1, 0, 2)
+        )
+    compare(result, expected, name, mistakes)
+
+
+RNN_FORWARD = Part(
+    grade_id="test_rnn_forward",
+    function="rnn_forward",
+    title="Part 4: the recurrence over a sequence",
+    points=3,
+    cases=_sequence_cases,
+    verify=_verify_sequence,
+    substitutes={"rnn_cell_forward": CORRECT_CELL},
+    parameters=("x", "h0", "W_xh", "W_hh", "b_h"),
+)
+
+
 def rnn_forward(
     rnn_forward_fn: Callable[..., np.ndarray],
-    seed: int = 100,
-    shapes: Sequence[tuple[int, int, int, int]] = ((2, 3, 4, 5), (3, 1, 2, 2)),
+    seed: int | None = None,
+    shapes: Sequence[tuple[int, int, int, int]] | None = None,
+    hidden: bool = False,
 ) -> None:
     """``rnn_forward(x, h0, W_xh, W_hh, b_h)`` -> every hidden state, (N, T, H).
 
-    ``shapes`` lists (N, T, D, H). While it runs, the learner's own
+    Runs the visible cases, the hidden ones (``hidden=True``), or cases of
+    your own: ``shapes`` lists (N, T, D, H). While it runs, the learner's own
     ``rnn_cell_forward`` is replaced by a correct one.
     """
-    name = "rnn_forward"
-    for case, (N, T, D, H) in enumerate(shapes):
-        p = float64_inputs(seed + case, x=(N, T, D), h0=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
-        before = copy.deepcopy(p)
-        with substituted(rnn_forward_fn, {"rnn_cell_forward": _correct_cell}):
-            result = run_learner_code(
-                rnn_forward_fn,
-                p["x"],
-                p["h0"],
-                p["W_xh"],
-                p["W_hh"],
-                p["b_h"],
-                name=name,
-                allowed=(_correct_cell,),
-            )
-        unchanged(before, p, name)
-        if isinstance(result, np.ndarray) and result.shape == (N, T + 1, H):
-            raise GradingFailure(f"{name} returned T+1 states: return h_1..h_T, without h0.")
-        if isinstance(result, np.ndarray) and result.shape == (T, N, H) and T != N:
-            raise GradingFailure(
-                f"{name} returned shape (T, N, H) = {result.shape}; stack the states on axis 1 to get (N, T, H)."
-            )
-        if isinstance(result, np.ndarray) and result.shape == (N, H) and T != 1:
-            raise GradingFailure(
-                f"{name} returned only one state (N, H); return every hidden state, shape (N, T, H)."
-            )
-        result = check_array(result, name, (N, T, H), "the hidden states h_1..h_T (N, T, H)")
-        expected = _correct_rnn_forward(p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"])
-        from_h0_every_step = np.stack(
-            [_correct_cell(p["x"][:, t], p["h0"], p["W_xh"], p["W_hh"], p["b_h"]) for t in range(T)], axis=1
+    cases = None
+    if seed is not None or shapes is not None:
+        cases = sequence_cases(
+            _VISIBLE_SEQUENCE_SEED if seed is None else seed,
+            _VISIBLE_SEQUENCE_SHAPES if shapes is None else shapes,
         )
-        from_zero = _correct_rnn_forward(p["x"], np.zeros_like(p["h0"]), p["W_xh"], p["W_hh"], p["b_h"])
-        mistakes = {
-            "every step starts again from h0; feed each new state into the next step": from_h0_every_step,
-            "the given h0 is ignored (the loop starts from zeros)": from_zero,
-            "the states are shifted by one step: you returned h_0..h_{T-1}; store each state "
-            "after computing it, and leave h0 out": np.concatenate(
-                [p["h0"][:, None], expected[:, :-1]], axis=1
-            ),
-            "the states are in reverse order": expected[:, ::-1],
-        }
-        if T == N:
-            mistakes["the states are stacked on axis 0, shape (T, N, H); stack them on axis 1"] = (
-                expected.transpose(1, 0, 2)
-            )
-        compare(result, expected, name, mistakes)
+    run_part_in_process(RNN_FORWARD, rnn_forward_fn, hidden=hidden, cases=cases)
 
 
 # -- Part 5: softmax -----------------------------------------------------------------
@@ -348,6 +609,56 @@ MIXED_SCALES = np.array(
         [-800.0, 0.0, 800.0],
     ]
 )
+
+_VISIBLE_SOFTMAX = (200, ((4, 3), (2, 5)), (MIXED_SCALES,))
+_HIDDEN_SOFTMAX = (
+    777,
+    ((1, 1), (1, 4), (6, 2), (3, 9)),
+    (
+        [
+            [-1e-3, 0.0, 1e-3, 2e-3],
+            [5000.0, 4999.0, 5001.0, 4990.0],
+            [-3e4, -3e4 - 1, -3e4 + 2, -3e4],
+            [-700.0, 0.0, 700.0, 1.0],
+        ],
+        [[-1000.0, -1001.0, -999.0], [1e-3, -1e-3, 0.0], [1000.0, 1001.0, 999.0]],
+    ),
+)
+
+
+def softmax_cases(
+    seed: int,
+    shapes: Sequence[tuple[int, int]],
+    logits: Sequence[Any] = (),
+    hidden: bool = False,
+) -> list[Case]:
+    """``softmax(logits)`` cases.
+
+    For every (N, C) in ``shapes``: ordinary logits, logits around +1000 and
+    around -1000 (all drawn from one generator seeded with ``seed``); then each
+    array of ``logits`` as given (rows of very different scales, where shifts
+    other than each row's maximum break).
+    """
+    rng = np.random.default_rng(seed)
+    cases = []
+    for N, C in shapes:
+        cases += [
+            Case(f"ordinary logits, {N}x{C}", (rng.normal(size=(N, C)),), hidden),
+            Case(f"large logits (around 1000), {N}x{C}", (1000.0 + 5.0 * rng.normal(size=(N, C)),), hidden),
+            Case(
+                f"very negative logits (around -1000), {N}x{C}",
+                (-1000.0 + 5.0 * rng.normal(size=(N, C)),),
+                hidden,
+            ),
+        ]
+    for i, z in enumerate(logits):
+        number = f" ({i + 1})" if len(logits) > 1 else ""
+        cases.append(Case(f"rows of very different scales{number}", (np.array(z, dtype=np.float64),), hidden))
+    return cases
+
+
+def _softmax_cases() -> list[Case]:
+    return softmax_cases(*_VISIBLE_SOFTMAX) + softmax_cases(*_HIDDEN_SOFTMAX, hidden=True)
 
 
 def _softmax_variants(logits: np.ndarray) -> dict[str, np.ndarray]:
@@ -379,126 +690,149 @@ def _same_breakdown(result: np.ndarray, variant: np.ndarray) -> bool:
     return rel_error(np.where(bad, 0.0, result), np.where(bad, 0.0, variant)) < TOLERANCE
 
 
+@verifier
+def _verify_softmax(case: Case, result: object) -> None:
+    name = "softmax"
+    _raise_if_error(name, result, case)
+    (z,) = case.args
+    if (
+        isinstance(result, np.ndarray)
+        and result.shape == z.shape
+        and np.issubdtype(result.dtype, np.number)
+        and not np.all(np.isfinite(result))
+    ):
+        for mistake, variant in _softmax_variants(z).items():
+            if _same_breakdown(result, variant):
+                raise GradingFailure(f"{name} returns NaN or inf: {mistake}.")
+        raise GradingFailure(
+            f"{name} returns NaN or inf. Subtract each row's maximum from the logits before exp; "
+            "then the largest exponential is exactly 1 and the sum is at least 1."
+        )
+    result = check_array(result, name, z.shape, "probabilities (N, C)")
+    expected = reference_softmax(z)
+    with np.errstate(all="ignore"):
+        over_rows = reference_softmax(z, axis=0)
+        everything = np.exp(z - z.max())
+        everything = everything / everything.sum()
+    log_softmax = z - z.max(axis=-1, keepdims=True)
+    log_softmax = log_softmax - np.log(np.exp(log_softmax).sum(axis=-1, keepdims=True))
+    compare(
+        result,
+        expected,
+        name,
+        {
+            "softmax is taken over axis 0 (the batch); take it over the last axis, the classes": over_rows,
+            "everything is normalised together; normalise each row on its own (sum over axis=-1, keepdims=True)": everything,
+            "these are log-probabilities (log-softmax); return the probabilities themselves, "
+            "exp(z - max) / sum(exp(z - max))": log_softmax,
+        },
+    )
+
+
+SOFTMAX = Part(
+    grade_id="test_softmax",
+    function="softmax",
+    title="Part 5: softmax",
+    points=2,
+    cases=_softmax_cases,
+    verify=_verify_softmax,
+    parameters=("logits",),
+)
+
+
 def softmax(
     softmax_fn: Callable[[np.ndarray], np.ndarray],
-    seed: int = 200,
-    shapes: Sequence[tuple[int, int]] = ((4, 3), (2, 5)),
-    logits: Sequence[np.ndarray] = (MIXED_SCALES,),
+    seed: int | None = None,
+    shapes: Sequence[tuple[int, int]] | None = None,
+    logits: Sequence[Any] | None = None,
+    hidden: bool = False,
 ) -> None:
     """``softmax(logits)`` over the last axis of (N, C), safe for logits of any scale.
 
-    For every (N, C) in ``shapes`` it tries ordinary logits and logits around
-    +1000 and -1000; then each array of ``logits`` as given (rows of very
-    different scales, where shifts other than each row's maximum break).
+    Runs the visible cases, the hidden ones (``hidden=True``), or cases of
+    your own (see :func:`softmax_cases`; what is not given is the visible cases').
     """
-    name = "softmax"
-    rng = np.random.default_rng(seed)
-    cases = []
-    for N, C in shapes:
-        cases += [
-            ("ordinary logits", rng.normal(size=(N, C))),
-            ("large logits (around 1000)", 1000.0 + 5.0 * rng.normal(size=(N, C))),
-            ("very negative logits (around -1000)", -1000.0 + 5.0 * rng.normal(size=(N, C))),
-        ]
-    cases += [("rows of very different scales", np.array(z, dtype=np.float64)) for z in logits]
-    for description, z in cases:
-        before = {"logits": z.copy()}
-        with np.errstate(all="ignore"):
-            result = run_learner_code(softmax_fn, z, name=name)
-        unchanged(before, {"logits": z}, name)
-        if isinstance(result, np.ndarray) and result.shape == z.shape and not np.all(np.isfinite(result)):
-            for mistake, variant in _softmax_variants(z).items():
-                if _same_breakdown(result, variant):
-                    raise GradingFailure(f"{name} returns NaN or inf for {description}: {mistake}.")
-            raise GradingFailure(
-                f"{name} returns NaN or inf for {description}. Subtract each row's maximum from "
-                "the logits before exp; then the largest exponential is exactly 1 and the sum is at least 1."
-            )
-        result = check_array(result, name, z.shape, "probabilities (N, C)")
-        expected = reference_softmax(z)
-        with np.errstate(all="ignore"):
-            over_rows = reference_softmax(z, axis=0)
-            everything = np.exp(z - z.max())
-            everything = everything / everything.sum()
-        log_softmax = z - z.max(axis=-1, keepdims=True)
-        log_softmax = log_softmax - np.log(np.exp(log_softmax).sum(axis=-1, keepdims=True))
-        compare(
-            result,
-            expected,
-            name,
-            {
-                "softmax is taken over axis 0 (the batch); take it over the last axis, the classes": over_rows,
-                "everything is normalised together; normalise each row on its own (sum over axis=-1, keepdims=True)": everything,
-                "these are log-probabilities (log-softmax); return the probabilities themselves, "
-                "exp(z - max) / sum(exp(z - max))": log_softmax,
-            },
+    cases = None
+    if seed is not None or shapes is not None or logits is not None:
+        default_seed, default_shapes, default_logits = _VISIBLE_SOFTMAX
+        cases = softmax_cases(
+            default_seed if seed is None else seed,
+            default_shapes if shapes is None else shapes,
+            default_logits if logits is None else logits,
         )
+    run_part_in_process(SOFTMAX, softmax_fn, hidden=hidden, cases=cases)
 
 
 # -- Part 6: many-to-one classifier of padded sentences ------------------------------
+
+ClassifyShape = tuple[Sequence[int], int, int, int, int]
+
+_VISIBLE_CLASSIFY: tuple[int, tuple[ClassifyShape, ...]] = (
+    300,
+    (((3, 1, 4), 5, 3, 5, 3), ((4, 2, 1, 3), 4, 2, 4, 2)),
+)
+_HIDDEN_CLASSIFY_SEED = 9090
+_HIDDEN_CLASSIFY: dict[str, ClassifyShape] = {
+    "one sequence of one step": ((1,), 1, 1, 1, 2),
+    "every sequence of length 1": ((1, 1, 1), 6, 2, 3, 3),
+    "six sequences, one as long as T": ((6, 3, 1, 5, 2, 4), 6, 3, 5, 3),
+    "a short and a full sequence": ((2, 7), 7, 4, 4, 2),
+    "one hidden unit, one class": ((1, 4), 5, 2, 1, 1),
+}
+
+
+def classify_cases(
+    seed: int, shapes: Sequence[ClassifyShape], hidden: bool = False, names: Sequence[str] = ()
+) -> list[Case]:
+    """``classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y)`` cases, case i drawn with seed + i.
+
+    ``shapes`` lists (lengths, T, D, H, C): a padded batch of N = len(lengths)
+    sequences of T steps, sequence n real for its first lengths[n] steps
+    (1 <= lengths[n] <= T). The inputs at the padded steps are not zero, as
+    the embedding of ``<pad>`` is not: a state read after them is wrong.
+    """
+    cases = []
+    for i, (lengths_given, T, D, H, C) in enumerate(shapes):
+        lengths = np.array(lengths_given, dtype=np.int64)
+        N = len(lengths)
+        if N == 0 or lengths.min() < 1 or lengths.max() > T:
+            raise ValueError(f"lengths must lie in 1..T={T}, got {lengths.tolist()}")
+        p = float64_inputs(
+            seed + i, x=(N, T, D), h0=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,), W_hy=(C, H), b_y=(C,)
+        )
+        args = (p["x"], lengths, p["h0"], p["W_xh"], p["W_hh"], p["b_h"], p["W_hy"], p["b_y"])
+        name = (
+            names[i] if i < len(names) else f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}, C={C}"
+        )
+        cases.append(Case(name, args, hidden))
+    return cases
+
+
+def _classify_cases() -> list[Case]:
+    hidden = classify_cases(
+        _HIDDEN_CLASSIFY_SEED, list(_HIDDEN_CLASSIFY.values()), True, list(_HIDDEN_CLASSIFY)
+    )
+    return classify_cases(*_VISIBLE_CLASSIFY) + hidden
 
 
 def _last_real_states(h: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return h[np.arange(h.shape[0]), lengths - 1]
 
 
-def classify(
-    classify_fn: Callable[..., np.ndarray],
-    seed: int = 300,
-    cases: Sequence[tuple[Sequence[int], int, int, int, int]] = (
-        ((3, 1, 4), 5, 3, 5, 3),
-        ((4, 2, 1, 3), 4, 2, 4, 2),
-    ),
-) -> None:
-    """``classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y)`` -> class probabilities (N, C).
-
-    ``cases`` lists (lengths, T, D, H, C): a padded batch of N = len(lengths)
-    sequences of T steps, sequence n real for its first lengths[n] steps
-    (1 <= lengths[n] <= T). The inputs at the padded steps are not zero, as
-    the embedding of ``<pad>`` is not: a state read after them is wrong.
-    While it runs, the learner's own ``rnn_forward``, ``rnn_cell_forward``
-    and ``softmax`` are replaced by correct ones.
-    """
-    for case, (lengths, T, D, H, C) in enumerate(cases):
-        _classify_case(classify_fn, seed + case, lengths, T, D, H, C)
-
-
-def _classify_case(
-    classify_fn: Callable[..., np.ndarray],
-    seed: int,
-    lengths_given: Sequence[int],
-    T: int,
-    D: int,
-    H: int,
-    C: int,
-) -> None:
+@verifier
+def _verify_classify(case: Case, result: object) -> None:
     name = "classify"
-    lengths = np.array(lengths_given, dtype=np.int64)
-    N = len(lengths)
-    if N == 0 or lengths.min() < 1 or lengths.max() > T:
-        raise ValueError(f"lengths must lie in 1..T={T}, got {lengths.tolist()}")
-    p = float64_inputs(
-        seed, x=(N, T, D), h0=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,), W_hy=(C, H), b_y=(C,)
-    )
-    p["lengths"] = lengths
-    before = copy.deepcopy(p)
-    args = (p["x"], p["lengths"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"], p["W_hy"], p["b_y"])
-    replacements: dict[str, Callable[..., np.ndarray]] = {
-        "rnn_forward": _correct_rnn_forward,
-        "softmax": reference_softmax,
-        "rnn_cell_forward": _correct_cell,
-    }
-    with substituted(classify_fn, replacements):
-        try:
-            result = run_learner_code(classify_fn, *args, name=name, allowed=tuple(replacements.values()))
-        except GradingFailure as failure:
-            if isinstance(failure.__cause__, IndexError):
-                raise GradingFailure(
-                    f"{failure} The last real token of a sequence of length L is at index L - 1: "
-                    "you may have used lengths off by one."
-                ) from failure
-            raise
-    unchanged(before, p, name)
+    if isinstance(result, LearnerError) and result.type_name == "IndexError":
+        _raise_if_error(
+            name,
+            result,
+            case,
+            "The last real token of a sequence of length L is at index L - 1: "
+            "you may have used lengths off by one.",
+        )
+    _raise_if_error(name, result, case)
+    x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y = case.args
+    (N, T, _), C = x.shape, W_hy.shape[0]
     if isinstance(result, np.ndarray) and result.shape == (N, T, C) and T != N:
         raise GradingFailure(
             f"{name} returned a prediction for every step (N, T, C); classify each sequence once, "
@@ -511,8 +845,7 @@ def _classify_case(
             + (" (or, since T = N here, you returned a prediction for every step)." if T == N else ".")
         )
     result = check_array(result, name, (N, C), "class probabilities (N, C)")
-    W_hy, b_y = p["W_hy"], p["b_y"]
-    h = _correct_rnn_forward(p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"])
+    h = _correct_rnn_forward(x, h0, W_xh, W_hh, b_h)
 
     def probabilities(states: np.ndarray) -> np.ndarray:
         """What a classifier that reads ``states`` (N, H) would return, (N, C)."""
@@ -543,3 +876,44 @@ def _classify_case(
             "is h[n, lengths[n] - 1], not h[n, lengths[n]]"
         ] = probabilities(h[np.arange(N), lengths])
     compare(result, probabilities(last), name, mistakes)
+
+
+CLASSIFY = Part(
+    grade_id="test_classify",
+    function="classify",
+    title="Part 6: a many-to-one classifier of padded sentences",
+    points=3,
+    cases=_classify_cases,
+    verify=_verify_classify,
+    substitutes={
+        "rnn_forward": CORRECT_RNN_FORWARD,
+        "softmax": CORRECT_SOFTMAX,
+        "rnn_cell_forward": CORRECT_CELL,
+    },
+    parameters=("x", "lengths", "h0", "W_xh", "W_hh", "b_h", "W_hy", "b_y"),
+)
+
+
+def classify(
+    classify_fn: Callable[..., np.ndarray],
+    seed: int | None = None,
+    cases: Sequence[ClassifyShape] | None = None,
+    hidden: bool = False,
+) -> None:
+    """``classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y)`` -> class probabilities (N, C).
+
+    Runs the visible cases, the hidden ones (``hidden=True``), or cases of
+    your own (``cases`` as :func:`classify_cases`'s ``shapes``). While it
+    runs, the learner's own ``rnn_forward``, ``rnn_cell_forward`` and
+    ``softmax`` are replaced by correct ones.
+    """
+    own = None
+    if seed is not None or cases is not None:
+        own = classify_cases(
+            _VISIBLE_CLASSIFY[0] if seed is None else seed, _VISIBLE_CLASSIFY[1] if cases is None else cases
+        )
+    run_part_in_process(CLASSIFY, classify_fn, hidden=hidden, cases=own)
+
+
+#: The graded parts, in notebook order.
+PARTS: list[Part] = [BUILD_VOCAB, ENCODE_AND_PAD, RNN_CELL_FORWARD, RNN_FORWARD, SOFTMAX, CLASSIFY]

@@ -19,6 +19,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
@@ -44,6 +45,22 @@ _FORBIDDEN_LIBRARIES = tuple(d for d in map(_package_dir, _FORBIDDEN_LIBRARY_NAM
 
 class GradingFailure(AssertionError):
     """A check failed; the message says what is wrong and what to try."""
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A returned value of a type that does not reach the checks; only its type's name does.
+
+    The grader's codec carries plain data only (arrays, lists, tuples, dicts,
+    numbers, strings); a torch tensor or a generator arrives as this.
+    """
+
+    type_name: str
+
+
+def type_name(value: object) -> str:
+    """The name of ``value``'s type as messages give it (an :class:`Opaque` keeps its own)."""
+    return value.type_name if isinstance(value, Opaque) else type(value).__name__
 
 
 def _describe(code: CodeType) -> str:
@@ -212,8 +229,7 @@ def check_array(result: Any, name: str, expected_shape: tuple[int, ...], what: s
         )
     if not isinstance(result, np.ndarray):
         raise GradingFailure(
-            f"{name} returned {type(result).__name__}; return {what} as a NumPy array "
-            f"of shape {expected_shape}."
+            f"{name} returned {type_name(result)}; return {what} as a NumPy array of shape {expected_shape}."
         )
     if result.shape != expected_shape:
         raise GradingFailure(

@@ -1,0 +1,366 @@
+"""Parts, cases and verification: one description of a part serves the lab and the grader.
+
+A chapter's grading module lists its parts in ``PARTS``. A :class:`Part` names
+the nbgrader test cell it scores, the learner's function it calls, the
+deterministic :class:`Case` inputs (visible and hidden), and ``verify``: a
+pure function of a case and the value the learner's function returned, which
+says what is wrong (``None`` when the value is right). The same part runs in
+two places:
+
+1. **In the learner's kernel** (JupyterLab): :func:`run_part_in_process`
+   calls the function through ``core.run_learner_code`` (the call monitor),
+   turns what it returned into plain data with :func:`plain`, and verifies.
+   Two checks exist only here: the call monitor, and whether the function
+   modified its input arrays in place (the grader sees only return values).
+2. **In the autograder**: the function runs in a sandbox, its return values
+   (or exceptions, as :class:`LearnerError`) come back decoded to plain
+   data, and :func:`verify_part` verifies them outside the sandbox, where the
+   learner's code can neither reach nor patch the check.
+
+Because both modes verify the same plain data with the same function, a
+given answer gets the same message in the lab as in the feedback.
+
+What crosses from the learner's code to ``verify`` is what the sandbox's
+codec (``_codec.py``) carries: ``numpy.ndarray`` (base class, dtype kept,
+never of objects), ``list``, ``tuple``, ``dict`` with str keys, ``str``,
+``int``, ``float``, ``bool``, ``None``; :class:`LearnerError` for an
+exception, and :class:`Opaque` for anything else, of which only the type's
+name crosses (:func:`from_codec`). In the lab, :func:`plain` sends a value
+through the same codec.
+
+Substitutes: a later part calls earlier ones (``rnn_forward`` calls
+``rnn_cell_forward``). While it runs, correct versions replace the learner's,
+so each part earns its points on its own. A substitute is the source of a
+module that defines the function with NumPy alone (``import numpy as np`` at
+its top); it is executed in a fresh namespace (compiled with the file name
+``<substitute NAME>``) and only the function is put in the learner's namespace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnncourse.grading import _codec
+from rnncourse.grading.core import GradingFailure, Opaque, run_learner_code, substituted, unchanged
+
+_COURSE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
+
+#: The file name under which substitutes are compiled; their frames are not the learner's.
+SUBSTITUTE_FILENAME = "<substitute {name}>"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of the learner's function on deterministic inputs.
+
+    Attributes:
+        name: how messages call the case, e.g. "N=3, D=4, H=5" or "punctuation".
+            Hidden cases are named in feedback but their inputs never shown.
+        args: positional inputs: float64/int64 arrays, ints, floats, str, and
+            lists/dicts of these.
+        hidden: whether the case belongs to the hidden tests.
+    """
+
+    name: str
+    args: tuple[Any, ...]
+    hidden: bool = False
+
+    @property
+    def label(self) -> str:
+        """``Visible check 'name'`` or ``Hidden check 'name'``."""
+        return f"{'Hidden' if self.hidden else 'Visible'} check '{self.name}'"
+
+
+@dataclass(frozen=True)
+class LearnerError:
+    """An exception raised by the learner's function, as plain data.
+
+    Attributes:
+        type_name: the exception's class name, e.g. "ValueError".
+        message: ``str(exception)``.
+        line: the source text of the deepest line of the learner's own code in
+            the traceback (not NumPy's, not a substitute's), stripped; "" if unknown.
+    """
+
+    type_name: str
+    message: str
+    line: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LearnerError:
+        """From the codec's ``{"error": type name, "message": ..., "line": ...}``."""
+        return cls(str(data["error"]), str(data.get("message", "")), str(data.get("line") or ""))
+
+    @classmethod
+    def from_exception(cls, error: BaseException) -> LearnerError:
+        """From an exception caught in this process."""
+        return cls(type(error).__name__, str(error), _learner_line(error))
+
+    @classmethod
+    def undefined(cls, function: str) -> LearnerError:
+        """What a part gets when the notebook never defined its function."""
+        return cls("NameError", f"name '{function}' is not defined")
+
+
+def _learner_line(error: BaseException) -> str:
+    substitute = SUBSTITUTE_FILENAME.split("{", 1)[0]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if "site-packages" not in frame.filename
+        and not frame.filename.startswith(_COURSE_DIR)
+        and not frame.filename.startswith(substitute)
+    ]
+    return (frames[-1].line or "").strip() if frames else ""
+
+
+def from_codec(value: object) -> object:
+    """A value decoded by the sandbox's codec, with its tagged leftovers made explicit.
+
+    The codec decodes an exception to ``{"error", "message", "line"}`` and a
+    value it cannot carry to ``{"unsupported": type name, "repr": text}``;
+    these become :class:`LearnerError` and :class:`Opaque`, at any depth.
+    Plain data is returned unchanged.
+    """
+    if isinstance(value, dict):
+        if set(value) == {"error", "message", "line"}:
+            return LearnerError.from_dict(value)
+        if set(value) == {"unsupported", "repr"}:
+            return Opaque(str(value["unsupported"]))
+        return {key: from_codec(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [from_codec(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(from_codec(item) for item in value)
+    return value
+
+
+def plain(value: object) -> object:
+    """``value`` as the plain data that crosses to ``verify`` (see the module's docstring).
+
+    It goes through the sandbox's own codec, so the lab verifies exactly what
+    the grader would: an ndarray subclass becomes an ndarray, an int subclass
+    an int, a NumPy scalar a Python number, so a value whose comparisons
+    always succeed is just its data.
+    """
+    if isinstance(value, (LearnerError, Opaque)):
+        return value
+    arrays: dict[str, np.ndarray] = {}
+    return from_codec(_codec.decode(_codec.encode(value, arrays), arrays))
+
+
+def describe_args(args: Sequence[object]) -> str:
+    """``args`` as messages describe them: shapes of arrays, type names of the rest."""
+    described = [
+        f"an array of shape {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__ for a in args
+    ]
+    return ", ".join(described) if described else "no arguments"
+
+
+def error_message(function: str, error: LearnerError, case: Case, advice: str = "") -> str:
+    """The message for a function that raised ``error`` on ``case`` (``advice`` appended)."""
+    if error.type_name == "NotImplementedError":
+        return (
+            f"{function} still raises NotImplementedError: replace the line "
+            "`raise NotImplementedError()` with your code."
+        )
+    if error.type_name == "TimeLimit":  # the sandbox's runner stopped the call
+        return f"{function} did not finish: {error.message}. Look for a loop that never ends."
+    if error == LearnerError.undefined(function):
+        return (
+            f"{function} is not defined: run the cell that defines it, and check that the "
+            "cell runs without an error (an import of a library this exercise forbids fails)."
+        )
+    where = f", at the line `{error.line}`" if error.line else ""
+    message = (
+        f"{function} raised {error.type_name}: {error.message}{where}. "
+        f"It was called with {describe_args(case.args)}."
+    )
+    return f"{message} {advice}" if advice else message
+
+
+def verifier(check: Callable[[Case, Any], None]) -> Callable[[Case, object], str | None]:
+    """A ``verify`` from a check that raises ``GradingFailure`` (its message) or returns."""
+
+    def verify(case: Case, value: object) -> str | None:
+        try:
+            check(case, from_codec(value))
+        except GradingFailure as failure:
+            return str(failure)
+        return None
+
+    verify.__name__ = verify.__qualname__ = getattr(check, "__name__", "verify")
+    verify.__doc__ = check.__doc__
+    return verify
+
+
+@dataclass(frozen=True)
+class Part:
+    """One graded part of an exercise notebook.
+
+    Attributes:
+        grade_id: the nbgrader grade_id of the part's TEST cell, e.g. "test_rnn_cell_forward".
+        function: the learner's function, e.g. "rnn_cell_forward".
+        title: "Part 3: one step of the recurrence".
+        points: the test cell's points.
+        cases: deterministic: the same list at every call, visible cases first.
+        verify: ``verify(case, value)``: None when ``value`` is right for
+            ``case``, else the message naming the likely mistake. ``value`` is
+            plain data (see :func:`plain`) or a :class:`LearnerError`.
+        substitutes: earlier function name -> self-contained correct source
+            (NumPy only), defined while this part runs.
+        parameters: the function's parameter names, for messages.
+    """
+
+    grade_id: str
+    function: str
+    title: str
+    points: float
+    cases: Callable[[], list[Case]]
+    verify: Callable[[Case, object], str | None]
+    substitutes: Mapping[str, str] = field(default_factory=dict)
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a part: ``failure`` is None when every case passed."""
+
+    part: Part
+    failure: str | None
+    visible: int
+    hidden: int
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+    def summary(self) -> str:
+        """The feedback's line: "<title>: passed, 2 visible and 5 hidden checks", or the failure."""
+        if self.failure is not None:
+            return f"{self.part.title}: {self.failure}"
+        return f"{self.part.title}: passed, {self.visible} visible and {self.hidden} hidden checks"
+
+
+def failure_message(part: Part, case: Case, value: object) -> str | None:
+    """``part.verify`` on one case, its message prefixed with the case's label.
+
+    A value the check itself cannot read (it raised) fails with a message
+    that says so, rather than stopping the grading.
+    """
+    try:
+        message = part.verify(case, value)
+    except Exception as error:  # a value no check foresaw is wrong, not a crash of the grader
+        message = f"{part.function} returned a value the check could not read ({type(error).__name__})."
+    return None if message is None else f"{case.label}: {message}"
+
+
+def verify_part(part: Part, values: Sequence[object], cases: Sequence[Case] | None = None) -> Verdict:
+    """Verify the values the learner's function returned, outside the learner's process.
+
+    Args:
+        part: the part.
+        values: plain data (or :class:`LearnerError`) for each case, in the
+            order of ``cases``.
+        cases: the cases that were run; defaults to ``part.cases()``.
+
+    Returns:
+        The verdict: the first failing case's message, and how many visible
+        and hidden cases there are.
+    """
+    cases = part.cases() if cases is None else list(cases)
+    if len(values) != len(cases):
+        raise ValueError(f"{part.function}: {len(values)} values for {len(cases)} cases")
+    failure = None
+    for case, value in zip(cases, values):
+        failure = failure_message(part, case, value)
+        if failure is not None:
+            break
+    hidden = sum(case.hidden for case in cases)
+    return Verdict(part, failure, len(cases) - hidden, hidden)
+
+
+def load_substitute(name: str, source: str) -> Callable[..., Any]:
+    """Execute a substitute's source in a fresh namespace and return its function ``name``."""
+    namespace: dict[str, Any] = {"__name__": f"substitute_{name}"}
+    exec(compile(source, SUBSTITUTE_FILENAME.format(name=name), "exec"), namespace)
+    function = namespace[name]
+    if not callable(function):
+        raise TypeError(f"the substitute for {name} defines no function {name}")
+    return function
+
+
+def _input_arrays(part: Part, args: tuple[Any, ...]) -> dict[str, np.ndarray]:
+    """The array arguments by parameter name, for the in-place check."""
+    names = [*part.parameters, *(f"number {i + 1}" for i in range(len(part.parameters), len(args)))]
+    return {name: arg for name, arg in zip(names, args) if isinstance(arg, np.ndarray)}
+
+
+def call_in_process(part: Part, function: Callable[..., Any], case: Case) -> object:
+    """Call the learner's function on a copy of ``case.args``; its plain value or LearnerError.
+
+    Raises:
+        GradingFailure: for what only the lab sees: a call to the course's own
+            implementation or a forbidden library, a switched-off call
+            monitor, or an input array modified in place.
+    """
+    args = copy.deepcopy(case.args)
+    try:
+        with np.errstate(all="ignore"):  # a wrong softmax's overflow is named by verify, not warned of
+            value = run_learner_code(function, *args, name=part.function)
+    except GradingFailure as failure:
+        cause = failure.__cause__
+        if not isinstance(cause, Exception) or isinstance(cause, GradingFailure):
+            raise  # the call monitor's verdict: only the lab has it
+        return LearnerError.from_exception(cause)
+    unchanged(_input_arrays(part, case.args), _input_arrays(part, args), part.function)
+    return plain(value)
+
+
+def run_part_in_process(
+    part: Part,
+    namespace_or_function: Mapping[str, Any] | Callable[..., Any],
+    hidden: bool = False,
+    cases: Sequence[Case] | None = None,
+) -> Verdict:
+    """Check a part in the learner's kernel, as the test cells in JupyterLab do.
+
+    Args:
+        part: the part.
+        namespace_or_function: the learner's function, or a namespace holding
+            it under ``part.function`` (e.g. a notebook's globals).
+        hidden: run the part's hidden cases instead of its visible ones.
+        cases: run these cases instead (ignores ``hidden``).
+
+    Returns:
+        The verdict, when every case passed.
+
+    Raises:
+        GradingFailure: the first failing case's message.
+    """
+    if isinstance(namespace_or_function, Mapping):
+        function = namespace_or_function.get(part.function)
+    else:
+        function = namespace_or_function
+    selected = [case for case in part.cases() if case.hidden == hidden] if cases is None else list(cases)
+    replacements = {name: load_substitute(name, source) for name, source in part.substitutes.items()}
+    with substituted(function, replacements) if function is not None else contextlib.nullcontext():
+        for case in selected:
+            if function is None:
+                value: object = LearnerError.undefined(part.function)
+            else:
+                value = call_in_process(part, function, case)
+            failure = failure_message(part, case, value)
+            if failure is not None:
+                raise GradingFailure(failure)
+    count = sum(case.hidden for case in selected)
+    return Verdict(part, None, len(selected) - count, count)
