@@ -6,6 +6,18 @@ submitted/<student>/<id>/   learners' work, copied in (or collected) by the inst
 autograded/, feedback/      written by `make grade`
 """
 
+import os
+from pathlib import Path
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
 c.CourseDirectory.root = "."
@@ -14,7 +26,9 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# SQLite next to this file by default; any SQLAlchemy URL (e.g.
+# postgresql://grader@db/course) through the environment.
+c.CourseDirectory.db_url = os.environ.get("RNNCOURSE_GRADEBOOK_URL", "sqlite:///gradebook.db")
 
 # The released notebooks are published on the website: they must carry no
 # outputs (which could echo a solution) and no solution code or hidden tests.
@@ -23,7 +37,41 @@ c.ClearSolutions.enforce_metadata = True
 c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
 c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
 
-# Autograding runs learners' code: bound the time of every cell, so that an
-# endless loop fails that cell (and that submission) instead of the run.
-c.Execute.timeout = 120
-c.Execute.interrupt_on_timeout = True
+# Autograding runs learners' code, which is untrusted: nbgrader's Execute
+# (one kernel with the instructor's rights, test cells included) is replaced
+# by SandboxedExecute, which runs the learner's cells in a bubblewrap sandbox
+# and verifies each part's results outside it. The rest of nbgrader's
+# default list (0.9.6) keeps running in the same order.
+c.Autograde.autograde_preprocessors = [
+    "rnncourse.grading.autograde.SandboxedExecute",
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# A deleted test cell comes back from the gradebook (and is graded) instead
+# of leaving its part ungraded.
+c.OverwriteCells.add_missing_cells = True
+# Seconds one cell may run in the sandbox; the whole notebook, its memory
+# and its output have their own bounds (rnncourse.grading.autograde).
+c.Execute.timeout = 60
+c.SandboxedExecute.notebook_seconds = 300.0
+c.SandboxedExecute.memory_bytes = 2 * 1024**3
+
+# Feedback names each part, hides hidden tests (SandboxedExecute removed
+# them) and loads MathJax from feedback/mathjax/, never from a CDN.
+_FEEDBACK = Path(__file__).resolve().parent / "rnncourse" / "grading" / "feedback"
+if not _FEEDBACK.is_dir():  # installed, not run from the repository
+    import rnncourse.grading
+
+    _FEEDBACK = Path(rnncourse.grading.__file__).parent / "feedback"
+import nbgrader as _nbgrader  # noqa: E402
+
+c.HTMLExporter.template_name = "rnncourse_feedback"
+c.HTMLExporter.template_file = "rnncourse_feedback.html.j2"
+c.HTMLExporter.extra_template_basedirs = [
+    str(_FEEDBACK),
+    str(Path(_nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
+]

@@ -1,45 +1,104 @@
-"""Autograde every submission, one at a time, so that no submission can stop the others.
+"""``make grade``: autograde a class, every submission in its own sandbox.
 
-``make grade`` runs ``python -m rnncourse.grading.batch`` from the course root:
+``python -m rnncourse.grading.batch`` from the course root:
 
-1. for every assignment in ``solutions/``, ``nbgrader generate_assignment``
-   records its test cells in the gradebook (and rewrites ``exercises/``
-   exactly as ``make release`` does);
-2. for every ``submitted/<student>/<assignment>/``, ``nbgrader autograde``
-   runs in its own process, with a time limit per cell (nbgrader's) and per
-   submission (ours); a submission that is not a notebook, hangs or crashes
-   the kernel is reported and skipped;
-3. ``nbgrader generate_feedback`` writes HTML feedback per student, and
-   ``nbgrader export`` writes ``grades.csv``;
-4. a table of every submission's score, and of every problem, is printed.
-The exit status is 0 when every submission was graded, 1 otherwise.
+1. ``nbgrader generate_assignment`` records every assignment of
+   ``solutions/`` (its test cells) in the gradebook;
+2. with ``--zip FILE``, the notebooks of a zip named as nbgrader's
+   ``zip_collect`` expects (``FileNameCollectorPlugin.named_regexp``) are
+   put into ``submitted/<student>/<assignment>/``;
+3. every ``submitted/<student>/<assignment>/`` is checked (JSON, nbformat;
+   version 3 is upgraded) and staged, read-only to nothing, under
+   ``autograded/.staging/`` as ``<assignment>.ipynb``: a misnamed notebook
+   (``ch01_recurrence (1).ipynb``) is reported by name and graded;
+   ``submitted/`` itself is never modified;
+4. the sandboxes run in parallel (``--jobs``, every core by default) with a
+   progress bar; each result is cached by what was sent
+   (``autograded/.sandbox-cache/``), see ``rnncourse.grading.autograde``;
+5. one ``nbgrader autograde`` pass then only verifies and records the
+   grades (its ``SandboxedExecute`` finds the cached results);
+   ``generate_feedback`` writes HTML (MathJax copied to ``feedback/mathjax/``)
+   and ``export`` writes ``grades.csv``;
+6. a table of every submission's score and problems is printed.
+
+Grading again gives the same grades from the submissions alone: nbgrader's
+``autograde --force`` rewrites every automatic score. The exit status is 0
+when every submission was graded, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
-from pathlib import Path
+import time
+import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+import nbformat
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
+from tqdm import tqdm
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from rnncourse.grading import autograde, sandbox
+
+#: nbgrader 0.9.6's ``Autograde.sanitize_preprocessors``, in its order.
+SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata)
+
+STAGING = Path("autograded") / ".staging"
+MAX_NOTEBOOK_BYTES = 20 * 1024**2
 
 
 @dataclass
 class Outcome:
+    """What happened to one submission; ``problems`` are plain sentences for the instructor."""
+
     student: str
     assignment: str
-    graded: bool
-    problem: str = ""
+    graded: bool = False
+    problems: list[str] = field(default_factory=list)
+    sandbox_seconds: float = 0.0
+    cached: bool = False
+
+    @property
+    def problem(self) -> str:
+        return " ".join(self.problems)
 
 
-def _nbgrader(
-    args: list[str], root: Path, timeout: float, extra: list[str]
-) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "nbgrader", *args, *extra]
+# -- configuration -----------------------------------------------------------------------
+
+
+def load_config(root: Path) -> Config:
+    """The course's ``nbgrader_config.py``, as nbgrader reads it."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+
+
+def gradebook_url(root: Path, config: Config) -> str:
+    """The gradebook's SQLAlchemy URL; a relative SQLite path is relative to the course root."""
+    url = str(config.CourseDirectory.get("db_url", "") or "sqlite:///gradebook.db")
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str(root / url[len(prefix) :])
+    return url
+
+
+def _nbgrader(args: list[str], root: Path, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "nbgrader", *args]
     return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=timeout)
 
 
@@ -47,105 +106,311 @@ def _last_error(log: str) -> str:
     """The last line of nbgrader's log that reports an error (or its last line)."""
     lines = log.strip().splitlines()
     errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    if errors:
-        return errors[-1].strip()[:300]
-    return lines[-1].strip()[:300] if lines else "no output"
+    chosen = errors[-1] if errors else (lines[-1] if lines else "no output")
+    return autograde.scrub(chosen.strip())[:300]
 
 
-def _looks_like_notebook(folder: Path) -> str:
-    """Empty if every .ipynb in ``folder`` is JSON with cells, else what is wrong."""
-    notebooks = sorted(folder.glob("*.ipynb"))
-    if not notebooks:
-        return f"no .ipynb file in {folder}"
-    for notebook in notebooks:
-        try:
-            content = json.loads(notebook.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return f"{notebook.name} is not a valid notebook (not JSON: {error}); ask the learner to re-download and resubmit it"
-        if not isinstance(content, dict) or "cells" not in content:
-            return f"{notebook.name} is not a valid notebook (no cells)"
-    return ""
+# -- collecting and staging ----------------------------------------------------------------
 
 
-def grade_all(root: Path, cell_timeout: int, submission_timeout: float) -> list[Outcome]:
-    """Grade every submission under ``root/submitted``; see the module docstring."""
-    extra = [f"--Execute.timeout={cell_timeout}"]
-    assignments = sorted(
-        p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith(".")
-    )
-    submitted = root / "submitted"
-    outcomes: list[Outcome] = []
-    for assignment in assignments:
-        result = _nbgrader(["generate_assignment", assignment, "--force"], root, 600, [])
-        if result.returncode != 0:
-            raise SystemExit(f"nbgrader could not register {assignment}:\n{result.stderr[-2000:]}")
-        students = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
-        problems = {s: _looks_like_notebook(submitted / s / assignment) for s in students}
-        valid = [s for s in students if not problems[s]]
-        # One nbgrader process grades all valid submissions: nbgrader runs each
-        # notebook in its own kernel and carries on past a failing one. Any
-        # submission it could not grade is then retried alone, for its message.
-        for student in valid:  # a stale result must not pass for a new one
-            shutil.rmtree(root / "autograded" / student / assignment, ignore_errors=True)
-        if valid:
-            excluded = [s for s in students if problems[s]]
-            # whatever is not graded in time is retried alone below
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                _nbgrader(
-                    [
-                        "autograde",
-                        assignment,
-                        "--force",
-                        f"--CourseDirectory.student_id_exclude={','.join(excluded)}",
-                    ],
-                    root,
-                    submission_timeout * len(valid),
-                    extra,
-                )
-        for student in students:
-            if problems[student]:
-                outcomes.append(Outcome(student, assignment, False, problems[student]))
+def collect_zip(archive: Path, root: Path, assignment: str, config: Config) -> list[str]:
+    """Put the notebooks of ``archive`` into ``submitted/<student>/<assignment>/``, as zip_collect would.
+
+    Each member's file name is matched with ``FileNameCollectorPlugin.named_regexp``
+    (nbgrader's setting; ``student_id`` and ``file_id`` groups). Only the base
+    name of a member is used: a member cannot write outside its folder.
+
+    Returns:
+        what could not be collected, as sentences.
+    """
+    pattern = str(config.FileNameCollectorPlugin.get("named_regexp", "") or "")
+    if not pattern:
+        raise SystemExit(
+            "--zip needs c.FileNameCollectorPlugin.named_regexp in nbgrader_config.py "
+            "(nbgrader's zip_collect naming, with (?P<student_id>...) and (?P<file_id>...) groups)"
+        )
+    problems = []
+    with zipfile.ZipFile(archive) as zipped:
+        for member in zipped.infolist():
+            name = PurePath(member.filename).name
+            if member.is_dir() or not name.endswith(".ipynb"):
                 continue
-            if not _graded(root, assignment, student):
+            match = re.match(pattern, name)
+            if match is None or not match.groupdict().get("student_id"):
+                problems.append(f"{member.filename}: the name does not match named_regexp, not collected")
+                continue
+            student = match.group("student_id")
+            file_id = match.groupdict().get("file_id") or assignment
+            file_id = PurePath(file_id).name
+            file_id = file_id if file_id.endswith(".ipynb") else file_id + ".ipynb"
+            if member.file_size > MAX_NOTEBOOK_BYTES:
+                problems.append(
+                    f"{member.filename}: larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB, not collected"
+                )
+                continue
+            folder = root / "submitted" / student / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / file_id).write_bytes(zipped.read(member))
+            timestamp = match.groupdict().get("timestamp")
+            if timestamp:
+                (folder / "timestamp.txt").write_text(timestamp)
+    return problems
+
+
+def choose_notebook(folder: Path, assignment: str) -> tuple[Path | None, list[str]]:
+    """The notebook to grade in one submission folder, and what to report about the choice."""
+    expected = folder / f"{assignment}.ipynb"
+    notebooks = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    if expected in notebooks:
+        others = [p.name for p in notebooks if p != expected]
+        return expected, ([f"also holds {', '.join(others)} (not graded)"] if others else [])
+    if not notebooks:
+        names = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
+        return None, [f"no .ipynb notebook in the submission (it holds {names})"]
+    chosen = max(notebooks, key=lambda p: (p.stat().st_mtime, p.name))
+    note = f"the notebook is named '{chosen.name}', not '{assignment}.ipynb': graded as {assignment}.ipynb"
+    if len(notebooks) > 1:
+        note += f" (the newest of {', '.join(p.name for p in notebooks)})"
+    return chosen, [note]
+
+
+def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, list[str]]:
+    """The notebook as nbformat 4, or None with the reason in plain words."""
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        return None, [f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB: not graded"]
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return None, [
+            f"{path.name} is not a valid notebook (not JSON: {error}); "
+            "ask the learner to re-download and resubmit it"
+        ]
+    if not isinstance(content, dict) or "nbformat" not in content:
+        return None, [f"{path.name} is not a valid notebook (JSON without nbformat's fields)"]
+    notes = []
+    version = content.get("nbformat")
+    try:
+        notebook = nbformat.reads(json.dumps(content), as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises several kinds for a malformed notebook
+        return None, [f"{path.name} is not a valid notebook ({type(error).__name__}: {str(error)[:200]})"]
+    if version != 4:
+        notes.append(f"{path.name} is in nbformat {version}: upgraded to nbformat 4 and graded")
+    return notebook, notes
+
+
+def stage(root: Path, assignment: str, student: str, outcome: Outcome) -> nbformat.NotebookNode | None:
+    """Copy one submission to ``autograded/.staging/<student>/<assignment>/<assignment>.ipynb``."""
+    folder = root / "submitted" / student / assignment
+    target = root / STAGING / student / assignment
+    shutil.rmtree(target, ignore_errors=True)
+    chosen, notes = choose_notebook(folder, assignment)
+    outcome.problems += notes
+    if chosen is None:
+        return None
+    notebook, notes = read_notebook(chosen)
+    outcome.problems += notes
+    if notebook is None:
+        return None
+    outcome.problems += deduplicate(notebook)
+    target.mkdir(parents=True)
+    nbformat.write(notebook, target / f"{assignment}.ipynb")
+    if (folder / "timestamp.txt").is_file():
+        shutil.copy(folder / "timestamp.txt", target / "timestamp.txt")
+    return notebook
+
+
+def deduplicate(notebook: nbformat.NotebookNode) -> list[str]:
+    """Keep the nbgrader metadata of only the last cell of each grade_id, as nbgrader's DeduplicateIds does.
+
+    Done before nbgrader sees the notebook, and by removing the metadata
+    (DeduplicateIds leaves an empty one, on which OverwriteCells' restoring of
+    missing cells fails).
+    """
+    seen: dict[str, int] = {}
+    for cell in reversed(notebook.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not isinstance(meta, dict) or "grade_id" not in meta:
+            continue
+        grade_id = str(meta["grade_id"])
+        seen[grade_id] = seen.get(grade_id, 0) + 1
+        if seen[grade_id] > 1:
+            del cell.metadata["nbgrader"]
+    return [
+        f"the cell '{grade_id}' appears {count} times: only the last one is graded"
+        for grade_id, count in sorted(seen.items())
+        if count > 1
+    ]
+
+
+def sanitized(
+    notebook: nbformat.NotebookNode, assignment: str, student: str, db_url: str, config: Config
+) -> nbformat.NotebookNode:
+    """The notebook as nbgrader's sanitizing step leaves it, so that the sandbox sees what autograde will."""
+    resources: dict[str, Any] = {
+        "nbgrader": {"notebook": assignment, "assignment": assignment, "student": student, "db_url": db_url}
+    }
+    notebook = nbformat.from_dict(notebook)
+    for preprocessor in SANITIZE:
+        notebook, resources = preprocessor(config=config).preprocess(notebook, resources)
+    # nbgrader writes the sanitized notebook and reads it back before executing
+    return nbformat.reads(nbformat.writes(notebook), as_version=4)
+
+
+# -- grading -----------------------------------------------------------------------------
+
+
+def run_sandboxes(
+    jobs: list[tuple[Outcome, nbformat.NotebookNode]], limits: sandbox.Limits, cache: Path, workers: int
+) -> None:
+    """Run (or find in the cache) every submission's sandbox, ``workers`` at a time."""
+
+    def one(outcome: Outcome, notebook: nbformat.NotebookNode) -> tuple[sandbox.SandboxResult, bool]:
+        parts = autograde.chapter_parts(outcome.assignment)
+        cells, requests = autograde.sandbox_inputs(notebook, parts)
+        return autograde.run_cached(outcome.assignment, cells, requests, limits, cache)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures: dict[Future[tuple[sandbox.SandboxResult, bool]], Outcome] = {
+            pool.submit(one, outcome, notebook): outcome for outcome, notebook in jobs
+        }
+        with tqdm(total=len(futures), desc="sandboxes", unit="submission", file=sys.stderr) as bar:
+            for future in as_completed(futures):
+                outcome = futures[future]
                 try:
-                    result = _nbgrader(
-                        ["autograde", assignment, "--student", student, "--force"],
-                        root,
-                        submission_timeout,
-                        extra,
-                    )
-                except subprocess.TimeoutExpired:
-                    outcomes.append(
-                        Outcome(student, assignment, False, f"took longer than {submission_timeout:.0f} s")
-                    )
-                    continue
-                if result.returncode != 0 or not _graded(root, assignment, student):
-                    outcomes.append(Outcome(student, assignment, False, _last_error(result.stderr)))
-                    continue
-            outcomes.append(Outcome(student, assignment, True))
-        feedback = _nbgrader(["generate_feedback", assignment, "--force"], root, 600, [])
-        if feedback.returncode != 0:
-            for outcome in outcomes:
-                if (
-                    outcome.assignment == assignment
-                    and outcome.graded
-                    and not (root / "feedback" / outcome.student / assignment).is_dir()
-                ):
-                    outcome.problem = "graded, but no feedback: " + _last_error(feedback.stderr)
-    export = _nbgrader(["export", "--to", "grades.csv"], root, 600, [])
-    if export.returncode != 0:
-        raise SystemExit(f"nbgrader export failed:\n{export.stderr[-2000:]}")
-    return outcomes
+                    result, cached = future.result()
+                except Exception as error:  # the sandbox could not start: report, grade the rest
+                    outcome.problems.append(f"the sandbox failed to run: {type(error).__name__}: {error}")
+                else:
+                    outcome.sandbox_seconds, outcome.cached = result.seconds, cached
+                    if result.status != "ok":
+                        outcome.problems.append(f"sandbox: {autograde.scrub(result.detail or result.status)}")
+                bar.update()
 
 
 def _graded(root: Path, assignment: str, student: str) -> bool:
-    """Whether nbgrader wrote an autograded copy of every notebook of this submission."""
-    submitted = {p.name for p in (root / "submitted" / student / assignment).glob("*.ipynb")}
-    autograded = {p.name for p in (root / "autograded" / student / assignment).glob("*.ipynb")}
-    return bool(submitted) and submitted <= autograded
+    return (root / "autograded" / student / assignment / f"{assignment}.ipynb").is_file()
 
 
-def _report(root: Path, outcomes: list[Outcome]) -> str:
+def copy_mathjax(root: Path) -> None:
+    """MathJax 3 (one self-contained file: TeX input, SVG output) for the feedback pages."""
+    from mathjax import __file__ as mathjax_init
+
+    source = Path(mathjax_init).parent / "static" / "mathjax" / "es5" / "tex-svg-full.js"
+    target = root / "feedback" / "mathjax" / "tex-svg-full.js"
+    if source.is_file() and not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+
+
+def grade_all(
+    root: Path,
+    workers: int,
+    archive: Path | None = None,
+    cell_timeout: float | None = None,
+    zip_assignment: str | None = None,
+) -> list[Outcome]:
+    """Grade every submission under ``root/submitted``; see the module docstring."""
+    config = load_config(root)
+    if cell_timeout is not None:
+        config.Execute.timeout = int(cell_timeout)
+    db_url = gradebook_url(root, config)
+    executor = autograde.SandboxedExecute(config=config)
+    limits = executor.limits()
+    cache = root / executor.cache_dir
+    assignments = sorted(
+        p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
+    outcomes: list[Outcome] = []
+    collect_problems: list[str] = []
+    for assignment in assignments:
+        result = _nbgrader(["generate_assignment", assignment, "--force"], root, 600)
+        if result.returncode != 0:
+            raise SystemExit(f"nbgrader could not register {assignment}:\n{result.stderr[-2000:]}")
+    if archive is not None:
+        if zip_assignment is None and len(assignments) != 1:
+            raise SystemExit(
+                f"--zip: say which assignment it holds with --assignment ({', '.join(assignments)})"
+            )
+        collect_problems = collect_zip(archive, root, zip_assignment or assignments[0], config)
+    jobs: list[tuple[Outcome, nbformat.NotebookNode]] = []
+    for assignment in assignments:
+        students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
+        for student in students:
+            outcome = Outcome(student, assignment)
+            outcomes.append(outcome)
+            notebook = stage(root, assignment, student, outcome)
+            if notebook is None:
+                continue
+            try:
+                jobs.append((outcome, sanitized(notebook, assignment, student, db_url, config)))
+            except Exception as error:  # nbgrader's own checks refused it: report, grade the rest
+                shutil.rmtree(root / STAGING / student / assignment, ignore_errors=True)
+                outcome.problems.append(
+                    f"nbgrader cannot read this notebook's cells ({type(error).__name__}: "
+                    f"{autograde.scrub(str(error))[:200]})"
+                )
+    started = time.perf_counter()
+    run_sandboxes(jobs, limits, cache, workers)
+    sandbox_seconds = time.perf_counter() - started
+    staged = {(o.student, o.assignment) for o, _ in jobs}
+    started = time.perf_counter()
+    reused = 0
+    extra = [f"--CourseDirectory.submitted_directory={STAGING}"]
+    if cell_timeout is not None:
+        extra.append(f"--Execute.timeout={int(cell_timeout)}")
+    for assignment in assignments:
+        mine = [o for o in outcomes if o.assignment == assignment]
+        valid = [o.student for o in mine if (o.student, assignment) in staged]
+        log = ""
+        for student in valid:  # a stale result must not pass for a new one
+            shutil.rmtree(root / "autograded" / student / assignment, ignore_errors=True)
+        if valid:
+            print(
+                f"nbgrader: recording the grades of {len(valid)} submissions of {assignment} ...",
+                file=sys.stderr,
+            )
+            run = _nbgrader(["autograde", assignment, "--force", *extra], root)
+            log = run.stderr
+            reused += log.count("Sandbox result from the cache")
+        for outcome in mine:
+            if (outcome.student, assignment) not in staged:
+                outcome.problems.append("not graded")
+                continue
+            outcome.graded = _graded(root, assignment, outcome.student)
+            if not outcome.graded:
+                alone = _nbgrader(
+                    ["autograde", assignment, "--student", outcome.student, "--force", *extra], root
+                )
+                outcome.graded = _graded(root, assignment, outcome.student)
+                if not outcome.graded:
+                    outcome.problems.append(
+                        "nbgrader could not record it: " + _last_error(alone.stderr or log)
+                    )
+        feedback = _nbgrader(["generate_feedback", assignment, "--force"], root)
+        if feedback.returncode != 0:
+            for outcome in mine:
+                if outcome.graded and not (root / "feedback" / outcome.student / assignment).is_dir():
+                    outcome.problems.append("graded, but no feedback: " + _last_error(feedback.stderr))
+    copy_mathjax(root)
+    export = _nbgrader(["export", "--to", "grades.csv"], root)
+    if export.returncode != 0:
+        raise SystemExit(f"nbgrader export failed:\n{export.stderr[-2000:]}")
+    nbgrader_seconds = time.perf_counter() - started
+    ran = [o for o in outcomes if not o.cached and (o.student, o.assignment) in staged]
+    print(
+        f"sandboxes: {len(staged)} submissions ({len(staged) - len(ran)} from the cache) in "
+        f"{sandbox_seconds:.1f} s with {workers} workers; nbgrader pass {nbgrader_seconds:.1f} s "
+        f"({reused} sandbox results reused)",
+        file=sys.stderr,
+    )
+    for problem in collect_problems:
+        print(f"zip: {problem}", file=sys.stderr)
+    return outcomes
+
+
+def report(root: Path, outcomes: list[Outcome]) -> str:
+    """The table printed at the end: score and problems of every submission."""
     scores = {}
     grades = root / "grades.csv"
     if grades.exists():
@@ -166,22 +431,29 @@ def _report(root: Path, outcomes: list[Outcome]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "--root", type=Path, default=Path.cwd(), help="course root (holds nbgrader_config.py)"
     )
-    parser.add_argument("--cell-timeout", type=int, default=120, help="seconds a cell may run")
     parser.add_argument(
-        "--submission-timeout", type=float, default=1200, help="seconds one submission may take"
+        "--jobs", type=int, default=os.cpu_count() or 1, help="sandboxes at a time (default: every core)"
+    )
+    parser.add_argument("--zip", type=Path, help="a zip of notebooks named as nbgrader's zip_collect expects")
+    parser.add_argument("--assignment", help="the assignment a --zip holds (when there are several)")
+    parser.add_argument(
+        "--cell-timeout", type=float, help="seconds a cell may run (default: c.Execute.timeout)"
     )
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if not (root / "nbgrader_config.py").exists():
         parser.error(f"{root} has no nbgrader_config.py: run this from the course root")
-    if not (root / "submitted").is_dir():
+    if args.zip is None and not (root / "submitted").is_dir():
         parser.error(f"nothing to grade: put submissions in {root / 'submitted'}/<student>/<assignment>/")
-    outcomes = grade_all(root, args.cell_timeout, args.submission_timeout)
-    print(_report(root, outcomes))
+    problem = sandbox.sandbox_available()
+    if problem:
+        parser.error(f"the sandbox is not available: {problem}")
+    outcomes = grade_all(root, args.jobs, args.zip, args.cell_timeout, args.assignment)
+    print(report(root, outcomes))
     return 0 if all(o.graded for o in outcomes) else 1
 
 
