@@ -5,7 +5,8 @@
 #   make book      build the website into _build/html
 #   make test      the style checks, then every test (installs what the tests need first)
 #   make style     ruff format --check, ruff check, mypy (rnncourse/)
-#   make lab       JupyterLab on the exercises
+#   make lab       JupyterLab on the learner's own copies (work/) of the exercises and chapters
+#   make validate NB=work/exercises/<id>/<id>.ipynb   run a notebook and show each part's full result
 #   make release   regenerate exercises/ from solutions/ (nbgrader generate_assignment)
 #   make grade     autograde everything under submitted/, write feedback/ and grades.csv
 #   make bench     the speed and memory benchmarks
@@ -22,7 +23,7 @@ STAMP := $(VENV)/.installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 JOBS ?= 2
 
-.PHONY: book test style lab release grade bench lock browser clean
+.PHONY: book test style lab work-copies validate release grade bench lock system clean
 
 # The lock holds everything but torch; tools/install_torch.py then installs
 # its "# cpu-build:" pin with --no-deps, from PyTorch's CPU index (one quick
@@ -40,13 +41,18 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going --builder html
 	@echo "Website: $(CURDIR)/_build/html/index.html"
 
-# Chromium renders the built site in the tests (offline maths). It comes
-# from Debian's packages; installing them needs root, which CI has.
-browser:
-	@command -v chromium >/dev/null || { \
+# Debian's packages the tests and the grader use: Chromium and its driver
+# render the site and drive JupyterLab in the tests; bubblewrap is the sandbox
+# that `make grade` runs every submission in. Installing them needs root,
+# which CI has; otherwise the message says what to install.
+SYSTEM_PACKAGES := chromium chromium-driver bubblewrap
+SYSTEM_COMMANDS := chromium chromedriver bwrap
+system:
+	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "make test needs chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else echo "this needs Debian's packages: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; fi; fi
 
 # A style error fails `make test` before any test runs.
 style: $(STAMP)
@@ -54,17 +60,45 @@ style: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) style browser
+test: $(STAMP) style system
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
-lab: $(STAMP)
-	cd exercises && $(BIN)/jupyter lab
+# The learner's JupyterLab works in work/ (gitignored), never in the tracked
+# release: work/exercises/<id>/ is copied from exercises/ once, when missing,
+# and never overwritten (a later release or `git pull` leaves it alone);
+# work/book/ holds copies of the chapters, refreshed from book/ unless the
+# learner has edited them (work/.book/ keeps the copy each one started from).
+# jupyter/ adds the learners' Jupyter config: nbgrader's validation, without
+# the instructor's formgrader, course and assignment lists, or create-assignment.
+WORK := work
+LAB_CONFIG := $(CURDIR)/jupyter
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: $(STAMP) work-copies
+	JUPYTER_CONFIG_PATH=$(LAB_CONFIG) $(BIN)/jupyter lab --notebook-dir=$(WORK) $(ROOT_FLAG)
+
+work-copies:
+	@for src in exercises/*/*.ipynb; do dest=$(WORK)/$$src; \
+	  if [ ! -e "$$dest" ]; then mkdir -p "$$(dirname "$$dest")" && cp "$$src" "$$dest" && echo "new: $$dest"; fi; done
+	@mkdir -p $(WORK)/book $(WORK)/.book
+	@for src in book/*.ipynb; do name=$$(basename "$$src"); \
+	  if [ ! -e "$(WORK)/book/$$name" ] || cmp -s "$(WORK)/book/$$name" "$(WORK)/.book/$$name"; then \
+	    cp "$$src" "$(WORK)/book/$$name" && cp "$$src" "$(WORK)/.book/$$name"; \
+	  else echo "kept your edited $(WORK)/book/$$name (book/$$name is the course's)"; fi; done
+
+# Exit status 1 when a part fails: `make validate NB=... && echo ready to hand in`.
+ifneq ($(filter validate,$(MAKECMDGOALS)),)
+ifeq ($(NB),)
+$(error usage: make validate NB=work/exercises/<id>/<id>.ipynb)
+endif
+endif
+validate: $(STAMP)
+	$(BIN)/python -m rnncourse.grading.validate "$(NB)"
 
 release: $(STAMP)
 	@for id in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$id --force || exit 1; done
 
-grade: $(STAMP)
-	$(BIN)/python -m rnncourse.grading.batch
+grade: $(STAMP) system
+	$(BIN)/python -m rnncourse.grading.batch $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_recurrent.py
