@@ -46,7 +46,18 @@ def test_work_copies_are_made_once_and_kept(tmp_path: Path, repo: Path) -> None:
 
 
 def test_the_working_copies_are_not_tracked(repo: Path) -> None:
-    assert "work/" in (repo / ".gitignore").read_text().splitlines()
+    """git ignores a learner's copies, and only those: a folder named work elsewhere is tracked."""
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "work/exercises/ch01_recurrence/ch01_recurrence.ipynb"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert ignored.returncode == 0, "work/ is not ignored by .gitignore"
+    elsewhere = subprocess.run(
+        ["git", "check-ignore", "--no-index", "rnncourse/work/module.py"], cwd=repo, capture_output=True
+    )
+    assert elsewhere.returncode == 1, ".gitignore ignores folders named work outside the root"
 
 
 def test_make_lab_serves_work_with_the_learners_config(repo: Path) -> None:
