@@ -100,8 +100,9 @@ release: $(STAMP)
 grade: $(STAMP) system
 	$(BIN)/python -m rnncourse.grading.batch $(ARGS)
 
-bench: $(STAMP)
+bench: $(STAMP) system
 	$(BIN)/python bench/bench_recurrent.py
+	$(BIN)/python bench/bench_grading.py
 
 lock: $(STAMP)
 	$(BIN)/python tools/lock.py
