@@ -58,7 +58,7 @@ if str(REPO) not in sys.path:
 from rnncourse.grading import sandbox  # noqa: E402
 from tests.grading import ch01_recurrence_answers as answers  # noqa: E402
 from tests.grading.hostile import corpus  # noqa: E402
-from tests.grading.notebooks import filled, points, read, solution_sources  # noqa: E402
+from tests.grading.notebooks import filled, points, released_course, solution_sources  # noqa: E402
 
 ASSIGNMENT = "ch01_recurrence"
 GOAL_RATIO = 1.8  # submissions per minute, every core over one worker (issue 7: with 2 cores)
@@ -114,23 +114,6 @@ def tool_env() -> dict[str, str]:
     env["MPLBACKEND"] = "Agg"
     env.pop("RNNCOURSE_GRADEBOOK_URL", None)  # else both runs would share one gradebook
     return env
-
-
-def new_course(root: Path) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
-    """A course at ``root`` with the exercise released; (source, release) notebooks."""
-    root.mkdir(parents=True)
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "solutions", root / "solutions")
-    subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"],
-        cwd=root,
-        env=tool_env(),
-        check=True,
-        capture_output=True,
-    )
-    source = read(root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    release = read(root / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    return source, release
 
 
 def wrong_answers(part: str) -> list[str]:
@@ -308,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     print(load_line("at the start", load_before, cores))
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         template = Path(folder) / "class"
-        source, release = new_course(template)
+        source, release = released_course(template, REPO, tool_env(), ASSIGNMENT)
         submissions = build_class(template, source, release, args.size, args.quick, args.seed)
         submit(template, submissions)
         kinds = {

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -48,3 +51,23 @@ def filled(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.
         if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
             cell.source = answers[grade_id]
     return notebook
+
+
+def released_course(
+    root: Path, repo: Path, env: dict[str, str], assignment: str = "ch01_recurrence"
+) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
+    """A course at ``root`` (made if missing) with the repository's config and solutions, the
+    exercise released by ``nbgrader generate_assignment``; returns its (source, release) notebooks."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(repo / "nbgrader_config.py", root)
+    shutil.copytree(repo / "solutions", root / "solutions")
+    subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    source = read(root / "solutions" / assignment / f"{assignment}.ipynb")
+    release = read(root / "exercises" / assignment / f"{assignment}.ipynb")
+    return source, release

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tests.grading import ch01_recurrence_answers
-from tests.grading.notebooks import filled, grade_ids, points, read, solution_sources
+from tests.grading.notebooks import filled, grade_ids, points, read, released_course, solution_sources
 
 ASSIGNMENT = "ch01_recurrence"
 pytestmark = pytest.mark.slow
@@ -28,15 +27,7 @@ pytestmark = pytest.mark.slow
 def course(tmp_path_factory: pytest.TempPathFactory, repo: Path, tool_env: dict[str, str]) -> Path:
     """A course directory with the repository's config and solutions, freshly released."""
     root = tmp_path_factory.mktemp("course")
-    shutil.copy(repo / "nbgrader_config.py", root)
-    shutil.copytree(repo / "solutions", root / "solutions")
-    subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"],
-        cwd=root,
-        env=tool_env,
-        check=True,
-        capture_output=True,
-    )
+    released_course(root, repo, tool_env, ASSIGNMENT)
     return root
 
 

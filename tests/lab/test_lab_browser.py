@@ -23,23 +23,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.browser import CHROMIUM_FLAGS
 from tests.grading.notebooks import filled, grade_ids, read, solution_sources
 
 ASSIGNMENT = "ch01_recurrence"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-# Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,1000",
-]
 INSTRUCTOR_ITEMS = ["Formgrader", "Course List", "Assignment List", "Create assignment"]
 
 pytestmark = [
@@ -141,7 +130,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]:
+    for flag in [
+        *CHROMIUM_FLAGS,
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:

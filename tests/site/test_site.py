@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM_FLAGS
 from tests.site.leaks import find_leaks, secret_lines
 
 pytestmark = pytest.mark.slow
@@ -140,14 +141,7 @@ def rendered_dom(url: str, profile: Path) -> str:
     result = subprocess.run(
         [
             chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             # No name resolves but localhost: the page gets no network at all.
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -27,7 +26,7 @@ from nbgrader.api import Gradebook
 
 from tests.grading import ch01_recurrence_answers
 from tests.grading.hostile.corpus import CORPUS, POINTS, Context, Hostile
-from tests.grading.notebooks import filled, read, solution_sources
+from tests.grading.notebooks import filled, released_course, solution_sources
 
 ASSIGNMENT = "ch01_recurrence"
 pytestmark = pytest.mark.slow
@@ -65,23 +64,6 @@ class Listener:
         self.stopped = True
         self.thread.join()
         self.server.close()
-
-
-def new_course(
-    root: Path, repo: Path, tool_env: dict[str, str]
-) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
-    shutil.copy(repo / "nbgrader_config.py", root)
-    shutil.copytree(repo / "solutions", root / "solutions")
-    subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"],
-        cwd=root,
-        env=tool_env,
-        check=True,
-        capture_output=True,
-    )
-    source = read(root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    release = read(root / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    return source, release
 
 
 def references(
@@ -143,7 +125,7 @@ def alone(
     tmp_path_factory: pytest.TempPathFactory, repo: Path, tool_env: dict[str, str]
 ) -> dict[str, dict[str, float]]:
     root = tmp_path_factory.mktemp("reference")
-    source, release = new_course(root, repo, tool_env)
+    source, release = released_course(root, repo, tool_env, ASSIGNMENT)
     for student, notebook in references(source, release).items():
         submit(root, student, notebook, f"{ASSIGNMENT}.ipynb")
     run = grade(root, tool_env)
@@ -154,7 +136,7 @@ def alone(
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory, repo: Path, tool_env: dict[str, str]):
     root = tmp_path_factory.mktemp("hostile")
-    source, release = new_course(root, repo, tool_env)
+    source, release = released_course(root, repo, tool_env, ASSIGNMENT)
     listener = Listener()
     context = Context(release, solution_sources(source), root, repo, listener.port)
     for student, notebook in references(source, release).items():
