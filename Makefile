@@ -9,6 +9,8 @@
 #   make validate NB=work/exercises/<id>/<id>.ipynb   run a notebook and show each part's full result
 #   make release   regenerate exercises/ from solutions/ (nbgrader generate_assignment)
 #   make grade     autograde everything under submitted/, write feedback/ and grades.csv
+#   make feedback  write feedback/ again from the gradebook (e.g. after grading by hand)
+#   make export    write grades.csv again from the gradebook
 #   make bench     the speed and memory benchmarks
 #   make lock      re-pin requirements.lock from the current .venv (tools/lock.py)
 
@@ -23,7 +25,7 @@ STAMP := $(VENV)/.installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 JOBS ?= 2
 
-.PHONY: book test style lab work-copies validate release grade bench lock system clean
+.PHONY: book test style lab work-copies validate release grade feedback export bench lock system clean
 
 # The lock holds everything but torch and the data-only packages of
 # requirements-data.lock, installed with --no-deps (the course reads their
@@ -101,6 +103,13 @@ release: $(STAMP)
 
 grade: $(STAMP) system
 	$(BIN)/python -m rnncourse.grading.batch $(ARGS)
+
+feedback: $(STAMP)
+	@for id in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_feedback $$id --force || exit 1; done
+	$(BIN)/python -c 'from pathlib import Path; from rnncourse.grading.batch import copy_mathjax; copy_mathjax(Path.cwd())'
+
+export: $(STAMP)
+	$(BIN)/nbgrader export --to grades.csv
 
 bench: $(STAMP) system
 	$(BIN)/python bench/bench_recurrent.py

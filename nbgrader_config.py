@@ -30,6 +30,13 @@ c.CourseDirectory.feedback_directory = "feedback"
 # postgresql://grader@db/course) through the environment.
 c.CourseDirectory.db_url = os.environ.get("RNNCOURSE_GRADEBOOK_URL", "sqlite:///gradebook.db")
 
+# `make grade ARGS="--zip class.zip"` reads the notebooks of a zip as nbgrader's
+# zip_collect does: by this pattern on each file name, here a learning platform's
+# "<assignment>_<student>_attempt_<timestamp>_<file>.ipynb" (change it to yours).
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>\w+)"
+)
+
 # The released notebooks are published on the website: they must carry no
 # outputs (which could echo a solution) and no solution code or hidden tests.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

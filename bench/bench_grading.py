@@ -15,8 +15,10 @@ releases and hostile notebooks (``tests/grading/hostile/corpus.py``).
 The class is then graded twice, each time from a fresh copy with no sandbox
 cache, by ``python -m rnncourse.grading.batch`` exactly as ``make grade``
 runs it: ``--jobs 1``, then ``--jobs <every core>``. The batch prints how
-long its sandbox phase and its nbgrader pass took; the rest of the wall
-clock is registering the assignment and staging the notebooks.
+long its sandbox phase and its nbgrader pass (recording grades and
+feedback, in as many worker processes as sandboxes, then the export) took;
+the rest of the wall clock is start-up, registering the assignment and
+staging the notebooks.
 
 "Overhead beyond running the notebook" is what grading costs on top of
 executing the learner's code: with one worker, everything but the sandbox
@@ -321,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox_ratio = one.sandboxes / every.sandboxes
     print(
         f"{cores} workers / 1 worker: {ratio:.2f}x submissions per minute "
-        f"({sandbox_ratio:.2f}x in the sandbox phase; the nbgrader pass runs on one core)"
+        f"({sandbox_ratio:.2f}x in the sandbox phase, {one.nbgrader / every.nbgrader:.2f}x in the nbgrader pass)"
     )
     outside = (one.setup + one.nbgrader) / count
     overhead = outside + startup

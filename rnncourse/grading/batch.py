@@ -15,10 +15,11 @@
 4. the sandboxes run in parallel (``--jobs``, every core by default) with a
    progress bar; each result is cached by what was sent
    (``autograded/.sandbox-cache/``), see ``rnncourse.grading.autograde``;
-5. one ``nbgrader autograde`` pass then only verifies and records the
-   grades (its ``SandboxedExecute`` finds the cached results);
-   ``generate_feedback`` writes HTML (MathJax copied to ``feedback/mathjax/``)
-   and ``export`` writes ``grades.csv``;
+5. nbgrader's autograde then only verifies and records the grades (its
+   ``SandboxedExecute`` finds the cached results) and generate_feedback
+   writes HTML, one student at a time in ``--jobs`` processes at once
+   (``rnncourse.grading.record``; MathJax is copied to ``feedback/mathjax/``);
+   nbgrader's CSV export writes ``grades.csv``;
 6. a table of every submission's score and problems is printed.
 
 Grading again gives the same grades from the submissions alone: nbgrader's
@@ -34,7 +35,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 import zipfile
@@ -55,7 +55,7 @@ from tqdm import tqdm
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from rnncourse.grading import autograde, sandbox
+from rnncourse.grading import autograde, record, sandbox
 
 #: nbgrader 0.9.6's ``Autograde.sanitize_preprocessors``, in its order.
 SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata)
@@ -95,19 +95,6 @@ def gradebook_url(root: Path, config: Config) -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
         return prefix + str(root / url[len(prefix) :])
     return url
-
-
-def _nbgrader(args: list[str], root: Path, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "nbgrader", *args]
-    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=timeout)
-
-
-def _last_error(log: str) -> str:
-    """The last line of nbgrader's log that reports an error (or its last line)."""
-    lines = log.strip().splitlines()
-    errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    chosen = errors[-1] if errors else (lines[-1] if lines else "no output")
-    return autograde.scrub(chosen.strip())[:300]
 
 
 # -- collecting and staging ----------------------------------------------------------------
@@ -323,16 +310,21 @@ def grade_all(
     )
     outcomes: list[Outcome] = []
     collect_problems: list[str] = []
-    for assignment in assignments:
-        result = _nbgrader(["generate_assignment", assignment, "--force"], root, 600)
-        if result.returncode != 0:
-            raise SystemExit(f"nbgrader could not register {assignment}:\n{result.stderr[-2000:]}")
     if archive is not None:
         if zip_assignment is None and len(assignments) != 1:
             raise SystemExit(
                 f"--zip: say which assignment it holds with --assignment ({', '.join(assignments)})"
             )
         collect_problems = collect_zip(archive, root, zip_assignment or assignments[0], config)
+    # Only the assignments someone submitted are registered (and graded) in this run.
+    assignments = [a for a in assignments if any(p.is_dir() for p in (root / "submitted").glob(f"*/{a}"))]
+    registrar = record.course_api(root, config, db_url, str(STAGING))
+    for assignment in assignments:
+        result = registrar.generate_assignment(assignment, force=True, create=True)
+        if not result.get("success"):
+            raise SystemExit(
+                f"nbgrader could not register {assignment}:\n{str(result.get('error') or result.get('log'))[-2000:]}"
+            )
     jobs: list[tuple[Outcome, nbformat.NotebookNode]] = []
     for assignment in assignments:
         students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
@@ -356,46 +348,36 @@ def grade_all(
     staged = {(o.student, o.assignment) for o, _ in jobs}
     started = time.perf_counter()
     reused = 0
-    extra = [f"--CourseDirectory.submitted_directory={STAGING}"]
     if cell_timeout is not None:
-        extra.append(f"--Execute.timeout={int(cell_timeout)}")
+        config.Execute.timeout = int(cell_timeout)
+    api = record.course_api(root, config, db_url, str(STAGING))
     for assignment in assignments:
-        mine = [o for o in outcomes if o.assignment == assignment]
-        valid = [o.student for o in mine if (o.student, assignment) in staged]
-        log = ""
+        mine = {o.student: o for o in outcomes if o.assignment == assignment}
+        valid = [student for student in mine if (student, assignment) in staged]
         for student in valid:  # a stale result must not pass for a new one
             shutil.rmtree(root / "autograded" / student / assignment, ignore_errors=True)
-        if valid:
-            print(
-                f"nbgrader: recording the grades of {len(valid)} submissions of {assignment} ...",
-                file=sys.stderr,
-            )
-            run = _nbgrader(["autograde", assignment, "--force", *extra], root)
-            log = run.stderr
-            reused += log.count("Sandbox result from the cache")
-        for outcome in mine:
+        for outcome in mine.values():
             if (outcome.student, assignment) not in staged:
                 outcome.problems.append("not graded")
-                continue
-            outcome.graded = _graded(root, assignment, outcome.student)
-            if not outcome.graded:
-                alone = _nbgrader(
-                    ["autograde", assignment, "--student", outcome.student, "--force", *extra], root
-                )
-                outcome.graded = _graded(root, assignment, outcome.student)
+        if not valid:
+            continue
+        with tqdm(total=len(valid), desc=f"nbgrader {assignment}", unit="submission", file=sys.stderr) as bar:
+            for done in record.record_all(api, assignment, valid, workers):
+                outcome = mine[done.student]
+                outcome.graded = done.graded and _graded(root, assignment, done.student)
+                reused += done.reused_sandbox
                 if not outcome.graded:
                     outcome.problems.append(
-                        "nbgrader could not record it: " + _last_error(alone.stderr or log)
+                        "nbgrader could not record it: " + autograde.scrub(done.error)[:300]
                     )
-        feedback = _nbgrader(["generate_feedback", assignment, "--force"], root)
-        if feedback.returncode != 0:
-            for outcome in mine:
-                if outcome.graded and not (root / "feedback" / outcome.student / assignment).is_dir():
-                    outcome.problems.append("graded, but no feedback: " + _last_error(feedback.stderr))
+                elif not done.feedback:
+                    outcome.problems.append("graded, but no feedback: " + autograde.scrub(done.error)[:300])
+                bar.update()
     copy_mathjax(root)
-    export = _nbgrader(["export", "--to", "grades.csv"], root)
-    if export.returncode != 0:
-        raise SystemExit(f"nbgrader export failed:\n{export.stderr[-2000:]}")
+    try:
+        record.export_csv(db_url, root / "grades.csv", config)
+    except Exception as error:
+        raise SystemExit(f"exporting grades.csv failed: {type(error).__name__}: {error}") from error
     nbgrader_seconds = time.perf_counter() - started
     ran = [o for o in outcomes if not o.cached and (o.student, o.assignment) in staged]
     print(
