@@ -14,6 +14,30 @@ step can be read:
   like Keras' ``ModelCheckpoint(save_best_only=True)``) and loaded back into
   the model at the end.
 
+The Keras calls of the usual tutorials and their equivalents here:
+
+============================================================  ==========================================
+Keras                                                         ``rnncourse.training``
+============================================================  ==========================================
+``EarlyStopping(monitor="val_loss", patience=3)``             ``fit(..., patience=3, restore_best=False)``
+``EarlyStopping(..., restore_best_weights=True)``             ``fit(..., patience=3)`` (the default)
+``EarlyStopping(..., min_delta=1e-3)``                        ``fit(..., min_delta=1e-3)``
+``ModelCheckpoint("best_model.h5", monitor="val_loss",``      ``fit(..., checkpoint_path="best_model.pt")``
+``save_best_only=True)``
+``ModelCheckpoint("model.h5")`` (every epoch)                 ``fit(..., checkpoint_path=..., save_best_only=False)``
+``model.load_weights("best_model.h5")``                       ``load_checkpoint(model, "best_model.pt")``
+``ReduceLROnPlateau``, ``LearningRateScheduler``               ``scheduler=`` any torch scheduler, or
+                                                              ``warmup_cosine(optimizer, warmup, epochs)``
+``clipnorm=1.0`` on the optimizer                             ``fit(..., clip_norm=1.0)`` (global norm)
+============================================================  ==========================================
+
+Two differences matter. Keras' ``EarlyStopping`` leaves the model with the
+weights of the *last* epoch unless ``restore_best_weights=True``, i.e.
+``patience`` epochs past the best one; ``fit`` restores the best weights
+unless ``restore_best=False``. And Keras' ``clipnorm`` on an optimizer clips
+each weight's gradient separately (``global_clipnorm`` clips them together),
+while ``clip_norm`` here is the global norm of all of them as one vector.
+
 Batches. Every batch a loader yields is a tuple whose *last* element is the
 target and whose other elements are the model's arguments:
 ``(x, y)`` calls ``model(x)``, ``(x, lengths, y)`` calls ``model(x, lengths)``.
@@ -37,7 +61,16 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-__all__ = ["History", "configure_threads", "evaluate", "fit", "set_seed"]
+__all__ = [
+    "History",
+    "configure_threads",
+    "evaluate",
+    "fit",
+    "load_checkpoint",
+    "set_seed",
+    "warmup_cosine",
+    "warmup_cosine_factor",
+]
 
 
 def set_seed(seed: int) -> None:
@@ -170,6 +203,8 @@ def fit(
     seed: int | None = 0,
     restore_best: bool = True,
     device: torch.device | str | None = None,
+    min_delta: float = 0.0,
+    save_best_only: bool = True,
 ) -> History:
     """Train ``model`` in place and return its ``History``.
 
@@ -188,15 +223,23 @@ def fit(
         patience: stop when the monitored loss has not improved for this many
             epochs in a row; None never stops early.
         checkpoint_path: if given, the best ``state_dict`` is saved there
-            (``torch.save``) every time the monitored loss improves.
+            (``torch.save``) every time the monitored loss improves; with
+            ``save_best_only=False``, the current one after every epoch.
         progress: show a tqdm bar over the epochs.
         seed: passed to ``set_seed`` before training (None: leave the RNGs alone).
         restore_best: load the best ``state_dict`` back into the model at the end.
         device: where to move the batches; defaults to the model's device.
+        min_delta: an epoch counts as an improvement only if the monitored loss
+            falls by more than this below the best so far (Keras' ``min_delta``).
+        save_best_only: as in Keras' ``ModelCheckpoint``: True writes the
+            checkpoint only when the monitored loss improves, False after every
+            epoch (then the file holds the last epoch's weights).
 
     Returns:
         The ``History`` of the run.
     """
+    if min_delta < 0:
+        raise ValueError(f"min_delta must be >= 0, got {min_delta}")
     if seed is not None:
         set_seed(seed)
     device = torch.device(device) if device is not None else _model_device(model)
@@ -241,16 +284,17 @@ def fit(
                 scheduler.step()
 
         # --- best model, checkpoint, early stopping ---
-        if monitored < history.best_loss:
+        if monitored < history.best_loss - min_delta:
             history.best_loss = monitored
             history.best_epoch = epoch
             epochs_without_improvement = 0
             best_state = copy.deepcopy(model.state_dict())
-            if checkpoint_path is not None:
-                Path(checkpoint_path).parent.mkdir(parents=True, exist_ok=True)
-                torch.save(best_state, checkpoint_path)
+            if checkpoint_path is not None and save_best_only:
+                _save(best_state, checkpoint_path)
         else:
             epochs_without_improvement += 1
+        if checkpoint_path is not None and not save_best_only:
+            _save(model.state_dict(), checkpoint_path)
 
         postfix = {"train": f"{train_loss:.4f}"}
         if val_loader is not None:
@@ -265,3 +309,60 @@ def fit(
     if restore_best and best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _save(state: dict[str, Tensor], path: str | os.PathLike) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+
+
+def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
+    """Load the ``state_dict`` that ``fit`` saved at ``path`` into ``model`` (Keras' ``load_weights``).
+
+    Only tensors are read (``weights_only=True``): a checkpoint file from
+    elsewhere cannot run code when it is loaded.
+
+    Returns:
+        The same ``model``, for chaining.
+    """
+    state = torch.load(path, map_location=_model_device(model), weights_only=True)
+    model.load_state_dict(state)
+    return model
+
+
+def warmup_cosine_factor(epoch: int, warmup: int, total: int, floor: float = 0.0) -> float:
+    """The learning-rate multiplier of epoch ``epoch`` (from 0): linear warm-up, then a cosine decay.
+
+        epoch < warmup:   (epoch + 1) / (warmup + 1)
+        otherwise:        floor + (1 - floor) * (1 + cos(pi * p)) / 2,
+                          p = (epoch - warmup) / max(1, total - warmup - 1)
+
+    so the factor climbs in equal steps over the first ``warmup`` epochs
+    (1/2 for one epoch of warm-up; 1/3, 2/3 for two), is 1 at epoch ``warmup``
+    and reaches ``floor`` at the last epoch, ``total - 1``.
+
+    Args:
+        epoch: the epoch, 0 <= epoch.
+        warmup: epochs of warm-up (0: start at the full rate).
+        total: the number of epochs of the run, > warmup.
+        floor: the last epoch's factor, in [0, 1].
+    """
+    if not 0 <= warmup < total:
+        raise ValueError(f"need 0 <= warmup < total, got warmup={warmup}, total={total}")
+    if not 0.0 <= floor <= 1.0:
+        raise ValueError(f"floor must be in [0, 1], got {floor}")
+    if epoch < warmup:
+        return (epoch + 1) / (warmup + 1)
+    progress = min(1.0, (epoch - warmup) / max(1, total - warmup - 1))
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def warmup_cosine(
+    optimizer: torch.optim.Optimizer, warmup: int, total: int, floor: float = 0.0
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """A scheduler for ``fit(..., scheduler=...)`` that multiplies the base rate by
+    :func:`warmup_cosine_factor` (stepped once per epoch, as ``fit`` does)."""
+    warmup_cosine_factor(0, warmup, total, floor)  # check the arguments now, not at the first step
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda epoch: warmup_cosine_factor(epoch, warmup, total, floor)
+    )

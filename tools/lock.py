@@ -34,6 +34,7 @@ def data_only() -> set[str]:
     lines = DATA_LOCK.read_text().splitlines()
     return {canonical(line) for line in lines if line.strip() and not line.startswith("#")}
 
+
 HEADER = """\
 # Every package of the course's environment, at the exact version that is tested.
 # Used by every install path: make (pip), environment.yml (conda, Binder). Regenerate with

@@ -128,3 +128,27 @@ def mse(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) ->
     loss = float(np.sum(weights * diff * diff) / count)
     dpred = (2 / count) * weights * diff
     return loss, dpred.astype(pred.dtype, copy=False)
+
+
+def padded_mean_cross_entropy(
+    logits: np.ndarray, targets: np.ndarray, mask: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The *wrong* normalisation, for comparison: masked token losses averaged over every position.
+
+    ``L = sum_{n,t} m_{n,t} l_{n,t} / (N T)``, padding included in the count.
+    It is what Dive into Deep Learning's older ``MaskedSoftmaxCELoss`` gives
+    (masked per-token losses, then ``.mean(dim=1)`` over all T steps of the
+    padded batch; its report #2076): it equals :func:`softmax_cross_entropy`
+    times ``M / (N T)``, the fraction of real positions, so a batch with more
+    padding reports (and learns from) a smaller loss, and a short sequence
+    padded to T weighs ``length / T`` of a full one.
+
+    Args:
+        logits: (N, T, C); targets: (N, T) integer classes; mask: (N, T), nonzero at real positions.
+
+    Returns:
+        loss and dlogits (N, T, C), the token-mean's times ``M / (N T)``.
+    """
+    loss, dlogits = softmax_cross_entropy(logits, targets, mask)
+    fraction = float(np.count_nonzero(mask)) / mask.size
+    return loss * fraction, dlogits * fraction

@@ -1,4 +1,4 @@
-"""Gradient clipping and two optimizers.
+"""Gradient clipping (by global norm, and entry by entry) and two optimizers.
 
 Parameters and gradients are dictionaries ``name -> array`` with the same
 names, e.g. ``{"W_xh": ..., "W_hh": ..., "b_h": ...}``. The optimizers
@@ -51,6 +51,30 @@ def clip_by_global_norm(
     else:
         clipped = {name: g.copy() for name, g in grads.items()}
     return clipped, norm
+
+
+def clip_elementwise(grads: Mapping[str, np.ndarray], max_value: float) -> dict[str, np.ndarray]:
+    """Clip every entry of every gradient to ``[-max_value, max_value]`` on its own.
+
+        g_i <- min(max(g_i, -max_value), max_value)
+
+    This is what Karpathy's min-char-rnn does (``np.clip(dparam, -5, 5)``) and
+    what ``torch.nn.utils.clip_grad_value_`` does. Unlike
+    :func:`clip_by_global_norm` it changes the *direction* of the update: the
+    large entries are cut down while the small ones are kept, so a gradient
+    ``(10, 1)`` clipped at 1 becomes ``(1, 1)``, which points 39 degrees away.
+    It bounds each entry, not the length of the step.
+
+    Args:
+        grads: name -> gradient array.
+        max_value: the bound, > 0.
+
+    Returns:
+        a new dict of new arrays of the same dtypes (``grads`` is not modified).
+    """
+    if not max_value > 0:
+        raise ValueError(f"max_value must be positive, got {max_value}")
+    return {name: np.clip(g, -max_value, max_value) for name, g in grads.items()}
 
 
 def _check_names(params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:

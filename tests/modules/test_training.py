@@ -11,7 +11,16 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from rnncourse.modules import GRU
-from rnncourse.training import History, configure_threads, evaluate, fit, set_seed
+from rnncourse.training import (
+    History,
+    configure_threads,
+    evaluate,
+    fit,
+    load_checkpoint,
+    set_seed,
+    warmup_cosine,
+    warmup_cosine_factor,
+)
 
 T_MAX = 6
 
@@ -273,3 +282,109 @@ def test_training_without_validation_monitors_the_training_loss() -> None:
     assert history.val_loss == []
     assert history.best_loss == min(history.train_loss)
     assert not math.isinf(history.best_loss)
+
+
+def test_min_delta_ignores_small_improvements() -> None:
+    # A validation loss that falls by 0.01 per epoch: with min_delta 0.05 no epoch
+    # after the first counts as an improvement, so training stops after patience epochs.
+    x, lengths, y = sum_task(64, seed=2)
+    train, _ = loaders(n_train=64)
+    falling = DriftingLoader(x, lengths, y, step=0.0)
+
+    class Falling:
+        def __init__(self) -> None:
+            self.losses = iter([1.0, 0.99, 0.98, 0.97, 0.96, 0.95])
+
+        def __call__(self, prediction, target):
+            return (
+                torch.tensor(next(self.losses))
+                if not prediction.requires_grad
+                else nn.MSELoss()(prediction, target)
+            )
+
+    model = new_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    history = fit(model, train, falling, Falling(), opt, epochs=6, patience=2, min_delta=0.05, progress=False)
+    # the validation loader has 2 batches: each epoch's loss is the mean of two consecutive values
+    assert history.best_epoch == 0
+    assert history.epochs_run == 3 and history.stopped_early
+    model = new_model()
+    history = fit(model, train, falling, Falling(), opt, epochs=3, patience=2, progress=False)
+    assert history.best_epoch == 2  # without min_delta every small fall counts
+    with pytest.raises(ValueError, match="min_delta"):
+        fit(model, train, falling, nn.MSELoss(), opt, epochs=1, min_delta=-1.0, progress=False)
+
+
+def test_checkpoint_every_epoch_holds_the_last_weights(tmp_path) -> None:
+    # Keras' ModelCheckpoint without save_best_only writes every epoch: the file ends with the last weights.
+    x, lengths, y = sum_task(64, seed=2)
+    train, _ = loaders()
+    path = tmp_path / "every.pt"
+    model = new_model()
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    fit(
+        model,
+        train,
+        DriftingLoader(x, lengths, y),
+        nn.MSELoss(),
+        opt,
+        epochs=3,
+        checkpoint_path=path,
+        save_best_only=False,
+        restore_best=False,
+        progress=False,
+    )
+    last = torch.load(path, weights_only=True)
+    assert state_equal(last, model.state_dict())
+    # The best epoch was the first (the loader drifts), so the best state is different.
+    best_path = tmp_path / "best.pt"
+    model_b = new_model()
+    opt_b = torch.optim.Adam(model_b.parameters(), lr=0.02)
+    fit(
+        model_b,
+        train,
+        DriftingLoader(x, lengths, y),
+        nn.MSELoss(),
+        opt_b,
+        epochs=3,
+        checkpoint_path=best_path,
+        restore_best=False,
+        progress=False,
+    )
+    assert not state_equal(torch.load(best_path, weights_only=True), last)
+
+
+def test_load_checkpoint_restores_into_a_fresh_model(tmp_path) -> None:
+    path = tmp_path / "best.pt"
+    model = new_model()
+    train, val = loaders()
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    history = fit(model, train, val, nn.MSELoss(), opt, epochs=3, checkpoint_path=path, progress=False)
+    fresh = load_checkpoint(new_model(seed=99), path)
+    assert evaluate(fresh, val, nn.MSELoss()) == pytest.approx(history.best_loss, rel=1e-9)
+
+
+def test_warmup_cosine_factor_by_hand() -> None:
+    # warmup 2, total 6: 1/3, 2/3, then cos over epochs 2..5 (p = 0, 1/3, 2/3, 1)
+    expected = [1 / 3, 2 / 3, 1.0, 0.75, 0.25, 0.0]
+    got = [warmup_cosine_factor(e, warmup=2, total=6) for e in range(6)]
+    assert got == pytest.approx(expected, abs=1e-12)
+    assert warmup_cosine_factor(5, warmup=0, total=6, floor=0.1) == pytest.approx(0.1)
+    assert warmup_cosine_factor(0, warmup=0, total=6, floor=0.1) == pytest.approx(1.0)
+    for bad in (
+        {"warmup": 6, "total": 6},
+        {"warmup": -1, "total": 6},
+        {"warmup": 1, "total": 6, "floor": 2.0},
+    ):
+        with pytest.raises(ValueError):
+            warmup_cosine_factor(0, **bad)
+
+
+def test_warmup_cosine_drives_fit() -> None:
+    model = new_model()
+    train, val = loaders(n_train=64)
+    opt = torch.optim.SGD(model.parameters(), lr=0.2)
+    history = fit(
+        model, train, val, nn.MSELoss(), opt, epochs=6, scheduler=warmup_cosine(opt, 2, 6), progress=False
+    )
+    assert history.lr == pytest.approx([0.2 / 3, 0.4 / 3, 0.2, 0.15, 0.05, 0.0], abs=1e-12)

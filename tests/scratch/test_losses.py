@@ -233,3 +233,23 @@ def test_mse_properties(N: int, T: int, D: int, seed: int) -> None:
     moved, _ = mse(pred + step, target, mask)
     quadratic, _ = mse(step, np.zeros_like(step), mask)
     assert abs(moved - (loss + np.sum(dpred * step) + quadratic)) < 1e-9 * max(1.0, moved)
+
+
+def test_padded_mean_shrinks_the_loss_by_the_fraction_of_real_positions() -> None:
+    """D2L's older normalisation, written out by hand: sum of masked token losses over N*T."""
+    from rnncourse.scratch.losses import padded_mean_cross_entropy
+
+    logits, targets, mask = _sequence_problem(4, N=3, T=6, C=5)
+    log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    token_losses = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    by_hand = float((token_losses * mask).sum() / mask.size)
+    loss, dlogits = padded_mean_cross_entropy(logits, targets, mask)
+    assert rel_error(loss, by_hand) < 1e-12
+    check_gradients(
+        _scalar(lambda: padded_mean_cross_entropy(logits, targets, mask)[0]),
+        {"logits": logits},
+        {"logits": dlogits},
+        np.array(1.0),
+    )
+    # The real-token mean is larger whenever there is padding.
+    assert softmax_cross_entropy(logits, targets, mask)[0] > loss * 1.05

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnncourse.gradcheck import rel_error
-from rnncourse.scratch.optim import SGD, Adam, clip_by_global_norm
+from rnncourse.scratch.optim import SGD, Adam, clip_by_global_norm, clip_elementwise
 
 SHAPES = {"W_xh": (4, 3), "W_hh": (4, 4), "b_h": (4,)}
 
@@ -167,3 +167,32 @@ def test_clip_properties(sizes: list[int], log_scale: float, max_norm: float, se
         assert rel_error(new_norm, max_norm) < 1e-12
         for name in grads:  # one common factor for every array
             assert rel_error(clipped[name], grads[name] * (max_norm / norm)) < 1e-12
+
+
+def test_clip_elementwise_matches_torch_clip_grad_value() -> None:
+    grads = _arrays(np.random.default_rng(3), scale=3.0)
+    tensors = {
+        name: torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for name, g in grads.items()
+    }
+    for name, t in tensors.items():
+        t.grad = torch.from_numpy(grads[name].copy())
+    torch.nn.utils.clip_grad_value_(list(tensors.values()), 1.5)
+    clipped = clip_elementwise(grads, 1.5)
+    for name in grads:
+        assert rel_error(clipped[name], tensors[name].grad.numpy()) < 1e-15
+        assert np.abs(grads[name]).max() > 1.5  # the input was not modified, and it needed clipping
+
+
+def test_clip_elementwise_turns_the_direction_and_global_norm_does_not() -> None:
+    g = {"w": np.array([10.0, 1.0])}
+    by_entry = clip_elementwise(g, 1.0)["w"]
+    by_norm, _ = clip_by_global_norm(g, 1.0)
+
+    def angle(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))
+
+    assert rel_error(by_entry, np.array([1.0, 1.0])) == 0.0
+    assert abs(angle(by_entry, g["w"]) - 39.29) < 0.01  # 45 - atan(1/10) in degrees
+    assert angle(by_norm["w"], g["w"]) < 1e-6
+    with pytest.raises(ValueError):
+        clip_elementwise(g, -1.0)

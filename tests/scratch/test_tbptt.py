@@ -11,7 +11,7 @@ from rnncourse.scratch.dense import dense_backward, dense_forward
 from rnncourse.scratch.losses import softmax_cross_entropy
 from rnncourse.scratch.recurrent import RecurrentLayer
 from rnncourse.scratch.stacked import StackedRecurrent
-from rnncourse.scratch.tbptt import truncated_bptt
+from rnncourse.scratch.tbptt import RNN_LM_PARAMS, rnn_lm_loss_and_grads, rnn_lm_tbptt_sgd, truncated_bptt
 from tests.scratch.layer_helpers import leaves, random_state
 
 
@@ -156,3 +156,91 @@ def test_truncated_bptt_rejects_bidirectional_models_and_bad_k() -> None:
         truncated_bptt(StackedRecurrent("gru", 3, 2, 1, rng, bidirectional=True), x, 2, head)
     with pytest.raises(ValueError):
         truncated_bptt(RecurrentLayer("gru", 3, 2, rng), x, 0, head)
+
+
+# -- The vanilla RNN language model of chapter 2 ------------------------------------
+
+
+def _lm_inputs(seed: int, N: int = 3, T: int = 5, D: int = 4, H: int = 6, C: int = 4):
+    rng = np.random.default_rng(seed)
+    params = {
+        "W_xh": rng.normal(size=(H, D)) * 0.5,
+        "W_hh": rng.normal(size=(H, H)) * 0.5,
+        "b_h": rng.normal(size=H) * 0.1,
+        "W_hy": rng.normal(size=(C, H)),
+        "b_y": rng.normal(size=C) * 0.1,
+    }
+    x = rng.normal(size=(N, T, D))
+    targets = rng.integers(0, C, size=(N, T))
+    h0 = rng.normal(size=(N, H)) * 0.5
+    return params, x, targets, h0
+
+
+def test_rnn_lm_gradients_pass_a_numerical_check_with_padding() -> None:
+    params, x, targets, h0 = _lm_inputs(10)
+    mask = np.ones((3, 5))
+    mask[1, 3:] = 0
+    mask[2, 1:] = 0
+    loss, grads, _ = rnn_lm_loss_and_grads(params, x, targets, mask, h0)
+    inputs = {**params, "h0": h0}
+    check_gradients(
+        lambda: np.array(rnn_lm_loss_and_grads(params, x, targets, mask, h0)[0]),
+        inputs,
+        grads,
+        np.array(1.0),
+    )
+    assert loss > 0
+
+
+def test_rnn_lm_agrees_with_torch_autograd() -> None:
+    torch = pytest.importorskip("torch")
+    params, x, targets, h0 = _lm_inputs(11, N=2, T=7)
+    loss, grads, h_last = rnn_lm_loss_and_grads(params, x, targets, None, h0)
+    t = {name: torch.tensor(v, requires_grad=True) for name, v in {**params, "h0": h0}.items()}
+    h, total = t["h0"], torch.zeros((), dtype=torch.float64)
+    for step in range(x.shape[1]):
+        h = torch.tanh(torch.from_numpy(x[:, step]) @ t["W_xh"].T + h @ t["W_hh"].T + t["b_h"])
+        z = h @ t["W_hy"].T + t["b_y"]
+        total = total + torch.nn.functional.cross_entropy(
+            z, torch.from_numpy(targets[:, step]), reduction="sum"
+        )
+    total = total / x.shape[0]
+    total.backward()
+    assert rel_error(loss, total.item()) < 1e-12
+    assert rel_error(h_last, h.detach().numpy()) < 1e-12
+    for name, tensor in t.items():
+        assert rel_error(grads[name], tensor.grad.numpy()) < 1e-10, name
+
+
+def test_rnn_lm_tbptt_sgd_carries_the_state_and_cuts_the_gradient() -> None:
+    params, x, targets, h0 = _lm_inputs(12, T=6)
+    lr, max_norm = 0.1, 1e9  # no clipping, to compare with updates written out by hand
+    new, h_last, losses = rnn_lm_tbptt_sgd(params, x, targets, h0, 3, lr, max_norm)
+    loss1, g1, h3 = rnn_lm_loss_and_grads(params, x[:, :3], targets[:, :3], None, h0)
+    mid = {name: params[name] - lr * g1[name] for name in RNN_LM_PARAMS}
+    loss2, g2, h6 = rnn_lm_loss_and_grads(mid, x[:, 3:], targets[:, 3:], None, h3)
+    assert losses == [loss1, loss2]
+    assert rel_error(h_last, h6) < 1e-14
+    for name in RNN_LM_PARAMS:
+        assert rel_error(new[name], mid[name] - lr * g2[name]) < 1e-14
+    # k >= T is one step of full BPTT.
+    full, _, (loss,) = rnn_lm_tbptt_sgd(params, x, targets, h0, 6, lr, max_norm)
+    assert loss > 0
+    _, g, _ = rnn_lm_loss_and_grads(params, x, targets, None, h0)
+    assert rel_error(full["W_hh"], params["W_hh"] - lr * g["W_hh"]) < 1e-14
+    # A small max_norm bounds the step of every chunk.
+    clipped, _, _ = rnn_lm_tbptt_sgd(params, x, targets, h0, 6, 1.0, 1e-3)
+    step = np.sqrt(sum(np.sum((clipped[n] - params[n]) ** 2) for n in RNN_LM_PARAMS))
+    assert abs(step - 1e-3) < 1e-12
+    with pytest.raises(ValueError, match="k must be"):
+        rnn_lm_tbptt_sgd(params, x, targets, h0, 0, lr, max_norm)
+
+
+def test_rnn_lm_names_arguments_of_the_wrong_shape() -> None:
+    params, x, targets, h0 = _lm_inputs(13)
+    with pytest.raises(ValueError, match=r"targets has shape \(5, 3\); expected \(N, T\) = \(3, 5\)"):
+        rnn_lm_loss_and_grads(params, x, targets.T, None, h0)
+    with pytest.raises(ValueError, match=r"mask has shape"):
+        rnn_lm_loss_and_grads(params, x, targets, np.ones((3, 4)), h0)
+    with pytest.raises(ValueError, match=r"h0 has shape"):
+        rnn_lm_loss_and_grads(params, x, targets, None, h0[:1])

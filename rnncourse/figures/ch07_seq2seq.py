@@ -1,0 +1,115 @@
+"""Figures of chapter 7, sequence to sequence.
+
+=============================  ===================================================
+function                       what it draws
+=============================  ===================================================
+``plot_training``              smoothed training losses of several models
+``plot_accuracy_by_length``    exact-match accuracy against source length
+``plot_attention``             attention weights: target steps x source tokens
+``plot_length_penalty``        GNMT's lp and the normalised score of two outputs
+=============================  ===================================================
+
+Every plot keeps its data in the axes (line data, image arrays, tick labels),
+which is what the tests read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from rnncourse.decoding import length_penalty
+from rnncourse.figures._draw import SERIES_COLORS, new_figure, plot_curves
+
+
+def smooth(values: Sequence[float], window: int) -> list[float]:
+    """The running mean of ``values`` over ``window`` steps (shorter at the start)."""
+    array = np.asarray(values, dtype=float)
+    cumulative = np.cumsum(np.insert(array, 0, 0.0))
+    counts = np.minimum(np.arange(1, len(array) + 1), window)
+    return ((cumulative[1:] - cumulative[np.arange(1, len(array) + 1) - counts]) / counts).tolist()
+
+
+def plot_training(losses: Mapping[str, Sequence[float]], window: int = 20, title: str = "") -> Figure:
+    """Training loss (mean over real tokens) per step, smoothed over ``window`` steps, log scale."""
+    fig = new_figure(0.8, 0.38)
+    ax = fig.subplots()
+    plot_curves(
+        ax,
+        {name: smooth(values, window) for name, values in losses.items()},
+        xlabel="training step",
+        ylabel="cross-entropy per real token (nats)",
+        title=title,
+    )
+    ax.set_yscale("log")
+    return fig
+
+
+def plot_accuracy_by_length(
+    accuracy: Mapping[str, Sequence[float]], edges: Sequence[int], title: str = ""
+) -> Figure:
+    """Exact-match accuracy of each model in source-length bins [edges[i], edges[i+1])."""
+    centres = [(lo + hi - 1) / 2 for lo, hi in zip(edges[:-1], edges[1:])]
+    fig = new_figure(0.7, 0.38)
+    ax = fig.subplots()
+    for i, (name, values) in enumerate(accuracy.items()):
+        ax.plot(centres, values, "o-", color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=2, label=name)
+    ax.set_xticks(centres, [f"{lo}-{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])])
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("source length (tokens)")
+    ax.set_ylabel("exact-match accuracy")
+    if title:
+        ax.set_title(title, fontsize=11)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    return fig
+
+
+def plot_attention(
+    weights: np.ndarray, source: Sequence[str], target: Sequence[str], title: str = ""
+) -> Figure:
+    """Attention weights (T, S) as an image: row t is what the decoder read while writing target[t]."""
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (len(target), len(source)):
+        raise ValueError(
+            f"weights has shape {weights.shape}; expected (T, S) = ({len(target)}, {len(source)})"
+        )
+    fig = new_figure(min(1.0, 0.25 + 0.03 * len(source)), 0.1 + 0.035 * len(target))
+    ax = fig.subplots()
+    image = ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(source)), [repr(s)[1:-1] if s == " " else s for s in source])
+    ax.set_yticks(range(len(target)), list(target))
+    ax.set_xlabel("source token (read by the encoder)")
+    ax.set_ylabel("target token written")
+    if title:
+        ax.set_title(title, fontsize=11)
+    fig.colorbar(image, ax=ax, label="attention weight")
+    return fig
+
+
+def plot_length_penalty(
+    alphas: Sequence[float], lengths: Sequence[int], short: tuple[int, float], long: tuple[int, float]
+) -> Figure:
+    """Left: lp(|y|) for each alpha. Right: score = log p / lp of a short and a long output against alpha."""
+    fig = new_figure(1.0, 0.36)
+    left, right = fig.subplots(1, 2)
+    plot_curves(
+        left,
+        {f"alpha = {a:g}": [length_penalty(n, a) for n in lengths] for a in alphas},
+        x=list(lengths),
+        xlabel="output length |y| (tokens, <eos> included)",
+        ylabel="lp = ((5 + |y|) / 6) ** alpha",
+        title="the length penalty grows with |y|",
+    )
+    grid = np.linspace(0.0, max(alphas), 41)
+    plot_curves(
+        right,
+        {f"|y| = {n}, log p = {lp:g}": [lp / length_penalty(n, a) for a in grid] for n, lp in (short, long)},
+        x=list(grid),
+        xlabel="alpha",
+        ylabel="score = log p / lp",
+        title="dividing by lp lifts the longer output",
+    )
+    return fig

@@ -1,0 +1,180 @@
+"""Figures of chapter 8's application pages (series, and text).
+
+=================================  ==========================================================
+function                           what it draws
+=================================  ==========================================================
+``plot_forecasts``                 a test span and the one-step forecasts of several methods
+``plot_horizon_errors``            RMSE against the forecast horizon, one line per method
+``plot_anomaly``                   a scanned series with its labelled segment, and the errors
+                                   with the threshold from clean data
+``plot_learning_curves``           training and validation loss with the best epoch marked
+``plot_token_heatmap``             a value per token (confidence, a neuron), as a coloured row
+``plot_sampling_distributions``    next-character probabilities at several temperatures
+``plot_perplexity_curves``         held-out perplexity against training steps, with baselines
+=================================  ==========================================================
+
+Lines keep their labels (``line.get_label()``) and shaded spans carry a
+``gid``, so tests find what was drawn without relying on draw order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from rnncourse.figures._draw import PALETTE, SERIES_COLORS, new_figure, plot_curves
+
+
+def plot_forecasts(
+    x: Sequence[float], actual: np.ndarray, forecasts: Mapping[str, np.ndarray], ylabel: str, title: str
+) -> Figure:
+    """The actual values (black) and each method's one-step forecasts, all (T,) against x (T,)."""
+    fig = new_figure(1.0, 0.42)
+    ax = fig.add_subplot()
+    ax.plot(x, actual, color="black", linewidth=2.5, label="actual")
+    for i, (name, values) in enumerate(forecasts.items()):
+        ax.plot(x, values, "--", color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=1.5, label=name)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=11)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, ncol=len(forecasts) + 1)
+    return fig
+
+
+def plot_horizon_errors(errors: Mapping[str, np.ndarray], unit: str) -> Figure:
+    """RMSE (H,) per horizon h = 1..H for each method; recursive model forecasts drawn solid, baselines dashed."""
+    fig = new_figure(0.8, 0.42)
+    ax = fig.add_subplot()
+    styles = {name: "--" for name in errors if name in ("persistence", "seasonal naive")}
+    plot_curves(
+        ax,
+        {name: list(values) for name, values in errors.items()},
+        styles=styles,
+        xlabel="forecast horizon h (steps ahead)",
+        ylabel=f"RMSE ({unit})",
+        title="error against horizon",
+    )
+    return fig
+
+
+def plot_anomaly(
+    values: np.ndarray,
+    labels: np.ndarray,
+    errors: np.ndarray,
+    threshold: float,
+    window: tuple[int, int],
+    offset: int,
+) -> Figure:
+    """Two panels over ``window`` (start, stop) indices of the series.
+
+    Top: the values (T,) with the labelled anomalous points shaded (gid
+    "labelled"). Bottom: the prediction errors (starting at index ``offset``
+    of the series) and the threshold (a horizontal line, label "threshold").
+    """
+    start, stop = window
+    index = np.arange(start, stop)
+    fig = new_figure(1.0, 0.5)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(index, values[start:stop], color=SERIES_COLORS[0], linewidth=1.2, label="series")
+    for a, b in _runs(labels[start:stop]):
+        top.axvspan(
+            start + a, start + b, color=PALETTE["output"], alpha=0.8, gid="labelled", label="labelled anomaly"
+        )
+    top.set_ylabel("value")
+    top.legend(fontsize=9, loc="upper right")
+    top.grid(alpha=0.3)
+    shown = errors[start - offset : stop - offset]
+    bottom.plot(index, shown, color=SERIES_COLORS[1], linewidth=1.2, label="|prediction error|")
+    bottom.axhline(threshold, color="black", linestyle="--", linewidth=1.2, label="threshold")
+    bottom.set_ylabel("error (scaled)")
+    bottom.set_xlabel("time step")
+    bottom.legend(fontsize=9, loc="upper right")
+    bottom.grid(alpha=0.3)
+    return fig
+
+
+def _runs(labels: np.ndarray) -> list[tuple[int, int]]:
+    padded = np.concatenate([[0], (np.asarray(labels) > 0).astype(int), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[0::2], edges[1::2])]
+
+
+def plot_learning_curves(train_loss: Sequence[float], val_loss: Sequence[float], title: str) -> Figure:
+    """Training and validation loss per epoch; a vertical line (label "best epoch") where validation is lowest."""
+    fig = new_figure(0.7, 0.42)
+    ax = fig.add_subplot()
+    plot_curves(
+        ax,
+        {"training": list(train_loss), "validation": list(val_loss)},
+        styles={"validation": "--"},
+        ylabel="loss",
+        title=title,
+    )
+    best = int(np.argmin(val_loss)) + 1
+    ax.axvline(best, color=PALETTE["muted"], linestyle=":", label="best epoch")
+    ax.legend(fontsize=9)
+    return fig
+
+
+def plot_token_heatmap(
+    tokens: Sequence[str], rows: Mapping[str, np.ndarray], vmin: float, vmax: float, cmap: str, title: str
+) -> Figure:
+    """One coloured row per entry of ``rows`` (each (L,)), one column per token, the token printed in its cell."""
+    names = list(rows)
+    data = np.stack([np.asarray(rows[name], dtype=float) for name in names])
+    width = min(1.0, 0.15 + 0.08 * len(tokens))
+    fig = new_figure(width, 0.12 + 0.1 * len(names))
+    ax = fig.add_subplot()
+    image = ax.imshow(data, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
+    for r in range(data.shape[0]):
+        for c, token in enumerate(tokens):
+            shown = {"\n": "\\n", " ": "\u2423", "\t": "\\t"}.get(token, token)
+            ax.text(c, r, shown, ha="center", va="center", fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=9)
+    ax.set_xticks([])
+    ax.set_title(title, fontsize=11)
+    fig.colorbar(image, ax=ax, fraction=0.03)
+    return fig
+
+
+def plot_sampling_distributions(
+    symbols: Sequence[str], distributions: Mapping[str, np.ndarray], title: str
+) -> Figure:
+    """Grouped bars: for each setting (temperature, top-k, ...), the probability (V,) of each symbol."""
+    fig = new_figure(0.9, 0.4)
+    ax = fig.add_subplot()
+    count = len(distributions)
+    width = 0.8 / count
+    positions = np.arange(len(symbols))
+    for i, (name, p) in enumerate(distributions.items()):
+        ax.bar(positions + (i - (count - 1) / 2) * width, p, width, color=SERIES_COLORS[i % 6], label=name)
+    ax.set_xticks(positions, [{" ": "\u2423", "\n": "\\n"}.get(s, s) for s in symbols])
+    ax.set_ylabel("probability")
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def plot_perplexity_curves(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], baselines: Mapping[str, float], title: str
+) -> Figure:
+    """Held-out perplexity against training steps, one line per model (steps, values), and a dotted
+    horizontal line (labelled with its name) per baseline."""
+    fig = new_figure(0.8, 0.42)
+    ax = fig.add_subplot()
+    for i, (name, (steps, values)) in enumerate(curves.items()):
+        ax.plot(steps, values, color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=2, label=name)
+    for j, (name, value) in enumerate(baselines.items()):
+        ax.axhline(
+            value, color=SERIES_COLORS[(len(curves) + j) % len(SERIES_COLORS)], linestyle=":", label=name
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (one chunk of B x k characters)")
+    ax.set_ylabel("held-out perplexity (log scale)")
+    ax.set_title(title, fontsize=11)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=9)
+    return fig

@@ -1,0 +1,692 @@
+"""Checks for exercise 2, backpropagation through time: step backward, BPTT, clipping, truncated BPTT.
+
+``PARTS`` lists the four parts (``parts.Part``), as in chapter 1: the nbgrader
+test cell each scores, the learner's function, deterministic float64 cases
+(visible, then hidden) and ``verify``, run outside the sandbox by the
+autograder and in the learner's kernel by ``check.<part>(<function>)``.
+
+The expected values come from the course's NumPy code
+(``rnncourse.scratch.rnn``, ``rnncourse.scratch.tbptt``,
+``rnncourse.scratch.optim``), whose gradients the tests prove against
+central differences and torch autograd on these very cases. A wrong answer
+is compared with the output of each typical mistake (``core.named_mistakes``):
+forgetting the tanh derivative, dropping the recurrent term, not
+accumulating over steps, an off-by-one in the loop, clipping each element,
+not carrying or not detaching the state.
+
+Shapes: N batch, T steps, D inputs, H hidden units, C classes, k chunk length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from rnncourse.grading.core import (
+    GradingFailure,
+    check_array,
+    compare,
+    float64_inputs,
+    type_name,
+)
+from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.scratch import rnn as reference_rnn
+from rnncourse.scratch.optim import clip_by_global_norm as reference_clip
+from rnncourse.scratch.optim import clip_elementwise
+from rnncourse.scratch.rnn import SequenceCache, rnn_backward, rnn_forward, rnn_step_forward
+from rnncourse.scratch.tbptt import RNN_LM_PARAMS, rnn_lm_loss_and_grads, rnn_lm_tbptt_sgd
+
+GRAD_NAMES = (*RNN_LM_PARAMS, "h0")
+
+
+def _raise_if_error(name: str, result: object, case: Case) -> None:
+    if isinstance(result, LearnerError):
+        raise GradingFailure(error_message(name, result, case))
+
+
+def _check_tuple(result: object, name: str, length: int, what: str) -> Sequence[Any]:
+    if not isinstance(result, (tuple, list)) or len(result) != length:
+        raise GradingFailure(f"{name} returned {type_name(result)}; return {length} values: {what}.")
+    return result
+
+
+def _check_dict(
+    result: object, name: str, keys: Sequence[str], shapes: Mapping[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
+    if not isinstance(result, dict):
+        raise GradingFailure(
+            f"{name} returned {type_name(result)} for the gradients; return a dict {list(keys)}."
+        )
+    missing = [key for key in keys if key not in result]
+    if missing:
+        raise GradingFailure(
+            f"{name}: the gradients have no entry {missing}; the dict needs the keys {list(keys)}."
+        )
+    return {key: check_array(result[key], name, shapes[key], f"the gradient {key!r}") for key in keys}
+
+
+# -- Correct earlier parts, substituted while later parts run (NumPy only) ------------
+
+CORRECT_STEP_BACKWARD = '''\
+"""A correct rnn_step_backward, defined while a later part is checked."""
+
+import numpy as np
+
+
+def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    """dL/dh_t (N, H) -> dx_t (N, D), dh_prev (N, H), dW_xh (H, D), dW_hh (H, H), db_h (H,)."""
+    da = dh_t * (1.0 - h_t**2)
+    return da @ W_xh, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
+'''
+
+CORRECT_BPTT = '''\
+"""A correct bptt, defined while a later part is checked."""
+
+import numpy as np
+
+
+def bptt(params, x, targets, mask, h0):
+    """Loss summed over time and averaged over the batch, its gradients, and h_T."""
+    W_xh, W_hh, b_h, W_hy, b_y = (params[k] for k in ("W_xh", "W_hh", "b_h", "W_hy", "b_y"))
+    N, T, _ = x.shape
+    hs, h = [h0], h0
+    for t in range(T):
+        h = np.tanh(x[:, t] @ W_xh.T + h @ W_hh.T + b_h)
+        hs.append(h)
+    grads = {k: np.zeros_like(v) for k, v in params.items() if k in ("W_xh", "W_hh", "b_h", "W_hy", "b_y")}
+    loss, dh_next = 0.0, np.zeros_like(h0)
+    for t in reversed(range(T)):
+        z = hs[t + 1] @ W_hy.T + b_y
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        rows = np.arange(N)
+        loss -= np.sum(mask[:, t] * np.log(p[rows, targets[:, t]])) / N
+        dz = p.copy()
+        dz[rows, targets[:, t]] -= 1.0
+        dz *= mask[:, t:t + 1] / N
+        grads["W_hy"] += dz.T @ hs[t + 1]
+        grads["b_y"] += dz.sum(axis=0)
+        da = (dz @ W_hy + dh_next) * (1.0 - hs[t + 1] ** 2)
+        grads["W_xh"] += da.T @ x[:, t]
+        grads["W_hh"] += da.T @ hs[t]
+        grads["b_h"] += da.sum(axis=0)
+        dh_next = da @ W_hh
+    grads["h0"] = dh_next
+    return loss, grads, hs[-1]
+'''
+
+CORRECT_CLIP = '''\
+"""A correct clip_by_global_norm, defined while a later part is checked."""
+
+import numpy as np
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale every gradient by one factor so that their joint norm is at most max_norm."""
+    norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return {k: g * scale for k, g in grads.items()}, norm
+'''
+
+
+# -- Part 1: the backward pass of one step -------------------------------------------
+
+StepShape = tuple[int, int, int]  # (N, D, H)
+
+_VISIBLE_STEP: tuple[int, tuple[StepShape, ...]] = (20, ((3, 4, 5), (2, 3, 3)))
+_HIDDEN_STEP_SEED = 2718
+_HIDDEN_STEP: dict[str, StepShape] = {
+    "all sizes 1": (1, 1, 1),
+    "batch 1": (1, 5, 4),
+    "more hidden units than inputs": (4, 2, 7),
+    "square weights, D = H": (3, 6, 6),
+}
+
+
+def step_cases(
+    seed: int, shapes: Sequence[StepShape], hidden: bool = False, names: Sequence[str] = ()
+) -> list[Case]:
+    """``rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)`` for each (N, D, H); h_t is computed from the others."""
+    cases = []
+    for i, (N, D, H) in enumerate(shapes):
+        p = float64_inputs(
+            seed + i, x_t=(N, D), h_prev=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,), dh_t=(N, H)
+        )
+        h_t = np.tanh(
+            p["x_t"] @ (2 * p["W_xh"]).T + p["h_prev"] @ p["W_hh"].T + p["b_h"]
+        )  # some units near saturation
+        args = (p["dh_t"], p["x_t"], p["h_prev"], h_t, 2 * p["W_xh"], p["W_hh"])
+        cases.append(Case(names[i] if i < len(names) else f"N={N}, D={D}, H={H}", args, hidden))
+    return cases
+
+
+def _step_cases() -> list[Case]:
+    return step_cases(*_VISIBLE_STEP) + step_cases(
+        _HIDDEN_STEP_SEED, list(_HIDDEN_STEP.values()), True, list(_HIDDEN_STEP)
+    )
+
+
+def _reference_step(
+    dh_t: np.ndarray, x_t: np.ndarray, h_prev: np.ndarray, h_t: np.ndarray, W_xh: np.ndarray, W_hh: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    # The course's step backward reads f'(a) from the cached output h_t, so a cache with this h_t is all it needs.
+    cache = rnn_step_forward(x_t, h_prev, W_xh, W_hh, np.zeros(W_hh.shape[0]))[1]._replace(h_t=h_t)
+    return reference_rnn.rnn_step_backward(dh_t, cache)
+
+
+STEP_OUTPUTS = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db_h")
+
+
+@verifier
+def _verify_step(case: Case, result: object) -> None:
+    name = "rnn_step_backward"
+    _raise_if_error(name, result, case)
+    dh_t, x_t, h_prev, h_t, W_xh, W_hh = case.args
+    (N, D), H = x_t.shape, W_hh.shape[0]
+    values = _check_tuple(result, name, 5, "dx_t, dh_prev, dW_xh, dW_hh, db_h")
+    expected = _reference_step(*case.args)
+    shapes = ((N, D), (N, H), (H, D), (H, H), (H,))
+    da = dh_t * (1 - h_t**2)
+    no_derivative = dh_t
+    tanh_again = dh_t * (1 - np.tanh(h_t) ** 2)
+    wrong: dict[str, dict[str, np.ndarray]] = {
+        "dx_t": {
+            "the tanh derivative is missing: first da = dh_t * (1 - h_t**2), then dx_t = da @ W_xh": no_derivative
+            @ W_xh,
+            "the tanh derivative is taken of h_t again: tanh'(a) = 1 - tanh(a)**2 = 1 - h_t**2, since h_t is already tanh(a)": tanh_again
+            @ W_xh,
+        },
+        "dh_prev": {
+            "the tanh derivative is missing: dh_prev = (dh_t * (1 - h_t**2)) @ W_hh": no_derivative @ W_hh,
+            "the tanh derivative is taken of h_t again: 1 - h_t**2, not 1 - tanh(h_t)**2": tanh_again @ W_hh,
+            "W_hh is transposed: the forward multiplies rows by W_hh.T, so the backward multiplies by W_hh: da @ W_hh": da
+            @ W_hh.T,
+        },
+        "dW_xh": {
+            "the tanh derivative is missing: dW_xh = da.T @ x_t with da = dh_t * (1 - h_t**2)": no_derivative.T
+            @ x_t,
+        },
+        "dW_hh": {
+            "the tanh derivative is missing: dW_hh = da.T @ h_prev with da = dh_t * (1 - h_t**2)": no_derivative.T
+            @ h_prev,
+            "dW_hh uses h_t; the weight multiplies the previous state, so dW_hh = da.T @ h_prev": da.T @ h_t,
+            "dW_hh is transposed: it is da.T @ h_prev, of shape (H, H) with rows for the receiving units": h_prev.T
+            @ da,
+        },
+        "db_h": {
+            "the tanh derivative is missing: db_h = (dh_t * (1 - h_t**2)).sum(axis=0)": no_derivative.sum(
+                axis=0
+            ),
+            "db_h is averaged over the batch; the loss already carries its own normalisation, so sum: da.sum(axis=0)": da.mean(
+                axis=0
+            ),
+        },
+    }
+    for label, value, shape, reference in zip(STEP_OUTPUTS, values, shapes, expected):
+        array = check_array(
+            value, f"{name} ({label}, value {STEP_OUTPUTS.index(label) + 1} of 5)", shape, label
+        )
+        compare(array, reference, f"{name} ({label})", wrong[label])
+
+
+RNN_STEP_BACKWARD = Part(
+    grade_id="test_rnn_step_backward",
+    function="rnn_step_backward",
+    title="Part 1: the backward pass of one step",
+    points=3,
+    cases=_step_cases,
+    verify=_verify_step,
+    parameters=("dh_t", "x_t", "h_prev", "h_t", "W_xh", "W_hh"),
+)
+
+
+def rnn_step_backward(fn: Callable[..., Any], hidden: bool = False) -> None:
+    """``rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)`` -> dx_t, dh_prev, dW_xh, dW_hh, db_h."""
+    run_part_in_process(RNN_STEP_BACKWARD, fn, hidden=hidden)
+
+
+# -- Part 2: BPTT over a sequence with a loss at every step --------------------------
+
+LMShape = tuple[int, int, int, int, int]  # (N, T, D, H, C)
+
+
+def lm_inputs(
+    seed: int, shape: LMShape, lengths: Sequence[int] | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Deterministic ``params, x, targets, mask, h0`` for one shape; ``lengths`` pads the rows."""
+    N, T, D, H, C = shape
+    p = float64_inputs(
+        seed, W_xh=(H, D), W_hh=(H, H), b_h=(H,), W_hy=(C, H), b_y=(C,), x=(N, T, D), h0=(N, H)
+    )
+    params = {name: p[name] for name in RNN_LM_PARAMS}
+    params["W_hh"] = 0.9 * params["W_hh"]
+    targets = (np.arange(N * T).reshape(N, T) * 7 + seed) % C  # any classes, fixed by the seed
+    mask = np.ones((N, T))
+    if lengths is not None:
+        mask = (np.arange(T)[None, :] < np.asarray(lengths)[:, None]).astype(np.float64)
+    return params, p["x"], targets.astype(np.int64), mask, 0.5 * p["h0"]
+
+
+_VISIBLE_BPTT: list[tuple[str, LMShape, list[int] | None]] = [
+    ("N=3, T=5, D=4, H=6, C=4", (3, 5, 4, 6, 4), None),
+    ("padded: lengths (4, 2), T=4", (2, 4, 3, 3, 5), [4, 2]),
+]
+_HIDDEN_BPTT: list[tuple[str, LMShape, list[int] | None]] = [
+    ("length 1", (3, 1, 4, 5, 3), None),
+    ("batch 1", (1, 6, 3, 4, 4), None),
+    ("all sizes 1 but T", (1, 4, 1, 1, 2), None),
+    ("padded, a row of length 1", (3, 6, 2, 5, 3), [6, 1, 3]),
+    ("a longer sequence", (2, 12, 3, 4, 6), None),
+]
+
+
+def bptt_cases(
+    seed: int, specs: Sequence[tuple[str, LMShape, list[int] | None]], hidden: bool = False
+) -> list[Case]:
+    """``bptt(params, x, targets, mask, h0)`` cases, case i drawn with seed + i."""
+    return [
+        Case(name, lm_inputs(seed + i, shape, lengths), hidden)
+        for i, (name, shape, lengths) in enumerate(specs)
+    ]
+
+
+def _bptt_cases() -> list[Case]:
+    return bptt_cases(40, _VISIBLE_BPTT) + bptt_cases(5150, _HIDDEN_BPTT, hidden=True)
+
+
+def bptt_variant(
+    params: Mapping[str, np.ndarray],
+    x: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray,
+    h0: np.ndarray,
+    *,
+    tanh_prime: bool = True,
+    recurrent: bool = True,
+    accumulate: bool = True,
+    shifted: bool = False,
+    use_mask: bool = True,
+    time_mean: bool = False,
+) -> tuple[float, dict[str, np.ndarray]]:
+    """BPTT written out step by step, with switches for the typical mistakes (all off: correct).
+
+    ``tanh_prime=False`` forgets f'(a); ``recurrent=False`` drops W_hh^T delta_{t+1};
+    ``accumulate=False`` overwrites the weight gradients at each step (only
+    step 1's survive the backward loop); ``shifted`` pairs da_t with h_t instead
+    of h_{t-1} in dW_hh; ``use_mask=False`` ignores the padding; ``time_mean``
+    also divides by T.
+    """
+    W_xh, W_hh, b_h, W_hy, b_y = (params[name] for name in RNN_LM_PARAMS)
+    N, T, _ = x.shape
+    m = mask if use_mask else np.ones_like(mask)
+    scale = N * T if time_mean else N
+    hs = [h0]
+    for t in range(T):
+        hs.append(np.tanh(x[:, t] @ W_xh.T + hs[-1] @ W_hh.T + b_h))
+    grads = {name: np.zeros_like(params[name]) for name in RNN_LM_PARAMS}
+    loss, dh_next, rows = 0.0, np.zeros_like(h0), np.arange(N)
+    for t in reversed(range(T)):
+        z = hs[t + 1] @ W_hy.T + b_y
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        loss -= float(np.sum(m[:, t] * np.log(p[rows, targets[:, t]]))) / scale
+        dz = p.copy()
+        dz[rows, targets[:, t]] -= 1
+        dz *= m[:, t : t + 1] / scale
+        dh = dz @ W_hy + (dh_next if recurrent else 0.0)
+        da = dh * (1 - hs[t + 1] ** 2) if tanh_prime else dh
+        terms = {
+            "W_hy": dz.T @ hs[t + 1],
+            "b_y": dz.sum(axis=0),
+            "W_xh": da.T @ x[:, t],
+            "W_hh": da.T @ (hs[t + 1] if shifted else hs[t]),
+            "b_h": da.sum(axis=0),
+        }
+        for name, term in terms.items():
+            grads[name] = grads[name] + term if accumulate else term
+        dh_next = da @ W_hh
+    grads["h0"] = dh_next
+    return loss, grads
+
+
+_BPTT_MISTAKES: dict[str, dict[str, bool]] = {
+    "the tanh derivative is missing: multiply the total dL/dh_t by (1 - h_t**2) before it reaches the weights": {
+        "tanh_prime": False
+    },
+    "the recurrent term is dropped: the total gradient of h_t is its own loss's dL_t/dh_t plus what flows back from step t+1, da_{t+1} @ W_hh": {
+        "recurrent": False
+    },
+    "the weight gradients are not accumulated over steps: the shared weights collect one term per step, so add (+=), do not assign": {
+        "accumulate": False
+    },
+    "an off-by-one in the loop: dW_hh pairs da_t with the state before the step, h_{t-1} (hs[t] if hs[0] is h0), not with h_t": {
+        "shifted": True
+    },
+    "the mask is ignored: padded positions (mask 0) add no loss and send no gradient": {"use_mask": False},
+    "the loss is also divided by T: here it is summed over time and averaged over the batch only, L = (1/N) sum_t sum_n": {
+        "time_mean": True
+    },
+}
+
+
+@verifier
+def _verify_bptt(case: Case, result: object) -> None:
+    name = "bptt"
+    _raise_if_error(name, result, case)
+    params, x, targets, mask, h0 = case.args
+    N, H = h0.shape
+    loss, grads, h_last = _check_tuple(
+        result, name, 3, "the loss (a float), the gradients (a dict) and h_T (N, H)"
+    )
+    exp_loss, exp_grads, exp_h = rnn_lm_loss_and_grads(dict(params), x, targets, mask, h0)
+    variants = {
+        description: bptt_variant(params, x, targets, mask, h0, **switches)
+        for description, switches in _BPTT_MISTAKES.items()
+    }
+    if not isinstance(loss, (int, float)) or isinstance(loss, bool):
+        raise GradingFailure(
+            f"{name} returned {type_name(loss)} for the loss; return a Python float (float(...))."
+        )
+    compare(
+        np.array(float(loss)),
+        np.array(exp_loss),
+        f"{name} (the loss)",
+        {d: np.array(v[0]) for d, v in variants.items()},
+    )
+    shapes = {**{key: params[key].shape for key in RNN_LM_PARAMS}, "h0": (N, H)}
+    got = _check_dict(grads, name, GRAD_NAMES, shapes)
+    for key in GRAD_NAMES:
+        mistakes = {d: v[1][key] for d, v in variants.items()}
+        if key == "h0":
+            mistakes[
+                "the gradient of h0 is missing: it is what flows back past the first step, da_1 @ W_hh"
+            ] = np.zeros_like(h0)
+        compare(got[key], exp_grads[key], f"{name} (the gradient {key!r})", mistakes)
+    h_last = check_array(h_last, f"{name} (h_T)", (N, H), "the last hidden state h_T")
+    compare(h_last, exp_h, f"{name} (h_T)", {"h_T is the state after the last step, not h0": h0})
+
+
+BPTT = Part(
+    grade_id="test_bptt",
+    function="bptt",
+    title="Part 2: backpropagation through time over a sequence",
+    points=4,
+    cases=_bptt_cases,
+    verify=_verify_bptt,
+    substitutes={"rnn_step_backward": CORRECT_STEP_BACKWARD},
+    parameters=("params", "x", "targets", "mask", "h0"),
+)
+
+
+def bptt(fn: Callable[..., Any], hidden: bool = False) -> None:
+    """``bptt(params, x, targets, mask, h0)`` -> loss, grads (with "h0"), h_T."""
+    run_part_in_process(BPTT, fn, hidden=hidden)
+
+
+# -- Part 3: clipping by global norm -------------------------------------------------
+
+
+def _clip_case(
+    name: str, seed: int, shapes: Mapping[str, tuple[int, ...]], scale: float, max_norm: float, hidden: bool
+) -> Case:
+    grads = {key: scale * value for key, value in float64_inputs(seed, **shapes).items()}
+    return Case(name, (grads, max_norm), hidden)
+
+
+def _clip_cases() -> list[Case]:
+    rnn_shapes = {"W_xh": (4, 3), "W_hh": (4, 4), "b_h": (4,)}
+    return [
+        _clip_case("three gradients, norm above the threshold", 60, rnn_shapes, 5.0, 1.0, False),
+        _clip_case("three gradients, norm below the threshold", 61, rnn_shapes, 0.1, 5.0, False),
+        _clip_case("one gradient", 7001, {"W": (3, 5)}, 4.0, 2.5, True),
+        _clip_case("one entry per gradient", 7002, {"a": (1,), "b": (1,), "c": (1, 1)}, 10.0, 0.5, True),
+        _clip_case("all gradients zero", 7003, {"W": (2, 2), "b": (2,)}, 0.0, 1.0, True),
+        _clip_case(
+            "huge gradients",
+            7004,
+            {"W_xh": (5, 2), "W_hh": (5, 5), "b_h": (5,), "W_hy": (3, 5), "b_y": (3,)},
+            1e6,
+            5.0,
+            True,
+        ),
+    ]
+
+
+@verifier
+def _verify_clip(case: Case, result: object) -> None:
+    name = "clip_by_global_norm"
+    _raise_if_error(name, result, case)
+    grads, max_norm = case.args
+    clipped, norm = _check_tuple(
+        result, name, 2, "the clipped gradients (a dict) and the norm before clipping (a float)"
+    )
+    expected, expected_norm = reference_clip(grads, max_norm)
+    if not isinstance(norm, (int, float)) or isinstance(norm, bool):
+        raise GradingFailure(f"{name} returned {type_name(norm)} for the norm; return a Python float.")
+    squared = sum(float(np.sum(g**2)) for g in grads.values())
+    per_array = {key: float(np.linalg.norm(g)) for key, g in grads.items()}
+    norm_mistakes = {
+        "the norm is not square-rooted: ||g|| = sqrt(sum of every squared entry of every gradient)": np.array(
+            squared
+        ),
+        "the norm is returned after clipping; return the norm before clipping (it is what you log)": np.array(
+            min(expected_norm, max_norm)
+        ),
+        "the norm is the sum of the arrays' norms; it is the square root of the sum of their squared norms": np.array(
+            sum(per_array.values())
+        ),
+    }
+    compare(np.array(float(norm)), np.array(expected_norm), f"{name} (the norm)", norm_mistakes)
+    shapes = {key: g.shape for key, g in grads.items()}
+    got = _check_dict(clipped, name, list(grads), shapes)
+    by_entry = clip_elementwise(grads, max_norm)
+    for key in grads:
+        own = per_array[key]
+        mistakes = {
+            "each element is clipped on its own (np.clip), which changes the direction; scale every gradient by the one factor max_norm / ||g||": by_entry[
+                key
+            ],
+            "each gradient is clipped by its own norm; use one global norm over all of them": grads[key]
+            * (min(1.0, max_norm / own) if own > 0 else 1.0),
+            "gradients below the threshold are scaled up; only scale when ||g|| > max_norm (factor min(1, max_norm / ||g||))": grads[
+                key
+            ]
+            * (max_norm / expected_norm if expected_norm > 0 else 1.0),
+        }
+        compare(got[key], expected[key], f"{name} (the gradient {key!r})", mistakes)
+
+
+CLIP = Part(
+    grade_id="test_clip_by_global_norm",
+    function="clip_by_global_norm",
+    title="Part 3: clipping by global norm",
+    points=2,
+    cases=_clip_cases,
+    verify=_verify_clip,
+    parameters=("grads", "max_norm"),
+)
+
+
+def clip_by_global_norm(fn: Callable[..., Any], hidden: bool = False) -> None:
+    """``clip_by_global_norm(grads, max_norm)`` -> (clipped dict, norm before clipping)."""
+    run_part_in_process(CLIP, fn, hidden=hidden)
+
+
+# -- Part 4: truncated BPTT training over chunks -------------------------------------
+
+_VISIBLE_TBPTT: list[tuple[str, LMShape, int, float]] = [
+    ("two chunks: T=6, k=3", (2, 6, 3, 4, 4), 3, 0.5),
+    ("two chunks, batch 3: T=8, k=4", (3, 8, 4, 5, 3), 4, 0.3),
+]
+_HIDDEN_TBPTT: list[tuple[str, LMShape, int, float]] = [
+    ("a shorter last chunk: T=5, k=3", (2, 5, 3, 4, 4), 3, 0.5),
+    ("one chunk: k = T", (2, 4, 3, 3, 3), 4, 0.5),
+    ("chunks of length 1", (2, 3, 2, 3, 3), 1, 0.2),
+    ("batch 1, three chunks", (1, 6, 3, 4, 5), 2, 0.4),
+]
+_LR = 0.5
+
+
+def tbptt_cases(
+    seed: int, specs: Sequence[tuple[str, LMShape, int, float]], hidden: bool = False
+) -> list[Case]:
+    """``tbptt_train(params, x, targets, h0, k, lr, max_norm)`` cases, case i drawn with seed + i."""
+    cases = []
+    for i, (name, shape, k, max_norm) in enumerate(specs):
+        params, x, targets, _, h0 = lm_inputs(seed + i, shape)
+        cases.append(Case(name, (params, x, targets, h0, k, _LR, max_norm), hidden))
+    return cases
+
+
+def _tbptt_cases() -> list[Case]:
+    return tbptt_cases(80, _VISIBLE_TBPTT) + tbptt_cases(9300, _HIDDEN_TBPTT, hidden=True)
+
+
+def tbptt_variant(
+    params: Mapping[str, np.ndarray],
+    x: np.ndarray,
+    targets: np.ndarray,
+    h0: np.ndarray,
+    k: int,
+    lr: float,
+    max_norm: float,
+    *,
+    carry: bool = True,
+    detach: bool = True,
+    update_each_chunk: bool = True,
+    clip: str = "global",
+) -> tuple[dict[str, np.ndarray], np.ndarray, list[float]]:
+    """Truncated BPTT with switches for the typical mistakes (defaults: correct).
+
+    ``carry=False`` restarts every chunk from h0; ``detach=False`` sends each
+    chunk's dh0 back through the earlier chunks' graphs (as torch does with
+    ``retain_graph=True``: with the weights each chunk was run with);
+    ``update_each_chunk=False`` sums the chunks' gradients into one update
+    at the end; ``clip`` is "global", "none" or "entries".
+    """
+    params = {name: params[name].copy() for name in RNN_LM_PARAMS}
+    T = x.shape[1]
+    h, losses = h0, []
+    caches: list[SequenceCache] = []
+    total: dict[str, np.ndarray] = {name: np.zeros_like(p) for name, p in params.items()}
+    for t0 in range(0, T, k):
+        xs, ys = x[:, t0 : t0 + k], targets[:, t0 : t0 + k]
+        start = h if carry else h0
+        loss, grads, h_end = rnn_lm_loss_and_grads(params, xs, ys, None, start)
+        if not detach:
+            dh = grads["h0"]
+            for cache in reversed(caches):  # back through the earlier chunks
+                upstream = np.zeros_like(cache.h)
+                upstream[:, -1] = dh
+                _, dh, dW_xh, dW_hh, db_h = rnn_backward(upstream, cache)
+                grads["W_xh"], grads["W_hh"], grads["b_h"] = (
+                    grads["W_xh"] + dW_xh,
+                    grads["W_hh"] + dW_hh,
+                    grads["b_h"] + db_h,
+                )
+            caches.append(rnn_forward(xs, start, params["W_xh"], params["W_hh"], params["b_h"])[1])
+        grads.pop("h0")
+        if clip == "global":
+            grads = reference_clip(grads, max_norm)[0]
+        elif clip == "entries":
+            grads = clip_elementwise(grads, max_norm)
+        if update_each_chunk:
+            params = {name: params[name] - lr * grads[name] for name in RNN_LM_PARAMS}
+        else:
+            total = {name: total[name] + grads[name] for name in RNN_LM_PARAMS}
+        losses.append(loss)
+        h = h_end
+    if not update_each_chunk:
+        params = {name: params[name] - lr * total[name] for name in RNN_LM_PARAMS}
+    return params, h, losses
+
+
+_TBPTT_MISTAKES: dict[str, dict[str, Any]] = {
+    "the state is not carried: every chunk starts again from h0; start each chunk from the state the previous chunk ended in": {
+        "carry": False
+    },
+    "the gradient crosses the chunk boundary (the state is not detached): the state carried into a chunk is a constant, so drop the chunk's dh0 instead of passing it back into the previous chunk": {
+        "detach": False
+    },
+    "the parameters are updated once at the end; truncated BPTT updates after every chunk, and the next chunk runs with the new parameters": {
+        "update_each_chunk": False
+    },
+    "the gradients are not clipped: clip them by global norm (your clip_by_global_norm) before every update": {
+        "clip": "none"
+    },
+    "each element is clipped on its own; clip by global norm, which keeps the direction": {"clip": "entries"},
+}
+
+
+@verifier
+def _verify_tbptt(case: Case, result: object) -> None:
+    name = "tbptt_train"
+    _raise_if_error(name, result, case)
+    params, x, targets, h0, k, lr, max_norm = case.args
+    N, T, _ = x.shape
+    H = params["W_hh"].shape[0]
+    new_params, h_last, losses = _check_tuple(
+        result, name, 3, "the new parameters (a dict), the final state h (N, H) and the list of chunk losses"
+    )
+    exp_params, exp_h, exp_losses = rnn_lm_tbptt_sgd(dict(params), x, targets, h0, k, lr, max_norm)
+    variants = {
+        d: tbptt_variant(params, x, targets, h0, k, lr, max_norm, **switches)
+        for d, switches in _TBPTT_MISTAKES.items()
+    }
+    if not isinstance(losses, (list, tuple)) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses
+    ):
+        raise GradingFailure(
+            f"{name} returned {type_name(losses)} for the losses; return a list of floats, one per chunk."
+        )
+    if len(losses) != len(exp_losses):
+        raise GradingFailure(
+            f"{name} returned {len(losses)} chunk losses for T={T} and k={k}; there are {len(exp_losses)} chunks (the last may be shorter than k)."
+        )
+    compare(
+        np.array(losses, dtype=np.float64),
+        np.array(exp_losses),
+        f"{name} (the chunk losses)",
+        {d: np.array(v[2]) for d, v in variants.items()},
+    )
+    got = _check_dict(new_params, name, RNN_LM_PARAMS, {key: params[key].shape for key in RNN_LM_PARAMS})
+    for key in RNN_LM_PARAMS:
+        mistakes = {d: v[0][key] for d, v in variants.items()}
+        mistakes[
+            "the parameters were not updated: theta <- theta - lr * clipped gradient after every chunk"
+        ] = params[key]
+        compare(got[key], exp_params[key], f"{name} (the new {key!r})", mistakes)
+    h_last = check_array(h_last, f"{name} (the final state)", (N, H), "the final state h (N, H)")
+    compare(
+        h_last,
+        exp_h,
+        f"{name} (the final state)",
+        {"the final state is h0; return the state after the last chunk": h0},
+    )
+
+
+TBPTT_TRAIN = Part(
+    grade_id="test_tbptt_train",
+    function="tbptt_train",
+    title="Part 4: truncated BPTT, one update per chunk, the state carried across",
+    points=3,
+    cases=_tbptt_cases,
+    verify=_verify_tbptt,
+    substitutes={
+        "bptt": CORRECT_BPTT,
+        "clip_by_global_norm": CORRECT_CLIP,
+        "rnn_step_backward": CORRECT_STEP_BACKWARD,
+    },
+    parameters=("params", "x", "targets", "h0", "k", "lr", "max_norm"),
+)
+
+
+def tbptt_train(fn: Callable[..., Any], hidden: bool = False) -> None:
+    """``tbptt_train(params, x, targets, h0, k, lr, max_norm)`` -> new params, final state, chunk losses."""
+    run_part_in_process(TBPTT_TRAIN, fn, hidden=hidden)
+
+
+#: The graded parts, in notebook order.
+PARTS: list[Part] = [RNN_STEP_BACKWARD, BPTT, CLIP, TBPTT_TRAIN]

@@ -1,0 +1,667 @@
+"""Checks for exercise 7, sequence to sequence: masked loss, attention, greedy and beam search, BLEU.
+
+``PARTS`` lists the five parts (``parts.Part``), as in chapter 1: the notebook
+calls ``check.<part>(<the learner's function>)`` for the visible cases and
+``check.<part>(<function>, hidden=True)`` in the hidden tests; the autograder
+runs the same cases in its sandbox and verifies what came back here.
+
+Shapes: N batch, T target steps, V vocabulary, S source steps, Hq query
+size, Hk key size, A attention units. The decoding parts read a *score
+table* ``scores`` (L, V, V): ``scores[t, prev]`` are the log-probabilities
+of the token at step t (t = 0 for the first token after ``<bos>``) given the
+previous token ``prev``; the notebook's ``step_log_probs(scores, t, prev)``
+returns that row, and is replaced by a correct copy while a part runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import sacrebleu
+
+from rnncourse.bleu import brevity_penalty, clipped_matches, ngrams, sentence_bleu
+from rnncourse.decoding import beam_search as reference_beam_search
+from rnncourse.decoding import greedy_search as reference_greedy_search
+from rnncourse.decoding import length_penalty
+from rnncourse.grading.core import (
+    GradingFailure,
+    check_array,
+    compare,
+    float64_inputs,
+    type_name,
+)
+from rnncourse.grading.parts import (
+    Case,
+    LearnerError,
+    Part,
+    error_message,
+    run_part_in_process,
+    verifier,
+)
+from rnncourse.scratch.losses import padded_mean_cross_entropy, softmax_cross_entropy
+
+
+def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
+    if isinstance(result, LearnerError):
+        raise GradingFailure(error_message(name, result, case, advice))
+
+
+def _scalar(name: str, result: object, what: str) -> float:
+    """The learner's number as a float, or a failure that says what came back instead."""
+    if isinstance(result, np.ndarray) and result.size == 1 and np.issubdtype(result.dtype, np.floating):
+        result = float(result.reshape(()))
+    if isinstance(result, bool) or not isinstance(result, (int, float)):
+        raise GradingFailure(f"{name} returned {type_name(result)}; return {what} as one float.")
+    if not math.isfinite(result):
+        raise GradingFailure(f"{name} returned {result}; {what} is a finite number.")
+    return float(result)
+
+
+def _compare_scalar(result: float, expected: float, name: str, mistakes: dict[str, float]) -> None:
+    compare(np.array([result]), np.array([expected]), name, {k: np.array([v]) for k, v in mistakes.items()})
+
+
+# -- Correct helpers, defined while a part runs (NumPy only) --------------------------
+
+CORRECT_STEP = '''\
+"""The given step function, defined while a decoding part is checked."""
+
+import numpy as np
+
+
+def step_log_probs(scores, t, prev):
+    """Log-probabilities (V,) of the token at step t after the token prev: scores[t, prev]."""
+    return scores[t, prev]
+'''
+
+
+# -- Part 1: masked cross-entropy -----------------------------------------------------
+
+LossShape = tuple[Sequence[int], int, int]  # (lengths, T, V)
+
+_VISIBLE_LOSS: tuple[int, tuple[LossShape, ...]] = (70, (((4, 2, 1), 4, 5), ((3, 3), 3, 4)))
+_HIDDEN_LOSS_SEED = 7070
+_HIDDEN_LOSS: dict[str, LossShape] = {
+    "one sequence of one token": ((1,), 1, 3),
+    "batch of one, no padding": ((5,), 5, 6),
+    "heavy padding": ((1, 6, 2, 1, 3), 6, 4),
+    "every sequence full": ((4, 4, 4), 4, 7),
+}
+
+
+def loss_cases(
+    seed: int, shapes: Sequence[LossShape], hidden: bool = False, names: Sequence[str] = ()
+) -> list[Case]:
+    """``masked_cross_entropy(logits, y, lengths)`` cases, case i drawn with seed + i.
+
+    ``y`` (N, T + 1) is ``<bos>`` (id 2) then the target ids; past each
+    length it holds padding drawn at random (not 0), as a careless batch might.
+    """
+    cases = []
+    for i, (lengths_given, T, V) in enumerate(shapes):
+        lengths = np.array(lengths_given, dtype=np.int64)
+        rng = np.random.default_rng(seed + i)
+        logits = 2.0 * rng.normal(size=(len(lengths), T, V))
+        y = rng.integers(0, V, size=(len(lengths), T + 1)).astype(np.int64)
+        y[:, 0] = 2 % V
+        name = names[i] if i < len(names) else f"lengths {tuple(lengths.tolist())}, T={T}, V={V}"
+        cases.append(Case(name, (logits, y, lengths), hidden))
+    return cases
+
+
+def _loss_cases() -> list[Case]:
+    return loss_cases(*_VISIBLE_LOSS) + loss_cases(
+        _HIDDEN_LOSS_SEED, list(_HIDDEN_LOSS.values()), True, list(_HIDDEN_LOSS)
+    )
+
+
+def _token_losses(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """-log softmax(logits)[target] at every position, (N, T)."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+
+
+@verifier
+def _verify_loss(case: Case, result: object) -> None:
+    name = "masked_cross_entropy"
+    _raise_if_error(name, result, case)
+    logits, y, lengths = case.args
+    T = logits.shape[1]
+    value = _scalar(name, result, "the loss")
+    mask = np.arange(T)[None, :] < lengths[:, None]
+    targets = y[:, 1:]
+    expected = softmax_cross_entropy(logits, targets, mask)[0]
+    token = _token_losses(logits, targets)
+    shifted = _token_losses(logits, y[:, :-1])
+    mistakes = {
+        "the mask is ignored: padded positions are averaged in. Count only the first lengths[n] "
+        "positions of row n": float(token.mean()),
+        "the sum is divided by N*T, every position of the padded array (Dive into Deep Learning's "
+        "older loss): divide by the number of real tokens, lengths.sum()": padded_mean_cross_entropy(
+            logits, targets, mask
+        )[0],
+        "each sequence is averaged first, then the sequences: every token must weigh the same, "
+        "so divide the sum over all real tokens by lengths.sum()": float(
+            np.mean((token * mask).sum(axis=1) / lengths)
+        ),
+        "this is the sum, not the mean over real tokens": float((token * mask).sum()),
+        "off by one between decoder input and target: logits[:, t] predicts y[:, t + 1], the "
+        "token after the one the decoder read; compare with y[:, 1:], not y[:, :-1]": float(
+            (shifted * mask).sum() / mask.sum()
+        ),
+    }
+    _compare_scalar(value, expected, name, mistakes)
+
+
+MASKED_CROSS_ENTROPY = Part(
+    grade_id="test_masked_cross_entropy",
+    function="masked_cross_entropy",
+    title="Part 1: masked cross-entropy over padded targets",
+    points=2,
+    cases=_loss_cases,
+    verify=_verify_loss,
+    parameters=("logits", "y", "lengths"),
+)
+
+
+def masked_cross_entropy(fn: Callable[..., float], hidden: bool = False) -> None:
+    """``masked_cross_entropy(logits, y, lengths)`` -> the mean over real target tokens (a float)."""
+    run_part_in_process(MASKED_CROSS_ENTROPY, fn, hidden=hidden)
+
+
+# -- Part 2: additive attention with a padding mask -----------------------------------
+
+AttentionShape = tuple[Sequence[int], int, int, int, int]  # (lengths, S, Hq, Hk, A)
+
+_VISIBLE_ATTENTION: tuple[int, tuple[AttentionShape, ...]] = (
+    90,
+    (((5, 2, 3), 5, 4, 6, 3), ((2, 4), 4, 3, 3, 5)),
+)
+_HIDDEN_ATTENTION_SEED = 9191
+_HIDDEN_ATTENTION: dict[str, AttentionShape] = {
+    "one source of one token": ((1,), 1, 2, 3, 2),
+    "batch of one, no padding": ((6,), 6, 3, 4, 4),
+    "heavy padding": ((1, 7, 2, 1), 7, 5, 2, 3),
+    "one attention unit": ((3, 1, 2), 3, 2, 2, 1),
+}
+
+
+def attention_cases(
+    seed: int, shapes: Sequence[AttentionShape], hidden: bool = False, names: Sequence[str] = ()
+) -> list[Case]:
+    """``additive_attention(query, keys, mask, W_q, W_k, v)`` cases, case i drawn with seed + i.
+
+    The keys at padded positions are not zero (an encoder's states after the
+    end are not), so attention that reaches them changes the context.
+    """
+    cases = []
+    for i, (lengths_given, S, Hq, Hk, A) in enumerate(shapes):
+        lengths = np.array(lengths_given, dtype=np.int64)
+        N = len(lengths)
+        p = float64_inputs(seed + i, query=(N, Hq), keys=(N, S, Hk), W_q=(A, Hq), W_k=(A, Hk), v=(A,))
+        mask = (np.arange(S)[None, :] < lengths[:, None]).astype(np.float64)
+        keys = p["keys"] * 2.0
+        name = (
+            names[i]
+            if i < len(names)
+            else f"lengths {tuple(lengths.tolist())}, S={S}, Hq={Hq}, Hk={Hk}, A={A}"
+        )
+        cases.append(
+            Case(name, (p["query"], keys, mask, p["W_q"] * 2.0, p["W_k"] * 2.0, p["v"] * 2.0), hidden)
+        )
+    return cases
+
+
+def _attention_cases() -> list[Case]:
+    return attention_cases(*_VISIBLE_ATTENTION) + attention_cases(
+        _HIDDEN_ATTENTION_SEED, list(_HIDDEN_ATTENTION.values()), True, list(_HIDDEN_ATTENTION)
+    )
+
+
+def _softmax_rows(scores: np.ndarray, axis: int = -1) -> np.ndarray:
+    e = np.exp(scores - scores.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _attention(
+    query: np.ndarray, keys: np.ndarray, mask: np.ndarray, W_q: np.ndarray, W_k: np.ndarray, v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The check's own arithmetic: scores (N, S), weights (N, S), context (N, Hk)."""
+    scores = np.tanh((query @ W_q.T)[:, None, :] + keys @ W_k.T) @ v
+    weights = _softmax_rows(np.where(mask > 0, scores, -np.inf))
+    return scores, weights, np.einsum("ns,nsk->nk", weights, keys)
+
+
+@verifier
+def _verify_attention(case: Case, result: object) -> None:
+    name = "additive_attention"
+    _raise_if_error(name, result, case)
+    query, keys, mask, W_q, W_k, v = case.args
+    N, S, Hk = keys.shape
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise GradingFailure(
+            f"{name} returned {type_name(result)}; return two arrays: `return context, weights`."
+        )
+    context = check_array(result[0], name, (N, Hk), "the context (N, Hk), first")
+    weights = check_array(result[1], name, (N, S), "the weights (N, S), second")
+    scores, expected_weights, expected_context = _attention(query, keys, mask, W_q, W_k, v)
+    unmasked = _softmax_rows(scores)
+    after = unmasked * mask
+    over_batch = _softmax_rows(np.where(mask > 0, scores, -1e9), axis=0) * (mask > 0)
+    linear = _softmax_rows(np.where(mask > 0, ((query @ W_q.T)[:, None, :] + keys @ W_k.T) @ v, -np.inf))
+    weight_mistakes = {
+        "softmax over padding: the mask is ignored, so padded positions get weight. Set their "
+        "scores to -inf (np.where(mask > 0, scores, -np.inf)) before the softmax": unmasked,
+        "the weights are masked after the softmax, so the real ones no longer sum to 1: mask the "
+        "scores before the softmax": after,
+        "the softmax is taken over axis 0 (the batch); take it over the source positions, axis -1": over_batch,
+        "tanh is missing: the score is v . tanh(W_q q + W_k k)": linear,
+    }
+    compare(weights, expected_weights, name + "'s weights", weight_mistakes)
+    context_mistakes = {
+        "the context is a plain mean of the keys; weight each key by its attention weight": (
+            keys * mask[..., None]
+        ).sum(axis=1)
+        / mask.sum(axis=1, keepdims=True),
+    }
+    compare(context, expected_context, name + "'s context", context_mistakes)
+
+
+ADDITIVE_ATTENTION = Part(
+    grade_id="test_additive_attention",
+    function="additive_attention",
+    title="Part 2: additive attention with a padding mask",
+    points=3,
+    cases=_attention_cases,
+    verify=_verify_attention,
+    parameters=("query", "keys", "mask", "W_q", "W_k", "v"),
+)
+
+
+def additive_attention(fn: Callable[..., tuple[np.ndarray, np.ndarray]], hidden: bool = False) -> None:
+    """``additive_attention(query, keys, mask, W_q, W_k, v)`` -> context (N, Hk), weights (N, S)."""
+    run_part_in_process(ADDITIVE_ATTENTION, fn, hidden=hidden)
+
+
+# -- Score tables for the decoding parts ----------------------------------------------
+
+BOS, EOS = 1, 0
+
+
+def trap_table() -> np.ndarray:
+    """A table (2, 3, 3) worked out by hand: greedy takes token 2 first (-0.4) and ends at -2.7,
+    while 1 then <eos> costs -1.11. Token 0 is <eos>, 1 is <bos>."""
+    table = np.full((2, 3, 3), -5.0)
+    table[0, 1] = [-5.0, -1.1, -0.4]
+    table[1, 2] = [-2.3, -2.4, -2.5]
+    table[1, 1] = [-0.01, -5.0, -5.0]
+    return table
+
+
+def length_table() -> np.ndarray:
+    """A table (3, 3, 3): <eos> at once has log p -1.0; "1 1 <eos>" has -1.2, which wins with alpha 1."""
+    table = np.full((3, 3, 3), -9.0)
+    table[0, 1] = [-1.0, -0.4, -9.0]
+    table[1, 1] = [-9.0, -0.4, -9.0]
+    table[2, 1] = [-0.4, -9.0, -9.0]
+    return table
+
+
+def random_table(seed: int, L: int, V: int, eos_bias: float = 0.0) -> np.ndarray:
+    """A random table of log-probabilities (L, V, V), rows normalised; ``eos_bias`` adds to <eos>'s logit."""
+    logits = 2.0 * np.random.default_rng(seed).normal(size=(L, V, V))
+    logits[..., EOS] += eos_bias
+    return (
+        logits
+        - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True))
+        - logits.max(-1, keepdims=True)
+    )
+
+
+def _table_step(scores: np.ndarray) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    def step(tokens: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return scores[t, tokens], t + 1
+
+    return step
+
+
+def _greedy(scores: np.ndarray, max_len: int) -> list[int]:
+    tokens, _ = reference_greedy_search(_table_step(scores), np.zeros(1, dtype=np.int64), BOS, EOS, max_len)
+    row = tokens[0].tolist()
+    return row[: row.index(EOS) + 1] if EOS in row else row
+
+
+def _tokens(name: str, result: object, what: str) -> list[int]:
+    if isinstance(result, np.ndarray) and result.ndim == 1 and np.issubdtype(result.dtype, np.integer):
+        result = result.tolist()
+    if not isinstance(result, (list, tuple)) or not all(
+        isinstance(x, int) and not isinstance(x, bool) for x in result
+    ):
+        raise GradingFailure(
+            f"{name} returned {type_name(result)}; return {what} as a list of int token ids."
+        )
+    return [int(x) for x in result]
+
+
+# -- Part 3: greedy decoding ----------------------------------------------------------
+
+_HIDDEN_GREEDY = {
+    "max_len 1": (random_table(31, 1, 4), 1),
+    "five tokens, <eos> likely": (random_table(32, 6, 5, 1.5), 6),
+    "runs to max_len": (random_table(33, 5, 6, -4.0), 5),
+    "two tokens": (random_table(34, 8, 2), 8),
+}
+
+
+def _greedy_cases() -> list[Case]:
+    visible = [
+        Case("the hand-made table", (trap_table(), BOS, EOS, 2)),
+        Case("random table, V=5, max_len=6", (random_table(30, 6, 5, 1.0), BOS, EOS, 6)),
+    ]
+    hidden = [
+        Case(name, (table, BOS, EOS, max_len), True) for name, (table, max_len) in _HIDDEN_GREEDY.items()
+    ]
+    return visible + hidden
+
+
+@verifier
+def _verify_greedy(case: Case, result: object) -> None:
+    name = "greedy_decode"
+    _raise_if_error(name, result, case)
+    scores, _, _, max_len = case.args
+    tokens = _tokens(name, result, "the tokens")
+    expected = _greedy(scores, max_len)
+    if tokens == expected:
+        return
+    full = [
+        int(x)
+        for x in reference_greedy_search(_table_step(scores), np.zeros(1, dtype=np.int64), BOS, EOS, max_len)[
+            0
+        ][0]
+    ]
+    if tokens == [BOS, *expected]:
+        raise GradingFailure(
+            f"{name}: leave <bos> out of the output; it is the first input, not a generated token."
+        )
+    if expected and expected[-1] == EOS and tokens == expected[:-1]:
+        raise GradingFailure(f"{name}: keep the <eos> token at the end of the output (it was generated).")
+    if EOS in expected and len(tokens) > len(expected) and tokens[: len(expected)] == expected:
+        raise GradingFailure(f"{name}: stop at the first <eos>; the output ends with it.")
+    if tokens == full and tokens != expected:
+        raise GradingFailure(f"{name}: stop at the first <eos>; nothing comes after it.")
+    shown = "" if case.hidden else f" Expected {expected}, got {tokens}."
+    raise GradingFailure(
+        f"{name}: wrong tokens.{shown} At step t (0 for the first token) read step_log_probs(scores, t, prev) "
+        "with prev the token chosen at step t - 1 (<bos> at t = 0), take its argmax, and stop after <eos> or max_len tokens."
+    )
+
+
+GREEDY_DECODE = Part(
+    grade_id="test_greedy_decode",
+    function="greedy_decode",
+    title="Part 3: greedy decoding",
+    points=2,
+    cases=_greedy_cases,
+    verify=_verify_greedy,
+    substitutes={"step_log_probs": CORRECT_STEP},
+    parameters=("scores", "bos", "eos", "max_len"),
+)
+
+
+def greedy_decode(fn: Callable[..., list[int]], hidden: bool = False) -> None:
+    """``greedy_decode(scores, bos, eos, max_len)`` -> the greedy tokens, ending with <eos> if produced."""
+    run_part_in_process(GREEDY_DECODE, fn, hidden=hidden)
+
+
+# -- Part 4: beam search with length normalisation ------------------------------------
+
+_HIDDEN_BEAM = {
+    "beam of one is greedy": (random_table(41, 6, 5, 1.0), 1, 6, 0.0),
+    "beam wider than the vocabulary": (random_table(42, 4, 3, 0.5), 7, 4, 0.6),
+    "max_len 1": (random_table(43, 1, 4), 3, 1, 1.0),
+    "strong length normalisation": (random_table(44, 7, 6, 0.8), 4, 7, 2.0),
+    "no normalisation, beam 3": (random_table(45, 6, 6, 0.8), 3, 6, 0.0),
+    "runs to max_len": (random_table(46, 5, 5, -3.0), 2, 5, 0.7),
+}
+
+
+def _beam_cases() -> list[Case]:
+    visible = [
+        Case("the hand-made table, beam 2", (trap_table(), BOS, EOS, 2, 2, 0.0)),
+        Case("short or long, alpha 1", (length_table(), BOS, EOS, 2, 3, 1.0)),
+        Case("random table, V=5, beam 3, alpha 0.6", (random_table(40, 6, 5, 0.8), BOS, EOS, 3, 6, 0.6)),
+    ]
+    hidden = [
+        Case(name, (table, BOS, EOS, k, max_len, alpha), True)
+        for name, (table, k, max_len, alpha) in _HIDDEN_BEAM.items()
+    ]
+    return visible + hidden
+
+
+def _beam(
+    scores: np.ndarray, k: int, max_len: int, alpha: float, penalty: Callable[[int, float], float]
+) -> tuple[list[int], float]:
+    hypotheses = reference_beam_search(
+        _table_step(scores), np.zeros(1, dtype=np.int64), BOS, EOS, k, max_len, 0.0
+    )
+    ranked = sorted(
+        ((list(h.tokens), h.log_prob / penalty(len(h.tokens), alpha)) for h in hypotheses),
+        key=lambda h: -h[1],
+    )
+    return ranked[0]
+
+
+@verifier
+def _verify_beam(case: Case, result: object) -> None:
+    name = "beam_search"
+    _raise_if_error(name, result, case)
+    scores, _, _, k, max_len, alpha = case.args
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise GradingFailure(
+            f"{name} returned {type_name(result)}; return the best tokens and their score: `return tokens, score`."
+        )
+    tokens = _tokens(name, result[0], "the best hypothesis's tokens")
+    score = _scalar(name, result[1], "the best hypothesis's normalised score")
+    best = reference_beam_search(
+        _table_step(scores), np.zeros(1, dtype=np.int64), BOS, EOS, k, max_len, alpha
+    )[0]
+    expected_tokens, expected_score = list(best.tokens), best.score
+    variants = {
+        "the length penalty is inverted: the score is log p / lp with lp = ((5 + |y|) / 6) ** alpha; "
+        "multiplying by lp (or dividing by 1 / lp) favours short outputs": _beam(
+            scores, k, max_len, alpha, lambda n, a: 1.0 / length_penalty(n, a)
+        ),
+        "the length penalty is missing: rank finished hypotheses by log p / lp, lp = ((5 + |y|) / 6) ** alpha": _beam(
+            scores, k, max_len, alpha, lambda n, a: 1.0
+        ),
+        "|y| leaves out <eos>: count every generated token, <eos> included": _beam(
+            scores, k, max_len, alpha, lambda n, a: length_penalty(n - 1, a)
+        ),
+        "the penalty divides by the length itself, |y| ** alpha: use GNMT's ((5 + |y|) / 6) ** alpha": _beam(
+            scores, k, max_len, alpha, lambda n, a: float(n) ** a
+        ),
+    }
+    if tokens == expected_tokens:
+        for description, (_, wrong_score) in variants.items():
+            if (
+                abs(score - wrong_score) < 1e-9 * max(1.0, abs(score))
+                and abs(wrong_score - expected_score) > 1e-6
+            ):
+                raise GradingFailure(f"{name}: right tokens, wrong score. Likely mistake: {description}.")
+        _compare_scalar(score, expected_score, name + "'s score", {})
+        return
+    # Every mistake that explains the tokens is named: on one table two may agree.
+    named = [description for description, (wrong_tokens, _) in variants.items() if tokens == wrong_tokens]
+    if named:
+        raise GradingFailure(f"{name}: wrong hypothesis. Likely mistake: {'; or '.join(named)}.")
+    greedy = _greedy(scores, max_len)
+    if tokens == greedy and k > 1:
+        raise GradingFailure(
+            f"{name} returned the greedy output: keep the beam_size best extensions of every live hypothesis "
+            "at each step, not only the best one."
+        )
+    shown = "" if case.hidden else f" Expected {expected_tokens} (score {expected_score:.4f}), got {tokens}."
+    raise GradingFailure(
+        f"{name}: wrong hypothesis.{shown} Follow the steps above: extend every live hypothesis by every token, "
+        "keep the beam_size best by total log-probability, move those ending in <eos> to the finished list, and "
+        "rank the finished ones by log p / lp."
+    )
+
+
+BEAM_SEARCH = Part(
+    grade_id="test_beam_search",
+    function="beam_search",
+    title="Part 4: beam search with length normalisation",
+    points=3,
+    cases=_beam_cases,
+    verify=_verify_beam,
+    substitutes={"step_log_probs": CORRECT_STEP},
+    parameters=("scores", "bos", "eos", "beam_size", "max_len", "alpha"),
+)
+
+
+def beam_search(fn: Callable[..., tuple[list[int], float]], hidden: bool = False) -> None:
+    """``beam_search(scores, bos, eos, beam_size, max_len, alpha)`` -> (best tokens, normalised score)."""
+    run_part_in_process(BEAM_SEARCH, fn, hidden=hidden)
+
+
+# -- Part 5: corpus BLEU ----------------------------------------------------------------
+
+VISIBLE_BLEU = (
+    (
+        ["the", "cat", "sat", "on", "the", "mat"],
+        ["there", "is", "a", "cat", "on", "the", "mat"],
+        ["the", "the", "the", "the", "the"],
+    ),
+    (
+        ["the", "cat", "is", "sitting", "on", "the", "mat"],
+        ["there", "is", "a", "cat", "on", "the", "mat"],
+        ["the", "cat", "is", "here"],
+    ),
+)
+
+
+def random_corpus(seed: int, n: int, words: int = 8) -> tuple[list[list[str]], list[list[str]]]:
+    """``n`` references of 3..11 tokens, and hypotheses made from them by dropping, changing and adding words."""
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"w{i}" for i in range(words)]
+    references = [[str(w) for w in rng.choice(vocabulary, size=int(rng.integers(3, 12)))] for _ in range(n)]
+    hypotheses = []
+    for reference in references:
+        kept = [
+            w if rng.random() > 0.25 else str(rng.choice(vocabulary))
+            for w in reference
+            if rng.random() > 0.15
+        ]
+        hypotheses.append(kept + [str(w) for w in rng.choice(vocabulary, size=int(rng.integers(0, 3)))])
+    return hypotheses, references
+
+
+def _bleu_cases() -> list[Case]:
+    hypotheses, references = random_corpus(50, 12)
+    visible = [
+        Case("three sentences", ([list(h) for h in VISIBLE_BLEU[0]], [list(r) for r in VISIBLE_BLEU[1]])),
+        Case("random corpus of 12", (hypotheses, references)),
+    ]
+    hidden = []
+    for name, (seed, n, size) in {
+        "hypotheses longer than references": (51, 10, 5),
+        "one sentence": (52, 1, 3),
+        "a larger corpus": (53, 40, 12),
+        "a corpus of repeated words": (54, 15, 3),
+    }.items():
+        h, r = random_corpus(seed, n, size)
+        if name == "hypotheses longer than references":
+            h = [x + x[:3] for x in h]
+        if name == "one sentence":
+            h, r = [r[0][:-1] + ["w0"]], r[:1]
+        hidden.append(Case(name, (h, r), True))
+    return visible + hidden
+
+
+def _sacrebleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+    joined = [" ".join(h) for h in hypotheses]
+    return float(
+        sacrebleu.corpus_bleu(
+            joined, [[" ".join(r) for r in references]], tokenize="none", smooth_method="none"
+        ).score
+        / 100.0
+    )
+
+
+def _bleu_variant(
+    hypotheses: Sequence[Sequence[str]],
+    references: Sequence[Sequence[str]],
+    clip: bool = True,
+    penalty: Callable[[int, int], float] = brevity_penalty,
+    weights: Sequence[float] = (0.25, 0.25, 0.25, 0.25),
+) -> float:
+    """BLEU computed with one of the named mistakes."""
+    matches, totals = [0] * 4, [0] * 4
+    for h, r in zip(hypotheses, references):
+        for n in range(1, 5):
+            m, t = clipped_matches(h, r, n)
+            if not clip:
+                ref = ngrams(r, n)
+                m = sum(count for gram, count in ngrams(h, n).items() if gram in ref)
+            matches[n - 1] += m
+            totals[n - 1] += t
+    if min(matches) == 0 or min(totals) == 0:
+        return 0.0
+    c, r_len = sum(len(h) for h in hypotheses), sum(len(r) for r in references)
+    return penalty(c, r_len) * math.exp(sum(w * math.log(m / t) for w, m, t in zip(weights, matches, totals)))
+
+
+@verifier
+def _verify_bleu(case: Case, result: object) -> None:
+    name = "corpus_bleu"
+    _raise_if_error(name, result, case)
+    hypotheses, references = case.args
+    value = _scalar(name, result, "BLEU (between 0 and 1)")
+    expected = _sacrebleu(hypotheses, references)
+    if expected > 0 and abs(value - 100 * expected) < 1e-6 * 100 * expected:
+        raise GradingFailure(
+            f"{name} returned BLEU times 100 (as sacrebleu prints it); return it between 0 and 1."
+        )
+    mistakes = {
+        "n-gram counts are not clipped: a hypothesis n-gram matches at most as many times as the reference "
+        "holds it, min(count_h, count_r)": _bleu_variant(hypotheses, references, clip=False),
+        "the brevity penalty is inverted: it is exp(1 - r / c) when the hypotheses are SHORTER (c <= r), "
+        "1 when they are longer": _bleu_variant(
+            hypotheses, references, penalty=lambda c, r: 1.0 if c <= r else math.exp(1.0 - c / r)
+        ),
+        "the brevity penalty is missing: multiply by exp(1 - r / c) when c <= r": _bleu_variant(
+            hypotheses, references, penalty=lambda c, r: 1.0
+        ),
+        "the precisions are weighted 1/2^n (as in Dive into Deep Learning); BLEU's weights are uniform, 1/4 each": _bleu_variant(
+            hypotheses, references, weights=(0.5, 0.25, 0.125, 0.0625)
+        ),
+        "this is the mean of sentence scores: corpus BLEU sums the matches, n-gram counts and lengths over "
+        "all sentences first, then takes the ratios": float(
+            np.mean([sentence_bleu(h, r) for h, r in zip(hypotheses, references)])
+        ),
+    }
+    _compare_scalar(value, expected, name, mistakes)
+
+
+CORPUS_BLEU = Part(
+    grade_id="test_corpus_bleu",
+    function="corpus_bleu",
+    title="Part 5: corpus BLEU",
+    points=3,
+    cases=_bleu_cases,
+    verify=_verify_bleu,
+    parameters=("hypotheses", "references"),
+)
+
+
+def corpus_bleu(fn: Callable[..., float], hidden: bool = False) -> None:
+    """``corpus_bleu(hypotheses, references)`` -> BLEU in [0, 1], as sacrebleu computes it (divided by 100)."""
+    run_part_in_process(CORPUS_BLEU, fn, hidden=hidden)
+
+
+#: The graded parts, in notebook order.
+PARTS: list[Part] = [MASKED_CROSS_ENTROPY, ADDITIVE_ATTENTION, GREEDY_DECODE, BEAM_SEARCH, CORPUS_BLEU]

@@ -1,0 +1,668 @@
+"""Checks for exercise 8, the capstone: a leakage-free pipeline, sampling, early stopping, a forecaster.
+
+``PARTS`` lists the four parts (``parts.Part``), as in chapter 1: the notebook
+imports this module as ``check`` and calls ``check.<part>(<function>)`` for
+the visible cases and ``check.<part>(<function>, hidden=True)`` in the hidden
+tests; the autograder runs the same cases and the same ``verify`` outside the
+sandbox.
+
+1. ``prepare_data(values, window, n_train)``: chronological split, scaler
+   fitted on the training span only, windows. Compared with the reference to
+   ``core.TOLERANCE``; the leaks (a scaler fitted on everything, a window
+   that contains its own target, a test target in the training set) are named.
+2. ``sample_tokens(logits, temperature, top_k, num_samples, seed)``: checked
+   *statistically*, so any correct way of drawing passes: every sample lies
+   in the top-k set, and the counts agree with the right distribution by a
+   G-test at the 1e-6 level (a correct sampler fails it once in a million
+   seeds; the check's seeds are fixed, so the verdict is reproducible).
+3. ``fit_early_stopping(...)``: full-batch gradient descent on the given
+   linear model (``mse_and_grad``), early stopping with ``patience`` and the
+   best weights restored; its history and weights are deterministic float64
+   and compared with the reference (``rnncourse.forecasting``).
+4. ``fit_and_forecast(train_values, test_windows)``: a complete model that
+   must beat persistence by a stated skill on real series it never saw (the
+   targets stay with the check); each call has the grader's time bound.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from rnncourse import forecasting as fc
+from rnncourse.data import series
+from rnncourse.gradcheck import rel_error
+from rnncourse.grading.core import GradingFailure, check_array, compare, type_name
+from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.modules.sampling import next_token_probs
+
+
+def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
+    if isinstance(result, LearnerError):
+        raise GradingFailure(error_message(name, result, case, advice))
+
+
+def _tuple_of(result: object, name: str, count: int, what: str) -> tuple[Any, ...]:
+    if not isinstance(result, (tuple, list)) or len(result) != count:
+        got = f"{len(result)} items" if isinstance(result, (tuple, list)) else type_name(result)
+        raise GradingFailure(f"{name} returned {got}; return {count} values: {what}.")
+    return tuple(result)
+
+
+# -- Correct earlier parts and the given model, defined while later parts run (NumPy only) ---
+
+CORRECT_PREPARE = '''\
+"""A correct prepare_data, defined while a later part is checked."""
+
+import numpy as np
+
+
+def prepare_data(values, window, n_train):
+    mean, std = values[:n_train].mean(), values[:n_train].std()
+    z = (values - mean) / std
+    def windows(first, stop):
+        t = np.arange(first, stop)
+        return z[t[:, None] + np.arange(-window, 0)], z[t]
+    X_train, y_train = windows(window, n_train)
+    X_test, y_test = windows(n_train, len(values))
+    return X_train, y_train, X_test, y_test, float(mean), float(std)
+'''
+
+GIVEN_MODEL = '''\
+"""The given linear forecaster and its loss: yhat = X w[:-1] + w[-1]."""
+
+import numpy as np
+
+
+def mse_and_grad(w, X, y):
+    residual = X @ w[:-1] + w[-1] - y
+    grad = np.concatenate([2.0 * X.T @ residual / len(y), [2.0 * residual.sum() / len(y)]])
+    return float(np.mean(residual ** 2)), grad
+'''
+
+CORRECT_EARLY_STOPPING = '''\
+"""A correct fit_early_stopping, defined while a later part is checked."""
+
+import numpy as np
+
+
+def fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience):
+    residual = lambda w, X, y: X @ w[:-1] + w[-1] - y
+    def loss_grad(w, X, y):
+        r = residual(w, X, y)
+        return float(np.mean(r ** 2)), np.concatenate([2 * X.T @ r / len(y), [2 * r.sum() / len(y)]])
+    w, train, val = np.array(w0, dtype=float), [], []
+    best, best_epoch, best_w, waited = np.inf, 0, w.copy(), 0
+    for epoch in range(epochs):
+        loss, grad = loss_grad(w, X_train, y_train)
+        train.append(loss)
+        w = w - lr * grad
+        val.append(loss_grad(w, X_val, y_val)[0])
+        if val[-1] < best:
+            best, best_epoch, best_w, waited = val[-1], epoch, w.copy(), 0
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    return {"train_loss": train, "val_loss": val, "best_epoch": best_epoch,
+            "stopped_early": len(train) < epochs, "weights": best_w}
+'''
+
+
+# -- Part 1: a leakage-free data pipeline -------------------------------------------------
+
+
+def _seeded_walk(seed: int, length: int) -> np.ndarray:
+    """A random walk with a drift: the test span's level differs from the training span's."""
+    rng = np.random.default_rng(seed)
+    return 50.0 + np.cumsum(rng.normal(0.3, 1.0, size=length))
+
+
+def prepare_cases(hidden: bool = False) -> list[Case]:
+    """``prepare_data(values, window, n_train)`` cases; a drifting series makes leaks visible."""
+    if not hidden:
+        return [
+            Case("a drifting walk, T=30, window 4, n_train 20", (_seeded_walk(81, 30), 4, 20)),
+            Case("a drifting walk, T=12, window 3, n_train 8", (_seeded_walk(82, 12), 3, 8)),
+        ]
+    co2 = series.co2_monthly().values
+    return [
+        Case("window 1", (_seeded_walk(91, 10), 1, 6), True),
+        Case("a single training window (n_train = window + 1)", (_seeded_walk(92, 15), 5, 6), True),
+        Case("a single test target (n_train = T - 1)", (_seeded_walk(93, 9), 2, 8), True),
+        Case("monthly CO2, window 12", (co2[:200], 12, 150), True),
+    ]
+
+
+def _prepare_cases() -> list[Case]:
+    return prepare_cases() + prepare_cases(hidden=True)
+
+
+def _windows(z: np.ndarray, window: int, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    return fc.make_windows(z, window, first, stop)
+
+
+@verifier
+def _verify_prepare(case: Case, result: object) -> None:
+    name = "prepare_data"
+    _raise_if_error(name, result, case)
+    values, window, n_train = case.args
+    T = len(values)
+    X_train, y_train, X_test, y_test, mean, std = _tuple_of(
+        result, name, 6, "X_train, y_train, X_test, y_test, mean, std"
+    )
+    reference = fc.prepare_windows(values, window, n_train)
+    # The scaler first: the leak of statistics is the most common mistake.
+    for got, what in ((mean, "mean"), (std, "std")):
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            raise GradingFailure(f"{name} returned {type_name(got)} as the {what}; return a float.")
+    scale = np.array([mean, std], dtype=np.float64)
+    compare(
+        scale,
+        np.array([reference.scaler.mean, reference.scaler.std]),
+        name,
+        {
+            "LEAKAGE: the scaler is fitted on the whole series; fit the mean and std on "
+            "values[:n_train] only, the span the model may learn from": np.array(
+                [values.mean(), values.std()]
+            ),
+            "the std is the sample std (ddof=1); use the population std, np.std's default (ddof=0)": np.array(
+                [values[:n_train].mean(), values[:n_train].std(ddof=1)]
+            ),
+            "the scaler is fitted on the test span; fit it on values[:n_train]": np.array(
+                [values[n_train:].mean(), values[n_train:].std()]
+            ),
+        },
+    )
+    n_tr, n_te = n_train - window, T - n_train
+    X_train = np.asarray(X_train) if isinstance(X_train, np.ndarray) else X_train
+    if isinstance(X_train, np.ndarray) and X_train.shape == (n_tr + 1, window):
+        raise GradingFailure(
+            f"{name} returned {n_tr + 1} training windows; expected {n_tr}. LEAKAGE: a training target at "
+            "index n_train (or beyond) belongs to the test span. Training targets are t = window .. n_train - 1."
+        )
+    if isinstance(X_test, np.ndarray) and X_test.shape == (n_te - window, window) and window > 0:
+        raise GradingFailure(
+            f"{name} returned {n_te - window} test windows; expected {n_te}, one per target t = n_train .. T - 1. "
+            "A test window may reach back into the training span: those values are known when the forecast is made."
+        )
+    X_train = check_array(X_train, name, (n_tr, window), "the training windows X_train")
+    y_train = check_array(y_train, name, (n_tr,), "the training targets y_train")
+    X_test = check_array(X_test, name, (n_te, window), "the test windows X_test")
+    y_test = check_array(y_test, name, (n_te,), "the test targets y_test")
+    z = reference.scaler.transform(values)
+    z_shift = np.concatenate([z[1:], [np.nan]])  # window one step late: it holds its own target
+    mistakes_x: dict[str, np.ndarray] = {}
+    if n_train < T:
+        late_train = z_shift[np.arange(window, n_train)[:, None] + np.arange(-window, 0)]
+        mistakes_x[
+            "LEAKAGE: each window ends at its own target; the input of target t is values[t - window : t], "
+            "which stops before t"
+        ] = late_train
+    mistakes_x["the windows are not scaled; scale the series with the training mean and std first"] = (
+        reference.scaler.inverse(reference.X_train)
+    )
+    compare(X_train, reference.X_train, name + " (X_train)", mistakes_x)
+    compare(
+        y_train,
+        reference.y_train,
+        name + " (y_train)",
+        {"the targets are not scaled": reference.scaler.inverse(reference.y_train)},
+    )
+    late_test = z_shift[np.arange(n_train, T)[:, None] + np.arange(-window, 0)]
+    test_mistakes = {"the test windows are not scaled": reference.scaler.inverse(reference.X_test)}
+    if np.all(np.isfinite(late_test)):
+        test_mistakes["LEAKAGE: each test window ends at its own target; use values[t - window : t]"] = (
+            late_test
+        )
+    compare(X_test, reference.X_test, name + " (X_test)", test_mistakes)
+    compare(
+        y_test, reference.y_test, name + " (y_test)", {"the test targets are not scaled": values[n_train:]}
+    )
+
+
+PREPARE_DATA = Part(
+    grade_id="test_prepare_data",
+    function="prepare_data",
+    title="Part 1: a leakage-free data pipeline",
+    points=3,
+    cases=_prepare_cases,
+    verify=_verify_prepare,
+    parameters=("values", "window", "n_train"),
+)
+
+
+def prepare_data(prepare_data_fn: Callable[..., Any], hidden: bool = False) -> None:
+    """``prepare_data(values, window, n_train)`` -> X_train, y_train, X_test, y_test, mean, std."""
+    run_part_in_process(PREPARE_DATA, prepare_data_fn, hidden=hidden)
+
+
+# -- Part 2: temperature and top-k sampling ----------------------------------------------
+
+#: A G-test at this level: a correct sampler fails about once in a million seeds.
+ALPHA_Z = 4.753  # the standard normal's 1 - 1e-6 quantile
+
+
+def chi2_quantile(df: int, z: float = ALPHA_Z) -> float:
+    """The chi-square quantile for the normal quantile ``z`` (Wilson and Hilferty, 1931), df >= 1."""
+    a = 2.0 / (9.0 * df)
+    return df * (1.0 - a + z * math.sqrt(a)) ** 3
+
+
+def g_statistic(counts: np.ndarray, probs: np.ndarray) -> float:
+    """``G = 2 sum_i O_i ln(O_i / E_i)``: inf if a count falls where ``probs`` is 0."""
+    expected = probs * counts.sum()
+    if np.any((counts > 0) & (expected == 0)):
+        return math.inf
+    seen = counts > 0
+    return float(2.0 * np.sum(counts[seen] * np.log(counts[seen] / expected[seen])))
+
+
+def _fits(counts: np.ndarray, probs: np.ndarray) -> bool:
+    df = int(np.count_nonzero(probs)) - 1
+    return df < 1 or g_statistic(counts, probs) <= chi2_quantile(df)
+
+
+_VISIBLE_LOGITS = np.array([2.0, 1.0, 0.5, -0.5, -1.0, 0.1, 1.5, -2.0])
+
+
+def sampling_cases(hidden: bool = False) -> list[Case]:
+    """``sample_tokens(logits, temperature, top_k, num_samples, seed)`` cases (logits without ties)."""
+    if not hidden:
+        return [
+            Case("V=8, temperature 0.5, top-3", (_VISIBLE_LOGITS, 0.5, 3, 20000, 0)),
+            Case("V=8, temperature 2, top-8 (no cut)", (_VISIBLE_LOGITS, 2.0, 8, 20000, 1)),
+        ]
+    rng = np.random.default_rng(8008)
+    wide = rng.permutation(np.linspace(-3.0, 3.0, 50))
+    return [
+        Case("one token (V=1)", (np.array([0.3]), 1.0, 1, 500, 2), True),
+        Case("top-1 is greedy", (wide, 1.0, 1, 2000, 3), True),
+        Case("V=50, temperature 1, top-10", (wide, 1.0, 10, 30000, 4), True),
+        Case("logits around 1000", (1000.0 + _VISIBLE_LOGITS, 1.0, 5, 20000, 5), True),
+        Case("low temperature 0.2, top-4", (_VISIBLE_LOGITS, 0.2, 4, 20000, 6), True),
+        Case("one sample", (_VISIBLE_LOGITS, 1.0, 3, 1, 7), True),
+    ]
+
+
+def _sampling_cases() -> list[Case]:
+    return sampling_cases() + sampling_cases(hidden=True)
+
+
+def _sampling_mistakes(logits: np.ndarray, temperature: float, top_k: int) -> dict[str, np.ndarray]:
+    V = len(logits)
+    return {
+        "the temperature multiplies the logits; divide them by it, softmax(logits / temperature)": next_token_probs(
+            logits * temperature, 1.0, top_k
+        ),
+        "the temperature is ignored; sample from softmax(logits / temperature)": next_token_probs(
+            logits, 1.0, top_k
+        ),
+        "the top-k cut is missing: keep only the k largest logits": next_token_probs(
+            logits, temperature, None
+        ),
+        "top-k keeps k + 1 tokens: keep exactly k": next_token_probs(logits, temperature, min(top_k + 1, V)),
+    }
+
+
+@verifier
+def _verify_sampling(case: Case, result: object) -> None:
+    name = "sample_tokens"
+    _raise_if_error(
+        name,
+        result,
+        case,
+        "After zeroing the tokens outside the top k, divide the kept probabilities by their sum.",
+    )
+    logits, temperature, top_k, num_samples, _seed = case.args
+    V = len(logits)
+    if not isinstance(result, np.ndarray):
+        raise GradingFailure(
+            f"{name} returned {type_name(result)}; return a NumPy array of {num_samples} token ids."
+        )
+    if result.shape != (num_samples,):
+        raise GradingFailure(
+            f"{name} returned shape {result.shape}; expected ({num_samples},), one id per sample."
+        )
+    if not np.issubdtype(result.dtype, np.integer):
+        raise GradingFailure(f"{name} returned {result.dtype}; token ids are integers (e.g. int64).")
+    if result.min() < 0 or result.max() >= V:
+        raise GradingFailure(f"{name} returned ids outside 0 .. V - 1 = {V - 1}.")
+    probs = next_token_probs(logits, temperature, top_k)
+    allowed = probs > 0
+    if not np.all(allowed[result]):
+        smallest = np.argsort(logits)[:top_k]
+        if np.all(np.isin(result, smallest)):
+            raise GradingFailure(
+                f"{name} draws from the k *smallest* logits; keep the k largest (sort in descending order)."
+            )
+        raise GradingFailure(
+            f"{name} drew a token outside the top {top_k}. Likely mistake: the top-k cut is missing, or it "
+            "keeps the wrong tokens; set every probability outside the k largest to 0 before drawing."
+        )
+    counts = np.bincount(result, minlength=V).astype(np.float64)
+    if _fits(counts, probs):
+        return
+    named = [
+        text
+        for text, wrong in _sampling_mistakes(logits, temperature, top_k).items()
+        if rel_error(wrong, probs) > 1e-3 and _fits(counts, wrong)
+    ]
+    if named:
+        raise GradingFailure(
+            f"{name} draws from the wrong distribution. Likely mistake: {'; or '.join(named)}."
+        )
+    raise GradingFailure(
+        f"{name} draws from the wrong distribution: a G-test rejects the counts at the 1e-6 level "
+        f"(G = {g_statistic(counts, probs):.0f}). Check: softmax(logits / temperature), keep the top k, "
+        "renormalise, then draw with np.random.default_rng(seed)."
+    )
+
+
+SAMPLE_TOKENS = Part(
+    grade_id="test_sample_tokens",
+    function="sample_tokens",
+    title="Part 2: temperature and top-k sampling",
+    points=3,
+    cases=_sampling_cases,
+    verify=_verify_sampling,
+    parameters=("logits", "temperature", "top_k", "num_samples", "seed"),
+)
+
+
+def sample_tokens(sample_tokens_fn: Callable[..., Any], hidden: bool = False) -> None:
+    """``sample_tokens(logits, temperature, top_k, num_samples, seed)`` -> (num_samples,) ids."""
+    run_part_in_process(SAMPLE_TOKENS, sample_tokens_fn, hidden=hidden)
+
+
+# -- Part 3: early stopping that restores the best weights ---------------------------------
+
+
+def _overfitting_problem(seed: int, n_train: int, n_val: int, features: int) -> tuple[np.ndarray, ...]:
+    """Few noisy training examples for many weights: the validation loss falls, then rises."""
+    rng = np.random.default_rng(seed)
+    true_w = rng.uniform(-1.0, 1.0, size=features + 1)
+    X_train, X_val = (
+        rng.uniform(-1.0, 1.0, size=(n_train, features)),
+        rng.uniform(-1.0, 1.0, size=(n_val, features)),
+    )
+    y_train = X_train @ true_w[:-1] + true_w[-1] + rng.uniform(-1.0, 1.0, size=n_train)
+    y_val = X_val @ true_w[:-1] + true_w[-1] + rng.uniform(-1.0, 1.0, size=n_val)
+    return X_train, y_train, X_val, y_val
+
+
+def early_stopping_cases(hidden: bool = False) -> list[Case]:
+    """``fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience)`` cases."""
+    specs = (
+        [("8 examples, 12 features, patience 3", 31, 8, 40, 12, 0.05, 300, 3)]
+        if not hidden
+        else [
+            ("patience 1", 41, 6, 30, 10, 0.05, 300, 1),
+            ("one feature, no early stop within 5 epochs", 42, 20, 20, 1, 0.05, 5, 3),
+            ("one validation example", 43, 5, 1, 8, 0.05, 300, 4),
+            ("30 features, patience 10", 44, 10, 60, 30, 0.02, 400, 10),
+        ]
+    )
+    cases = []
+    for label, seed, n_train, n_val, features, lr, epochs, patience in specs:
+        X_train, y_train, X_val, y_val = _overfitting_problem(seed, n_train, n_val, features)
+        w0 = np.zeros(features + 1)
+        cases.append(Case(label, (w0, X_train, y_train, X_val, y_val, lr, epochs, patience), hidden))
+    return cases
+
+
+def _early_stopping_cases() -> list[Case]:
+    return early_stopping_cases() + early_stopping_cases(hidden=True)
+
+
+def _variant(
+    case: Case, restore: bool = True, extra_patience: int = 0, loss_after: bool = False
+) -> dict[str, Any]:
+    """What the reference loop returns, or a typical mistake of it."""
+    w0, X_train, y_train, X_val, y_val, lr, epochs, patience = case.args
+    w, train, val = w0.copy(), [], []
+    best, best_epoch, best_w, waited = np.inf, 0, w.copy(), 0
+    for epoch in range(epochs):
+        loss, grad = fc.linear_mse_and_grad(w, X_train, y_train)
+        w = w - lr * grad
+        train.append(fc.linear_mse_and_grad(w, X_train, y_train)[0] if loss_after else loss)
+        val.append(fc.linear_mse_and_grad(w, X_val, y_val)[0])
+        if val[-1] < best:
+            best, best_epoch, best_w, waited = val[-1], epoch, w.copy(), 0
+        else:
+            waited += 1
+            if waited >= patience + extra_patience:
+                break
+    return {
+        "train_loss": train,
+        "val_loss": val,
+        "best_epoch": best_epoch,
+        "weights": best_w if restore else w,
+    }
+
+
+@verifier
+def _verify_early_stopping(case: Case, result: object) -> None:
+    name = "fit_early_stopping"
+    _raise_if_error(name, result, case)
+    if not isinstance(result, dict):
+        raise GradingFailure(
+            f"{name} returned {type_name(result)}; return a dict with the keys train_loss, val_loss, "
+            "best_epoch, stopped_early and weights (the names of rnncourse.training.History)."
+        )
+    missing = [
+        k for k in ("train_loss", "val_loss", "best_epoch", "stopped_early", "weights") if k not in result
+    ]
+    if missing:
+        raise GradingFailure(f"{name}'s dict lacks the key(s) {', '.join(missing)}.")
+    epochs = case.args[6]
+    reference = fc.gradient_descent_early_stopping(
+        fc.linear_mse_and_grad, case.args[0], case.args[1:3], case.args[3:5], *case.args[5:]
+    )
+    late, early = _variant(case, extra_patience=1), _variant(case, extra_patience=-1)
+    val = np.asarray(result["val_loss"], dtype=np.float64)
+    n_expected = len(reference.val_loss)
+    if val.shape != (n_expected,):
+        if val.shape == (len(late["val_loss"]),) and len(late["val_loss"]) != n_expected:
+            raise GradingFailure(
+                f"{name} ran {len(val)} epochs; expected {n_expected}. Likely mistake: it stops one epoch "
+                f"late. Stop as soon as {case.args[7]} epochs in a row have not improved on the best validation loss."
+            )
+        if val.shape == (len(early["val_loss"]),) and len(early["val_loss"]) != n_expected:
+            raise GradingFailure(
+                f"{name} ran {len(val)} epochs; expected {n_expected}. Likely mistake: it stops one epoch "
+                "early: the counter of epochs without improvement must reach patience."
+            )
+        raise GradingFailure(
+            f"{name} ran {len(val)} epochs (val_loss has {len(val)} entries); expected {n_expected} of at most "
+            f"{epochs}. Record one validation loss per epoch run, and stop after patience epochs without improvement."
+        )
+    train = np.asarray(result["train_loss"], dtype=np.float64)
+    if train.shape != (n_expected,):
+        raise GradingFailure(
+            f"{name}: train_loss has {train.size} entries; expected one per epoch, {n_expected}."
+        )
+    compare(
+        train,
+        np.array(reference.train_loss),
+        name + " (train_loss)",
+        {
+            "the training loss is measured after the update; record it before, as the loss of the "
+            "weights the gradient was computed at": np.array(_variant(case, loss_after=True)["train_loss"])
+        },
+    )
+    compare(val, np.array(reference.val_loss), name + " (val_loss)", {})
+    best_epoch = result["best_epoch"]
+    if not isinstance(best_epoch, int) or isinstance(best_epoch, bool) or best_epoch != reference.best_epoch:
+        raise GradingFailure(
+            f"{name} says best_epoch = {best_epoch!r}; expected {reference.best_epoch}, the epoch (counted from 0) "
+            "with the lowest validation loss."
+        )
+    if result["stopped_early"] is not reference.stopped_early:
+        raise GradingFailure(
+            f"{name} says stopped_early = {result['stopped_early']!r}; expected {reference.stopped_early} "
+            f"(True exactly when it ran fewer than epochs = {epochs} epochs)."
+        )
+    weights = check_array(result["weights"], name, reference.weights.shape, "the restored weights")
+    compare(
+        weights,
+        reference.weights,
+        name + " (weights)",
+        {
+            "the weights of the LAST epoch are returned (Keras' default without restore_best_weights=True); "
+            "keep a copy of the weights at the best epoch and return that": _variant(case, restore=False)[
+                "weights"
+            ],
+            "the best weights change after they are kept: store a copy (w.copy()), not a reference to an "
+            "array that is updated in place": _variant(case, restore=False)["weights"],
+        },
+    )
+
+
+FIT_EARLY_STOPPING = Part(
+    grade_id="test_fit_early_stopping",
+    function="fit_early_stopping",
+    title="Part 3: early stopping that restores the best weights",
+    points=3,
+    cases=_early_stopping_cases,
+    verify=_verify_early_stopping,
+    substitutes={"mse_and_grad": GIVEN_MODEL},
+    parameters=("w0", "X_train", "y_train", "X_val", "y_val", "lr", "epochs", "patience"),
+)
+
+
+def fit_early_stopping(fit_early_stopping_fn: Callable[..., Any], hidden: bool = False) -> None:
+    """``fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience)`` -> dict."""
+    run_part_in_process(FIT_EARLY_STOPPING, fit_early_stopping_fn, hidden=hidden)
+
+
+# -- Part 4: a complete forecaster on data it never saw --------------------------------------
+
+#: The window every case gives; the quality every case asks for.
+FORECAST_WINDOW = 24
+MIN_SKILL = 0.4
+#: The time a call may take, enforced by the grader's time bound per call.
+TIME_LIMIT_SECONDS = 10
+
+
+@functools.lru_cache(maxsize=1)
+def _forecast_data() -> dict[str, tuple[np.ndarray, int]]:
+    kdd = series.kdd_tsad_135()
+    return {
+        "yearly sunspots, trained on 1700-1929, forecasting 1930-2008": (series.sunspots().values, 230),
+        "yearly sunspots, trained on 1700-1879, forecasting 1880-2008": (series.sunspots().values, 180),
+        "monthly Mauna Loa CO2, trained on 1958-1991": (series.co2_monthly().values, 400),
+        # The normal start of the KDD-TSAD series 135, stopped before its labelled anomaly.
+        "KDD-TSAD series 135 (a physiological signal), 1,200 points to train on": (kdd.test[:4000], 1200),
+    }
+
+
+def forecast_cases(hidden: bool = False) -> list[Case]:
+    """``fit_and_forecast(train_values, test_windows)``; the windows come shuffled, their targets stay here."""
+    data = list(_forecast_data().items())
+    chosen = data[:1] if not hidden else data[1:]
+    cases = []
+    for i, (label, (values, n_train)) in enumerate(chosen):
+        X, _ = fc.make_windows(values, FORECAST_WINDOW, n_train, len(values))
+        order = np.random.default_rng(700 + i + 10 * hidden).permutation(len(X))
+        cases.append(Case(label, (values[:n_train].copy(), X[order]), hidden))
+    if hidden:
+        values, n_train = data[0][1]
+        X, _ = fc.make_windows(values, FORECAST_WINDOW, n_train, n_train + 1)
+        cases.append(Case("a single test window", (values[:n_train].copy(), X), True))
+    return cases
+
+
+def _forecast_cases() -> list[Case]:
+    return forecast_cases() + forecast_cases(hidden=True)
+
+
+def _targets(case: Case) -> np.ndarray:
+    """The hidden targets of a case's windows, found from its training span's data set."""
+    train_values, windows = case.args
+    for values, n_train in _forecast_data().values():
+        if n_train == len(train_values) and np.array_equal(values[:n_train], train_values):
+            X, y = fc.make_windows(values, FORECAST_WINDOW, n_train, len(values))
+            index = {row.tobytes(): target for row, target in zip(X, y)}
+            return np.array([index[row.tobytes()] for row in windows])
+    raise KeyError(case.name)
+
+
+@verifier
+def _verify_forecast(case: Case, result: object) -> None:
+    name = "fit_and_forecast"
+    _raise_if_error(name, result, case)
+    train_values, windows = case.args
+    n = len(windows)
+    prediction = check_array(result, name, (n,), "one forecast per test window")
+    target = _targets(case)
+    persistence = windows[:, -1]
+    if n == 1:
+        spread = np.ptp(train_values)
+        if abs(prediction[0] - target[0]) > spread:
+            raise GradingFailure(
+                f"{name}'s forecast for a single window is off by more than the training range."
+            )
+        return
+    model_mse, reference_mse = fc.mse(prediction, target), fc.mse(persistence, target)
+    achieved = fc.skill(model_mse, reference_mse)
+    if achieved >= MIN_SKILL:
+        return
+    mean, std = float(np.mean(train_values)), float(np.std(train_values))
+    hint = "Fit a model on windows of the training values (part 1's pipeline) and forecast each window."
+    if rel_error(prediction, persistence) < 1e-6:
+        hint = "These forecasts repeat each window's last value: that is the persistence baseline itself."
+    elif abs(np.mean(prediction)) < 0.2 * abs(mean) and abs(np.mean(prediction) - mean) > 3 * np.std(
+        prediction
+    ):
+        hint = (
+            "The forecasts look like scaled values: map them back to the series' units with "
+            "forecast * std + mean (the training span's mean and std)."
+        )
+    elif np.std(prediction) < 0.05 * std:
+        hint = (
+            "The forecasts barely vary: the model predicts a constant (the mean?). Use each window's values."
+        )
+    raise GradingFailure(
+        f"{name}'s forecasts have a skill of {achieved:.2f} over persistence (1 - MSE / MSE of repeating the "
+        f"last value); at least {MIN_SKILL} is required. {hint}"
+    )
+
+
+FIT_AND_FORECAST = Part(
+    grade_id="test_fit_and_forecast",
+    function="fit_and_forecast",
+    title="Part 4: a complete forecaster that beats persistence on unseen data",
+    points=4,
+    cases=_forecast_cases,
+    verify=_verify_forecast,
+    substitutes={
+        "prepare_data": CORRECT_PREPARE,
+        "fit_early_stopping": CORRECT_EARLY_STOPPING,
+        "mse_and_grad": GIVEN_MODEL,
+    },
+    parameters=("train_values", "test_windows"),
+)
+
+
+def fit_and_forecast(fit_and_forecast_fn: Callable[..., Any], hidden: bool = False) -> None:
+    """``fit_and_forecast(train_values, test_windows)`` -> (n,) forecasts in the series' units."""
+    run_part_in_process(FIT_AND_FORECAST, fit_and_forecast_fn, hidden=hidden)
+
+
+#: The graded parts, in notebook order.
+PARTS: list[Part] = [PREPARE_DATA, SAMPLE_TOKENS, FIT_EARLY_STOPPING, FIT_AND_FORECAST]
+
+__all__: Sequence[str] = [
+    "PARTS",
+    "chi2_quantile",
+    "fit_and_forecast",
+    "fit_early_stopping",
+    "g_statistic",
+    "prepare_data",
+    "sample_tokens",
+]

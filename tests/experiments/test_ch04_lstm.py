@@ -1,0 +1,73 @@
+"""Chapter 4's experiments: the gradient measurement is the chain rule, the training is seeded."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.experiments import ch04_lstm as exp
+from rnncourse.gradcheck import rel_error
+from rnncourse.scratch.lstm import lstm_step_forward
+from rnncourse.scratch.recurrent import init_params
+
+
+def test_lstm_gradient_norms_match_finite_differences() -> None:
+    # dL/dc_k for L = sum(u * h_T), perturbing c_k (and h_k = o_k tanh(c_k), which reads it).
+    T, N, D, H = 6, 2, 3, 4
+    result = exp.gradient_through_time("lstm", T=T, N=N, D=D, H=H, seed=3)
+    rng = np.random.default_rng(3)  # the function's draws, in its order
+    params = init_params("lstm", D, H, rng)
+    weights = (params["W_xh"], params["W_hh"], params["b"])
+    x, u = rng.normal(size=(N, T, D)), rng.normal(size=(N, H))
+
+    def states_after(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        h, c = np.zeros((N, H)), np.zeros((N, H))
+        for t in range(k):
+            h, c, cache = lstm_step_forward(x[:, t], h, c, *weights)
+        return h, c, cache.o
+
+    def loss(k: int, c_k: np.ndarray) -> float:
+        o_k = states_after(k)[2]
+        h, c = o_k * np.tanh(c_k), c_k
+        for t in range(k, T):
+            h, c, _ = lstm_step_forward(x[:, t], h, c, *weights)
+        return float(np.sum(u * h))
+
+    for k in (1, 3, T):
+        c_k = states_after(k)[1]
+        grad = np.zeros((N, H))
+        for index in np.ndindex(N, H):
+            step = np.zeros((N, H))
+            step[index] = 1e-6
+            grad[index] = (loss(k, c_k + step) - loss(k, c_k - step)) / 2e-6
+        measured = result["state"][k - 1]
+        assert abs(np.linalg.norm(grad, axis=1).mean() - measured) < 1e-6 * measured, k
+
+
+def test_cell_path_is_the_product_of_forget_gates_and_equals_the_total_at_the_last_step() -> None:
+    result = exp.gradient_through_time("lstm", T=20, forget_bias=3.0, seed=1)
+    assert result["cell_path"][-1] == result["state"][-1]
+    assert np.all(np.diff(result["cell_path"]) > 0)  # forget gates < 1: shrinks going back
+    assert result["forget"].min() > 0.9  # sigma(3) is about 0.95
+
+
+def test_rnn_gradient_vanishes_and_open_forget_gates_keep_the_lstm_gradient() -> None:
+    rnn = exp.gradient_through_time("rnn_tanh", T=60, seed=0)["state"]
+    lstm = exp.gradient_through_time("lstm", T=60, forget_bias=3.0, seed=0)["state"]
+    assert rnn[0] < 1e-10 * rnn[-1] and lstm[0] > 0.1 * lstm[-1]
+    assert exp.steps_to_vanish(rnn) is not None and exp.steps_to_vanish(lstm) is None
+
+
+def test_training_is_reproducible_and_sets_the_forget_bias() -> None:
+    first = exp.train_adding(1.0, seed=0, T=10, hidden=4, steps=20, batch=8, eval_every=10)
+    again = exp.train_adding(1.0, seed=0, T=10, hidden=4, steps=20, batch=8, eval_every=10)
+    assert first == again and first["steps"] == [0, 10, 20]
+    model = exp.AddingLSTM(4, 1.0)
+    total = (model.lstm.bias_ih_l0 + model.lstm.bias_hh_l0).detach().numpy()
+    assert np.all(total[4:8] == 1.0) and not np.all(total[:4] == 1.0)
+
+
+def test_bidirectional_padding_right_and_wrong() -> None:
+    pad = exp.bidirectional_padding(seed=2, T=6, length=2)
+    assert rel_error(pad["per_length"][:2], pad["alone"]) < 1e-12
+    assert rel_error(pad["whole_array"][:2], pad["alone"]) > 1e-3
+    assert np.all(pad["per_length"][2:] == 0)  # outputs at padding are zero

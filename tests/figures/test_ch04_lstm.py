@@ -1,0 +1,84 @@
+"""Chapter 4's figures draw what they claim: the data in the axes, the parts of the diagram."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from rnncourse.figures.ch04_lstm import (
+    draw_lstm_cell,
+    plot_bidirectional_padding,
+    plot_forget_bias,
+    plot_gradient_through_time,
+)
+
+
+def renders(fig: Figure) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    assert buffer.getvalue()[:4] == b"\x89PNG"
+
+
+def gids(fig: Figure) -> list[str]:
+    return [patch.get_gid() for ax in fig.axes for patch in ax.patches]
+
+
+def test_cell_diagram_has_four_gates_and_the_cell_path() -> None:
+    fig = draw_lstm_cell()
+    parts = gids(fig)
+    assert parts.count("gate") == 4 and parts.count("sum") == 1 and parts.count("product") == 3
+    assert parts.count("cell path") == 3 and parts.count("state") == 4 and parts.count("input") == 1
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for symbol in ("$f_t$", "$i_t$", "$g_t$", "$o_t$", "$c_{t-1}$", "$h_t$"):
+        assert symbol in texts
+    renders(fig)
+
+
+def test_gradient_plot_draws_the_norms_reversed_and_floored() -> None:
+    norms = np.array([0.0, 1e-8, 1e-4, 1.0])  # index t: the state after step t + 1
+    fig = plot_gradient_through_time({"model": norms, "path": norms / 2}, dashed=["path"], floor=1e-30)
+    (ax,) = fig.axes
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    x, y = lines["model"].get_data()
+    assert list(x) == [0, 1, 2, 3]
+    assert list(y) == [1.0, 1e-4, 1e-8, 1e-30]  # steps back: the last state first; 0 drawn at the floor
+    assert lines["path"].get_linestyle() == "--" and lines["model"].get_linestyle() == "-"
+    assert ax.get_yscale() == "log"
+    renders(fig)
+
+
+def test_forget_bias_plot_has_one_line_per_seed_and_the_baseline() -> None:
+    runs = {
+        "a": [
+            {"steps": [0, 10, 20], "test_mse": [1.0, 0.2, 0.01]},
+            {"steps": [0, 10, 20], "test_mse": [1.0, 0.3, 0.2]},
+        ],
+        "b": [{"steps": [0, 10, 20], "test_mse": [0.9, 0.1, 0.005]}],
+    }
+    fig = plot_forget_bias(runs, baseline=1 / 6)
+    assert len(fig.axes) == 2
+    for ax, (label, seeds) in zip(fig.axes, runs.items()):
+        seed_lines = [line for line in ax.get_lines() if line.get_gid() == "seed"]
+        assert [list(line.get_ydata()) for line in seed_lines] == [run["test_mse"] for run in seeds]
+        (baseline,) = [line for line in ax.get_lines() if line.get_label().startswith("predict 1")]
+        assert baseline.get_ydata()[0] == pytest.approx(1 / 6)
+        assert ax.get_title() == label
+    renders(fig)
+
+
+def test_padding_plot_shows_the_error_of_each_reversal() -> None:
+    alone = np.zeros((3, 2))
+    per_length = np.zeros((6, 2))
+    whole = np.zeros((6, 2))
+    whole[:3] = [[0.5, -0.1], [0.0, 0.2], [-0.3, 0.0]]
+    fig = plot_bidirectional_padding(alone, per_length, whole)
+    (ax,) = fig.axes
+    heights: dict[str, list[float]] = {}
+    for bar in ax.patches:
+        heights.setdefault(bar.get_gid(), []).append(bar.get_height())
+    assert heights["whole array"] == pytest.approx([0.5, 0.2, 0.3])
+    assert heights["per length"] == [0.0, 0.0, 0.0]
+    renders(fig)

@@ -1,0 +1,89 @@
+"""Chapter 6's figures draw what their captions claim: the data in the axes is checked."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from rnncourse.figures import ch06_embeddings as figs
+from rnncourse.scratch.hierarchical_softmax import balanced_tree, huffman_tree
+
+
+def test_sparse_gradient_shows_zero_rows_for_unused_words() -> None:
+    dW = np.zeros((4, 3))
+    dW[[1, 3]] = [[1.0, -2.0, 0.5], [0.3, 0.2, -0.1]]
+    fig = figs.plot_sparse_gradient(dW, ["a", "b", "c", "d"], [1, 3, 3])
+    image = fig.axes[0].images[0].get_array()
+    np.testing.assert_array_equal(np.asarray(image), dW)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["a (x0)", "b (x1)", "c (x0)", "d (x2)"]
+
+
+def test_tree_has_one_box_per_node_and_leaf_and_one_edge_per_step() -> None:
+    tree = huffman_tree(np.array([8.0, 4.0, 2.0, 1.0, 1.0]))
+    p = np.array([0.5, 0.2, 0.1, 0.1, 0.1])
+    fig = figs.draw_tree(tree, list("abcde"), p)
+    ax = fig.axes[0]
+    gids = [patch.get_gid() for patch in ax.patches]
+    assert gids.count("node") == 4 and gids.count("leaf") == 5
+    assert sum(line.get_gid() == "edge" for line in ax.lines) == int(tree.depths.sum())
+    texts = {t.get_text() for t in ax.texts}
+    assert "a\n0.50" in texts and "e\n0.10" in texts
+    # The most frequent word's leaf hangs from the root: its edge starts at the top (y = 0).
+    assert tree.depths[0] == 1
+
+
+def test_tree_leaves_are_left_to_right_in_path_order() -> None:
+    fig = figs.draw_tree(balanced_tree(4), ["w0", "w1", "w2", "w3"])
+    leaves = [p for p in fig.axes[0].patches if p.get_gid() == "leaf"]
+    xs = [p.get_x() for p in leaves]
+    assert xs == sorted(xs)  # balanced tree: word order is left to right
+
+
+def test_softmax_costs_plots_the_table_on_log_axes() -> None:
+    rows = [
+        {
+            "V": V,
+            "full_dots": V,
+            "balanced_depth": np.log2(V),
+            "huffman_expected_depth": 0.7 * np.log2(V),
+            "entropy_bits": 0.69 * np.log2(V),
+            "full_us": V / 100,
+            "balanced_us": 1.0,
+            "huffman_us": 1.2,
+        }
+        for V in (1000.0, 10000.0)
+    ]
+    fig = figs.plot_softmax_costs(rows)
+    left, right = fig.axes[:2]
+    assert left.get_xscale() == "log" and right.get_yscale() == "log"
+    lines = {line.get_label(): line.get_ydata() for line in left.lines}
+    np.testing.assert_array_equal(lines["full softmax: V"], [1000.0, 10000.0])
+    times = {line.get_label(): line.get_ydata() for line in right.lines}
+    np.testing.assert_array_equal(times["full softmax"], [10.0, 100.0])
+
+
+def test_word2vec_losses_and_the_untrained_line() -> None:
+    fig = figs.plot_word2vec_losses({"skipgram": ([1e6, 2e6], [3.0, 2.7])}, untrained=6 * np.log(2))
+    ax = fig.axes[0]
+    curve = next(line for line in ax.lines if line.get_label() == "skipgram")
+    np.testing.assert_array_equal(curve.get_xdata(), [1.0, 2.0])  # in millions
+    flat = next(line for line in ax.lines if "untrained" in line.get_label())
+    assert abs(flat.get_ydata()[0] - 6 * np.log(2)) < 1e-12
+
+
+def test_projection_places_words_and_arrows() -> None:
+    points = np.array([[0.0, 0.0], [1.0, 0.5], [2.0, 2.0]])
+    fig = figs.plot_projection(points, ["x", "y", "z"], [("x", "y")])
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), points)
+    arrows = [t for t in ax.texts if t.get_text() == ""]
+    assert len(arrows) == 1 and tuple(arrows[0].xy) == (1.0, 0.5)
+
+
+def test_gender_lean_bars_are_sorted_and_signed() -> None:
+    fig: Figure = figs.plot_gender_lean({"nurse": -0.2, "captain": 0.15, "teacher": 0.01})
+    ax = fig.axes[0]
+    widths = [bar.get_width() for bar in ax.patches]
+    assert widths == sorted(widths) == [-0.2, 0.01, 0.15]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["nurse", "teacher", "captain"]

@@ -1,0 +1,57 @@
+"""Chapter 7's figures draw the data they claim: read back from the axes."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from rnncourse.decoding import length_penalty
+from rnncourse.figures import ch07_seq2seq as figs
+
+
+def test_smooth_is_a_running_mean() -> None:
+    assert figs.smooth([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
+
+
+def test_training_plots_each_smoothed_curve_on_a_log_axis() -> None:
+    fig = figs.plot_training({"a": [4.0, 2.0, 1.0], "b": [1.0, 1.0, 1.0]}, window=1)
+    ax = fig.axes[0]
+    lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+    assert list(lines["a"]) == [4.0, 2.0, 1.0] and list(lines["b"]) == [1.0, 1.0, 1.0]
+    assert ax.get_yscale() == "log"
+
+
+def test_accuracy_by_length_puts_each_value_at_its_bin() -> None:
+    fig = figs.plot_accuracy_by_length(
+        {"fixed": [1.0, 0.5, 0.0], "attention": [1.0, 1.0, 0.9]}, (2, 6, 10, 14)
+    )
+    ax = fig.axes[0]
+    lines = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.get_lines()}
+    assert lines["fixed"] == ([3.5, 7.5, 11.5], [1.0, 0.5, 0.0])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2-5", "6-9", "10-13"]
+
+
+def test_attention_shows_the_weights_with_source_and_target_labels() -> None:
+    weights = np.array([[0.9, 0.1, 0.0], [0.2, 0.3, 0.5]])
+    fig = figs.plot_attention(weights, ["a", " ", "<eos>"], ["x", "<eos>"])
+    ax = fig.axes[0]
+    assert np.array_equal(ax.get_images()[0].get_array(), weights)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", " ", "<eos>"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "<eos>"]
+    with pytest.raises(ValueError, match="expected"):
+        figs.plot_attention(weights, ["a"], ["x", "<eos>"])
+
+
+def test_length_penalty_panels_show_the_long_output_overtaking() -> None:
+    fig = figs.plot_length_penalty([0.0, 1.0], [1, 2, 3], (2, -1.0), (12, -1.6))
+    left, right = fig.axes[:2]
+    penalties = {line.get_label(): list(line.get_ydata()) for line in left.get_lines()}
+    assert penalties["alpha = 0"] == [1.0, 1.0, 1.0]
+    assert penalties["alpha = 1"] == [length_penalty(n, 1.0) for n in (1, 2, 3)]
+    scores = {line.get_label(): np.asarray(line.get_ydata()) for line in right.get_lines()}
+    short, long = scores["|y| = 2, log p = -1"], scores["|y| = 12, log p = -1.6"]
+    assert short[0] > long[0] and long[-1] > short[-1]  # the crossing the caption describes

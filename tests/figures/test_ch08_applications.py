@@ -1,0 +1,97 @@
+"""Chapter 8's application figures draw the data they are given (checked in the axes, not in pixels)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from rnncourse.figures import ch08_applications as figs
+
+
+def lines_by_label(fig: Figure, axis: int = 0) -> dict[str, np.ndarray]:
+    return {
+        line.get_label(): np.asarray(line.get_ydata(), dtype=float) for line in fig.axes[axis].get_lines()
+    }
+
+
+def renders(fig: Figure) -> bool:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_forecasts_draw_the_actual_series_and_each_method() -> None:
+    x = np.arange(5.0)
+    actual = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
+    forecasts = {"persistence": np.array([0.0, 1.0, 2.0, 3.0, 2.0]), "model": actual + 0.1}
+    fig = figs.plot_forecasts(x, actual, forecasts, "ppm", "title")
+    lines = lines_by_label(fig)
+    assert set(lines) == {"actual", "persistence", "model"}
+    assert np.array_equal(lines["actual"], actual) and np.array_equal(
+        lines["persistence"], forecasts["persistence"]
+    )
+    assert renders(fig)
+
+
+def test_horizon_errors_are_one_line_per_method_over_the_horizons() -> None:
+    errors = {"persistence": np.array([1.0, 2.0, 3.0]), "GRU": np.array([0.5, 0.7, 0.9])}
+    fig = figs.plot_horizon_errors(errors, "ppm")
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert np.array_equal(lines["GRU"].get_ydata(), [0.5, 0.7, 0.9])
+    assert np.array_equal(lines["GRU"].get_xdata(), [1, 2, 3])  # horizons from 1
+    assert lines["persistence"].get_linestyle() == "--" and lines["GRU"].get_linestyle() == "-"
+    assert "horizon" in ax.get_xlabel() and "ppm" in ax.get_ylabel()
+
+
+def test_anomaly_shades_exactly_the_labelled_segments_and_draws_the_threshold() -> None:
+    values = np.sin(np.arange(100) / 3)
+    labels = np.zeros(100, dtype=int)
+    labels[40:45] = 1
+    labels[70:72] = 1
+    errors = np.abs(np.cos(np.arange(80)))  # errors start at index 20 of the series
+    fig = figs.plot_anomaly(values, labels, errors, 0.9, (30, 90), offset=20)
+    top = fig.axes[0]
+    spans = [p for p in top.patches if p.get_gid() == "labelled"]
+    extents = sorted((round(p.get_x()), round(p.get_x() + p.get_width())) for p in spans)
+    assert extents == [(40, 45), (70, 72)]
+    lines = lines_by_label(fig, 1)
+    assert np.allclose(lines["threshold"], 0.9)
+    assert np.array_equal(lines["|prediction error|"], errors[10:70])
+    assert np.array_equal(lines_by_label(fig, 0)["series"], values[30:90])
+
+
+def test_learning_curves_mark_the_lowest_validation_epoch() -> None:
+    fig = figs.plot_learning_curves([3.0, 2.0, 1.5, 1.2], [2.5, 2.0, 2.2, 2.4], "t")
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert np.array_equal(lines["validation"].get_ydata(), [2.5, 2.0, 2.2, 2.4])
+    assert np.allclose(lines["best epoch"].get_xdata(), 2)  # epochs counted from 1
+
+
+def test_token_heatmap_holds_one_row_per_quantity_and_prints_the_tokens() -> None:
+    rows = {"P(fresh)": np.array([0.2, 0.5, 0.9]), "unit 7": np.array([-1.0, 0.0, 1.0])}
+    fig = figs.plot_token_heatmap(["not", "bad", "\n"], rows, -1.0, 1.0, "RdBu", "t")
+    ax = fig.axes[0]
+    shown = ax.get_images()[0].get_array()
+    assert np.array_equal(np.asarray(shown), np.stack(list(rows.values())))
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("bad") == 2 and "\\n" in texts
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(rows)
+    assert renders(fig)
+
+
+def test_sampling_distributions_draw_one_bar_per_symbol_and_setting() -> None:
+    dists = {"T=0.5": np.array([0.7, 0.2, 0.1]), "T=2": np.array([0.4, 0.3, 0.3])}
+    fig = figs.plot_sampling_distributions(["a", " ", "b"], dists, "t")
+    heights = [round(p.get_height(), 6) for p in fig.axes[0].patches]
+    assert heights == [0.7, 0.2, 0.1, 0.4, 0.3, 0.3]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["a", "\u2423", "b"]
+
+
+@pytest.mark.parametrize("bad", [{"a": [1.0, 2.0], "b": [1.0]}])
+def test_horizon_errors_reject_curves_of_different_lengths(bad: dict[str, list[float]]) -> None:
+    with pytest.raises(ValueError, match="same length"):
+        figs.plot_horizon_errors({k: np.array(v) for k, v in bad.items()}, "ppm")

@@ -1,0 +1,139 @@
+"""Figures of chapter 8's practice and sequence-to-sequence pages draw the data they are given."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from rnncourse.figures.ch08_applications_practice import (
+    plot_early_stopping,
+    plot_gradient_reach,
+    plot_regularisation,
+    plot_schedules,
+    plot_sweep,
+    plot_timings,
+)
+from rnncourse.figures.ch08_applications_seq2seq import plot_captions, plot_piano_roll, plot_scores
+
+
+def renders(fig: Figure) -> bool:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()[:4] == b"\x89PNG"
+
+
+def lines_by_label(ax) -> dict:
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def by_gid(ax, gid: str) -> list:
+    return [line for line in ax.get_lines() if line.get_gid() == gid]
+
+
+def test_early_stopping_marks_the_best_and_the_last_epoch() -> None:
+    train = [3.0, 2.5, 2.2, 2.0, 1.8, 1.6]
+    val = [3.1, 2.7, 2.6, 2.65, 2.7, 2.8]
+    fig = plot_early_stopping(train, val, patience=3, ylabel="bpc")
+    (ax,) = fig.axes
+    lines = lines_by_label(ax)
+    assert list(lines["validation"].get_ydata()) == val and list(lines["training"].get_ydata()) == train
+    (best,) = by_gid(ax, "best")
+    (last,) = by_gid(ax, "last")
+    assert (best.get_xdata()[0], best.get_ydata()[0]) == (3, 2.6)  # epochs counted from 1
+    assert (last.get_xdata()[0], last.get_ydata()[0]) == (6, 2.8)
+    assert renders(fig)
+
+
+def test_regularisation_draws_every_run_and_its_best_epoch() -> None:
+    runs = {
+        "a": {"train": [2.0, 1.5, 1.0], "val": [2.1, 1.9, 2.0]},
+        "b": {"train": [2.0, 1.8], "val": [2.2, 2.0]},
+    }
+    fig = plot_regularisation(runs, "bpc")
+    (ax,) = fig.axes
+    lines = lines_by_label(ax)
+    assert list(lines["a"].get_ydata()) == [2.1, 1.9, 2.0] and list(lines["b (train)"].get_ydata()) == [
+        2.0,
+        1.8,
+    ]
+    assert sorted((m.get_xdata()[0], m.get_ydata()[0]) for m in by_gid(ax, "best")) == [(2, 1.9), (2, 2.0)]
+    assert renders(fig)
+
+
+def test_gradient_reach_is_drawn_against_distance_back() -> None:
+    reach = {"torch": [1e-6, 1e-3, 1.0], "keras": [1e-2, 1e-1, 1.0]}
+    fig = plot_gradient_reach(reach)
+    (ax,) = fig.axes
+    lines = lines_by_label(ax)
+    assert list(lines["torch"].get_xdata()) == [0, 1, 2]
+    assert list(lines["torch"].get_ydata()) == [1.0, 1e-3, 1e-6]  # distance 0 is the last step
+    assert ax.get_yscale() == "log"
+    assert renders(fig)
+
+
+def test_schedules_have_two_panels() -> None:
+    runs = {"constant": {"lr": [0.1, 0.1], "val": [2.0, 1.9]}, "step": {"lr": [0.1, 0.05], "val": [2.0, 1.8]}}
+    fig = plot_schedules(runs, "bpc")
+    ax_lr, ax_val = fig.axes
+    assert list(lines_by_label(ax_lr)["step"].get_ydata()) == [0.1, 0.05]
+    assert list(lines_by_label(ax_val)["step"].get_ydata()) == [2.0, 1.8]
+    assert renders(fig)
+
+
+def test_sweep_heatmap_prints_every_value() -> None:
+    values = np.array([[2.5, 2.4], [2.3, 2.6], [2.45, 2.35]])
+    fig = plot_sweep(values, [8, 32, 128], [16, 64], "bpc")
+    ax = fig.axes[0]
+    assert sorted(float(t.get_text()) for t in ax.texts) == sorted(values.ravel().tolist())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["E = 8", "E = 32", "E = 128"]
+    assert renders(fig)
+
+
+def test_timings_pick_the_batch_and_convert_to_ms() -> None:
+    records = [
+        {"N": 64, "T": 10, "H": 32, "seconds": 0.002},
+        {"N": 1, "T": 10, "H": 32, "seconds": 0.5},
+        {"N": 64, "T": 10, "H": 128, "seconds": 0.004},
+    ]
+    fig = plot_timings({"cpu": records}, batch=64)
+    (ax,) = fig.axes
+    line = lines_by_label(ax)["cpu"]
+    assert list(line.get_xdata()) == [32, 128]
+    assert list(line.get_ydata()) == pytest.approx([2.0, 4.0])
+    assert renders(fig)
+
+
+def test_captions_show_truth_and_guess() -> None:
+    images = [np.ones((8, 8, 3)), np.zeros((8, 8, 3))]
+    fig = plot_captions(images, ["red heart", "flag: japan"], ["red heart", "flag: france"])
+    assert [ax.get_title() for ax in fig.axes] == ["red heart", "flag: japan"]
+    assert fig.axes[1].get_xlabel() == "model: flag: france"
+    assert np.array_equal(fig.axes[1].get_images()[0].get_array(), images[1])
+    with pytest.raises(ValueError):
+        plot_captions(images, ["a"], ["b", "c"])
+    assert renders(fig)
+
+
+def test_piano_roll_places_pitches_by_extent() -> None:
+    roll = np.zeros((5, 8))
+    roll[0, :4] = 1
+    roll[4, 4:] = 1
+    fig = plot_piano_roll(roll, lowest_pitch=60, steps_per_beat=4, title="t")
+    (ax,) = fig.axes
+    image = ax.get_images()[0]
+    assert np.array_equal(image.get_array(), roll)
+    assert tuple(image.get_extent()) == (0, 2.0, 59.5, 64.5)  # 8 steps of a quarter beat; pitches 60..64
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C4"]
+    assert renders(fig)
+
+
+def test_scores_bars_per_system() -> None:
+    fig = plot_scores({"a": {"baseline": 1.0, "model": 2.0}, "b": {"baseline": 3.0, "model": 0.5}}, "score")
+    (ax,) = fig.axes
+    heights = sorted(p.get_height() for p in ax.patches)
+    assert heights == [0.5, 1.0, 2.0, 3.0]
+    with pytest.raises(ValueError):
+        plot_scores({"a": {"x": 1.0}, "b": {"y": 1.0}}, "score")

@@ -1,0 +1,197 @@
+"""Exercise 8's checks: the reference and other correct answers pass, each named mistake fails with its message."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rnncourse.grading import ch08_applications as check
+from rnncourse.grading.core import GradingFailure
+from rnncourse.grading.parts import load_substitute
+from tests.grading import ch08_applications_answers as answers
+
+CHECKS: dict[str, Callable[..., None]] = {
+    "prepare_data": check.prepare_data,
+    "sample_tokens": check.sample_tokens,
+    "fit_early_stopping": check.fit_early_stopping,
+    "fit_and_forecast": check.fit_and_forecast,
+}
+
+
+def define(source: str, name: str) -> Callable[..., Any]:
+    """The function ``name`` of a cell's source, run with the notebook's setup (NumPy and the given model)."""
+    namespace: dict[str, Any] = {"np": np, "mse_and_grad": load_substitute("mse_and_grad", check.GIVEN_MODEL)}
+    exec(compile(source, f"<answer {name}>", "exec"), namespace)
+    return namespace[name]
+
+
+def correct(name: str) -> Callable[..., Any]:
+    sources = {
+        "prepare_data": check.CORRECT_PREPARE,
+        "fit_early_stopping": check.CORRECT_EARLY_STOPPING,
+    }
+    if name in sources:
+        return define(sources[name], name)
+    return define(answers.ALTERNATIVE[name], name)
+
+
+def fails(name: str, function: Callable[..., Any], message: str, hidden: bool = False) -> None:
+    with pytest.raises(GradingFailure, match=message):
+        CHECKS[name](function, hidden=hidden)
+
+
+def test_there_are_four_parts_worth_13_points() -> None:
+    assert [part.function for part in check.PARTS] == list(CHECKS)
+    assert sum(part.points for part in check.PARTS) == 13
+    assert all(not case.hidden for part in check.PARTS for case in part.cases()[:1])
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_correct_answers_pass(name: str, hidden: bool) -> None:
+    CHECKS[name](define(answers.ALTERNATIVE[name], name), hidden=hidden)
+    CHECKS[name](correct(name), hidden=hidden)
+
+
+def test_the_typical_mistakes_are_named() -> None:
+    fails(
+        "prepare_data",
+        define(answers.WRONG["prepare_data"], "prepare_data"),
+        "LEAKAGE: the scaler is fitted on the whole",
+    )
+    fails("sample_tokens", define(answers.WRONG["sample_tokens"], "sample_tokens"), "temperature multiplies")
+    fails(
+        "fit_early_stopping", define(answers.WRONG["fit_early_stopping"], "fit_early_stopping"), "LAST epoch"
+    )
+    fails(
+        "fit_and_forecast",
+        define(answers.WRONG["fit_and_forecast"], "fit_and_forecast"),
+        "look like scaled values",
+    )
+
+
+def _prepare_variant(
+    ddof: int = 0, shift: int = 0, train_extra: int = 0, scale: bool = True
+) -> Callable[..., Any]:
+    def prepare_data(values: np.ndarray, window: int, n_train: int) -> tuple[Any, ...]:
+        mean, std = float(values[:n_train].mean()), float(values[:n_train].std(ddof=ddof))
+        z = (values - mean) / std if scale else values.astype(float)
+
+        def cut(first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+            t = np.arange(first, stop)
+            return z[t[:, None] + np.arange(-window, 0) + shift], z[t]
+
+        return (*cut(window, n_train + train_extra), *cut(n_train, len(values)), mean, std)
+
+    return prepare_data
+
+
+def test_pipeline_leaks_are_named() -> None:
+    fails("prepare_data", _prepare_variant(ddof=1), "sample std")
+    fails("prepare_data", _prepare_variant(shift=1), "LEAKAGE: each window ends at its own target")
+    fails("prepare_data", _prepare_variant(train_extra=1), "LEAKAGE: a training target at index n_train")
+    fails("prepare_data", _prepare_variant(scale=False), "not scaled")
+
+
+def _sampler(temperature_power: int = -1, keep: int = 0, smallest: bool = False) -> Callable[..., Any]:
+    def sample_tokens(
+        logits: np.ndarray, temperature: float, top_k: int, num_samples: int, seed: int
+    ) -> np.ndarray:
+        z = logits * temperature**temperature_power
+        p = np.exp(z - z.max())
+        order = np.argsort(p) if smallest else np.argsort(p)[::-1]
+        p[order[top_k + keep :]] = 0.0
+        if keep < 0:
+            p[order[top_k + keep :]] = 0.0
+        return np.random.default_rng(seed).choice(len(p), size=num_samples, p=p / p.sum())
+
+    return sample_tokens
+
+
+def test_sampling_mistakes_are_found_statistically() -> None:
+    fails("sample_tokens", _sampler(temperature_power=0), "temperature is ignored")
+    fails("sample_tokens", _sampler(keep=1), "outside the top")
+    fails("sample_tokens", _sampler(smallest=True), "smallest")
+
+    def unnormalised(
+        logits: np.ndarray, temperature: float, top_k: int, num_samples: int, seed: int
+    ) -> np.ndarray:
+        p = np.exp(logits / temperature - np.max(logits / temperature))
+        p = p / p.sum()
+        p[np.argsort(p)[::-1][top_k:]] = 0.0
+        return np.random.default_rng(seed).choice(len(p), size=num_samples, p=p)
+
+    fails("sample_tokens", unnormalised, "divide the kept probabilities by their sum")
+
+    def overflowing(
+        logits: np.ndarray, temperature: float, top_k: int, num_samples: int, seed: int
+    ) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            p = np.exp(logits / temperature)
+            p = p / p.sum()
+        p[np.argsort(p)[::-1][top_k:]] = 0.0
+        return np.random.default_rng(seed).choice(len(p), size=num_samples, p=p / p.sum())
+
+    CHECKS["sample_tokens"](overflowing)  # the visible logits are small
+    with pytest.raises(GradingFailure, match="logits around 1000"):
+        CHECKS["sample_tokens"](overflowing, hidden=True)
+
+
+def test_the_statistical_threshold() -> None:
+    # For even df the chi-square tail is exp(-x/2) sum_{i < df/2} (x/2)^i / i! exactly. The approximate
+    # quantile must lie at a tail probability between 1e-7 and 1e-6: never stricter than the stated level.
+    for df in (2, 4, 10, 20, 40):
+        half = check.chi2_quantile(df) / 2
+        tail = math.exp(-half) * sum(half**i / math.factorial(i) for i in range(df // 2))
+        assert 1e-7 < tail <= 1e-6, (df, tail)
+    # G is 0 for counts exactly at their expectation, inf for a count where p = 0.
+    assert check.g_statistic(np.array([25.0, 75.0]), np.array([0.25, 0.75])) == 0.0
+    assert check.g_statistic(np.array([1.0, 1.0]), np.array([1.0, 0.0])) == np.inf
+
+
+def _early_variant(extra_patience: int = 0, loss_after: bool = False) -> Callable[..., Any]:
+    source = check.CORRECT_EARLY_STOPPING.replace(
+        "waited >= patience", f"waited >= patience + {extra_patience}"
+    )
+    if loss_after:
+        source = source.replace(
+            "train.append(loss)\n        w = w - lr * grad",
+            "w = w - lr * grad\n        train.append(loss_grad(w, X_train, y_train)[0])",
+        )
+    assert source != check.CORRECT_EARLY_STOPPING
+    return define(source, "fit_early_stopping")
+
+
+def test_early_stopping_mistakes_are_named() -> None:
+    fails("fit_early_stopping", _early_variant(extra_patience=1), "one epoch late")
+    fails("fit_early_stopping", _early_variant(extra_patience=-1), "one epoch early")
+    fails("fit_early_stopping", _early_variant(loss_after=True), "measured after the update")
+
+    reference = correct("fit_early_stopping")
+
+    def no_copy(*args: Any) -> dict[str, Any]:
+        result = reference(*args)
+        return {**result, "best_epoch": result["best_epoch"] + 1}
+
+    fails("fit_early_stopping", no_copy, "best_epoch")
+
+
+def test_forecasts_below_the_stated_skill_fail() -> None:
+    def persistence(train_values: np.ndarray, windows: np.ndarray) -> np.ndarray:
+        return windows[:, -1].copy()
+
+    def mean_only(train_values: np.ndarray, windows: np.ndarray) -> np.ndarray:
+        return np.full(len(windows), train_values.mean())
+
+    fails("fit_and_forecast", persistence, "persistence baseline itself")
+    fails("fit_and_forecast", mean_only, "barely vary")
+
+    # A weak model passes the visible sunspots but not every hidden series.
+    def window_mean(train_values: np.ndarray, windows: np.ndarray) -> np.ndarray:
+        return windows[:, -3:].mean(axis=1)
+
+    fails("fit_and_forecast", window_mean, "skill of", hidden=True)
