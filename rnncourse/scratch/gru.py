@@ -15,6 +15,30 @@ it is scaled by the reset gate and ``b_xn`` is not. (Some texts apply r_t
 to h_{t-1} before the product with W_hn; torch, cuDNN and this module
 apply it after.)
 
+The other variant, reset *before* the product (Cho et al. 2014, eq. 8;
+Keras with ``reset_after=False``), differs in the candidate only:
+
+    n_t = tanh (W_xn x_t + b_xn + W_hn (r_t ⊙ h_{t-1}) + b_hn)
+
+It is a different function of the same weights, not a rearrangement: with
+r_t = 0 the torch candidate still sees b_hn, and in general
+W_hn (r ⊙ h) != r ⊙ (W_hn h). Its step functions are
+``gru_reset_before_step_forward`` and ``..._backward`` below; here b_hn sits
+outside the reset, so the two biases could be merged.
+
+Sign of the update gate: torch, Cho et al. (2014) and Keras let z_t keep
+the old state (h_t = (1 - z) n + z h_{t-1}); Chung et al. (2014) and
+Wikipedia write h_t = (1 - z) h_{t-1} + z n, where z_t writes the new one.
+Both are the same family of functions with z and 1 - z swapped (the
+update gate's weights and bias change sign), but a port that ignores it
+is wrong.
+
+Keras stores the same numbers differently (``to_keras``, ``from_keras``):
+gates in the order z, r, h instead of r, z, n; weights transposed, as
+(D, 3H) ``kernel`` and (H, 3H) ``recurrent_kernel``; and with
+``reset_after=True`` (its default since TensorFlow 2) a (2, 3H) ``bias``
+whose row 0 is the input bias and row 1 the recurrent bias.
+
 As for the LSTM, the step functions are the reference, written to be
 read next to the equations, and the sequence functions are the fast ones
 (time-major buffers, the backward writing gradients over the activations
@@ -123,6 +147,186 @@ def gru_step_backward(
     dW_xh = dax.T @ x_t
     dW_hh = dah.T @ h_prev
     return dx_t, dh_prev, dW_xh, dW_hh, dax.sum(axis=0), dah.sum(axis=0)
+
+
+# ---------------------------------------------------------------------------
+# The other variant: reset before the product (Cho et al. 2014)
+# ---------------------------------------------------------------------------
+
+
+class GRUResetBeforeCache(NamedTuple):
+    """What ``gru_reset_before_step_backward`` needs from its forward."""
+
+    x_t: np.ndarray  # (N, D)
+    h_prev: np.ndarray  # (N, H)
+    W_xh: np.ndarray  # (3H, D)
+    W_hh: np.ndarray  # (3H, H)
+    r: np.ndarray  # (N, H)
+    z: np.ndarray  # (N, H)
+    n: np.ndarray  # (N, H)
+
+
+def gru_reset_before_step_forward(
+    x_t: np.ndarray,
+    h_prev: np.ndarray,
+    W_xh: np.ndarray,
+    W_hh: np.ndarray,
+    b_xh: np.ndarray,
+    b_hh: np.ndarray,
+) -> tuple[np.ndarray, GRUResetBeforeCache]:
+    """One GRU step with the reset gate applied to h_{t-1} before W_hn.
+
+    ``n_t = tanh(W_xn x_t + b_xn + W_hn (r_t ⊙ h_{t-1}) + b_hn)``; the gates
+    r_t, z_t and the output h_t are as in ``gru_step_forward``, with the same
+    weights, shapes and gate order (r, z, n).
+
+    Args:
+        x_t: (N, D); h_prev: (N, H); W_xh: (3H, D); W_hh: (3H, H);
+        b_xh, b_hh: (3H,).
+
+    Returns:
+        h_t (N, H), and the cache for the backward.
+
+    Raises:
+        ValueError: naming any argument of the wrong shape; TypeError for a
+            non-float x_t or a dtype that differs from x_t's.
+    """
+    biases = {"b_xh": b_xh, "b_hh": b_hh}
+    *_, H = check_recurrent_args(x_t, ("N", "D"), {"h_prev": h_prev}, W_xh, W_hh, biases, GATES, x_name="x_t")
+    ax = x_t @ W_xh.T + b_xh  # (N, 3H)
+    a_rz = h_prev @ W_hh[: 2 * H].T + b_hh[: 2 * H]  # (N, 2H) hidden side of r and z only
+    r = sigmoid(ax[:, :H] + a_rz[:, :H])
+    z = sigmoid(ax[:, H : 2 * H] + a_rz[:, H:])
+    # The candidate's hidden side must wait for r: one more (N, H) x (H, H) product.
+    n = np.tanh(ax[:, 2 * H :] + (r * h_prev) @ W_hh[2 * H :].T + b_hh[2 * H :])
+    h_t = (1 - z) * n + z * h_prev
+    return h_t, GRUResetBeforeCache(x_t, h_prev, W_xh, W_hh, r, z, n)
+
+
+def gru_reset_before_step_backward(
+    dh_t: np.ndarray, cache: GRUResetBeforeCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of one reset-before step from the gradient of its output.
+
+    Here the candidate's hidden side is ``W_hn (r ⊙ h_{t-1})``, so its
+    gradient ``da_n`` reaches r and h_{t-1} through ``g = da_n @ W_hn``:
+    ``dr = g ⊙ h_{t-1}`` and a fifth path into h_{t-1}, ``g ⊙ r``.
+
+    Args:
+        dh_t: (N, H) dL/dh_t.
+        cache: from ``gru_reset_before_step_forward``.
+
+    Returns:
+        dx_t (N, D), dh_prev (N, H), dW_xh (3H, D), dW_hh (3H, H),
+        db_xh (3H,), db_hh (3H,).
+    """
+    x_t, h_prev, W_xh, W_hh, r, z, n = cache
+    H = h_prev.shape[1]
+    dn = dh_t * (1 - z)
+    dz = dh_t * (h_prev - n)
+    da_n = dn * (1 - n * n)  # (N, H)
+    g = da_n @ W_hh[2 * H :]  # (N, H) gradient of r ⊙ h_{t-1}
+    da_r = g * h_prev * r * (1 - r)
+    da_z = dz * z * (1 - z)
+    dax = np.concatenate([da_r, da_z, da_n], axis=1)  # (N, 3H), also the hidden side's bias gradient
+    dx_t = dax @ W_xh
+    dh_prev = dh_t * z + g * r + np.concatenate([da_r, da_z], axis=1) @ W_hh[: 2 * H]
+    dW_xh = dax.T @ x_t
+    dW_hh = np.concatenate([np.concatenate([da_r, da_z], axis=1).T @ h_prev, da_n.T @ (r * h_prev)])
+    return dx_t, dh_prev, dW_xh, dW_hh, dax.sum(axis=0), dax.sum(axis=0)
+
+
+# ---------------------------------------------------------------------------
+# Keras's layout, and its cell written from its own equations
+# ---------------------------------------------------------------------------
+
+#: Where torch's gate blocks (r, z, n) go in Keras's order (z, r, h).
+KERAS_ORDER = (1, 0, 2)  # Keras block k holds torch block KERAS_ORDER[k]
+
+
+def _reorder_blocks(a: np.ndarray, order: tuple[int, ...], axis: int) -> np.ndarray:
+    """The H-sized blocks of ``a`` along ``axis``, rearranged: block k of the result is block order[k]."""
+    blocks = np.split(a, GATES, axis=axis)
+    return np.concatenate([blocks[k] for k in order], axis=axis)
+
+
+class KerasGRUWeights(NamedTuple):
+    """The three arrays of a Keras ``GRU`` layer (``layer.get_weights()``), gates z, r, h."""
+
+    kernel: np.ndarray  # (D, 3H)
+    recurrent_kernel: np.ndarray  # (H, 3H)
+    bias: np.ndarray  # (2, 3H) with reset_after=True (input row, recurrent row); (3H,) without
+
+
+def to_keras(
+    W_xh: np.ndarray, W_hh: np.ndarray, b_xh: np.ndarray, b_hh: np.ndarray, reset_after: bool = True
+) -> KerasGRUWeights:
+    """torch-layout GRU parameters as a Keras ``GRU(reset_after=...)`` layer stores them.
+
+    With ``reset_after=True`` the two layers compute the same function.
+    With ``reset_after=False`` the Keras layer is the reset-before variant,
+    whose single bias is ``b_xh + b_hh`` (legitimate there, because b_hn is
+    outside the reset): the port is exact for weights of the reset-before
+    variant (``gru_reset_before_step_forward``), not of torch's.
+
+    Args:
+        W_xh: (3H, D), W_hh: (3H, H), b_xh: (3H,), b_hh: (3H,), gates r, z, n.
+        reset_after: which Keras variant to fill.
+
+    Returns:
+        kernel (D, 3H), recurrent_kernel (H, 3H), bias (2, 3H) or (3H,).
+    """
+    kernel = _reorder_blocks(W_xh, KERAS_ORDER, axis=0).T
+    recurrent = _reorder_blocks(W_hh, KERAS_ORDER, axis=0).T
+    b_x, b_h = (_reorder_blocks(b, KERAS_ORDER, axis=0) for b in (b_xh, b_hh))
+    bias = np.stack([b_x, b_h]) if reset_after else b_x + b_h
+    return KerasGRUWeights(np.ascontiguousarray(kernel), np.ascontiguousarray(recurrent), bias)
+
+
+def from_keras(
+    kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A Keras GRU's weights in torch's layout: W_xh (3H, D), W_hh (3H, H), b_xh, b_hh (3H,).
+
+    A (2, 3H) bias (``reset_after=True``) gives both biases; a (3H,) bias
+    (``reset_after=False``) becomes b_xh, with b_hh = 0, for the reset-before
+    variant. The order (z, r, h) -> (r, z, n) swaps the first two blocks,
+    so the same permutation undoes itself.
+    """
+    W_xh = _reorder_blocks(kernel.T, KERAS_ORDER, axis=0)
+    W_hh = _reorder_blocks(recurrent_kernel.T, KERAS_ORDER, axis=0)
+    if bias.ndim == 2:
+        b_xh, b_hh = (_reorder_blocks(row, KERAS_ORDER, axis=0) for row in bias)
+    else:
+        b_xh, b_hh = _reorder_blocks(bias, KERAS_ORDER, axis=0), np.zeros_like(bias)
+    return W_xh, W_hh, b_xh, b_hh
+
+
+def keras_gru_step(
+    x_t: np.ndarray, h_prev: np.ndarray, weights: KerasGRUWeights, reset_after: bool
+) -> np.ndarray:
+    """One step of Keras's ``GRUCell`` (sigmoid, tanh), in Keras's own layout and order.
+
+    Written from Keras's equations, not from the torch-layout code above, so
+    that a test can prove the port: (N, D), (N, H) -> (N, H).
+
+    x-side ``x_z, x_r, x_h = x_t @ kernel (+ input bias)``, split in three;
+    ``reset_after=True``: ``hh = tanh(x_h + r ⊙ (h_prev @ U_h + b_rec_h))``;
+    ``reset_after=False``: ``hh = tanh(x_h + (r ⊙ h_prev) @ U_h)``;
+    then ``h = z ⊙ h_prev + (1 - z) ⊙ hh``.
+    """
+    kernel, recurrent, bias = weights
+    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, np.zeros_like(bias))
+    x_z, x_r, x_h = np.split(x_t @ kernel + input_bias, GATES, axis=1)
+    U_z, U_r, U_h = np.split(recurrent, GATES, axis=1)
+    b_z, b_r, b_h = np.split(recurrent_bias, GATES)
+    z = sigmoid(x_z + h_prev @ U_z + b_z)
+    r = sigmoid(x_r + h_prev @ U_r + b_r)
+    if reset_after:
+        hh = np.tanh(x_h + r * (h_prev @ U_h + b_h))
+    else:
+        hh = np.tanh(x_h + (r * h_prev) @ U_h)
+    return z * h_prev + (1 - z) * hh
 
 
 # ---------------------------------------------------------------------------

@@ -8,10 +8,15 @@ import pytest
 from rnncourse.gradcheck import check_gradients, rel_error
 from rnncourse.scratch.gru import (
     GRUStepCache,
+    from_keras,
     gru_backward,
     gru_forward,
+    gru_reset_before_step_backward,
+    gru_reset_before_step_forward,
     gru_step_backward,
     gru_step_forward,
+    keras_gru_step,
+    to_keras,
 )
 from tests.scratch.torch_helpers import (
     assert_float32_close_to_float64,
@@ -211,3 +216,100 @@ def test_forward_and_backward_leave_their_inputs_alone() -> None:
     gru_backward(p["dh"], cache)
     for name, value in before.items():
         assert np.array_equal(p[name], value), name
+
+
+# --- the reset-before variant (Cho et al. 2014) -------------------------------
+
+
+def test_reset_before_step_backward_matches_numerical_gradients() -> None:
+    rng = np.random.default_rng(20)
+    N, D, H = 3, 4, 5
+    inputs = step_inputs(random_problem(rng, N, 1, D, H))
+    dh_t = rng.standard_normal((N, H))
+    _, cache = gru_reset_before_step_forward(*inputs.values())
+    analytic = dict(zip(inputs, gru_reset_before_step_backward(dh_t, cache), strict=True))
+    check_gradients(lambda: gru_reset_before_step_forward(*inputs.values())[0], inputs, analytic, dh_t)
+
+
+def test_reset_before_matches_its_equation_written_per_unit() -> None:
+    """n_j = tanh(x W_xn[j] + b_xn[j] + sum_k W_hn[j, k] r_k h_k + b_hn[j]), one example, loops."""
+    rng = np.random.default_rng(21)
+    D, H = 3, 4
+    p = random_problem(rng, 1, 1, D, H)
+    x, h = p["x"][0, 0], p["h0"][0]
+    W_xh, W_hh, b_xh, b_hh = (p[k] for k in PARAMS)
+
+    def sig(v: float) -> float:
+        return 1 / (1 + np.exp(-v))
+
+    r = [sig(W_xh[j] @ x + b_xh[j] + W_hh[j] @ h + b_hh[j]) for j in range(H)]
+    z = [sig(W_xh[H + j] @ x + b_xh[H + j] + W_hh[H + j] @ h + b_hh[H + j]) for j in range(H)]
+    expected = []
+    for j in range(H):
+        inner = sum(W_hh[2 * H + j, k] * r[k] * h[k] for k in range(H))
+        n_j = np.tanh(W_xh[2 * H + j] @ x + b_xh[2 * H + j] + inner + b_hh[2 * H + j])
+        expected.append((1 - z[j]) * n_j + z[j] * h[j])
+    h_t, _ = gru_reset_before_step_forward(p["x"][:, 0], p["h0"], W_xh, W_hh, b_xh, b_hh)
+    assert rel_error(h_t[0], np.array(expected)) < 1e-12
+
+
+def test_the_two_variants_are_different_functions() -> None:
+    """Same weights, different outputs (and they agree when r = 1 and b_hn = 0)."""
+    p = random_problem(np.random.default_rng(22), 4, 1, 3, 5)
+    args = [p["x"][:, 0], p["h0"], *(p[k] for k in PARAMS)]
+    after, _ = gru_step_forward(*args)
+    before, _ = gru_reset_before_step_forward(*args)
+    assert rel_error(after, before) > 1e-2
+    # Force r = 1 (a huge reset bias) and b_hn = 0: then both candidates are tanh(... + W_hn h).
+    H = p["h0"].shape[1]
+    b_hh = p["b_hh"].copy()
+    b_hh[:H], b_hh[2 * H :] = 50.0, 0.0
+    args[5] = b_hh
+    assert rel_error(gru_step_forward(*args)[0], gru_reset_before_step_forward(*args)[0]) < 1e-12
+
+
+def test_reset_before_rejects_wrong_shapes() -> None:
+    p = random_problem(np.random.default_rng(23), 2, 1, 3, 4)
+    with pytest.raises(ValueError, match="W_hh"):
+        gru_reset_before_step_forward(p["x"][:, 0], p["h0"], p["W_xh"], p["W_hh"][:8], p["b_xh"], p["b_hh"])
+
+
+# --- Keras's layout -------------------------------------------------------------
+
+
+def test_torch_weights_ported_to_keras_reset_after_give_torch_output() -> None:
+    """torch.nn.GRUCell's weights, moved to Keras's layout, run through Keras's equations."""
+    rng = np.random.default_rng(24)
+    N, D, H = 3, 4, 5
+    cell = make_module("gru", D, H, seed=24, cell=True)
+    w = numpy_params(cell)
+    x_t, h_prev = rng.standard_normal((N, D)), rng.standard_normal((N, H))
+    (h_ref,), _ = run_torch(cell, x_t, [h_prev], [np.zeros((N, H))])
+    keras = to_keras(*(w[TORCH_NAMES[k]] for k in PARAMS), reset_after=True)
+    assert keras.kernel.shape == (D, 3 * H) and keras.recurrent_kernel.shape == (H, 3 * H)
+    assert keras.bias.shape == (2, 3 * H)
+    assert rel_error(keras_gru_step(x_t, h_prev, keras, reset_after=True), h_ref) < 1e-10
+    # Keras's first block is the update gate z, torch's second.
+    assert np.array_equal(keras.kernel[:, :H], w["weight_ih"][H : 2 * H].T)
+
+
+def test_reset_before_weights_ported_to_keras_reset_after_false() -> None:
+    p = random_problem(np.random.default_rng(25), 3, 1, 4, 5)
+    params = [p[k] for k in PARAMS]
+    expected, _ = gru_reset_before_step_forward(p["x"][:, 0], p["h0"], *params)
+    keras = to_keras(*params, reset_after=False)
+    assert keras.bias.shape == (15,)
+    assert rel_error(keras_gru_step(p["x"][:, 0], p["h0"], keras, reset_after=False), expected) < 1e-12
+    # ... and the same weights in the other Keras variant are another function.
+    wrong = keras_gru_step(p["x"][:, 0], p["h0"], to_keras(*params, reset_after=True), reset_after=True)
+    assert rel_error(wrong, expected) > 1e-2
+
+
+def test_from_keras_undoes_to_keras() -> None:
+    p = random_problem(np.random.default_rng(26), 1, 1, 3, 4)
+    params = [p[k] for k in PARAMS]
+    for back, original in zip(from_keras(*to_keras(*params)), params, strict=True):
+        assert np.array_equal(back, original)
+    W_xh, W_hh, b_xh, b_hh = from_keras(*to_keras(*params, reset_after=False))
+    assert np.array_equal(W_xh, params[0]) and np.array_equal(W_hh, params[1])
+    assert rel_error(b_xh, params[2] + params[3]) < 1e-15 and not b_hh.any()

@@ -1,0 +1,420 @@
+"""Chapter 5's comparison: vanilla RNN, LSTM and GRU at equal parameter counts.
+
+Three tasks (``TASKS``), each a next-step or final-step prediction:
+
+- ``adding``: the adding problem at T = 100 (``rnncourse.data.adding``), MSE
+  of the final prediction; target 0.01 (solved);
+- ``counting``: a^n b^n (``rnncourse.data.counting``) with n <= 10 in
+  training, cross-entropy at every step; its target is on the *determined*
+  steps only (the others are guesses), and the generalisation test counts
+  how far past n = 10 the model keeps accepting every string;
+- ``charlm``: a character language model on Shakespeare's plays
+  (``rnncourse.data.shakespeare``), cross-entropy in nats per character.
+
+``train(kind, task, steps, seed)`` trains one ``torch.nn`` model with Adam
+and clipping and returns its evaluation curve; ``hidden_for_budget`` picks
+each kind's width so that all three have about the same number of
+parameters; ``time_epoch_torch`` and ``time_epoch_numpy`` measure the
+wall-clock of one epoch of training (forward, backward, update) for
+``torch.nn`` and for the course's NumPy layers (``rnncourse.scratch``).
+``bench/ch05_gru_comparison.py`` runs it all and stores the result.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncourse.data.adding import SOLVED_MSE, adding_problem
+from rnncourse.data.char_stream import CharVocab
+from rnncourse.data.counting import VOCAB_SIZE, accepted, counting_batch, largest_counted, sample_counts
+from rnncourse.data.shakespeare import play_text
+from rnncourse.scratch.gru import gru_backward, gru_forward
+from rnncourse.scratch.lstm import lstm_backward, lstm_forward
+from rnncourse.scratch.rnn import rnn_backward, rnn_forward
+
+Kind = Literal["rnn", "lstm", "gru"]
+KINDS: tuple[Kind, ...] = ("rnn", "lstm", "gru")
+GATES: dict[str, int] = {"rnn": 1, "lstm": 4, "gru": 3}
+TORCH_CLASSES: dict[str, type[nn.RNN] | type[nn.LSTM] | type[nn.GRU]] = {
+    "rnn": nn.RNN,
+    "lstm": nn.LSTM,
+    "gru": nn.GRU,
+}
+
+# ---------------------------------------------------------------------------
+# Parameter counts
+# ---------------------------------------------------------------------------
+
+
+def recurrent_params(kind: str, input_size: int, hidden: int) -> int:
+    """Parameters of one torch.nn layer: G (H D + H H + 2 H), G = 1, 4, 3 (torch keeps two biases)."""
+    return GATES[kind] * (hidden * input_size + hidden * hidden + 2 * hidden)
+
+
+def model_params(kind: str, input_size: int, hidden: int, output_size: int) -> int:
+    """Recurrent layer plus the linear read-out (H -> output_size, with bias)."""
+    return recurrent_params(kind, input_size, hidden) + hidden * output_size + output_size
+
+
+def hidden_for_budget(kind: str, input_size: int, output_size: int, budget: int) -> int:
+    """The width H whose model has the parameter count closest to ``budget`` (ties: the smaller)."""
+    best = min(
+        range(1, 4096),
+        key=lambda h: (abs(model_params(kind, input_size, h, output_size) - budget), h),
+    )
+    return int(best)
+
+
+# ---------------------------------------------------------------------------
+# Tasks
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Inputs (N, T, D) float32; targets (N, 1) float for regression or (N, T) int64; a loss mask."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    mask: torch.Tensor | None = None  # (N, T) bool: steps that count in the loss
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task of the comparison.
+
+    Attributes:
+        name: ``adding``, ``counting`` or ``charlm``.
+        input_size, output_size: D and the read-out's width.
+        per_step: a prediction at every step (True) or only at the last (False).
+        batch_size, seq_len: of a training batch (seq_len: the longest).
+        epoch_sequences: how many sequences make one epoch, for the timings.
+        target: the evaluation loss that counts as reached.
+        learning_rate: Adam's.
+        sample: ``sample(step, seed)`` -> the training batch of that step.
+        evaluate: ``evaluate(model)`` -> the evaluation loss (and extras).
+    """
+
+    name: str
+    input_size: int
+    output_size: int
+    per_step: bool
+    batch_size: int
+    seq_len: int
+    epoch_sequences: int
+    target: float
+    learning_rate: float
+    sample: Callable[[int, int], Batch] = field(repr=False)
+    evaluate: Callable[[SequenceModel], dict[str, float]] = field(repr=False)
+
+
+class SequenceModel(nn.Module):
+    """A one-layer torch.nn RNN, LSTM or GRU with a linear read-out.
+
+    ``forward(x)``: x (N, T, D) -> (N, T, output_size) if per_step, else (N, output_size)
+    from the last state.
+    """
+
+    def __init__(self, kind: str, input_size: int, hidden: int, output_size: int, per_step: bool) -> None:
+        super().__init__()
+        self.kind, self.per_step = kind, per_step
+        self.rnn = TORCH_CLASSES[kind](input_size, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, output_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.rnn(x)
+        return self.head(h if self.per_step else h[:, -1])
+
+
+def _one_hot(ids: np.ndarray, size: int) -> torch.Tensor:
+    return torch.nn.functional.one_hot(torch.as_tensor(ids), size).float()
+
+
+def loss_of(model: SequenceModel, batch: Batch) -> torch.Tensor:
+    """MSE for a regression batch, mean cross-entropy over the masked steps otherwise."""
+    out = model(batch.x)
+    if batch.mask is None:
+        return torch.mean((out - batch.y) ** 2)
+    per_step = nn.functional.cross_entropy(out.transpose(1, 2), batch.y, reduction="none")
+    return (per_step * batch.mask).sum() / batch.mask.sum()
+
+
+# -- (a) the adding problem -----------------------------------------------------
+
+ADDING_T = 100
+
+
+def _adding_batch(n: int, seed: int) -> Batch:
+    data = adding_problem(n, ADDING_T, seed)
+    return Batch(torch.as_tensor(data.x, dtype=torch.float32), torch.as_tensor(data.y, dtype=torch.float32))
+
+
+@cache
+def _adding_eval() -> Batch:
+    return _adding_batch(500, seed=10**6)
+
+
+def _evaluate_adding(model: SequenceModel) -> dict[str, float]:
+    with torch.no_grad():
+        return {"loss": float(loss_of(model, _adding_eval()))}
+
+
+# -- (b) a^n b^n -----------------------------------------------------------------
+
+COUNT_TRAIN_MAX = 10
+COUNT_TEST_MAX = 100
+
+
+def counting_tensors(ns: np.ndarray, determined_only: bool = False) -> Batch:
+    """a^n b^n for counts ``ns`` as one-hot inputs, targets, and a mask (real or determined steps)."""
+    data = counting_batch(ns)
+    mask = data.determined if determined_only else data.mask
+    return Batch(_one_hot(data.inputs, VOCAB_SIZE), torch.as_tensor(data.targets), torch.as_tensor(mask))
+
+
+def counting_generalisation(model: SequenceModel, n_max: int = COUNT_TEST_MAX) -> int:
+    """The largest n such that the model accepts every a^k b^k, k = 1..n (up to n_max)."""
+    ns = np.arange(1, n_max + 1)
+    data = counting_batch(ns)
+    with torch.no_grad():
+        logits = model(_one_hot(data.inputs, VOCAB_SIZE)).numpy()
+    return largest_counted(ns, accepted(logits, data))
+
+
+def _evaluate_counting(model: SequenceModel) -> dict[str, float]:
+    with torch.no_grad():
+        loss = float(
+            loss_of(model, counting_tensors(np.arange(1, COUNT_TRAIN_MAX + 1), determined_only=True))
+        )
+    return {"loss": loss}
+
+
+# -- (c) a character language model -----------------------------------------------
+
+CHAR_PLAY = "hamlet"
+CHAR_WINDOW = 64
+
+
+@cache
+def char_corpus() -> tuple[str, np.ndarray, np.ndarray]:
+    """The alphabet of the play (chapter 2's ``CharVocab``: sorted), and its text as ids.
+
+    Returns:
+        The alphabet as one string, the first 90% of the ids (training) and the last 10% (held out).
+    """
+    text = play_text(CHAR_PLAY)
+    vocab = CharVocab.build(text)
+    encoded = vocab.encode(text)
+    cut = int(0.9 * len(encoded))
+    return "".join(vocab.chars), encoded[:cut], encoded[cut:]
+
+
+def _windows(ids: np.ndarray, starts: np.ndarray, vocab: int) -> Batch:
+    rows = ids[starts[:, None] + np.arange(CHAR_WINDOW + 1)]
+    mask = torch.ones(rows.shape[0], CHAR_WINDOW, dtype=torch.bool)
+    return Batch(_one_hot(rows[:, :-1], vocab), torch.as_tensor(rows[:, 1:]), mask)
+
+
+def _char_batch(n: int, seed: int) -> Batch:
+    alphabet, train_ids, _ = char_corpus()
+    starts = np.random.default_rng(seed).integers(0, len(train_ids) - CHAR_WINDOW - 1, size=n)
+    return _windows(train_ids, starts, len(alphabet))
+
+
+@cache
+def _char_eval() -> Batch:
+    alphabet, _, held_out = char_corpus()
+    starts = np.arange(0, len(held_out) - CHAR_WINDOW - 1, CHAR_WINDOW)[:200]
+    return _windows(held_out, starts, len(alphabet))
+
+
+def _evaluate_char(model: SequenceModel) -> dict[str, float]:
+    with torch.no_grad():
+        return {"loss": float(loss_of(model, _char_eval()))}
+
+
+def make_task(name: str) -> Task:
+    """The task ``name`` (``adding``, ``counting`` or ``charlm``) with its settings."""
+    if name == "adding":
+        return Task(
+            "adding", 2, 1, False, 64, ADDING_T, 1024, SOLVED_MSE, 1e-2,
+            lambda step, seed: _adding_batch(64, seed * 100_003 + step),
+            _evaluate_adding,
+        )  # fmt: skip
+    if name == "counting":
+        return Task(
+            "counting", VOCAB_SIZE, VOCAB_SIZE, True, 32, 2 * COUNT_TRAIN_MAX + 1, 1024, 0.01, 1e-2,
+            lambda step, seed: counting_tensors(sample_counts(32, COUNT_TRAIN_MAX, seed * 100_003 + step)),
+            _evaluate_counting,
+        )  # fmt: skip
+    if name == "charlm":
+        vocab = len(char_corpus()[0])
+        return Task(
+            "charlm", vocab, vocab, True, 32, CHAR_WINDOW, 1024, 1.9, 5e-3,
+            lambda step, seed: _char_batch(32, seed * 100_003 + step),
+            _evaluate_char,
+        )  # fmt: skip
+    raise ValueError(f"unknown task {name!r}; choose adding, counting or charlm")
+
+
+TASKS = ("adding", "counting", "charlm")
+
+#: Parameters of every model of a task: each kind gets the width closest to it.
+BUDGETS: dict[str, int] = {"adding": 3000, "counting": 600, "charlm": 20000}
+
+# ---------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """The result of one training run: evaluation losses at ``steps``, and when the target was met."""
+
+    kind: str
+    task: str
+    seed: int
+    hidden: int
+    params: int
+    steps: list[int]
+    losses: list[float]
+    steps_to_target: int | None
+    seconds: float
+    extras: dict[str, float]
+
+
+def build_model(kind: str, task: Task, seed: int) -> SequenceModel:
+    """The model of ``kind`` at the task's parameter budget, initialised by torch from ``seed``."""
+    hidden = hidden_for_budget(kind, task.input_size, task.output_size, BUDGETS[task.name])
+    torch.manual_seed(seed)
+    return SequenceModel(kind, task.input_size, hidden, task.output_size, task.per_step)
+
+
+def train(kind: str, task_name: str, steps: int, seed: int, eval_every: int = 50, clip: float = 1.0) -> Run:
+    """Train one model with Adam and global-norm clipping; evaluate every ``eval_every`` steps.
+
+    Args:
+        kind: ``rnn`` (tanh), ``lstm`` or ``gru``.
+        task_name: one of ``TASKS``.
+        steps: optimiser steps.
+        seed: seeds the initialisation and the training batches.
+
+    Returns:
+        A ``Run``; ``steps_to_target`` is the first evaluation step whose loss
+        is at most the task's target (None if never).
+    """
+    task = make_task(task_name)
+    model = build_model(kind, task, seed)
+    optimiser = torch.optim.Adam(model.parameters(), lr=task.learning_rate)
+    curve_steps, losses = [0], [task.evaluate(model)["loss"]]
+    start = time.process_time()
+    for step in range(1, steps + 1):
+        optimiser.zero_grad()
+        loss = loss_of(model, task.sample(step, seed))
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimiser.step()
+        if step % eval_every == 0 or step == steps:
+            curve_steps.append(step)
+            losses.append(task.evaluate(model)["loss"])
+    seconds = time.process_time() - start
+    reached = next((s for s, v in zip(curve_steps, losses) if v <= task.target), None)
+    extras: dict[str, float] = {}
+    if task_name == "counting":
+        extras["counts_to"] = float(counting_generalisation(model))
+    return Run(
+        kind,
+        task_name,
+        seed,
+        model.rnn.hidden_size,
+        sum(p.numel() for p in model.parameters()),
+        curve_steps,
+        losses,
+        reached,
+        seconds,
+        extras,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Wall-clock per epoch: torch.nn against the course's NumPy layers
+# ---------------------------------------------------------------------------
+
+
+def time_epoch_torch(kind: str, task_name: str, repeats: int = 3) -> float:
+    """Seconds of one epoch (``epoch_sequences`` sequences) of training steps with torch.nn, one thread.
+
+    Measures a few steps (forward, backward, Adam) and scales them to the
+    epoch; the best of ``repeats`` measurements. The clock is the process's
+    CPU time: with one thread it is the wall-clock of an idle core, and it
+    does not count the time other programs took on a busy machine.
+    """
+    task = make_task(task_name)
+    model = build_model(kind, task, seed=0)
+    optimiser = torch.optim.Adam(model.parameters(), lr=task.learning_rate)
+    batch = task.sample(0, 0)
+    batches = math.ceil(task.epoch_sequences / task.batch_size)
+    best = math.inf
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(4):
+            optimiser.zero_grad()
+            loss_of(model, batch).backward()
+            optimiser.step()
+        best = min(best, (time.process_time() - start) / 4)
+    return best * batches
+
+
+def numpy_layer_step(kind: str, x: np.ndarray, params: dict[str, np.ndarray], dh: np.ndarray) -> None:
+    """One forward and backward of the course's NumPy layer of ``kind`` over x (N, T, D)."""
+    N, H = x.shape[0], params["W_hh"].shape[1]
+    h0 = np.zeros((N, H), dtype=x.dtype)
+    if kind == "rnn":
+        _, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b"])
+        rnn_backward(dh, rnn_cache)
+    elif kind == "lstm":
+        _, _, lstm_cache = lstm_forward(x, h0, h0.copy(), params["W_xh"], params["W_hh"], params["b"])
+        lstm_backward(dh, lstm_cache)
+    else:
+        _, gru_cache = gru_forward(x, h0, params["W_xh"], params["W_hh"], params["b"], params["b2"])
+        gru_backward(dh, gru_cache)
+
+
+def time_epoch_numpy(kind: str, task_name: str, repeats: int = 3) -> float:
+    """Seconds of one epoch of the course's NumPy layer (float32): forward and backward of the recurrence.
+
+    The read-out and the optimiser are left out (they are a small part of a
+    step); so the figure is a lower bound for a NumPy training epoch. CPU
+    time, as for ``time_epoch_torch``; NumPy's BLAS should run one thread
+    (``OPENBLAS_NUM_THREADS=1``, which the script sets).
+    """
+    task = make_task(task_name)
+    H = hidden_for_budget(kind, task.input_size, task.output_size, BUDGETS[task_name])
+    G, D = GATES[kind], task.input_size
+    rng = np.random.default_rng(0)
+    bound = 1 / math.sqrt(H)
+    params = {
+        "W_xh": rng.uniform(-bound, bound, (G * H, D)).astype(np.float32),
+        "W_hh": rng.uniform(-bound, bound, (G * H, H)).astype(np.float32),
+        "b": rng.uniform(-bound, bound, G * H).astype(np.float32),
+        "b2": rng.uniform(-bound, bound, G * H).astype(np.float32),
+    }
+    x = task.sample(0, 0).x.numpy()
+    dh = rng.standard_normal((x.shape[0], x.shape[1], H)).astype(np.float32)
+    batches = math.ceil(task.epoch_sequences / task.batch_size)
+    best = math.inf
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(2):
+            numpy_layer_step(kind, x, params, dh)
+        best = min(best, (time.process_time() - start) / 2)
+    return best * batches

@@ -1,0 +1,625 @@
+"""Checks for exercise 5, the GRU: step forward, its backward, the other reset variant, a training run.
+
+``PARTS`` lists the four parts (``parts.Part``), as in chapter 1: the notebook
+imports this module as ``check`` and calls ``check.<part>(<function>)`` for the
+visible cases and ``check.<part>(<function>, hidden=True)`` in the hidden
+tests; the autograder runs the same cases in its sandbox and the same
+``verify`` outside it.
+
+Shapes: N batch, T steps, D inputs, H hidden units, S seeds. Gates are
+stacked r, z, n on the rows of ``W_xh`` (3H, D) and ``W_hh`` (3H, H), with
+two biases ``b_xh``, ``b_hh`` (3H,), as in ``torch.nn.GRU``.
+
+Parts 1 to 3 compare with the course's reference to ``core.TOLERANCE``;
+part 2's gradients are also checked against central differences of the
+reference forward (``gradcheck.numerical_gradient``). Part 4 trains, so its
+values depend on how the learner draws random numbers: it is checked for
+shape, reproducibility (the same seed gives the same curve, another seed
+another one) and trend (the loss falls), never for exact values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from rnncourse.gradcheck import numerical_gradient, rel_error
+from rnncourse.grading.core import GradingFailure, check_array, compare, float64_inputs, type_name
+from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.scratch.gru import gru_reset_before_step_forward as reference_reset_before
+from rnncourse.scratch.gru import gru_step_backward as reference_step_backward
+from rnncourse.scratch.gru import gru_step_forward as reference_step_forward
+
+GRADIENT_NAMES = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db_xh", "db_hh")
+#: A learner's gradient may differ from central differences by this much (relative): the
+#: differences themselves are accurate to about 1e-10 here, a wrong formula is off by 1e-3 or more.
+NUMERICAL_TOLERANCE = 1e-6
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
+    if isinstance(result, LearnerError):
+        raise GradingFailure(error_message(name, result, case, advice))
+
+
+def _step_args(seed: int, N: int, D: int, H: int) -> tuple[np.ndarray, ...]:
+    """x_t (N, D), h_prev (N, H), W_xh (3H, D), W_hh (3H, H), b_xh, b_hh (3H,); weights scaled to 2/sqrt(H)."""
+    p = float64_inputs(
+        seed, x_t=(N, D), h_prev=(N, H), W_xh=(3 * H, D), W_hh=(3 * H, H), b_xh=(3 * H,), b_hh=(3 * H,)
+    )
+    scale = 2.0 / np.sqrt(H)
+    return (2 * p["x_t"], p["h_prev"], scale * p["W_xh"], scale * p["W_hh"], p["b_xh"], p["b_hh"])
+
+
+def step_cases(
+    seed: int, shapes: Sequence[tuple[int, int, int]], hidden: bool = False, names: Sequence[str] = ()
+) -> list[Case]:
+    """One case per (N, D, H): the six arguments of a GRU step, case i drawn with seed + i."""
+    return [
+        Case(names[i] if i < len(names) else f"N={N}, D={D}, H={H}", _step_args(seed + i, N, D, H), hidden)
+        for i, (N, D, H) in enumerate(shapes)
+    ]
+
+
+_VISIBLE_STEP = (0, ((3, 4, 5), (2, 3, 3)))
+_HIDDEN_STEP = {
+    "all sizes 1": (1, 1, 1),
+    "batch 1": (1, 6, 4),
+    "more inputs than hidden units": (4, 9, 2),
+    "D = H": (5, 6, 6),
+    "one hidden unit": (3, 2, 1),
+}
+_HIDDEN_STEP_SEED = 5150
+
+
+def _step_cases() -> list[Case]:
+    hidden = step_cases(_HIDDEN_STEP_SEED, list(_HIDDEN_STEP.values()), True, list(_HIDDEN_STEP))
+    return step_cases(*_VISIBLE_STEP) + hidden
+
+
+def _pieces(x_t: np.ndarray, h_prev: np.ndarray, W_xh: np.ndarray, W_hh: np.ndarray,
+            b_xh: np.ndarray, b_hh: np.ndarray) -> dict[str, np.ndarray]:  # fmt: skip
+    """The pre-activations of every block, input side and hidden side, for the named mistakes."""
+    H = h_prev.shape[1]
+    ax, ah = x_t @ W_xh.T + b_xh, h_prev @ W_hh.T + b_hh
+    blocks = {}
+    for k, gate in enumerate("rzn"):
+        rows = slice(k * H, (k + 1) * H)
+        blocks[f"x{gate}"], blocks[f"h{gate}"] = ax[:, rows], ah[:, rows]
+        blocks[f"W{gate}"], blocks[f"b{gate}"] = W_hh[rows], b_hh[rows]
+    return blocks
+
+
+def _mix(z: np.ndarray, n: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
+    return (1 - z) * n + z * h_prev
+
+
+# -- Part 1: one step in torch's convention ------------------------------------------
+
+
+def _reference_step(*args: np.ndarray) -> np.ndarray:
+    return reference_step_forward(*args)[0]
+
+
+@verifier
+def _verify_step(case: Case, result: object) -> None:
+    name = "gru_step_forward"
+    _raise_if_error(name, result, case)
+    x_t, h_prev, W_xh, W_hh, b_xh, b_hh = case.args
+    N, H = h_prev.shape
+    if isinstance(result, tuple):
+        raise GradingFailure(f"{name} returned a tuple; return only h_t, an array of shape {(N, H)}.")
+    result = check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
+    p = _pieces(*case.args)
+    r = _sigmoid(p["xr"] + p["hr"])
+    z = _sigmoid(p["xz"] + p["hz"])
+    n = np.tanh(p["xn"] + r * p["hn"])
+    z_swapped = _sigmoid(p["xr"] + p["hr"])  # blocks read in the order z, r, n
+    r_swapped = _sigmoid(p["xz"] + p["hz"])
+    mistakes = {
+        "the reset gate is applied to h_{t-1} before the product with W_hn (the other variant); "
+        "torch's convention multiplies r_t with (W_hn h_{t-1} + b_hn)": _mix(
+            z, np.tanh(p["xn"] + (r * h_prev) @ p["Wn"].T + p["bn"]), h_prev
+        ),
+        "the update gate's roles are swapped: in torch's convention z_t keeps the old state, "
+        "h_t = (1 - z_t) n_t + z_t h_{t-1}": z * n + (1 - z) * h_prev,
+        "b_hn is added outside the reset; it belongs inside: r_t * (W_hn h_{t-1} + b_hn)": _mix(
+            z, np.tanh(p["xn"] + r * (p["hn"] - p["bn"]) + p["bn"]), h_prev
+        ),
+        "the gates are read in the wrong order: the rows of W_xh and W_hh are stacked r, z, n "
+        "(reset first, then update)": _mix(z_swapped, np.tanh(p["xn"] + r_swapped * p["hn"]), h_prev),
+        "the candidate uses sigmoid; it is tanh": _mix(z, _sigmoid(p["xn"] + r * p["hn"]), h_prev),
+        "the hidden bias b_hh is missing": _reference_step(x_t, h_prev, W_xh, W_hh, b_xh, 0 * b_hh),
+        "the reset gate is missing from the candidate": _mix(z, np.tanh(p["xn"] + p["hn"]), h_prev),
+        "h_t is the candidate alone; mix it with h_{t-1}: (1 - z_t) n_t + z_t h_{t-1}": n,
+    }
+    compare(result, _reference_step(*case.args), name, mistakes)
+
+
+GRU_STEP_FORWARD = Part(
+    grade_id="test_gru_step_forward",
+    function="gru_step_forward",
+    title="Part 1: one GRU step, torch's convention",
+    points=3,
+    cases=_step_cases,
+    verify=_verify_step,
+    parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"),
+)
+
+
+def gru_step_forward(
+    fn: Callable[..., np.ndarray],
+    seed: int | None = None,
+    shapes: Sequence[tuple[int, int, int]] | None = None,
+    hidden: bool = False,
+) -> None:
+    """``gru_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh)`` -> h_t (N, H); or your own (N, D, H) shapes."""
+    cases = None
+    if seed is not None or shapes is not None:
+        cases = step_cases(
+            _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
+        )
+    run_part_in_process(GRU_STEP_FORWARD, fn, hidden=hidden, cases=cases)
+
+
+# -- Part 2: the backward of one step ------------------------------------------------
+
+
+def backward_cases(
+    seed: int, shapes: Sequence[tuple[int, int, int]], hidden: bool = False, names: Sequence[str] = ()
+) -> list[Case]:
+    """``gru_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, b_xh, b_hh)`` for each (N, D, H)."""
+    cases = []
+    for i, (N, D, H) in enumerate(shapes):
+        dh_t = float64_inputs(seed + 1000 + i, dh_t=(N, H))["dh_t"]
+        name = names[i] if i < len(names) else f"N={N}, D={D}, H={H}"
+        cases.append(Case(name, (dh_t, *_step_args(seed + i, N, D, H)), hidden))
+    return cases
+
+
+def _backward_cases() -> list[Case]:
+    hidden = backward_cases(_HIDDEN_STEP_SEED, list(_HIDDEN_STEP.values()), True, list(_HIDDEN_STEP))
+    return backward_cases(*_VISIBLE_STEP) + hidden
+
+
+def reference_backward(dh_t: np.ndarray, *args: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The course's gradients: dx_t, dh_prev, dW_xh, dW_hh, db_xh, db_hh."""
+    _, cache = reference_step_forward(*args)
+    return reference_step_backward(dh_t, cache)
+
+
+def numerical_gradients(dh_t: np.ndarray, *args: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Central differences of ``sum(dh_t * h_t)`` for every argument of the reference forward."""
+    inputs = [a.copy() for a in args]
+    return tuple(numerical_gradient(lambda: _reference_step(*inputs), x, dh_t) for x in inputs)
+
+
+def _backward_mistakes(dh_t: np.ndarray, *args: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
+    """What typical mistakes return, all six gradients each."""
+    x_t, h_prev, W_xh, W_hh, _, b_hh = args
+    H = h_prev.shape[1]
+    _, c = reference_step_forward(*args)
+    r, z, n, hn = c.r, c.z, c.n, c.hn
+
+    def assemble(da_r: np.ndarray, da_z: np.ndarray, da_n: np.ndarray, da_hn: np.ndarray,
+                 direct: np.ndarray) -> tuple[np.ndarray, ...]:  # fmt: skip
+        dax = np.concatenate([da_r, da_z, da_n], axis=1)
+        dah = np.concatenate([da_r, da_z, da_hn], axis=1)
+        return (dax @ W_xh, direct + dah @ W_hh, dax.T @ x_t, dah.T @ h_prev, dax.sum(0), dah.sum(0))
+
+    da_n = dh_t * (1 - z) * (1 - n**2)
+    da_r = da_n * hn * r * (1 - r)
+    da_z = dh_t * (h_prev - n) * z * (1 - z)
+    return {
+        "dz has the wrong sign: h_t = (1 - z) n + z h_{t-1}, so dL/dz = dh_t * (h_{t-1} - n_t)": assemble(
+            da_r, -da_z, da_n, da_n * r, dh_t * z
+        ),
+        "dh_prev misses the direct path: h_{t-1} also reaches h_t through z_t * h_{t-1}, "
+        "which adds dh_t * z_t": assemble(da_r, da_z, da_n, da_n * r, 0 * dh_t),
+        "the hidden side of the candidate is scaled by the reset gate: its gradient is "
+        "da_n * r_t (in dW_hh, db_hh and dh_prev), not da_n": assemble(da_r, da_z, da_n, da_n, dh_t * z),
+        "the reset gate's gradient leaves out b_hn: dr = da_n * (W_hn h_{t-1} + b_hn)": assemble(
+            da_n * (hn - b_hh[2 * H :]) * r * (1 - r), da_z, da_n, da_n * r, dh_t * z
+        ),
+        "the tanh derivative is missing from the candidate: da_n = dn * (1 - n_t^2)": assemble(
+            dh_t * (1 - z) * hn * r * (1 - r), da_z, dh_t * (1 - z), dh_t * (1 - z) * r, dh_t * z
+        ),
+    }
+
+
+@verifier
+def _verify_backward(case: Case, result: object) -> None:
+    name = "gru_step_backward"
+    _raise_if_error(name, result, case)
+    dh_t, *args = case.args
+    if not isinstance(result, (tuple, list)) or len(result) != 6:
+        count = f" of {len(result)} items" if isinstance(result, (tuple, list)) else ""
+        raise GradingFailure(
+            f"{name} returned {type_name(result)}{count}; return the six gradients "
+            "dx_t, dh_prev, dW_xh, dW_hh, db_xh, db_hh, in this order."
+        )
+    expected = reference_backward(dh_t, *args)
+    numeric = numerical_gradients(dh_t, *args)
+    mistakes = _backward_mistakes(dh_t, *args)
+    for k, grad_name in enumerate(GRADIENT_NAMES):
+        shape = expected[k].shape
+        got = check_array(result[k], f"{name} ({grad_name})", shape, f"{grad_name}, shape {shape}")
+        if rel_error(got, expected[k]) < 1e-10:
+            continue
+        named = {description: wrong[k] for description, wrong in mistakes.items() if wrong[k].shape == shape}
+        against_numeric = rel_error(got, numeric[k])
+        if against_numeric < NUMERICAL_TOLERANCE:
+            continue  # agrees with central differences: right, however it was computed
+        try:
+            compare(got, expected[k], f"{name} ({grad_name})", named)
+        except GradingFailure as failure:
+            raise GradingFailure(
+                f"{failure} It differs from the numerical gradient (central differences) "
+                f"by a relative error of {against_numeric:.1e}."
+            ) from None
+
+
+GRU_STEP_BACKWARD = Part(
+    grade_id="test_gru_step_backward",
+    function="gru_step_backward",
+    title="Part 2: the backward of one GRU step",
+    points=4,
+    cases=_backward_cases,
+    verify=_verify_backward,
+    parameters=("dh_t", "x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"),
+)
+
+
+def gru_step_backward(
+    fn: Callable[..., tuple[np.ndarray, ...]],
+    seed: int | None = None,
+    shapes: Sequence[tuple[int, int, int]] | None = None,
+    hidden: bool = False,
+) -> None:
+    """``gru_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, b_xh, b_hh)`` -> the six gradients."""
+    cases = None
+    if seed is not None or shapes is not None:
+        cases = backward_cases(
+            _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
+        )
+    run_part_in_process(GRU_STEP_BACKWARD, fn, hidden=hidden, cases=cases)
+
+
+# -- Part 3: the other variant, reset before the product ------------------------------
+
+
+def _reference_reset_before(*args: np.ndarray) -> np.ndarray:
+    return reference_reset_before(*args)[0]
+
+
+@verifier
+def _verify_reset_before(case: Case, result: object) -> None:
+    name = "gru_reset_before_step_forward"
+    _raise_if_error(name, result, case)
+    h_prev = case.args[1]
+    N, H = h_prev.shape
+    if isinstance(result, tuple):
+        raise GradingFailure(f"{name} returned a tuple; return only h_t, an array of shape {(N, H)}.")
+    result = check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
+    p = _pieces(*case.args)
+    r = _sigmoid(p["xr"] + p["hr"])
+    z = _sigmoid(p["xz"] + p["hz"])
+    reset_h = (r * h_prev) @ p["Wn"].T
+    mistakes = {
+        "this is torch's variant (the reset multiplies W_hn h_{t-1} + b_hn, after the product); "
+        "here it multiplies h_{t-1} before it: W_hn (r_t * h_{t-1})": _reference_step(*case.args),
+        "b_hn is missing: W_hn (r_t * h_{t-1}) + b_hn": _mix(z, np.tanh(p["xn"] + reset_h), h_prev),
+        "b_hn is scaled by the reset gate; in this variant only h_{t-1} is reset: "
+        "W_hn (r_t * h_{t-1}) + b_hn": _mix(z, np.tanh(p["xn"] + reset_h + r * p["bn"]), h_prev),
+        "the update gate's roles are swapped: z_t keeps the old state, h_t = (1 - z_t) n_t + z_t h_{t-1}": z
+        * np.tanh(p["xn"] + reset_h + p["bn"])
+        + (1 - z) * h_prev,
+        "the reset is applied to h_{t-1} transposed: use (r_t * h_{t-1}) @ W_hn.T": _mix(
+            z, np.tanh(p["xn"] + (r * h_prev) @ p["Wn"] + p["bn"]), h_prev
+        ),
+    }
+    compare(result, _reference_reset_before(*case.args), name, mistakes)
+
+
+GRU_RESET_BEFORE = Part(
+    grade_id="test_gru_reset_before_step_forward",
+    function="gru_reset_before_step_forward",
+    title="Part 3: the other variant, reset before the product",
+    points=3,
+    cases=_step_cases,
+    verify=_verify_reset_before,
+    parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"),
+)
+
+
+def gru_reset_before_step_forward(
+    fn: Callable[..., np.ndarray],
+    seed: int | None = None,
+    shapes: Sequence[tuple[int, int, int]] | None = None,
+    hidden: bool = False,
+) -> None:
+    """``gru_reset_before_step_forward(...)`` -> h_t (N, H), the same arguments as part 1."""
+    cases = None
+    if seed is not None or shapes is not None:
+        cases = step_cases(
+            _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
+        )
+    run_part_in_process(GRU_RESET_BEFORE, fn, hidden=hidden, cases=cases)
+
+
+def variants_differ(
+    forward: Callable[..., np.ndarray], reset_before: Callable[..., np.ndarray], seed: int = 0
+) -> float:
+    """The relative difference between two step functions on the same inputs (a test that tells them apart)."""
+    args = _step_args(seed, 3, 4, 5)
+    return rel_error(np.asarray(forward(*args)), np.asarray(reset_before(*args)))
+
+
+# -- Part 4: a training run, checked for shape, reproducibility and trend ------------
+
+CORRECT_GRU_STEP_FORWARD = '''\
+"""A correct gru_step_forward (torch's convention), defined while a later part is checked."""
+
+import numpy as np
+
+
+def gru_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    """(N, D), (N, H), (3H, D), (3H, H), (3H,), (3H,) -> h_t (N, H); gates r, z, n."""
+    H = h_prev.shape[1]
+    ax = x_t @ W_xh.T + b_xh
+    ah = h_prev @ W_hh.T + b_hh
+    r = 1 / (1 + np.exp(-(ax[:, :H] + ah[:, :H])))
+    z = 1 / (1 + np.exp(-(ax[:, H:2 * H] + ah[:, H:2 * H])))
+    n = np.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])
+    return (1 - z) * n + z * h_prev
+'''
+
+CORRECT_GRU_STEP_BACKWARD = '''\
+"""A correct gru_step_backward, defined while a later part is checked."""
+
+import numpy as np
+
+
+def gru_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    """The six gradients dx_t, dh_prev, dW_xh, dW_hh, db_xh, db_hh of one step."""
+    H = h_prev.shape[1]
+    ax = x_t @ W_xh.T + b_xh
+    ah = h_prev @ W_hh.T + b_hh
+    r = 1 / (1 + np.exp(-(ax[:, :H] + ah[:, :H])))
+    z = 1 / (1 + np.exp(-(ax[:, H:2 * H] + ah[:, H:2 * H])))
+    hn = ah[:, 2 * H:]
+    n = np.tanh(ax[:, 2 * H:] + r * hn)
+    da_n = dh_t * (1 - z) * (1 - n * n)
+    da_r = da_n * hn * r * (1 - r)
+    da_z = dh_t * (h_prev - n) * z * (1 - z)
+    dax = np.concatenate([da_r, da_z, da_n], axis=1)
+    dah = np.concatenate([da_r, da_z, da_n * r], axis=1)
+    return dax @ W_xh, dh_t * z + dah @ W_hh, dax.T @ x_t, dah.T @ h_prev, dax.sum(0), dah.sum(0)
+'''
+
+#: The notebook's own tanh RNN step, with the GRU's signature (one gate, two biases as in torch.nn.RNN).
+RNN_STEP_SOURCE = '''\
+"""The vanilla RNN step the exercise provides, with the GRU step's signature."""
+
+import numpy as np
+
+
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    """h_t = tanh(x_t W_xh^T + b_xh + h_prev W_hh^T + b_hh): (N, D), (N, H), (H, D), (H, H), (H,), (H,)."""
+    return np.tanh(x_t @ W_xh.T + b_xh + h_prev @ W_hh.T + b_hh)
+
+
+def rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    """The six gradients dx_t, dh_prev, dW_xh, dW_hh, db_xh, db_hh of one tanh step."""
+    h_t = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh)
+    da = dh_t * (1 - h_t * h_t)
+    return da @ W_xh, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(0), da.sum(0)
+'''
+
+_RNN_NAMESPACE: dict[str, Any] = {}
+exec(compile(RNN_STEP_SOURCE, "<the exercise's rnn step>", "exec"), _RNN_NAMESPACE)
+
+CELL_GATES = {"gru": 3, "rnn": 1}
+#: The last fifth of a curve must average below this multiple of the best constant
+#: prediction's loss, Var(y) (plus ``TREND_SLACK``), or below ``TREND_FRACTION`` of its first loss.
+#: Gradient descent learns the read-out's bias, hence the mean of y, within a few
+#: steps at these learning rates; a run that does not learn stays at its first loss,
+#: which with a random read-out lies far above Var(y).
+TREND_BASELINE = 1.1
+TREND_SLACK = 1e-3
+TREND_FRACTION = 0.6
+#: Rises are counted on the running mean over this many steps.
+SMOOTHING = 4
+#: The smoothed curve may go up from one step to the next on at most this fraction of its steps.
+RISES_ALLOWED = 0.34
+
+
+def training_data(seed: int, N: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """A small adding problem: x (N, T, 2) with values and two markers, y (N, 1) the sum of the marked values."""
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 1.0, (N, T))
+    markers = np.zeros((N, T))
+    rows = np.arange(N)
+    first = rng.integers(0, max(T // 2, 1), N)
+    second = rng.integers(T // 2, T, N) if T > 1 else first
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    y = (values[rows, first] + np.where(second != first, values[rows, second], 0.0))[:, None]
+    return np.stack([values, markers], axis=2), y
+
+
+def training_cases(
+    specs: Sequence[tuple[str, int, int, int, int, float, Sequence[int]]],
+    data_seed: int,
+    hidden: bool = False,
+    names: Sequence[str] = (),
+) -> list[Case]:
+    """``train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds)`` per (cell, N, T, H, steps, lr, seeds)."""
+    cases = []
+    for i, (cell, N, T, H, steps, lr, seeds) in enumerate(specs):
+        x, y = training_data(data_seed + i, N, T)
+        name = (
+            names[i] if i < len(names) else f"{cell}, N={N}, T={T}, H={H}, {steps} steps, seeds {list(seeds)}"
+        )
+        cases.append(Case(name, (cell, x, y, H, steps, lr, list(seeds)), hidden))
+    return cases
+
+
+_VISIBLE_TRAINING = (
+    ("gru", 16, 4, 4, 30, 0.2, (0, 0, 1)),
+    ("rnn", 16, 4, 4, 30, 0.1, (3, 3, 4)),
+)
+_HIDDEN_TRAINING = {
+    "gru, batch 1": ("gru", 1, 4, 3, 25, 0.2, (5, 6, 5)),
+    "gru, length 1": ("gru", 8, 1, 3, 25, 0.2, (2, 2, 7)),
+    "gru, one hidden unit, 4 seeds": ("gru", 12, 5, 1, 30, 0.2, (9, 8, 9, 8)),
+    "rnn, 7 steps long": ("rnn", 10, 7, 5, 25, 0.1, (1, 2, 1)),
+}
+
+
+def _training_cases() -> list[Case]:
+    hidden = training_cases(list(_HIDDEN_TRAINING.values()), 700, True, list(_HIDDEN_TRAINING))
+    return training_cases(_VISIBLE_TRAINING, 600) + hidden
+
+
+def reference_curves(
+    cell: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    hidden_size: int,
+    steps: int,
+    learning_rate: float,
+    seeds: Sequence[int],
+) -> np.ndarray:
+    """The course's ``train_loss_curves``: (S, steps) full-batch SGD losses of a GRU or tanh RNN with a linear read-out.
+
+    Used to test the check (its curves pass), never as the expected values:
+    another correct answer draws its initial weights in another order.
+    """
+    forward, backward = (
+        (lambda *a: reference_step_forward(*a)[0], reference_backward)
+        if cell == "gru"
+        else (_RNN_NAMESPACE["rnn_step_forward"], _RNN_NAMESPACE["rnn_step_backward"])
+    )
+    G, (N, T, D), H = CELL_GATES[cell], x.shape, hidden_size
+    curves = np.zeros((len(seeds), steps))
+    for s, seed in enumerate(seeds):
+        rng = np.random.default_rng(seed)
+        bound = 1 / np.sqrt(H)
+        params = [rng.uniform(-bound, bound, shape) for shape in ((G * H, D), (G * H, H), (G * H,), (G * H,))]
+        w_out, b_out = rng.uniform(-bound, bound, (1, H)), np.zeros(1)
+        for step in range(steps):
+            states = [np.zeros((N, H))]
+            for t in range(T):
+                states.append(forward(x[:, t], states[-1], *params))
+            error = states[-1] @ w_out.T + b_out - y  # (N, 1)
+            curves[s, step] = np.mean(error**2)
+            d_pred = 2 * error / N
+            grads = [np.zeros_like(p) for p in params]
+            dh = d_pred @ w_out
+            d_w_out, d_b_out = d_pred.T @ states[-1], d_pred.sum(0)
+            for t in reversed(range(T)):
+                _, dh, *dparams = backward(dh, x[:, t], states[t], *params)
+                grads = [g + d for g, d in zip(grads, dparams, strict=True)]
+            params = [p - learning_rate * g for p, g in zip(params, grads, strict=True)]
+            w_out, b_out = w_out - learning_rate * d_w_out, b_out - learning_rate * d_b_out
+    return curves
+
+
+@verifier
+def _verify_training(case: Case, result: object) -> None:
+    name = "train_loss_curves"
+    _raise_if_error(name, result, case)
+    steps, seeds = case.args[4], case.args[6]
+    S = len(seeds)
+    if isinstance(result, np.ndarray) and result.shape == (steps, S) and steps != S:
+        raise GradingFailure(f"{name} returned shape {result.shape}: one row per seed, (len(seeds), steps).")
+    if isinstance(result, np.ndarray) and result.shape == (steps,):
+        raise GradingFailure(
+            f"{name} returned one curve; return one row per seed, shape (len(seeds), steps)."
+        )
+    curves = check_array(result, name, (S, steps), "the losses, one row per seed")
+    if np.any(curves < 0):
+        raise GradingFailure(
+            f"{name}: a mean squared error is never negative; record np.mean((pred - y) ** 2)."
+        )
+    for i in range(S):
+        for j in range(i + 1, S):
+            same = np.array_equal(curves[i], curves[j])
+            if seeds[i] == seeds[j] and not same:
+                raise GradingFailure(
+                    f"{name}: two runs with the same seed gave different curves. Draw every random number "
+                    "from one generator made inside the function for each seed, "
+                    "rng = np.random.default_rng(seed), and nothing from np.random's global state."
+                )
+            if seeds[i] != seeds[j] and same:
+                raise GradingFailure(
+                    f"{name}: seeds {seeds[i]} and {seeds[j]} gave the same curve: the seed is not used. "
+                    "Draw the initial weights from np.random.default_rng(seed)."
+                )
+    first, tail = curves[:, 0], curves[:, -max(steps // 5, 1) :].mean(axis=1)
+    if np.any(tail > first * 1.05):
+        raise GradingFailure(
+            f"{name}: the loss grows during training. The update must go against the gradient: "
+            "p = p - learning_rate * dp (and the gradients of each step must be computed afresh, not added "
+            "to those of earlier steps)."
+        )
+    y = np.asarray(case.args[2])
+    baseline = float(np.mean((y - y.mean()) ** 2))  # the loss of predicting the mean of y
+    if np.any(tail > np.maximum(TREND_BASELINE * baseline + TREND_SLACK, TREND_FRACTION * first)):
+        raise GradingFailure(
+            f"{name}: the loss hardly falls (by the end it should be below the loss of predicting "
+            "the mean of y, which the read-out's bias alone learns in a few steps). Check that every parameter, the read-out's too, is "
+            "updated, that the loss is recorded before each step's update, and that the gradient of the "
+            "mean over the batch is 2 * (pred - y) / N."
+        )
+    # A mostly monotone trend: the running mean over SMOOTHING steps falls on most steps
+    # (a correct run may oscillate a little when its initial weights are large).
+    width = min(SMOOTHING, steps)
+    smooth = np.stack([np.convolve(row, np.ones(width) / width, mode="valid") for row in curves])
+    rises = np.mean(np.diff(smooth, axis=1) > 0, axis=1) if smooth.shape[1] > 1 else np.zeros(S)
+    if np.any(rises > RISES_ALLOWED):
+        raise GradingFailure(
+            f"{name}: the loss goes up on {rises.max():.0%} of the steps (averaged over {width} steps); "
+            "full-batch gradient descent with "
+            "this learning rate should fall almost every step. Check the gradients' signs and that each "
+            "step uses the weights updated by the step before."
+        )
+
+
+TRAIN_LOSS_CURVES = Part(
+    grade_id="test_train_loss_curves",
+    function="train_loss_curves",
+    title="Part 4: a seeded training run",
+    points=4,
+    cases=_training_cases,
+    verify=_verify_training,
+    substitutes={
+        "gru_step_forward": CORRECT_GRU_STEP_FORWARD,
+        "gru_step_backward": CORRECT_GRU_STEP_BACKWARD,
+    },
+    parameters=("cell", "x", "y", "hidden_size", "steps", "learning_rate", "seeds"),
+)
+
+
+def train_loss_curves(
+    fn: Callable[..., np.ndarray],
+    specs: Sequence[tuple[str, int, int, int, int, float, Sequence[int]]] | None = None,
+    hidden: bool = False,
+) -> None:
+    """``train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds)`` -> (len(seeds), steps).
+
+    ``specs`` lists your own cases as (cell, N, T, H, steps, learning_rate, seeds). While it runs,
+    your ``gru_step_forward`` and ``gru_step_backward`` are replaced by correct ones.
+    """
+    cases = None if specs is None else training_cases(specs, 600)
+    run_part_in_process(TRAIN_LOSS_CURVES, fn, hidden=hidden, cases=cases)
+
+
+#: The graded parts, in notebook order.
+PARTS: list[Part] = [GRU_STEP_FORWARD, GRU_STEP_BACKWARD, GRU_RESET_BEFORE, TRAIN_LOSS_CURVES]

@@ -1,0 +1,68 @@
+"""Chapter 5's experiment code: parameter counts, equal budgets, short seeded runs, the timings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.experiments import ch05_gru as experiment
+
+
+@pytest.mark.parametrize(("kind", "gates"), [("rnn", 1), ("lstm", 4), ("gru", 3)])
+def test_parameter_count_matches_torch(kind: str, gates: int) -> None:
+    model = experiment.SequenceModel(kind, 5, 7, 3, per_step=True)
+    assert sum(p.numel() for p in model.parameters()) == experiment.model_params(kind, 5, 7, 3)
+    # Spelled out: G blocks of (H D + H H + 2 H), plus the read-out H * 3 + 3.
+    assert experiment.model_params(kind, 5, 7, 3) == gates * (7 * 5 + 49 + 14) + 24
+
+
+def test_widths_for_a_budget_give_nearly_equal_counts() -> None:
+    for task in ("adding", "counting"):
+        t = experiment.make_task(task)
+        counts = [
+            experiment.model_params(
+                k,
+                t.input_size,
+                experiment.hidden_for_budget(k, t.input_size, t.output_size, 3000),
+                t.output_size,
+            )
+            for k in experiment.KINDS
+        ]
+        assert all(abs(c - 3000) / 3000 < 0.06 for c in counts), counts
+    # The GRU gets a wider layer than the LSTM at the same budget.
+    assert experiment.hidden_for_budget("gru", 2, 1, 3000) > experiment.hidden_for_budget("lstm", 2, 1, 3000)
+
+
+def test_a_short_run_is_seeded_and_learns() -> None:
+    torch.set_num_threads(1)
+    a = experiment.train("gru", "counting", steps=60, seed=3, eval_every=20)
+    b = experiment.train("gru", "counting", steps=60, seed=3, eval_every=20)
+    c = experiment.train("gru", "counting", steps=60, seed=4, eval_every=20)
+    assert a.steps == [0, 20, 40, 60] and a.losses == b.losses and a.losses != c.losses
+    assert a.losses[-1] < 0.7 * a.losses[0]
+    assert 0 <= a.extras["counts_to"] <= experiment.COUNT_TEST_MAX
+
+
+def test_batches_have_the_task_shapes() -> None:
+    adding = experiment.make_task("adding").sample(1, 0)
+    assert tuple(adding.x.shape) == (64, 100, 2) and tuple(adding.y.shape) == (64, 1) and adding.mask is None
+    counting = experiment.make_task("counting").sample(1, 0)
+    assert counting.x.shape[0] == 32 and counting.x.shape[2] == 5 and counting.mask is not None
+    assert torch.equal(
+        counting.x.argmax(-1)[counting.mask][:1], torch.tensor([1])
+    )  # every string starts with ^
+    alphabet, train_ids, held_out = experiment.char_corpus()
+    assert len(alphabet) > 40 and len(train_ids) > 9 * len(held_out) * 0.99
+    assert np.array_equal(np.unique(np.concatenate([train_ids, held_out])), np.arange(len(alphabet)))
+
+
+def test_timings_are_positive_for_both_backends() -> None:
+    torch.set_num_threads(1)
+    assert experiment.time_epoch_torch("gru", "counting", repeats=1) > 0
+    assert experiment.time_epoch_numpy("lstm", "counting", repeats=1) > 0
+
+
+def test_unknown_task_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown task"):
+        experiment.make_task("translation")

@@ -1,0 +1,161 @@
+"""Chapter 5's figures draw the data they are given: lines, bars and dots read back from the axes."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from rnncourse.figures.ch05_gru import (
+    KIND_COLORS,
+    plot_costs,
+    plot_counting,
+    plot_learning_curves,
+    plot_summary,
+    plot_variants,
+    table_rows,
+)
+from rnncourse.results import load
+
+KINDS = ("rnn", "lstm", "gru")
+
+
+def fake_result() -> dict:
+    """A comparison of the stored file's form with numbers chosen here, distinct per series."""
+    runs, summary, seconds = {}, {}, {}
+    for t, task in enumerate(("adding", "counting")):
+        runs[task], summary[task], seconds[task] = {}, {}, {}
+        for k, kind in enumerate(KINDS):
+            runs[task][kind] = [
+                {
+                    "steps": [0, 10, 20],
+                    "losses": [1.0, 0.5 / (k + 1) / (s + 1), 0.1 / (k + 1) / (s + 1)],
+                    "seed": s,
+                }
+                for s in range(3)
+            ]
+            summary[task][kind] = {
+                "hidden": 10 + k,
+                "params": 100 * (k + 1),
+                "reached": f"{k}/3",
+                "median_steps_to_target": None if k == 0 else 10 * k,
+                "final_loss_median": 0.1 / (k + 1),
+                **(
+                    {"counts_to": [10 + k, 12 + 2 * k, 9], "counts_to_median": 10 + k}
+                    if task == "counting"
+                    else {}
+                ),
+            }
+            seconds[task][kind] = {"torch": 0.1 * (k + 1) + t, "numpy": 0.05 * (k + 1) + t}
+    return {
+        "runs": runs,
+        "summary": summary,
+        "epoch_seconds": seconds,
+        "targets": {"adding": 0.01, "counting": 0.02},
+        "steps": {"adding": 20, "counting": 20},
+    }
+
+
+def render(fig: Figure) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    assert buffer.getvalue()[:4] == b"\x89PNG"
+
+
+def test_learning_curves_draw_each_median_and_the_target() -> None:
+    result = fake_result()
+    fig = plot_learning_curves(result)
+    assert len(fig.axes) == 2
+    for ax, task in zip(fig.axes, ("adding", "counting"), strict=True):
+        lines = {line.get_label(): line for line in ax.get_lines()}
+        for k, kind in enumerate(KINDS):
+            median = lines[f"{kind} median"]
+            expected = np.median([r["losses"] for r in result["runs"][task][kind]], axis=0)
+            assert np.allclose(median.get_ydata(), expected) and np.allclose(median.get_xdata(), [0, 10, 20])
+            assert median.get_color() == KIND_COLORS[kind]
+            assert expected[-1] == pytest.approx(0.1 / (k + 1) / 2)  # the middle seed
+        assert np.allclose(lines["target"].get_ydata(), result["targets"][task])
+        assert ax.get_yscale() == "log"
+        thin = [line for line in ax.get_lines() if line.get_label().startswith("_")]
+        assert len(thin) == 9  # one per seed and kind
+    render(fig)
+
+
+def test_costs_bars_have_the_stored_heights() -> None:
+    result = fake_result()
+    fig = plot_costs(result)
+    for ax, backend in zip(fig.axes, ("torch", "numpy"), strict=True):
+        for container in ax.containers:
+            kind = container.get_label()
+            heights = [bar.get_height() for bar in container]
+            assert heights == pytest.approx(
+                [result["epoch_seconds"][t][kind][backend] for t in ("adding", "counting")]
+            )
+        assert {c.get_label() for c in ax.containers} == set(KINDS)
+    render(fig)
+
+
+def test_summary_bars_show_params_steps_and_relative_loss() -> None:
+    result = fake_result()
+    fig = plot_summary(result)
+    params_ax, steps_ax, loss_ax = fig.axes
+    for k, kind in enumerate(KINDS):
+        (params,) = [c for c in params_ax.containers if c.get_label() == kind]
+        assert [b.get_height() for b in params] == [100 * (k + 1)] * 2
+        (steps,) = [c for c in steps_ax.containers if c.get_label() == kind]
+        # the rnn never reached its target: a hatched bar at the run's length (20 steps)
+        assert [b.get_height() for b in steps] == ([20, 20] if k == 0 else [10 * k] * 2)
+        assert all(bool(b.get_hatch()) == (k == 0) for b in steps)
+        (losses,) = [c for c in loss_ax.containers if c.get_label() == kind]
+        # final losses 0.1 / (k + 1): the gru's (k = 2) is the best, so the ratio is 3 / (k + 1)
+        assert [b.get_height() for b in losses] == pytest.approx([3 / (k + 1)] * 2)
+    assert sum(text.get_text() == "never" for text in steps_ax.texts) == 2
+    render(fig)
+
+
+def test_counting_dots_and_training_band() -> None:
+    result = fake_result()
+    fig = plot_counting(result, train_max=10)
+    ax = fig.axes[0]
+    dots = {line.get_label(): line for line in ax.get_lines()}
+    for row, kind in enumerate(KINDS):
+        assert list(dots[kind].get_xdata()) == result["summary"]["counting"][kind]["counts_to"]
+        assert set(dots[kind].get_ydata()) == {row}
+    band = ax.patches[0]  # the shaded training range 1..10, from 0.5 to 10.5
+    assert band.get_x() == pytest.approx(0.5) and band.get_x() + band.get_width() == pytest.approx(10.5)
+    render(fig)
+
+
+def test_variants_plot_shows_both_states_and_their_gap() -> None:
+    rng = np.random.default_rng(0)
+    after, before, r = rng.uniform(-1, 1, (6, 3)), rng.uniform(-1, 1, (6, 3)), rng.uniform(0, 1, 6)
+    fig = plot_variants(after, before, r)
+    left, right = fig.axes
+    lines = {line.get_label(): line for line in left.get_lines()}
+    assert np.allclose(lines["reset after (torch)"].get_ydata(), after[:, 0])
+    assert np.allclose(lines["reset before (Cho et al.)"].get_ydata(), before[:, 0])
+    gap = {line.get_label(): line for line in right.get_lines()}
+    assert np.allclose(gap["max gap"].get_ydata(), np.abs(after - before).max(axis=1))
+    assert np.allclose(gap["mean r_t"].get_ydata(), r)
+    render(fig)
+
+
+def test_table_rows_carry_the_summary() -> None:
+    rows = table_rows(fake_result())
+    assert len(rows) == 6
+    assert rows[1]["kind"] == "lstm" and rows[1]["params"] == 200 and rows[1]["median steps to target"] == 10
+    assert rows[3]["counts to (median)"] == 10 and "counts to (median)" not in rows[0]
+
+
+def test_the_stored_comparison_has_what_the_page_reads() -> None:
+    result = load("ch05_gru_comparison")
+    assert set(result["runs"]) == {"adding", "counting", "charlm"}
+    for task, by_kind in result["summary"].items():
+        params = [by_kind[kind]["params"] for kind in KINDS]
+        assert max(params) / min(params) < 1.15, task  # equal budgets: small widths step coarsely
+        for kind in KINDS:
+            assert len(result["runs"][task][kind]) == len(result["seeds"][task])
+            assert result["epoch_seconds"][task][kind]["torch"] > 0
+    render(plot_learning_curves(result))
