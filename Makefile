@@ -105,7 +105,8 @@ grade: $(STAMP) system
 	$(BIN)/python -m rnncourse.grading.batch $(ARGS)
 
 feedback: $(STAMP)
-	@for id in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_feedback $$id --force || exit 1; done
+	@for id in $(ASSIGNMENTS); do if ls -d autograded/*/$$id >/dev/null 2>&1; then \
+	  $(BIN)/nbgrader generate_feedback $$id --force || exit 1; fi; done
 	$(BIN)/python -c 'from pathlib import Path; from rnncourse.grading.batch import copy_mathjax; copy_mathjax(Path.cwd())'
 
 export: $(STAMP)

@@ -45,6 +45,21 @@ def secret_lines(source_notebook: Path) -> set[str]:
     return lines
 
 
+def published_text(repo: Path) -> str:
+    """What the course publishes anyway, squeezed: the reading pages' cells and the package's code.
+
+    A solution line that also appears there (``for t in range(T):``) reveals
+    nothing when the site shows it, so the leak search leaves it out.
+    """
+    pieces = [
+        cell.source
+        for page in sorted((repo / "book").rglob("*.ipynb"))
+        for cell in nbformat.read(page, as_version=4).cells
+    ]
+    pieces += [path.read_text(encoding="utf-8") for path in sorted((repo / "rnncourse").rglob("*.py"))]
+    return squeeze("\n".join(pieces))
+
+
 def searchable_text(path: Path) -> str:
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix in (".html", ".htm"):
