@@ -1,0 +1,197 @@
+"""Figures of chapter 3, vanishing and exploding gradients.
+
+==========================  ==================================================
+function                    what it draws
+==========================  ==================================================
+``draw_backward_chain``     the gradient passing back through J_T^T, ..., J_1^T
+``plot_gradient_decay``     ||dL/dh_{T-k}|| / ||dL/dh_T|| against k, log scale,
+                            with the bound (gamma sigma_max)^k dashed
+``plot_power_norms``        ||W^k|| of a non-normal matrix against rho^k and sigma_max^k
+``plot_exploding``          loss and gradient norm of a run without and with clipping
+``plot_input_gradients``    ||dL/dx_t|| at initialisation, per model, against t
+``plot_adding_curves``      test MSE of the adding problem, one panel per length,
+                            the baseline 1/6 drawn in
+==========================  ==================================================
+
+Every plotting function takes the measured numbers (it never trains or
+measures anything itself), so tests can hand it known data and read it back
+from the axes. Lines keep their labels; reference lines (bounds, the
+baseline) carry a ``gid`` (``"bound"``, ``"baseline"``, ``"nonfinite"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from rnncourse.figures._draw import PALETTE, SERIES_COLORS, arrow, box, diagram_axes, new_figure, plot_curves
+
+
+def draw_backward_chain(steps: int = 4) -> Figure:
+    """States h_0..h_T in a row; the loss on h_T; one backward arrow per step, labelled J_t^T.
+
+    Patches are tagged ``"state"`` (the states), ``"output"`` (the loss) and
+    ``"arrow"`` (forward arrows) or ``"weight"`` (backward arrows).
+    """
+    fig = new_figure(1.0, 0.28)
+    ax = fig.add_subplot()
+    spacing = 2.2
+    diagram_axes(ax, (-0.8, spacing * steps + 2.6), (-1.6, 1.3))
+    for t in range(steps + 1):
+        label = f"$h_{{{t}}}$" if t < steps else "$h_T$"
+        box(ax, (spacing * t, 0.0), 1.1, 0.7, label, role="cell" if t else "state", gid="state")
+        if t:
+            arrow(ax, (spacing * (t - 1) + 0.6, 0.12), (spacing * t - 0.6, 0.12), gid="arrow")
+            arrow(
+                ax,
+                (spacing * t - 0.6, -0.25),
+                (spacing * (t - 1) + 0.6, -0.25),
+                label=f"$J_{{{t}}}^\\top$" if t < steps else "$J_T^\\top$",
+                label_at=(spacing * (t - 0.5), -0.6),
+                color=PALETTE["feedback"],
+                gid="weight",
+            )
+    box(ax, (spacing * steps + 1.9, 0.0), 0.9, 0.7, "$L$", role="output", gid="output")
+    arrow(ax, (spacing * steps + 0.6, 0.0), (spacing * steps + 1.45, 0.0), gid="arrow")
+    ax.text(
+        spacing * steps / 2,
+        -1.3,
+        r"$\partial L/\partial h_{T-k} = (J_T J_{T-1} \cdots J_{T-k+1})^\top\, \partial L/\partial h_T,"
+        r"\quad J_t = \mathrm{diag}(f'(a_t))\, W_{hh}$",
+        ha="center",
+        fontsize=11,
+    )
+    return fig
+
+
+def plot_gradient_decay(
+    ratios: Mapping[str, Sequence[float]],
+    bounds: Mapping[str, Sequence[float]] | None = None,
+    marks: Mapping[str, int] | None = None,
+) -> Figure:
+    """Measured ||dL/dh_{T-k}|| / ||dL/dh_T|| for k = 0..K, one line per W_hh, on a log scale.
+
+    Args:
+        ratios: label -> K + 1 ratios (distance 0 first), all of one length.
+        bounds: label -> the bound (gamma sigma_max)^k for the same k, drawn dashed in the
+            colour of that label's line (tagged ``"bound"``).
+        marks: text -> distance k, drawn as vertical dotted lines (e.g. the umbrella sentence).
+    """
+    fig = new_figure(1.0, 0.5)
+    ax = fig.add_subplot()
+    distances = np.arange(len(next(iter(ratios.values()))))
+    plot_curves(
+        ax, ratios, x=distances.tolist(), xlabel="distance k = T - t (steps back from the loss)", ylabel=""
+    )
+    colors = {label: SERIES_COLORS[i % len(SERIES_COLORS)] for i, label in enumerate(ratios)}
+    for label, values in (bounds or {}).items():
+        (line,) = ax.plot(distances, values, "--", color=colors.get(label, PALETTE["muted"]), linewidth=1)
+        line.set_gid("bound")
+    for text, k in (marks or {}).items():
+        ax.axvline(k, color=PALETTE["muted"], linestyle=":", linewidth=1)
+        ax.text(k, 1.5, " " + text, rotation=90, va="bottom", fontsize=8, color=PALETTE["muted"])
+    ax.set_yscale("log")
+    ax.set_ylabel(r"$\|\partial L/\partial h_{T-k}\| \,/\, \|\partial L/\partial h_T\|$")
+    ax.set_ylim(1e-12, 1e6)
+    return fig
+
+
+def plot_power_norms(norms: Sequence[float], sigma_max: float, spectral_radius: float) -> Figure:
+    """||W^k||_2 of one matrix for k = 0..K, against sigma_max^k and rho^k, on a log scale."""
+    fig = new_figure(0.8, 0.45)
+    ax = fig.add_subplot()
+    k = np.arange(len(norms))
+    plot_curves(
+        ax,
+        {
+            r"$\|W^k\|_2$, measured": list(norms),
+            rf"$\rho^k$, $\rho = {spectral_radius:.2g}$": list(spectral_radius**k),
+            rf"$\sigma_{{\max}}^k$, $\sigma_{{\max}} = {sigma_max:.3g}$": list(sigma_max ** k.astype(float)),
+        },
+        x=k.tolist(),
+        styles={
+            rf"$\rho^k$, $\rho = {spectral_radius:.2g}$": "--",
+            rf"$\sigma_{{\max}}^k$, $\sigma_{{\max}} = {sigma_max:.3g}$": ":",
+        },
+        xlabel="power k",
+    )
+    ax.set_yscale("log")
+    ax.set_ylim(max(1e-6, float(np.min(norms)) / 10), float(np.max(norms)) * 100)
+    return fig
+
+
+def plot_exploding(
+    runs: Mapping[str, Mapping[str, Sequence[float]]], nonfinite: Mapping[str, int | None]
+) -> Figure:
+    """Two panels, the training loss and the gradient norm per step, one line per run (log scale).
+
+    Args:
+        runs: label -> {"loss": [...], "grad_norm": [...]}, one entry per step (runs may differ in length).
+        nonfinite: label -> the step whose loss or gradient norm was inf/NaN, or None; marked
+            with a cross (tagged ``"nonfinite"``) at the top of both panels.
+    """
+    fig = new_figure(1.0, 0.4)
+    axes = fig.subplots(1, 2)
+    for ax, key, ylabel in zip(
+        axes, ("loss", "grad_norm"), ("training loss (MSE)", "gradient norm before clipping")
+    ):
+        for i, (label, run) in enumerate(runs.items()):
+            values = np.asarray(run[key], dtype=float)
+            finite = np.where(np.isfinite(values), values, np.nan)
+            ax.plot(np.arange(len(values)), finite, color=SERIES_COLORS[i], linewidth=1.5, label=label)
+            step = nonfinite.get(label)
+            if step is not None:
+                top = np.nanmax(finite) if np.any(np.isfinite(finite)) else 1.0
+                (cross,) = ax.plot([step], [top], "x", color=SERIES_COLORS[i], markersize=12, mew=3)
+                cross.set_gid("nonfinite")
+                ax.annotate("inf / NaN", (step, top), textcoords="offset points", xytext=(6, -12), fontsize=9)
+        ax.set_yscale("log")
+        ax.set_xlabel("training step")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9)
+    return fig
+
+
+def plot_input_gradients(norms: Mapping[str, Sequence[float]]) -> Figure:
+    """||dL/dx_t|| for t = 1..T (one line per model, log scale): how much each input can be learned from."""
+    fig = new_figure(1.0, 0.45)
+    ax = fig.add_subplot()
+    length = len(next(iter(norms.values())))
+    plot_curves(ax, norms, x=list(range(1, length + 1)), xlabel="input step t (the loss is at step T)")
+    ax.set_yscale("log")
+    ax.set_ylabel(r"$\|\partial L/\partial x_t\|$ at initialisation")
+    return fig
+
+
+def plot_adding_curves(
+    curves: Mapping[int, Mapping[str, tuple[Sequence[int], Sequence[float]]]], baseline: float
+) -> Figure:
+    """Test MSE against training steps, one panel per sequence length, the baseline dashed.
+
+    Args:
+        curves: T -> {label: (steps, test MSE)}: one line per label; the curves of a panel may
+            have different lengths (a run stops early once solved).
+        baseline: the MSE of always predicting 1 (1/6), a horizontal line tagged ``"baseline"``.
+    """
+    lengths = sorted(curves)
+    fig = new_figure(1.0, 0.36)
+    axes = np.atleast_1d(fig.subplots(1, len(lengths), sharey=True))
+    labels = sorted({label for panel in curves.values() for label in panel})
+    colors = {label: SERIES_COLORS[i % len(SERIES_COLORS)] for i, label in enumerate(labels)}
+    for ax, T in zip(axes, lengths):
+        for label, (steps, mse) in curves[T].items():
+            ax.plot(steps, mse, color=colors[label], linewidth=1.5, label=label)
+        line = ax.axhline(
+            baseline, color=PALETTE["muted"], linestyle="--", linewidth=1, label="predict 1: 1/6"
+        )
+        line.set_gid("baseline")
+        ax.set_yscale("log")
+        ax.set_title(f"T = {T}", fontsize=11)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test MSE")
+    axes[-1].legend(fontsize=8)
+    return fig

@@ -1,0 +1,116 @@
+"""Chapter 3's figures draw the data they are given: lines, scales, reference lines and marks."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from rnncourse.figures.ch03_vanishing import (
+    draw_backward_chain,
+    plot_adding_curves,
+    plot_exploding,
+    plot_gradient_decay,
+    plot_input_gradients,
+    plot_power_norms,
+)
+
+
+def _renders(fig: Figure) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    assert buffer.getvalue().startswith(b"\x89PNG")
+
+
+def _lines(ax, gid: str | None = None):
+    return [line for line in ax.get_lines() if gid is None or line.get_gid() == gid]
+
+
+@pytest.mark.parametrize("steps", [2, 4, 6])
+def test_backward_chain_has_one_state_per_step_and_one_backward_arrow_per_jacobian(steps: int) -> None:
+    fig = draw_backward_chain(steps)
+    ax = fig.axes[0]
+    states = [p for p in ax.patches if p.get_gid() == "state"]
+    backward = [p for p in ax.patches if p.get_gid() == "weight"]
+    assert len(states) == steps + 1 and len(backward) == steps
+    labels = " ".join(text.get_text() for text in ax.texts)
+    assert "J_T" in labels and "h_T" in labels and "$L$" in labels
+    _renders(fig)
+
+
+def test_gradient_decay_plots_the_ratios_and_dashed_bounds_on_a_log_scale() -> None:
+    k = np.arange(21)
+    ratios = {"radius 0.5": 0.5**k, "radius 1.5": 1.5**k}
+    bounds = {"radius 0.5": 0.7**k}
+    fig = plot_gradient_decay(ratios, bounds, marks={"not": 3})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    by_label = {line.get_label(): line for line in ax.get_lines()}
+    assert np.allclose(by_label["radius 1.5"].get_ydata(), 1.5**k)
+    assert np.allclose(by_label["radius 0.5"].get_xdata(), k)
+    (bound,) = _lines(ax, "bound")
+    assert np.allclose(bound.get_ydata(), 0.7**k) and bound.get_linestyle() == "--"
+    assert bound.get_color() == by_label["radius 0.5"].get_color()  # a bound in its line's colour
+    assert any("not" in text.get_text() for text in ax.texts)
+    _renders(fig)
+
+
+def test_power_norms_against_rho_and_sigma() -> None:
+    norms = [1.0, 3.0, 5.0, 4.0, 2.0]
+    fig = plot_power_norms(norms, sigma_max=3.0, spectral_radius=0.5)
+    ax = fig.axes[0]
+    ys = {line.get_label(): np.asarray(line.get_ydata()) for line in ax.get_lines()}
+    measured = next(v for label, v in ys.items() if "measured" in label)
+    rho = next(v for label, v in ys.items() if "rho" in label)
+    sigma = next(v for label, v in ys.items() if "sigma" in label)
+    assert (
+        np.allclose(measured, norms)
+        and np.allclose(rho, 0.5 ** np.arange(5))
+        and np.allclose(sigma, 3.0 ** np.arange(5))
+    )
+    assert ax.get_yscale() == "log"
+
+
+def test_exploding_marks_the_nonfinite_step_in_both_panels() -> None:
+    runs = {
+        "plain": {"loss": [1.0, 10.0, 1e6, float("inf")], "grad_norm": [5.0, 50.0, 1e8, float("nan")]},
+        "clipped": {"loss": [1.0, 0.5, 0.4, 0.3, 0.2], "grad_norm": [5.0, 2.0, 1.0, 1.0, 0.5]},
+    }
+    fig = plot_exploding(runs, {"plain": 3, "clipped": None})
+    assert len(fig.axes) == 2
+    for ax, key in zip(fig.axes, ("loss", "grad_norm")):
+        (cross,) = _lines(ax, "nonfinite")
+        assert list(cross.get_xdata()) == [3]
+        plain = next(line for line in ax.get_lines() if line.get_label() == "plain")
+        values = np.asarray(plain.get_ydata(), dtype=float)
+        assert np.isnan(values[3]) and values[2] == runs["plain"][key][2]  # inf drawn as a gap
+        assert ax.get_yscale() == "log"
+
+
+def test_input_gradients_start_at_step_one() -> None:
+    fig = plot_input_gradients({"IRNN": [1.0, 1.0, 1.0], "tanh": [1e-6, 1e-3, 1.0]})
+    ax = fig.axes[0]
+    tanh = next(line for line in ax.get_lines() if line.get_label() == "tanh")
+    assert list(tanh.get_xdata()) == [1, 2, 3] and np.allclose(tanh.get_ydata(), [1e-6, 1e-3, 1.0])
+    assert ax.get_yscale() == "log"
+
+
+def test_adding_curves_one_panel_per_length_with_the_baseline() -> None:
+    curves = {
+        10: {"RNN": ([0, 50, 100], [1.0, 0.1, 0.005]), "GRU": ([0, 50], [1.0, 0.004])},
+        50: {"RNN": ([0, 50, 100], [1.0, 0.17, 0.17])},
+    }
+    fig = plot_adding_curves(curves, baseline=1 / 6)
+    assert [ax.get_title() for ax in fig.axes] == ["T = 10", "T = 50"]
+    for ax in fig.axes:
+        (baseline,) = _lines(ax, "baseline")
+        assert np.allclose(baseline.get_ydata(), 1 / 6)
+    gru = next(line for line in fig.axes[0].get_lines() if line.get_label() == "GRU")
+    assert list(gru.get_xdata()) == [0, 50] and list(gru.get_ydata()) == [1.0, 0.004]
+    rnn_colours = {
+        line.get_color() for ax in fig.axes for line in ax.get_lines() if line.get_label() == "RNN"
+    }
+    assert len(rnn_colours) == 1  # one colour per model across the panels
+    _renders(fig)
