@@ -19,7 +19,15 @@ from tests.site.leaks import find_leaks, published_text, secret_lines
 
 pytestmark = pytest.mark.slow
 
-CHAPTERS = ["ch01_recurrence", "ch02_bptt", "ch04_lstm", "ch05_gru", "ch06_embeddings", "ch07_seq2seq"]
+CHAPTERS = [
+    "ch01_recurrence",
+    "ch02_bptt",
+    "ch03_vanishing",
+    "ch04_lstm",
+    "ch05_gru",
+    "ch06_embeddings",
+    "ch07_seq2seq",
+]
 CHAPTERS += ["ch08_applications"]
 PAGES = [
     "index.html",

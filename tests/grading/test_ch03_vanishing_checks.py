@@ -1,0 +1,163 @@
+"""Exercise 3's checks, called directly: right answers pass, wrong ones are named.
+
+The source notebook's solutions and the differently written answers of
+``ch03_vanishing_answers`` pass every visible and hidden case; every
+mistake there fails its part with a message that names it. Part 1's
+reference is a backward pass, so it is proven against central differences
+here, on every case's own forward.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rnncourse.gradcheck import rel_error
+from rnncourse.grading import ch03_vanishing as check
+from rnncourse.grading.core import GradingFailure
+from rnncourse.scratch.gradient_flow import gradient_norms as norms_of
+from tests.grading import ch03_vanishing_answers as answers
+from tests.grading.notebooks import read, solution_sources
+
+SOURCE = Path(__file__).resolve().parents[2] / "solutions" / "ch03_vanishing" / "ch03_vanishing.ipynb"
+PART_FUNCTIONS = {part.function: part for part in check.PARTS}
+
+
+def define(source: str, function: str) -> Any:
+    """Run an answer cell in a fresh namespace with what the notebook provides; its function."""
+    namespace: dict[str, Any] = {"np": np}
+    exec(check.LOSS_AND_GRAD, namespace)
+    exec(check.CORRECT_CLIP, namespace)
+    exec(compile(source, f"<answer {function}>", "exec"), namespace)
+    return namespace[function]
+
+
+def run(function: str, fn: Any, hidden: bool) -> None:
+    getattr(check, function)(fn, hidden=hidden)
+
+
+@pytest.fixture(scope="module")
+def solutions() -> dict[str, str]:
+    return solution_sources(read(SOURCE))
+
+
+@pytest.mark.parametrize("function", list(PART_FUNCTIONS))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_the_solution_passes(solutions: dict[str, str], function: str, hidden: bool) -> None:
+    run(function, define(solutions[function], function), hidden)
+
+
+@pytest.mark.parametrize("function", list(PART_FUNCTIONS))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_differently_written_answers_pass(function: str, hidden: bool) -> None:
+    run(function, define(answers.ALTERNATIVE[function], function), hidden)
+
+
+WRONG_MESSAGES = {
+    "gradient_norms": "tanh derivative is missing",
+    "diagnose": "from the eigenvalues alone",
+    "clip_by_global_norm": "np.clip",
+    "train_with_clipping": "the update lr * g is clipped",
+    "recurrent_init": "signs are not fixed",
+}
+
+
+@pytest.mark.parametrize("function", list(PART_FUNCTIONS))
+def test_the_typical_mistake_fails_visibly_and_is_named(function: str) -> None:
+    with pytest.raises(GradingFailure, match="Visible check") as failure:
+        run(function, define(answers.WRONG[function], function), hidden=False)
+    assert WRONG_MESSAGES[function] in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    ("function", "source", "message"),
+    [
+        (function, source, message)
+        for function, cases in answers.MISTAKES.items()
+        for source, message in cases
+    ],
+)
+def test_more_mistakes_are_named(function: str, source: str, message: str) -> None:
+    fn = define(source, function)
+    with pytest.raises(GradingFailure) as failure:
+        run(function, fn, hidden=False)
+        run(function, fn, hidden=True)
+    assert message in str(failure.value)
+
+
+@pytest.mark.parametrize("function", list(PART_FUNCTIONS))
+def test_calling_the_course_is_refused(function: str) -> None:
+    with pytest.raises(GradingFailure, match="calls"):
+        run(function, define(answers.CHEAT[function], function), hidden=False)
+
+
+def test_hidden_messages_do_not_show_inputs() -> None:
+    wrong = define(answers.WRONG["diagnose"], "diagnose")
+    with pytest.raises(GradingFailure) as failure:
+        check.diagnose(wrong, hidden=True)
+    assert "Hidden check" in str(failure.value) and "[[" not in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    "seed_shape", [(10, (2, 6, 3)), (3031, (1, 7, 5)), (3034, (1, 1, 1)), (3032, (4, 9, 1))]
+)
+def test_part_1_reference_equals_central_differences(seed_shape: tuple[int, tuple[int, int, int]]) -> None:
+    seed, (N, T, H) = seed_shape
+    p = check.norms_inputs(seed, N, T, H)
+    numerical = check.numerical_state_gradients(p)
+    case = check.norms_cases(seed, [(N, T, H)])[0]
+    assert rel_error(check.reference_gradient_norms(*case.args), norms_of(numerical)) < 1e-7
+
+
+def test_part_1_cases_mix_growing_and_shrinking_steps() -> None:
+    # The visible cases must tell a transposed W_hh from the right one: they do only if the norms vary.
+    for case in check.GRADIENT_NORMS.cases():
+        norms = check.reference_gradient_norms(*case.args)
+        assert np.all(np.isfinite(norms)) and norms[-1] > 0
+
+
+def test_part_2_cases_cover_every_verdict() -> None:
+    verdicts = {check.reference_diagnose(*case.args)[2] for case in check.DIAGNOSE.cases()}
+    assert verdicts == set(check.VERDICTS)
+    visible = [check.reference_diagnose(*case.args)[2] for case in check.DIAGNOSE.cases() if not case.hidden]
+    assert sorted(visible) == sorted(check.VERDICTS)
+
+
+def test_part_4_unclipped_visible_run_diverges_and_the_clipped_one_converges() -> None:
+    w0, target, T, lr, max_norm, steps = check.TRAIN.cases()[0].args
+    with np.errstate(all="ignore"):
+        unclipped = define(answers.MISTAKES["train_with_clipping"][0][0], "train_with_clipping")(
+            w0, target, T, lr, max_norm, steps
+        )
+    assert not np.all(np.isfinite(unclipped))
+    clipped = check.reference_train(w0, target, T, lr, max_norm, steps)
+    assert abs(clipped[-1] - target ** (1 / T)) < 1e-6
+
+
+def test_part_5_spectral_cases_tell_the_radius_from_its_look_alikes() -> None:
+    # Each case with more than one unit separates rho from sigma_max or from the largest real
+    # eigenvalue (else that mistake would pass it), and the visible case separates both.
+    cases = [
+        case for case in check.RECURRENT_INIT.cases() if case.args[1] == "spectral" and case.args[0].size > 1
+    ]
+    for case in cases:
+        eigenvalues = np.linalg.eigvals(case.args[0])
+        rho = np.max(np.abs(eigenvalues))
+        sigma_apart = np.linalg.norm(case.args[0], 2) > 1.01 * rho
+        real_apart = np.max(eigenvalues.real) < 0.99 * rho
+        assert sigma_apart or real_apart, case.name
+        if not case.hidden:
+            assert sigma_apart, case.name
+
+
+def test_part_5_orthogonal_reference_is_orthogonal_with_positive_r() -> None:
+    for case in check.RECURRENT_INIT.cases():
+        A, scheme, gain = case.args
+        if scheme != "orthogonal":
+            continue
+        Q = check.from_matrix(A, scheme, gain) / gain
+        assert rel_error(Q.T @ Q, np.eye(A.shape[0])) < 1e-12
+        assert np.all(np.diag(Q.T @ A) > 0)
