@@ -15,15 +15,16 @@ releases and hostile notebooks (``tests/grading/hostile/corpus.py``).
 The class is then graded twice, each time from a fresh copy with no sandbox
 cache, by ``python -m rnncourse.grading.batch`` exactly as ``make grade``
 runs it: ``--jobs 1``, then ``--jobs <every core>``. The batch prints how
-long its sandbox phase and its nbgrader pass (recording grades and
-feedback, in as many worker processes as sandboxes, then the export) took;
-the rest of the wall clock is start-up, registering the assignment and
-staging the notebooks.
+long it spent before its worker processes started (loading, registering the
+assignment), in them, and after them (the export), and the seconds each step
+of a submission took, summed over the class: staging, the sandbox, nbgrader
+(recording the grades and writing the feedback). The rest of the wall clock
+is Python's start-up.
 
 "Overhead beyond running the notebook" is what grading costs on top of
-executing the learner's code: with one worker, everything but the sandbox
-phase, per submission, plus the start-up of one empty sandbox (bubblewrap,
-Python, the runner), which every submission pays before its first cell.
+executing the learner's code: with one worker, everything but the sandboxes,
+per submission, plus the start-up of one empty sandbox (bubblewrap, Python,
+the runner), which every submission pays before its first cell.
 
 Both runs must give every submission the same grade, and every grade must be
 the one its answers earn (a correct answer full marks, an untouched release
@@ -71,8 +72,10 @@ GOAL_OVERHEAD = 2.0  # seconds per submission beyond running the notebook
 CELL_SECONDS = 5.0
 HOSTILE = ("infinite-loop", "sys-exit", "memory-bomb", "many-lines")
 SPLIT = re.compile(
-    r"sandboxes: (?P<count>\d+) submissions \((?P<cached>\d+) from the cache\) in (?P<sandboxes>[\d.]+) s "
-    r"with (?P<workers>\d+) workers; nbgrader pass (?P<nbgrader>[\d.]+) s"
+    r"graded (?P<count>\d+) submissions \((?P<cached>\d+) sandbox results from the cache\) "
+    r"with (?P<workers>\d+) workers: (?P<before>[\d.]+) s before the workers, (?P<during>[\d.]+) s in them, "
+    r"(?P<after>[\d.]+) s after; summed over submissions: staging (?P<staging>[\d.]+) s, "
+    r"sandboxes (?P<sandboxes>[\d.]+) s, nbgrader (?P<nbgrader>[\d.]+) s"
 )
 
 Scores = dict[str, dict[str, float]]  # student -> test cell -> points
@@ -91,15 +94,17 @@ class Submission:
 class Run:
     workers: int
     total: float  # wall clock of the whole batch, seconds
-    sandboxes: float  # its sandbox phase
-    nbgrader: float  # its nbgrader pass (autograde, feedback, export)
+    workers_seconds: float  # wall clock while the worker processes graded
+    staging: float  # seconds of each step, summed over the submissions
+    sandboxes: float
+    nbgrader: float  # recording the grades and writing the feedback
     reused: int  # sandbox results found in the cache: identical notebooks (the blank ones) run once
     scores: Scores
 
     @property
-    def setup(self) -> float:
-        """Registering the assignment and staging the notebooks: the rest of the wall clock."""
-        return max(0.0, self.total - self.sandboxes - self.nbgrader)
+    def serial(self) -> float:
+        """What no worker can share: start-up, registering the assignment, the export."""
+        return max(0.0, self.total - self.workers_seconds)
 
     def per_minute(self, count: int) -> float:
         return 60.0 * count / self.total
@@ -234,8 +239,8 @@ def grade(template: Path, root: Path, workers: int, cell_seconds: float) -> Run:
         sys.exit(f"make grade failed with {workers} workers:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     if int(split["workers"]) != workers or int(split["count"]) != len(list(root.glob("submitted/*"))):
         sys.exit(f"unexpected run: {split.group(0)}")
-    sandboxes, nbgrader = float(split["sandboxes"]), float(split["nbgrader"])
-    return Run(workers, total, sandboxes, nbgrader, int(split["cached"]), scores(root))
+    steps = [float(split[step]) for step in ("during", "staging", "sandboxes", "nbgrader")]
+    return Run(workers, total, *steps, int(split["cached"]), scores(root))
 
 
 def sandbox_startup(cell_seconds: float, repeats: int = 3) -> float:
@@ -248,13 +253,15 @@ def sandbox_startup(cell_seconds: float, repeats: int = 3) -> float:
 
 
 def table(runs: list[Run], count: int) -> list[str]:
+    """Wall-clock seconds (total, serial), then each step's seconds summed over the class."""
     lines = [
-        f"{'workers':>7} {'total s':>8} {'sandboxes s':>12} {'nbgrader s':>11} {'setup s':>8} {'submissions/min':>16} {'reused':>7}"
+        f"{'workers':>7} {'total s':>8} {'serial s':>9} {'staging s':>10} {'sandboxes s':>12} "
+        f"{'nbgrader s':>11} {'submissions/min':>16} {'reused':>7}"
     ]
     for run in runs:
         lines.append(
-            f"{run.workers:>7} {run.total:>8.1f} {run.sandboxes:>12.1f} {run.nbgrader:>11.1f} "
-            f"{run.setup:>8.1f} {run.per_minute(count):>16.1f} {run.reused:>7}"
+            f"{run.workers:>7} {run.total:>8.1f} {run.serial:>9.1f} {run.staging:>10.1f} "
+            f"{run.sandboxes:>12.1f} {run.nbgrader:>11.1f} {run.per_minute(count):>16.1f} {run.reused:>7}"
         )
     return lines
 
@@ -319,17 +326,20 @@ def main(argv: list[str] | None = None) -> int:
     one, every = runs
     print("\n".join(table(runs, count)))
     print("reused: sandbox results of identical notebooks (the untouched releases), run once per run")
+    print(
+        "serial: start-up, registering and the export (wall clock); "
+        "staging, sandboxes, nbgrader: each step's seconds summed over the class"
+    )
     ratio = every.per_minute(count) / one.per_minute(count)
-    sandbox_ratio = one.sandboxes / every.sandboxes
     print(
         f"{cores} workers / 1 worker: {ratio:.2f}x submissions per minute "
-        f"({sandbox_ratio:.2f}x in the sandbox phase, {one.nbgrader / every.nbgrader:.2f}x in the nbgrader pass)"
+        f"({one.workers_seconds / every.workers_seconds:.2f}x while the workers graded)"
     )
-    outside = (one.setup + one.nbgrader) / count
+    outside = (one.total - one.sandboxes) / count
     overhead = outside + startup
     print(
         f"overhead per submission beyond running the notebook: {overhead:.2f} s = "
-        f"(setup {one.setup:.1f} s + nbgrader pass {one.nbgrader:.1f} s) / {count} submissions "
+        f"(total {one.total:.1f} s - sandboxes {one.sandboxes:.1f} s) / {count} submissions "
         f"+ sandbox start-up {startup:.2f} s"
     )
     students = [s.student for s in submissions]

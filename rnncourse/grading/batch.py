@@ -7,20 +7,22 @@
 2. with ``--zip FILE``, the notebooks of a zip named as nbgrader's
    ``zip_collect`` expects (``FileNameCollectorPlugin.named_regexp``) are
    put into ``submitted/<student>/<assignment>/``;
-3. every ``submitted/<student>/<assignment>/`` is checked (JSON, nbformat;
-   version 3 is upgraded) and staged, read-only to nothing, under
-   ``autograded/.staging/`` as ``<assignment>.ipynb``: a misnamed notebook
-   (``ch01_recurrence (1).ipynb``) is reported by name and graded;
-   ``submitted/`` itself is never modified;
-4. the sandboxes run in parallel (``--jobs``, every core by default) with a
-   progress bar; each result is cached by what was sent
-   (``autograded/.sandbox-cache/``), see ``rnncourse.grading.autograde``;
-5. nbgrader's autograde then only verifies and records the grades (its
-   ``SandboxedExecute`` finds the cached results) and generate_feedback
-   writes HTML, one student at a time in ``--jobs`` processes at once
-   (``rnncourse.grading.record``; MathJax is copied to ``feedback/mathjax/``);
-   nbgrader's CSV export writes ``grades.csv``;
-6. a table of every submission's score and problems is printed.
+3. every ``submitted/<student>/<assignment>/`` is graded in a pool of
+   ``--jobs`` worker processes (every core by default), each worker taking
+   the next submission as soon as it is done with one, with a progress bar.
+   For one submission a worker
+   - checks and stages it (JSON, nbformat; version 3 is upgraded) under
+     ``autograded/.staging/`` as ``<assignment>.ipynb``: a misnamed notebook
+     (``ch01_recurrence (1).ipynb``) is reported by name and graded;
+     ``submitted/`` itself is never modified;
+   - runs it in its sandbox, the result cached by what was sent
+     (``autograded/.sandbox-cache/``), see ``rnncourse.grading.autograde``;
+   - has nbgrader's autograde verify and record the grades (its
+     ``SandboxedExecute`` finds the cached result) and generate_feedback
+     write the HTML (``rnncourse.grading.record``);
+4. MathJax is copied to ``feedback/mathjax/`` and nbgrader's CSV export
+   writes ``grades.csv``;
+5. a table of every submission's score and problems is printed.
 
 Grading again gives the same grades from the submissions alone: nbgrader's
 ``autograde --force`` rewrites every automatic score. The exit status is 0
@@ -32,18 +34,22 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import sys
 import time
 import zipfile
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
 import nbformat
+from nbgrader.apps import NbGraderAPI
 from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
@@ -72,8 +78,8 @@ class Outcome:
     assignment: str
     graded: bool = False
     problems: list[str] = field(default_factory=list)
-    sandbox_seconds: float = 0.0
     cached: bool = False
+    steps: dict[str, float] = field(default_factory=dict)  # seconds of each step: staging, sandbox, nbgrader
 
     @property
     def problem(self) -> str:
@@ -247,32 +253,119 @@ def sanitized(
 # -- grading -----------------------------------------------------------------------------
 
 
-def run_sandboxes(
-    jobs: list[tuple[Outcome, nbformat.NotebookNode]], limits: sandbox.Limits, cache: Path, workers: int
-) -> None:
-    """Run (or find in the cache) every submission's sandbox, ``workers`` at a time."""
+@dataclass
+class Grader:
+    """What grading one submission needs, loaded once before the workers are forked."""
 
-    def one(outcome: Outcome, notebook: nbformat.NotebookNode) -> tuple[sandbox.SandboxResult, bool]:
-        parts = autograde.chapter_parts(outcome.assignment)
+    root: Path
+    config: Config
+    db_url: str
+    limits: sandbox.Limits
+    cache: Path
+    api: NbGraderAPI
+
+    def grade(self, student: str, assignment: str) -> Outcome:
+        """Stage, sandbox, then record one submission with nbgrader; every problem goes in the outcome."""
+        outcome = Outcome(student, assignment)
+        # a stale result must not pass for a new one
+        shutil.rmtree(self.root / "autograded" / student / assignment, ignore_errors=True)
+        started = time.perf_counter()
+        notebook = stage(self.root, assignment, student, outcome)
+        if notebook is not None:
+            try:
+                notebook = sanitized(notebook, assignment, student, self.db_url, self.config)
+            except Exception as error:  # nbgrader's own checks refused it: report, grade the rest
+                shutil.rmtree(self.root / STAGING / student / assignment, ignore_errors=True)
+                outcome.problems.append(
+                    f"nbgrader cannot read this notebook's cells ({type(error).__name__}: "
+                    f"{autograde.scrub(str(error))[:200]})"
+                )
+                notebook = None
+        outcome.steps["staging"] = time.perf_counter() - started
+        if notebook is None:
+            outcome.problems.append("not graded")
+            return outcome
+        started = time.perf_counter()
+        parts = autograde.chapter_parts(assignment)
         cells, requests = autograde.sandbox_inputs(notebook, parts)
-        return autograde.run_cached(outcome.assignment, cells, requests, limits, cache)
+        try:
+            result, outcome.cached = autograde.run_cached(
+                assignment, cells, requests, self.limits, self.cache
+            )
+        except Exception as error:  # the sandbox could not start: nbgrader's pass reports it too
+            outcome.problems.append(f"the sandbox failed to run: {type(error).__name__}: {error}")
+        else:
+            if result.status != "ok":
+                outcome.problems.append(f"sandbox: {autograde.scrub(result.detail or result.status)}")
+        outcome.steps["sandbox"] = time.perf_counter() - started
+        started = time.perf_counter()
+        done = record.record_one(self.api, assignment, student)
+        outcome.steps["nbgrader"] = time.perf_counter() - started
+        outcome.graded = done.graded and _graded(self.root, assignment, student)
+        if not outcome.graded:
+            outcome.problems.append("nbgrader could not record it: " + autograde.scrub(done.error)[:300])
+        elif not done.feedback:
+            outcome.problems.append("graded, but no feedback: " + autograde.scrub(done.error)[:300])
+        return outcome
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures: dict[Future[tuple[sandbox.SandboxResult, bool]], Outcome] = {
-            pool.submit(one, outcome, notebook): outcome for outcome, notebook in jobs
-        }
-        with tqdm(total=len(futures), desc="sandboxes", unit="submission", file=sys.stderr) as bar:
-            for future in as_completed(futures):
-                outcome = futures[future]
-                try:
-                    result, cached = future.result()
-                except Exception as error:  # the sandbox could not start: report, grade the rest
-                    outcome.problems.append(f"the sandbox failed to run: {type(error).__name__}: {error}")
-                else:
-                    outcome.sandbox_seconds, outcome.cached = result.seconds, cached
-                    if result.status != "ok":
-                        outcome.problems.append(f"sandbox: {autograde.scrub(result.detail or result.status)}")
-                bar.update()
+
+_WORKER_GRADER: Grader | None = None
+
+
+def _start_worker(grader: Grader) -> None:
+    global _WORKER_GRADER
+    _WORKER_GRADER = grader
+
+
+def _grade_in_worker(student: str, assignment: str) -> Outcome:
+    if _WORKER_GRADER is None:
+        raise RuntimeError("the worker process was not started by grade_in_workers")
+    return _WORKER_GRADER.grade(student, assignment)
+
+
+def _crashed(student: str, assignment: str, error: BaseException) -> Outcome:
+    outcome = Outcome(student, assignment)
+    outcome.problems.append(f"grading crashed ({type(error).__name__}: {autograde.scrub(str(error))[:200]})")
+    return outcome
+
+
+def grade_in_workers(grader: Grader, submissions: list[tuple[str, str]], workers: int) -> Iterator[Outcome]:
+    """:meth:`Grader.grade` of every (student, assignment), ``workers`` processes at a time, as they finish.
+
+    Each worker takes the next submission as soon as it is done with one, so
+    that a slow notebook holds one core and not a whole phase. The workers
+    are forked after nbgrader and the checks are loaded (nothing is imported
+    twice). A worker that dies takes no other grade with it: the submissions
+    it left are graded again, each in a process of its own.
+    """
+    if workers <= 1 or len(submissions) <= 1 or sys.platform != "linux":
+        for student, assignment in submissions:
+            yield grader.grade(student, assignment)
+        return
+    context = multiprocessing.get_context("fork")
+    again: list[tuple[str, str]] = []
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(submissions)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(grader,),
+    ) as pool:
+        futures = {pool.submit(_grade_in_worker, *submission): submission for submission in submissions}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                again.append(futures[future])
+            except Exception as error:  # reported for this one; the others go on
+                yield _crashed(*futures[future], error)
+    for student, assignment in again:
+        with ProcessPoolExecutor(
+            1, mp_context=context, initializer=_start_worker, initargs=(grader,)
+        ) as alone:
+            try:
+                yield alone.submit(_grade_in_worker, student, assignment).result()
+            except Exception as error:
+                yield _crashed(student, assignment, error)
 
 
 def _graded(root: Path, assignment: str, student: str) -> bool:
@@ -298,17 +391,15 @@ def grade_all(
     zip_assignment: str | None = None,
 ) -> list[Outcome]:
     """Grade every submission under ``root/submitted``; see the module docstring."""
+    started = time.perf_counter()
     config = load_config(root)
     if cell_timeout is not None:
         config.Execute.timeout = int(cell_timeout)
     db_url = gradebook_url(root, config)
     executor = autograde.SandboxedExecute(config=config)
-    limits = executor.limits()
-    cache = root / executor.cache_dir
     assignments = sorted(
         p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith(".")
     )
-    outcomes: list[Outcome] = []
     collect_problems: list[str] = []
     if archive is not None:
         if zip_assignment is None and len(assignments) != 1:
@@ -317,78 +408,49 @@ def grade_all(
             )
         collect_problems = collect_zip(archive, root, zip_assignment or assignments[0], config)
     # Only the assignments someone submitted are registered (and graded) in this run.
-    assignments = [a for a in assignments if any(p.is_dir() for p in (root / "submitted").glob(f"*/{a}"))]
-    registrar = record.course_api(root, config, db_url, str(STAGING))
-    for assignment in assignments:
-        result = registrar.generate_assignment(assignment, force=True, create=True)
+    submissions = [
+        (student.parent.name, student.name)
+        for assignment in assignments
+        for student in sorted((root / "submitted").glob(f"*/{assignment}"))
+        if student.is_dir()
+    ]
+    api = record.course_api(root, config, db_url, str(STAGING))
+    for assignment in sorted({a for _, a in submissions}):
+        result = api.generate_assignment(assignment, force=True, create=True)
         if not result.get("success"):
             raise SystemExit(
                 f"nbgrader could not register {assignment}:\n{str(result.get('error') or result.get('log'))[-2000:]}"
             )
-    jobs: list[tuple[Outcome, nbformat.NotebookNode]] = []
-    for assignment in assignments:
-        students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
-        for student in students:
-            outcome = Outcome(student, assignment)
-            outcomes.append(outcome)
-            notebook = stage(root, assignment, student, outcome)
-            if notebook is None:
-                continue
-            try:
-                jobs.append((outcome, sanitized(notebook, assignment, student, db_url, config)))
-            except Exception as error:  # nbgrader's own checks refused it: report, grade the rest
-                shutil.rmtree(root / STAGING / student / assignment, ignore_errors=True)
-                outcome.problems.append(
-                    f"nbgrader cannot read this notebook's cells ({type(error).__name__}: "
-                    f"{autograde.scrub(str(error))[:200]})"
-                )
+    grader = Grader(
+        root, config, record.with_lock_wait(db_url), executor.limits(), root / executor.cache_dir, api
+    )
+    before = time.perf_counter() - started
     started = time.perf_counter()
-    run_sandboxes(jobs, limits, cache, workers)
-    sandbox_seconds = time.perf_counter() - started
-    staged = {(o.student, o.assignment) for o, _ in jobs}
+    outcomes: dict[tuple[str, str], Outcome] = {}
+    with tqdm(total=len(submissions), desc="grading", unit="submission", file=sys.stderr) as bar:
+        for outcome in grade_in_workers(grader, submissions, workers):
+            outcomes[(outcome.student, outcome.assignment)] = outcome
+            bar.update()
+    during = time.perf_counter() - started
     started = time.perf_counter()
-    reused = 0
-    if cell_timeout is not None:
-        config.Execute.timeout = int(cell_timeout)
-    api = record.course_api(root, config, db_url, str(STAGING))
-    for assignment in assignments:
-        mine = {o.student: o for o in outcomes if o.assignment == assignment}
-        valid = [student for student in mine if (student, assignment) in staged]
-        for student in valid:  # a stale result must not pass for a new one
-            shutil.rmtree(root / "autograded" / student / assignment, ignore_errors=True)
-        for outcome in mine.values():
-            if (outcome.student, assignment) not in staged:
-                outcome.problems.append("not graded")
-        if not valid:
-            continue
-        with tqdm(total=len(valid), desc=f"nbgrader {assignment}", unit="submission", file=sys.stderr) as bar:
-            for done in record.record_all(api, assignment, valid, workers):
-                outcome = mine[done.student]
-                outcome.graded = done.graded and _graded(root, assignment, done.student)
-                reused += done.reused_sandbox
-                if not outcome.graded:
-                    outcome.problems.append(
-                        "nbgrader could not record it: " + autograde.scrub(done.error)[:300]
-                    )
-                elif not done.feedback:
-                    outcome.problems.append("graded, but no feedback: " + autograde.scrub(done.error)[:300])
-                bar.update()
     copy_mathjax(root)
     try:
         record.export_csv(db_url, root / "grades.csv", config)
     except Exception as error:
         raise SystemExit(f"exporting grades.csv failed: {type(error).__name__}: {error}") from error
-    nbgrader_seconds = time.perf_counter() - started
-    ran = [o for o in outcomes if not o.cached and (o.student, o.assignment) in staged]
+    after = time.perf_counter() - started
+    done = [outcomes[s] for s in submissions]
+    steps = {step: sum(o.steps.get(step, 0.0) for o in done) for step in ("staging", "sandbox", "nbgrader")}
     print(
-        f"sandboxes: {len(staged)} submissions ({len(staged) - len(ran)} from the cache) in "
-        f"{sandbox_seconds:.1f} s with {workers} workers; nbgrader pass {nbgrader_seconds:.1f} s "
-        f"({reused} sandbox results reused)",
+        f"graded {len(done)} submissions ({sum(o.cached for o in done)} sandbox results from the cache) "
+        f"with {workers} workers: {before:.1f} s before the workers, {during:.1f} s in them, "
+        f"{after:.1f} s after; summed over submissions: staging {steps['staging']:.1f} s, "
+        f"sandboxes {steps['sandbox']:.1f} s, nbgrader {steps['nbgrader']:.1f} s",
         file=sys.stderr,
     )
     for problem in collect_problems:
         print(f"zip: {problem}", file=sys.stderr)
-    return outcomes
+    return done
 
 
 def report(root: Path, outcomes: list[Outcome]) -> str:

@@ -127,9 +127,9 @@ def test_quick_benchmark_grades_twice_and_agrees(tool_env: dict[str, str]) -> No
         out,
         re.M,
     ), out
-    # one row per run: workers, total, sandboxes, nbgrader pass, setup, submissions per minute, reused
+    # one row per run: workers, total, serial, staging, sandboxes, nbgrader, submissions per minute, reused
     for workers in {1, cores}:
-        assert re.search(rf"^\s+{workers}" + r"\s+[\d.]+" * 5 + r"\s+0$", out, re.M), out
+        assert re.search(rf"^\s+{workers}" + r"\s+[\d.]+" * 6 + r"\s+0$", out, re.M), out
     assert re.search(rf"^{cores} workers / 1 worker: [\d.]+x submissions per minute", out, re.M), out
     assert re.search(r"^overhead per submission beyond running the notebook: [\d.]+ s = ", out, re.M), out
     assert f"same grades with 1 and {cores} workers for all 6 submissions" in out, out

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
+from typing import cast
 
 import nbformat
 import pytest
+from nbgrader.apps import NbGraderAPI
+from traitlets.config import Config
 
+from rnncourse.grading import sandbox
+from rnncourse.grading.batch import Grader, Outcome, grade_in_workers
 from rnncourse.grading.record import with_lock_wait
 from tests.grading import ch01_recurrence_answers
 from tests.grading.notebooks import filled, released_course, solution_sources
@@ -29,6 +36,29 @@ ASSIGNMENT = "ch01_recurrence"
 )
 def test_sqlite_connections_wait_for_the_other_processes_lock(url: str, expected: str) -> None:
     assert with_lock_wait(url) == expected
+
+
+class DiesOnBo(Grader):
+    """A grader whose worker process dies on one submission, as a crash in nbgrader would kill it."""
+
+    def grade(self, student: str, assignment: str) -> Outcome:
+        if student == "bo":
+            os._exit(3)
+        time.sleep(0.2)  # still running, or waiting, when bo's worker dies
+        return Outcome(student, assignment, graded=True, problems=[f"graded in {os.getpid()}"])
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_worker_that_dies_takes_no_other_grade_with_it(tmp_path: Path, workers: int) -> None:
+    grader = DiesOnBo(tmp_path, Config(), "sqlite://", sandbox.Limits(), tmp_path, cast(NbGraderAPI, None))
+    students = ["bo", "ada", "cy", "di", "ed", "fa"]
+    outcomes = {o.student: o for o in grade_in_workers(grader, [(s, ASSIGNMENT) for s in students], workers)}
+    assert sorted(outcomes) == sorted(students)
+    assert [s for s in students if outcomes[s].graded] == ["ada", "cy", "di", "ed", "fa"]
+    assert not outcomes["bo"].graded
+    assert outcomes["bo"].problem.startswith("grading crashed (BrokenProcessPool"), outcomes["bo"].problem
+    # graded in worker processes, not in the grader's own
+    assert all(f"graded in {os.getpid()}" not in outcomes[s].problem for s in students)
 
 
 def grade(course: Path, archive: Path, jobs: int, env: dict[str, str]) -> tuple[dict[str, float], str]:
