@@ -27,14 +27,17 @@ with the sandbox), its own session (no terminal signals).
 
 Limits: address space (``RLIMIT_AS``), CPU seconds, file size and number of
 processes are set before ``bwrap`` starts and inherited by everything in it;
+where the grader may make one (root, cgroup v1's memory controller, as on the
+course's machines and CI), a memory cgroup also bounds all the sandbox's
+processes together, and whatever is left in it is killed at the end;
 the runner stops a cell or a call after ``cell_seconds``; the grader kills
 the whole sandbox at ``notebook_seconds`` of wall clock, or when its output
 goes past ``output_bytes``. When the grader runs as root, the learner's code
 runs as an otherwise unused user id (so the process limit counts only its
 own processes) with no capabilities. Files the learner writes in ``/work``
 are on the host's disk (each at most ``output_bytes``). Not isolated: CPU time and memory
-bandwidth shared with the other sandboxes, and the sum of the memory of
-several processes (each one has the bound).
+bandwidth shared with the other sandboxes; without the memory cgroup, the sum
+of the memory of several processes (each one has the bound).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ REPORT_CAP = 256 * 1024**2  # what the runner may send back, answers and cell ou
 TMP_BYTES = 64 * 1024**2  # the private /tmp lives in memory: bounded
 CPU_MARGIN = 10.0  # seconds of CPU beyond the notebook bound before the kernel stops the process
 SANDBOX_UIDS = (1_900_000_000, 1_000_000)  # first and count: ids no account uses
+CGROUP_MEMORY = Path("/sys/fs/cgroup/memory")  # where cgroup v1's memory controller is mounted
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT}
 
 
@@ -75,7 +79,7 @@ CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, si
 class Limits:
     """The bounds of one sandbox run."""
 
-    memory_bytes: int = 2 * 1024**3  # RLIMIT_AS, per process
+    memory_bytes: int = 2 * 1024**3  # RLIMIT_AS per process; the memory cgroup's bound for all of them
     cell_seconds: float = 60.0  # per cell, and per function call of a part
     notebook_seconds: float = 300.0  # the whole run, wall clock: the grader kills the sandbox
     output_bytes: int = 1_000_000  # per cell's captured text; also RLIMIT_FSIZE for files written
@@ -273,8 +277,88 @@ def _environment() -> dict[str, str]:
     }
 
 
-def _limit_child(limits: Limits, processes: int) -> None:
+class MemoryGroup:
+    """A memory cgroup (v1) holding every process of one sandbox: their memory together is bounded.
+
+    :meth:`create` gives None where the grader may not make one (not root,
+    no v1 memory controller, as on machines with cgroup v2 only); each process
+    then keeps only its own ``RLIMIT_AS``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, limit_bytes: int) -> MemoryGroup | None:
+        own = _own_memory_cgroup()
+        if own is None:
+            return None
+        group = cls(own / f"rnncourse-sandbox-{secrets.token_hex(8)}")
+        try:
+            group.path.mkdir()
+        except OSError:
+            return None
+        try:
+            (group.path / "memory.limit_in_bytes").write_text(str(limit_bytes))
+            swap = group.path / "memory.memsw.limit_in_bytes"  # only with swap accounting on
+            if swap.exists():
+                swap.write_text(str(limit_bytes))  # no more memory by way of swap
+        except OSError:
+            group.remove()
+            return None
+        return group
+
+    def enter(self) -> None:
+        """Move the calling process (the sandbox's first, before exec) into the group."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def oom_kills(self) -> int:
+        """How many of the group's processes the kernel killed for going past the bound."""
+        try:
+            text = (self.path / "memory.oom_control").read_text()
+        except OSError:
+            return 0
+        counts = [int(line.split()[1]) for line in text.splitlines() if line.startswith("oom_kill ")]
+        return counts[0] if counts else 0
+
+    def remove(self) -> None:
+        """Kill what is left in the group (a process that left the process group, too), then remove it."""
+        for _ in range(100):
+            try:
+                pids = [int(pid) for pid in (self.path / "cgroup.procs").read_text().split()]
+            except (OSError, ValueError):
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.02)  # the killed processes are still exiting
+
+
+def _own_memory_cgroup() -> Path | None:
+    """This process's folder under cgroup v1's memory controller, if it may make groups in it."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            folder = CGROUP_MEMORY / path.lstrip("/")
+            return folder if (folder / "memory.limit_in_bytes").is_file() else None
+    return None
+
+
+def _limit_child(limits: Limits, processes: int, group: MemoryGroup | None) -> None:
     """In the child between fork and exec: the limits everything in the sandbox inherits."""
+    if group is not None:
+        with contextlib.suppress(OSError):  # not in the group: each process keeps its own bound
+            group.enter()
     cpu = int(limits.notebook_seconds + CPU_MARGIN)
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
@@ -315,12 +399,14 @@ class _Run:
     stderr_head: bytes = b""
     output_seen: int = 0
     report_seen: int = 0
+    oom_kills: int = 0
 
     def execute(self, command: list[str], environment: dict[str, str]) -> None:
         processes = self.limits.processes
         if os.geteuid() != 0:
             # Not root: the count is the grader's whole user's, so the bound is on top of what runs already.
             processes += _threads_of_user(os.getuid())
+        group = MemoryGroup.create(self.limits.memory_bytes)
         read_end, write_end = os.pipe()
         environment = {**environment, "RNNCOURSE_REPORT_FD": str(write_end)}
         try:
@@ -332,9 +418,13 @@ class _Run:
                 pass_fds=(write_end,),
                 env=environment,
                 start_new_session=True,
-                preexec_fn=lambda: _limit_child(self.limits, processes),
+                preexec_fn=lambda: _limit_child(self.limits, processes, group),
                 cwd="/",
             )
+        except BaseException:
+            if group is not None:
+                group.remove()
+            raise
         finally:
             os.close(write_end)
         try:
@@ -344,6 +434,9 @@ class _Run:
             if process.poll() is None:
                 self._kill(process)
             self.returncode = process.wait()
+            if group is not None:
+                self.oom_kills = group.oom_kills()
+                group.remove()
 
     def _kill(self, process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -434,8 +527,13 @@ class _Run:
         signum = code - 128 if code > 128 else -code if code < 0 else 0
         if signum == signal.SIGXCPU:
             return "time limit", f"the notebook used more CPU time than the limit{where}"
+        memory = self.limits.memory_bytes / 1024**3
+        if signum == signal.SIGKILL and self.oom_kills:
+            return (
+                "memory limit",
+                f"the notebook's processes together needed more memory than the limit of {memory:g} GiB{where}",
+            )
         if b"MemoryError" in self.stderr_head or signum == signal.SIGKILL:
-            memory = self.limits.memory_bytes / 1024**3
             return "memory limit", f"the notebook needed more memory than the limit of {memory:g} GiB{where}"
         if signum in CRASH_SIGNALS:
             return "crashed", f"the notebook's process crashed ({signal.Signals(signum).name}){where}"

@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnncourse.grading.sandbox import SANDBOX_UIDS, Limits, PartRequest, run_sandboxed, sandbox_available
+from rnncourse.grading.sandbox import (
+    SANDBOX_UIDS,
+    Limits,
+    MemoryGroup,
+    PartRequest,
+    run_sandboxed,
+    sandbox_available,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 WHY_NOT = sandbox_available()
@@ -185,6 +192,52 @@ def test_a_fork_bomb_stays_inside_and_dies_with_the_sandbox() -> None:
     assert 2 <= int(_text(result.cell_outputs[0])) <= 16 + 2  # the bound, plus bwrap's init
     time.sleep(0.5)
     assert _sandbox_processes() == []
+
+
+def _memory_groups_here() -> bool:
+    group = MemoryGroup.create(1024**3)
+    if group is None:
+        return False
+    group.remove()
+    return True
+
+
+SIX_CHILDREN = """
+import os, signal, time
+children = []
+for _ in range(6):
+    pid = os.fork()
+    if pid == 0:
+        block = b"\\x01" * (150 * 1024**2)  # written, so resident: 900 MB for the six
+        time.sleep(1.5)
+        os._exit(0)
+    children.append(pid)
+statuses = [os.waitpid(pid, 0)[1] for pid in children]
+print(sum(os.WIFSIGNALED(s) and os.WTERMSIG(s) == signal.SIGKILL for s in statuses))
+"""
+
+
+@pytest.mark.skipif(not _memory_groups_here(), reason="no cgroup v1 memory controller the grader may use")
+def test_processes_together_stay_within_the_memory_bound() -> None:
+    limits = Limits(memory_bytes=600 * 1024**2, cell_seconds=10.0, notebook_seconds=30.0)
+    result = run_sandboxed(_cells(SIX_CHILDREN), [], limits)
+    if result.status == "ok":  # the kernel killed children, the notebook went on
+        assert int(_text(result.cell_outputs[0])) >= 2, result.cell_outputs
+    else:  # or it killed the notebook's own process
+        assert result.status == "memory limit" and "processes together" in result.detail, result.detail
+    own = MemoryGroup.create(1024**3)
+    assert own is not None
+    own.remove()
+    assert not list(own.path.parent.glob("rnncourse-sandbox-*")), "a sandbox's memory group was left behind"
+
+
+def test_without_a_memory_group_each_process_keeps_its_own_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(MemoryGroup, "create", classmethod(lambda cls, limit_bytes: None))
+    limits = Limits(memory_bytes=600 * 1024**2, cell_seconds=10.0, notebook_seconds=30.0)
+    result = run_sandboxed(_cells(SIX_CHILDREN, "import numpy as np\nbig = np.ones(10**9)"), [], limits)
+    assert result.status == "ok", result.detail
+    assert _text(result.cell_outputs[0]) == "0\n"  # 900 MB in six processes: no bound on the sum
+    assert _errors(result.cell_outputs[2])[0]["ename"] == "MemoryError"  # 8 GB in one: bounded
 
 
 @pytest.mark.parametrize(
