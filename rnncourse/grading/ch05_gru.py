@@ -106,18 +106,43 @@ def _reference_step(*args: np.ndarray) -> np.ndarray:
     return reference_step_forward(*args)[0]
 
 
+def _step_result(name: str, case: Case, result: object) -> np.ndarray:
+    """The h_t a step function returned, checked for errors, tuples, shape and values."""
+    _raise_if_error(name, result, case)
+    N, H = case.args[1].shape
+    if isinstance(result, tuple):
+        raise GradingFailure(f"{name} returned a tuple; return only h_t, an array of shape {(N, H)}.")
+    return check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
+
+
+def _gates(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(r_t, z_t) from the step's pre-activations."""
+    return _sigmoid(p["xr"] + p["hr"]), _sigmoid(p["xz"] + p["hz"])
+
+
+def _run_step_part(
+    part: Part,
+    fn: Callable[..., np.ndarray],
+    seed: int | None,
+    shapes: Sequence[tuple[int, int, int]] | None,
+    hidden: bool,
+) -> None:
+    """A step part on its visible cases, or on the learner's own seed or (N, D, H) shapes."""
+    cases = None
+    if seed is not None or shapes is not None:
+        cases = step_cases(
+            _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
+        )
+    run_part_in_process(part, fn, hidden=hidden, cases=cases)
+
+
 @verifier
 def _verify_step(case: Case, result: object) -> None:
     name = "gru_step_forward"
-    _raise_if_error(name, result, case)
+    result = _step_result(name, case, result)
     x_t, h_prev, W_xh, W_hh, b_xh, b_hh = case.args
-    N, H = h_prev.shape
-    if isinstance(result, tuple):
-        raise GradingFailure(f"{name} returned a tuple; return only h_t, an array of shape {(N, H)}.")
-    result = check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
     p = _pieces(*case.args)
-    r = _sigmoid(p["xr"] + p["hr"])
-    z = _sigmoid(p["xz"] + p["hz"])
+    r, z = _gates(p)
     n = np.tanh(p["xn"] + r * p["hn"])
     z_swapped = _sigmoid(p["xr"] + p["hr"])  # blocks read in the order z, r, n
     r_swapped = _sigmoid(p["xz"] + p["hz"])
@@ -159,12 +184,7 @@ def gru_step_forward(
     hidden: bool = False,
 ) -> None:
     """``gru_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh)`` -> h_t (N, H); or your own (N, D, H) shapes."""
-    cases = None
-    if seed is not None or shapes is not None:
-        cases = step_cases(
-            _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
-        )
-    run_part_in_process(GRU_STEP_FORWARD, fn, hidden=hidden, cases=cases)
+    _run_step_part(GRU_STEP_FORWARD, fn, seed, shapes, hidden)
 
 
 # -- Part 2: the backward of one step ------------------------------------------------
@@ -300,15 +320,10 @@ def _reference_reset_before(*args: np.ndarray) -> np.ndarray:
 @verifier
 def _verify_reset_before(case: Case, result: object) -> None:
     name = "gru_reset_before_step_forward"
-    _raise_if_error(name, result, case)
+    result = _step_result(name, case, result)
     h_prev = case.args[1]
-    N, H = h_prev.shape
-    if isinstance(result, tuple):
-        raise GradingFailure(f"{name} returned a tuple; return only h_t, an array of shape {(N, H)}.")
-    result = check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
     p = _pieces(*case.args)
-    r = _sigmoid(p["xr"] + p["hr"])
-    z = _sigmoid(p["xz"] + p["hz"])
+    r, z = _gates(p)
     reset_h = (r * h_prev) @ p["Wn"].T
     mistakes = {
         "this is torch's variant (the reset multiplies W_hn h_{t-1} + b_hn, after the product); "
@@ -344,12 +359,7 @@ def gru_reset_before_step_forward(
     hidden: bool = False,
 ) -> None:
     """``gru_reset_before_step_forward(...)`` -> h_t (N, H), the same arguments as part 1."""
-    cases = None
-    if seed is not None or shapes is not None:
-        cases = step_cases(
-            _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
-        )
-    run_part_in_process(GRU_RESET_BEFORE, fn, hidden=hidden, cases=cases)
+    _run_step_part(GRU_RESET_BEFORE, fn, seed, shapes, hidden)
 
 
 def variants_differ(

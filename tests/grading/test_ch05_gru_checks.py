@@ -163,9 +163,14 @@ def test_backward_in_the_wrong_order_or_count_is_explained() -> None:
 # -- part 4 ------------------------------------------------------------------------------
 
 
-def learner_curves(cell, x, y, H, steps, lr, seeds, *, sign=1.0, rng_factory=None, init_scale=None):
+def learner_curves(
+    cell, x, y, H, steps, lr, seeds, *, sign=1.0, rng_factory=None, init_scale=None, step_functions=None
+):
+    """Training curves as a learner's part 4 computes them; ``step_functions`` replace the GRU's."""
     fwd = (lambda *a: step(*a)) if cell == "gru" else check._RNN_NAMESPACE["rnn_step_forward"]
     bwd = backward if cell == "gru" else check._RNN_NAMESPACE["rnn_step_backward"]
+    if cell == "gru" and step_functions is not None:
+        fwd, bwd = step_functions
     G = 3 if cell == "gru" else 1
     N, T, D = x.shape
     out = []
@@ -250,31 +255,10 @@ def test_part_4_runs_with_correct_earlier_parts() -> None:
 
 def learner_curves_with(namespace, cell, x, y, H, steps, lr, seeds):
     """A GRU training run that looks its step functions up in ``namespace`` at call time."""
-    fwd, bwd = namespace["gru_step_forward"], namespace["gru_step_backward"]
     if cell != "gru":
         return learner_curves(cell, x, y, H, steps, lr, seeds)
-    N, T, D = x.shape
-    out = []
-    for seed in seeds:
-        gen = np.random.default_rng(seed)
-        P = [gen.uniform(-0.5, 0.5, s) for s in ((3 * H, D), (3 * H, H), (3 * H,), (3 * H,))]
-        w, b = gen.uniform(-0.5, 0.5, (1, H)), np.zeros(1)
-        losses = []
-        for _ in range(steps):
-            hs = [np.zeros((N, H))]
-            for t in range(T):
-                hs.append(fwd(x[:, t], hs[-1], *P))
-            err = hs[-1] @ w.T + b - y
-            losses.append(float(np.mean(err**2)))
-            dp = 2 * err / N
-            dh, grads = dp @ w, [np.zeros_like(p) for p in P]
-            for t in reversed(range(T)):
-                _, dh, *g = bwd(dh, x[:, t], hs[t], *P)
-                grads = [a + c for a, c in zip(grads, g, strict=True)]
-            P = [p - lr * g for p, g in zip(P, grads, strict=True)]
-            w, b = w - lr * (dp.T @ hs[-1]), b - lr * dp.sum(0)
-        out.append(losses)
-    return np.array(out)
+    functions = (namespace["gru_step_forward"], namespace["gru_step_backward"])
+    return learner_curves(cell, x, y, H, steps, lr, seeds, init_scale=0.5, step_functions=functions)
 
 
 def test_calls_into_the_course_are_refused() -> None:
