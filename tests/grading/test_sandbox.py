@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import socket
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -149,6 +152,50 @@ def test_a_loop_that_swallows_the_alarm_is_killed_at_the_notebook_bound() -> Non
     assert result.status == "time limit" and result.stopped_at_cell == 2
     assert "4 s" in result.detail and "cell 2" in result.detail
     assert _text(result.cell_outputs[0]) == "first\n" and 4 not in result.cell_outputs
+
+
+NOT_ROOT_RUN = """
+import json, os, sys
+from rnncourse.grading.sandbox import Limits, run_sandboxed, sandbox_available
+cells = [(2 * i, source) for i, source in enumerate(json.loads(sys.argv[1]))]
+result = run_sandboxed(cells, [], Limits(cell_seconds=2.0, notebook_seconds=20.0))
+said = [''.join(o.get('text', '') for o in result.cell_outputs.get(i, [])) for i, _ in cells]
+errors = [[o['ename'] for o in result.cell_outputs.get(i, []) if o['output_type'] == 'error'] for i, _ in cells]
+print(json.dumps({'euid': os.geteuid(), 'available': sandbox_available(), 'status': result.status,
+                  'said': said, 'errors': errors}))
+"""
+
+
+def test_a_grader_that_is_not_root_gets_the_same_walls(tmp_path: Path) -> None:
+    """The path for a grader without root: no uid of its own for the learner, the process bound on top.
+
+    Run as root, the grader is started in a user namespace where it is uid 1000
+    (``unshare --map-user``), so that it takes that path.
+    """
+    marker = f"sandbox-probe-{os.getpid()}-{time.monotonic_ns()}"
+    cells = [
+        "import os\nprint(os.getuid())",
+        _probe(f"open('{REPO}/README.md').read()"),
+        _probe(f"open('/{marker}', 'w').write('x')"),
+        _probe("import socket; socket.create_connection(('127.0.0.1', 9), timeout=2)"),
+        f"open('/work/{marker}', 'w').write('x'); print('wrote')",
+        "import numpy as np\nbig = np.ones(10**10)",
+        "while True:\n    pass",
+        "print('still running')",
+    ]
+    command = [sys.executable, "-c", NOT_ROOT_RUN, json.dumps(cells)]
+    if os.geteuid() == 0:
+        command = ["unshare", "--user", "--map-user=1000", "--map-group=1000", *command]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = json.loads(done.stdout.strip().splitlines()[-1])
+    assert run["euid"] != 0 and run["available"] is None and run["status"] == "ok", run
+    said = [text.strip() for text in run["said"]]
+    assert said[0] == str(run["euid"])  # no uid switch without root: the learner runs as the grader
+    assert [line.split()[0] for line in said[1:4]] == ["refused"] * 3, said
+    assert said[4] == "wrote" and said[7] == "still running", said
+    assert run["errors"][5] == ["MemoryError"] and run["errors"][6] == ["TimeLimit"], run["errors"]
+    assert not (Path("/") / marker).exists()
 
 
 def _sandbox_processes() -> list[str]:
