@@ -2,8 +2,8 @@
 
 Run from the repository root:
 
-    python bench/bench_grading.py            # 64 submissions, graded twice: several minutes
-    python bench/bench_grading.py --quick    # 6 submissions: the smoke test, about a minute
+    python bench/bench_grading.py            # 64 submissions, graded 6 times: about 7 minutes
+    python bench/bench_grading.py --quick    # 6 submissions, graded twice: the smoke test
 
 The script builds a temporary course (the repository's ``nbgrader_config.py``
 and ``solutions/``, released with ``nbgrader generate_assignment``) and a
@@ -12,9 +12,12 @@ written ones, mixed part by part), answers with one part wrong (the common
 mistakes of ``tests/grading/ch01_recurrence_answers.py``), untouched
 releases and hostile notebooks (``tests/grading/hostile/corpus.py``).
 
-The class is then graded twice, each time from a fresh copy with no sandbox
-cache, by ``python -m rnncourse.grading.batch`` exactly as ``make grade``
-runs it: ``--jobs 1``, then ``--jobs <every core>``. The batch prints how
+The class is then graded in pairs of runs (3 by default, ``--pairs``), each
+time from a fresh copy with no sandbox cache, by ``python -m
+rnncourse.grading.batch`` exactly as ``make grade`` runs it: ``--jobs 1`` and
+``--jobs <every core>``, in alternating order (1 then every core, every core
+then 1, ...), so that a machine whose speed drifts favours neither side. The
+ratio quoted is the median of the pairs' ratios; every pair is printed. The batch prints how
 long it spent before its worker processes started (loading, registering the
 assignment), in them, and after them (the export), and the seconds each step
 of a submission took, summed over the class: staging, the sandbox, nbgrader
@@ -26,7 +29,7 @@ executing the learner's code: with one worker, everything but the sandboxes,
 per submission, plus the start-up of one empty sandbox (bubblewrap, Python,
 the runner), which every submission pays before its first cell.
 
-Both runs must give every submission the same grade, and every grade must be
+All runs must give every submission the same grade, and every grade must be
 the one its answers earn (a correct answer full marks, an untouched release
 0, a wrong part exactly its points, a hostile case what the corpus says);
 the exit status is 1 otherwise. Like ``bench_recurrent.py``, the script
@@ -92,6 +95,7 @@ class Submission:
 
 @dataclass(frozen=True)
 class Run:
+    pair: int  # which pair of runs (1 worker, every core) it belongs to
     workers: int
     total: float  # wall clock of the whole batch, seconds
     workers_seconds: float  # wall clock while the worker processes graded
@@ -225,7 +229,7 @@ def scores(root: Path) -> Scores:
     return found
 
 
-def grade(template: Path, root: Path, workers: int, cell_seconds: float) -> Run:
+def grade(template: Path, root: Path, pair: int, workers: int, cell_seconds: float) -> Run:
     """Grade a fresh copy of ``template`` (no cache) with ``make grade``'s command."""
     shutil.copytree(template, root)
     assert not (root / "autograded").exists(), "the copy must start without a sandbox cache"
@@ -240,7 +244,7 @@ def grade(template: Path, root: Path, workers: int, cell_seconds: float) -> Run:
     if int(split["workers"]) != workers or int(split["count"]) != len(list(root.glob("submitted/*"))):
         sys.exit(f"unexpected run: {split.group(0)}")
     steps = [float(split[step]) for step in ("during", "staging", "sandboxes", "nbgrader")]
-    return Run(workers, total, *steps, int(split["cached"]), scores(root))
+    return Run(pair, workers, total, *steps, int(split["cached"]), scores(root))
 
 
 def sandbox_startup(cell_seconds: float, repeats: int = 3) -> float:
@@ -255,12 +259,12 @@ def sandbox_startup(cell_seconds: float, repeats: int = 3) -> float:
 def table(runs: list[Run], count: int) -> list[str]:
     """Wall-clock seconds (total, serial), then each step's seconds summed over the class."""
     lines = [
-        f"{'workers':>7} {'total s':>8} {'serial s':>9} {'staging s':>10} {'sandboxes s':>12} "
+        f"{'pair':>4} {'workers':>7} {'total s':>8} {'serial s':>9} {'staging s':>10} {'sandboxes s':>12} "
         f"{'nbgrader s':>11} {'submissions/min':>16} {'reused':>7}"
     ]
     for run in runs:
         lines.append(
-            f"{run.workers:>7} {run.total:>8.1f} {run.serial:>9.1f} {run.staging:>10.1f} "
+            f"{run.pair:>4} {run.workers:>7} {run.total:>8.1f} {run.serial:>9.1f} {run.staging:>10.1f} "
             f"{run.sandboxes:>12.1f} {run.nbgrader:>11.1f} {run.per_minute(count):>16.1f} {run.reused:>7}"
         )
     return lines
@@ -287,7 +291,15 @@ def main(argv: list[str] | None = None) -> int:
         default=CELL_SECONDS,
         help=f"seconds a cell may run (default {CELL_SECONDS:g})",
     )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        help="pairs of runs, 1 worker and every core, in alternating order (default 3; 1 with --quick)",
+    )
     args = parser.parse_args(argv)
+    pairs = args.pairs if args.pairs is not None else (1 if args.quick else 3)
+    if pairs < 1:
+        parser.error("--pairs: at least 1")
     if not args.quick and args.size < 60:
         parser.error("--size: a class of at least 60 submissions (or --quick)")
     problem = sandbox.sandbox_available()
@@ -314,51 +326,60 @@ def main(argv: list[str] | None = None) -> int:
             + f" ({hostile}); cell time limit {args.cell_timeout:g} s"
         )
         startup = sandbox_startup(args.cell_timeout)
-        runs = []
-        for workers in (1, cores):
-            if runs:
-                print(
-                    load_line(f"before {workers} workers", os.getloadavg(), cores)
-                    + " (the 1-worker run included)"
-                )
-            runs.append(grade(template, Path(folder) / f"workers-{workers}", workers, args.cell_timeout))
+        runs: list[Run] = []
+        for pair in range(1, pairs + 1):
+            # alternating order, so that a machine that slows down or speeds up favours neither side
+            for workers in ((1, cores) if pair % 2 else (cores, 1)) if cores > 1 else (1,):
+                if runs:
+                    print(load_line(f"before pair {pair}, {workers} workers", os.getloadavg(), cores))
+                root = Path(folder) / f"pair-{pair}-workers-{workers}"
+                runs.append(grade(template, root, pair, workers, args.cell_timeout))
+                shutil.rmtree(root)
     count = len(submissions)
-    one, every = runs
     print("\n".join(table(runs, count)))
     print("reused: sandbox results of identical notebooks (the untouched releases), run once per run")
     print(
         "serial: start-up, registering and the export (wall clock); "
         "staging, sandboxes, nbgrader: each step's seconds summed over the class"
     )
-    ratio = every.per_minute(count) / one.per_minute(count)
+    ones = [run for run in runs if run.workers == 1]
+    everys = [run for run in runs if run.workers == cores]
+    ratios = [one.total / every.total for one, every in zip(ones, everys, strict=True)]
+    ratio = statistics.median(ratios)
     print(
-        f"{cores} workers / 1 worker: {ratio:.2f}x submissions per minute "
-        f"({one.workers_seconds / every.workers_seconds:.2f}x while the workers graded)"
+        f"{cores} workers / 1 worker: {ratio:.2f}x submissions per minute, the median of "
+        f"{len(ratios)} pair{'s' if len(ratios) > 1 else ''} ({', '.join(f'{r:.2f}x' for r in ratios)})"
     )
+    one = min(ones, key=lambda run: abs(run.total - statistics.median(r.total for r in ones)))
     outside = (one.total - one.sandboxes) / count
     overhead = outside + startup
     print(
         f"overhead per submission beyond running the notebook: {overhead:.2f} s = "
         f"(total {one.total:.1f} s - sandboxes {one.sandboxes:.1f} s) / {count} submissions "
-        f"+ sandbox start-up {startup:.2f} s"
+        f"+ sandbox start-up {startup:.2f} s (the 1-worker run of median total, pair {one.pair})"
     )
     students = [s.student for s in submissions]
-    unlike = differences(one.scores, every.scores, students)
+    first = runs[0]
+    unlike = [
+        f"  pair {run.pair}, {run.workers} workers:\n" + "\n".join(found)
+        for run in runs[1:]
+        if (found := differences(first.scores, run.scores, students))
+    ]
     if unlike:
-        print(f"DIFFERENT grades with 1 and {cores} workers for {len(unlike)} of {count} submissions:")
+        print(f"DIFFERENT grades between the {len(runs)} runs:")
         print("\n".join(unlike))
     else:
-        print(f"same grades with 1 and {cores} workers for all {count} submissions")
+        print(f"same grades in all {len(runs)} runs (1 and {cores} workers) for all {count} submissions")
     wrong = [
-        f"  {s.student} ({s.kind}: {s.what}): expected {s.expected}, got {one.scores.get(s.student)}"
+        f"  {s.student} ({s.kind}: {s.what}): expected {s.expected}, got {first.scores.get(s.student)}"
         for s in submissions
-        if one.scores.get(s.student) != s.expected
+        if first.scores.get(s.student) != s.expected
     ]
     print(f"grades as their answers earn: {count - len(wrong)} of {count} submissions")
     for line in wrong:
         print(line)
     for kind in kinds:
-        totals = [sum(one.scores.get(s.student, {}).values()) for s in submissions if s.kind == kind]
+        totals = [sum(first.scores.get(s.student, {}).values()) for s in submissions if s.kind == kind]
         top = sum(points(source).values())
         print(f"  {kind}: {len(totals)} submissions, mean {statistics.mean(totals):.1f} / {top:g}")
 
