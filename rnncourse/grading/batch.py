@@ -2,11 +2,12 @@
 
 ``python -m rnncourse.grading.batch`` from the course root:
 
-1. ``nbgrader generate_assignment`` records every assignment of
-   ``solutions/`` (its test cells) in the gradebook;
-2. with ``--zip FILE``, the notebooks of a zip named as nbgrader's
+1. with ``--zip FILE``, the notebooks of a zip named as nbgrader's
    ``zip_collect`` expects (``FileNameCollectorPlugin.named_regexp``) are
    put into ``submitted/<student>/<assignment>/``;
+2. nbgrader's ``generate_assignment`` (its API, in this process) records
+   each assignment of ``solutions/`` that someone submitted (its test cells)
+   in the gradebook;
 3. every ``submitted/<student>/<assignment>/`` is graded in a pool of
    ``--jobs`` worker processes (every core by default), each worker taking
    the next submission as soon as it is done with one, with a progress bar.
