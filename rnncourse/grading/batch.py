@@ -428,6 +428,7 @@ def grade_all(
     before = time.perf_counter() - started
     started = time.perf_counter()
     outcomes: dict[tuple[str, str], Outcome] = {}
+    tqdm.monitor_interval = 0  # tqdm's documented switch for its monitor thread: none runs when workers fork
     with tqdm(total=len(submissions), desc="grading", unit="submission", file=sys.stderr) as bar:
         for outcome in grade_in_workers(grader, submissions, workers):
             outcomes[(outcome.student, outcome.assignment)] = outcome

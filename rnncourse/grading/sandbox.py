@@ -72,6 +72,7 @@ TMP_BYTES = 64 * 1024**2  # the private /tmp lives in memory: bounded
 CPU_MARGIN = 10.0  # seconds of CPU beyond the notebook bound before the kernel stops the process
 SANDBOX_UIDS = (1_900_000_000, 1_000_000)  # first and count: ids no account uses
 CGROUP_MEMORY = Path("/sys/fs/cgroup/memory")  # where cgroup v1's memory controller is mounted
+GROUP_PREFIX = "rnncourse-sandbox-"  # then the pid of the grader process that made the group
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT}
 
 
@@ -293,7 +294,8 @@ class MemoryGroup:
         own = _own_memory_cgroup()
         if own is None:
             return None
-        group = cls(own / f"rnncourse-sandbox-{secrets.token_hex(8)}")
+        _remove_orphans(own)
+        group = cls(own / f"{GROUP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}")
         try:
             group.path.mkdir()
         except OSError:
@@ -321,21 +323,38 @@ class MemoryGroup:
         counts = [int(line.split()[1]) for line in text.splitlines() if line.startswith("oom_kill ")]
         return counts[0] if counts else 0
 
-    def remove(self) -> None:
-        """Kill what is left in the group (a process that left the process group, too), then remove it."""
-        for _ in range(100):
+    def remove(self, seconds: float = 10.0) -> bool:
+        """Kill what is left in the group (a process that left the process group, too), then remove it.
+
+        Returns False when the group is still busy after ``seconds``: a later
+        :meth:`create` removes it (see ``_remove_orphans``).
+        """
+        deadline = time.monotonic() + seconds
+        pause = 0.005
+        while True:
             try:
                 pids = [int(pid) for pid in (self.path / "cgroup.procs").read_text().split()]
             except (OSError, ValueError):
-                return
+                return not self.path.exists()
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             try:
                 self.path.rmdir()
-                return
+                return True
             except OSError:
-                time.sleep(0.02)  # the killed processes are still exiting
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(pause)  # the killed processes are still exiting (a busy machine: longer)
+                pause = min(2 * pause, 0.2)
+
+
+def _remove_orphans(own: Path) -> None:
+    """Remove the groups that a grader process which has ended could not remove (still busy then)."""
+    for path in own.glob(f"{GROUP_PREFIX}*"):
+        creator = path.name.removeprefix(GROUP_PREFIX).split("-")[0]
+        if creator.isdigit() and not Path(f"/proc/{creator}").exists():
+            MemoryGroup(path).remove(seconds=0.0)
 
 
 def _own_memory_cgroup() -> Path | None:

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from rnncourse.grading.sandbox import (
-    SANDBOX_UIDS,
     Limits,
     MemoryGroup,
     PartRequest,
@@ -198,25 +197,25 @@ def test_a_grader_that_is_not_root_gets_the_same_walls(tmp_path: Path) -> None:
     assert not (Path("/") / marker).exists()
 
 
-def _sandbox_processes() -> list[str]:
-    first, count = SANDBOX_UIDS
+def _processes_in(namespace: str) -> list[str]:
+    """The host's living processes in the pid namespace ``namespace`` (``readlink /proc/<pid>/ns/pid``).
+
+    Only this sandbox's: other tests' sandboxes may run at the same time. A
+    zombie is dead; it waits only for the host's init to collect its exit status.
+    """
     found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for folder in Path("/proc").glob("[0-9]*"):
         try:
-            lines = status.read_text().splitlines()
-        except OSError:
+            if os.readlink(folder / "ns" / "pid") != namespace:
+                continue
+            state = next(
+                line for line in (folder / "status").read_text().splitlines() if line.startswith("State:")
+            )
+        except (OSError, StopIteration):
             continue
-        uid = next((int(line.split()[1]) for line in lines if line.startswith("Uid:")), -1)
-        if first <= uid < first + count or "_runner.py" in _cmdline(status.parent):
-            found.append(status.parent.name)
+        if "zombie" not in state:
+            found.append(f"{folder.name} ({state.split(':', 1)[1].strip()})")
     return found
-
-
-def _cmdline(folder: Path) -> str:
-    try:
-        return (folder / "cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def test_a_fork_bomb_stays_inside_and_dies_with_the_sandbox() -> None:
@@ -228,7 +227,7 @@ def test_a_fork_bomb_stays_inside_and_dies_with_the_sandbox() -> None:
             os.fork()
         except OSError:
             if os.getpid() == parent and time.monotonic() - start > 0.5:
-                print(sum(name.isdigit() for name in os.listdir('/proc')))
+                print(sum(name.isdigit() for name in os.listdir('/proc')), os.readlink('/proc/self/ns/pid'))
                 break
             time.sleep(0.05)
     """
@@ -236,9 +235,11 @@ def test_a_fork_bomb_stays_inside_and_dies_with_the_sandbox() -> None:
     result = run_sandboxed(_cells(bomb), [], Limits(cell_seconds=3.0, notebook_seconds=8.0, processes=16))
     assert time.monotonic() - start < 8
     assert result.status == "ok", result.detail
-    assert 2 <= int(_text(result.cell_outputs[0])) <= 16 + 2  # the bound, plus bwrap's init
+    count, namespace = _text(result.cell_outputs[0]).split()
+    assert 2 <= int(count) <= 16 + 2  # the bound, plus bwrap's init
+    assert namespace.startswith("pid:[") and namespace != os.readlink("/proc/self/ns/pid")
     time.sleep(0.5)
-    assert _sandbox_processes() == []
+    assert _processes_in(namespace) == []
 
 
 def _memory_groups_here() -> bool:
@@ -265,17 +266,45 @@ print(sum(os.WIFSIGNALED(s) and os.WTERMSIG(s) == signal.SIGKILL for s in status
 
 
 @pytest.mark.skipif(not _memory_groups_here(), reason="no cgroup v1 memory controller the grader may use")
-def test_processes_together_stay_within_the_memory_bound() -> None:
+def test_processes_together_stay_within_the_memory_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[MemoryGroup] = []
+    create = MemoryGroup.create.__func__  # type: ignore[attr-defined]
+
+    def recorded(cls: type[MemoryGroup], limit_bytes: int) -> MemoryGroup | None:
+        group = create(cls, limit_bytes)
+        made.extend([group] if group is not None else [])
+        return group
+
+    monkeypatch.setattr(MemoryGroup, "create", classmethod(recorded))
     limits = Limits(memory_bytes=600 * 1024**2, cell_seconds=10.0, notebook_seconds=30.0)
     result = run_sandboxed(_cells(SIX_CHILDREN), [], limits)
     if result.status == "ok":  # the kernel killed children, the notebook went on
         assert int(_text(result.cell_outputs[0])) >= 2, result.cell_outputs
     else:  # or it killed the notebook's own process
         assert result.status == "memory limit" and "processes together" in result.detail, result.detail
+    assert len(made) == 1 and not made[0].path.exists(), "the sandbox's memory group was left behind"
+
+
+@pytest.mark.skipif(not _memory_groups_here(), reason="no cgroup v1 memory controller the grader may use")
+def test_a_group_its_grader_could_not_remove_is_removed_by_the_next_grader() -> None:
     own = MemoryGroup.create(1024**3)
     assert own is not None
     own.remove()
-    assert not list(own.path.parent.glob("rnncourse-sandbox-*")), "a sandbox's memory group was left behind"
+    no_such_pid = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+    left = own.path.parent / f"rnncourse-sandbox-{no_such_pid}-0123456789abcdef"
+    alive = own.path.parent / f"rnncourse-sandbox-{os.getpid()}-0123456789abcdef"
+    left.mkdir()
+    alive.mkdir()
+    try:
+        mine = MemoryGroup.create(1024**3)
+        assert mine is not None
+        mine.remove()
+        assert not left.exists()
+        assert alive.exists()  # its grader still runs: the group may be in use
+    finally:
+        for path in (left, alive):
+            if path.exists():
+                path.rmdir()
 
 
 def test_without_a_memory_group_each_process_keeps_its_own_bound(monkeypatch: pytest.MonkeyPatch) -> None:
