@@ -271,33 +271,13 @@ class Grader:
         # a stale result must not pass for a new one
         shutil.rmtree(self.root / "autograded" / student / assignment, ignore_errors=True)
         started = time.perf_counter()
-        notebook = stage(self.root, assignment, student, outcome)
-        if notebook is not None:
-            try:
-                notebook = sanitized(notebook, assignment, student, self.db_url, self.config)
-            except Exception as error:  # nbgrader's own checks refused it: report, grade the rest
-                shutil.rmtree(self.root / STAGING / student / assignment, ignore_errors=True)
-                outcome.problems.append(
-                    f"nbgrader cannot read this notebook's cells ({type(error).__name__}: "
-                    f"{autograde.scrub(str(error))[:200]})"
-                )
-                notebook = None
+        notebook = self._staged(outcome)
         outcome.steps["staging"] = time.perf_counter() - started
         if notebook is None:
             outcome.problems.append("not graded")
             return outcome
         started = time.perf_counter()
-        parts = autograde.chapter_parts(assignment)
-        cells, requests = autograde.sandbox_inputs(notebook, parts)
-        try:
-            result, outcome.cached = autograde.run_cached(
-                assignment, cells, requests, self.limits, self.cache
-            )
-        except Exception as error:  # the sandbox could not start: nbgrader's pass reports it too
-            outcome.problems.append(f"the sandbox failed to run: {type(error).__name__}: {error}")
-        else:
-            if result.status != "ok":
-                outcome.problems.append(f"sandbox: {autograde.scrub(result.detail or result.status)}")
+        self._sandbox(outcome, notebook)
         outcome.steps["sandbox"] = time.perf_counter() - started
         started = time.perf_counter()
         done = record.record_one(self.api, assignment, student)
@@ -308,6 +288,35 @@ class Grader:
         elif not done.feedback:
             outcome.problems.append("graded, but no feedback: " + autograde.scrub(done.error)[:300])
         return outcome
+
+    def _staged(self, outcome: Outcome) -> nbformat.NotebookNode | None:
+        """The staged notebook as nbgrader's sanitizing leaves it, or None (the reason in ``outcome``)."""
+        student, assignment = outcome.student, outcome.assignment
+        notebook = stage(self.root, assignment, student, outcome)
+        if notebook is None:
+            return None
+        try:
+            return sanitized(notebook, assignment, student, self.db_url, self.config)
+        except Exception as error:  # nbgrader's own checks refused it: report, grade the rest
+            shutil.rmtree(self.root / STAGING / student / assignment, ignore_errors=True)
+            outcome.problems.append(
+                f"nbgrader cannot read this notebook's cells ({type(error).__name__}: "
+                f"{autograde.scrub(str(error))[:200]})"
+            )
+            return None
+
+    def _sandbox(self, outcome: Outcome, notebook: nbformat.NotebookNode) -> None:
+        """Run (or find in the cache) the notebook's sandbox, for nbgrader's pass to find."""
+        cells, requests = autograde.sandbox_inputs(notebook, autograde.chapter_parts(outcome.assignment))
+        try:
+            result, outcome.cached = autograde.run_cached(
+                outcome.assignment, cells, requests, self.limits, self.cache
+            )
+        except Exception as error:  # the sandbox could not start: nbgrader's pass reports it too
+            outcome.problems.append(f"the sandbox failed to run: {type(error).__name__}: {error}")
+            return
+        if result.status != "ok":
+            outcome.problems.append(f"sandbox: {autograde.scrub(result.detail or result.status)}")
 
 
 _WORKER_GRADER: Grader | None = None
@@ -344,14 +353,13 @@ def grade_in_workers(grader: Grader, submissions: list[tuple[str, str]], workers
             yield grader.grade(student, assignment)
         return
     context = multiprocessing.get_context("fork")
+
+    def pool(size: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(size, mp_context=context, initializer=_start_worker, initargs=(grader,))
+
     again: list[tuple[str, str]] = []
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(submissions)),
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(grader,),
-    ) as pool:
-        futures = {pool.submit(_grade_in_worker, *submission): submission for submission in submissions}
+    with pool(min(workers, len(submissions))) as shared:
+        futures = {shared.submit(_grade_in_worker, *submission): submission for submission in submissions}
         for future in as_completed(futures):
             try:
                 yield future.result()
@@ -360,9 +368,7 @@ def grade_in_workers(grader: Grader, submissions: list[tuple[str, str]], workers
             except Exception as error:  # reported for this one; the others go on
                 yield _crashed(*futures[future], error)
     for student, assignment in again:
-        with ProcessPoolExecutor(
-            1, mp_context=context, initializer=_start_worker, initargs=(grader,)
-        ) as alone:
+        with pool(1) as alone:
             try:
                 yield alone.submit(_grade_in_worker, student, assignment).result()
             except Exception as error:

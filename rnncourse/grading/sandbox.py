@@ -323,11 +323,11 @@ class MemoryGroup:
         counts = [int(line.split()[1]) for line in text.splitlines() if line.startswith("oom_kill ")]
         return counts[0] if counts else 0
 
-    def remove(self, seconds: float = 10.0) -> bool:
+    def remove(self, seconds: float = 10.0) -> None:
         """Kill what is left in the group (a process that left the process group, too), then remove it.
 
-        Returns False when the group is still busy after ``seconds``: a later
-        :meth:`create` removes it (see ``_remove_orphans``).
+        A group still busy after ``seconds`` stays: a later :meth:`create`
+        removes it (see ``_remove_orphans``).
         """
         deadline = time.monotonic() + seconds
         pause = 0.005
@@ -335,16 +335,16 @@ class MemoryGroup:
             try:
                 pids = [int(pid) for pid in (self.path / "cgroup.procs").read_text().split()]
             except (OSError, ValueError):
-                return not self.path.exists()
+                return  # gone already
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             try:
                 self.path.rmdir()
-                return True
+                return
             except OSError:
                 if time.monotonic() > deadline:
-                    return False
+                    return
                 time.sleep(pause)  # the killed processes are still exiting (a busy machine: longer)
                 pause = min(2 * pause, 0.2)
 

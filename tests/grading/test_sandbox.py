@@ -250,6 +250,9 @@ def _memory_groups_here() -> bool:
     return True
 
 
+MEMORY_GROUPS = _memory_groups_here()
+
+
 SIX_CHILDREN = """
 import os, signal, time
 children = []
@@ -265,7 +268,7 @@ print(sum(os.WIFSIGNALED(s) and os.WTERMSIG(s) == signal.SIGKILL for s in status
 """
 
 
-@pytest.mark.skipif(not _memory_groups_here(), reason="no cgroup v1 memory controller the grader may use")
+@pytest.mark.skipif(not MEMORY_GROUPS, reason="no cgroup v1 memory controller the grader may use")
 def test_processes_together_stay_within_the_memory_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[MemoryGroup] = []
     create = MemoryGroup.create.__func__  # type: ignore[attr-defined]
@@ -285,7 +288,7 @@ def test_processes_together_stay_within_the_memory_bound(monkeypatch: pytest.Mon
     assert len(made) == 1 and not made[0].path.exists(), "the sandbox's memory group was left behind"
 
 
-@pytest.mark.skipif(not _memory_groups_here(), reason="no cgroup v1 memory controller the grader may use")
+@pytest.mark.skipif(not MEMORY_GROUPS, reason="no cgroup v1 memory controller the grader may use")
 def test_a_group_its_grader_could_not_remove_is_removed_by_the_next_grader() -> None:
     own = MemoryGroup.create(1024**3)
     assert own is not None
