@@ -96,18 +96,18 @@ $(error usage: make validate NB=work/exercises/<id>/<id>.ipynb)
 endif
 endif
 validate: $(STAMP)
-	$(BIN)/python -m rnncourse.grading.validate "$(NB)"
+	$(BIN)/python -m rnncourse.autograder.validate "$(NB)"
 
 release: $(STAMP)
 	@for id in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$id --force || exit 1; done
 
 grade: $(STAMP) system
-	$(BIN)/python -m rnncourse.grading.batch $(ARGS)
+	$(BIN)/python -m rnncourse.autograder.batch $(ARGS)
 
 feedback: $(STAMP)
 	@for id in $(ASSIGNMENTS); do if ls -d autograded/*/$$id >/dev/null 2>&1; then \
 	  $(BIN)/nbgrader generate_feedback $$id --force || exit 1; fi; done
-	$(BIN)/python -c 'from pathlib import Path; from rnncourse.grading.batch import copy_mathjax; copy_mathjax(Path.cwd())'
+	$(BIN)/python -c 'from pathlib import Path; from rnncourse.autograder.batch import copy_mathjax; copy_mathjax(Path.cwd())'
 
 export: $(STAMP)
 	$(BIN)/nbgrader export --to grades.csv

@@ -50,7 +50,7 @@ c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
 # and verifies each part's results outside it. The rest of nbgrader's
 # default list (0.9.6) keeps running in the same order.
 c.Autograde.autograde_preprocessors = [
-    "rnncourse.grading.autograde.SandboxedExecute",
+    "rnncourse.autograder.autograde.SandboxedExecute",
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
@@ -62,18 +62,18 @@ c.Autograde.autograde_preprocessors = [
 # of leaving its part ungraded.
 c.OverwriteCells.add_missing_cells = True
 # Seconds one cell may run in the sandbox; the whole notebook, its memory
-# and its output have their own bounds (rnncourse.grading.autograde).
+# and its output have their own bounds (rnncourse.autograder.autograde).
 c.Execute.timeout = 60
 c.SandboxedExecute.notebook_seconds = 300.0
 c.SandboxedExecute.memory_bytes = 2 * 1024**3
 
 # Feedback names each part, hides hidden tests (SandboxedExecute removed
 # them) and loads MathJax from feedback/mathjax/, never from a CDN.
-_FEEDBACK = Path(__file__).resolve().parent / "rnncourse" / "grading" / "feedback"
+_FEEDBACK = Path(__file__).resolve().parent / "rnncourse" / "autograder" / "feedback"
 if not _FEEDBACK.is_dir():  # installed, not run from the repository
-    import rnncourse.grading
+    import rnncourse.autograder
 
-    _FEEDBACK = Path(rnncourse.grading.__file__).parent / "feedback"
+    _FEEDBACK = Path(rnncourse.autograder.__file__).parent / "feedback"
 import nbgrader as _nbgrader  # noqa: E402
 
 c.HTMLExporter.template_name = "rnncourse_feedback"

@@ -10,11 +10,11 @@ and ``solutions/``, released with ``nbgrader generate_assignment``) and a
 seeded class of exercise 1: correct answers (the source's and differently
 written ones, mixed part by part), answers with one part wrong (the common
 mistakes of ``tests/grading/ch01_recurrence_answers.py``), untouched
-releases and hostile notebooks (``tests/grading/hostile/corpus.py``).
+releases and hostile notebooks (``tests/autograder/hostile/corpus.py``).
 
 The class is then graded in pairs of runs (3 by default, ``--pairs``), each
 time from a fresh copy with no sandbox cache, by ``python -m
-rnncourse.grading.batch`` exactly as ``make grade`` runs it: ``--jobs 1`` and
+rnncourse.autograder.batch`` exactly as ``make grade`` runs it: ``--jobs 1`` and
 ``--jobs <every core>``, in alternating order (1 then every core, every core
 then 1, ...), so that a machine whose speed drifts favours neither side. The
 ratio quoted is the median of the pairs' ratios; every pair is printed. The batch prints how
@@ -61,9 +61,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from rnncourse.grading import sandbox  # noqa: E402
+from rnncourse.autograder import sandbox  # noqa: E402
+from tests.autograder.hostile import corpus  # noqa: E402
 from tests.grading import ch01_recurrence_answers as answers  # noqa: E402
-from tests.grading.hostile import corpus  # noqa: E402
 from tests.grading.notebooks import filled, points, released_course, solution_sources  # noqa: E402
 
 ASSIGNMENT = "ch01_recurrence"
@@ -233,7 +233,7 @@ def grade(template: Path, root: Path, pair: int, workers: int, cell_seconds: flo
     """Grade a fresh copy of ``template`` (no cache) with ``make grade``'s command."""
     shutil.copytree(template, root)
     assert not (root / "autograded").exists(), "the copy must start without a sandbox cache"
-    command = [sys.executable, "-m", "rnncourse.grading.batch"]
+    command = [sys.executable, "-m", "rnncourse.autograder.batch"]
     command += ["--root", str(root), "--jobs", str(workers), "--cell-timeout", f"{cell_seconds:g}"]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=root, env=tool_env(), capture_output=True, text=True, timeout=7200)

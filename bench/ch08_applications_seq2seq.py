@@ -12,7 +12,7 @@
   reference replies, and how many distinct replies each gives.
 * ``music``: O'Neill's tunes as ABC text (``rnncourse.data.music``), the
   last 10% for testing; a character bigram baseline against an LSTM
-  (``rnncourse.modules.char_lm``) trained with truncated BPTT.
+  (``rnncourse.models.char_lm``) trained with truncated BPTT.
 * ``checks``: short runs the pages repeat, to show that they agree.
 """
 
@@ -40,7 +40,7 @@ from rnncourse.experiments.ch08_applications_seq2seq import (
     train_seq2seq,
     translate,
 )
-from rnncourse.modules.char_lm import CharLM, evaluate_nats, nats_to_bits, train_tbptt
+from rnncourse.models.char_lm import CharLM, evaluate_nats, nats_to_bits, train_tbptt
 
 OUT = Path(__file__).resolve().parents[1] / "rnncourse" / "results" / "ch08_applications_seq2seq.json"
 SEED = 0

@@ -34,8 +34,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncourse.checks import check_shape
 from rnncourse.scratch.gradient_flow import spectrum
-from rnncourse.scratch.shapes import check_shape
 
 Scheme = Literal["orthogonal", "identity", "spectral", "default"]
 SCHEMES: tuple[Scheme, ...] = ("orthogonal", "identity", "spectral", "default")
@@ -115,7 +115,7 @@ def init_recurrent_(
     ``"default"`` leaves torch's uniform initialisation alone.
 
     Args:
-        module: ``torch.nn.RNN``, ``LSTM`` or ``GRU`` (or ``rnncourse.modules.recurrent``'s).
+        module: ``torch.nn.RNN``, ``LSTM`` or ``GRU`` (or ``rnncourse.nn.recurrent``'s).
         scheme: "orthogonal", "identity", "spectral" or "default".
         seed: seed of the first block.
         gain: gain (orthogonal, identity) or spectral radius (spectral).

@@ -32,8 +32,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from rnncourse.checks import check_shape
 from rnncourse.kinds import torch_param_name
-from rnncourse.scratch.shapes import check_shape
 from rnncourse.scratch.stacked import Bidirectional, StackedRecurrent
 
 #: Gate orders by layout; "g" is the candidate block whatever a framework calls it.

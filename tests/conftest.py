@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,21 @@ def tool_env() -> dict[str, str]:
     env["PYTHONHASHSEED"] = "0"
     env["MPLBACKEND"] = "Agg"
     return env
+
+
+# The torch side's tests use tiny tensors: one thread is fastest there, and it
+# does not fight the other test process for 2 cores.
+ONE_TORCH_THREAD = ("tests/nn/", "tests/models/", "tests/test_training.py", "tests/test_checks_torch.py")
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not request.path.relative_to(REPO).as_posix().startswith(ONE_TORCH_THREAD):
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

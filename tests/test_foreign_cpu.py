@@ -30,8 +30,22 @@ GUARD = "RNNCOURSE_FOREIGN_CPU_RUN"
 # differently from a recent one; and on Haswell, the gradient checks, where
 # the low bits matter most.
 RUNS = {
-    "Prescott": ["tests/scratch", "tests/modules", "tests/test_gradcheck.py"],
-    "Haswell": ["tests/scratch", "tests/test_gradcheck.py", "-k", "gradient or truncat or caught or reject"],
+    "Prescott": [
+        "tests/scratch",
+        "tests/nn",
+        "tests/models",
+        "tests/test_training.py",
+        "tests/test_checks.py",
+        "tests/test_checks_torch.py",
+        "tests/test_gradcheck.py",
+    ],
+    "Haswell": [
+        "tests/scratch",
+        "tests/test_checks.py",
+        "tests/test_gradcheck.py",
+        "-k",
+        "gradient or truncat or caught or reject",
+    ],
 }
 
 

@@ -153,3 +153,108 @@ def test_chapter_modules_never_import_each_other(repo: Path) -> None:
                     if (match := KEY.search(name)) and match.group(1) != own.group(1)
                 ]
     assert offenders == []
+
+
+# -- the package's rule: a folder names a stage, a file one concept ---------------------------
+
+PACKAGE = "rnncourse"
+# The root holds what the NumPy side (scratch/) and the torch side (nn/, models/) both import.
+NUMPY_SIDE = ("scratch",)
+TORCH_SIDE = ("nn", "models")
+# Root modules that one side alone imports, and why they stay at the root:
+ROOT_ALLOWED = {
+    # numerical gradients and scale-aware errors: the graders, the book and the tests of both sides
+    "gradcheck",
+    # moves torch and Keras weights into the NumPy layers: the bridge between the two sides
+    "porting",
+    # recurrent initialisations written for NumPy arrays and for torch layers alike
+    "initialisation",
+    # the one training loop, which every experiment calls
+    "training",
+}
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module name an import in ``path`` names (``from a.b import c`` gives a.b and a.b.c)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+    return names
+
+
+def _importers(repo: Path, folders: tuple[str, ...], module: str) -> list[str]:
+    return [
+        path.relative_to(repo).as_posix()
+        for folder in folders
+        for path in sorted((repo / PACKAGE / folder).rglob("*.py"))
+        if module in _imports(path)
+    ]
+
+
+def test_the_root_holds_only_what_both_sides_use(repo: Path) -> None:
+    for path in sorted((repo / PACKAGE).glob("*.py")):
+        if path.name == "__init__.py" or path.stem in ROOT_ALLOWED:
+            continue
+        module = f"{PACKAGE}.{path.stem}"
+        numpy_side, torch_side = _importers(repo, NUMPY_SIDE, module), _importers(repo, TORCH_SIDE, module)
+        assert numpy_side and torch_side, (
+            f"{module} sits at the package root, but the NumPy side imports it from {numpy_side} and the "
+            f"torch side from {torch_side}: move it into the folder of the stage that uses it, or add it "
+            "to ROOT_ALLOWED with a comment that says why it stays"
+        )
+
+
+def test_every_package_index_names_each_of_its_modules(repo: Path) -> None:
+    """A package's ``__init__`` names every module of its folder, or is one line pointing at the map."""
+    for init in sorted((repo / PACKAGE).rglob("__init__.py")):
+        folder = init.parent
+        docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        if folder.name == PACKAGE or ("\n" not in docstring.strip() and "README" in docstring):
+            continue
+        members = [path.stem for path in folder.glob("*.py") if path.name != "__init__.py"]
+        members += [path.name for path in folder.iterdir() if (path / "__init__.py").is_file()]
+        unnamed = sorted(member for member in members if f"``{member}``" not in docstring)
+        assert unnamed == [], f"{init.relative_to(repo)} does not name {unnamed} (write ``name`` in its table)"
+
+
+def test_grading_never_imports_the_autograder(repo: Path) -> None:
+    offenders = [
+        f"{path.relative_to(repo)} imports {name}"
+        for path in sorted((repo / PACKAGE / "grading").rglob("*.py"))
+        for name in _imports(path)
+        if name.startswith(f"{PACKAGE}.autograder")
+    ]
+    assert offenders == [], "the autograder imports grading, never the reverse"
+
+
+# Test folders that mirror something other than a package folder, and test files that cover
+# several modules or the repository as a whole.
+TESTS_OF_THE_REPOSITORY = {
+    "tests/bench": "the benchmarks in bench/",
+    "tests/lab": "the learner's JupyterLab: make lab and jupyter/",
+    "tests/site": "the website: make book",
+    "tests/autograder/hostile": "the whole grading pipeline against hostile notebooks",
+    "tests/data/test_corpora.py": "the loaders of the packaged corpora, on the files they read",
+    "tests/test_environment.py": "the lock file and environment.yml",
+    "tests/test_install.py": "tools/install_torch.py",
+    "tests/test_foreign_cpu.py": "the numerical tests under another CPU's kernels",
+    "tests/test_layout.py": "this map",
+}
+
+
+def test_tests_mirror_the_package(repo: Path) -> None:
+    """``tests/<folder>/test_<module>[_what].py`` tests ``rnncourse/<folder>/<module>.py``."""
+    strays = []
+    for test in sorted((repo / "tests").rglob("test_*.py")):
+        relative = test.relative_to(repo).as_posix()
+        if any(relative == entry or relative.startswith(entry + "/") for entry in TESTS_OF_THE_REPOSITORY):
+            continue
+        folder = repo / PACKAGE / test.parent.relative_to(repo / "tests")
+        modules = [path.stem.lstrip("_") for path in folder.glob("*.py") if path.name != "__init__.py"]
+        name = test.stem.removeprefix("test_")
+        if not any(name == module or name.startswith(module + "_") for module in modules):
+            strays.append(relative)
+    assert strays == [], f"test files that mirror no module of rnncourse: {strays}"

@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnncourse.data.midi import Note
 from rnncourse.data.packaged import data_file
-from rnncourse.midi import Note
 
 __all__ = ["Tune", "abc_to_notes", "abc_tunes", "collections", "key_accidentals"]
 

@@ -1,6 +1,19 @@
-"""The experiments of the chapters: one module per chapter, ``chNN_<slug>.py``.
+"""The chapters' measurements: a model from ``models/``, ``training.fit`` and a few settings.
 
-Each runs what its reading page trains or measures (seeded, small enough
-for the page's time budget) and, where the page shows a longer run, the
-script that produced the stored result in :mod:`rnncourse.results`.
+Each module runs what its reading page trains or measures (seeded, small
+enough for the page's time budget), and its ``main`` makes the longer runs
+stored in :mod:`rnncourse.results` (``python -m rnncourse.experiments.<module>``).
+
+=================================  =========================================================
+``ch02_bptt``                      chapter 2
+``ch03_vanishing``                 chapter 3
+``ch04_lstm``                      chapter 4
+``ch05_gru``                       chapter 5
+``ch06_embeddings``                chapter 6
+``ch07_seq2seq``                   chapter 7
+``ch08_applications``              chapter 8, time series
+``ch08_applications_practice``     chapter 8, training practice
+``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
+``ch08_applications_text``         chapter 8, text
+=================================  =========================================================
 """

@@ -26,7 +26,7 @@ from torch import nn
 
 from rnncourse.data.char_stream import CharVocab, torch_stream_chunks
 from rnncourse.data.shakespeare import play_text
-from rnncourse.modules.char_lm import CharLM, char_loss, evaluate_nats, generate, tbptt_step
+from rnncourse.models.char_lm import CharLM, char_loss, evaluate_nats, generate, tbptt_step
 
 # -- The two notations of the gradient, and the formula that drops the inner sum -----
 

@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnncourse.data.shakespeare import play_names, play_text
+from rnncourse.evaluation.vectors import Method, analogy_accuracy, similarity_correlation, unit_rows
 from rnncourse.scratch.hierarchical_softmax import (
     balanced_tree,
     entropy_bits,
@@ -54,7 +55,6 @@ from rnncourse.scratch.word2vec import (
     skipgram_pairs,
     subsample,
 )
-from rnncourse.vectors import Method, analogy_accuracy, similarity_correlation, unit_rows
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _SPEAKER_LINE = re.compile(r"^[A-Z][A-Z .'-]*:$")

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnncourse.bleu import corpus_bleu
 from rnncourse.data.pairs import (
     BOS_ID,
     EOS_ID,
@@ -32,8 +31,9 @@ from rnncourse.data.pairs import (
     encode_pairs,
     words,
 )
-from rnncourse.decoding import beam_search, greedy_search
-from rnncourse.modules.seq2seq import Seq2Seq, train_step
+from rnncourse.evaluation.bleu import corpus_bleu
+from rnncourse.models.seq2seq import Seq2Seq, train_step
+from rnncourse.scratch.decoding import beam_search, greedy_search
 from rnncourse.scratch.losses import padded_mean_cross_entropy, softmax_cross_entropy
 
 

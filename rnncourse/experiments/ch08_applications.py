@@ -20,9 +20,9 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 from torch.utils.data import DataLoader, TensorDataset
 
-from rnncourse import anomaly
-from rnncourse import forecasting as fc
 from rnncourse.data import series
+from rnncourse.evaluation import anomaly
+from rnncourse.evaluation import forecasting as fc
 from rnncourse.training import fit, set_seed
 
 # -- a GRU that reads a window and predicts the next value ---------------------------------

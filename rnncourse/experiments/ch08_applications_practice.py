@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnncourse.data.shakespeare import play_text
-from rnncourse.modules.cells import lstm_step
+from rnncourse.nn.cells import lstm_step
 from rnncourse.training import History, fit, set_seed
 
 __all__ = [

@@ -32,14 +32,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnncourse.bleu import corpus_bleu
 from rnncourse.data.captions import EmojiImage, load_image
+from rnncourse.data.midi import Note
 from rnncourse.data.music import Tune
 from rnncourse.data.pairs import BOS, EOS, PairVocabulary, encode_pairs, words
-from rnncourse.decoding import greedy_search
-from rnncourse.midi import Note
-from rnncourse.modules.sampling import sample_next
-from rnncourse.modules.seq2seq import Seq2Seq, masked_cross_entropy, train_step
+from rnncourse.evaluation.bleu import corpus_bleu
+from rnncourse.models.seq2seq import Seq2Seq, masked_cross_entropy, train_step
+from rnncourse.nn.sampling import sample_next
+from rnncourse.scratch.decoding import greedy_search
 
 __all__ = [
     "CaptionModel",
@@ -105,7 +105,7 @@ class RetrievalModel:
 
 
 def bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
-    """Corpus BLEU in [0, 100] of word lists (``rnncourse.bleu``, 4-grams, no smoothing)."""
+    """Corpus BLEU in [0, 100] of word lists (``rnncourse.evaluation.bleu``, 4-grams, no smoothing)."""
     return 100 * corpus_bleu([list(h) for h in hypotheses], [list(r) for r in references])
 
 

@@ -33,7 +33,7 @@ from rnncourse.data.glove import load_glove
 from rnncourse.data.python_source import python_source_text
 from rnncourse.data.reviews import Reviews, load_reviews, split_reviews
 from rnncourse.data.shakespeare import play_names, play_text
-from rnncourse.modules.sampling import sample_next
+from rnncourse.nn.sampling import sample_next
 from rnncourse.training import set_seed
 
 # -- the corpora -------------------------------------------------------------------------------

@@ -1,25 +1,23 @@
-"""The book's figures, drawn with matplotlib: one module per chapter.
+"""The book's figures, drawn with matplotlib: the shared kit, then one module per chapter page.
 
-==========================================  ==================================================
-module                                      what it holds
-==========================================  ==================================================
-``rnncourse.figures._draw``                 the shared drawing kit: palette, page sizing,
-                                            boxes, arrows, heatmaps, learning curves
-``rnncourse.figures.ch01_recurrence``       chapter 1: the loop, shapes of one step, padding,
-                                            the input/output patterns, activations, heatmaps
-                                            of states and outputs, the order experiment
-==========================================  ==================================================
+=================================  =========================================================
+``_draw``                          palette, page sizing, boxes, arrows, heatmaps, curves
+``ch01_recurrence``                chapter 1
+``ch02_bptt``                      chapter 2
+``ch03_vanishing``                 chapter 3
+``ch04_lstm``                      chapter 4
+``ch05_gru``                       chapter 5
+``ch06_embeddings``                chapter 6
+``ch07_seq2seq``                   chapter 7
+``ch08_applications``              chapter 8, the overview and time series
+``ch08_applications_practice``     chapter 8, training practice
+``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
+=================================  =========================================================
 
-Import from the chapter's module, not from this package::
-
-    from rnncourse.figures import ch01_recurrence as figs
-    figs.draw_unrolled(steps=4)
-
+Import from the chapter's module, ``from rnncourse.figures import ch01_recurrence as figs``.
 Every function builds and returns a :class:`matplotlib.figure.Figure`; none
-calls ``plt.show`` or touches pyplot's global state, so the figures can be
-drawn headless (any backend, including ``Agg``), saved with ``fig.savefig``,
-or displayed in a notebook by returning them from a cell.
-
+calls ``plt.show`` or touches pyplot's global state, so the figures draw
+headless (``Agg``), save with ``fig.savefig``, or display when a cell returns them.
 Shapes follow the rest of the package: N batch, T steps, D input features,
 H hidden units, C classes or outputs.
 """

@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.decoding import length_penalty
 from rnncourse.figures._draw import SERIES_COLORS, new_figure, plot_curves
+from rnncourse.scratch.decoding import length_penalty
 
 
 def smooth(values: Sequence[float], window: int) -> list[float]:

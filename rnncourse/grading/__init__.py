@@ -1,15 +1,22 @@
-"""Grading: the checks that the exercise notebooks run, and the batch grader.
+"""What learners meet: the checks that the exercise notebooks run.
 
-- ``core``: the shared machinery. It calls a learner's function on
-  deterministic float64 inputs, refuses code that calls the course's own
-  implementations, substitutes correct earlier parts so that every part
-  earns its points on its own, and compares with the reference to a
-  relative error (``core.TOLERANCE``), naming the likely mistake.
-- ``ch01_recurrence``: exercise 1, one check per part, named after it. A
-  notebook imports it as ``from rnncourse.grading import ch01_recurrence as check``
-  and calls ``check.rnn_cell_forward(rnn_cell_forward)``.
-- ``batch``: ``make grade``, nbgrader's autograding of every submission.
-
+A notebook imports its chapter's module, ``from rnncourse.grading import
+ch01_recurrence as check``, and calls ``check.rnn_cell_forward(rnn_cell_forward)``.
 A failed check raises ``core.GradingFailure``, an ``AssertionError``: what
-nbgrader counts as a failed test.
+nbgrader counts as a failed test. The instructor's pipeline that grades a
+class with these parts is ``rnncourse.autograder``.
+
+=======================  ===================================================
+``core``                 calling a learner's function, tolerances, messages
+``parts``                a part: its cases, its verification, its substitutes
+``_codec``               the plain values that cross the sandbox's wall
+``ch01_recurrence``      exercise 1's parts
+``ch02_bptt``            exercise 2's parts
+``ch03_vanishing``       exercise 3's parts
+``ch04_lstm``            exercise 4's parts
+``ch05_gru``             exercise 5's parts
+``ch06_embeddings``      exercise 6's parts
+``ch07_seq2seq``         exercise 7's parts
+``ch08_applications``    exercise 8's parts
+=======================  ===================================================
 """

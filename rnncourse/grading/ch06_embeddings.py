@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from rnncourse.evaluation.vectors import answer_analogies, unit_rows
 from rnncourse.gradcheck import numerical_gradient, rel_error
 from rnncourse.grading.core import (
     TOLERANCE,
@@ -38,7 +39,6 @@ from rnncourse.scratch.embedding import embedding_forward as reference_embedding
 from rnncourse.scratch.hierarchical_softmax import Tree, balanced_tree, huffman_tree
 from rnncourse.scratch.word2vec import noise_distribution as reference_noise
 from rnncourse.scratch.word2vec import sgns_backward, sgns_forward
-from rnncourse.vectors import answer_analogies, unit_rows
 
 #: A gradient is accepted within this relative error of the numerical one:
 #: central differences of these float64 functions are exact to ~1e-9, the

@@ -21,10 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sacrebleu
 
-from rnncourse.bleu import brevity_penalty, clipped_matches, ngrams, sentence_bleu
-from rnncourse.decoding import beam_search as reference_beam_search
-from rnncourse.decoding import greedy_search as reference_greedy_search
-from rnncourse.decoding import length_penalty
+from rnncourse.evaluation.bleu import brevity_penalty, clipped_matches, ngrams, sentence_bleu
 from rnncourse.grading.core import (
     GradingFailure,
     check_array,
@@ -40,6 +37,9 @@ from rnncourse.grading.parts import (
     run_part_in_process,
     verifier,
 )
+from rnncourse.scratch.decoding import beam_search as reference_beam_search
+from rnncourse.scratch.decoding import greedy_search as reference_greedy_search
+from rnncourse.scratch.decoding import length_penalty
 from rnncourse.scratch.losses import padded_mean_cross_entropy, softmax_cross_entropy
 
 

@@ -18,7 +18,7 @@ sandbox.
 3. ``fit_early_stopping(...)``: full-batch gradient descent on the given
    linear model (``mse_and_grad``), early stopping with ``patience`` and the
    best weights restored; its history and weights are deterministic float64
-   and compared with the reference (``rnncourse.forecasting``).
+   and compared with the reference (``rnncourse.evaluation.forecasting``).
 4. ``fit_and_forecast(train_values, test_windows)``: a complete model that
    must beat persistence by a stated skill on real series it never saw (the
    targets stay with the check); each call has the grader's time bound.
@@ -33,12 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from rnncourse import forecasting as fc
 from rnncourse.data import series
+from rnncourse.evaluation import forecasting as fc
 from rnncourse.gradcheck import rel_error
 from rnncourse.grading.core import GradingFailure, check_array, compare, type_name
 from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
-from rnncourse.modules.sampling import next_token_probs
+from rnncourse.nn.sampling import next_token_probs
 
 
 def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:

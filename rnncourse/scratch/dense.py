@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.scratch.shapes import check_floating, check_same_dtype, check_shape
+from rnncourse.checks import check_floating, check_same_dtype, check_shape
 
 
 class DenseCache(NamedTuple):

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.scratch.shapes import check_floating, check_shape, dtype_name
+from rnncourse.checks import check_floating, check_shape, dtype_name
 
 
 class EmbeddingCache(NamedTuple):

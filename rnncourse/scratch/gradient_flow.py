@@ -43,7 +43,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from rnncourse.scratch.shapes import check_floating, check_shape
+from rnncourse.checks import check_floating, check_shape
 
 FlowActivation = Literal["tanh", "sigmoid", "relu"]
 

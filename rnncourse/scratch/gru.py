@@ -55,9 +55,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.checks import check_recurrent_args
 from rnncourse.kinds import KIND_SPECS
 from rnncourse.scratch.activations import sigmoid
-from rnncourse.scratch.shapes import check_recurrent_args
 
 GATES = KIND_SPECS["gru"].num_gates  # 3 blocks of H rows: r, z, n (torch's order)
 

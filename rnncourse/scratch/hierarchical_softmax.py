@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.scratch.shapes import check_floating, check_shape
+from rnncourse.checks import check_floating, check_shape
 
 
 class Tree(NamedTuple):

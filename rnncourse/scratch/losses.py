@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnncourse.checks import check_floating, check_same_dtype, check_shape, dtype_name
 from rnncourse.scratch.activations import softmax
-from rnncourse.scratch.shapes import check_floating, check_same_dtype, check_shape, dtype_name
 
 
 def _weights(mask: np.ndarray | None, expected: dict[str, int | None], dtype: np.dtype) -> np.ndarray:

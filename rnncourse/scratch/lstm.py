@@ -36,9 +36,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.checks import check_recurrent_args
 from rnncourse.kinds import KIND_SPECS
 from rnncourse.scratch.activations import sigmoid
-from rnncourse.scratch.shapes import check_recurrent_args
 
 GATES = KIND_SPECS["lstm"].num_gates  # 4 blocks of H rows: i, f, g, o (torch's order)
 

@@ -27,8 +27,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from rnncourse.checks import check_recurrent_args, check_shape
 from rnncourse.scratch.activations import sigmoid
-from rnncourse.scratch.shapes import check_recurrent_args, check_shape
 
 Variant = Literal["no_forget", "coupled", "peephole"]
 

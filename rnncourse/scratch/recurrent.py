@@ -29,11 +29,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.checks import check_floating, check_lengths, check_same_dtype, check_shape
 from rnncourse.kinds import Kind, init_bound, numpy_param_shapes, spec
 from rnncourse.scratch.gru import GRUCache, gru_backward, gru_forward
 from rnncourse.scratch.lstm import LSTMCache, lstm_backward, lstm_forward
 from rnncourse.scratch.rnn import SequenceCache, rnn_backward, rnn_forward
-from rnncourse.scratch.shapes import check_floating, check_lengths, check_same_dtype, check_shape
 
 KindCache = SequenceCache | LSTMCache | GRUCache
 

@@ -19,9 +19,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.checks import check_recurrent_args
 from rnncourse.kinds import KIND_SPECS
 from rnncourse.scratch.activations import Activation, activate, activation_backward
-from rnncourse.scratch.shapes import check_recurrent_args
 
 GATES = KIND_SPECS["rnn_tanh"].num_gates  # 1: one block of H rows, the pre-activation itself
 

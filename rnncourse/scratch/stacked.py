@@ -21,9 +21,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncourse.checks import check_lengths, check_shape
 from rnncourse.kinds import Kind
 from rnncourse.scratch.recurrent import LayerCache, RecurrentLayer, State, reverse_padded
-from rnncourse.scratch.shapes import check_lengths, check_shape
 
 
 class BiState(NamedTuple):

@@ -18,11 +18,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from rnncourse.checks import check_lengths, check_shape
 from rnncourse.scratch.activations import softmax
 from rnncourse.scratch.optim import clip_by_global_norm
 from rnncourse.scratch.recurrent import RecurrentLayer
 from rnncourse.scratch.rnn import rnn_backward, rnn_forward
-from rnncourse.scratch.shapes import check_lengths, check_shape
 from rnncourse.scratch.stacked import Bidirectional, StackedRecurrent
 
 Model = RecurrentLayer | StackedRecurrent

@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.scratch.shapes import check_floating, check_shape
+from rnncourse.checks import check_floating, check_shape
 
 #: The exponent of the noise distribution (Mikolov et al. 2013, found by trying).
 NOISE_POWER = 0.75

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from rnncourse.data.midi import Note
 from rnncourse.data.pairs import words
 from rnncourse.experiments.ch08_applications_seq2seq import (
     CaptionModel,
@@ -22,7 +23,6 @@ from rnncourse.experiments.ch08_applications_seq2seq import (
     train_seq2seq,
     translate,
 )
-from rnncourse.midi import Note
 
 
 def test_split_in_order_keeps_the_last_part_for_testing() -> None:

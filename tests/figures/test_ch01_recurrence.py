@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from rnncourse.data import Vocabulary, pad_batch, tokenize
+from rnncourse.data.text import Vocabulary, pad_batch, tokenize
 from rnncourse.data.toy import (
     CAPTION_STEPS,
     FORECAST_DAYS,

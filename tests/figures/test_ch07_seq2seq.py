@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from rnncourse.decoding import length_penalty
 from rnncourse.figures import ch07_seq2seq as figs
+from rnncourse.scratch.decoding import length_penalty
 
 
 def test_smooth_is_a_running_mean() -> None:

@@ -144,7 +144,7 @@ def hs_log_prob(h, U, nodes, signs):
     return float(log_p[0]), dh[0], dU
 """,
     "analogy": """
-from rnncourse.vectors import answer_analogies, unit_rows
+from rnncourse.evaluation.vectors import answer_analogies, unit_rows
 def analogy(vectors, a, b, c):
     return int(answer_analogies(unit_rows(vectors), np.array([a]), np.array([b]), np.array([c]))[0])
 """,

@@ -154,28 +154,28 @@ def masked_cross_entropy(logits, y, lengths):
 """,
     "additive_attention": """
 import torch
-from rnncourse.modules.attention import additive_scores, masked_softmax
+from rnncourse.nn.attention import additive_scores, masked_softmax
 def additive_attention(query, keys, mask, W_q, W_k, v):
     t = [torch.as_tensor(a) for a in (query, keys, W_q, W_k, v)]
     weights = masked_softmax(additive_scores(*t), torch.as_tensor(mask) > 0)
     return torch.einsum("ns,nsk->nk", weights, t[1]).numpy(), weights.numpy()
 """,
     "greedy_decode": """
-from rnncourse.decoding import greedy_search
+from rnncourse.scratch.decoding import greedy_search
 def greedy_decode(scores, bos, eos, max_len):
     step = lambda tokens, t: (scores[t, tokens], t + 1)
     row = greedy_search(step, np.zeros(1, dtype=int), bos, eos, max_len)[0][0].tolist()
     return row[: row.index(eos) + 1] if eos in row else row
 """,
     "beam_search": """
-from rnncourse.decoding import beam_search as course_beam
+from rnncourse.scratch.decoding import beam_search as course_beam
 def beam_search(scores, bos, eos, beam_size, max_len, alpha):
     step = lambda tokens, t: (scores[t, tokens], t + 1)
     best = course_beam(step, np.zeros(1, dtype=int), bos, eos, beam_size, max_len, alpha)[0]
     return list(best.tokens), best.score
 """,
     "corpus_bleu": """
-from rnncourse.bleu import corpus_bleu as course_bleu
+from rnncourse.evaluation.bleu import corpus_bleu as course_bleu
 def corpus_bleu(hypotheses, references):
     return course_bleu(hypotheses, references)
 """,

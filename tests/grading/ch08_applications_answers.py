@@ -127,21 +127,21 @@ def fit_and_forecast(train_values, test_windows):
 # Calls of the course's own implementations: they earn nothing.
 CHEAT = {
     "prepare_data": """
-from rnncourse.forecasting import prepare_windows
+from rnncourse.evaluation.forecasting import prepare_windows
 
 def prepare_data(values, window, n_train):
     w = prepare_windows(values, window, n_train)
     return w.X_train, w.y_train, w.X_test, w.y_test, w.scaler.mean, w.scaler.std
 """,
     "sample_tokens": """
-from rnncourse.modules.sampling import sample_next
+from rnncourse.nn.sampling import sample_next
 
 def sample_tokens(logits, temperature, top_k, num_samples, seed):
     rng = np.random.default_rng(seed)
     return sample_next(np.tile(logits, (num_samples, 1)), rng, temperature, top_k)
 """,
     "fit_early_stopping": """
-from rnncourse.forecasting import gradient_descent_early_stopping
+from rnncourse.evaluation.forecasting import gradient_descent_early_stopping
 
 def fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience):
     run = gradient_descent_early_stopping(mse_and_grad, w0, (X_train, y_train), (X_val, y_val), lr, epochs, patience)
@@ -149,7 +149,7 @@ def fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience)
             "stopped_early": run.stopped_early, "weights": run.weights}
 """,
     "fit_and_forecast": """
-from rnncourse.forecasting import fit_linear_ar, predict_linear_ar, make_windows
+from rnncourse.evaluation.forecasting import fit_linear_ar, predict_linear_ar, make_windows
 
 def fit_and_forecast(train_values, test_windows):
     mean, std = train_values.mean(), train_values.std()

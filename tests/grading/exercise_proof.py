@@ -70,7 +70,7 @@ def grade_class(
         [
             sys.executable,
             "-m",
-            "rnncourse.grading.batch",
+            "rnncourse.autograder.batch",
             "--assignment",
             assignment,
             "--cell-timeout",

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnncourse.evaluation.vectors import answer_analogies, unit_rows
 from rnncourse.gradcheck import check_gradients
 from rnncourse.grading import ch06_embeddings as check
 from rnncourse.grading.core import GradingFailure
-from rnncourse.vectors import answer_analogies, unit_rows
 from tests.grading import ch06_embeddings_answers as answers
 
 SOURCE = Path(__file__).resolve().parents[2] / "solutions" / "ch06_embeddings" / "ch06_embeddings.ipynb"

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import sacrebleu
 
-from rnncourse.bleu import corpus_bleu as course_bleu
+from rnncourse.evaluation.bleu import corpus_bleu as course_bleu
 from rnncourse.grading import ch07_seq2seq as check
 from rnncourse.grading.core import GradingFailure
 from tests.grading import ch07_seq2seq_answers as answers
@@ -238,7 +238,7 @@ def test_each_mistake_fails_with_its_name(part: str, source: str, message: str) 
 
 
 def test_mean_of_sentence_bleus_is_named() -> None:
-    from rnncourse.bleu import sentence_bleu
+    from rnncourse.evaluation.bleu import sentence_bleu
 
     def mean_of_sentences(hypotheses, references):
         return float(np.mean([sentence_bleu(h, r) for h, r in zip(hypotheses, references)]))

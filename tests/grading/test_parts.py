@@ -364,7 +364,7 @@ def test_a_call_the_sandbox_stopped_is_named_plainly() -> None:
 
 @pytest.mark.parametrize("kind", ["alternative", "wrong", "mistakes-0", "mistakes-1"])
 def test_the_sandbox_and_the_lab_agree(kind: str) -> None:
-    from rnncourse.grading import autograde, sandbox
+    from rnncourse.autograder import autograde, sandbox
 
     why = sandbox.sandbox_available()
     if why is not None:

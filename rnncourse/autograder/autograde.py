@@ -1,0 +1,334 @@
+"""nbgrader's autograding step, run in a sandbox and verified outside it.
+
+``nbgrader_config.py`` puts :class:`SandboxedExecute` where nbgrader's own
+``Execute`` stood in ``Autograde.autograde_preprocessors``. nbgrader's
+sanitizing step has already run (outputs cleared, locked and test cells
+restored from the gradebook), so the notebook that arrives here holds the
+instructor's test cells and the learner's other cells.
+
+Instead of running everything in one Jupyter kernel with the instructor's
+rights, :class:`SandboxedExecute`
+
+1. sends the learner's code cells (never the test cells) and one request per
+   graded part (``PARTS`` of ``rnncourse.grading.<assignment>``: function
+   name, the cases' inputs, correct earlier functions to substitute) to
+   ``rnncourse.autograder.sandbox``, which runs them where the course, the
+   gradebook and other submissions are out of reach;
+2. puts each cell's outputs back into the notebook;
+3. verifies each returned value here, outside the learner's process, with the
+   part's ``verify``; writes one line "Part N ...: passed" or one
+   ``GradingFailure`` error into the part's test cell, which nbgrader's
+   ``SaveAutoGrades`` then scores (an error scores 0, anything else full);
+4. replaces the hidden tests in each test cell by a one-line summary, so
+   that feedback never shows them, and removes instructor paths from every
+   output.
+
+A sandbox result is cached under ``autograded/.sandbox-cache/`` by a hash of
+what was sent (cells, requests, limits, the sandbox's own code), so that
+``make grade`` can run the sandboxes in parallel first and the nbgrader
+pass then only verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import pickle
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+from nbgrader.preprocessors import Execute
+from traitlets import Float, Integer, Unicode
+
+from rnncourse.autograder import sandbox
+from rnncourse.grading import parts
+from rnncourse.grading.parts import Part
+
+HIDDEN_TESTS = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def is_test_cell(cell: nbformat.NotebookNode) -> bool:
+    """An autograded test cell: nbgrader's grade=True and solution=False, code."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def chapter_parts(assignment: str) -> list[Part]:
+    """``PARTS`` of ``rnncourse.grading.<assignment>`` (empty if there is none)."""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", assignment):
+        return []
+    try:
+        module = importlib.import_module(f"rnncourse.grading.{assignment}")
+    except ImportError:
+        return []
+    return list(getattr(module, "PARTS", []))
+
+
+def sandbox_inputs(
+    nb: nbformat.NotebookNode, parts: Sequence[Part]
+) -> tuple[list[tuple[int, str]], list[sandbox.PartRequest]]:
+    """What the sandbox receives: (index, source) of every non-test code cell, and one request per part."""
+    cells = [
+        (index, cell.source)
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and not is_test_cell(cell)
+    ]
+    requests = [
+        sandbox.PartRequest(
+            grade_id=part.grade_id,
+            function=part.function,
+            cases=[(case.name, case.args) for case in part.cases()],
+            substitutes=dict(part.substitutes),
+        )
+        for part in parts
+    ]
+    return cells, requests
+
+
+def _code_version() -> str:
+    """A hash of the sandbox's own code: a new runner must not reuse old results."""
+    digest = hashlib.sha256()
+    autograder = Path(sandbox.__file__).parent
+    grading = Path(parts.__file__).parent
+    for path in (
+        autograder / "sandbox.py",
+        autograder / "runner.py",
+        grading / "_codec.py",
+        grading / "parts.py",
+    ):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(
+    assignment: str,
+    cells: list[tuple[int, str]],
+    requests: list[sandbox.PartRequest],
+    limits: sandbox.Limits,
+) -> str:
+    """Same inputs, same limits, same sandbox code: same key."""
+    digest = hashlib.sha256()
+    digest.update(assignment.encode())
+    digest.update(_code_version().encode())
+    digest.update(repr(limits).encode())
+    digest.update(json.dumps(cells).encode())
+    for request in requests:
+        digest.update(
+            json.dumps([request.grade_id, request.function, request.substitutes], sort_keys=True).encode()
+        )
+        for name, args in request.cases:
+            digest.update(name.encode())
+            _digest_value(digest, args)
+    return digest.hexdigest()
+
+
+def _digest_value(digest: Any, value: object) -> None:
+    """Feed ``value`` into ``digest`` by content only (pickle's bytes depend on object identity)."""
+    if isinstance(value, np.ndarray):
+        digest.update(f"array {value.dtype.str} {value.shape}".encode())
+        digest.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{type(value).__name__} {len(value)}".encode())
+        for item in value:
+            _digest_value(digest, item)
+    elif isinstance(value, dict):
+        digest.update(f"dict {len(value)}".encode())
+        for key, item in value.items():
+            digest.update(repr(key).encode())
+            _digest_value(digest, item)
+    else:
+        digest.update(f"{type(value).__name__} {value!r}".encode())
+
+
+def run_cached(
+    assignment: str,
+    cells: list[tuple[int, str]],
+    requests: list[sandbox.PartRequest],
+    limits: sandbox.Limits,
+    cache_dir: Path | None,
+) -> tuple[sandbox.SandboxResult, bool]:
+    """The sandbox's result for these inputs, from the cache when it is there; (result, was cached)."""
+    key = cache_key(assignment, cells, requests, limits)
+    path = cache_dir / f"{key}.pickle" if cache_dir else None
+    if path is not None and path.is_file():
+        # written by this module on the instructor's side, never by a sandbox
+        return pickle.loads(path.read_bytes()), True
+    result = sandbox.run_sandboxed(cells, requests, limits)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(pickle.dumps(result))
+        temporary.replace(path)
+    return result, False
+
+
+# -- what the learner sees ------------------------------------------------------------
+
+
+def _private_paths() -> list[tuple[str, str]]:
+    """Instructor paths that must not reach feedback, each with what replaces it."""
+    pairs = [
+        (str(Path(sys.prefix).resolve()), "<python>"),
+        (sys.prefix, "<python>"),
+        (str(Path.cwd().resolve()), "<course>"),
+        (str(Path.home()), "~"),
+    ]
+    return sorted({p for p in pairs if len(p[0]) > 1}, key=lambda p: -len(p[0]))
+
+
+def scrub(text: str) -> str:
+    """``text`` without terminal colours or the instructor's paths."""
+    text = _ANSI.sub("", text)
+    for path, placeholder in _private_paths():
+        text = text.replace(path, placeholder)
+    return text
+
+
+def _scrub_output(output: dict[str, Any]) -> nbformat.NotebookNode:
+    output = dict(output)
+    if "text" in output:
+        text = output["text"]
+        output["text"] = scrub("".join(text) if isinstance(text, list) else str(text))
+    if output.get("output_type") == "error":
+        output["ename"] = scrub(str(output.get("ename", "")))
+        output["evalue"] = scrub(str(output.get("evalue", "")))
+        output["traceback"] = [scrub(str(line)) for line in output.get("traceback", [])]
+    if "data" in output:
+        data = dict(output["data"])
+        for mime in ("text/plain", "text/html", "text/markdown"):
+            if mime in data:
+                value = data[mime]
+                data[mime] = scrub("".join(value) if isinstance(value, list) else str(value))
+        output["data"] = data
+    return nbformat.from_dict(output)
+
+
+def failure_output(message: str) -> nbformat.NotebookNode:
+    """One error output: what nbgrader scores as a failed test cell."""
+    return nbformat.v4.new_output(
+        "error", ename="GradingFailure", evalue=message, traceback=[f"GradingFailure: {message}"]
+    )
+
+
+def stopped_message(result: sandbox.SandboxResult, nb: nbformat.NotebookNode) -> str:
+    """Why the notebook's run ended before this part was checked, in plain words."""
+    detail = scrub(result.detail) if result.detail else result.status
+    where = ""
+    index = result.stopped_at_cell
+    if index is not None and 0 <= index < len(nb.cells):
+        first_line = next((line for line in nb.cells[index].source.splitlines() if line.strip()), "")
+        where = f" (the cell that starts `{first_line.strip()[:60]}`)" if first_line else ""
+    return f"not checked: the notebook stopped ({result.status}): {detail}{where}."
+
+
+def verify(part: Part, result: sandbox.SandboxResult, nb: nbformat.NotebookNode) -> parts.Verdict:
+    """Check every case of ``part`` here, outside the sandbox, with the part's own ``verify``."""
+    cases = part.cases()
+    values = result.parts.get(part.grade_id, {})
+    if any(case.name not in values for case in cases):
+        hidden = sum(case.hidden for case in cases)
+        return parts.Verdict(part, stopped_message(result, nb), len(cases) - hidden, hidden)
+    decoded = [parts.from_codec(values[case.name]) for case in cases]
+    verdict = parts.verify_part(part, decoded, cases)
+    if verdict.failure is None:
+        return verdict
+    return parts.Verdict(part, scrub(verdict.failure), verdict.visible, verdict.hidden)
+
+
+def redact_hidden_tests(source: str, hidden: int) -> str:
+    """The test cell's source with its hidden tests replaced by one summary line."""
+    summary = f"# hidden tests: {hidden} checks on other inputs\n"
+    return HIDDEN_TESTS.sub(summary, source)
+
+
+class SandboxedExecute(Execute):  # type: ignore[misc]
+    """nbgrader's ``Execute``, replaced: run in the sandbox, verify outside (see the module docstring).
+
+    ``c.Execute.timeout`` (seconds per cell) keeps its meaning; the other
+    limits are configured as ``c.SandboxedExecute.<name>``.
+    """
+
+    notebook_seconds = Float(300.0, help="seconds the whole notebook may run").tag(config=True)
+    memory_bytes = Integer(2 * 1024**3, help="address space of the sandbox").tag(config=True)
+    output_bytes = Integer(1_000_000, help="bytes of output kept per notebook").tag(config=True)
+    cache_dir = Unicode(
+        "autograded/.sandbox-cache", help="where sandbox results are cached (instructor side)"
+    ).tag(config=True)
+
+    def limits(self) -> sandbox.Limits:
+        cell_seconds = float(self.timeout) if self.timeout else sandbox.Limits().cell_seconds
+        return sandbox.Limits(
+            memory_bytes=int(self.memory_bytes),
+            cell_seconds=cell_seconds,
+            notebook_seconds=float(self.notebook_seconds),
+            output_bytes=int(self.output_bytes),
+        )
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict[str, Any]) -> tuple[Any, Any]:
+        assignment = str(resources.get("nbgrader", {}).get("assignment", ""))
+        parts = chapter_parts(assignment)
+        cells, requests = sandbox_inputs(nb, parts)
+        started = time.perf_counter()
+        result, cached = run_cached(
+            assignment, cells, requests, self.limits(), Path(self.cache_dir) if self.cache_dir else None
+        )
+        self.log.info(
+            "Sandbox %s for %s: %s in %.1f s",
+            "result from the cache" if cached else "run",
+            assignment,
+            result.status,
+            time.perf_counter() - started,
+        )
+        fill_notebook(nb, result, parts)
+        return nb, resources
+
+
+def fill_notebook(nb: nbformat.NotebookNode, result: sandbox.SandboxResult, parts: Sequence[Part]) -> None:
+    """Write the sandbox's outputs and the verdicts into ``nb`` (see the module docstring)."""
+    by_grade_id = {part.grade_id: part for part in parts}
+    count = 0
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        count += 1
+        cell.execution_count = count
+        if not is_test_cell(cell):
+            cell.outputs = [_scrub_output(o) for o in result.cell_outputs.get(index, [])]
+            continue
+        part = by_grade_id.get(cell.metadata["nbgrader"]["grade_id"])
+        if part is None:
+            cell.outputs = [
+                failure_output(
+                    "no automatic check is defined for this cell: the instructor grades it by hand."
+                )
+            ]
+            continue
+        verdict = verify(part, result, nb)
+        cell.metadata["rnncourse"] = {"part": part.title}
+        cell.source = redact_hidden_tests(cell.source, verdict.hidden)
+        if verdict.passed:
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=verdict.summary() + ".\n")]
+        else:
+            cell.outputs = [failure_output(verdict.summary())]
+
+
+__all__ = [
+    "SandboxedExecute",
+    "chapter_parts",
+    "fill_notebook",
+    "run_cached",
+    "sandbox_inputs",
+    "scrub",
+]

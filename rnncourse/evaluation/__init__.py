@@ -1,0 +1,9 @@
+"""How outputs are judged: one file per kind of output. Import from the module.
+
+===============  ===========================================================
+``bleu``         BLEU: corpus and smoothed sentence
+``vectors``      word vectors: neighbours, analogies, similarity scores
+``forecasting``  forecasts without leakage: split, scale, window, baselines, skill
+``anomaly``      anomaly detection by prediction error, and its scores
+===============  ===========================================================
+"""

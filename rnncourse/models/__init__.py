@@ -1,0 +1,11 @@
+"""Assembled torch networks, one file per family; any chapter may use them.
+
+An experiment is a model from here, ``rnncourse.training.fit`` and a few
+settings. Import from the module: ``from rnncourse.models.char_lm import CharLM``.
+
+==============  ============================================================
+``char_lm``     the character-level language model and its generation
+``chatbot``     the syllabus's chatbot (Embedding, LSTM, LSTM, softmax)
+``seq2seq``     the encoder-decoder, with or without attention
+==============  ============================================================
+"""

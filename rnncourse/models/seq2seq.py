@@ -1,0 +1,240 @@
+"""An encoder-decoder (sequence to sequence) GRU, with or without attention, in torch.
+
+Shapes: N batch, S source steps, T target steps, E embedding size, H hidden
+units, ``dirs`` 2 for a bidirectional encoder, V vocabulary sizes.
+
+Encoder. Embeds the source ids (N, S) and runs a GRU (bidirectional or
+not) over them, honouring each source's length; its outputs (N, S, dirs*H)
+are the *memory* an attentive decoder reads, and its final states, the
+forward direction's at the last real token and the backward direction's at
+the first, concatenated (N, dirs*H), are the *summary* of the source.
+
+Bridge. ``s_0 = tanh(W_b summary + b_b)`` (N, H): the decoder's first state.
+A bidirectional encoder's summary has twice the decoder's size; the bridge
+maps it, rather than dropping one direction.
+
+Decoder, one step (teacher forcing feeds the true previous token ``y_{t-1}``):
+
+    c_t = attention(s_{t-1}, memory, mask)      (N, dirs*H)   with attention
+    c_t = summary                               (N, dirs*H)   without: the fixed summary
+    s_t = GRUCell([embed(y_{t-1}); c_t], s_{t-1})              (N, H)
+    logits_t = W_o [s_t; c_t] + b_o                            (N, V)
+
+Without attention every step sees the same fixed-size summary: the
+bottleneck that attention removes by choosing, at every step, a new mix of
+the source's states.
+
+Loss. :func:`masked_cross_entropy` is the mean over the *real* target tokens
+(those before and including ``<eos>``): padding neither counts nor dilutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnncourse.checks import check_lengths, check_shape
+from rnncourse.data.pairs import PAD_ID
+from rnncourse.nn.attention import AdditiveAttention, MultiplicativeAttention
+
+ATTENTION_KINDS = (None, "additive", "multiplicative")
+
+
+def lengths_mask(lengths: Tensor, size: int) -> Tensor:
+    """(N, size) bool, True at the first ``lengths[n]`` positions of row n."""
+    return torch.arange(size, device=lengths.device)[None, :] < lengths[:, None]
+
+
+class Encoder(nn.Module):
+    """Embedding and GRU over padded sources.
+
+    Args:
+        vocab_size: V_src; embed_size: E; hidden_size: H; bidirectional: two directions.
+    """
+
+    def __init__(
+        self, vocab_size: int, embed_size: int, hidden_size: int, bidirectional: bool = False
+    ) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD_ID)
+        self.rnn = nn.GRU(embed_size, hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.output_size = hidden_size * (2 if bidirectional else 1)
+
+    def forward(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """Memory (N, S, dirs*H), zero at padding, and summary (N, dirs*H) for src (N, S), lengths (N,)."""
+        N, S = check_shape("src", src, {"N": None, "S": None})
+        check_lengths(lengths.cpu().numpy(), N, S)
+        packed = pack_padded_sequence(
+            self.embedding(src), lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        out, h_n = self.rnn(packed)
+        memory, _ = pad_packed_sequence(out, batch_first=True, total_length=S)
+        summary = torch.cat(list(h_n), dim=-1)  # (dirs, N, H) -> (N, dirs*H): forward then backward
+        return memory, summary
+
+
+class Decoder(nn.Module):
+    """A GRU decoder that reads a context at every step: attention's, or the fixed summary.
+
+    Args:
+        vocab_size: V_tgt; embed_size: E; hidden_size: H; memory_size: dirs*H of the encoder.
+        attention: None, "additive" or "multiplicative".
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_size: int,
+        hidden_size: int,
+        memory_size: int,
+        attention: str | None = None,
+    ) -> None:
+        super().__init__()
+        if attention not in ATTENTION_KINDS:
+            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {attention!r}")
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD_ID)
+        self.cell = nn.GRUCell(embed_size + memory_size, hidden_size)
+        self.out = nn.Linear(hidden_size + memory_size, vocab_size)
+        self.attention: nn.Module | None = None
+        if attention == "additive":
+            self.attention = AdditiveAttention(hidden_size, memory_size, hidden_size)
+        elif attention == "multiplicative":
+            self.attention = MultiplicativeAttention(hidden_size, memory_size)
+
+    def step(
+        self, tokens: Tensor, state: Tensor, memory: Tensor, mask: Tensor, summary: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One step: tokens (N,) y_{t-1}, state (N, H) s_{t-1} -> logits (N, V), s_t (N, H), weights (N, S) or None."""
+        weights = None
+        if self.attention is None:
+            context = summary
+        else:
+            context, weights = self.attention(state, memory, mask)
+        state = self.cell(torch.cat([self.embedding(tokens), context], dim=-1), state)
+        return self.out(torch.cat([state, context], dim=-1)), state, weights
+
+    def forward(
+        self, tgt_in: Tensor, state: Tensor, memory: Tensor, mask: Tensor, summary: Tensor
+    ) -> tuple[Tensor, Tensor | None]:
+        """Teacher forcing over tgt_in (N, T) = <bos> y_1 .. y_{T-1}: logits (N, T, V), weights (N, T, S) or None."""
+        logits, weights = [], []
+        for t in range(tgt_in.shape[1]):
+            step_logits, state, step_weights = self.step(tgt_in[:, t], state, memory, mask, summary)
+            logits.append(step_logits)
+            if step_weights is not None:
+                weights.append(step_weights)
+        return torch.stack(logits, dim=1), (torch.stack(weights, dim=1) if weights else None)
+
+
+@dataclass
+class Encoded:
+    """What the decoder needs from the encoder: state (N, H), memory (N, S, M), mask (N, S), summary (N, M)."""
+
+    state: Tensor
+    memory: Tensor
+    mask: Tensor
+    summary: Tensor
+
+    def select(self, index: Tensor) -> Encoded:
+        """The rows ``index`` (K,) of every field: for beam search's hypotheses."""
+        return Encoded(self.state[index], self.memory[index], self.mask[index], self.summary[index])
+
+
+class Seq2Seq(nn.Module):
+    """Encoder, bridge and decoder.
+
+    Args:
+        src_vocab, tgt_vocab: vocabulary sizes; embed_size: E; hidden_size: H.
+        attention: None (fixed summary), "additive" or "multiplicative".
+        bidirectional: a bidirectional encoder (its summary is bridged to H).
+    """
+
+    def __init__(
+        self,
+        src_vocab: int,
+        tgt_vocab: int,
+        embed_size: int = 32,
+        hidden_size: int = 64,
+        attention: str | None = "additive",
+        bidirectional: bool = False,
+    ) -> None:
+        super().__init__()
+        self.encoder = Encoder(src_vocab, embed_size, hidden_size, bidirectional)
+        self.bridge = nn.Linear(self.encoder.output_size, hidden_size)
+        self.decoder = Decoder(tgt_vocab, embed_size, hidden_size, self.encoder.output_size, attention)
+
+    def encode(self, src: Tensor, src_lengths: Tensor) -> Encoded:
+        """Encode src (N, S) with lengths (N,): the decoder's first state s_0 = tanh(W_b summary + b_b) and the rest."""
+        memory, summary = self.encoder(src, src_lengths)
+        state = torch.tanh(self.bridge(summary))
+        return Encoded(state, memory, lengths_mask(src_lengths, src.shape[1]), summary)
+
+    def forward(self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Teacher-forced logits (N, T, V_tgt) and attention weights (N, T, S) or None."""
+        enc = self.encode(src, src_lengths)
+        return self.decoder(tgt_in, enc.state, enc.memory, enc.mask, enc.summary)
+
+    def step_function(self) -> Callable[[np.ndarray, Encoded], tuple[np.ndarray, Encoded]]:
+        """A step for :mod:`rnncourse.scratch.decoding`: tokens (K,) and an :class:`Encoded` -> log-probs (K, V), next."""
+
+        @torch.no_grad()
+        def step(tokens: np.ndarray, enc: Encoded) -> tuple[np.ndarray, Encoded]:
+            logits, state, _ = self.decoder.step(
+                torch.as_tensor(tokens, dtype=torch.long), enc.state, enc.memory, enc.mask, enc.summary
+            )
+            log_probs = torch.log_softmax(logits.double(), dim=-1).numpy()
+            return log_probs, Encoded(state, enc.memory, enc.mask, enc.summary)
+
+        return step
+
+
+def masked_cross_entropy(logits: Tensor, targets: Tensor, lengths: Tensor) -> Tensor:
+    """Mean cross-entropy over the real target tokens.
+
+    ``L = sum_{n, t < lengths[n]} -log p(y_{n,t}) / sum_n lengths[n]``: every
+    real token weighs the same, wherever it sits and however much padding its
+    batch needed.
+
+    Args:
+        logits: (N, T, V); targets: (N, T) ids (anything at padding); lengths: (N,) real tokens, 1..T.
+    """
+    N, T, _ = check_shape("logits", logits, {"N": None, "T": None, "V": None})
+    check_shape("targets", targets, {"N": N, "T": T})
+    mask = lengths_mask(lengths, T)
+    per_token = nn.functional.cross_entropy(
+        logits.transpose(1, 2), targets.masked_fill(~mask, 0), reduction="none"
+    )
+    return (per_token * mask).sum() / mask.sum()
+
+
+def train_step(
+    model: Seq2Seq,
+    optimizer: torch.optim.Optimizer,
+    src: Tensor,
+    src_lengths: Tensor,
+    tgt: Tensor,
+    tgt_lengths: Tensor,
+    clip: float = 1.0,
+) -> float:
+    """One teacher-forced step on a batch; the loss before the update.
+
+    The decoder reads ``tgt[:, :-1]`` (``<bos> y_1 ..``) and is scored on
+    ``tgt[:, 1:]`` (``y_1 .. <eos>``): the target shifted by one.
+
+    Args:
+        src (N, S), src_lengths (N,), tgt (N, 1 + T) starting with ``<bos>``, tgt_lengths (N,)
+        real tokens of ``tgt[:, 1:]``; clip: the largest gradient norm.
+    """
+    model.train()
+    logits, _ = model(src, src_lengths, tgt[:, :-1])
+    loss = masked_cross_entropy(logits, tgt[:, 1:], tgt_lengths)
+    optimizer.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return float(loss.detach())

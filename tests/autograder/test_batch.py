@@ -1,0 +1,173 @@
+"""`make grade`'s parts that need no sandbox: finding, naming, reading and collecting submissions.
+
+The whole run, with real nbgrader and the sandbox, is proven in
+test_ch01_recurrence_nbgrader.py and tests/autograder/hostile/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat import v3
+from traitlets.config import Config
+
+from rnncourse.autograder import autograde, batch
+
+ASSIGNMENT = "ch01_recurrence"
+
+
+def notebook_with(source: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+
+
+def write(path: Path, notebook: nbformat.NotebookNode | str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(notebook, str):
+        path.write_text(notebook)
+    else:
+        nbformat.write(notebook, path)
+    return path
+
+
+def test_a_correctly_named_notebook_is_chosen_and_extra_ones_reported(tmp_path: Path) -> None:
+    right = write(tmp_path / f"{ASSIGNMENT}.ipynb", notebook_with("1"))
+    write(tmp_path / "scratch.ipynb", notebook_with("2"))
+    chosen, notes = batch.choose_notebook(tmp_path, ASSIGNMENT)
+    assert chosen == right
+    assert notes == ["also holds scratch.ipynb (not graded)"]
+
+
+def test_a_misnamed_notebook_is_reported_by_name_and_graded(tmp_path: Path) -> None:
+    misnamed = write(tmp_path / f"{ASSIGNMENT} (1).ipynb", notebook_with("1"))
+    chosen, notes = batch.choose_notebook(tmp_path, ASSIGNMENT)
+    assert chosen == misnamed
+    assert len(notes) == 1 and f"'{ASSIGNMENT} (1).ipynb'" in notes[0] and "graded as" in notes[0]
+
+
+def test_of_several_misnamed_notebooks_the_newest_is_graded(tmp_path: Path) -> None:
+    old = write(tmp_path / "a.ipynb", notebook_with("1"))
+    new = write(tmp_path / "b.ipynb", notebook_with("2"))
+    os.utime(old, (1_000_000, 1_000_000))
+    os.utime(new, (2_000_000, 2_000_000))
+    chosen, notes = batch.choose_notebook(tmp_path, ASSIGNMENT)
+    assert chosen == new and "a.ipynb, b.ipynb" in notes[0]
+
+
+def test_a_folder_without_notebook_says_what_it_holds(tmp_path: Path) -> None:
+    (tmp_path / "answers.py").write_text("x = 1")
+    chosen, notes = batch.choose_notebook(tmp_path, ASSIGNMENT)
+    assert chosen is None and "answers.py" in notes[0]
+
+
+def test_invalid_json_is_not_a_notebook(tmp_path: Path) -> None:
+    notebook, notes = batch.read_notebook(write(tmp_path / "x.ipynb", "this is not JSON {"))
+    assert notebook is None and "not a valid notebook (not JSON" in notes[0]
+
+
+def test_json_that_is_no_notebook_is_refused(tmp_path: Path) -> None:
+    notebook, notes = batch.read_notebook(write(tmp_path / "x.ipynb", json.dumps({"cells": 3})))
+    assert notebook is None and "not a valid notebook" in notes[0]
+
+
+def test_nbformat_3_is_upgraded_and_reported(tmp_path: Path) -> None:
+    old = v3.new_notebook(worksheets=[v3.new_worksheet(cells=[v3.new_code_cell(input="x = 41 + 1")])])
+    path = tmp_path / "old.ipynb"
+    path.write_text(nbformat.writes(old, version=3))
+    notebook, notes = batch.read_notebook(path)
+    assert notebook is not None and notebook.nbformat == 4
+    assert [cell.source for cell in notebook.cells] == ["x = 41 + 1"]
+    assert notes == ["old.ipynb is in nbformat 3: upgraded to nbformat 4 and graded"]
+
+
+def test_staging_never_modifies_submitted(tmp_path: Path) -> None:
+    folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
+    original = write(folder / "mine.ipynb", notebook_with("x = 1"))
+    before = original.read_bytes()
+    outcome = batch.Outcome("ada", ASSIGNMENT)
+    staged = batch.stage(tmp_path, ASSIGNMENT, "ada", outcome)
+    assert staged is not None
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.ipynb"]
+    assert original.read_bytes() == before
+    copy = tmp_path / batch.STAGING / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert nbformat.read(copy, as_version=4).cells[0].source == "x = 1"
+
+
+def test_zip_is_collected_by_nbgraders_naming(tmp_path: Path) -> None:
+    config = Config()
+    config.FileNameCollectorPlugin.named_regexp = (
+        r".*_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>\w+)"
+    )
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        name = f"{ASSIGNMENT}_ada_attempt_2026-01-30-15-00-00_{ASSIGNMENT}.ipynb"
+        zipped.writestr(f"downloads/{name}", nbformat.writes(notebook_with("x = 1")))
+        zipped.writestr("../../a_evil_attempt_1_x.ipynb", "{}")
+        zipped.writestr("readme.txt", "not a notebook")
+        zipped.writestr("nobody.ipynb", "{}")
+    problems = batch.collect_zip(archive, tmp_path, ASSIGNMENT, config)
+    collected = tmp_path / "submitted" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert nbformat.read(collected, as_version=4).cells[0].source == "x = 1"
+    assert (collected.parent / "timestamp.txt").read_text() == "2026-01-30-15-00-00"
+    assert problems == ["nobody.ipynb: the name does not match named_regexp, not collected"]
+    # the member with "../" lands inside submitted/ (its base name only), never above it
+    assert not (tmp_path.parent / "a_evil_attempt_1_x.ipynb").exists()
+    assert (tmp_path / "submitted" / "evil" / ASSIGNMENT / "x.ipynb").exists()
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ("sqlite:///gradebook.db", "sqlite:///{root}/gradebook.db"),
+        ("sqlite:////srv/grades.db", "sqlite:////srv/grades.db"),
+        ("postgresql://grader@db/course", "postgresql://grader@db/course"),
+    ],
+)
+def test_gradebook_url(tmp_path: Path, configured: str, expected: str) -> None:
+    config = Config()
+    config.CourseDirectory.db_url = configured
+    assert batch.gradebook_url(tmp_path, config) == expected.format(root=tmp_path)
+
+
+def test_the_course_config_reads_the_gradebook_url_from_the_environment(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RNNCOURSE_GRADEBOOK_URL", "postgresql://grader@db/course")
+    assert batch.load_config(repo).CourseDirectory.db_url == "postgresql://grader@db/course"
+    monkeypatch.delenv("RNNCOURSE_GRADEBOOK_URL")
+    assert batch.load_config(repo).CourseDirectory.db_url == "sqlite:///gradebook.db"
+
+
+def test_the_course_config_replaces_only_execute(repo: Path) -> None:
+    from nbgrader.converters.autograde import Autograde
+
+    defaults = [cls.__name__ for cls in Autograde.class_traits()["autograde_preprocessors"].default()]
+    configured = batch.load_config(repo).Autograde.autograde_preprocessors
+    names = [item if isinstance(item, str) else item.__name__ for item in configured]
+    assert names == [
+        "rnncourse.autograder.autograde.SandboxedExecute" if name == "Execute" else name for name in defaults
+    ]
+
+
+def test_hidden_tests_are_replaced_by_one_line() -> None:
+    source = (
+        "# Tests for part 3.\ncheck.f(f)\n### BEGIN HIDDEN TESTS\ncheck.f(f, seed=8127)\n"
+        "check.f(f, shapes=[(1, 2)])\n### END HIDDEN TESTS\n"
+    )
+    redacted = autograde.redact_hidden_tests(source, 5)
+    assert redacted == "# Tests for part 3.\ncheck.f(f)\n# hidden tests: 5 checks on other inputs\n"
+
+
+def test_outputs_lose_instructor_paths_and_colours(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    home = str(Path.home())
+    text = f"\x1b[0;31mValueError\x1b[0m in {tmp_path}/solutions/x.py and {home}/notes.txt"
+    cleaned = autograde.scrub(text)
+    assert "\x1b" not in cleaned and str(tmp_path) not in cleaned
+    assert cleaned.startswith("ValueError in <course>/solutions/x.py")
+    if len(home) > 1:
+        assert home not in cleaned

@@ -1,0 +1,68 @@
+"""Tests of BLEU: hand-worked values, and agreement with sacrebleu."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sacrebleu
+
+from rnncourse.evaluation.bleu import brevity_penalty, clipped_matches, corpus_bleu, sentence_bleu
+
+
+def test_clipping_by_hand() -> None:
+    assert clipped_matches(["the", "the", "the", "the"], ["the", "cat"], 1) == (1, 4)
+    assert clipped_matches(["the", "cat", "the", "cat"], ["the", "cat", "sat", "on", "the", "cat"], 2) == (
+        2,
+        3,
+    )
+
+
+def test_brevity_penalty_by_hand() -> None:
+    assert brevity_penalty(10, 10) == 1.0 and brevity_penalty(12, 10) == 1.0
+    assert abs(brevity_penalty(5, 10) - math.exp(-1.0)) < 1e-15
+    assert brevity_penalty(0, 3) == 0.0
+
+
+def _random_corpus(seed: int, n: int):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(8)]
+    refs = [list(rng.choice(words, size=rng.integers(3, 12))) for _ in range(n)]
+    hyps = []
+    for ref in refs:  # edit the reference: drop, change and add words
+        hyp = [w if rng.random() > 0.25 else str(rng.choice(words)) for w in ref if rng.random() > 0.15]
+        hyps.append(hyp + list(rng.choice(words, size=rng.integers(0, 3))))
+    return hyps, refs
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_corpus_bleu_agrees_with_sacrebleu(seed: int) -> None:
+    hyps, refs = _random_corpus(seed, 20)
+    theirs = sacrebleu.corpus_bleu(
+        [" ".join(h) for h in hyps], [[" ".join(r) for r in refs]], tokenize="none", smooth_method="none"
+    ).score
+    assert theirs > 5.0  # the corpus is neither trivial nor hopeless
+    assert abs(100 * corpus_bleu(hyps, refs) - theirs) < 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sentence_bleu_agrees_with_sacrebleu_exp_smoothing(seed: int) -> None:
+    hyps, refs = _random_corpus(100 + seed, 8)
+    for h, r in zip(hyps, refs):
+        theirs = sacrebleu.sentence_bleu(
+            " ".join(h), [" ".join(r)], tokenize="none", smooth_method="exp", use_effective_order=False
+        ).score
+        assert abs(100 * sentence_bleu(h, r) - theirs) < 1e-9
+
+
+def test_corpus_bleu_is_not_the_mean_of_sentence_scores() -> None:
+    hyps, refs = _random_corpus(7, 10)
+    mean = np.mean([sentence_bleu(h, r) for h, r in zip(hyps, refs)])
+    assert abs(corpus_bleu(hyps, refs) - mean) > 1e-3
+
+
+def test_perfect_and_errors() -> None:
+    assert corpus_bleu([["a", "b", "c", "d"]], [["a", "b", "c", "d"]]) == 1.0
+    with pytest.raises(ValueError, match="references"):
+        corpus_bleu([["a"]], [])
