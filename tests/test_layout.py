@@ -217,7 +217,9 @@ def test_every_package_index_names_each_of_its_modules(repo: Path) -> None:
         members = [path.stem for path in folder.glob("*.py") if path.name != "__init__.py"]
         members += [path.name for path in folder.iterdir() if (path / "__init__.py").is_file()]
         unnamed = sorted(member for member in members if f"``{member}``" not in docstring)
-        assert unnamed == [], f"{init.relative_to(repo)} does not name {unnamed} (write ``name`` in its table)"
+        assert unnamed == [], (
+            f"{init.relative_to(repo)} does not name {unnamed} (write ``name`` in its table)"
+        )
 
 
 def test_grading_never_imports_the_autograder(repo: Path) -> None:
@@ -254,6 +256,7 @@ def test_tests_mirror_the_package(repo: Path) -> None:
             continue
         folder = repo / PACKAGE / test.parent.relative_to(repo / "tests")
         modules = [path.stem.lstrip("_") for path in folder.glob("*.py") if path.name != "__init__.py"]
+        modules += [path.name for path in folder.iterdir() if (path / "__init__.py").is_file()]
         name = test.stem.removeprefix("test_")
         if not any(name == module or name.startswith(module + "_") for module in modules):
             strays.append(relative)
