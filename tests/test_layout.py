@@ -256,6 +256,7 @@ def test_tests_mirror_the_package(repo: Path) -> None:
             continue
         folder = repo / PACKAGE / test.parent.relative_to(repo / "tests")
         modules = [path.stem.lstrip("_") for path in folder.glob("*.py") if path.name != "__init__.py"]
+        modules += [path.name for path in folder.iterdir() if (path / "__init__.py").is_file()]
         name = test.stem.removeprefix("test_")
         if not any(name == module or name.startswith(module + "_") for module in modules):
             strays.append(relative)

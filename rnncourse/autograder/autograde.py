@@ -45,8 +45,16 @@ from typing import Any
 
 import nbformat
 import numpy as np
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
 from traitlets import Float, Integer, Unicode
+from traitlets.config import Config
 
 from rnncourse.autograder import sandbox
 from rnncourse.grading import parts
@@ -251,6 +259,27 @@ def redact_hidden_tests(source: str, hidden: int) -> str:
     """The test cell's source with its hidden tests replaced by one summary line."""
     summary = f"# hidden tests: {hidden} checks on other inputs\n"
     return HIDDEN_TESTS.sub(summary, source)
+
+
+#: nbgrader's ``Autograde.sanitize_preprocessors`` (0.9.6), in its order. ``make grade`` replays
+#: them before the sandbox runs, so that the notebook it runs is the one nbgrader's own pass
+#: hands to :class:`SandboxedExecute`, and the two meet in the cache (``cache_key``).
+#: ``tests/autograder/test_autograde.py`` fails when the installed nbgrader's list differs.
+SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata)
+
+
+def sanitized(
+    notebook: nbformat.NotebookNode, assignment: str, student: str, db_url: str, config: Config
+) -> nbformat.NotebookNode:
+    """The notebook as nbgrader's sanitizing step leaves it, so that the sandbox sees what autograde will."""
+    resources: dict[str, Any] = {
+        "nbgrader": {"notebook": assignment, "assignment": assignment, "student": student, "db_url": db_url}
+    }
+    notebook = nbformat.from_dict(notebook)
+    for preprocessor in SANITIZE:
+        notebook, resources = preprocessor(config=config).preprocess(notebook, resources)
+    # nbgrader writes the sanitized notebook and reads it back before executing
+    return nbformat.reads(nbformat.writes(notebook), as_version=4)
 
 
 class SandboxedExecute(Execute):  # type: ignore[misc]

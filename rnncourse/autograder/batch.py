@@ -47,25 +47,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
 
 import nbformat
 from nbgrader.apps import NbGraderAPI
-from nbgrader.preprocessors import (
-    CheckCellMetadata,
-    ClearOutput,
-    DeduplicateIds,
-    OverwriteCells,
-    OverwriteKernelspec,
-)
 from tqdm import tqdm
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from rnncourse.autograder import autograde, record, sandbox
-
-#: nbgrader 0.9.6's ``Autograde.sanitize_preprocessors``, in its order.
-SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata)
 
 STAGING = Path("autograded") / ".staging"
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
@@ -237,20 +226,6 @@ def deduplicate(notebook: nbformat.NotebookNode) -> list[str]:
     ]
 
 
-def sanitized(
-    notebook: nbformat.NotebookNode, assignment: str, student: str, db_url: str, config: Config
-) -> nbformat.NotebookNode:
-    """The notebook as nbgrader's sanitizing step leaves it, so that the sandbox sees what autograde will."""
-    resources: dict[str, Any] = {
-        "nbgrader": {"notebook": assignment, "assignment": assignment, "student": student, "db_url": db_url}
-    }
-    notebook = nbformat.from_dict(notebook)
-    for preprocessor in SANITIZE:
-        notebook, resources = preprocessor(config=config).preprocess(notebook, resources)
-    # nbgrader writes the sanitized notebook and reads it back before executing
-    return nbformat.reads(nbformat.writes(notebook), as_version=4)
-
-
 # -- grading -----------------------------------------------------------------------------
 
 
@@ -296,7 +271,7 @@ class Grader:
         if notebook is None:
             return None
         try:
-            return sanitized(notebook, assignment, student, self.db_url, self.config)
+            return autograde.sanitized(notebook, assignment, student, self.db_url, self.config)
         except Exception as error:  # nbgrader's own checks refused it: report, grade the rest
             shutil.rmtree(self.root / STAGING / student / assignment, ignore_errors=True)
             outcome.problems.append(

@@ -10,6 +10,7 @@ class with these parts is ``rnncourse.autograder``.
 ``core``                 calling a learner's function, tolerances, messages
 ``parts``                a part: its cases, its verification, its substitutes
 ``_codec``               the plain values that cross the sandbox's wall
+``substitutes``          correct earlier parts and given code, one file per chapter
 ``ch01_recurrence``      exercise 1's parts
 ``ch02_bptt``            exercise 2's parts
 ``ch03_vanishing``       exercise 3's parts

@@ -43,6 +43,9 @@ from rnncourse.grading.parts import (
     run_part_in_process,
     verifier,
 )
+from rnncourse.grading.substitutes import ch01_recurrence as correct
+from rnncourse.grading.substitutes import source_of
+from rnncourse.scratch.activations import sigmoid
 from rnncourse.scratch.activations import softmax as reference_softmax
 from rnncourse.scratch.rnn import rnn_forward as reference_rnn_forward
 from rnncourse.scratch.rnn import rnn_step_forward
@@ -53,10 +56,6 @@ _WHITE_SPACE_RULE = (
     "split each lower-cased sentence on white space only, `sentence.lower().split()`: "
     "punctuation stays part of its token, so 'yes!' is one token and a lone '?' another"
 )
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
 
 
 def _has_punctuation(tokens: Iterable[object]) -> bool:
@@ -73,45 +72,6 @@ def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> 
 
 
 # -- Correct earlier parts, substituted while later parts run (NumPy only) ------------
-
-CORRECT_CELL = '''\
-"""A correct rnn_cell_forward, defined while a later part is checked."""
-
-import numpy as np
-
-
-def rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h):
-    """h_t = tanh(x_t W_xh^T + h_prev W_hh^T + b_h): (N, D), (N, H), (H, D), (H, H), (H,) -> (N, H)."""
-    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
-'''
-
-CORRECT_RNN_FORWARD = '''\
-"""A correct rnn_forward, defined while a later part is checked."""
-
-import numpy as np
-
-
-def rnn_forward(x, h0, W_xh, W_hh, b_h):
-    """Every state h_1..h_T: x (N, T, D), h0 (N, H), W_xh (H, D), W_hh (H, H), b_h (H,) -> (N, T, H)."""
-    h, states = h0, []
-    for t in range(x.shape[1]):
-        h = np.tanh(x[:, t] @ W_xh.T + h @ W_hh.T + b_h)
-        states.append(h)
-    return np.stack(states, axis=1)
-'''
-
-CORRECT_SOFTMAX = '''\
-"""A correct softmax, defined while a later part is checked."""
-
-import numpy as np
-
-
-def softmax(logits):
-    """Probabilities over the last axis, (N, C) -> (N, C); each row's maximum is shifted to 0 first."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    exponentials = np.exp(shifted)
-    return exponentials / exponentials.sum(axis=-1, keepdims=True)
-'''
 
 
 # -- Part 1: vocabulary --------------------------------------------------------------
@@ -442,7 +402,7 @@ def _verify_cell(case: Case, result: object) -> None:
         "no activation: apply tanh to the pre-activation": a,
         "the activation is clipped to [-1, 1]; use np.tanh, which squashes smoothly": np.clip(a, -1.0, 1.0),
         "the activation should be tanh, not ReLU": np.maximum(a, 0),
-        "the activation should be tanh, not sigmoid": _sigmoid(a),
+        "the activation should be tanh, not sigmoid": sigmoid(a),
         "the previous hidden state h_prev is ignored (W_hh @ h_prev is missing)": np.tanh(x_part + b),
         "the input x_t is ignored (W_xh @ x_t is missing)": np.tanh(h_part + b),
         # W_hh is square, so a transposed W_hh never fails on shape; W_xh only when D == H.
@@ -571,7 +531,7 @@ RNN_FORWARD = Part(
     points=3,
     cases=_sequence_cases,
     verify=_verify_sequence,
-    substitutes={"rnn_cell_forward": CORRECT_CELL},
+    substitutes={"rnn_cell_forward": source_of(correct.rnn_cell_forward)},
     parameters=("x", "h0", "W_xh", "W_hh", "b_h"),
 )
 
@@ -886,9 +846,9 @@ CLASSIFY = Part(
     cases=_classify_cases,
     verify=_verify_classify,
     substitutes={
-        "rnn_forward": CORRECT_RNN_FORWARD,
-        "softmax": CORRECT_SOFTMAX,
-        "rnn_cell_forward": CORRECT_CELL,
+        "rnn_forward": source_of(correct.rnn_forward),
+        "softmax": source_of(correct.softmax),
+        "rnn_cell_forward": source_of(correct.rnn_cell_forward),
     },
     parameters=("x", "lengths", "h0", "W_xh", "W_hh", "b_h", "W_hy", "b_y"),
 )

@@ -32,6 +32,8 @@ from rnncourse.grading.core import (
     type_name,
 )
 from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.substitutes import ch02_bptt as correct
+from rnncourse.grading.substitutes import optim, source_of
 from rnncourse.scratch import rnn as reference_rnn
 from rnncourse.scratch.optim import clip_by_global_norm as reference_clip
 from rnncourse.scratch.optim import clip_elementwise
@@ -68,67 +70,6 @@ def _check_dict(
 
 
 # -- Correct earlier parts, substituted while later parts run (NumPy only) ------------
-
-CORRECT_STEP_BACKWARD = '''\
-"""A correct rnn_step_backward, defined while a later part is checked."""
-
-import numpy as np
-
-
-def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
-    """dL/dh_t (N, H) -> dx_t (N, D), dh_prev (N, H), dW_xh (H, D), dW_hh (H, H), db_h (H,)."""
-    da = dh_t * (1.0 - h_t**2)
-    return da @ W_xh, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
-'''
-
-CORRECT_BPTT = '''\
-"""A correct bptt, defined while a later part is checked."""
-
-import numpy as np
-
-
-def bptt(params, x, targets, mask, h0):
-    """Loss summed over time and averaged over the batch, its gradients, and h_T."""
-    W_xh, W_hh, b_h, W_hy, b_y = (params[k] for k in ("W_xh", "W_hh", "b_h", "W_hy", "b_y"))
-    N, T, _ = x.shape
-    hs, h = [h0], h0
-    for t in range(T):
-        h = np.tanh(x[:, t] @ W_xh.T + h @ W_hh.T + b_h)
-        hs.append(h)
-    grads = {k: np.zeros_like(v) for k, v in params.items() if k in ("W_xh", "W_hh", "b_h", "W_hy", "b_y")}
-    loss, dh_next = 0.0, np.zeros_like(h0)
-    for t in reversed(range(T)):
-        z = hs[t + 1] @ W_hy.T + b_y
-        z = z - z.max(axis=1, keepdims=True)
-        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        rows = np.arange(N)
-        loss -= np.sum(mask[:, t] * np.log(p[rows, targets[:, t]])) / N
-        dz = p.copy()
-        dz[rows, targets[:, t]] -= 1.0
-        dz *= mask[:, t:t + 1] / N
-        grads["W_hy"] += dz.T @ hs[t + 1]
-        grads["b_y"] += dz.sum(axis=0)
-        da = (dz @ W_hy + dh_next) * (1.0 - hs[t + 1] ** 2)
-        grads["W_xh"] += da.T @ x[:, t]
-        grads["W_hh"] += da.T @ hs[t]
-        grads["b_h"] += da.sum(axis=0)
-        dh_next = da @ W_hh
-    grads["h0"] = dh_next
-    return loss, grads, hs[-1]
-'''
-
-CORRECT_CLIP = '''\
-"""A correct clip_by_global_norm, defined while a later part is checked."""
-
-import numpy as np
-
-
-def clip_by_global_norm(grads, max_norm):
-    """Scale every gradient by one factor so that their joint norm is at most max_norm."""
-    norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
-    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
-    return {k: g * scale for k, g in grads.items()}, norm
-'''
 
 
 # -- Part 1: the backward pass of one step -------------------------------------------
@@ -415,7 +356,7 @@ BPTT = Part(
     points=4,
     cases=_bptt_cases,
     verify=_verify_bptt,
-    substitutes={"rnn_step_backward": CORRECT_STEP_BACKWARD},
+    substitutes={"rnn_step_backward": source_of(correct.rnn_step_backward)},
     parameters=("params", "x", "targets", "mask", "h0"),
 )
 
@@ -675,9 +616,9 @@ TBPTT_TRAIN = Part(
     cases=_tbptt_cases,
     verify=_verify_tbptt,
     substitutes={
-        "bptt": CORRECT_BPTT,
-        "clip_by_global_norm": CORRECT_CLIP,
-        "rnn_step_backward": CORRECT_STEP_BACKWARD,
+        "bptt": source_of(correct.bptt),
+        "clip_by_global_norm": source_of(optim.clip_by_global_norm),
+        "rnn_step_backward": source_of(correct.rnn_step_backward),
     },
     parameters=("params", "x", "targets", "h0", "k", "lr", "max_norm"),
 )

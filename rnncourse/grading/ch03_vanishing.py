@@ -33,6 +33,8 @@ from rnncourse.grading.core import (
     type_name,
 )
 from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.substitutes import ch03_vanishing as correct
+from rnncourse.grading.substitutes import optim, source_of
 from rnncourse.initialisation import from_matrix
 from rnncourse.scratch.gradient_flow import (
     EXPLODES,
@@ -57,35 +59,6 @@ def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> 
 
 
 # -- Correct earlier parts and the provided helper, substituted while later parts run ---
-
-CORRECT_CLIP = '''\
-"""A correct clip_by_global_norm, defined while a later part is checked."""
-
-import numpy as np
-
-
-def clip_by_global_norm(grads, max_norm):
-    """Scale every gradient by min(1, max_norm / ||g||), ||g|| over all arrays together."""
-    norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
-    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
-    return {name: g * scale for name, g in grads.items()}, norm
-'''
-
-LOSS_AND_GRAD = '''\
-"""The scalar recurrent network of part 4: h_t = w h_{t-1}, h_0 = 1, so h_T = w**T."""
-
-import numpy as np
-
-
-def loss_and_grad(w, target, T):
-    """L(w) = (w**T - target)**2 / 2 and dL/dw = (w**T - target) T w**(T - 1), as floats.
-
-    NumPy floats: a diverging run overflows to inf (with a warning) instead of raising OverflowError.
-    """
-    w = np.float64(w)
-    error = w**T - target
-    return float(0.5 * error**2), float(error * T * w ** (T - 1))
-'''
 
 
 def _loss_and_grad(w: float, target: float, T: int) -> tuple[float, float]:
@@ -603,7 +576,10 @@ TRAIN = Part(
     points=3,
     cases=_train_cases,
     verify=_verify_train,
-    substitutes={"clip_by_global_norm": CORRECT_CLIP, "loss_and_grad": LOSS_AND_GRAD},
+    substitutes={
+        "clip_by_global_norm": source_of(optim.clip_by_global_norm),
+        "loss_and_grad": source_of(correct.loss_and_grad),
+    },
     parameters=("w0", "target", "T", "lr", "max_norm", "steps"),
 )
 

@@ -26,6 +26,8 @@ import numpy as np
 from rnncourse.gradcheck import numerical_gradient
 from rnncourse.grading.core import GradingFailure, check_array, compare, float64_inputs, type_name
 from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.substitutes import ch04_lstm as correct
+from rnncourse.grading.substitutes import source_of
 from rnncourse.porting import reorder_gates, stacked_from_torch
 from rnncourse.scratch.activations import sigmoid
 from rnncourse.scratch.lstm import LSTMStepCache, lstm_step_forward
@@ -51,49 +53,6 @@ def _tuple_of(name: str, result: object, count: int, what: str) -> tuple[Any, ..
 
 
 # -- Correct earlier parts, substituted while later parts run (NumPy only) ------------
-
-CORRECT_STEP = '''\
-"""A correct lstm_step_forward, defined while a later part is checked."""
-
-import numpy as np
-
-
-def lstm_step_forward(x_t, h_prev, c_prev, W_xh, W_hh, b):
-    """(N, D), (N, H), (N, H), (4H, D), (4H, H), (4H,) -> h_t (N, H), c_t (N, H); gates i, f, g, o."""
-    H = h_prev.shape[1]
-    a = x_t @ W_xh.T + h_prev @ W_hh.T + b
-    i = 1 / (1 + np.exp(-a[:, :H]))
-    f = 1 / (1 + np.exp(-a[:, H : 2 * H]))
-    g = np.tanh(a[:, 2 * H : 3 * H])
-    o = 1 / (1 + np.exp(-a[:, 3 * H :]))
-    c_t = f * c_prev + i * g
-    return o * np.tanh(c_t), c_t
-'''
-
-CORRECT_SEQUENCE = '''\
-"""A correct lstm_forward, defined while a later part is checked."""
-
-import numpy as np
-
-
-def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
-    """x (N, T, D), lengths (N,) -> h (N, T, H) zero at padding, h_last (N, H), c_last (N, H)."""
-    H = h0.shape[1]
-    h, c = h0, c0
-    out = np.zeros((x.shape[0], x.shape[1], H))
-    for t in range(x.shape[1]):
-        a = x[:, t] @ W_xh.T + h @ W_hh.T + b
-        i = 1 / (1 + np.exp(-a[:, :H]))
-        f = 1 / (1 + np.exp(-a[:, H : 2 * H]))
-        g = np.tanh(a[:, 2 * H : 3 * H])
-        o = 1 / (1 + np.exp(-a[:, 3 * H :]))
-        c_new = f * c + i * g
-        h_new = o * np.tanh(c_new)
-        real = (t < lengths)[:, None]
-        h, c = np.where(real, h_new, h), np.where(real, c_new, c)
-        out[:, t] = np.where(real, h_new, 0.0)
-    return out, h, c
-'''
 
 
 # -- The step, with the mistakes it can be written with ------------------------------
@@ -355,7 +314,7 @@ STEP_BACKWARD = Part(
     points=4,
     cases=_backward_cases,
     verify=_verify_backward,
-    substitutes={"lstm_step_forward": CORRECT_STEP},
+    substitutes={"lstm_step_forward": source_of(correct.lstm_step_forward)},
     parameters=("dh_t", "dc_t", "x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b"),
 )
 
@@ -491,7 +450,7 @@ SEQUENCE_FORWARD = Part(
     points=4,
     cases=_sequence_cases,
     verify=_verify_sequence,
-    substitutes={"lstm_step_forward": CORRECT_STEP},
+    substitutes={"lstm_step_forward": source_of(correct.lstm_step_forward)},
     parameters=("x", "lengths", "h0", "c0", "W_xh", "W_hh", "b"),
 )
 
@@ -637,7 +596,10 @@ TORCH_WEIGHTS = Part(
     points=4,
     cases=_torch_cases,
     verify=_verify_torch,
-    substitutes={"lstm_step_forward": CORRECT_STEP, "lstm_forward": CORRECT_SEQUENCE},
+    substitutes={
+        "lstm_step_forward": source_of(correct.lstm_step_forward),
+        "lstm_forward": source_of(correct.lstm_forward),
+    },
     parameters=("state_dict", "x", "lengths"),
 )
 

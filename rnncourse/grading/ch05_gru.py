@@ -21,13 +21,15 @@ another one) and trend (the loss falls), never for exact values.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
 from rnncourse.gradcheck import numerical_gradient, rel_error
 from rnncourse.grading.core import GradingFailure, check_array, compare, float64_inputs, type_name
 from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.substitutes import ch05_gru as correct
+from rnncourse.grading.substitutes import source_of
+from rnncourse.scratch.activations import sigmoid
 from rnncourse.scratch.gru import gru_reset_before_step_forward as reference_reset_before
 from rnncourse.scratch.gru import gru_step_backward as reference_step_backward
 from rnncourse.scratch.gru import gru_step_forward as reference_step_forward
@@ -36,10 +38,6 @@ GRADIENT_NAMES = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db_xh", "db_hh")
 #: A learner's gradient may differ from central differences by this much (relative): the
 #: differences themselves are accurate to about 1e-10 here, a wrong formula is off by 1e-3 or more.
 NUMERICAL_TOLERANCE = 1e-6
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
 
 
 def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
@@ -117,7 +115,7 @@ def _step_result(name: str, case: Case, result: object) -> np.ndarray:
 
 def _gates(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(r_t, z_t) from the step's pre-activations."""
-    return _sigmoid(p["xr"] + p["hr"]), _sigmoid(p["xz"] + p["hz"])
+    return sigmoid(p["xr"] + p["hr"]), sigmoid(p["xz"] + p["hz"])
 
 
 def _run_step_part(
@@ -144,8 +142,8 @@ def _verify_step(case: Case, result: object) -> None:
     p = _pieces(*case.args)
     r, z = _gates(p)
     n = np.tanh(p["xn"] + r * p["hn"])
-    z_swapped = _sigmoid(p["xr"] + p["hr"])  # blocks read in the order z, r, n
-    r_swapped = _sigmoid(p["xz"] + p["hz"])
+    z_swapped = sigmoid(p["xr"] + p["hr"])  # blocks read in the order z, r, n
+    r_swapped = sigmoid(p["xz"] + p["hz"])
     mistakes = {
         "the reset gate is applied to h_{t-1} before the product with W_hn (the other variant); "
         "torch's convention multiplies r_t with (W_hn h_{t-1} + b_hn)": _mix(
@@ -158,7 +156,7 @@ def _verify_step(case: Case, result: object) -> None:
         ),
         "the gates are read in the wrong order: the rows of W_xh and W_hh are stacked r, z, n "
         "(reset first, then update)": _mix(z_swapped, np.tanh(p["xn"] + r_swapped * p["hn"]), h_prev),
-        "the candidate uses sigmoid; it is tanh": _mix(z, _sigmoid(p["xn"] + r * p["hn"]), h_prev),
+        "the candidate uses sigmoid; it is tanh": _mix(z, sigmoid(p["xn"] + r * p["hn"]), h_prev),
         "the hidden bias b_hh is missing": _reference_step(x_t, h_prev, W_xh, W_hh, b_xh, 0 * b_hh),
         "the reset gate is missing from the candidate": _mix(z, np.tanh(p["xn"] + p["hn"]), h_prev),
         "h_t is the candidate alone; mix it with h_{t-1}: (1 - z_t) n_t + z_t h_{t-1}": n,
@@ -372,67 +370,6 @@ def variants_differ(
 
 # -- Part 4: a training run, checked for shape, reproducibility and trend ------------
 
-CORRECT_GRU_STEP_FORWARD = '''\
-"""A correct gru_step_forward (torch's convention), defined while a later part is checked."""
-
-import numpy as np
-
-
-def gru_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
-    """(N, D), (N, H), (3H, D), (3H, H), (3H,), (3H,) -> h_t (N, H); gates r, z, n."""
-    H = h_prev.shape[1]
-    ax = x_t @ W_xh.T + b_xh
-    ah = h_prev @ W_hh.T + b_hh
-    r = 1 / (1 + np.exp(-(ax[:, :H] + ah[:, :H])))
-    z = 1 / (1 + np.exp(-(ax[:, H:2 * H] + ah[:, H:2 * H])))
-    n = np.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])
-    return (1 - z) * n + z * h_prev
-'''
-
-CORRECT_GRU_STEP_BACKWARD = '''\
-"""A correct gru_step_backward, defined while a later part is checked."""
-
-import numpy as np
-
-
-def gru_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
-    """The six gradients dx_t, dh_prev, dW_xh, dW_hh, db_xh, db_hh of one step."""
-    H = h_prev.shape[1]
-    ax = x_t @ W_xh.T + b_xh
-    ah = h_prev @ W_hh.T + b_hh
-    r = 1 / (1 + np.exp(-(ax[:, :H] + ah[:, :H])))
-    z = 1 / (1 + np.exp(-(ax[:, H:2 * H] + ah[:, H:2 * H])))
-    hn = ah[:, 2 * H:]
-    n = np.tanh(ax[:, 2 * H:] + r * hn)
-    da_n = dh_t * (1 - z) * (1 - n * n)
-    da_r = da_n * hn * r * (1 - r)
-    da_z = dh_t * (h_prev - n) * z * (1 - z)
-    dax = np.concatenate([da_r, da_z, da_n], axis=1)
-    dah = np.concatenate([da_r, da_z, da_n * r], axis=1)
-    return dax @ W_xh, dh_t * z + dah @ W_hh, dax.T @ x_t, dah.T @ h_prev, dax.sum(0), dah.sum(0)
-'''
-
-#: The notebook's own tanh RNN step, with the GRU's signature (one gate, two biases as in torch.nn.RNN).
-RNN_STEP_SOURCE = '''\
-"""The vanilla RNN step the exercise provides, with the GRU step's signature."""
-
-import numpy as np
-
-
-def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
-    """h_t = tanh(x_t W_xh^T + b_xh + h_prev W_hh^T + b_hh): (N, D), (N, H), (H, D), (H, H), (H,), (H,)."""
-    return np.tanh(x_t @ W_xh.T + b_xh + h_prev @ W_hh.T + b_hh)
-
-
-def rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
-    """The six gradients dx_t, dh_prev, dW_xh, dW_hh, db_xh, db_hh of one tanh step."""
-    h_t = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh)
-    da = dh_t * (1 - h_t * h_t)
-    return da @ W_xh, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(0), da.sum(0)
-'''
-
-_RNN_NAMESPACE: dict[str, Any] = {}
-exec(compile(RNN_STEP_SOURCE, "<the exercise's rnn step>", "exec"), _RNN_NAMESPACE)
 
 CELL_GATES = {"gru": 3, "rnn": 1}
 #: The last fifth of a curve must average below this multiple of the best constant
@@ -514,7 +451,7 @@ def reference_curves(
     forward, backward = (
         (lambda *a: reference_step_forward(*a)[0], reference_backward)
         if cell == "gru"
-        else (_RNN_NAMESPACE["rnn_step_forward"], _RNN_NAMESPACE["rnn_step_backward"])
+        else (correct.rnn_step_forward, correct.rnn_step_backward)
     )
     G, (N, T, D), H = CELL_GATES[cell], x.shape, hidden_size
     curves = np.zeros((len(seeds), steps))
@@ -610,8 +547,8 @@ TRAIN_LOSS_CURVES = Part(
     cases=_training_cases,
     verify=_verify_training,
     substitutes={
-        "gru_step_forward": CORRECT_GRU_STEP_FORWARD,
-        "gru_step_backward": CORRECT_GRU_STEP_BACKWARD,
+        "gru_step_forward": source_of(correct.gru_step_forward),
+        "gru_step_backward": source_of(correct.gru_step_backward),
     },
     parameters=("cell", "x", "y", "hidden_size", "steps", "learning_rate", "seeds"),
 )

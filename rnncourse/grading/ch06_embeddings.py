@@ -34,6 +34,7 @@ from rnncourse.grading.core import (
     type_name,
 )
 from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.scratch.activations import sigmoid
 from rnncourse.scratch.embedding import embedding_backward as reference_embedding_backward
 from rnncourse.scratch.embedding import embedding_forward as reference_embedding_forward
 from rnncourse.scratch.hierarchical_softmax import Tree, balanced_tree, huffman_tree
@@ -49,10 +50,6 @@ GRADIENT_TOLERANCE = 1e-6
 def _raise_if_error(name: str, result: object, case: Case) -> None:
     if isinstance(result, LearnerError):
         raise GradingFailure(error_message(name, result, case))
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _tuple_of(name: str, result: object, count: int, what: str) -> tuple[Any, ...]:
@@ -322,17 +319,17 @@ def _verify_sgns(case: Case, result: object) -> None:
     loss_mistakes = {
         "the loss is summed over the batch: take the mean over the N pairs": np.array(expected.sum()),
         "the negative term uses log sigma(+u_neg . v): the noise words need log sigma(-u_neg . v)": np.array(
-            np.mean(-np.log(_sigmoid(s_pos)) - np.log(_sigmoid(s_neg)).sum(axis=1))
+            np.mean(-np.log(sigmoid(s_pos)) - np.log(sigmoid(s_neg)).sum(axis=1))
         ),
         "the negatives' terms are averaged over K instead of summed": np.array(
-            np.mean(-np.log(_sigmoid(s_pos)) - np.log(_sigmoid(-s_neg)).mean(axis=1))
+            np.mean(-np.log(sigmoid(s_pos)) - np.log(sigmoid(-s_neg)).mean(axis=1))
         ),
     }
     compare(np.array(loss), np.array(expected.mean()), f"{name} (the loss)", loss_mistakes)
     # Analytic variants for naming mistakes; acceptance is by the numerical gradient.
     g = sgns_backward(np.full(N, 1.0 / N), cache)
     summed = sgns_backward(np.ones(N), cache)
-    sig_pos, sig_neg = _sigmoid(s_pos)[:, None], _sigmoid(s_neg)
+    sig_pos, sig_neg = sigmoid(s_pos)[:, None], sigmoid(s_neg)
     wrong_pos_sign = (sig_pos / N) * u_pos + np.einsum("nk,nke->ne", sig_neg / N, u_neg)
     grads = {"dv": (dv, (N, E), v), "du_pos": (du_pos, (N, E), u_pos), "du_neg": (du_neg, (N, K, E), u_neg)}
     mistakes: dict[str, dict[str, np.ndarray]] = {
@@ -432,17 +429,17 @@ def _verify_tree(case: Case, result: object) -> None:
         {
             "this is P(w), not log P(w): return the log-probability": np.exp(expected),
             "the signs are ignored: at a right turn (sign -1) the factor is sigma(-u . h)": np.array(
-                np.log(_sigmoid(unsigned)).sum()
+                np.log(sigmoid(unsigned)).sum()
             ),
             "this is sum of sigma(s u . h); log P(w) is the sum of log sigma(s u . h)": np.array(
-                _sigmoid(x).sum()
+                sigmoid(x).sum()
             ),
         },
     )
     (E,) = h.shape
     dh = check_array(dh, name, (E,), "dh")
     dU = check_array(dU, name, U.shape, "dU")
-    sig = _sigmoid(x)
+    sig = sigmoid(x)
     with_sigma = np.zeros_like(U)
     with_sigma[nodes] = (sig * signs)[:, None] * h
     without_sign = np.zeros_like(U)

@@ -37,6 +37,8 @@ from rnncourse.grading.parts import (
     run_part_in_process,
     verifier,
 )
+from rnncourse.grading.substitutes import ch07_seq2seq as correct
+from rnncourse.grading.substitutes import source_of
 from rnncourse.scratch.decoding import beam_search as reference_beam_search
 from rnncourse.scratch.decoding import greedy_search as reference_greedy_search
 from rnncourse.scratch.decoding import length_penalty
@@ -64,17 +66,6 @@ def _compare_scalar(result: float, expected: float, name: str, mistakes: dict[st
 
 
 # -- Correct helpers, defined while a part runs (NumPy only) --------------------------
-
-CORRECT_STEP = '''\
-"""The given step function, defined while a decoding part is checked."""
-
-import numpy as np
-
-
-def step_log_probs(scores, t, prev):
-    """Log-probabilities (V,) of the token at step t after the token prev: scores[t, prev]."""
-    return scores[t, prev]
-'''
 
 
 # -- Part 1: masked cross-entropy -----------------------------------------------------
@@ -406,7 +397,7 @@ GREEDY_DECODE = Part(
     points=2,
     cases=_greedy_cases,
     verify=_verify_greedy,
-    substitutes={"step_log_probs": CORRECT_STEP},
+    substitutes={"step_log_probs": source_of(correct.step_log_probs)},
     parameters=("scores", "bos", "eos", "max_len"),
 )
 
@@ -518,7 +509,7 @@ BEAM_SEARCH = Part(
     points=3,
     cases=_beam_cases,
     verify=_verify_beam,
-    substitutes={"step_log_probs": CORRECT_STEP},
+    substitutes={"step_log_probs": source_of(correct.step_log_probs)},
     parameters=("scores", "bos", "eos", "beam_size", "max_len", "alpha"),
 )
 

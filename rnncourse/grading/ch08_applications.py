@@ -38,6 +38,8 @@ from rnncourse.evaluation import forecasting as fc
 from rnncourse.gradcheck import rel_error
 from rnncourse.grading.core import GradingFailure, check_array, compare, type_name
 from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.substitutes import ch08_applications as correct
+from rnncourse.grading.substitutes import source_of
 from rnncourse.nn.sampling import next_token_probs
 
 
@@ -54,63 +56,6 @@ def _tuple_of(result: object, name: str, count: int, what: str) -> tuple[Any, ..
 
 
 # -- Correct earlier parts and the given model, defined while later parts run (NumPy only) ---
-
-CORRECT_PREPARE = '''\
-"""A correct prepare_data, defined while a later part is checked."""
-
-import numpy as np
-
-
-def prepare_data(values, window, n_train):
-    mean, std = values[:n_train].mean(), values[:n_train].std()
-    z = (values - mean) / std
-    def windows(first, stop):
-        t = np.arange(first, stop)
-        return z[t[:, None] + np.arange(-window, 0)], z[t]
-    X_train, y_train = windows(window, n_train)
-    X_test, y_test = windows(n_train, len(values))
-    return X_train, y_train, X_test, y_test, float(mean), float(std)
-'''
-
-GIVEN_MODEL = '''\
-"""The given linear forecaster and its loss: yhat = X w[:-1] + w[-1]."""
-
-import numpy as np
-
-
-def mse_and_grad(w, X, y):
-    residual = X @ w[:-1] + w[-1] - y
-    grad = np.concatenate([2.0 * X.T @ residual / len(y), [2.0 * residual.sum() / len(y)]])
-    return float(np.mean(residual ** 2)), grad
-'''
-
-CORRECT_EARLY_STOPPING = '''\
-"""A correct fit_early_stopping, defined while a later part is checked."""
-
-import numpy as np
-
-
-def fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience):
-    residual = lambda w, X, y: X @ w[:-1] + w[-1] - y
-    def loss_grad(w, X, y):
-        r = residual(w, X, y)
-        return float(np.mean(r ** 2)), np.concatenate([2 * X.T @ r / len(y), [2 * r.sum() / len(y)]])
-    w, train, val = np.array(w0, dtype=float), [], []
-    best, best_epoch, best_w, waited = np.inf, 0, w.copy(), 0
-    for epoch in range(epochs):
-        loss, grad = loss_grad(w, X_train, y_train)
-        train.append(loss)
-        w = w - lr * grad
-        val.append(loss_grad(w, X_val, y_val)[0])
-        if val[-1] < best:
-            best, best_epoch, best_w, waited = val[-1], epoch, w.copy(), 0
-        else:
-            waited += 1
-            if waited >= patience:
-                break
-    return {"train_loss": train, "val_loss": val, "best_epoch": best_epoch,
-            "stopped_early": len(train) < epochs, "weights": best_w}
-'''
 
 
 # -- Part 1: a leakage-free data pipeline -------------------------------------------------
@@ -530,7 +475,7 @@ FIT_EARLY_STOPPING = Part(
     points=3,
     cases=_early_stopping_cases,
     verify=_verify_early_stopping,
-    substitutes={"mse_and_grad": GIVEN_MODEL},
+    substitutes={"mse_and_grad": source_of(correct.mse_and_grad)},
     parameters=("w0", "X_train", "y_train", "X_val", "y_val", "lr", "epochs", "patience"),
 )
 
@@ -641,9 +586,9 @@ FIT_AND_FORECAST = Part(
     cases=_forecast_cases,
     verify=_verify_forecast,
     substitutes={
-        "prepare_data": CORRECT_PREPARE,
-        "fit_early_stopping": CORRECT_EARLY_STOPPING,
-        "mse_and_grad": GIVEN_MODEL,
+        "prepare_data": source_of(correct.prepare_data),
+        "fit_early_stopping": source_of(correct.fit_early_stopping),
+        "mse_and_grad": source_of(correct.mse_and_grad),
     },
     parameters=("train_values", "test_windows"),
 )

@@ -18,7 +18,7 @@ import importlib.util
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType, FrameType
@@ -29,6 +29,9 @@ import numpy as np
 from rnncourse.gradcheck import rel_error
 
 _COURSE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
+
+#: The file name under which substitutes are compiled; their frames are not the learner's.
+SUBSTITUTE_FILENAME = "<substitute {name}>"
 
 
 def _package_dir(name: str) -> str | None:
@@ -68,20 +71,26 @@ def _describe(code: CodeType) -> str:
     return f"{code.co_qualname} ({path.parent.name}/{path.name})"
 
 
-def _learner_line(error: BaseException) -> str:
-    """Where in the learner's own code the error happened (not inside NumPy)."""
+def learner_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The deepest frame of the learner's own code in ``error``'s traceback.
+
+    NumPy's frames, the course's and those of substitutes (correct earlier
+    parts, compiled as ``<substitute NAME>``) are not the learner's. None if
+    no frame is.
+    """
+    substitute = SUBSTITUTE_FILENAME.split("{", 1)[0]
     frames = [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
-        if "site-packages" not in frame.filename and not frame.filename.startswith(_COURSE_DIR)
+        if "site-packages" not in frame.filename
+        and not frame.filename.startswith(_COURSE_DIR)
+        and not frame.filename.startswith(substitute)
     ]
-    if not frames:
-        return ""
-    line = (frames[-1].line or "").strip()
-    return f", at the line `{line}`" if line else f" (line {frames[-1].lineno})"
+    return frames[-1] if frames else None
 
 
-def _shapes(args: tuple[Any, ...]) -> str:
+def describe_args(args: Sequence[object]) -> str:
+    """``args`` as messages describe them: shapes of arrays, type names of the rest."""
     described = [
         f"an array of shape {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__ for a in args
     ]
@@ -149,9 +158,11 @@ def run_learner_code(
     except GradingFailure:
         raise
     except Exception as error:
+        frame = learner_frame(error)
+        line = (frame.line or "").strip() if frame else ""
+        where = f", at the line `{line}`" if line else (f" (line {frame.lineno})" if frame else "")
         raise GradingFailure(
-            f"{name} raised {type(error).__name__}: {error}{_learner_line(error)}. "
-            f"It was called with {_shapes(args)}."
+            f"{name} raised {type(error).__name__}: {error}{where}. It was called with {describe_args(args)}."
         ) from error
     finally:
         profiling_was_kept = sys.getprofile() is profile

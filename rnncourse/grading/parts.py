@@ -40,22 +40,24 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rnncourse.grading import _codec
-from rnncourse.grading.core import GradingFailure, Opaque, run_learner_code, substituted, unchanged
-
-_COURSE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
-
-#: The file name under which substitutes are compiled; their frames are not the learner's.
-SUBSTITUTE_FILENAME = "<substitute {name}>"
+from rnncourse.grading.core import (
+    SUBSTITUTE_FILENAME,
+    GradingFailure,
+    Opaque,
+    describe_args,
+    learner_frame,
+    run_learner_code,
+    substituted,
+    unchanged,
+)
+from rnncourse.grading.substitutes import source_of
 
 
 @dataclass(frozen=True)
@@ -103,24 +105,13 @@ class LearnerError:
     @classmethod
     def from_exception(cls, error: BaseException) -> LearnerError:
         """From an exception caught in this process."""
-        return cls(type(error).__name__, str(error), _learner_line(error))
+        frame = learner_frame(error)
+        return cls(type(error).__name__, str(error), (frame.line or "").strip() if frame else "")
 
     @classmethod
     def undefined(cls, function: str) -> LearnerError:
         """What a part gets when the notebook never defined its function."""
         return cls("NameError", f"name '{function}' is not defined")
-
-
-def _learner_line(error: BaseException) -> str:
-    substitute = SUBSTITUTE_FILENAME.split("{", 1)[0]
-    frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if "site-packages" not in frame.filename
-        and not frame.filename.startswith(_COURSE_DIR)
-        and not frame.filename.startswith(substitute)
-    ]
-    return (frames[-1].line or "").strip() if frames else ""
 
 
 def from_codec(value: object) -> object:
@@ -156,14 +147,6 @@ def plain(value: object) -> object:
         return value
     arrays: dict[str, np.ndarray] = {}
     return from_codec(_codec.decode(_codec.encode(value, arrays), arrays))
-
-
-def describe_args(args: Sequence[object]) -> str:
-    """``args`` as messages describe them: shapes of arrays, type names of the rest."""
-    described = [
-        f"an array of shape {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__ for a in args
-    ]
-    return ", ".join(described) if described else "no arguments"
 
 
 def error_message(function: str, error: LearnerError, case: Case, advice: str = "") -> str:
@@ -297,6 +280,11 @@ def load_substitute(name: str, source: str) -> Callable[..., Any]:
     if not callable(function):
         raise TypeError(f"the substitute for {name} defines no function {name}")
     return function
+
+
+def defined_alone(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A function of ``rnncourse.grading.substitutes`` as the sandbox defines it: its source run on its own."""
+    return load_substitute(function.__name__, source_of(function))
 
 
 def _input_arrays(part: Part, args: tuple[Any, ...]) -> dict[str, np.ndarray]:

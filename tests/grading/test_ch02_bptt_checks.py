@@ -13,12 +13,12 @@ import pytest
 
 from rnncourse.gradcheck import numerical_gradient, rel_error
 from rnncourse.grading import ch02_bptt as check
-from rnncourse.grading.parts import Case, Part, Verdict, load_substitute, plain, verify_part
+from rnncourse.grading.parts import Case, Part, Verdict, defined_alone, plain, verify_part
+from rnncourse.grading.substitutes import ch02_bptt as correct
+from rnncourse.grading.substitutes import optim
 from rnncourse.scratch.tbptt import RNN_LM_PARAMS
 
-STEP = load_substitute("rnn_step_backward", check.CORRECT_STEP_BACKWARD)
-BPTT = load_substitute("bptt", check.CORRECT_BPTT)
-CLIP = load_substitute("clip_by_global_norm", check.CORRECT_CLIP)
+STEP, BPTT, CLIP = map(defined_alone, (correct.rnn_step_backward, correct.bptt, optim.clip_by_global_norm))
 
 
 def _tbptt(params, x, targets, h0, k, lr, max_norm):  # type: ignore[no-untyped-def]

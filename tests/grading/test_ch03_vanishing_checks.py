@@ -18,6 +18,9 @@ import pytest
 from rnncourse.gradcheck import rel_error
 from rnncourse.grading import ch03_vanishing as check
 from rnncourse.grading.core import GradingFailure
+from rnncourse.grading.parts import defined_alone
+from rnncourse.grading.substitutes import ch03_vanishing as given
+from rnncourse.grading.substitutes import optim
 from rnncourse.scratch.gradient_flow import gradient_norms as norms_of
 from tests.grading import ch03_vanishing_answers as answers
 from tests.grading.notebooks import read, solution_sources
@@ -29,8 +32,8 @@ PART_FUNCTIONS = {part.function: part for part in check.PARTS}
 def define(source: str, function: str) -> Any:
     """Run an answer cell in a fresh namespace with what the notebook provides; its function."""
     namespace: dict[str, Any] = {"np": np}
-    exec(check.LOSS_AND_GRAD, namespace)
-    exec(check.CORRECT_CLIP, namespace)
+    namespace["loss_and_grad"] = defined_alone(given.loss_and_grad)
+    namespace["clip_by_global_norm"] = defined_alone(optim.clip_by_global_norm)
     exec(compile(source, f"<answer {function}>", "exec"), namespace)
     return namespace[function]
 

@@ -13,7 +13,8 @@ import pytest
 from rnncourse.gradcheck import check_gradients, rel_error
 from rnncourse.grading import ch05_gru as check
 from rnncourse.grading.core import GradingFailure
-from rnncourse.grading.parts import Case, verify_part
+from rnncourse.grading.parts import Case, defined_alone, verify_part
+from rnncourse.grading.substitutes import ch05_gru as given
 
 # -- correct answers, written as a learner might ------------------------------------------
 
@@ -163,12 +164,16 @@ def test_backward_in_the_wrong_order_or_count_is_explained() -> None:
 # -- part 4 ------------------------------------------------------------------------------
 
 
+#: The tanh step the notebook gives, defined as the sandbox defines it.
+GIVEN_RNN_STEP = (defined_alone(given.rnn_step_forward), defined_alone(given.rnn_step_backward))
+
+
 def learner_curves(
     cell, x, y, H, steps, lr, seeds, *, sign=1.0, rng_factory=None, init_scale=None, step_functions=None
 ):
     """Training curves as a learner's part 4 computes them; ``step_functions`` replace the GRU's."""
-    fwd = (lambda *a: step(*a)) if cell == "gru" else check._RNN_NAMESPACE["rnn_step_forward"]
-    bwd = backward if cell == "gru" else check._RNN_NAMESPACE["rnn_step_backward"]
+    fwd = (lambda *a: step(*a)) if cell == "gru" else GIVEN_RNN_STEP[0]
+    bwd = backward if cell == "gru" else GIVEN_RNN_STEP[1]
     if cell == "gru" and step_functions is not None:
         fwd, bwd = step_functions
     G = 3 if cell == "gru" else 1

@@ -20,6 +20,8 @@ import sacrebleu
 from rnncourse.evaluation.bleu import corpus_bleu as course_bleu
 from rnncourse.grading import ch07_seq2seq as check
 from rnncourse.grading.core import GradingFailure
+from rnncourse.grading.parts import defined_alone
+from rnncourse.grading.substitutes import ch07_seq2seq as given
 from tests.grading import ch07_seq2seq_answers as answers
 
 SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "ch07_seq2seq" / "ch07_seq2seq.ipynb"
@@ -28,7 +30,7 @@ SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "ch07_seq2seq" / 
 def _namespace() -> dict[str, Any]:
     """The notebook's setup: what an answer cell may use."""
     namespace: dict[str, Any] = {"np": np, "math": math, "Counter": Counter}
-    exec(check.CORRECT_STEP, namespace)
+    namespace["step_log_probs"] = defined_alone(given.step_log_probs)
     return namespace
 
 

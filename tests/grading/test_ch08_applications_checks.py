@@ -11,7 +11,9 @@ import pytest
 
 from rnncourse.grading import ch08_applications as check
 from rnncourse.grading.core import GradingFailure
-from rnncourse.grading.parts import load_substitute
+from rnncourse.grading.parts import defined_alone
+from rnncourse.grading.substitutes import ch08_applications as given
+from rnncourse.grading.substitutes import source_of
 from tests.grading import ch08_applications_answers as answers
 
 CHECKS: dict[str, Callable[..., None]] = {
@@ -24,15 +26,15 @@ CHECKS: dict[str, Callable[..., None]] = {
 
 def define(source: str, name: str) -> Callable[..., Any]:
     """The function ``name`` of a cell's source, run with the notebook's setup (NumPy and the given model)."""
-    namespace: dict[str, Any] = {"np": np, "mse_and_grad": load_substitute("mse_and_grad", check.GIVEN_MODEL)}
+    namespace: dict[str, Any] = {"np": np, "mse_and_grad": defined_alone(given.mse_and_grad)}
     exec(compile(source, f"<answer {name}>", "exec"), namespace)
     return namespace[name]
 
 
 def correct(name: str) -> Callable[..., Any]:
     sources = {
-        "prepare_data": check.CORRECT_PREPARE,
-        "fit_early_stopping": check.CORRECT_EARLY_STOPPING,
+        "prepare_data": source_of(given.prepare_data),
+        "fit_early_stopping": source_of(given.fit_early_stopping),
     }
     if name in sources:
         return define(sources[name], name)
@@ -154,15 +156,14 @@ def test_the_statistical_threshold() -> None:
 
 
 def _early_variant(extra_patience: int = 0, loss_after: bool = False) -> Callable[..., Any]:
-    source = check.CORRECT_EARLY_STOPPING.replace(
-        "waited >= patience", f"waited >= patience + {extra_patience}"
-    )
+    correct_source = source_of(given.fit_early_stopping)
+    source = correct_source.replace("waited >= patience", f"waited >= patience + {extra_patience}")
     if loss_after:
         source = source.replace(
             "train.append(loss)\n        w = w - lr * grad",
             "w = w - lr * grad\n        train.append(loss_grad(w, X_train, y_train)[0])",
         )
-    assert source != check.CORRECT_EARLY_STOPPING
+    assert source != correct_source
     return define(source, "fit_early_stopping")
 
 

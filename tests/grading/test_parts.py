@@ -31,12 +31,14 @@ from rnncourse.grading.parts import (
     Case,
     LearnerError,
     Part,
+    defined_alone,
     from_codec,
     load_substitute,
     plain,
     run_part_in_process,
     verify_part,
 )
+from rnncourse.grading.substitutes import ch01_recurrence as correct
 from tests.grading import ch01_recurrence_answers as answers
 from tests.grading.notebooks import filled, grade_ids, points, read, solution_sources
 
@@ -340,9 +342,7 @@ def test_a_later_part_does_not_pay_for_an_earlier_mistake() -> None:
 
 def test_the_verdict_counts_visible_and_hidden_checks() -> None:
     part = PART["rnn_cell_forward"]
-    verdict = run_part_in_process(
-        part, {"rnn_cell_forward": load_substitute("rnn_cell_forward", check.CORRECT_CELL)}
-    )
+    verdict = run_part_in_process(part, {"rnn_cell_forward": defined_alone(correct.rnn_cell_forward)})
     assert (verdict.visible, verdict.hidden) == (2, 0)
     namespace = notebook("rnn_cell_forward", CORRECT["rnn_cell_forward"], sandboxed=True)
     full = verify_part(part, in_sandbox(part, namespace["rnn_cell_forward"], namespace))
