@@ -6,13 +6,16 @@ name                      what it is for
 ``PALETTE``               the course's colours, by role (cell, input, output, ...)
 ``SERIES_COLORS``         colours for the lines of a plot, in order
 ``PAGE_WIDTH``            inches: the width of the book's text column
+``LegendLoc``             the legend locations ``plot_curves`` and ``finish_axes`` accept
 ``new_figure``            a ``Figure`` sized for the page (width in page widths)
 ``box``                   a rounded box with a label, tagged with a ``gid``
 ``arrow``                 a straight or curved arrow, optionally labelled
 ``path_arrow``            an arrow along a polyline or Bezier path (loops, detours)
-``diagram_axes``          equal-aspect axes without ticks or frame, for diagrams
+``diagram_axes``          equal-aspect axes without frame, for diagrams (rows and
+                          columns may be named, as in a table)
 ``heatmap``               an annotated matrix with a colour bar
 ``plot_curves``           several series against a shared x (learning curves)
+``finish_axes``           axis names, title, light grid and legend: every plot's finish
 ========================  ==========================================================
 
 Conventions. Diagrams are drawn in data coordinates on an axes that
@@ -32,6 +35,7 @@ takes the width as a fraction of the page for that reason.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -43,9 +47,11 @@ __all__ = [
     "PAGE_WIDTH",
     "PALETTE",
     "SERIES_COLORS",
+    "LegendLoc",
     "arrow",
     "box",
     "diagram_axes",
+    "finish_axes",
     "heatmap",
     "new_figure",
     "path_arrow",
@@ -69,6 +75,12 @@ PALETTE: dict[str, str] = {
 
 #: Line colours for plots, in the order series are drawn (colour-blind safe: Okabe-Ito).
 SERIES_COLORS: tuple[str, ...] = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")
+
+#: Where a legend may stand, in matplotlib's words.
+LegendLoc = Literal[
+    "best", "upper right", "upper left", "lower left", "lower right", "right", "center left", "center right",
+    "lower center", "upper center", "center",
+]  # fmt: skip
 
 #: Width of the book's text column, in inches.
 PAGE_WIDTH = 9.0
@@ -233,12 +245,39 @@ def path_arrow(
     return patch
 
 
-def diagram_axes(ax: Axes, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
-    """Set ``ax`` up for a diagram: these limits, equal aspect, no ticks, no frame."""
+def diagram_axes(
+    ax: Axes,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    *,
+    row_labels: Sequence[str] = (),
+    column_labels: Sequence[str] = (),
+    fontsize: float = 10,
+) -> None:
+    """Set ``ax`` up for a diagram: these limits, equal aspect, no frame.
+
+    Without labels the axes show no ticks at all. A diagram laid out as a table
+    (one row per sentence, one column per position) may name its rows and
+    columns; the names stand where tick labels go, without tick marks.
+
+    Args:
+        ax: the axes to set up.
+        xlim, ylim: the limits, in data units.
+        row_labels: R names for the rows drawn at y = R-1, ..., 1, 0: the first names the top row.
+        column_labels: K names for the columns drawn at x = 0, 1, ..., K-1.
+        fontsize: of the names.
+    """
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect("equal")
-    ax.axis("off")
+    if not row_labels and not column_labels:
+        ax.axis("off")
+        return
+    ax.set_yticks(range(len(row_labels)), list(reversed(row_labels)), fontsize=fontsize)
+    ax.set_xticks(range(len(column_labels)), list(column_labels), fontsize=fontsize)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
 
 
 def heatmap(
@@ -312,6 +351,7 @@ def plot_curves(
     xlabel: str = "epoch",
     ylabel: str = "",
     title: str = "",
+    legend_loc: LegendLoc = "best",
 ) -> None:
     """Draw several series against a shared x axis, one labelled line each.
 
@@ -321,9 +361,10 @@ def plot_curves(
         x: the n x values; defaults to 1..n (epochs counted from 1).
         styles: label -> matplotlib line style (``"--"`` for validation curves).
         colors: label -> colour; defaults to ``SERIES_COLORS`` in order.
-        xlabel, ylabel, title: texts.
+        xlabel, ylabel, title, legend_loc: as for ``finish_axes``.
 
-    The lines keep their labels (``line.get_label()``), and a legend is drawn.
+    The lines keep their labels (``line.get_label()``), and the axes are finished
+    with ``finish_axes`` (grid and legend).
     """
     if not curves:
         raise ValueError("plot_curves needs at least one curve")
@@ -337,9 +378,31 @@ def plot_curves(
     for i, (label, values) in enumerate(curves.items()):
         color = (colors or {}).get(label, SERIES_COLORS[i % len(SERIES_COLORS)])
         ax.plot(xs, values, (styles or {}).get(label, "-"), color=color, linewidth=2, label=label)
+    finish_axes(ax, xlabel=xlabel, ylabel=ylabel, title=title, legend_loc=legend_loc)
+
+
+def finish_axes(
+    ax: Axes,
+    *,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    legend_loc: LegendLoc = "best",
+    grid_axis: Literal["both", "x", "y"] = "both",
+) -> None:
+    """What every plot ends with: the axes named, a title if given, a light grid and a legend.
+
+    Args:
+        ax: a plot whose lines (or bars) carry labels; the legend lists every labelled artist
+            drawn so far, so draw reference lines first.
+        xlabel, ylabel: the axes' names.
+        title: drawn only if not empty.
+        legend_loc: matplotlib's location (``"best"``, ``"upper left"``, ...).
+        grid_axis: ``"both"``, or ``"x"`` / ``"y"`` (bar charts grid their value axis only).
+    """
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, fontsize=11)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
+    ax.grid(alpha=0.3, axis=grid_axis)
+    ax.legend(fontsize=9, loc=legend_loc)

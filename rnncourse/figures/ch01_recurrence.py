@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -50,6 +51,25 @@ from rnncourse.figures._draw import (
 
 # -- the loop and its unrolled picture -----------------------------------------------
 
+# Sizes shared by the folded and the unrolled drawing: a cell, the input and output boxes.
+_CELL_W, _CELL_H = 1.1, 0.8
+_IO_W, _IO_H, _IO_Y = 0.8, 0.55, 1.7
+
+
+def _cell_column(ax: Axes, x: float, sub: str) -> None:
+    """The cell h_sub at (x, 0), x_sub below it and y_sub above, joined through W_xh and W_hy.
+
+    ``sub`` is the subscript as mathtext writes it: ``"t"``, or ``"{3}"`` for step 3.
+    """
+    box(ax, (x, 0), _CELL_W, _CELL_H, f"$h_{sub}$", role="cell", fontsize=14)
+    box(ax, (x, -_IO_Y), _IO_W, _IO_H, f"$x_{sub}$", role="input", fontsize=13)
+    box(ax, (x, _IO_Y), _IO_W, _IO_H, f"$y_{sub}$", role="output", fontsize=13)
+    inner, outer = _CELL_H / 2, _IO_Y - _IO_H / 2  # an arrow's ends: the cell's edge, the x or y box's edge
+    into_cell = ((x, -outer), (x, -inner), "$W_{xh}$", -1.05)
+    out_of_cell = ((x, inner), (x, outer), "$W_{hy}$", 1.05)
+    for start, end, weight, label_y in (into_cell, out_of_cell):
+        arrow(ax, start, end, label=weight, label_at=(x + 0.1, label_y), ha="left", color=PALETTE["weight"])
+
 
 def draw_unrolled(steps: int = 4) -> Figure:
     """The recurrent cell drawn twice: folded (a loop) and unrolled over ``steps`` steps.
@@ -68,81 +88,28 @@ def draw_unrolled(steps: int = 4) -> Figure:
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     spacing = 2.0
-    fig = Figure(figsize=(3.2 + 2.1 * (steps + 1), 4.6), layout="constrained")
+    fig = new_figure(0.35 + 0.23 * (steps + 1), 0.51)
     ax_fold, ax_unroll = fig.subplots(1, 2, width_ratios=[3.2, spacing * (steps + 1) + 0.6])
-    w, h = 1.1, 0.8  # cell size
-    io_w, io_h = 0.8, 0.55  # input/output box size
-    y_in, y_out = -1.7, 1.7
 
     # Folded: one cell whose output comes back as its own input at the next step.
-    box(ax_fold, (0, 0), w, h, "$h_t$", role="cell", gid="cell", fontsize=14)
-    box(ax_fold, (0, y_in), io_w, io_h, "$x_t$", role="input", gid="input", fontsize=13)
-    box(ax_fold, (0, y_out), io_w, io_h, "$y_t$", role="output", gid="output", fontsize=13)
-    arrow(
-        ax_fold,
-        (0, y_in + io_h / 2),
-        (0, -h / 2),
-        label="$W_{xh}$",
-        label_at=(0.12, -1.05),
-        ha="left",
-        color=PALETTE["weight"],
-    )
-    arrow(
-        ax_fold,
-        (0, h / 2),
-        (0, y_out - io_h / 2),
-        label="$W_{hy}$",
-        label_at=(0.12, 1.05),
-        ha="left",
-        color=PALETTE["weight"],
-    )
-    right = w / 2
-    path_arrow(
-        ax_fold,
-        [(right, 0.2), (right + 1.3, 0.9), (right + 1.3, -0.9), (right, -0.2)],
-        curved=True,
-        color=PALETTE["weight"],
-    )
+    _cell_column(ax_fold, 0, "t")
+    right = _CELL_W / 2
+    loop = [(right, 0.2), (right + 1.3, 0.9), (right + 1.3, -0.9), (right, -0.2)]
+    path_arrow(ax_fold, loop, curved=True, color=PALETTE["weight"])
     ax_fold.text(right + 1.05, 0, "$W_{hh}$", ha="left", va="center", fontsize=11, color=PALETTE["weight"])
     ax_fold.text(right + 0.55, -0.62, "$h_{t-1}$", ha="center", va="top", fontsize=10)
     ax_fold.set_title("folded: one cell and a loop", fontsize=12)
     diagram_axes(ax_fold, (-0.9, 2.3), (-2.2, 2.2))
 
     # Unrolled: h_0, then one copy of the cell per step.
-    box(ax_unroll, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=14)
-    ax_unroll.text(0, -h / 2 - 0.15, "(zeros)", ha="center", va="top", fontsize=10)
+    box(ax_unroll, (0, 0), _CELL_W, _CELL_H, "$h_0$", role="state", fontsize=14)
+    ax_unroll.text(0, -_CELL_H / 2 - 0.15, "(zeros)", ha="center", va="top", fontsize=10)
     for t in range(1, steps + 1):
         x = spacing * t
-        box(ax_unroll, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="cell", fontsize=14)
-        box(ax_unroll, (x, y_in), io_w, io_h, f"$x_{{{t}}}$", role="input", gid="input", fontsize=13)
-        box(ax_unroll, (x, y_out), io_w, io_h, f"$y_{{{t}}}$", role="output", gid="output", fontsize=13)
-        arrow(
-            ax_unroll,
-            (x, y_in + io_h / 2),
-            (x, -h / 2),
-            label="$W_{xh}$",
-            label_at=(x + 0.1, -1.05),
-            ha="left",
-            color=PALETTE["weight"],
-        )
-        arrow(
-            ax_unroll,
-            (x, h / 2),
-            (x, y_out - io_h / 2),
-            label="$W_{hy}$",
-            label_at=(x + 0.1, 1.05),
-            ha="left",
-            color=PALETTE["weight"],
-        )
-        arrow(
-            ax_unroll,
-            (x - spacing + w / 2, 0),
-            (x - w / 2, 0),
-            label="$W_{hh}$",
-            label_at=(x - spacing / 2, 0.25),
-            color=PALETTE["weight"],
-        )
-    ax_unroll.text(spacing * steps + w / 2 + 0.15, 0, r"$\cdots$", ha="left", va="center", fontsize=14)
+        _cell_column(ax_unroll, x, f"{{{t}}}")
+        link = ((x - spacing + _CELL_W / 2, 0), (x - _CELL_W / 2, 0))
+        arrow(ax_unroll, *link, label="$W_{hh}$", label_at=(x - spacing / 2, 0.25), color=PALETTE["weight"])
+    ax_unroll.text(spacing * steps + _CELL_W / 2 + 0.15, 0, r"$\cdots$", ha="left", va="center", fontsize=14)
     ax_unroll.set_title(
         f"unrolled over {steps} steps: {steps} copies of the drawing, one set of weights", fontsize=12
     )
@@ -171,97 +138,41 @@ def draw_step_shapes(N: int = 1, D: int = 4, H: int = 8, C: int = 3) -> Figure:
         A figure with one axes; every array is a box with ``gid="array"``
         whose text holds its symbol and its shape with the numbers filled in.
     """
-    fig = Figure(figsize=(13.5, 4.8), layout="constrained")
+    fig = new_figure(1.5, 0.53)
     ax = fig.subplots()
-    bw, bh = 2.2, 1.0
 
     def shape(symbols: str, *values: int) -> str:
         return f"({symbols}) = ({', '.join(str(v) for v in values)})"
 
-    box(ax, (1.2, 4.0), bw, bh, f"$x_t$\n{shape('N, D', N, D)}", role="input", gid="array", fontsize=11)
-    box(
-        ax,
-        (1.2, 1.4),
-        bw,
-        bh,
-        f"$h_{{t-1}}$\n{shape('N, H', N, H)}",
-        role="state",
-        gid="array",
-        fontsize=11,
+    arrays = (  # centre, symbol, shape, role
+        ((1.2, 4.0), "$x_t$", shape("N, D", N, D), "input"),
+        ((1.2, 1.4), "$h_{t-1}$", shape("N, H", N, H), "state"),
+        ((5.6, 4.0), "$x_t W_{xh}^T$", shape("N, H", N, H), "cell"),
+        ((5.6, 1.4), "$h_{t-1} W_{hh}^T$", shape("N, H", N, H), "cell"),
+        ((8.9, 2.7), r"$h_t = \tanh(\cdot + \cdot + b_h)$", shape("N, H", N, H), "cell"),
+        ((12.6, 2.7), "$y_t$", shape("N, C", N, C), "output"),
     )
-    box(
-        ax,
-        (5.6, 4.0),
-        bw,
-        bh,
-        f"$x_t W_{{xh}}^T$\n{shape('N, H', N, H)}",
-        role="cell",
-        gid="array",
-        fontsize=11,
-    )
-    box(
-        ax,
-        (5.6, 1.4),
-        bw,
-        bh,
-        f"$h_{{t-1}} W_{{hh}}^T$\n{shape('N, H', N, H)}",
-        role="cell",
-        gid="array",
-        fontsize=11,
-    )
-    box(
-        ax,
-        (8.9, 2.7),
-        bw,
-        bh,
-        f"$h_t = \\tanh(\\cdot + \\cdot + b_h)$\n{shape('N, H', N, H)}",
-        role="cell",
-        gid="array",
-        fontsize=11,
-    )
-    box(ax, (12.6, 2.7), bw, bh, f"$y_t$\n{shape('N, C', N, C)}", role="output", gid="array", fontsize=11)
+    for centre, symbol, dims, role in arrays:
+        box(ax, centre, 2.2, 1.0, f"{symbol}\n{dims}", role=role, gid="array", fontsize=11)
     box(ax, (8.9, 4.6), 1.5, 0.6, f"$b_h$  ({H},)", role="state", gid="parameter", fontsize=10)
-
-    arrow(
-        ax,
-        (2.3, 4.0),
-        (4.5, 4.0),
-        label=f"@ $W_{{xh}}^T$\n(D, H) = ({D}, {H})",
-        label_at=(3.4, 4.45),
-        color=PALETTE["weight"],
-        fontsize=10,
+    products = (  # tail, tip, the weight matrix and its shape, where that label goes
+        ((2.3, 4.0), (4.5, 4.0), f"@ $W_{{xh}}^T$\n{shape('D, H', D, H)}", (3.4, 4.45)),
+        ((2.3, 1.4), (4.5, 1.4), f"@ $W_{{hh}}^T$\n{shape('H, H', H, H)}", (3.4, 1.85)),
+        ((10.0, 2.7), (11.5, 2.7), f"@ $W_{{hy}}^T$ + $b_y$\n{shape('H, C', H, C)}", (10.75, 3.45)),
     )
-    arrow(
-        ax,
-        (2.3, 1.4),
-        (4.5, 1.4),
-        label=f"@ $W_{{hh}}^T$\n(H, H) = ({H}, {H})",
-        label_at=(3.4, 1.85),
-        color=PALETTE["weight"],
-        fontsize=10,
-    )
-    arrow(ax, (6.7, 4.0), (7.9, 3.2), label="+", label_at=(7.45, 3.8), fontsize=14)
-    arrow(ax, (6.7, 1.4), (7.9, 2.2), label="+", label_at=(7.45, 1.6), fontsize=14)
-    arrow(ax, (8.9, 4.3), (8.9, 3.2), label="+", label_at=(9.15, 3.75), fontsize=14)
-    arrow(
-        ax,
-        (10.0, 2.7),
-        (11.5, 2.7),
-        label=f"@ $W_{{hy}}^T$ + $b_y$\n(H, C) = ({H}, {C})",
-        label_at=(10.75, 3.45),
-        color=PALETTE["weight"],
-        fontsize=10,
-    )
+    for start, end, label, label_at in products:
+        arrow(ax, start, end, label=label, label_at=label_at, color=PALETTE["weight"], fontsize=10)
+    for start, end, label_at in (  # the two products and the bias summed into h_t
+        ((6.7, 4.0), (7.9, 3.2), (7.45, 3.8)),
+        ((6.7, 1.4), (7.9, 2.2), (7.45, 1.6)),
+        ((8.9, 4.3), (8.9, 3.2), (9.15, 3.75)),
+    ):
+        arrow(ax, start, end, label="+", label_at=label_at, fontsize=14)
     # h_t is the h_{t-1} of the next step.
-    path_arrow(
-        ax,
-        [(8.9, 2.2), (8.9, 0.3), (1.2, 0.3), (1.2, 0.9)],
-        color=PALETTE["muted"],
-        linestyle="--",
-    )
-    ax.text(
-        5.0, 0.1, "next step: $h_t$ becomes $h_{t-1}$", ha="center", va="top", fontsize=10, color="#555555"
-    )
+    next_step = [(8.9, 2.2), (8.9, 0.3), (1.2, 0.3), (1.2, 0.9)]
+    path_arrow(ax, next_step, color=PALETTE["muted"], linestyle="--")
+    note = "next step: $h_t$ becomes $h_{t-1}$"
+    ax.text(5.0, 0.1, note, ha="center", va="top", fontsize=10, color=PALETTE["muted"])
     ax.set_title(
         f"one step for a batch of N row vectors (N={N}, D={D}, H={H}, C={C}); weights are stored (out, in)",
         fontsize=12,
@@ -296,40 +207,24 @@ def draw_padding_vs_steps(
     if not sentences:
         raise ValueError("draw_padding_vs_steps needs at least one sentence")
     vocab = vocabulary if vocabulary is not None else Vocabulary.build(sentences)
-    encoded = [vocab.encode(s) for s in sentences]
-    ids, lengths = pad_batch(encoded, max_len)
+    ids, lengths = pad_batch([vocab.encode(s) for s in sentences], max_len)
     n = len(sentences)
     pad_fraction = 1 - lengths.sum() / ids.size if ids.size else 0.0
 
-    fig = Figure(figsize=(max(8.0, 0.62 * max_len + 2.5), 1.5 + 1.1 * n), layout="constrained")
+    fig = new_figure(max(0.9, 0.07 * max_len + 0.28), 0.17 + 0.12 * n)
     ax_pad, ax_step = fig.subplots(2, 1)
     cell = 0.9
-    for row in range(n):
-        y = n - 1 - row
+    for row in range(n):  # the first sentence is the top row
         for col in range(max_len):
-            real = col < lengths[row]
-            box(
-                ax_pad,
-                (col, y),
-                cell,
-                cell,
-                str(ids[row, col]),
-                role="input" if real else "pad",
-                gid="token" if real else "pad",
-                fontsize=10,
-                linestyle="-" if real else ":",
-            )
-    ax_pad.set_xlim(-0.6, max_len - 0.4)
-    ax_pad.set_ylim(-0.6, n - 0.4)
-    ax_pad.set_aspect("equal")
-    ax_pad.set_yticks(
-        range(n), [f'"{s}"' if len(s) <= 36 else f'"{s[:34]}…"' for s in reversed(sentences)], fontsize=10
-    )
-    ax_pad.set_xticks(range(max_len), [str(c + 1) for c in range(max_len)], fontsize=9)
+            centre, index = (col, n - 1 - row), str(ids[row, col])
+            if col < lengths[row]:
+                box(ax_pad, centre, cell, cell, index, role="input", gid="token", fontsize=10)
+            else:
+                box(ax_pad, centre, cell, cell, index, role="pad", fontsize=10, linestyle=":")
+    quoted = [f'"{s}"' if len(s) <= 36 else f'"{s[:34]}…"' for s in sentences]
+    positions = [str(c + 1) for c in range(max_len)]
+    diagram_axes(ax_pad, (-0.6, max_len - 0.4), (-0.6, n - 0.4), row_labels=quoted, column_labels=positions)
     ax_pad.set_xlabel("position (padding index 0 shown dotted)", fontsize=10)
-    ax_pad.tick_params(length=0)
-    for side in ax_pad.spines.values():
-        side.set_visible(False)
     ax_pad.set_title(
         f"padded to a fixed length: one ({n}, {max_len}) array, {pad_fraction:.0%} of its entries are padding",
         fontsize=12,
@@ -344,22 +239,11 @@ def draw_padding_vs_steps(
             box(ax_step, (x, y), 1.3, cell, word, role="cell", gid="step", fontsize=9)
             if col > 0:
                 arrow(ax_step, (x - step_gap + 0.65, y), (x - 0.65, y))
-        ax_step.text(
-            step_gap * (len(words) - 1) + 0.75,
-            y,
-            f"$\\to h_{{{len(words)}}}$",
-            ha="left",
-            va="center",
-            fontsize=11,
-        )
-    ax_step.set_xlim(-0.8, max(max_len - 0.4, step_gap * (int(lengths.max()) - 1) + 2.0))
-    ax_step.set_ylim(-0.6, n - 0.4)
-    ax_step.set_aspect("equal")
-    ax_step.set_yticks(range(n), [f"T = {length}" for length in reversed(lengths.tolist())], fontsize=10)
-    ax_step.set_xticks([])
-    for side in ax_step.spines.values():
-        side.set_visible(False)
-    ax_step.tick_params(length=0)
+        last = step_gap * (len(words) - 1)
+        ax_step.text(last + 0.75, y, f"$\\to h_{{{len(words)}}}$", ha="left", va="center", fontsize=11)
+    right = max(max_len - 0.4, step_gap * (int(lengths.max()) - 1) + 2.0)
+    steps_taken = [f"T = {length}" for length in lengths.tolist()]
+    diagram_axes(ax_step, (-0.8, right), (-0.6, n - 0.4), row_labels=steps_taken)
     ax_step.set_title(
         "one token at a time: T steps for a sentence of T tokens, the same weights at every step", fontsize=12
     )
@@ -497,24 +381,13 @@ def _draw_pattern(ax: Axes, pattern: IOPattern) -> None:
     decoder_start = next((i for i, s in enumerate(pattern.steps) if s.role == "decoder"), None)
     for col, step in enumerate(pattern.steps):
         x = first_x + spacing * col
-        box(
-            ax,
-            (x, 0),
-            size,
-            size,
-            labels[step.role],
-            role=step.role,
-            fontsize=10,
-            linestyle=":" if step.role == "pad" else "-",
-        )
-        if col > 0:
-            is_context = col == decoder_start
-            arrow(
-                ax,
-                (x - spacing + size / 2, 0),
-                (x - size / 2, 0),
-                color=PALETTE["weight"] if is_context else None,
-            )
+        padded = step.role == "pad"
+        outline = ":" if padded else "-"
+        box(ax, (x, 0), size, size, labels[step.role], role=step.role, fontsize=10, linestyle=outline)
+        if col > 0:  # the state passed on; into the first decoder cell it is the context
+            context = col == decoder_start
+            link = ((x - spacing + size / 2, 0), (x - size / 2, 0))
+            arrow(ax, *link, color=PALETTE["weight"] if context else None)
         if step.input is not None:
             box(
                 ax,
@@ -522,10 +395,10 @@ def _draw_pattern(ax: Axes, pattern: IOPattern) -> None:
                 io_w,
                 io_h,
                 step.input,
-                role="pad" if step.role == "pad" else "input",
+                role="pad" if padded else "input",
                 gid="input",
                 fontsize=11 if step.input.startswith("$") else 9,
-                linestyle=":" if step.role == "pad" else "-",
+                linestyle=outline,
             )
             arrow(ax, (x, -y_io + io_h / 2), (x, -size / 2))
         if step.output is not None:
@@ -536,35 +409,19 @@ def _draw_pattern(ax: Axes, pattern: IOPattern) -> None:
                 io_h,
                 step.output,
                 role="output",
-                gid="output",
                 fontsize=11 if step.output.startswith("$") else 9,
             )
             if step.read_from is None:
                 arrow(ax, (x, size / 2), (x, y_io - io_h / 2))
             else:  # read the state of an earlier column, not this one
                 source_x = first_x + spacing * step.read_from
-                arrow(
-                    ax,
-                    (source_x + size / 4, size / 2),
-                    (x - io_w / 4, y_io - io_h / 2),
-                    color=PALETTE["weight"],
-                    gid="read-out",
-                )
+                read_out = ((source_x + size / 4, size / 2), (x - io_w / 4, y_io - io_h / 2))
+                arrow(ax, *read_out, color=PALETTE["weight"], gid="read-out")
                 ax.text(source_x, 0, "$h_T$", ha="center", va="center", fontsize=11)
         if step.feeds_next:
-            next_x = x + spacing
-            path_arrow(
-                ax,
-                [
-                    (x + io_w / 2, y_io),
-                    (x + spacing / 2, y_io),
-                    (x + spacing / 2, -y_io),
-                    (next_x - io_w / 2, -y_io),
-                ],
-                color=PALETTE["feedback"],
-                linestyle="--",
-                gid="feedback",
-            )
+            turn, next_x = x + spacing / 2, x + spacing
+            feedback = [(x + io_w / 2, y_io), (turn, y_io), (turn, -y_io), (next_x - io_w / 2, -y_io)]
+            path_arrow(ax, feedback, color=PALETTE["feedback"], linestyle="--", gid="feedback")
     if decoder_start is not None:
         x_mid = first_x + spacing * (decoder_start - 0.5)
         ax.text(x_mid, 0.2, "context", ha="center", va="bottom", fontsize=9, color=PALETTE["weight"])
@@ -652,31 +509,54 @@ def plot_activations(a_min: float = -4.0, a_max: float = 4.0) -> Figure:
     if not a_min < a_max:
         raise ValueError(f"need a_min < a_max, got {a_min} and {a_max}")
     a = np.linspace(a_min, a_max, 401)
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    fig = new_figure(1.0, 0.4)
     ax_f, ax_df = fig.subplots(1, 2)
-    ax_f.plot(a, np.tanh(a), label="tanh", color="#1f77b4", linewidth=2)
-    ax_f.plot(a, np.maximum(a, 0), label="ReLU", color="#d62728", linewidth=2)
-    ax_f.axhspan(-1, 1, color="#1f77b4", alpha=0.06)
-    ax_f.set_title("$f(a)$: tanh stays in (-1, 1), ReLU is unbounded above", fontsize=11)
-    ax_df.plot(a, 1 - np.tanh(a) ** 2, label="tanh: $1 - \\tanh^2(a)$", color="#1f77b4", linewidth=2)
-    ax_df.plot(a, (a > 0).astype(float), label="ReLU: $[a > 0]$", color="#d62728", linewidth=2)
-    ax_df.set_title("$f\\,'(a)$: at most 1 for tanh, exactly 0 or 1 for ReLU", fontsize=11)
+    ax_f.axhspan(-1, 1, color=SERIES_COLORS[0], alpha=0.06)  # tanh's range
     for ax in (ax_f, ax_df):
-        ax.axhline(0, color="#999999", linewidth=0.8)
-        ax.axvline(0, color="#999999", linewidth=0.8)
-        ax.set_xlabel("pre-activation $a$")
-        ax.legend(loc="upper left", fontsize=10)
-        ax.grid(alpha=0.3)
+        ax.axhline(0, color=PALETTE["muted"], linewidth=0.8)
+        ax.axvline(0, color=PALETTE["muted"], linewidth=0.8)
+    tanh = np.tanh(a)
+    panels = {
+        "$f(a)$: tanh stays in (-1, 1), ReLU is unbounded above": {"tanh": tanh, "ReLU": np.maximum(a, 0)},
+        "$f\\,'(a)$: at most 1 for tanh, exactly 0 or 1 for ReLU": {
+            "tanh: $1 - \\tanh^2(a)$": 1 - tanh**2,
+            "ReLU: $[a > 0]$": (a > 0).astype(float),
+        },
+    }
+    for ax, (title, curves) in zip((ax_f, ax_df), panels.items()):
+        series = {label: values.tolist() for label, values in curves.items()}
+        plot_curves(
+            ax, series, x=a.tolist(), xlabel="pre-activation $a$", title=title, legend_loc="upper left"
+        )
     return fig
 
 
 # -- heatmaps ------------------------------------------------------------------------
 
 
-def _step_labels(tokens: Sequence[str], steps: int) -> list[str]:
-    if len(tokens) != steps:
-        raise ValueError(f"got {len(tokens)} tokens for {steps} steps")
-    return [f"t={t}: {token}" for t, token in enumerate(tokens, start=1)]
+def _per_step_heatmap(
+    name: str, values: np.ndarray, tokens: Sequence[str], columns: Sequence[str] | None, **style: Any
+) -> Figure:
+    """A (T, K) array as a heatmap whose row t is labelled with the token read at step t.
+
+    Args:
+        name: the array's name, for errors.
+        values: (T, K) numbers.
+        tokens: the T tokens read.
+        columns: the K column names; None numbers the columns 1..K.
+        style: the rest of :func:`rnncourse.figures._draw.heatmap`'s arguments.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, one row per step, got shape {values.shape}")
+    T, K = values.shape
+    if len(tokens) != T:
+        raise ValueError(f"got {len(tokens)} tokens for {T} steps")
+    columns = [str(k) for k in range(1, K + 1)] if columns is None else list(columns)
+    if len(columns) != K:
+        raise ValueError(f"got {len(columns)} column names for {K} columns")
+    rows = [f"t={t}: {token}" for t, token in enumerate(tokens, start=1)]
+    return heatmap(values, rows, columns, ylabel="step $t$ (token read)", **style)
 
 
 def plot_hidden_states(h: np.ndarray, tokens: Sequence[str], title: str = "hidden states $h_t$") -> Figure:
@@ -692,20 +572,16 @@ def plot_hidden_states(h: np.ndarray, tokens: Sequence[str], title: str = "hidde
         hidden units 1..H, values printed in the cells) and its colour bar,
         which spans tanh's range [-1, 1].
     """
-    h = np.asarray(h, dtype=float)
-    if h.ndim != 2:
-        raise ValueError(f"h must be (T, H), got shape {h.shape}")
-    T, H = h.shape
-    return heatmap(
+    return _per_step_heatmap(
+        "h",
         h,
-        _step_labels(tokens, T),
-        [str(j) for j in range(1, H + 1)],
+        tokens,
+        None,
         cmap="RdBu_r",
         vmin=-1.0,
         vmax=1.0,
         fmt=".2f",
         xlabel="hidden unit $j$",
-        ylabel="step $t$ (token read)",
         colorbar_label="$h_{t,j}$",
         title=title,
     )
@@ -729,22 +605,16 @@ def plot_step_outputs(
         A figure with two axes: the heatmap (values printed as percentages)
         and its colour bar, which spans [0, 1].
     """
-    probs = np.asarray(probs, dtype=float)
-    if probs.ndim != 2:
-        raise ValueError(f"probs must be (T, C), got shape {probs.shape}")
-    T, C = probs.shape
-    if len(classes) != C:
-        raise ValueError(f"got {len(classes)} class names for {C} columns")
-    return heatmap(
+    return _per_step_heatmap(
+        "probs",
         probs,
-        _step_labels(tokens, T),
-        list(classes),
+        tokens,
+        classes,
         cmap="viridis",
         vmin=0.0,
         vmax=1.0,
         fmt=".1%",
         xlabel="class",
-        ylabel="step $t$ (token read)",
         colorbar_label="probability",
         title=title,
     )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import PALETTE, SERIES_COLORS, new_figure
+from rnncourse.figures._draw import PALETTE, SERIES_COLORS, new_figure, plot_curves
 
 KIND_LABELS = {"rnn": "vanilla RNN (tanh)", "lstm": "LSTM", "gru": "GRU"}
 KIND_COLORS = {"rnn": SERIES_COLORS[1], "lstm": SERIES_COLORS[0], "gru": SERIES_COLORS[2]}
@@ -160,26 +160,24 @@ def plot_variants(h_after: np.ndarray, h_before: np.ndarray, r: np.ndarray) -> F
         ``"reset after (torch)"`` and ``"reset before (Cho et al.)"``), and
         the largest gap between them per step, with r's mean (line ``"mean r_t"``).
     """
-    T = h_after.shape[0]
-    steps = np.arange(1, T + 1)
     fig = new_figure(1.0, 0.3)
     left, right = fig.subplots(1, 2)
-    left.plot(steps, h_after[:, 0], color=SERIES_COLORS[0], linewidth=2, label="reset after (torch)")
-    left.plot(
-        steps, h_before[:, 0], "--", color=SERIES_COLORS[1], linewidth=2, label="reset before (Cho et al.)"
+    # x is the step t = 1..T, plot_curves' default
+    plot_curves(
+        left,
+        {"reset after (torch)": h_after[:, 0].tolist(), "reset before (Cho et al.)": h_before[:, 0].tolist()},
+        styles={"reset before (Cho et al.)": "--"},
+        xlabel="step t",
+        ylabel="$h_t$, first unit",
     )
-    left.set_xlabel("step t")
-    left.set_ylabel("$h_t$, first unit")
-    left.legend(fontsize=9)
-    left.grid(alpha=0.3)
-    right.plot(
-        steps, np.abs(h_after - h_before).max(axis=1), color=SERIES_COLORS[2], linewidth=2, label="max gap"
+    plot_curves(
+        right,
+        {"max gap": np.abs(h_after - h_before).max(axis=1).tolist(), "mean r_t": np.asarray(r).tolist()},
+        styles={"mean r_t": ":"},
+        colors={"max gap": SERIES_COLORS[2], "mean r_t": PALETTE["muted"]},
+        xlabel="step t",
+        ylabel="largest |difference| / gate value",
     )
-    right.plot(steps, r, ":", color=PALETTE["muted"], linewidth=2, label="mean r_t")
-    right.set_xlabel("step t")
-    right.set_ylabel("largest |difference| / gate value")
-    right.legend(fontsize=9)
-    right.grid(alpha=0.3)
     return fig
 
 

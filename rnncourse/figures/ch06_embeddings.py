@@ -27,6 +27,7 @@ from rnncourse.figures._draw import (
     SERIES_COLORS,
     box,
     diagram_axes,
+    finish_axes,
     heatmap,
     new_figure,
     plot_curves,
@@ -155,10 +156,7 @@ def plot_word2vec_losses(
     for i, (label, (seen, loss)) in enumerate(curves.items()):
         ax.plot(np.asarray(seen) / 1e6, loss, color=SERIES_COLORS[i], lw=2, label=label)
     ax.axhline(untrained, color=PALETTE["muted"], ls="--", lw=1, label="untrained, (K+1) log 2")
-    ax.set_xlabel("training examples seen (millions)")
-    ax.set_ylabel("mean loss per example")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
+    finish_axes(ax, xlabel="training examples seen (millions)", ylabel="mean loss per example")
     return fig
 
 

@@ -15,6 +15,7 @@ from rnncourse.figures._draw import (
     arrow,
     box,
     diagram_axes,
+    finish_axes,
     heatmap,
     new_figure,
     path_arrow,
@@ -78,6 +79,39 @@ def test_diagram_axes_sets_limits_and_hides_the_frame() -> None:
     assert not ax.axison and ax.get_aspect() == 1.0
 
 
+def test_diagram_axes_names_rows_top_down_and_columns_left_to_right() -> None:
+    ax = _axes()
+    diagram_axes(ax, (-0.5, 2.5), (-0.5, 1.5), row_labels=["top", "bottom"], column_labels=["a", "b", "c"])
+    assert ax.axison and ax.get_aspect() == 1.0
+    rows = {tick: label.get_text() for tick, label in zip(ax.get_yticks(), ax.get_yticklabels())}
+    assert rows == {1: "top", 0: "bottom"}  # the first name is the top row, drawn at y = R - 1
+    columns = {tick: label.get_text() for tick, label in zip(ax.get_xticks(), ax.get_xticklabels())}
+    assert columns == {0: "a", 1: "b", 2: "c"}
+    assert not any(side.get_visible() for side in ax.spines.values())  # still no frame
+    assert all(tick.tick1line.get_markersize() == 0 for tick in ax.yaxis.get_major_ticks())
+    only_rows = _axes()
+    diagram_axes(only_rows, (0, 1), (0, 1), row_labels=["r"])
+    assert list(only_rows.get_xticks()) == []  # unnamed columns get no ticks
+
+
+def test_finish_axes_names_grids_and_lists_the_labelled_lines() -> None:
+    ax = _axes()
+    ax.plot([0, 1], [1, 0], label="loss")
+    ax.axhline(0.5)  # unlabelled: not in the legend
+    finish_axes(ax, xlabel="step", ylabel="nats", legend_loc="upper left")
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("step", "nats", "")
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["loss"]
+    assert legend._loc == 2  # matplotlib's code for "upper left"
+    assert all(line.get_visible() for line in ax.xaxis.get_gridlines() + ax.yaxis.get_gridlines())
+    bars = _axes()
+    bars.bar([0, 1], [2.0, 3.0], label="score")
+    finish_axes(bars, title="scores", grid_axis="y")
+    assert bars.get_title() == "scores"
+    assert any(line.get_visible() for line in bars.yaxis.get_gridlines())
+    assert not any(line.get_visible() for line in bars.xaxis.get_gridlines())
+
+
 def test_heatmap_prints_every_value_and_spans_the_given_range() -> None:
     values = np.array([[0.1, -0.9, 0.0], [1.0, 0.5, -0.25]])
     fig = heatmap(
@@ -129,7 +163,7 @@ def test_plot_curves_draws_one_labelled_line_per_series() -> None:
     np.testing.assert_array_equal(val.get_ydata(), [3.5, 2.5, 2.0])
     assert val.get_linestyle() == "--" and train.get_linestyle() == "-"
     assert (train.get_color(), val.get_color()) == SERIES_COLORS[:2]
-    assert ax.get_legend() is not None and ax.get_ylabel() == "loss"
+    assert ax.get_legend() is not None and ax.get_ylabel() == "loss" and ax.get_xlabel() == "epoch"
     plot_curves(ax, {"x-given": [1.0, 0.0]}, x=[10, 20], colors={"x-given": "#000000"})
     np.testing.assert_array_equal(ax.lines[-1].get_xdata(), [10, 20])
     assert ax.lines[-1].get_color() == "#000000"
