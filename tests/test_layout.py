@@ -217,7 +217,9 @@ def test_every_package_index_names_each_of_its_modules(repo: Path) -> None:
         members = [path.stem for path in folder.glob("*.py") if path.name != "__init__.py"]
         members += [path.name for path in folder.iterdir() if (path / "__init__.py").is_file()]
         unnamed = sorted(member for member in members if f"``{member}``" not in docstring)
-        assert unnamed == [], f"{init.relative_to(repo)} does not name {unnamed} (write ``name`` in its table)"
+        assert unnamed == [], (
+            f"{init.relative_to(repo)} does not name {unnamed} (write ``name`` in its table)"
+        )
 
 
 def test_grading_never_imports_the_autograder(repo: Path) -> None:
