@@ -10,10 +10,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from rnncourse.gradcheck import rel_error
 from rnncourse.nn.recurrent import GRU
 from rnncourse.training import (
+    FreshBatches,
     History,
+    ShuffledBatches,
     configure_threads,
+    detach_state,
     evaluate,
     fit,
     load_checkpoint,
@@ -388,3 +392,213 @@ def test_warmup_cosine_drives_fit() -> None:
         model, train, val, nn.MSELoss(), opt, epochs=6, scheduler=warmup_cosine(opt, 2, 6), progress=False
     )
     assert history.lr == pytest.approx([0.2 / 3, 0.4 / 3, 0.2, 0.15, 0.05, 0.0], abs=1e-12)
+
+
+# --- the modes the experiments need: steps per epoch, stateful TBPTT, metrics, stop ----------
+
+
+class Scale(nn.Module):
+    """prediction = w * x, one weight: the gradient of every step is known by hand."""
+
+    def __init__(self, w: float = 1.0) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor(w, dtype=torch.float64))
+        self.seen: list[float] = []
+
+    def forward(self, x):
+        self.seen.append(float(x[0]))
+        return self.w * x
+
+
+def mean_prediction(prediction, target):
+    """The loss w * mean(x): its gradient with respect to w is mean(x)."""
+    return prediction.mean()
+
+
+def numbered(n: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Batches 0..n-1, each (x, y) with x = [k]: a model sees which batch it got."""
+    return [(torch.tensor([float(k)], dtype=torch.float64), torch.zeros(1)) for k in range(n)]
+
+
+def test_steps_per_epoch_reads_the_loader_on_and_starts_it_again() -> None:
+    model = Scale()
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    history = fit(
+        model, numbered(5), None, mean_prediction, opt, 4, progress=False, seed=None, steps_per_epoch=3
+    )
+    assert model.seen == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1]
+    assert history.steps == [3, 6, 9, 12] and history.epochs_run == 4
+    assert history.step_loss == [0.0, 1.0, 2.0, 3.0, 4.0, 0.0, 1.0, 2.0, 3.0, 4.0, 0.0, 1.0]
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        fit(model, numbered(5), None, mean_prediction, opt, 1, progress=False, steps_per_epoch=0)
+
+
+def test_max_steps_ends_the_last_epoch_early() -> None:
+    model = Scale()
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    history = fit(
+        model, numbered(100), None, mean_prediction, opt, 10, progress=False, steps_per_epoch=4, max_steps=10
+    )
+    assert history.steps == [4, 8, 10] and len(model.seen) == 10 and not history.stopped_early
+
+
+def test_fresh_batches_draw_by_step_and_shuffled_batches_cover_every_example() -> None:
+    stream = iter(FreshBatches(lambda k: (k * 10,), first=3))
+    assert [next(stream) for _ in range(3)] == [(30,), (40,), (50,)]
+    assert next(iter(FreshBatches(lambda k: (k,), first=3))) == (3,)  # every pass starts at ``first``
+    batches = ShuffledBatches(10, 4, lambda rows: (rows,), torch.Generator().manual_seed(0))
+    first, second = [b[0] for b in batches], [b[0] for b in batches]
+    assert [len(b) for b in first] == [4, 4, 2]
+    assert sorted(torch.cat(first).tolist()) == list(range(10)) == sorted(torch.cat(second).tolist())
+    assert not torch.equal(torch.cat(first), torch.cat(second))  # a new order every pass
+    again = ShuffledBatches(10, 4, lambda rows: (rows,), torch.Generator().manual_seed(0))
+    assert torch.equal(torch.cat([b[0] for b in again]), torch.cat(first))  # the generator fixes it
+    with pytest.raises(ValueError, match="positive"):
+        ShuffledBatches(0, 4, lambda rows: (rows,))
+
+
+class Accumulator(nn.Module):
+    """A stateful model: state_t = state_{t-1} + w * x_t; it records the state it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor(1.0, dtype=torch.float64))
+        self.given: list[torch.Tensor | None] = []
+
+    def forward(self, x, state=None):
+        self.given.append(state)
+        new = (torch.zeros((), dtype=torch.float64) if state is None else state) + self.w * x.sum()
+        return new, new
+
+
+def test_stateful_mode_carries_the_state_detached_and_resets_it_with_the_loader() -> None:
+    model = Accumulator()
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    loader = [(torch.tensor([1.0], dtype=torch.float64), torch.zeros(1)) for _ in range(3)]
+    fit(model, loader, None, lambda out, y: out, opt, 2, progress=False, seed=None, stateful=True)
+    states = model.given
+    assert states[0] is None and states[3] is None  # every pass over the loader starts afresh
+    assert [float(s) for s in (states[1], states[2], states[4], states[5])] == [1.0, 2.0, 1.0, 2.0]
+    assert all(not s.requires_grad for s in states if s is not None)  # detached: the graph is cut
+
+
+def test_stateful_fit_is_the_truncated_bptt_step_of_chapter_2() -> None:
+    from rnncourse.data.char_stream import CharVocab
+    from rnncourse.models.char_lm import CharLM, StreamChunks, char_loss, tbptt_step
+
+    ids = CharVocab.build("abcdefgh").encode("abcdefgh" * 40)
+    models = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        models.append(CharLM(8, 6, kind="gru", embedding_dim=3).double())
+    by_hand, by_fit = models
+    opt = torch.optim.Adam(by_hand.parameters(), lr=1e-2)
+    losses, state = [], None
+    for _ in range(2):  # two passes, each from a zero state
+        state = None
+        for x, y in StreamChunks(ids, 4, 7):
+            result = tbptt_step(by_hand, opt, x, y, state, max_norm=0.5)
+            losses.append(result.loss)
+            state = result.state
+    history = fit(
+        by_fit,
+        StreamChunks(ids, 4, 7),
+        None,
+        char_loss,
+        torch.optim.Adam(by_fit.parameters(), lr=1e-2),
+        2,
+        clip_norm=0.5,
+        progress=False,
+        seed=None,
+        restore_best=False,
+        stateful=True,
+    )
+    assert history.step_loss == pytest.approx(losses, rel=1e-12)
+    for p, q in zip(by_hand.parameters(), by_fit.parameters()):
+        assert rel_error(p.detach().numpy(), q.detach().numpy()) < 1e-12
+
+
+def test_metrics_can_be_monitored_for_the_best_model_and_early_stopping() -> None:
+    scores = iter([0.1, 0.5, 0.3, 0.2, 0.9])
+    weights_at: list[float] = []
+
+    def accuracy(model: nn.Module) -> float:
+        weights_at.append(float(model.w.detach()))
+        return next(scores)
+
+    model = Scale()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [(torch.tensor([1.0], dtype=torch.float64), torch.zeros(1))]
+    history = fit(
+        model,
+        batches,
+        None,
+        mean_prediction,
+        opt,
+        5,
+        patience=2,
+        progress=False,
+        metrics={"accuracy": accuracy},
+        monitor="accuracy",
+        mode="max",
+    )
+    assert history.metrics["accuracy"] == [0.1, 0.5, 0.3, 0.2]  # two epochs without a higher score: stop
+    assert history.best_epoch == 1 and history.best_loss == 0.5 and history.stopped_early
+    assert float(model.w.detach()) == pytest.approx(weights_at[1])  # the best epoch's weights are back
+    assert weights_at == pytest.approx([0.9, 0.8, 0.7, 0.6])  # w falls by lr * dL/dw = 0.1 each step
+    with pytest.raises(ValueError, match="monitor"):
+        fit(model, batches, None, mean_prediction, opt, 1, progress=False, monitor="accuracy")
+    with pytest.raises(ValueError, match="mode"):
+        fit(model, batches, None, mean_prediction, opt, 1, progress=False, mode="up")  # type: ignore[arg-type]
+
+
+def test_stop_ends_training_on_any_condition() -> None:
+    model = Scale()
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    history = fit(
+        model, numbered(2), None, mean_prediction, opt, 10, progress=False, stop=lambda h: h.epochs_run == 3
+    )
+    assert history.epochs_run == 3 and history.stopped_early
+
+
+def test_a_step_with_a_non_finite_loss_is_not_applied_and_ends_training() -> None:
+    model = Scale(w=1.0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    values = [2.0, 4.0, float("inf"), 1.0]
+    loader = [(torch.tensor([v], dtype=torch.float64), torch.zeros(1)) for v in values]
+    history = fit(model, loader, None, mean_prediction, opt, 3, progress=False, restore_best=False)
+    assert history.diverged and history.epochs_run == 1 and history.steps == [2]
+    assert history.step_loss[:2] == [2.0, 4.0 * 0.8] and math.isinf(history.step_loss[2])
+    assert float(model.w.detach()) == pytest.approx(1.0 - 0.1 * 2.0 - 0.1 * 4.0)  # only the two finite steps
+    assert history.train_loss == [pytest.approx((2.0 + 3.2) / 2)]
+
+
+def test_every_step_keeps_its_loss_and_its_gradient_norm_before_clipping() -> None:
+    model = Scale(w=0.0)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    loader = [(torch.tensor([3.0, 5.0], dtype=torch.float64), torch.zeros(2))]  # dL/dw = mean(x) = 4
+    history = fit(
+        model, loader, None, mean_prediction, opt, 2, clip_norm=0.5, progress=False, restore_best=False
+    )
+    assert history.grad_norm == pytest.approx([4.0, 4.0])
+    assert float(model.w.detach()) == pytest.approx(-1.0)  # two steps of the clipped gradient, 0.5 each
+
+
+def test_a_tuple_target_counts_examples_by_its_first_element() -> None:
+    model = Scale()
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    loader = [
+        (torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64), (torch.zeros(3), torch.ones(3))),
+        (torch.tensor([5.0], dtype=torch.float64), (torch.zeros(1), torch.ones(1))),
+    ]
+    history = fit(model, loader, None, lambda out, target: out.mean(), opt, 1, progress=False)
+    assert history.train_loss == [pytest.approx((3 * 1.0 + 1 * 5.0) / 4)]  # weighted by examples, not batches
+
+
+def test_detach_state_cuts_the_graph_of_a_tensor_or_a_pair() -> None:
+    w = torch.ones(2, requires_grad=True)
+    h = w * 2
+    assert detach_state(None) is None
+    assert not detach_state(h).requires_grad and torch.equal(detach_state(h), h)
+    pair = detach_state((h, h + 1))
+    assert isinstance(pair, tuple) and not any(s.requires_grad for s in pair)

@@ -5,6 +5,15 @@ runs (the Shakespeare model for minutes, the timings up to 1,000 steps) are
 made by ``python -m rnncourse.experiments.ch02_bptt`` and stored as
 ``rnncourse/results/ch02_bptt_*.json``.
 
+Which loops stay written out, and why. Chapter 2 teaches the truncated-BPTT
+step itself, so :func:`learn_delay` runs its chunks through
+``rnncourse.models.char_lm.tbptt_step`` in a visible loop, and
+:func:`bptt_cost`, :func:`boundary_errors` and :func:`steps_reached_by_backward`
+take the loop apart to measure it (the memory it keeps, the errors torch
+raises without ``detach()``, how far each backward reaches). The first
+trained model, :func:`train_shakespeare`, is an ordinary run and goes through
+``rnncourse.training.fit(stateful=True)``.
+
 Shapes: N batch, T steps, D inputs, H hidden units, C classes, k chunk length.
 """
 
@@ -24,9 +33,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.data.char_stream import CharVocab, torch_stream_chunks
+from rnncourse.data.char_stream import CharVocab
 from rnncourse.data.shakespeare import play_text
-from rnncourse.models.char_lm import CharLM, char_loss, evaluate_nats, generate, tbptt_step
+from rnncourse.models.char_lm import CharLM, StreamChunks, char_loss, evaluate_nats, generate, tbptt_step
+from rnncourse.nn.recurrent import kind_of_label
+from rnncourse.training import fit_steps
 
 # -- The two notations of the gradient, and the formula that drops the inner sum -----
 
@@ -110,7 +121,7 @@ def sum_versus_mean(seed: int = 0, B: int = 8, T: int = 25, V: int = 20, H: int 
     one SGD step (lr scaled by 1 / (B T)) and of one Adam step (same lr).
     """
     torch.manual_seed(seed)
-    model = CharLM(V, H, kind="rnn").double()
+    model = CharLM(V, H, kind="rnn_tanh").double()
     generator = torch.Generator().manual_seed(seed)
     x = torch.randint(0, V, (B, T), generator=generator)
     y = torch.randint(0, V, (B, T), generator=generator)
@@ -179,7 +190,7 @@ def learn_delay(d: int, k: int, steps: int = 300, seed: int = 0, B: int = 16, H:
     accuracy on a fresh stream (0.5 is chance).
     """
     torch.manual_seed(seed)
-    model = CharLM(2, H, kind="rnn")  # the output head predicts one of 2 symbols
+    model = CharLM(2, H, kind="rnn_tanh")  # the output head predicts one of 2 symbols
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     x, y = delayed_bits(seed, B, steps * k, d)
     state = None
@@ -219,7 +230,7 @@ def bptt_cost(
     truncated BPTT, since each chunk's graph is freed by its backward).
     """
     torch.manual_seed(seed)
-    model = CharLM(V, H, kind="rnn")
+    model = CharLM(V, H, kind="rnn_tanh")
     generator = torch.Generator().manual_seed(seed)
     x = torch.randint(0, V, (B, T), generator=generator)
     y = torch.randint(0, V, (B, T), generator=generator)
@@ -243,7 +254,7 @@ def boundary_errors(seed: int = 0) -> dict[str, str]:
     messages = {}
     for label, retain in (("no detach", False), ("retain_graph=True", True)):
         torch.manual_seed(seed)
-        model = CharLM(5, 8, kind="rnn")
+        model = CharLM(5, 8, kind="rnn_tanh")
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         x = torch.randint(0, 5, (2, 30), generator=torch.Generator().manual_seed(seed))
         state = None
@@ -313,49 +324,44 @@ SHAKESPEARE_CONFIG: dict[str, Any] = {
 }
 
 
-def _endless_chunks(
-    ids: np.ndarray, batch_size: int, k: int
-) -> Iterator[tuple[torch.Tensor, torch.Tensor, bool]]:
-    """The stream's chunks over and over; the flag is True at the first chunk of each pass (reset the state)."""
-    while True:
-        for i, (x, y) in enumerate(torch_stream_chunks(ids, batch_size, k)):
-            yield x, y, i == 0
-
-
 def train_shakespeare(
     steps: int, config: dict[str, Any] = SHAKESPEARE_CONFIG, eval_chars: int = 20000
 ) -> dict[str, Any]:
     """Train the character RNN for ``steps`` chunks; the loss curve, validation nats and samples.
 
-    Validation reads the first ``eval_chars`` characters of the held-out play
-    every ``eval_every`` steps.
+    Stateful truncated BPTT over the training stream (read again from the
+    start, with a zero state, when it runs out). Validation reads the first
+    ``eval_chars`` characters of the held-out play every ``eval_every`` steps
+    and after the last.
     """
     vocab, train_ids, valid_ids = shakespeare_data()
     torch.manual_seed(config["seed"])
     model = CharLM(
-        vocab.size, config["hidden_size"], kind=config["kind"], embedding_dim=config["embedding_dim"]
+        vocab.size,
+        config["hidden_size"],
+        kind=kind_of_label(config["kind"]),
+        embedding_dim=config["embedding_dim"],
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
-    losses: list[float] = []
-    valid: list[tuple[int, float]] = []
     start = time.process_time()
-    state = None
-    chunks = _endless_chunks(train_ids, config["batch_size"], config["k"])
-    for step in range(1, steps + 1):
-        x, y, restart = next(chunks)
-        result = tbptt_step(model, optimizer, x, y, None if restart else state, config["max_norm"])
-        losses.append(result.loss)
-        state = result.state
-        if step % config["eval_every"] == 0 or step == steps:
-            valid.append((step, evaluate_nats(model, valid_ids[:eval_chars], 8, 100)))
+    history = fit_steps(
+        model,
+        StreamChunks(train_ids, config["batch_size"], config["k"]),
+        char_loss,
+        torch.optim.Adam(model.parameters(), lr=config["lr"]),
+        steps,
+        config["eval_every"],
+        {"valid_nats": lambda model: evaluate_nats(model, valid_ids[:eval_chars], 8, 100)},
+        clip_norm=config["max_norm"],
+        stateful=True,
+    )
     cpu = time.process_time() - start
     samples = {
         str(t): generate(model, vocab, "HAMLET:\n", 300, torch.Generator().manual_seed(1), temperature=t)
         for t in (0.5, 1.0)
     }
     return {
-        "losses": losses,
-        "valid": valid,
+        "losses": history.step_loss,
+        "valid": list(zip(history.steps, history.metrics["valid_nats"])),
         "samples": samples,
         "cpu_seconds": cpu,
         "vocab_size": vocab.size,

@@ -6,8 +6,8 @@
    f_{t+1}, the constant-error-carousel picture) are measured; for the tanh RNN
    dL/dh_t. Run with the reference step functions, so every number is the
    chain rule of the chapter's equations.
-2. ``train_adding``: a torch.nn.LSTM on the adding problem with the forget
-   gate's bias set to a chosen value (torch's default draws it around 0;
+2. ``train_adding``: a torch.nn.LSTM on the adding problem (``models.sequence``,
+   trained with ``training.fit``) with the forget gate's bias set to a chosen value (torch's default draws it around 0;
    Keras's ``unit_forget_bias=True`` sets it to 1); the loss curve.
    ``python -m rnncourse.experiments.ch04_lstm`` runs the longer version for
    several seeds and stores ``rnncourse/results/ch04_lstm_forget_bias.json``.
@@ -26,14 +26,16 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from rnncourse.data.adding import BASELINE_MSE, adding_problem_torch
 from rnncourse.kinds import gate_rows
+from rnncourse.models.sequence import SequenceModel
 from rnncourse.scratch.lstm import lstm_step_backward, lstm_step_forward
 from rnncourse.scratch.recurrent import RecurrentLayer, init_params
 from rnncourse.scratch.rnn import rnn_step_backward, rnn_step_forward
 from rnncourse.scratch.stacked import Bidirectional
+from rnncourse.training import FreshBatches, fit_steps
 
 # ---------------------------------------------------------------------------
 # 1. Gradient norms through time
@@ -117,24 +119,15 @@ def steps_to_vanish(norms: np.ndarray, factor: float = 1e-6) -> int | None:
 # ---------------------------------------------------------------------------
 
 
-class AddingLSTM(nn.Module):
-    """torch.nn.LSTM -> last state -> Linear(H, 1): a regressor for the adding problem."""
+def set_forget_bias_(lstm: nn.RNNBase, value: float) -> None:
+    """Set the forget gate's bias of a one-layer ``torch.nn.LSTM`` to ``value``, in place.
 
-    def __init__(self, hidden: int, forget_bias: float | None) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(2, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, 1)
-        if forget_bias is not None:
-            rows = gate_rows("lstm", "f", hidden)
-            with torch.no_grad():
-                # torch adds bias_ih and bias_hh: put the whole value in one, zero the other.
-                self.lstm.get_parameter("bias_ih_l0")[rows] = forget_bias
-                self.lstm.get_parameter("bias_hh_l0")[rows] = 0.0
-
-    def forward(self, x: Tensor) -> Tensor:
-        """x (N, T, 2) -> predictions (N, 1)."""
-        _, (h_n, _) = self.lstm(x)
-        return self.head(h_n[-1])
+    torch adds ``bias_ih`` and ``bias_hh``: the whole value goes into the first, the second's rows are zeroed.
+    """
+    rows = gate_rows("lstm", "f", lstm.hidden_size)
+    with torch.no_grad():
+        lstm.get_parameter("bias_ih_l0")[rows] = value
+        lstm.get_parameter("bias_hh_l0")[rows] = 0.0
 
 
 def train_adding(
@@ -147,7 +140,10 @@ def train_adding(
     lr: float = 1e-2,
     eval_every: int = 25,
 ) -> dict[str, Any]:
-    """Train ``AddingLSTM`` with Adam on fresh batches; the test MSE every ``eval_every`` steps.
+    """Train an LSTM regressor with Adam on fresh batches; the test MSE every ``eval_every`` steps.
+
+    The model is ``rnncourse.models.sequence.SequenceModel("lstm", 2, hidden)``, trained by
+    ``rnncourse.training.fit`` with the global gradient norm clipped at 1.
 
     Args:
         forget_bias: the forget gate's bias, or None for torch's default initialisation.
@@ -155,30 +151,36 @@ def train_adding(
         T, hidden, steps, batch, lr, eval_every: the task and the training.
 
     Returns:
-        ``steps`` (list), ``test_mse`` (list, on 1,000 held-out sequences), ``final_mse``.
+        ``steps`` (list: 0 and every multiple of ``eval_every`` up to ``steps``), ``test_mse``
+        (list, on 1,000 held-out sequences), ``final_mse``.
     """
     torch.manual_seed(seed)
-    model = AddingLSTM(hidden, forget_bias)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model = SequenceModel("lstm", 2, hidden)
+    if forget_bias is not None:
+        set_forget_bias_(model.rnn, forget_bias)
     x_test, y_test = adding_problem_torch(1000, T, seed=10**9 + seed)
-    xs, losses = [], []
 
-    def test_mse() -> float:
+    def test_mse(model: nn.Module) -> float:
         with torch.no_grad():
             return float(nn.functional.mse_loss(model(x_test), y_test))
 
-    for step in range(steps + 1):
-        if step % eval_every == 0:
-            xs.append(step)
-            losses.append(test_mse())
-        if step == steps:
-            break
-        x, y = adding_problem_torch(batch, T, seed=seed * 100_003 + step)
-        optimizer.zero_grad()
-        loss = nn.functional.mse_loss(model(x), y)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+    xs, losses = [0], [test_mse(model)]
+    if steps > 0:
+        history = fit_steps(
+            model,
+            FreshBatches(lambda step: adding_problem_torch(batch, T, seed=seed * 100_003 + step)),
+            nn.functional.mse_loss,
+            torch.optim.Adam(model.parameters(), lr=lr),
+            steps,
+            eval_every,
+            {"test_mse": test_mse},
+            clip_norm=1.0,
+        )
+        # a last, shorter stretch of steps is trained but not reported
+        for step, mse in zip(history.steps, history.metrics["test_mse"]):
+            if step % eval_every == 0:
+                xs.append(step)
+                losses.append(mse)
     return {"steps": xs, "test_mse": losses, "final_mse": losses[-1]}
 
 

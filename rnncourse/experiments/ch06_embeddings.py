@@ -13,6 +13,12 @@ function                           what it runs
 ``review_classifier``              random / GloVe, frozen / trainable, on the review snippets
 =================================  ==================================================
 
+word2vec is trained by its own NumPy loop (sparse SGD on the rows a batch
+looks up, the learning rate falling linearly): the chapter's lesson, written
+with ``rnncourse.scratch.word2vec``'s forward/backward pairs, not a torch
+model. The review classifier is ``rnncourse.models.classifiers``'
+``MeanEmbeddingClassifier`` trained by ``rnncourse.training.fit``.
+
 ``python -m rnncourse.experiments.ch06_embeddings [softmax analogies word2vec classifier]``
 runs the long versions and writes ``rnncourse/results/ch06_embeddings_<name>.json``
 (about 2 minutes of CPU in all); the reading page reruns a part of each and
@@ -341,6 +347,9 @@ def review_classifier(
 ) -> dict[str, float]:
     """Mean of word embeddings -> linear layer -> fresh/rotten, trained with Adam; test accuracy.
 
+    The model is ``rnncourse.models.classifiers.MeanEmbeddingClassifier``, trained
+    by ``rnncourse.training.fit`` on batches of 64 in a fresh order every epoch.
+
     Args:
         init: ``"glove"`` (the pretrained row of each word, random for the
             words GloVe lacks) or ``"random"``.
@@ -351,6 +360,9 @@ def review_classifier(
         ``{"test_accuracy", "train_accuracy", "trainable_parameters"}``.
     """
     import torch
+
+    from rnncourse.models.classifiers import MeanEmbeddingClassifier
+    from rnncourse.training import ShuffledBatches, fit
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -376,27 +388,27 @@ def review_classifier(
             ids[row, : len(tokens)] = tokens
         return torch.from_numpy(ids)
 
-    embedding = torch.nn.Embedding.from_pretrained(torch.from_numpy(table), freeze=freeze, padding_idx=0)
-    head = torch.nn.Linear(E, 2)
-
-    def logits(ids: torch.Tensor) -> torch.Tensor:
-        mask = (ids != 0).unsqueeze(-1).float()  # (N, T, 1): padding left out of the mean
-        mean = (embedding(ids) * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return head(mean)
-
+    model = MeanEmbeddingClassifier(torch.from_numpy(table), num_classes=2, freeze=freeze)
     x_train, x_test = encode(train_texts), encode(test_texts)
     y_train = torch.from_numpy(np.asarray(train_labels))
-    parameters = [p for p in [*embedding.parameters(), *head.parameters()] if p.requires_grad]
-    optimiser = torch.optim.Adam(parameters, lr=0.01 if freeze else 0.005)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for batch in torch.randperm(len(y_train), generator=generator).split(64):
-            optimiser.zero_grad()
-            torch.nn.functional.cross_entropy(logits(x_train[batch]), y_train[batch]).backward()
-            optimiser.step()
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    fit(
+        model,
+        ShuffledBatches(
+            len(y_train), 64, lambda rows: (x_train[rows], y_train[rows]), torch.Generator().manual_seed(seed)
+        ),
+        None,
+        torch.nn.functional.cross_entropy,
+        torch.optim.Adam(parameters, lr=0.01 if freeze else 0.005),
+        epochs,
+        progress=False,
+        seed=None,
+        restore_best=False,
+    )
+    model.eval()
     with torch.no_grad():
-        train_accuracy = (logits(x_train).argmax(1) == y_train).float().mean().item()
-        test_accuracy = (logits(x_test).argmax(1).numpy() == np.asarray(test_labels)).mean()
+        train_accuracy = (model(x_train).argmax(1) == y_train).float().mean().item()
+        test_accuracy = (model(x_test).argmax(1).numpy() == np.asarray(test_labels)).mean()
     return {
         "test_accuracy": float(test_accuracy),
         "train_accuracy": float(train_accuracy),

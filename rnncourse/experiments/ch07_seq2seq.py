@@ -32,9 +32,10 @@ from rnncourse.data.pairs import (
     words,
 )
 from rnncourse.evaluation.bleu import corpus_bleu
-from rnncourse.models.seq2seq import Seq2Seq, train_step
+from rnncourse.models.seq2seq import Seq2Seq, seq2seq_loss, teacher_forcing_batch
 from rnncourse.scratch.decoding import beam_search, greedy_search
 from rnncourse.scratch.losses import padded_mean_cross_entropy, softmax_cross_entropy
+from rnncourse.training import FreshBatches, fit_steps
 
 
 @dataclass
@@ -109,15 +110,24 @@ def train(
     hidden_size: int = 64,
     lr: float = 5e-3,
 ) -> Run:
-    """Train a :class:`Seq2Seq` with Adam for ``steps`` teacher-forced steps on random batches."""
+    """Train a :class:`Seq2Seq` with Adam for ``steps`` teacher-forced steps on random batches.
+
+    ``rnncourse.training.fit`` over one epoch of ``steps`` batches, each drawn with
+    replacement from the training pairs; the gradient norm is clipped at 1.
+    """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = Seq2Seq(len(task.source), len(task.target), embed_size, hidden_size, attention, bidirectional)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    run = Run(model)
-    for _ in range(steps):
+
+    def draw(step: int) -> tuple[Any, ...]:
         chosen = rng.integers(0, len(task.train), size=batch_size)
-        run.losses.append(train_step(model, optimizer, *task.batch([task.train[i] for i in chosen])))
+        return teacher_forcing_batch(*task.batch([task.train[i] for i in chosen]))
+
+    run = Run(model)
+    if steps > 0:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        history = fit_steps(model, FreshBatches(draw), seq2seq_loss, optimizer, steps, steps, clip_norm=1.0)
+        run.losses = history.step_loss
     model.eval()
     return run
 

@@ -2,7 +2,9 @@
 
 Each function trains on real data (``rnncourse.data.series``), compares with
 a simple baseline first, and returns plain numbers for the page to print and
-draw. The recurrent models are small ``torch.nn.GRU`` networks trained with
+draw. The recurrent models are small ``torch.nn.GRU`` networks from
+``rnncourse.models`` (``sequence.SequenceModel`` reads a window,
+``classifiers.RecurrentClassifier`` an utterance) trained with
 ``rnncourse.training.fit`` (early stopping on a validation span, best
 weights restored). Everything is seeded; one CPU thread is enough.
 
@@ -17,28 +19,22 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
+from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import DataLoader, TensorDataset
 
 from rnncourse.data import series
 from rnncourse.evaluation import anomaly
 from rnncourse.evaluation import forecasting as fc
+from rnncourse.models.classifiers import RecurrentClassifier
+from rnncourse.models.sequence import SequenceModel
 from rnncourse.training import fit, set_seed
 
 # -- a GRU that reads a window and predicts the next value ---------------------------------
 
 
-class WindowGRU(nn.Module):
-    """``GRU(1, H)`` over a window, then ``Linear(H, 1)`` on the last state: (n, w) -> (n,)."""
-
-    def __init__(self, hidden: int) -> None:
-        super().__init__()
-        self.gru = nn.GRU(1, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, 1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        _, h_last = self.gru(x.unsqueeze(-1))  # h_last: (1, n, H)
-        return self.head(h_last[0]).squeeze(-1)
+def _window_mse(prediction: Tensor, target: Tensor) -> Tensor:
+    """MSE of (n, 1) predictions against (n,) targets."""
+    return nn.functional.mse_loss(prediction.squeeze(-1), target)
 
 
 def _loader(X: np.ndarray, y: np.ndarray, batch: int, shuffle: bool) -> DataLoader:
@@ -54,8 +50,9 @@ def train_window_gru(
     patience: int = 8,
     lr: float = 1e-2,
     seed: int = 0,
-) -> tuple[WindowGRU, dict[str, list[float]]]:
-    """A WindowGRU fitted on scaled windows with MSE, Adam, early stopping and restore.
+) -> tuple[SequenceModel, dict[str, list[float]]]:
+    """``GRU(1, H)`` over a window, ``Linear(H, 1)`` on its last state, fitted on scaled windows
+    with MSE, Adam, early stopping and restore: (n, w) windows -> (n, 1) next values.
 
     Args:
         train, val: (X (n, w), y (n,)) scaled windows and targets.
@@ -64,12 +61,12 @@ def train_window_gru(
         The model (best weights) and its history: train_loss, val_loss per epoch, best_epoch.
     """
     set_seed(seed)
-    model = WindowGRU(hidden)
+    model = SequenceModel("gru", 1, hidden)
     history = fit(
         model,
         _loader(*train, batch=32, shuffle=True),
         _loader(*val, batch=256, shuffle=False),
-        nn.MSELoss(),
+        _window_mse,
         torch.optim.Adam(model.parameters(), lr=lr),
         epochs=epochs,
         clip_norm=1.0,
@@ -88,7 +85,7 @@ def predict_gru(model: nn.Module, X: np.ndarray) -> np.ndarray:
     """(n, w) scaled windows -> (n,) float64 forecasts, in eval mode without gradients."""
     model.eval()
     with torch.no_grad():
-        return model(torch.tensor(X, dtype=torch.float32)).double().numpy()
+        return model(torch.tensor(X, dtype=torch.float32)).squeeze(-1).double().numpy()
 
 
 # -- forecasting monthly CO2 ---------------------------------------------------------------
@@ -295,21 +292,6 @@ def random_detector_scores(labels: np.ndarray, rate: float, seed: int = 0) -> di
 # -- speech, briefly: which speaker said /ae/? -----------------------------------------------
 
 
-class UtteranceGRU(nn.Module):
-    """``GRU(D, H)`` over padded frames, packed so each utterance stops at its own length; ``Linear(H, C)``."""
-
-    def __init__(self, features: int, hidden: int, classes: int) -> None:
-        super().__init__()
-        self.gru = nn.GRU(features, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, classes)
-
-    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        """x (N, T, D) padded, lengths (N,) -> logits (N, C) from the state at each last real frame."""
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, h_last = self.gru(packed)
-        return self.head(h_last[0])
-
-
 def _padded(
     utterances: series.Utterances, mean: np.ndarray, std: np.ndarray
 ) -> tuple[Tensor, Tensor, Tensor]:
@@ -335,7 +317,8 @@ def nearest_centroid_accuracy(train: series.Utterances, test: series.Utterances)
 
 
 def vowel_speakers(seed: int = 0, hidden: int = 32, epochs: int = 40) -> dict[str, Any]:
-    """Speaker identification on JapaneseVowels: the nearest-centroid baseline and a packed GRU.
+    """Speaker identification on JapaneseVowels: the nearest-centroid baseline and a packed GRU
+    (``RecurrentClassifier("gru", D, H, 9)``).
 
     A fifth of the training utterances (seeded) is held out for early stopping.
 
@@ -354,7 +337,7 @@ def vowel_speakers(seed: int = 0, hidden: int = 32, epochs: int = 40) -> dict[st
     x_fit, len_fit, y_fit = _padded(subset(kept), mean, std)
     x_val, len_val, y_val = _padded(subset(held), mean, std)
     set_seed(seed)
-    model = UtteranceGRU(frames.shape[1], hidden, int(train.labels.max()) + 1)
+    model = RecurrentClassifier("gru", frames.shape[1], hidden, int(train.labels.max()) + 1)
     history = fit(
         model,
         DataLoader(TensorDataset(x_fit, len_fit, y_fit), batch_size=32, shuffle=True),

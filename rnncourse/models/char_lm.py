@@ -1,15 +1,20 @@
-"""A character-level language model in PyTorch, trained with stateful truncated BPTT.
+"""Character-level language models in PyTorch: the recurrent ``CharLM`` and a causal CNN.
 
-The model reads ids ``x_1..x_T`` and predicts each next id:
+The recurrent model reads ids ``x_1..x_T`` and predicts each next id:
 
     e_t = E[x_t]            (an embedding row, or the one-hot vector when no embedding)
-    h_t = cell(e_t, h_{t-1})  (RNN with tanh, LSTM or GRU; torch.nn or rnncourse.nn)
+    h_t = cell(e_t, h_{t-1})  (any kind of ``rnncourse.kinds``; torch.nn's layer, the
+                              course's twin, or a regularised LSTM of ``rnncourse.nn.regularised``)
     z_t = W_hy h_t + b_y      logits over the V characters
     L   = (1 / (B T)) sum_{b,t} -log softmax(z_{b,t})[y_{b,t}]     nats per character
 
 Bits per character are nats / ln 2. A model that knows nothing (uniform over
 V characters) scores ln V nats; the entropy of English text is about 1 to 1.5
 bits per character for the best models.
+
+Every character model here has one face: ``model(x, state=None) -> (logits, state)``,
+x (B, T) int64 and logits (B, T, V), so that one loss, one training loop and
+one evaluation serve them all (:class:`CausalCNN` keeps no state and returns None).
 
 **Stateful truncated BPTT** (:func:`tbptt_step`, :func:`train_tbptt`). The
 stream is cut into consecutive chunks of k steps for B parallel rows
@@ -22,16 +27,18 @@ graph again, whose buffers the first backward freed, and torch raises
 "Trying to backward through the graph a second time". Passing
 ``retain_graph=True`` silences that error but makes every backward run
 through *all* earlier chunks: full BPTT whose cost grows with every chunk.
+:func:`tbptt_step` is one such step written out (chapter 2 teaches it);
+:func:`train_tbptt` runs many through ``rnncourse.training.fit(stateful=True)``.
 
-Shapes: B batch (parallel rows), T (= k) steps, V characters, E embedding
-size, H hidden units, L layers.
+Shapes: B batch (parallel rows), T (= k) steps, V characters, E embedding size,
+H hidden units, L layers, C channels.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -41,17 +48,12 @@ from torch import Tensor, nn
 
 from rnncourse.checks import check_shape
 from rnncourse.data.char_stream import CharVocab, num_chunks, torch_stream_chunks
-from rnncourse.nn import recurrent as course_recurrent
+from rnncourse.kinds import Kind
+from rnncourse.nn.recurrent import Implementation, recurrent_layer
 from rnncourse.nn.sampling import sample_next
+from rnncourse.training import History, detach_state, fit
 
-Kind = Literal["rnn", "lstm", "gru"]
-Implementation = Literal["torch", "course"]
 State = Tensor | tuple[Tensor, Tensor]  # h, or (h, c) for the LSTM; each (L, B, H)
-
-_LAYERS: dict[Implementation, dict[Kind, Callable[..., nn.Module]]] = {
-    "torch": {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU},
-    "course": {"rnn": course_recurrent.RNN, "lstm": course_recurrent.LSTM, "gru": course_recurrent.GRU},
-}
 
 
 class CharLM(nn.Module):
@@ -60,11 +62,15 @@ class CharLM(nn.Module):
     Args:
         vocab_size: V.
         hidden_size: H.
-        kind: ``"rnn"`` (tanh), ``"lstm"`` or ``"gru"``.
+        kind: the cell, ``"rnn_tanh"``, ``"rnn_relu"``, ``"lstm"`` or ``"gru"``.
         embedding_dim: E, or None to feed one-hot vectors (E = V), as min-char-rnn does.
         num_layers: L.
         implementation: ``"torch"`` for ``torch.nn``'s layers, ``"course"`` for
-            ``rnncourse.nn.recurrent``'s (same names and results, slower).
+            ``rnncourse.nn.recurrent``'s (same names and results, slower), or for an
+            LSTM ``"variational"`` / ``"layernorm"`` (``rnncourse.nn.regularised``).
+        dropout: on the embedded inputs and on the last layer's outputs, and
+            between stacked layers; for ``"variational"`` the input mask of every layer.
+        recurrent_dropout: the mask on h_{t-1} (``"variational"`` only).
 
     ``model(x, state=None) -> (logits, state)`` with x (B, T) int64, logits
     (B, T, V) and state as :data:`State`.
@@ -78,18 +84,37 @@ class CharLM(nn.Module):
         embedding_dim: int | None = None,
         num_layers: int = 1,
         implementation: Implementation = "torch",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        if kind not in ("rnn", "lstm", "gru"):
-            raise ValueError(f"kind must be 'rnn', 'lstm' or 'gru', got {kind!r}")
-        if implementation not in _LAYERS:
-            raise ValueError(f"implementation must be 'torch' or 'course', got {implementation!r}")
+        variational = implementation == "variational"
+        if recurrent_dropout and not variational:
+            raise ValueError("recurrent_dropout needs implementation='variational'")
         self.vocab_size = vocab_size
         self.kind = kind
         self.embedding = nn.Embedding(vocab_size, embedding_dim) if embedding_dim else None
+        # Plain dropout on the inputs and outputs; the variational layers mask their own inputs.
+        self.drop = nn.Dropout(0.0 if variational else dropout)
+        options: dict[str, float] = {}
+        if variational:
+            options = {"dropout": dropout, "recurrent_dropout": recurrent_dropout}
+        elif implementation in ("torch", "course") and num_layers > 1:
+            options = {"dropout": dropout}  # between the layers
         input_size = embedding_dim or vocab_size
-        self.rnn = _LAYERS[implementation][kind](input_size, hidden_size, num_layers, batch_first=True)
+        self.rnn = recurrent_layer(kind, input_size, hidden_size, num_layers, implementation, **options)
         self.head = nn.Linear(hidden_size, vocab_size)
+
+    def features(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """The last layer's hidden states (B, T, H) for x (B, T) int64, and the final state."""
+        check_shape("x", x, {"B": None, "T": None})
+        if x.dtype != torch.int64:
+            raise TypeError(f"x has dtype {x.dtype}; expected torch.int64 character ids")
+        if self.embedding is not None:
+            inputs = self.embedding(x)  # (B, T, E)
+        else:
+            inputs = F.one_hot(x, self.vocab_size).to(self.head.weight.dtype)  # (B, T, V)
+        return self.rnn(self.drop(inputs), state)
 
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Logits of the next character at every step, and the final state.
@@ -101,24 +126,49 @@ class CharLM(nn.Module):
         Returns:
             logits (B, T, V), and the state after the last step.
         """
-        check_shape("x", x, {"B": None, "T": None})
-        if x.dtype != torch.int64:
-            raise TypeError(f"x has dtype {x.dtype}; expected torch.int64 character ids")
-        if self.embedding is not None:
-            inputs = self.embedding(x)  # (B, T, E)
-        else:
-            inputs = F.one_hot(x, self.vocab_size).to(self.head.weight.dtype)  # (B, T, V)
-        h, state = self.rnn(inputs, state)  # (B, T, H)
-        return self.head(h), state
+        h, state = self.features(x, state)  # (B, T, H)
+        return self.head(self.drop(h)), state
 
 
-def detach_state(state: State | None) -> State | None:
-    """The same values with the graph cut: what truncated BPTT does at a chunk boundary."""
-    if state is None:
-        return None
-    if isinstance(state, tuple):
-        return (state[0].detach(), state[1].detach())
-    return state.detach()
+class CausalCNN(nn.Module):
+    """A 1-D convolutional character model: Embedding -> L causal convolutions -> Linear.
+
+    Layer l convolves with kernel size k and dilation 2**l, padded on the left
+    only, so the output at step t sees steps t - R + 1 .. t and never the
+    future; its receptive field is R = 1 + (k - 1)(2**L - 1) characters. Each
+    layer is ``h = relu(conv(h)) + h`` (a residual connection), so that the
+    stack trains as easily as one layer.
+
+    Args:
+        vocab_size: V; embed: E; channels: C; layers: L; kernel: k.
+
+    ``model(x, state=None) -> (logits, None)``: x (B, T) int64, logits (B, T, V);
+    a convolution keeps no state between windows, the pair is the face of every
+    character model here.
+    """
+
+    def __init__(
+        self, vocab_size: int, embed: int = 32, channels: int = 128, layers: int = 4, kernel: int = 3
+    ):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed)
+        self.inp = nn.Linear(embed, channels)
+        self.convs = nn.ModuleList(
+            nn.Conv1d(channels, channels, kernel, dilation=2**i) for i in range(layers)
+        )
+        self.kernel = kernel
+        self.head = nn.Linear(channels, vocab_size)
+
+    @property
+    def receptive_field(self) -> int:
+        return 1 + (self.kernel - 1) * (2 ** len(self.convs) - 1)
+
+    def forward(self, x: Tensor, state: None = None) -> tuple[Tensor, None]:
+        h = self.inp(self.embed(x)).transpose(1, 2)  # (B, C, T): Conv1d wants channels first
+        for i, conv in enumerate(self.convs):
+            left = (self.kernel - 1) * 2**i  # pad the past only: step t must not see t + 1
+            h = torch.relu(conv(F.pad(h, (left, 0)))) + h
+        return self.head(h.transpose(1, 2)), None
 
 
 def char_loss(logits: Tensor, targets: Tensor, reduction: Literal["mean", "sum"] = "mean") -> Tensor:
@@ -182,12 +232,23 @@ def tbptt_step(
     return StepResult(float(loss.detach()), float(norm), new_state)
 
 
-@dataclass
-class TrainHistory:
-    """Per chunk: the training loss (nats per character) and the gradient norm before clipping."""
+class StreamChunks:
+    """A text's ids as B parallel streams cut into chunks of k, re-readable: one pass per ``iter``.
 
-    losses: list[float] = field(default_factory=list)
-    grad_norms: list[float] = field(default_factory=list)
+    Yields (x, y), each (B, k) int64, y one character ahead of x
+    (``rnncourse.data.char_stream.torch_stream_chunks``).
+    """
+
+    def __init__(self, ids: np.ndarray, batch_size: int, k: int) -> None:
+        if num_chunks(len(ids), batch_size, k) == 0:
+            raise ValueError(
+                f"{len(ids)} ids are too few for {batch_size} rows (each needs an input and its target): "
+                "use a longer text or a smaller batch_size"
+            )
+        self.ids, self.batch_size, self.k = ids, batch_size, k
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        return torch_stream_chunks(self.ids, self.batch_size, self.k)
 
 
 def train_tbptt(
@@ -200,11 +261,12 @@ def train_tbptt(
     max_norm: float | None = 1.0,
     max_steps: int | None = None,
     optimizer: torch.optim.Optimizer | None = None,
-) -> TrainHistory:
+) -> History:
     """Train on one stream with stateful truncated BPTT (Adam unless an optimizer is given).
 
-    Every epoch reads the B parallel rows from the start, with a zero state;
-    within an epoch the state is carried from chunk to chunk (and detached).
+    ``rnncourse.training.fit`` with ``stateful=True``: every epoch reads the B
+    parallel rows from the start, with a zero state; within an epoch the state
+    is carried from chunk to chunk (and detached).
 
     Args:
         model: the model, trained in place.
@@ -215,32 +277,42 @@ def train_tbptt(
         max_steps: stop after this many chunks in all.
 
     Returns:
-        The loss and gradient norm of every chunk.
+        ``fit``'s history: ``step_loss`` and ``grad_norm`` hold every chunk's loss
+        (nats per character) and gradient norm before clipping.
     """
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    history = TrainHistory()
-    model.train()
-    for _ in range(epochs):
-        state: State | None = None
-        for x, y in torch_stream_chunks(ids, batch_size, k):
-            if max_steps is not None and len(history.losses) >= max_steps:
-                return history
-            result = tbptt_step(model, optimizer, x, y, state, max_norm)
-            history.losses.append(result.loss)
-            history.grad_norms.append(result.grad_norm)
-            state = result.state
-    return history
+    return fit(
+        model,
+        StreamChunks(ids, batch_size, k),
+        None,
+        char_loss,
+        optimizer,
+        epochs,
+        clip_norm=max_norm,
+        progress=False,
+        seed=None,
+        restore_best=False,
+        max_steps=max_steps,
+        stateful=True,
+    )
 
 
 @torch.no_grad()
-def evaluate_nats(model: CharLM, ids: np.ndarray, batch_size: int, k: int) -> float:
-    """Mean nats per character over a stream, the state carried across chunks as in training."""
+def evaluate_nats(model: nn.Module, ids: np.ndarray, batch_size: int, k: int, stateful: bool = True) -> float:
+    """Mean nats per character over a stream read as ``batch_size`` rows in chunks of k.
+
+    With ``stateful`` (the default) the state is carried across chunks, as in
+    training; ``stateful=False`` starts every chunk from a zero state, as a model
+    trained on independent windows would, so each chunk's first characters are
+    predicted without context.
+    """
     model.eval()
     total, count, state = 0.0, 0, None
     if num_chunks(len(ids), batch_size, k) == 0:
         raise ValueError("the stream is too short to evaluate")
     for x, y in torch_stream_chunks(ids, batch_size, k):
-        logits, state = model(x, state)
+        logits, new_state = model(x, state)
+        state = new_state if stateful else None
         total += float(char_loss(logits, y, reduction="sum"))
         count += y.numel()
     model.train()
@@ -253,7 +325,7 @@ def generate(
     vocab: CharVocab,
     prompt: str,
     length: int,
-    generator: torch.Generator,
+    generator: torch.Generator | np.random.Generator,
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
@@ -262,7 +334,8 @@ def generate(
 
     The prompt is read in one pass to set the state; then each drawn
     character is fed back as the next input. The generator is the only
-    source of randomness (see ``rnncourse.nn.sampling``).
+    source of randomness (see ``rnncourse.nn.sampling``): a ``torch.Generator``
+    draws from the float32 logits, a NumPy ``Generator`` from them in float64.
 
     Returns:
         The prompt followed by the ``length`` new characters.
@@ -274,9 +347,14 @@ def generate(
     logits, state = model(x)
     drawn: list[int] = []
     for _ in range(length):
-        next_id = sample_next(logits[:, -1], generator, temperature, top_k, top_p)  # (1,)
-        assert isinstance(next_id, Tensor)
-        drawn.append(int(next_id[0]))
-        logits, state = model(next_id.reshape(1, 1), state)
+        if isinstance(generator, np.random.Generator):
+            drawn.append(
+                int(sample_next(logits[0, -1].double().numpy(), generator, temperature, top_k, top_p))
+            )
+        else:
+            next_id = sample_next(logits[:, -1], generator, temperature, top_k, top_p)  # (1,)
+            assert isinstance(next_id, Tensor)
+            drawn.append(int(next_id[0]))
+        logits, state = model(torch.tensor([[drawn[-1]]]), state)
     model.train()
     return prompt + vocab.decode(drawn)

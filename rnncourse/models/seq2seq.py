@@ -1,4 +1,4 @@
-"""An encoder-decoder (sequence to sequence) GRU, with or without attention, in torch.
+"""Sequence to sequence in torch: the encoder-decoder GRU, with or without attention, and the captioner.
 
 Shapes: N batch, S source steps, T target steps, E embedding size, H hidden
 units, ``dirs`` 2 for a bidirectional encoder, V vocabulary sizes.
@@ -26,6 +26,10 @@ the source's states.
 
 Loss. :func:`masked_cross_entropy` is the mean over the *real* target tokens
 (those before and including ``<eos>``): padding neither counts nor dilutes.
+
+Captioning (:class:`CaptionModel`) is the same decoder with an image in place
+of the source: fixed features f (N, F) set the first state of an LSTM decoder,
+which then writes the caption word by word (:func:`caption`).
 """
 
 from __future__ import annotations
@@ -39,8 +43,10 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnncourse.checks import check_lengths, check_shape
-from rnncourse.data.pairs import PAD_ID
+from rnncourse.data.pairs import BOS, PAD_ID, PairVocabulary
 from rnncourse.nn.attention import AdditiveAttention, MultiplicativeAttention
+from rnncourse.nn.recurrent import recurrent_layer
+from rnncourse.nn.sampling import sample_next
 
 ATTENTION_KINDS = (None, "additive", "multiplicative")
 
@@ -62,7 +68,7 @@ class Encoder(nn.Module):
     ) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD_ID)
-        self.rnn = nn.GRU(embed_size, hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.rnn = recurrent_layer("gru", embed_size, hidden_size, bidirectional=bidirectional)
         self.output_size = hidden_size * (2 if bidirectional else 1)
 
     def forward(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
@@ -212,29 +218,83 @@ def masked_cross_entropy(logits: Tensor, targets: Tensor, lengths: Tensor) -> Te
     return (per_token * mask).sum() / mask.sum()
 
 
-def train_step(
-    model: Seq2Seq,
-    optimizer: torch.optim.Optimizer,
-    src: Tensor,
-    src_lengths: Tensor,
-    tgt: Tensor,
-    tgt_lengths: Tensor,
-    clip: float = 1.0,
-) -> float:
-    """One teacher-forced step on a batch; the loss before the update.
+def teacher_forcing_batch(
+    src: Tensor, src_lengths: Tensor, tgt: Tensor, tgt_lengths: Tensor
+) -> tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor]]:
+    """A pair batch as ``rnncourse.training.fit`` reads it: the model's inputs, then the target.
 
     The decoder reads ``tgt[:, :-1]`` (``<bos> y_1 ..``) and is scored on
-    ``tgt[:, 1:]`` (``y_1 .. <eos>``): the target shifted by one.
+    ``tgt[:, 1:]`` (``y_1 .. <eos>``), the target shifted by one, up to each
+    row's ``tgt_lengths``: ``(src, src_lengths, tgt[:, :-1], (tgt[:, 1:], tgt_lengths))``.
+    """
+    return src, src_lengths, tgt[:, :-1], (tgt[:, 1:], tgt_lengths)
+
+
+def seq2seq_loss(output: tuple[Tensor, Tensor | None], target: tuple[Tensor, Tensor]) -> Tensor:
+    """:func:`masked_cross_entropy` of the model's output ``(logits, weights)`` on ``(targets, lengths)``."""
+    return masked_cross_entropy(output[0], *target)
+
+
+class CaptionModel(nn.Module):
+    """Image features -> the first state of an LSTM decoder -> a caption, word by word.
+
+        h_0 = tanh(W_h f + b_h),  c_0 = W_c f + b_c       (N, H) each, from features f (N, F)
+        h_t, c_t = LSTM(embed(y_{t-1}), (h_{t-1}, c_{t-1}))
+        logits_t = W_o h_t + b_o                           (N, V)
+
+    The image enters once, as the initial state (Vinyals et al. 2015 fed it
+    as the first input instead; either way the decoder must carry it in its
+    state for the whole caption).
 
     Args:
-        src (N, S), src_lengths (N,), tgt (N, 1 + T) starting with ``<bos>``, tgt_lengths (N,)
-        real tokens of ``tgt[:, 1:]``; clip: the largest gradient norm.
+        feature_size: F; vocab_size: V; embed: E; hidden: H.
+
+    ``forward(features (N, F), tokens_in (N, T))`` -> logits (N, T, V) (teacher forcing).
     """
-    model.train()
-    logits, _ = model(src, src_lengths, tgt[:, :-1])
-    loss = masked_cross_entropy(logits, tgt[:, 1:], tgt_lengths)
-    optimizer.zero_grad()
-    loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), clip)
-    optimizer.step()
-    return float(loss.detach())
+
+    def __init__(self, feature_size: int, vocab_size: int, embed: int = 32, hidden: int = 128) -> None:
+        super().__init__()
+        self.to_h, self.to_c = nn.Linear(feature_size, hidden), nn.Linear(feature_size, hidden)
+        self.embed = nn.Embedding(vocab_size, embed)
+        self.lstm = recurrent_layer("lstm", embed, hidden)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def initial_state(self, features: Tensor) -> tuple[Tensor, Tensor]:
+        """(h_0, c_0), each (1, N, H), from features (N, F)."""
+        return torch.tanh(self.to_h(features))[None], self.to_c(features)[None]
+
+    def forward(self, features: Tensor, tokens_in: Tensor) -> Tensor:
+        out, _ = self.lstm(self.embed(tokens_in), self.initial_state(features))
+        return self.head(out)
+
+
+@torch.no_grad()
+def caption(
+    model: CaptionModel,
+    features: np.ndarray,
+    vocab: PairVocabulary,
+    max_len: int = 8,
+    temperature: float | None = None,
+    generator: torch.Generator | None = None,
+) -> list[list[str]]:
+    """Captions for (N, F) features, ``max_len`` tokens at most: greedy (``temperature`` None)
+    or sampled at ``temperature`` with ``generator``; each cut at ``<eos>``."""
+    if temperature is not None and generator is None:
+        raise ValueError("sampling needs a torch.Generator")
+    model.eval()
+    state = model.initial_state(torch.from_numpy(features))
+    token = torch.full((len(features), 1), vocab.index[BOS], dtype=torch.int64)
+    rows: list[list[int]] = [[] for _ in range(len(features))]
+    for _ in range(max_len):
+        out, state = model.lstm(model.embed(token), state)
+        logits = model.head(out[:, -1])  # (N, V)
+        if temperature is None:
+            token = logits.argmax(dim=-1, keepdim=True)
+        else:
+            assert generator is not None
+            drawn = sample_next(logits, generator, temperature=temperature)
+            assert isinstance(drawn, Tensor)
+            token = drawn.reshape(-1, 1)
+        for row, t in zip(rows, token[:, 0].tolist()):
+            row.append(t)
+    return [vocab.decode(row) for row in rows]

@@ -8,7 +8,9 @@ number; autograd supplies the backward pass. Import from the module:
 
 ==============  ============================================================
 ``cells``       one step: ``RNNCell``, ``LSTMCell``, ``GRUCell``
-``recurrent``   ``RNN``, ``LSTM``, ``GRU`` over (padded, stacked, bidirectional) sequences
+``recurrent``   ``RNN``, ``LSTM``, ``GRU`` over (padded, stacked, bidirectional) sequences, and
+                ``recurrent_layer``: the one place where a kind becomes a torch layer
+``regularised`` LSTM layers with variational dropout or layer normalisation
 ``attention``   additive and multiplicative attention with a padding mask
 ``sampling``    the next token from logits: temperature, top-k, top-p
 ==============  ============================================================

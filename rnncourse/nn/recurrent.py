@@ -36,6 +36,7 @@ with its lengths, and the output packed again, as torch does.
 from __future__ import annotations
 
 import warnings
+from typing import Any, Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -43,11 +44,12 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnncourse.checks import check_floating, check_lengths, check_same_dtype, check_shape
-from rnncourse.kinds import TorchModule, kind_of, spec, torch_param_name
+from rnncourse.kinds import Kind, TorchModule, kind_of, spec, torch_param_name
 
 from .cells import Nonlinearity, gru_step, init_like_torch, lstm_step, rnn_step
+from .regularised import LayerNormLSTM, VariationalLSTM
 
-__all__ = ["GRU", "LSTM", "RNN"]
+__all__ = ["GRU", "KIND_LABELS", "LSTM", "RNN", "kind_of_label", "recurrent_layer"]
 
 
 class _RecurrentBase(nn.Module):
@@ -367,3 +369,62 @@ class GRU(_RecurrentBase):
 
     def _step(self, x_part, state, W_hh, b_hh):
         return (gru_step(x_part, state[0], W_hh, b_hh),)
+
+
+# --- the one place where a kind becomes a torch layer ----------------------------------
+
+Implementation = Literal["torch", "course", "variational", "layernorm"]
+
+#: The short names that pages print and stored results use as keys, and the kind each stands for.
+KIND_LABELS: dict[str, Kind] = {"rnn": "rnn_tanh", "lstm": "lstm", "gru": "gru"}
+
+
+def kind_of_label(label: str) -> Kind:
+    """The kind a short label names: ``kind_of_label("rnn") == "rnn_tanh"``; a kind is its own label."""
+    kind = KIND_LABELS.get(label, label)
+    spec(kind)  # a ValueError that names the kinds, for anything else
+    return cast(Kind, kind)
+
+
+def recurrent_layer(
+    kind: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    implementation: Implementation = "torch",
+    **options: Any,
+) -> nn.Module:
+    """The sequence layer of ``kind`` (``"rnn_tanh"``, ``"rnn_relu"``, ``"lstm"``, ``"gru"``).
+
+    The class and the RNN's nonlinearity come from ``rnncourse.kinds.spec(kind)``.
+    Every layer made here is batch first: it takes (N, T, D) and returns
+    ``(output (N, T, dirs*H), state)`` as ``torch.nn``'s layers do with ``batch_first=True``.
+
+    Args:
+        kind: the cell.
+        input_size, hidden_size, num_layers: D, H, L.
+        implementation: ``"torch"`` for ``torch.nn``'s layer, ``"course"`` for this
+            module's twin (same names and results, slower), or for an LSTM one of the
+            regularised layers of ``rnncourse.nn.regularised``: ``"variational"``
+            (``VariationalLSTM``) or ``"layernorm"`` (``LayerNormLSTM``).
+        options: passed on to the class (``dropout``, ``bidirectional``, ``recurrent_dropout``, ...).
+    """
+    cell = spec(kind)
+    if implementation in ("variational", "layernorm"):
+        if kind != "lstm":
+            raise ValueError(f"implementation {implementation!r} is an LSTM layer; got kind {kind!r}")
+        regularised = {"variational": VariationalLSTM, "layernorm": LayerNormLSTM}[implementation]
+        return regularised(input_size, hidden_size, num_layers, **options)
+    classes: dict[str, dict[str, type[nn.Module]]] = {
+        "torch": {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU},
+        "course": {"RNN": RNN, "LSTM": LSTM, "GRU": GRU},
+    }
+    if implementation not in classes:
+        raise ValueError(
+            f"implementation must be 'torch', 'course', 'variational' or 'layernorm', got {implementation!r}"
+        )
+    if cell.nonlinearity is not None:
+        options["nonlinearity"] = cell.nonlinearity
+    layer_class = classes[implementation][cell.torch_module]
+    layer: nn.Module = layer_class(input_size, hidden_size, num_layers, batch_first=True, **options)
+    return layer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from rnncourse.experiments import ch04_lstm as exp
 from rnncourse.gradcheck import rel_error
@@ -61,9 +62,12 @@ def test_training_is_reproducible_and_sets_the_forget_bias() -> None:
     first = exp.train_adding(1.0, seed=0, T=10, hidden=4, steps=20, batch=8, eval_every=10)
     again = exp.train_adding(1.0, seed=0, T=10, hidden=4, steps=20, batch=8, eval_every=10)
     assert first == again and first["steps"] == [0, 10, 20]
-    model = exp.AddingLSTM(4, 1.0)
-    total = (model.lstm.bias_ih_l0 + model.lstm.bias_hh_l0).detach().numpy()
+    lstm = torch.nn.LSTM(2, 4)
+    exp.set_forget_bias_(lstm, 1.0)
+    total = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().numpy()
     assert np.all(total[4:8] == 1.0) and not np.all(total[:4] == 1.0)
+    shorter = exp.train_adding(1.0, seed=0, T=10, hidden=4, steps=25, batch=8, eval_every=10)
+    assert shorter["steps"] == [0, 10, 20]  # the last 5 steps are trained but not reported
 
 
 def test_bidirectional_padding_right_and_wrong() -> None:

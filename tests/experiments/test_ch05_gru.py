@@ -9,12 +9,16 @@ import torch
 from rnncourse.experiments import ch05_gru as experiment
 
 
-@pytest.mark.parametrize(("kind", "gates"), [("rnn", 1), ("lstm", 4), ("gru", 3)])
-def test_parameter_count_matches_torch(kind: str, gates: int) -> None:
-    model = experiment.SequenceModel(kind, 5, 7, 3, per_step=True)
-    assert sum(p.numel() for p in model.parameters()) == experiment.model_params(kind, 5, 7, 3)
-    # Spelled out: G blocks of (H D + H H + 2 H), plus the read-out H * 3 + 3.
-    assert experiment.model_params(kind, 5, 7, 3) == gates * (7 * 5 + 49 + 14) + 24
+@pytest.mark.parametrize(("label", "gates"), [("rnn", 1), ("lstm", 4), ("gru", 3)])
+def test_parameter_count_matches_torch(label: str, gates: int) -> None:
+    task = experiment.make_task("counting")
+    model = experiment.build_model(label, task, seed=0)
+    assert model.kind == {"rnn": "rnn_tanh"}.get(label, label)
+    H = model.rnn.hidden_size
+    count = sum(p.numel() for p in model.parameters())
+    assert count == experiment.model_params(label, task.input_size, H, task.output_size)
+    # Spelled out: G blocks of (H D + H H + 2 H), plus the read-out H * 5 + 5.
+    assert experiment.model_params(label, 5, 7, 3) == gates * (7 * 5 + 49 + 14) + 24
 
 
 def test_widths_for_a_budget_give_nearly_equal_counts() -> None:
@@ -27,7 +31,7 @@ def test_widths_for_a_budget_give_nearly_equal_counts() -> None:
                 experiment.hidden_for_budget(k, t.input_size, t.output_size, 3000),
                 t.output_size,
             )
-            for k in experiment.KINDS
+            for k in experiment.LABELS
         ]
         assert all(abs(c - 3000) / 3000 < 0.06 for c in counts), counts
     # The GRU gets a wider layer than the LSTM at the same budget.
@@ -63,6 +67,27 @@ def test_timings_are_positive_for_both_backends() -> None:
     assert experiment.time_epoch_numpy("lstm", "counting", repeats=1) > 0
 
 
-def test_unknown_task_is_refused() -> None:
+def test_unknown_task_and_label_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown task"):
         experiment.make_task("translation")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        experiment.model_params("transformer", 2, 3, 1)
+
+
+def test_an_evaluation_comes_at_the_last_step_too() -> None:
+    torch.set_num_threads(1)
+    run = experiment.train("rnn", "adding", steps=25, seed=1, eval_every=10)
+    assert run.kind == "rnn" and run.steps == [0, 10, 20, 25] and len(run.losses) == 4
+
+
+def test_the_quick_comparison_runs_every_label_on_every_task_and_stores_nothing(
+    capsys, monkeypatch, tmp_path
+) -> None:
+    torch.set_num_threads(1)
+    monkeypatch.setattr(experiment, "RESULT", tmp_path / "ch05_gru_comparison.json")
+    experiment.comparison(quick=True)
+    out = capsys.readouterr().out
+    for task in experiment.TASKS:
+        for label in experiment.LABELS:
+            assert f"{task} {label} {{" in out
+    assert "quick run: nothing stored" in out and not (tmp_path / "ch05_gru_comparison.json").exists()

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from rnncourse.experiments import ch08_applications as series_ex
 from rnncourse.experiments import ch08_applications_text as text_ex
@@ -43,24 +42,12 @@ def test_best_units_finds_a_planted_unit() -> None:
     assert unit == 4 and r < -0.95
 
 
-def test_glove_lstm_reads_each_review_up_to_its_length() -> None:
-    torch.manual_seed(0)
-    vectors = torch.randn(10, 4)
-    model = text_ex.GloveLSTM(vectors, hidden=3)
-    ids = torch.tensor([[2, 3, 4, 0, 0], [5, 6, 7, 8, 9]])
-    lengths = torch.tensor([3, 5])
-    batch = model(ids, lengths)
-    alone = model(ids[:1, :3], lengths[:1])
-    assert torch.allclose(batch[0], alone[0], atol=1e-6)
-    steps = model.per_step(ids, lengths)
-    assert torch.allclose(steps[0, 2], batch[0], atol=1e-6) and torch.allclose(
-        steps[1, 4], batch[1], atol=1e-6
-    )
-    assert not model.embed.weight.requires_grad  # frozen
-
-
 def test_window_gru_and_the_co2_setup() -> None:
-    model = series_ex.WindowGRU(hidden=4)
-    assert series_ex.predict_gru(model, np.zeros((3, 7))).shape == (3,)
+    x = np.random.default_rng(0).normal(size=(40, 6))
+    y = x[:, -1] * 0.5  # the next value: half the last one
+    model, history = series_ex.train_window_gru((x[:30], y[:30]), (x[30:], y[30:]), hidden=4, epochs=5)
+    forecasts = series_ex.predict_gru(model, x)
+    assert forecasts.shape == (40,) and forecasts.dtype == np.float64
+    assert len(history["val_loss"]) == 5 and history["best_epoch"][0] == int(np.argmin(history["val_loss"]))
     setup = series_ex.ForecastSetup()
     assert setup.window < setup.n_train < setup.n_fit < 526

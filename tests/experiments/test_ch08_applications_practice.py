@@ -1,4 +1,8 @@
-"""Chapter 8's practice experiments: data windows, the regularised layers, initialisation, timing."""
+"""Chapter 8's practice experiments: data windows, normalisation, initialisation, training, timing.
+
+The regularised layers are tested in ``tests/nn/test_regularised.py``, the
+character models in ``tests/models/test_char_lm.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,8 @@ import torch
 from torch import nn
 
 from rnncourse.experiments.ch08_applications_practice import (
-    CausalCNN,
     CharData,
-    CharLM,
-    LayerNormLSTM,
-    VariationalLSTM,
+    bits_per_char,
     char_batches,
     char_data,
     count_parameters,
@@ -24,6 +25,7 @@ from rnncourse.experiments.ch08_applications_practice import (
     train_char_model,
 )
 from rnncourse.gradcheck import rel_error
+from rnncourse.models.char_lm import CharLM
 
 
 def test_char_data_is_split_in_order() -> None:
@@ -50,84 +52,19 @@ def test_char_batches_shift_targets_by_one() -> None:
         char_batches(ids[:5], 8, 4)
 
 
-def test_variational_lstm_without_dropout_is_torchs_lstm() -> None:
-    torch.manual_seed(0)
-    ours = VariationalLSTM(5, 7).double()
-    theirs = nn.LSTM(5, 7, batch_first=True).double()
-    with torch.no_grad():
-        theirs.weight_ih_l0.copy_(ours.weight_ih)
-        theirs.weight_hh_l0.copy_(ours.weight_hh)
-        theirs.bias_ih_l0.copy_(ours.bias)
-        theirs.bias_hh_l0.zero_()
-    x = torch.randn(3, 6, 5, dtype=torch.float64)
-    assert rel_error(ours(x).detach().numpy(), theirs(x)[0].detach().numpy()) < 1e-12
-
-
-def test_variational_masks_are_the_same_at_every_step() -> None:
-    # With W_hh = 0 and a forget gate shut (bias -1e4), h_t depends on x_t alone; a constant
-    # input then gives the same h_t at every step exactly when the input mask does not change.
-    torch.manual_seed(0)
-    layer = VariationalLSTM(16, 4, dropout=0.5).double()
-    with torch.no_grad():
-        layer.weight_hh.zero_()
-        layer.bias.zero_()
-        layer.bias[4:8] = -1e4
-    x = torch.randn(8, 1, 16, dtype=torch.float64).expand(8, 10, 16)
-    layer.train()
-    out = layer(x)
-    assert torch.allclose(out, out[:, :1].expand_as(out), rtol=0, atol=1e-12)
-    layer.eval()
-    assert not torch.allclose(layer(x), out)  # the masks changed something in training
-    # per-step dropout, for contrast, would change h_t from step to step
-    step_dropped = nn.functional.dropout(x, 0.5, training=True)
-    assert not torch.allclose(step_dropped, step_dropped[:, :1].expand_as(step_dropped))
-    with pytest.raises(ValueError):
-        VariationalLSTM(3, 3, dropout=1.0)
-
-
-def test_layernorm_lstm_ignores_the_batch_and_has_gradients() -> None:
-    torch.manual_seed(0)
-    layer = LayerNormLSTM(3, 4).double()
-    x = torch.randn(5, 6, 3, dtype=torch.float64)
-    alone = layer(x[:1])
-    assert rel_error(alone.detach().numpy(), layer(x)[:1].detach().numpy()) < 1e-12
-    small = torch.randn(2, 3, 3, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda inp: layer(inp).sum(), (small,))
-
-
 def test_normalisation_over_the_batch_depends_on_the_batch() -> None:
     assert norm_depends_on_batch(nn.BatchNorm1d(16), 16) > 0.1
     assert norm_depends_on_batch(nn.LayerNorm(16), 16) == 0.0
 
 
-def test_causal_cnn_never_sees_the_future_and_sees_its_receptive_field() -> None:
-    torch.manual_seed(0)
-    model = CausalCNN(10, embed=4, channels=8, layers=3, kernel=2).double()
-    assert model.receptive_field == 8  # 1 + 1 * (1 + 2 + 4)
-    x = torch.randint(0, 10, (1, 20))
-    changed = x.clone()
-    changed[0, 12] = (x[0, 12] + 1) % 10
-    diff = (model(x) - model(changed)).abs().sum(dim=2)[0]
-    assert diff[:12].max() == 0.0  # earlier steps cannot see step 12
-    assert diff[12:20].min() > 0.0  # steps 12..19 all see it (12 + 8 - 1 = 19)
-    far = x.clone()
-    far[0, 0] = (x[0, 0] + 1) % 10
-    assert (model(x) - model(far)).abs().sum(dim=2)[0, 8:].max() == 0.0  # beyond the receptive field
-
-
-def test_char_lm_kinds_and_parameter_count() -> None:
+def test_count_parameters_counts_the_trainable_numbers() -> None:
     V, E, H = 11, 5, 7
-    lstm = CharLM(V, E, H)
+    lstm = CharLM(V, H, embedding_dim=E)
     # embedding + LSTM (4H rows, input and recurrent weights, two biases) + head
     assert count_parameters(lstm) == V * E + 4 * H * (E + H + 2) + H * V + V
-    x = torch.randint(0, V, (2, 6))
-    for kind in ("lstm", "gru", "variational", "layernorm"):
-        model = CharLM(V, E, H, layers=2, kind=kind, dropout=0.1)  # type: ignore[arg-type]
-        assert model(x).shape == (2, 6, V)
-    with pytest.raises(ValueError):
-        CharLM(V, kind="lstm", recurrent_dropout=0.1)
-    with pytest.raises(ValueError):
-        CharLM(V, kind="transformer")  # type: ignore[arg-type]
+    assert lstm.embedding is not None
+    lstm.embedding.weight.requires_grad_(False)
+    assert count_parameters(lstm) == 4 * H * (E + H + 2) + H * V + V
 
 
 def test_keras_initialisation() -> None:
@@ -163,9 +100,12 @@ def test_forget_bias_keeps_the_gradient_reaching_further_back(seed: int) -> None
 def test_training_lowers_the_loss_and_knows_its_schedules() -> None:
     data = char_data("hamlet", n_train=4000, n_val=1000, n_test=1000)
     torch.manual_seed(0)
-    model = CharLM(data.vocab_size, 8, 32)
+    model = CharLM(data.vocab_size, 32, embedding_dim=8)
     history = train_char_model(model, data, epochs=3, lr=1e-2, scheduler="warmup_cosine")
     assert history.val_loss[-1] < history.val_loss[0] < math.log(data.vocab_size) + 0.5
+    # restore_best: the model ends with the best epoch's weights; bits are nats / ln 2
+    best = min(history.val_loss)
+    assert bits_per_char(model, data.val) == pytest.approx(best / math.log(2), rel=1e-5)
     assert history.lr == pytest.approx([0.5e-2, 1e-2, 0.05 * 1e-2])  # one epoch of warm-up, then the cosine
     with pytest.raises(ValueError):
         train_char_model(model, data, epochs=1, scheduler="sometimes")
@@ -181,3 +121,19 @@ def test_time_recurrent_reports_every_shape() -> None:
 def test_chardata_vocab_size() -> None:
     data = CharData("\0ab", torch.tensor([1, 2]), torch.tensor([1]), torch.tensor([2]))
     assert data.vocab_size == 3
+
+
+def test_gpu_timings_quick_prints_a_row_per_shape_and_says_when_there_is_no_gpu(capsys) -> None:
+    from rnncourse.experiments.ch08_applications_practice import GPU_QUICK_SHAPES, main
+
+    threads = torch.get_num_threads()
+    try:
+        main(["gpu", "--quick"])
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert "(ms per training step)" in out and "cpu, 1 thread" in out
+    for N, T, H in GPU_QUICK_SHAPES:
+        assert any(line.split()[:3] == [str(N), str(T), str(H)] for line in out.splitlines()), out
+    if not torch.cuda.is_available():
+        assert "No GPU was found" in out

@@ -11,11 +11,10 @@ import torch
 from rnncourse.data.midi import Note
 from rnncourse.data.pairs import words
 from rnncourse.experiments.ch08_applications_seq2seq import (
-    CaptionModel,
     RetrievalModel,
     bigram_bits_per_char,
     bleu,
-    caption,
+    main,
     piano_roll,
     reply_diversity,
     split_in_order,
@@ -23,6 +22,7 @@ from rnncourse.experiments.ch08_applications_seq2seq import (
     train_seq2seq,
     translate,
 )
+from rnncourse.models.seq2seq import CaptionModel, caption
 
 
 def test_split_in_order_keeps_the_last_part_for_testing() -> None:
@@ -94,3 +94,8 @@ def test_captioner_fits_distinct_features_and_samples() -> None:
     assert len(sampled) == 4 and all(isinstance(w, str) for c in sampled for w in c)
     with pytest.raises(ValueError):
         caption(model, features, vocab, temperature=1.0)
+
+
+def test_main_refuses_unknown_options() -> None:
+    with pytest.raises(SystemExit):
+        main(["--everything"])

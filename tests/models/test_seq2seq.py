@@ -8,8 +8,9 @@ import torch
 
 from rnncourse.data.pairs import BOS_ID, EOS_ID
 from rnncourse.gradcheck import rel_error
-from rnncourse.models.seq2seq import Seq2Seq, masked_cross_entropy, train_step
+from rnncourse.models.seq2seq import Seq2Seq, masked_cross_entropy, seq2seq_loss, teacher_forcing_batch
 from rnncourse.scratch.decoding import beam_search, greedy_search
+from rnncourse.training import FreshBatches, fit
 
 
 def _batch(seed: int, N: int = 4, S: int = 6, T: int = 5, V: int = 9):
@@ -64,8 +65,20 @@ def test_a_short_copy_task_is_learned_and_decoded() -> None:
         tgt = torch.as_tensor(np.concatenate([np.full((n, 1), BOS_ID), body, np.full((n, 1), EOS_ID)], 1))
         return src, torch.full((n,), 4), tgt, torch.full((n,), 4)
 
-    losses = [train_step(model, optimizer, *batch(32)) for _ in range(150)]
-    assert losses[-1] < 0.1 * losses[0]
+    history = fit(
+        model,
+        FreshBatches(lambda step: teacher_forcing_batch(*batch(32))),
+        None,
+        seq2seq_loss,
+        optimizer,
+        epochs=1,
+        clip_norm=1.0,
+        progress=False,
+        seed=None,
+        steps_per_epoch=150,
+    )
+    losses = history.step_loss
+    assert len(losses) == 150 and losses[-1] < 0.1 * losses[0]
     src, src_lengths, tgt, _ = batch(16)
     model.eval()
     enc = model.encode(src, src_lengths)
@@ -73,6 +86,21 @@ def test_a_short_copy_task_is_learned_and_decoded() -> None:
     assert np.mean(np.all(tokens[:, :4] == tgt[:, 1:].numpy(), axis=1)) > 0.9
     best = beam_search(model.step_function(), model.encode(src[:1], src_lengths[:1]), BOS_ID, EOS_ID, 3, 6)[0]
     assert list(best.tokens) == tgt[0, 1:].tolist()
+
+
+def test_teacher_forcing_batch_shifts_the_target_by_one() -> None:
+    src, src_lengths, tgt, tgt_lengths = _batch(2)
+    inputs_src, inputs_lengths, tgt_in, (tgt_out, lengths) = teacher_forcing_batch(
+        src, src_lengths, tgt, tgt_lengths
+    )
+    assert inputs_src is src and inputs_lengths is src_lengths and lengths is tgt_lengths
+    assert torch.equal(tgt_in[:, 1:], tgt_out[:, :-1]) and torch.all(tgt_in[:, 0] == BOS_ID)
+    assert tgt_in.shape == tgt_out.shape == (4, 5)
+    torch.manual_seed(0)
+    model = Seq2Seq(9, 9, 8, 10).double()
+    output = model(src, src_lengths, tgt_in)
+    expected = masked_cross_entropy(output[0], tgt_out, tgt_lengths)
+    assert seq2seq_loss(output, (tgt_out, tgt_lengths)).item() == expected.item()
 
 
 def test_clear_errors() -> None:
