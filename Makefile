@@ -8,6 +8,7 @@
 #   make lab       JupyterLab on the learner's own copies (work/) of the exercises and chapters
 #   make validate NB=work/exercises/<id>/<id>.ipynb   run a notebook and show each part's full result
 #   make release   regenerate exercises/ from solutions/ (nbgrader generate_assignment)
+#   make secret    once per course: the grading secret that hidden cases are drawn from (.grading-secret)
 #   make grade     autograde everything under submitted/, write feedback/ and grades.csv
 #   make feedback  write feedback/ again from the gradebook (e.g. after grading by hand)
 #   make export    write grades.csv again from the gradebook
@@ -25,7 +26,7 @@ STAMP := $(VENV)/.installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 JOBS ?= 2
 
-.PHONY: book test style lab work-copies validate release grade feedback export bench lock system clean
+.PHONY: book test style lab work-copies validate release secret grade feedback export bench lock system clean
 
 # The lock holds everything but torch and the data-only packages of
 # requirements-data.lock, installed with --no-deps (the course reads their
@@ -100,6 +101,10 @@ validate: $(STAMP)
 
 release: $(STAMP)
 	@for id in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$id --force || exit 1; done
+
+# Hidden cases are drawn from this secret at grading time: create it once, keep it (never in git).
+secret: $(STAMP)
+	$(BIN)/python -m rnncourse.autograder.secret
 
 grade: $(STAMP) system
 	$(BIN)/python -m rnncourse.autograder.batch $(ARGS)

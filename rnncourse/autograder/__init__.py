@@ -10,6 +10,7 @@ the reverse.
 ``sandbox``      bubblewrap, limits, and the plain values that come back
 ``runner``       the standalone program that runs a notebook inside the sandbox
 ``validate``     ``make validate``: every part of one notebook, with its message
+``secret``       ``make secret``: the course's grading secret, which hidden cases are drawn from
 ===============  ===========================================================
 
 ``feedback/`` holds the feedback template (``HTMLExporter`` in ``nbgrader_config.py``).

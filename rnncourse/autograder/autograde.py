@@ -11,9 +11,10 @@ rights, :class:`SandboxedExecute`
 
 1. sends the learner's code cells (never the test cells) and one request per
    graded part (``PARTS`` of ``rnncourse.grading.<assignment>``: function
-   name, the cases' inputs, correct earlier functions to substitute) to
-   ``rnncourse.autograder.sandbox``, which runs them where the course, the
-   gradebook and other submissions are out of reach;
+   name, the inputs of its visible cases and of its hidden cases, drawn from
+   the course's secret (``rnncourse.autograder.secret``), correct earlier
+   functions to substitute) to ``rnncourse.autograder.sandbox``, which runs
+   them where the course, the gradebook and other submissions are out of reach;
 2. puts each cell's outputs back into the notebook;
 3. verifies each returned value here, outside the learner's process, with the
    part's ``verify``; writes one line "Part N ...: passed" or one
@@ -56,9 +57,9 @@ from nbgrader.preprocessors import (
 from traitlets import Float, Integer, Unicode
 from traitlets.config import Config
 
-from rnncourse.autograder import sandbox
+from rnncourse.autograder import sandbox, secret
 from rnncourse.grading import parts
-from rnncourse.grading.parts import Part
+from rnncourse.grading.parts import HiddenKey, Part
 
 HIDDEN_TESTS = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|\Z)",
@@ -85,9 +86,12 @@ def chapter_parts(assignment: str) -> list[Part]:
 
 
 def sandbox_inputs(
-    nb: nbformat.NotebookNode, parts: Sequence[Part]
+    nb: nbformat.NotebookNode, parts: Sequence[Part], key: HiddenKey
 ) -> tuple[list[tuple[int, str]], list[sandbox.PartRequest]]:
-    """What the sandbox receives: (index, source) of every non-test code cell, and one request per part."""
+    """What the sandbox receives: (index, source) of every non-test code cell, and one request per part.
+
+    Each part's cases are its visible ones and its hidden ones drawn from ``key``.
+    """
     cells = [
         (index, cell.source)
         for index, cell in enumerate(nb.cells)
@@ -97,7 +101,7 @@ def sandbox_inputs(
         sandbox.PartRequest(
             grade_id=part.grade_id,
             function=part.function,
-            cases=[(case.name, case.args) for case in part.cases()],
+            cases=[(case.name, case.args) for case in part.graded_cases(key)],
             substitutes=dict(part.substitutes),
         )
         for part in parts
@@ -241,9 +245,11 @@ def stopped_message(result: sandbox.SandboxResult, nb: nbformat.NotebookNode) ->
     return f"not checked: the notebook stopped ({result.status}): {detail}{where}."
 
 
-def verify(part: Part, result: sandbox.SandboxResult, nb: nbformat.NotebookNode) -> parts.Verdict:
+def verify(
+    part: Part, result: sandbox.SandboxResult, nb: nbformat.NotebookNode, key: HiddenKey
+) -> parts.Verdict:
     """Check every case of ``part`` here, outside the sandbox, with the part's own ``verify``."""
-    cases = part.cases()
+    cases = part.graded_cases(key)
     values = result.parts.get(part.grade_id, {})
     if any(case.name not in values for case in cases):
         hidden = sum(case.hidden for case in cases)
@@ -256,9 +262,12 @@ def verify(part: Part, result: sandbox.SandboxResult, nb: nbformat.NotebookNode)
 
 
 def redact_hidden_tests(source: str, hidden: int) -> str:
-    """The test cell's source with its hidden tests replaced by one summary line."""
+    """The test cell's source with its hidden tests (if any) replaced by one summary line, at its end."""
     summary = f"# hidden tests: {hidden} checks on other inputs\n"
-    return HIDDEN_TESTS.sub(summary, source)
+    redacted = HIDDEN_TESTS.sub("", source)
+    if not redacted.endswith("\n"):
+        redacted += "\n"
+    return redacted + summary
 
 
 #: nbgrader's ``Autograde.sanitize_preprocessors`` (0.9.6), in its order. ``make grade`` replays
@@ -295,6 +304,7 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
     cache_dir = Unicode(
         "autograded/.sandbox-cache", help="where sandbox results are cached (instructor side)"
     ).tag(config=True)
+    course_root = Unicode(".", help="the course root, which holds the grading secret").tag(config=True)
 
     def limits(self) -> sandbox.Limits:
         cell_seconds = float(self.timeout) if self.timeout else sandbox.Limits().cell_seconds
@@ -308,7 +318,8 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict[str, Any]) -> tuple[Any, Any]:
         assignment = str(resources.get("nbgrader", {}).get("assignment", ""))
         parts = chapter_parts(assignment)
-        cells, requests = sandbox_inputs(nb, parts)
+        key = secret.key(Path(self.course_root), assignment)
+        cells, requests = sandbox_inputs(nb, parts, key)
         started = time.perf_counter()
         result, cached = run_cached(
             assignment, cells, requests, self.limits(), Path(self.cache_dir) if self.cache_dir else None
@@ -320,11 +331,13 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
             result.status,
             time.perf_counter() - started,
         )
-        fill_notebook(nb, result, parts)
+        fill_notebook(nb, result, parts, key)
         return nb, resources
 
 
-def fill_notebook(nb: nbformat.NotebookNode, result: sandbox.SandboxResult, parts: Sequence[Part]) -> None:
+def fill_notebook(
+    nb: nbformat.NotebookNode, result: sandbox.SandboxResult, parts: Sequence[Part], key: HiddenKey
+) -> None:
     """Write the sandbox's outputs and the verdicts into ``nb`` (see the module docstring)."""
     by_grade_id = {part.grade_id: part for part in parts}
     count = 0
@@ -344,7 +357,7 @@ def fill_notebook(nb: nbformat.NotebookNode, result: sandbox.SandboxResult, part
                 )
             ]
             continue
-        verdict = verify(part, result, nb)
+        verdict = verify(part, result, nb, key)
         cell.metadata["rnncourse"] = {"part": part.title}
         cell.source = redact_hidden_tests(cell.source, verdict.hidden)
         if verdict.passed:

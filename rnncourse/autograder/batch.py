@@ -54,7 +54,8 @@ from tqdm import tqdm
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from rnncourse.autograder import autograde, record, sandbox
+from rnncourse.autograder import autograde, record, sandbox, secret
+from rnncourse.grading.parts import HiddenKey
 
 STAGING = Path("autograded") / ".staging"
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
@@ -239,6 +240,7 @@ class Grader:
     limits: sandbox.Limits
     cache: Path
     api: NbGraderAPI
+    secret: bytes = b""  # the course's grading secret (grade_all loads it): hidden cases are drawn from it
 
     def grade(self, student: str, assignment: str) -> Outcome:
         """Stage, sandbox, then record one submission with nbgrader; every problem goes in the outcome."""
@@ -282,7 +284,8 @@ class Grader:
 
     def _sandbox(self, outcome: Outcome, notebook: nbformat.NotebookNode) -> None:
         """Run (or find in the cache) the notebook's sandbox, for nbgrader's pass to find."""
-        cells, requests = autograde.sandbox_inputs(notebook, autograde.chapter_parts(outcome.assignment))
+        key = HiddenKey(self.secret, outcome.assignment)
+        cells, requests = autograde.sandbox_inputs(notebook, autograde.chapter_parts(outcome.assignment), key)
         try:
             result, outcome.cached = autograde.run_cached(
                 outcome.assignment, cells, requests, self.limits, self.cache
@@ -375,6 +378,11 @@ def grade_all(
     """Grade every submission under ``root/submitted``; see the module docstring."""
     started = time.perf_counter()
     config = load_config(root)
+    try:
+        course_secret = secret.load(root)
+    except secret.MissingSecret as error:
+        raise SystemExit(str(error)) from None
+    config.SandboxedExecute.course_root = str(root)
     if cell_timeout is not None:
         config.Execute.timeout = int(cell_timeout)
     db_url = gradebook_url(root, config)
@@ -404,7 +412,13 @@ def grade_all(
                 f"nbgrader could not register {assignment}:\n{str(result.get('error') or result.get('log'))[-2000:]}"
             )
     grader = Grader(
-        root, config, record.with_lock_wait(db_url), executor.limits(), root / executor.cache_dir, api
+        root,
+        config,
+        record.with_lock_wait(db_url),
+        executor.limits(),
+        root / executor.cache_dir,
+        api,
+        course_secret,
     )
     before = time.perf_counter() - started
     started = time.perf_counter()

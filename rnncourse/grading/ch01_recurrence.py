@@ -1,14 +1,15 @@
 """Checks for exercise 1, recurrence: vocabulary, encoding, cell, sequence, softmax, classifier.
 
 ``PARTS`` lists the six parts (``parts.Part``): the nbgrader test cell each
-scores, the learner's function, the deterministic cases (visible, then
-hidden) and ``verify``, which the autograder runs outside the sandbox on what
-the function returned. The notebook imports this module as ``check`` and
-calls ``check.<part>(<the learner's function>)`` for the visible cases, and
-``check.<part>(<function>, hidden=True)`` in the hidden tests: the same cases
-and the same ``verify``, run in the learner's kernel (``parts.run_part_in_process``),
-so a message reads the same in the lab and in the feedback. Each check also
-takes its own seeds, shapes or sentences (custom visible cases).
+scores, the learner's function, the deterministic visible cases, how to draw
+each hidden case (its shapes and edge cases fixed here, its values drawn from
+the instructor's secret at grading time) and ``verify``, which the autograder
+runs outside the sandbox on what the function returned. The notebook imports
+this module as ``check`` and calls ``check.<part>(<the learner's function>)``
+for the visible cases, with the same ``verify`` run in the learner's kernel
+(``parts.run_part_in_process``), so a message reads the same in the lab and
+in the feedback. Each check also takes its own seeds, shapes or sentences
+(custom visible cases).
 
 Shapes are (N batch, T steps, D features, H hidden, C classes). Every check
 compares with the course's reference to ``core.TOLERANCE`` and names a known
@@ -37,9 +38,11 @@ from rnncourse.grading.core import (
 )
 from rnncourse.grading.parts import (
     Case,
+    Draw,
     LearnerError,
     Part,
     error_message,
+    hidden_from,
     run_part_in_process,
     verifier,
 )
@@ -74,29 +77,94 @@ def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> 
 # -- Correct earlier parts, substituted while later parts run (NumPy only) ------------
 
 
+# -- Hidden sentences: drawn words, with the features each case is about -------------
+
+#: Words the hidden sentences are drawn from (lower case; a draw may capitalise them).
+_WORD_LIST = (
+    "apple banana cherry dog cat bird fish horse mouse tiger zebra river mountain cloud rain "
+    "sun moon star tree leaf stone sand water fire wind green red blue small large quick slow "
+    "happy quiet loud early late run jump swim read write sing dance walk talk think know see"
+)
+WORDS = tuple(_WORD_LIST.split())
+#: Words never in a hidden vocabulary: the unknown ones.
+UNKNOWN_WORDS = ("xylophone", "quasar", "nebula", "walrus", "origami", "tundra", "lagoon", "cobalt")
+PUNCTUATION = ("?", "!", ",", ".", ";", ":")
+
+
+def _cased(rng: np.random.Generator, word: str) -> str:
+    """``word`` as written: lower case, capitalised or upper case, at random."""
+    return (word, word.capitalize(), word.upper())[int(rng.integers(3))]
+
+
+def _odd_spaces(rng: np.random.Generator, tokens: Sequence[str]) -> str:
+    """``tokens`` in one sentence, with tabs and runs of spaces between them and around them."""
+    text = tokens[0]
+    for token in tokens[1:]:
+        text += ("  ", "\t", " \t ", "   ")[int(rng.integers(4))] + token
+    return (" " if rng.random() < 0.5 else "") + text + ("\t" if rng.random() < 0.5 else "")
+
+
+def _draw_words(rng: np.random.Generator, count: int) -> list[str]:
+    return [str(word) for word in rng.choice(WORDS, size=count, replace=False)]
+
+
+def _mixed_case_sentences(rng: np.random.Generator) -> list[str]:
+    """Words repeated in other cases, tabs and runs of spaces, and one empty sentence."""
+    words = _draw_words(rng, 5)
+    sentences = []
+    for _ in range(3):
+        tokens = [_cased(rng, str(w)) for w in rng.choice(words, size=int(rng.integers(3, 6)))]
+        sentences.append(_odd_spaces(rng, tokens))
+    sentences.insert(int(rng.integers(1, 4)), "")
+    return sentences
+
+
+def _first_appearance_sentences(rng: np.random.Generator) -> list[str]:
+    """New words first seen in a non-alphabetical order, between words seen before, then one in capitals."""
+    order = _draw_words(rng, 5)
+    while order == sorted(order):
+        rng.shuffle(order)
+    first, second, third, fourth, fifth = order
+    return [
+        f"{first} {second}",
+        f"{third} {second} {first} {fourth}",
+        f"{fourth} {fifth} {third}",
+        first.upper(),
+    ]
+
+
+def _punctuated_sentences(rng: np.random.Generator, count: int = 3) -> list[str]:
+    """Punctuation glued to words ("hello,") and alone ("?"), which the white-space rule keeps."""
+    sentences = []
+    for _ in range(count):
+        tokens = [_cased(rng, w) for w in _draw_words(rng, int(rng.integers(2, 5)))]
+        glued = int(rng.integers(len(tokens)))
+        tokens[glued] += str(rng.choice(PUNCTUATION))
+        if rng.random() < 0.6:
+            tokens.append(str(rng.choice(PUNCTUATION)))
+        sentences.append(" ".join(tokens))
+    sentences.append(" ".join(w.rstrip("".join(PUNCTUATION)) for w in sentences[0].split()[:2]))
+    return sentences
+
+
 # -- Part 1: vocabulary --------------------------------------------------------------
 
-_HIDDEN_VOCAB_SENTENCES = {
-    "mixed case, tabs, repeated spaces and an empty sentence": [
-        "Zebra apple  zebra",
-        "",
-        "APPLE\tbanana Apple",
-        "one",
-    ],
-    "order of first appearance": ["b a", "c b a d", "A"],
-    "punctuation": ["How are you today ?", "Hello, world!", "hello world"],
-    "no sentences": [],
-}
 
-
-def vocab_cases(sentences: Sequence[str], hidden: bool = False, name: str | None = None) -> list[Case]:
+def vocab_cases(sentences: Sequence[str], name: str | None = None) -> list[Case]:
     """One case: ``build_vocab(sentences)``."""
-    return [Case(name or f"{len(sentences)} sentences", (list(sentences),), hidden)]
+    return [Case(name or f"{len(sentences)} sentences", (list(sentences),))]
 
 
-def _vocab_cases() -> list[Case]:
-    hidden = [vocab_cases(s, True, name)[0] for name, s in _HIDDEN_VOCAB_SENTENCES.items()]
-    return vocab_cases(VISIBLE_SENTENCES) + hidden
+def _visible_vocab() -> list[Case]:
+    return vocab_cases(VISIBLE_SENTENCES)
+
+
+_HIDDEN_VOCAB: dict[str, Draw] = {
+    "mixed case, tabs, repeated spaces and an empty sentence": lambda rng: (_mixed_case_sentences(rng),),
+    "order of first appearance": lambda rng: (_first_appearance_sentences(rng),),
+    "punctuation": lambda rng: (_punctuated_sentences(rng),),
+    "no sentences": lambda rng: ([],),
+}
 
 
 @verifier
@@ -147,60 +215,80 @@ BUILD_VOCAB = Part(
     function="build_vocab",
     title="Part 1: the vocabulary",
     points=2,
-    cases=_vocab_cases,
+    visible=_visible_vocab,
     verify=_verify_vocab,
+    hidden=_HIDDEN_VOCAB,
     parameters=("sentences",),
 )
 
 
 def build_vocab(
-    build_vocab_fn: Callable[[list[str]], dict[str, int]],
-    sentences: Sequence[str] | None = None,
-    hidden: bool = False,
+    build_vocab_fn: Callable[[list[str]], dict[str, int]], sentences: Sequence[str] | None = None
 ) -> None:
     """``build_vocab(sentences)`` must return the course's vocabulary as a dict.
 
-    Runs the visible cases, the hidden ones (``hidden=True``), or one case of
-    your own ``sentences``.
+    Runs the visible cases, or one case of your own ``sentences``.
     """
     cases = None if sentences is None else vocab_cases(sentences)
-    run_part_in_process(BUILD_VOCAB, build_vocab_fn, hidden=hidden, cases=cases)
+    run_part_in_process(BUILD_VOCAB, build_vocab_fn, cases=cases)
 
 
 # -- Part 2: encoding and padding ----------------------------------------------------
 
 _VISIBLE_ENCODE = (VISIBLE_SENTENCES, ("the cat sat down", "a bird", "The dog and a cat sat down today"), 5)
-_HIDDEN_ENCODE: dict[str, tuple[Sequence[str], Sequence[str], int]] = {
-    "long sentences, unknown words and an empty sentence": (
-        ["I love machine learning", "Deep learning is very difficult", "Learning models"],
-        ["learning is fun", "I LOVE deep models very very much indeed", "", "machine"],
-        6,
-    ),
-    "punctuation": (
-        ["How are you today ?", "Hello, world!"],
-        ["hello, how are you ?", "World! today", "Hello world"],
-        4,
-    ),
-    "max_len 1 and an unknown word": (["a b c"], ["c b a", "d"], 1),
-}
 
 
 def encode_cases(
-    vocab_sentences: Sequence[str],
-    sentences: Sequence[str],
-    max_len: int,
-    hidden: bool = False,
-    name: str | None = None,
+    vocab_sentences: Sequence[str], sentences: Sequence[str], max_len: int, name: str | None = None
 ) -> list[Case]:
     """One case: ``encode_and_pad(sentences, vocab, max_len)`` with the vocabulary of ``vocab_sentences``."""
     vocab = dict(Vocabulary.build(vocab_sentences).index)
     name = name or f"{len(sentences)} sentences, max_len {max_len}"
-    return [Case(name, (list(sentences), vocab, max_len), hidden)]
+    return [Case(name, (list(sentences), vocab, max_len))]
 
 
-def _encode_cases() -> list[Case]:
-    hidden = [encode_cases(*inputs, hidden=True, name=name)[0] for name, inputs in _HIDDEN_ENCODE.items()]
-    return encode_cases(*_VISIBLE_ENCODE) + hidden
+def _visible_encode() -> list[Case]:
+    return encode_cases(*_VISIBLE_ENCODE)
+
+
+def _encode_args(vocab_sentences: Sequence[str], sentences: Sequence[str], max_len: int) -> tuple[Any, ...]:
+    return encode_cases(vocab_sentences, sentences, max_len)[0].args
+
+
+def _long_and_unknown(rng: np.random.Generator) -> tuple[Any, ...]:
+    """Sentences longer than max_len, in other cases, with unknown words, and an empty one."""
+    known = _draw_words(rng, 8)
+    vocab_sentences = [" ".join(known[i : i + 3]) for i in range(0, 8, 3)]
+    max_len = int(rng.integers(4, 7))
+    long = [_cased(rng, str(w)) for w in rng.choice(known, size=max_len + int(rng.integers(1, 4)))]
+    long.insert(int(rng.integers(len(long))), str(rng.choice(UNKNOWN_WORDS)))
+    short = [_cased(rng, str(w)) for w in rng.choice(known, size=int(rng.integers(1, 3)))]
+    sentences = [" ".join(long), "", " ".join([*short, str(rng.choice(UNKNOWN_WORDS))]), str(known[0])]
+    return _encode_args(vocab_sentences, sentences, max_len)
+
+
+def _punctuated_encode(rng: np.random.Generator) -> tuple[Any, ...]:
+    vocab_sentences = _punctuated_sentences(rng, 2)
+    tokens = [t for s in vocab_sentences for t in s.lower().split()]
+    sentences = []
+    for _ in range(3):
+        chosen = [_cased(rng, str(t)) for t in rng.choice(tokens, size=int(rng.integers(2, 5)))]
+        sentences.append(" ".join(chosen))
+    sentences[-1] += " " + str(rng.choice(UNKNOWN_WORDS)) + str(rng.choice(PUNCTUATION))
+    return _encode_args(vocab_sentences, sentences, int(rng.integers(3, 5)))
+
+
+def _one_token_rows(rng: np.random.Generator) -> tuple[Any, ...]:
+    known = _draw_words(rng, 3)
+    sentences = [" ".join(str(w) for w in rng.permutation(known)), str(rng.choice(UNKNOWN_WORDS))]
+    return _encode_args([" ".join(known)], sentences, 1)
+
+
+_HIDDEN_ENCODE: dict[str, Draw] = {
+    "long sentences, unknown words and an empty sentence": _long_and_unknown,
+    "punctuation": _punctuated_encode,
+    "max_len 1 and an unknown word": _one_token_rows,
+}
 
 
 @verifier
@@ -316,8 +404,9 @@ ENCODE_AND_PAD = Part(
     function="encode_and_pad",
     title="Part 2: encoding and padding",
     points=2,
-    cases=_encode_cases,
+    visible=_visible_encode,
     verify=_verify_encode,
+    hidden=_HIDDEN_ENCODE,
     parameters=("sentences", "vocab", "max_len"),
 )
 
@@ -327,12 +416,10 @@ def encode_and_pad(
     vocab_sentences: Sequence[str] | None = None,
     sentences: Sequence[str] | None = None,
     max_len: int | None = None,
-    hidden: bool = False,
 ) -> None:
     """``encode_and_pad(sentences, vocab, max_len)`` -> ids (N, max_len) and lengths (N,), integers.
 
-    Runs the visible cases, the hidden ones (``hidden=True``), or one case of
-    your own (what is not given is the visible case's).
+    Runs the visible case, or one case of your own (what is not given is the visible case's).
     """
     cases = None
     if vocab_sentences is not None or sentences is not None or max_len is not None:
@@ -342,13 +429,12 @@ def encode_and_pad(
             default_sentences if sentences is None else sentences,
             default_max_len if max_len is None else max_len,
         )
-    run_part_in_process(ENCODE_AND_PAD, encode_and_pad_fn, hidden=hidden, cases=cases)
+    run_part_in_process(ENCODE_AND_PAD, encode_and_pad_fn, cases=cases)
 
 
 # -- Part 3: one step of the recurrence ----------------------------------------------
 
 _VISIBLE_CELL_SEED, _VISIBLE_CELL_SHAPES = 0, ((3, 4, 5), (2, 6, 6))
-_HIDDEN_CELL_SEED = 8127
 _HIDDEN_CELL_SHAPES = {
     "all sizes 1": (1, 1, 1),
     "more hidden units than inputs": (5, 3, 7),
@@ -358,23 +444,17 @@ _HIDDEN_CELL_SHAPES = {
 }
 
 
-def cell_cases(
-    seed: int, shapes: Sequence[tuple[int, int, int]], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def cell_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
     """``rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h)`` for each (N, D, H), case i drawn with seed + i."""
     cases = []
     for i, (N, D, H) in enumerate(shapes):
         p = float64_inputs(seed + i, x_t=(N, D), h_prev=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
-        name = names[i] if i < len(names) else f"N={N}, D={D}, H={H}"
-        cases.append(Case(name, (p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"]), hidden))
+        cases.append(Case(f"N={N}, D={D}, H={H}", (p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"])))
     return cases
 
 
-def _cell_cases() -> list[Case]:
-    hidden = cell_cases(
-        _HIDDEN_CELL_SEED, list(_HIDDEN_CELL_SHAPES.values()), True, list(_HIDDEN_CELL_SHAPES)
-    )
-    return cell_cases(_VISIBLE_CELL_SEED, _VISIBLE_CELL_SHAPES) + hidden
+def _visible_cell() -> list[Case]:
+    return cell_cases(_VISIBLE_CELL_SEED, _VISIBLE_CELL_SHAPES)
 
 
 def _correct_cell(
@@ -426,8 +506,9 @@ RNN_CELL_FORWARD = Part(
     function="rnn_cell_forward",
     title="Part 3: one step of the recurrence",
     points=3,
-    cases=_cell_cases,
+    visible=_visible_cell,
     verify=_verify_cell,
+    hidden=hidden_from(cell_cases, _HIDDEN_CELL_SHAPES),
     parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_h"),
 )
 
@@ -436,12 +517,10 @@ def rnn_cell_forward(
     rnn_cell_forward_fn: Callable[..., np.ndarray],
     seed: int | None = None,
     shapes: Sequence[tuple[int, int, int]] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h)`` -> h_t of shape (N, H).
 
-    Runs the visible cases, the hidden ones (``hidden=True``), or cases of
-    your own: ``shapes`` lists (N, D, H); include one with D == H, where a
+    Runs the visible cases, or cases of your own: ``shapes`` lists (N, D, H); include one with D == H, where a
     transposed weight does not fail on shape and has to be recognised by its values.
     """
     cases = None
@@ -449,13 +528,12 @@ def rnn_cell_forward(
         cases = cell_cases(
             _VISIBLE_CELL_SEED if seed is None else seed, _VISIBLE_CELL_SHAPES if shapes is None else shapes
         )
-    run_part_in_process(RNN_CELL_FORWARD, rnn_cell_forward_fn, hidden=hidden, cases=cases)
+    run_part_in_process(RNN_CELL_FORWARD, rnn_cell_forward_fn, cases=cases)
 
 
 # -- Part 4: the recurrence over a sequence ------------------------------------------
 
 _VISIBLE_SEQUENCE_SEED, _VISIBLE_SEQUENCE_SHAPES = 100, ((2, 3, 4, 5), (3, 1, 2, 2))
-_HIDDEN_SEQUENCE_SEED = 4242
 _HIDDEN_SEQUENCE_SHAPES = {
     "all sizes 1": (1, 1, 1, 1),
     "7 steps": (3, 7, 2, 5),
@@ -465,23 +543,17 @@ _HIDDEN_SEQUENCE_SHAPES = {
 }
 
 
-def sequence_cases(
-    seed: int, shapes: Sequence[tuple[int, int, int, int]], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def sequence_cases(seed: int, shapes: Sequence[tuple[int, int, int, int]]) -> list[Case]:
     """``rnn_forward(x, h0, W_xh, W_hh, b_h)`` for each (N, T, D, H), case i drawn with seed + i."""
     cases = []
     for i, (N, T, D, H) in enumerate(shapes):
         p = float64_inputs(seed + i, x=(N, T, D), h0=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
-        name = names[i] if i < len(names) else f"N={N}, T={T}, D={D}, H={H}"
-        cases.append(Case(name, (p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"]), hidden))
+        cases.append(Case(f"N={N}, T={T}, D={D}, H={H}", (p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"])))
     return cases
 
 
-def _sequence_cases() -> list[Case]:
-    hidden = sequence_cases(
-        _HIDDEN_SEQUENCE_SEED, list(_HIDDEN_SEQUENCE_SHAPES.values()), True, list(_HIDDEN_SEQUENCE_SHAPES)
-    )
-    return sequence_cases(_VISIBLE_SEQUENCE_SEED, _VISIBLE_SEQUENCE_SHAPES) + hidden
+def _visible_sequence() -> list[Case]:
+    return sequence_cases(_VISIBLE_SEQUENCE_SEED, _VISIBLE_SEQUENCE_SHAPES)
 
 
 def _correct_rnn_forward(
@@ -529,8 +601,9 @@ RNN_FORWARD = Part(
     function="rnn_forward",
     title="Part 4: the recurrence over a sequence",
     points=3,
-    cases=_sequence_cases,
+    visible=_visible_sequence,
     verify=_verify_sequence,
+    hidden=hidden_from(sequence_cases, _HIDDEN_SEQUENCE_SHAPES),
     substitutes={"rnn_cell_forward": source_of(correct.rnn_cell_forward)},
     parameters=("x", "h0", "W_xh", "W_hh", "b_h"),
 )
@@ -540,12 +613,10 @@ def rnn_forward(
     rnn_forward_fn: Callable[..., np.ndarray],
     seed: int | None = None,
     shapes: Sequence[tuple[int, int, int, int]] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``rnn_forward(x, h0, W_xh, W_hh, b_h)`` -> every hidden state, (N, T, H).
 
-    Runs the visible cases, the hidden ones (``hidden=True``), or cases of
-    your own: ``shapes`` lists (N, T, D, H). While it runs, the learner's own
+    Runs the visible cases, or cases of your own: ``shapes`` lists (N, T, D, H). While it runs, the learner's own
     ``rnn_cell_forward`` is replaced by a correct one.
     """
     cases = None
@@ -554,7 +625,7 @@ def rnn_forward(
             _VISIBLE_SEQUENCE_SEED if seed is None else seed,
             _VISIBLE_SEQUENCE_SHAPES if shapes is None else shapes,
         )
-    run_part_in_process(RNN_FORWARD, rnn_forward_fn, hidden=hidden, cases=cases)
+    run_part_in_process(RNN_FORWARD, rnn_forward_fn, cases=cases)
 
 
 # -- Part 5: softmax -----------------------------------------------------------------
@@ -571,27 +642,15 @@ MIXED_SCALES = np.array(
 )
 
 _VISIBLE_SOFTMAX = (200, ((4, 3), (2, 5)), (MIXED_SCALES,))
-_HIDDEN_SOFTMAX = (
-    777,
-    ((1, 1), (1, 4), (6, 2), (3, 9)),
-    (
-        [
-            [-1e-3, 0.0, 1e-3, 2e-3],
-            [5000.0, 4999.0, 5001.0, 4990.0],
-            [-3e4, -3e4 - 1, -3e4 + 2, -3e4],
-            [-700.0, 0.0, 700.0, 1.0],
-        ],
-        [[-1000.0, -1001.0, -999.0], [1e-3, -1e-3, 0.0], [1000.0, 1001.0, 999.0]],
-    ),
+#: The three kinds of logits each shape is tried with, (name, offset, scale): ordinary, around +-1000.
+_LOGIT_KINDS = (
+    ("ordinary logits", 0.0, 1.0),
+    ("large logits (around 1000)", 1000.0, 5.0),
+    ("very negative logits (around -1000)", -1000.0, 5.0),
 )
 
 
-def softmax_cases(
-    seed: int,
-    shapes: Sequence[tuple[int, int]],
-    logits: Sequence[Any] = (),
-    hidden: bool = False,
-) -> list[Case]:
+def softmax_cases(seed: int, shapes: Sequence[tuple[int, int]], logits: Sequence[Any] = ()) -> list[Case]:
     """``softmax(logits)`` cases.
 
     For every (N, C) in ``shapes``: ordinary logits, logits around +1000 and
@@ -602,23 +661,51 @@ def softmax_cases(
     rng = np.random.default_rng(seed)
     cases = []
     for N, C in shapes:
-        cases += [
-            Case(f"ordinary logits, {N}x{C}", (rng.normal(size=(N, C)),), hidden),
-            Case(f"large logits (around 1000), {N}x{C}", (1000.0 + 5.0 * rng.normal(size=(N, C)),), hidden),
-            Case(
-                f"very negative logits (around -1000), {N}x{C}",
-                (-1000.0 + 5.0 * rng.normal(size=(N, C)),),
-                hidden,
-            ),
-        ]
+        for kind, offset, scale in _LOGIT_KINDS:
+            cases.append(Case(f"{kind}, {N}x{C}", (offset + scale * rng.normal(size=(N, C)),)))
     for i, z in enumerate(logits):
         number = f" ({i + 1})" if len(logits) > 1 else ""
-        cases.append(Case(f"rows of very different scales{number}", (np.array(z, dtype=np.float64),), hidden))
+        cases.append(Case(f"rows of very different scales{number}", (np.array(z, dtype=np.float64),)))
     return cases
 
 
-def _softmax_cases() -> list[Case]:
-    return softmax_cases(*_VISIBLE_SOFTMAX) + softmax_cases(*_HIDDEN_SOFTMAX, hidden=True)
+def _visible_softmax() -> list[Case]:
+    return softmax_cases(*_VISIBLE_SOFTMAX)
+
+
+def _rows_of_four_scales(rng: np.random.Generator) -> tuple[np.ndarray]:
+    """Tiny scores, scores around +5000 and -30000, and one row spread over more than +-710.
+
+    Shifting by the whole array's maximum underflows the -30000 row to 0/0, no
+    shift overflows the +5000 row, and a shift by each row's mean overflows the spread row.
+    """
+    C = 4
+    rows = [
+        1e-3 * rng.normal(size=C),
+        5000.0 + 5.0 * rng.normal(size=C),
+        -3e4 + 2.0 * rng.normal(size=C),
+        rng.permutation([-rng.uniform(720.0, 900.0), 0.0, rng.uniform(720.0, 900.0), rng.normal()]),
+    ]
+    return (np.array([rows[i] for i in rng.permutation(4)]),)
+
+
+def _rows_around_plus_and_minus_1000(rng: np.random.Generator) -> tuple[np.ndarray]:
+    middle = 1e-3 * rng.normal(size=3)
+    rows = [-1000.0 + rng.normal(size=3), middle, 1000.0 + rng.normal(size=3)]
+    return (np.array([rows[i] for i in rng.permutation(3)]),)
+
+
+def _logits_draw(offset: float, scale: float, N: int, C: int) -> Draw:
+    return lambda rng: (offset + scale * rng.normal(size=(N, C)),)
+
+
+_HIDDEN_SOFTMAX: dict[str, Draw] = {
+    f"{kind}, {N}x{C}": _logits_draw(offset, scale, N, C)
+    for N, C in ((1, 1), (1, 4), (6, 2), (3, 9))
+    for kind, offset, scale in _LOGIT_KINDS
+}
+_HIDDEN_SOFTMAX["rows of very different scales (1)"] = _rows_of_four_scales
+_HIDDEN_SOFTMAX["rows of very different scales (2)"] = _rows_around_plus_and_minus_1000
 
 
 def _softmax_variants(logits: np.ndarray) -> dict[str, np.ndarray]:
@@ -694,8 +781,9 @@ SOFTMAX = Part(
     function="softmax",
     title="Part 5: softmax",
     points=2,
-    cases=_softmax_cases,
+    visible=_visible_softmax,
     verify=_verify_softmax,
+    hidden=_HIDDEN_SOFTMAX,
     parameters=("logits",),
 )
 
@@ -705,12 +793,11 @@ def softmax(
     seed: int | None = None,
     shapes: Sequence[tuple[int, int]] | None = None,
     logits: Sequence[Any] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``softmax(logits)`` over the last axis of (N, C), safe for logits of any scale.
 
-    Runs the visible cases, the hidden ones (``hidden=True``), or cases of
-    your own (see :func:`softmax_cases`; what is not given is the visible cases').
+    Runs the visible cases, or cases of your own (see :func:`softmax_cases`;
+    what is not given is the visible cases').
     """
     cases = None
     if seed is not None or shapes is not None or logits is not None:
@@ -720,7 +807,7 @@ def softmax(
             default_shapes if shapes is None else shapes,
             default_logits if logits is None else logits,
         )
-    run_part_in_process(SOFTMAX, softmax_fn, hidden=hidden, cases=cases)
+    run_part_in_process(SOFTMAX, softmax_fn, cases=cases)
 
 
 # -- Part 6: many-to-one classifier of padded sentences ------------------------------
@@ -731,7 +818,6 @@ _VISIBLE_CLASSIFY: tuple[int, tuple[ClassifyShape, ...]] = (
     300,
     (((3, 1, 4), 5, 3, 5, 3), ((4, 2, 1, 3), 4, 2, 4, 2)),
 )
-_HIDDEN_CLASSIFY_SEED = 9090
 _HIDDEN_CLASSIFY: dict[str, ClassifyShape] = {
     "one sequence of one step": ((1,), 1, 1, 1, 2),
     "every sequence of length 1": ((1, 1, 1), 6, 2, 3, 3),
@@ -741,9 +827,7 @@ _HIDDEN_CLASSIFY: dict[str, ClassifyShape] = {
 }
 
 
-def classify_cases(
-    seed: int, shapes: Sequence[ClassifyShape], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def classify_cases(seed: int, shapes: Sequence[ClassifyShape]) -> list[Case]:
     """``classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y)`` cases, case i drawn with seed + i.
 
     ``shapes`` lists (lengths, T, D, H, C): a padded batch of N = len(lengths)
@@ -761,18 +845,12 @@ def classify_cases(
             seed + i, x=(N, T, D), h0=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,), W_hy=(C, H), b_y=(C,)
         )
         args = (p["x"], lengths, p["h0"], p["W_xh"], p["W_hh"], p["b_h"], p["W_hy"], p["b_y"])
-        name = (
-            names[i] if i < len(names) else f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}, C={C}"
-        )
-        cases.append(Case(name, args, hidden))
+        cases.append(Case(f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}, C={C}", args))
     return cases
 
 
-def _classify_cases() -> list[Case]:
-    hidden = classify_cases(
-        _HIDDEN_CLASSIFY_SEED, list(_HIDDEN_CLASSIFY.values()), True, list(_HIDDEN_CLASSIFY)
-    )
-    return classify_cases(*_VISIBLE_CLASSIFY) + hidden
+def _visible_classify() -> list[Case]:
+    return classify_cases(*_VISIBLE_CLASSIFY)
 
 
 def _last_real_states(h: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -843,8 +921,9 @@ CLASSIFY = Part(
     function="classify",
     title="Part 6: a many-to-one classifier of padded sentences",
     points=3,
-    cases=_classify_cases,
+    visible=_visible_classify,
     verify=_verify_classify,
+    hidden=hidden_from(classify_cases, _HIDDEN_CLASSIFY),
     substitutes={
         "rnn_forward": source_of(correct.rnn_forward),
         "softmax": source_of(correct.softmax),
@@ -858,12 +937,11 @@ def classify(
     classify_fn: Callable[..., np.ndarray],
     seed: int | None = None,
     cases: Sequence[ClassifyShape] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y)`` -> class probabilities (N, C).
 
-    Runs the visible cases, the hidden ones (``hidden=True``), or cases of
-    your own (``cases`` as :func:`classify_cases`'s ``shapes``). While it
+    Runs the visible cases, or cases of your own (``cases`` as
+    :func:`classify_cases`'s ``shapes``). While it
     runs, the learner's own ``rnn_forward``, ``rnn_cell_forward`` and
     ``softmax`` are replaced by correct ones.
     """
@@ -872,7 +950,7 @@ def classify(
         own = classify_cases(
             _VISIBLE_CLASSIFY[0] if seed is None else seed, _VISIBLE_CLASSIFY[1] if cases is None else cases
         )
-    run_part_in_process(CLASSIFY, classify_fn, hidden=hidden, cases=own)
+    run_part_in_process(CLASSIFY, classify_fn, cases=own)
 
 
 #: The graded parts, in notebook order.

@@ -1,8 +1,9 @@
 """Checks for exercise 2, backpropagation through time: step backward, BPTT, clipping, truncated BPTT.
 
 ``PARTS`` lists the four parts (``parts.Part``), as in chapter 1: the nbgrader
-test cell each scores, the learner's function, deterministic float64 cases
-(visible, then hidden) and ``verify``, run outside the sandbox by the
+test cell each scores, the learner's function, deterministic float64 visible
+cases, how to draw each hidden case (shapes and edge cases here, values from
+the instructor's secret) and ``verify``, run outside the sandbox by the
 autograder and in the learner's kernel by ``check.<part>(<function>)``.
 
 The expected values come from the course's NumPy code
@@ -31,7 +32,17 @@ from rnncourse.grading.core import (
     float64_inputs,
     type_name,
 )
-from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.parts import (
+    Case,
+    Draw,
+    LearnerError,
+    Part,
+    drawn,
+    error_message,
+    hidden_from,
+    run_part_in_process,
+    verifier,
+)
 from rnncourse.grading.substitutes import ch02_bptt as correct
 from rnncourse.grading.substitutes import optim, source_of
 from rnncourse.scratch import rnn as reference_rnn
@@ -77,7 +88,6 @@ def _check_dict(
 StepShape = tuple[int, int, int]  # (N, D, H)
 
 _VISIBLE_STEP: tuple[int, tuple[StepShape, ...]] = (20, ((3, 4, 5), (2, 3, 3)))
-_HIDDEN_STEP_SEED = 2718
 _HIDDEN_STEP: dict[str, StepShape] = {
     "all sizes 1": (1, 1, 1),
     "batch 1": (1, 5, 4),
@@ -86,9 +96,7 @@ _HIDDEN_STEP: dict[str, StepShape] = {
 }
 
 
-def step_cases(
-    seed: int, shapes: Sequence[StepShape], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def step_cases(seed: int, shapes: Sequence[StepShape]) -> list[Case]:
     """``rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)`` for each (N, D, H); h_t is computed from the others."""
     cases = []
     for i, (N, D, H) in enumerate(shapes):
@@ -99,14 +107,12 @@ def step_cases(
             p["x_t"] @ (2 * p["W_xh"]).T + p["h_prev"] @ p["W_hh"].T + p["b_h"]
         )  # some units near saturation
         args = (p["dh_t"], p["x_t"], p["h_prev"], h_t, 2 * p["W_xh"], p["W_hh"])
-        cases.append(Case(names[i] if i < len(names) else f"N={N}, D={D}, H={H}", args, hidden))
+        cases.append(Case(f"N={N}, D={D}, H={H}", args))
     return cases
 
 
-def _step_cases() -> list[Case]:
-    return step_cases(*_VISIBLE_STEP) + step_cases(
-        _HIDDEN_STEP_SEED, list(_HIDDEN_STEP.values()), True, list(_HIDDEN_STEP)
-    )
+def _visible_step() -> list[Case]:
+    return step_cases(*_VISIBLE_STEP)
 
 
 def _reference_step(
@@ -177,15 +183,16 @@ RNN_STEP_BACKWARD = Part(
     function="rnn_step_backward",
     title="Part 1: the backward pass of one step",
     points=3,
-    cases=_step_cases,
+    visible=_visible_step,
     verify=_verify_step,
+    hidden=hidden_from(step_cases, _HIDDEN_STEP),
     parameters=("dh_t", "x_t", "h_prev", "h_t", "W_xh", "W_hh"),
 )
 
 
-def rnn_step_backward(fn: Callable[..., Any], hidden: bool = False) -> None:
+def rnn_step_backward(fn: Callable[..., Any]) -> None:
     """``rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)`` -> dx_t, dh_prev, dW_xh, dW_hh, db_h."""
-    run_part_in_process(RNN_STEP_BACKWARD, fn, hidden=hidden)
+    run_part_in_process(RNN_STEP_BACKWARD, fn)
 
 
 # -- Part 2: BPTT over a sequence with a loss at every step --------------------------
@@ -223,18 +230,13 @@ _HIDDEN_BPTT: list[tuple[str, LMShape, list[int] | None]] = [
 ]
 
 
-def bptt_cases(
-    seed: int, specs: Sequence[tuple[str, LMShape, list[int] | None]], hidden: bool = False
-) -> list[Case]:
+def bptt_cases(seed: int, specs: Sequence[tuple[str, LMShape, list[int] | None]]) -> list[Case]:
     """``bptt(params, x, targets, mask, h0)`` cases, case i drawn with seed + i."""
-    return [
-        Case(name, lm_inputs(seed + i, shape, lengths), hidden)
-        for i, (name, shape, lengths) in enumerate(specs)
-    ]
+    return [Case(name, lm_inputs(seed + i, shape, lengths)) for i, (name, shape, lengths) in enumerate(specs)]
 
 
-def _bptt_cases() -> list[Case]:
-    return bptt_cases(40, _VISIBLE_BPTT) + bptt_cases(5150, _HIDDEN_BPTT, hidden=True)
+def _visible_bptt() -> list[Case]:
+    return bptt_cases(40, _VISIBLE_BPTT)
 
 
 def bptt_variant(
@@ -354,45 +356,46 @@ BPTT = Part(
     function="bptt",
     title="Part 2: backpropagation through time over a sequence",
     points=4,
-    cases=_bptt_cases,
+    visible=_visible_bptt,
+    hidden=hidden_from(bptt_cases, {spec[0]: spec for spec in _HIDDEN_BPTT}),
     verify=_verify_bptt,
     substitutes={"rnn_step_backward": source_of(correct.rnn_step_backward)},
     parameters=("params", "x", "targets", "mask", "h0"),
 )
 
 
-def bptt(fn: Callable[..., Any], hidden: bool = False) -> None:
+def bptt(fn: Callable[..., Any]) -> None:
     """``bptt(params, x, targets, mask, h0)`` -> loss, grads (with "h0"), h_T."""
-    run_part_in_process(BPTT, fn, hidden=hidden)
+    run_part_in_process(BPTT, fn)
 
 
 # -- Part 3: clipping by global norm -------------------------------------------------
 
 
-def _clip_case(
-    name: str, seed: int, shapes: Mapping[str, tuple[int, ...]], scale: float, max_norm: float, hidden: bool
-) -> Case:
-    grads = {key: scale * value for key, value in float64_inputs(seed, **shapes).items()}
-    return Case(name, (grads, max_norm), hidden)
+ClipSpec = tuple[Mapping[str, tuple[int, ...]], float, float]  # shapes, scale, max_norm
 
 
-def _clip_cases() -> list[Case]:
+def _clip_args(seed: int, spec: ClipSpec) -> tuple[dict[str, np.ndarray], float]:
+    shapes, scale, max_norm = spec
+    return {key: scale * value for key, value in float64_inputs(seed, **shapes).items()}, max_norm
+
+
+def _visible_clip() -> list[Case]:
     rnn_shapes = {"W_xh": (4, 3), "W_hh": (4, 4), "b_h": (4,)}
     return [
-        _clip_case("three gradients, norm above the threshold", 60, rnn_shapes, 5.0, 1.0, False),
-        _clip_case("three gradients, norm below the threshold", 61, rnn_shapes, 0.1, 5.0, False),
-        _clip_case("one gradient", 7001, {"W": (3, 5)}, 4.0, 2.5, True),
-        _clip_case("one entry per gradient", 7002, {"a": (1,), "b": (1,), "c": (1, 1)}, 10.0, 0.5, True),
-        _clip_case("all gradients zero", 7003, {"W": (2, 2), "b": (2,)}, 0.0, 1.0, True),
-        _clip_case(
-            "huge gradients",
-            7004,
-            {"W_xh": (5, 2), "W_hh": (5, 5), "b_h": (5,), "W_hy": (3, 5), "b_y": (3,)},
-            1e6,
-            5.0,
-            True,
-        ),
+        Case("three gradients, norm above the threshold", _clip_args(60, (rnn_shapes, 5.0, 1.0))),
+        Case("three gradients, norm below the threshold", _clip_args(61, (rnn_shapes, 0.1, 5.0))),
     ]
+
+
+_HIDDEN_CLIP: dict[str, Draw] = {
+    "one gradient": drawn(_clip_args, ({"W": (3, 5)}, 4.0, 2.5)),
+    "one entry per gradient": drawn(_clip_args, ({"a": (1,), "b": (1,), "c": (1, 1)}, 10.0, 0.5)),
+    "all gradients zero": drawn(_clip_args, ({"W": (2, 2), "b": (2,)}, 0.0, 1.0)),
+    "huge gradients": drawn(
+        _clip_args, ({"W_xh": (5, 2), "W_hh": (5, 5), "b_h": (5,), "W_hy": (3, 5), "b_y": (3,)}, 1e6, 5.0)
+    ),
+}
 
 
 @verifier
@@ -444,15 +447,16 @@ CLIP = Part(
     function="clip_by_global_norm",
     title="Part 3: clipping by global norm",
     points=2,
-    cases=_clip_cases,
+    visible=_visible_clip,
     verify=_verify_clip,
+    hidden=_HIDDEN_CLIP,
     parameters=("grads", "max_norm"),
 )
 
 
-def clip_by_global_norm(fn: Callable[..., Any], hidden: bool = False) -> None:
+def clip_by_global_norm(fn: Callable[..., Any]) -> None:
     """``clip_by_global_norm(grads, max_norm)`` -> (clipped dict, norm before clipping)."""
-    run_part_in_process(CLIP, fn, hidden=hidden)
+    run_part_in_process(CLIP, fn)
 
 
 # -- Part 4: truncated BPTT training over chunks -------------------------------------
@@ -470,19 +474,17 @@ _HIDDEN_TBPTT: list[tuple[str, LMShape, int, float]] = [
 _LR = 0.5
 
 
-def tbptt_cases(
-    seed: int, specs: Sequence[tuple[str, LMShape, int, float]], hidden: bool = False
-) -> list[Case]:
+def tbptt_cases(seed: int, specs: Sequence[tuple[str, LMShape, int, float]]) -> list[Case]:
     """``tbptt_train(params, x, targets, h0, k, lr, max_norm)`` cases, case i drawn with seed + i."""
     cases = []
     for i, (name, shape, k, max_norm) in enumerate(specs):
         params, x, targets, _, h0 = lm_inputs(seed + i, shape)
-        cases.append(Case(name, (params, x, targets, h0, k, _LR, max_norm), hidden))
+        cases.append(Case(name, (params, x, targets, h0, k, _LR, max_norm)))
     return cases
 
 
-def _tbptt_cases() -> list[Case]:
-    return tbptt_cases(80, _VISIBLE_TBPTT) + tbptt_cases(9300, _HIDDEN_TBPTT, hidden=True)
+def _visible_tbptt() -> list[Case]:
+    return tbptt_cases(80, _VISIBLE_TBPTT)
 
 
 def tbptt_variant(
@@ -613,8 +615,9 @@ TBPTT_TRAIN = Part(
     function="tbptt_train",
     title="Part 4: truncated BPTT, one update per chunk, the state carried across",
     points=3,
-    cases=_tbptt_cases,
+    visible=_visible_tbptt,
     verify=_verify_tbptt,
+    hidden=hidden_from(tbptt_cases, {spec[0]: spec for spec in _HIDDEN_TBPTT}),
     substitutes={
         "bptt": source_of(correct.bptt),
         "clip_by_global_norm": source_of(optim.clip_by_global_norm),
@@ -624,9 +627,9 @@ TBPTT_TRAIN = Part(
 )
 
 
-def tbptt_train(fn: Callable[..., Any], hidden: bool = False) -> None:
+def tbptt_train(fn: Callable[..., Any]) -> None:
     """``tbptt_train(params, x, targets, h0, k, lr, max_norm)`` -> new params, final state, chunk losses."""
-    run_part_in_process(TBPTT_TRAIN, fn, hidden=hidden)
+    run_part_in_process(TBPTT_TRAIN, fn)
 
 
 #: The graded parts, in notebook order.

@@ -7,8 +7,10 @@
 5. ``recurrent_init(A, scheme, gain)``: orthogonal (gain Q), identity (gain I) or spectral radius gain.
 
 ``PARTS`` lists them as ``parts.Part`` (see chapter 1's module for how the
-notebook, the lab and the autograder use it). Every case is built from
-deterministic float64 inputs; every comparison is ``core.compare`` (relative
+notebook, the lab and the autograder use it). Visible cases are built from
+deterministic float64 inputs; each hidden case says how to draw its inputs
+(the matrices' structure and verdict fixed here, their values drawn from the
+instructor's secret at grading time); every comparison is ``core.compare`` (relative
 to the array's scale) and a known mistake is named only when it, and no
 correct answer, explains the result. The reference of part 1 (a backward
 pass) is proven against central differences in the tests
@@ -32,7 +34,18 @@ from rnncourse.grading.core import (
     float64_inputs,
     type_name,
 )
-from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.parts import (
+    Case,
+    Draw,
+    LearnerError,
+    Part,
+    drawn,
+    error_message,
+    hidden_from,
+    run_part_in_process,
+    seed_of,
+    verifier,
+)
 from rnncourse.grading.substitutes import ch03_vanishing as correct
 from rnncourse.grading.substitutes import optim, source_of
 from rnncourse.initialisation import from_matrix
@@ -72,7 +85,6 @@ def _loss_and_grad(w: float, target: float, T: int) -> tuple[float, float]:
 
 Shape3 = tuple[int, int, int]
 _VISIBLE_NORMS_SEED, _VISIBLE_NORMS_SHAPES = 10, ((2, 6, 3), (3, 10, 4))
-_HIDDEN_NORMS_SEED = 3030
 _HIDDEN_NORMS_SHAPES: dict[str, Shape3] = {
     "one step, T = 1": (2, 1, 3),
     "one example, N = 1": (1, 7, 5),
@@ -90,24 +102,18 @@ def norms_inputs(seed: int, N: int, T: int, H: int) -> dict[str, np.ndarray]:
     return p
 
 
-def norms_cases(
-    seed: int, shapes: Sequence[Shape3], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def norms_cases(seed: int, shapes: Sequence[Shape3]) -> list[Case]:
     """``gradient_norms(h, W_hh, dh_last)`` for each (N, T, H): h the states of a real tanh RNN."""
     cases = []
     for i, (N, T, H) in enumerate(shapes):
         p = norms_inputs(seed + i, N, T, H)
         h, _ = flow_forward(p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"], "tanh")
-        name = names[i] if i < len(names) else f"N={N}, T={T}, H={H}"
-        cases.append(Case(name, (h, p["W_hh"], p["dh_last"]), hidden))
+        cases.append(Case(f"N={N}, T={T}, H={H}", (h, p["W_hh"], p["dh_last"])))
     return cases
 
 
-def _norms_cases() -> list[Case]:
-    hidden = norms_cases(
-        _HIDDEN_NORMS_SEED, list(_HIDDEN_NORMS_SHAPES.values()), True, list(_HIDDEN_NORMS_SHAPES)
-    )
-    return norms_cases(_VISIBLE_NORMS_SEED, _VISIBLE_NORMS_SHAPES) + hidden
+def _visible_norms() -> list[Case]:
+    return norms_cases(_VISIBLE_NORMS_SEED, _VISIBLE_NORMS_SHAPES)
 
 
 def reference_gradient_norms(h: np.ndarray, W_hh: np.ndarray, dh_last: np.ndarray) -> np.ndarray:
@@ -200,8 +206,9 @@ GRADIENT_NORMS = Part(
     function="gradient_norms",
     title="Part 1: gradient norms through time",
     points=3,
-    cases=_norms_cases,
+    visible=_visible_norms,
     verify=_verify_norms,
+    hidden=hidden_from(norms_cases, _HIDDEN_NORMS_SHAPES),
     parameters=("h", "W_hh", "dh_last"),
 )
 
@@ -210,7 +217,6 @@ def gradient_norms(
     gradient_norms_fn: Callable[..., np.ndarray],
     seed: int | None = None,
     shapes: Sequence[Shape3] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``gradient_norms(h, W_hh, dh_last)`` -> (T + 1,) norms; ``shapes`` lists (N, T, H)."""
     cases = None
@@ -218,7 +224,7 @@ def gradient_norms(
         cases = norms_cases(
             _VISIBLE_NORMS_SEED if seed is None else seed, _VISIBLE_NORMS_SHAPES if shapes is None else shapes
         )
-    run_part_in_process(GRADIENT_NORMS, gradient_norms_fn, hidden=hidden, cases=cases)
+    run_part_in_process(GRADIENT_NORMS, gradient_norms_fn, cases=cases)
 
 
 # -- Part 2: what W_hh predicts ----------------------------------------------------------
@@ -247,22 +253,55 @@ def _visible_diagnose() -> list[Case]:
     ]
 
 
-def _hidden_diagnose() -> list[Case]:
-    W = float64_inputs(77, W=(6, 6))["W"]
-    return [
-        Case("a sigmoid network, gamma = 1/4", (_shift(3, 2.0, 1.5), 0.25), True),
-        Case("one unit, negative weight -1.5", (np.array([[-1.5]]), 1.0), True),
-        Case("one unit, weight 0.5", (np.array([[0.5]]), 1.0), True),
-        Case("symmetric, rho = 0.95", (_symmetric(5, 5, 0.95), 1.0), True),
-        Case("non-normal, sigmoid: gamma rho < 1 <= gamma sigma_max", (_shift(5, 3.0, 3.0), 0.25), True),
-        Case("a random 6 x 6 matrix", (W, 1.0), True),
-        Case("a random 6 x 6 matrix, gamma = 1/4", (3.0 * W, 0.25), True),
-        Case("complex eigenvalues, sigmoid", (_rotation(2.0, 5.0), 0.25), True),
-    ]
+#: A drawn matrix is kept only when gamma sigma_max and gamma rho are this far from 1: a
+#: verdict then cannot depend on how an answer rounds.
+_VERDICT_MARGIN = 0.02
 
 
-def _diagnose_cases() -> list[Case]:
-    return _visible_diagnose() + _hidden_diagnose()
+def _diagnose_draw(
+    make: Callable[[np.random.Generator], tuple[np.ndarray, float]], verdict: str | None
+) -> Draw:
+    """Draws ``make(rng)`` until its verdict is ``verdict`` (any, if None), clear of the boundary at 1."""
+
+    def draw(rng: np.random.Generator) -> tuple[np.ndarray, float]:
+        while True:
+            W, gamma = make(rng)
+            sigma, rho, found = reference_diagnose(W, gamma)
+            clear = min(abs(sigma - 1.0), abs(rho - 1.0)) > _VERDICT_MARGIN
+            if clear and verdict in (None, found):
+                return W, gamma
+
+    return draw
+
+
+def _random_square(rng: np.random.Generator, size: int, scale: float) -> np.ndarray:
+    return scale * rng.uniform(-1.0, 1.0, (size, size))
+
+
+_HIDDEN_DIAGNOSE: dict[str, Draw] = {
+    "a sigmoid network, gamma = 1/4": _diagnose_draw(
+        lambda rng: (_shift(3, rng.uniform(1.6, 2.4), rng.uniform(1.0, 2.0)), 0.25), VANISHES
+    ),
+    "one unit, a negative weight below -1": _diagnose_draw(
+        lambda rng: (np.array([[-rng.uniform(1.2, 2.0)]]), 1.0), EXPLODES
+    ),
+    "one unit, a weight between 0 and 1": _diagnose_draw(
+        lambda rng: (np.array([[rng.uniform(0.2, 0.8)]]), 1.0), VANISHES
+    ),
+    "symmetric, rho just below 1": _diagnose_draw(
+        lambda rng: (_symmetric(seed_of(rng), 5, rng.uniform(0.9, 0.97)), 1.0), VANISHES
+    ),
+    "non-normal, sigmoid: gamma rho < 1 <= gamma sigma_max": _diagnose_draw(
+        lambda rng: (_shift(5, rng.uniform(2.5, 3.5), rng.uniform(2.5, 3.5)), 0.25), GROWS_THEN_VANISHES
+    ),
+    "a random 6 x 6 matrix": _diagnose_draw(lambda rng: (_random_square(rng, 6, 1.0), 1.0), None),
+    "a random 6 x 6 matrix, gamma = 1/4": _diagnose_draw(
+        lambda rng: (_random_square(rng, 6, 3.0), 0.25), None
+    ),
+    "complex eigenvalues, sigmoid": _diagnose_draw(
+        lambda rng: (_rotation(rng.uniform(0.5, 2.5), rng.uniform(4.5, 6.0)), 0.25), EXPLODES
+    ),
+}
 
 
 def _verdict_from(sigma: float, rho: float) -> str:
@@ -349,15 +388,14 @@ DIAGNOSE = Part(
     function="diagnose",
     title="Part 2: vanishing or exploding, from W_hh",
     points=3,
-    cases=_diagnose_cases,
+    visible=_visible_diagnose,
     verify=_verify_diagnose,
+    hidden=_HIDDEN_DIAGNOSE,
     parameters=("W_hh", "gamma"),
 )
 
 
-def diagnose(
-    diagnose_fn: Callable[..., Any], matrices: Sequence[tuple[Any, float]] | None = None, hidden: bool = False
-) -> None:
+def diagnose(diagnose_fn: Callable[..., Any], matrices: Sequence[tuple[Any, float]] | None = None) -> None:
     """``diagnose(W_hh, gamma)`` -> (gamma sigma_max, gamma rho, verdict); ``matrices`` lists (W_hh, gamma)."""
     cases = None
     if matrices is not None:
@@ -365,40 +403,43 @@ def diagnose(
             Case(f"matrix {i + 1}", (np.array(W, dtype=np.float64), float(g)))
             for i, (W, g) in enumerate(matrices)
         ]
-    run_part_in_process(DIAGNOSE, diagnose_fn, hidden=hidden, cases=cases)
+    run_part_in_process(DIAGNOSE, diagnose_fn, cases=cases)
 
 
 # -- Part 3: clipping by global norm -----------------------------------------------------
 
 
 def clip_cases(
-    seed: int,
-    scale: float,
-    max_norm: float,
-    shapes: Mapping[str, tuple[int, ...]],
-    name: str,
-    hidden: bool = False,
+    seed: int, scale: float, max_norm: float, shapes: Mapping[str, tuple[int, ...]], name: str
 ) -> Case:
     """One case: gradients of ``shapes`` with entries in [-scale, scale), clipped to ``max_norm``."""
     grads = {key: scale * value for key, value in float64_inputs(seed, **shapes).items()}
-    return Case(name, (grads, max_norm), hidden)
+    return Case(name, (grads, max_norm))
 
 
 _RNN_SHAPES = {"W_xh": (4, 3), "W_hh": (4, 4), "b_h": (4,)}
 
 
-def _clip_cases() -> list[Case]:
+def _visible_clip() -> list[Case]:
     return [
         clip_cases(1, 10.0, 1.0, _RNN_SHAPES, "an exploding gradient, norm far above max_norm"),
         clip_cases(2, 0.05, 1.0, _RNN_SHAPES, "a small gradient, left alone"),
-        clip_cases(3, 100.0, 5.0, {"W": (3, 2, 2), "b": (1,)}, "a 3-d array and a single number", True),
-        clip_cases(4, 3.0, 0.5, {"W_hh": (1, 1)}, "one parameter of one entry", True),
-        Case("all gradients zero", ({"W": np.zeros((2, 2)), "b": np.zeros(2)}, 1.0), True),
-        clip_cases(
-            5, 1.0, 2.0, {"W_xh": (6, 5), "W_hh": (6, 6), "b_h": (6,), "W_hy": (2, 6)}, "four arrays", True
-        ),
-        clip_cases(6, 1e3, 1e-3, {"W": (8, 8), "v": (8,)}, "far above, tiny max_norm", True),
     ]
+
+
+def _clip_args(
+    seed: int, scale: float, max_norm: float, shapes: Mapping[str, tuple[int, ...]]
+) -> tuple[Any, ...]:
+    return clip_cases(seed, scale, max_norm, shapes, "").args
+
+
+_HIDDEN_CLIP: dict[str, Draw] = {
+    "a 3-d array and a single number": drawn(_clip_args, 100.0, 5.0, {"W": (3, 2, 2), "b": (1,)}),
+    "one parameter of one entry": drawn(_clip_args, 3.0, 0.5, {"W_hh": (1, 1)}),
+    "all gradients zero": drawn(_clip_args, 0.0, 1.0, {"W": (2, 2), "b": (2,)}),
+    "four arrays": drawn(_clip_args, 1.0, 2.0, {"W_xh": (6, 5), "W_hh": (6, 6), "b_h": (6,), "W_hy": (2, 6)}),
+    "far above, tiny max_norm": drawn(_clip_args, 1e3, 1e-3, {"W": (8, 8), "v": (8,)}),
+}
 
 
 @verifier
@@ -463,15 +504,16 @@ CLIP = Part(
     function="clip_by_global_norm",
     title="Part 3: clipping by global norm",
     points=2,
-    cases=_clip_cases,
+    visible=_visible_clip,
     verify=_verify_clip,
+    hidden=_HIDDEN_CLIP,
     parameters=("grads", "max_norm"),
 )
 
 
-def clip_by_global_norm(clip_fn: Callable[..., Any], hidden: bool = False) -> None:
+def clip_by_global_norm(clip_fn: Callable[..., Any]) -> None:
     """``clip_by_global_norm(grads, max_norm)`` -> (clipped dict, norm before clipping)."""
-    run_part_in_process(CLIP, clip_fn, hidden=hidden)
+    run_part_in_process(CLIP, clip_fn)
 
 
 # -- Part 4: a diverging run, made to converge ------------------------------------------
@@ -510,19 +552,55 @@ def _train_variant(
 
 
 _TRAIN_VISIBLE = (("starts at 1.2: the first step would overshoot", (1.2, 1.0, 20, 0.002, 1.0, 300)),)
-_TRAIN_HIDDEN = (
-    ("no steps", (1.2, 1.0, 20, 0.002, 1.0, 0)),
-    ("one step", (1.3, 1.0, 20, 0.002, 1.0, 1)),
-    ("clipping never needed", (1.001, 1.0, 10, 0.005, 1.0, 50)),
-    ("target 0.5, T = 30", (1.15, 0.5, 30, 0.001, 2.0, 400)),
-    ("T = 1: an ordinary quadratic", (5.0, 2.0, 1, 0.3, 0.5, 40)),
-    ("from below: w0 = 0.95, T = 50", (0.95, 1.0, 50, 0.0004, 1.0, 200)),
-)
+
+TrainArgs = tuple[float, float, int, float, float, int]  # w0, target, T, lr, max_norm, steps
 
 
-def _train_cases() -> list[Case]:
-    visible = [Case(name, args) for name, args in _TRAIN_VISIBLE]
-    return visible + [Case(name, args, True) for name, args in _TRAIN_HIDDEN]
+def _visible_train() -> list[Case]:
+    return [Case(name, args) for name, args in _TRAIN_VISIBLE]
+
+
+def _steady(args: TrainArgs) -> bool:
+    """Whether the run forgets a rounding error in w0 instead of amplifying it (a fair case to check)."""
+    w0, *rest = args
+    nudged = (w0 * (1.0 + 1e-13), *rest)
+    return rel_error(reference_train(*args), reference_train(*nudged)) < 1e-11  # type: ignore[arg-type]
+
+
+def _train_draw(make: Callable[[np.random.Generator], TrainArgs], keep: Callable[[TrainArgs], bool]) -> Draw:
+    """Draws ``make(rng)`` until the run is steady and ``keep`` holds."""
+
+    def draw(rng: np.random.Generator) -> TrainArgs:
+        while True:
+            args = make(rng)
+            if _steady(args) and keep(args):
+                return args
+
+    return draw
+
+
+def _never_clipped(args: TrainArgs) -> bool:
+    _, target, T, _, max_norm, _ = args
+    grads = [abs(_loss_and_grad(w, target, T)[1]) for w in reference_train(*args)]
+    return max(grads) < 0.9 * max_norm
+
+
+_HIDDEN_TRAIN: dict[str, Draw] = {
+    "no steps": _train_draw(lambda rng: (rng.uniform(1.1, 1.3), 1.0, 20, 0.002, 1.0, 0), lambda a: True),
+    "one step": _train_draw(lambda rng: (rng.uniform(1.2, 1.4), 1.0, 20, 0.002, 1.0, 1), lambda a: True),
+    "clipping never needed": _train_draw(
+        lambda rng: (rng.uniform(1.0005, 1.002), 1.0, 10, 0.005, 1.0, 50), _never_clipped
+    ),
+    "target 0.5, T = 30": _train_draw(
+        lambda rng: (rng.uniform(1.12, 1.18), 0.5, 30, 0.001, 2.0, 400), lambda a: True
+    ),
+    "T = 1: an ordinary quadratic": _train_draw(
+        lambda rng: (rng.uniform(4.0, 6.0), rng.uniform(1.5, 2.5), 1, 0.3, 0.5, 40), lambda a: True
+    ),
+    "from below: w0 just under 1, T = 50": _train_draw(
+        lambda rng: (rng.uniform(0.94, 0.96), 1.0, 50, 0.0004, 1.0, 200), lambda a: True
+    ),
+}
 
 
 @verifier
@@ -574,8 +652,9 @@ TRAIN = Part(
     function="train_with_clipping",
     title="Part 4: clipping makes a diverging run converge",
     points=3,
-    cases=_train_cases,
+    visible=_visible_train,
     verify=_verify_train,
+    hidden=_HIDDEN_TRAIN,
     substitutes={
         "clip_by_global_norm": source_of(optim.clip_by_global_norm),
         "loss_and_grad": source_of(correct.loss_and_grad),
@@ -584,35 +663,67 @@ TRAIN = Part(
 )
 
 
-def train_with_clipping(train_fn: Callable[..., Any], hidden: bool = False) -> None:
+def train_with_clipping(train_fn: Callable[..., Any]) -> None:
     """``train_with_clipping(w0, target, T, lr, max_norm, steps)`` -> w_0..w_steps, (steps + 1,)."""
-    run_part_in_process(TRAIN, train_fn, hidden=hidden)
+    run_part_in_process(TRAIN, train_fn)
 
 
 # -- Part 5: initialisations of W_hh ----------------------------------------------------
 
 
-def _init_cases() -> list[Case]:
-    inputs = float64_inputs(50, A4=(4, 4), A8=(8, 8), A12=(12, 12), A3=(3, 3), A5=(5, 5), A6=(6, 6))
+def _visible_init() -> list[Case]:
+    inputs = float64_inputs(50, A4=(4, 4), A3=(3, 3), A5=(5, 5))
     return [
         Case("orthogonal, a random 4 x 4 matrix", (inputs["A4"], "orthogonal", 1.0)),
         Case("identity, 3 x 3, gain 1", (inputs["A3"], "identity", 1.0)),
         Case("spectral radius 0.9, a random 5 x 5 matrix", (inputs["A5"], "spectral", 0.9)),
-        Case("orthogonal, one entry, negative", (np.array([[-2.0]]), "orthogonal", 1.0), True),
-        Case("orthogonal, already a rotation", (_rotation(0.4, 1.0), "orthogonal", 1.0), True),
-        Case(
-            "orthogonal, upper triangular with negative diagonal",
-            (np.triu(inputs["A3"]) - 2 * np.eye(3), "orthogonal", 1.0),
-            True,
-        ),
-        Case("orthogonal, 12 x 12, gain 0.9", (inputs["A12"], "orthogonal", 0.9), True),
-        Case("identity, one unit, gain 0.5", (np.array([[3.0]]), "identity", 0.5), True),
-        Case("identity, 6 x 6, gain 1.2", (inputs["A6"], "identity", 1.2), True),
-        Case("spectral radius 1.1, complex eigenvalues", (_rotation(0.8, 2.0), "spectral", 1.1), True),
-        Case("spectral radius 0.95, non-normal", (_shift(4, -0.5, 3.0), "spectral", 0.95), True),
-        Case("spectral radius 1.0, one entry, negative", (np.array([[-3.0]]), "spectral", 1.0), True),
-        Case("spectral radius 0.5, a random 8 x 8 matrix", (inputs["A8"], "spectral", 0.5), True),
     ]
+
+
+def _uniform(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.uniform(-1.0, 1.0, shape)
+
+
+_HIDDEN_INIT: dict[str, Draw] = {
+    "orthogonal, one entry, negative": lambda rng: (
+        np.array([[-rng.uniform(0.5, 3.0)]]),
+        "orthogonal",
+        rng.uniform(0.5, 1.5),
+    ),
+    "orthogonal, already a rotation": lambda rng: (_rotation(rng.uniform(0.1, 3.0), 1.0), "orthogonal", 1.0),
+    "orthogonal, upper triangular with negative diagonal": lambda rng: (
+        np.triu(_uniform(rng, 3, 3)) - 2 * np.eye(3),
+        "orthogonal",
+        1.0,
+    ),
+    "orthogonal, 12 x 12, a gain below 1": lambda rng: (
+        _uniform(rng, 12, 12),
+        "orthogonal",
+        rng.uniform(0.8, 0.95),
+    ),
+    "identity, one unit, a gain below 1": lambda rng: (
+        np.array([[rng.uniform(1.0, 4.0)]]),
+        "identity",
+        rng.uniform(0.3, 0.7),
+    ),
+    "identity, 6 x 6, a gain above 1": lambda rng: (_uniform(rng, 6, 6), "identity", rng.uniform(1.1, 1.3)),
+    "spectral radius above 1, complex eigenvalues": lambda rng: (
+        _rotation(rng.uniform(0.3, 2.8), rng.uniform(1.5, 2.5)),
+        "spectral",
+        rng.uniform(1.05, 1.2),
+    ),
+    "spectral radius below 1, non-normal": lambda rng: (
+        _shift(4, -rng.uniform(0.3, 0.7), rng.uniform(2.0, 4.0)),
+        "spectral",
+        rng.uniform(0.9, 0.98),
+    ),
+    "spectral radius 1.0, one entry, negative": lambda rng: (
+        np.array([[-rng.uniform(1.5, 4.0)]]),
+        "spectral",
+        1.0,
+    ),
+    "spectral radius 0.5, a random 8 x 8 matrix": lambda rng: (_uniform(rng, 8, 8), "spectral", 0.5),
+}
 
 
 def _init_mistakes(A: np.ndarray, scheme: str, gain: float, expected: np.ndarray) -> dict[str, np.ndarray]:
@@ -666,15 +777,16 @@ RECURRENT_INIT = Part(
     function="recurrent_init",
     title="Part 5: three initialisations of W_hh",
     points=3,
-    cases=_init_cases,
+    visible=_visible_init,
     verify=_verify_init,
+    hidden=_HIDDEN_INIT,
     parameters=("A", "scheme", "gain"),
 )
 
 
-def recurrent_init(init_fn: Callable[..., np.ndarray], hidden: bool = False) -> None:
+def recurrent_init(init_fn: Callable[..., np.ndarray]) -> None:
     """``recurrent_init(A, scheme, gain)`` -> (H, H) for scheme "orthogonal", "identity" or "spectral"."""
-    run_part_in_process(RECURRENT_INIT, init_fn, hidden=hidden)
+    run_part_in_process(RECURRENT_INIT, init_fn)
 
 
 #: The graded parts, in notebook order.

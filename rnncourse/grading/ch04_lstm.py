@@ -1,11 +1,11 @@
 """Checks for exercise 4, the LSTM: step forward, step backward, padded sequences, torch's weights.
 
 ``PARTS`` lists the four parts (``parts.Part``), as in chapter 1: the nbgrader
-test cell each scores, the learner's function, deterministic float64 cases
-(visible, then hidden: length 1, batch 1, padded batches, one hidden unit,
-several layers) and ``verify``, which the autograder runs outside the sandbox.
-The notebook imports this module as ``check`` and calls ``check.<part>(fn)``
-and ``check.<part>(fn, hidden=True)``.
+test cell each scores, the learner's function, deterministic float64 visible
+cases, the hidden cases' shapes (length 1, batch 1, padded batches, one hidden
+unit, several layers; their values drawn from the instructor's secret at
+grading time) and ``verify``, which the autograder runs outside the sandbox.
+The notebook imports this module as ``check`` and calls ``check.<part>(fn)``.
 
 References: the forward passes are the course's NumPy LSTM
 (``rnncourse.scratch.lstm``, ``rnncourse.scratch.recurrent``, ``rnncourse.porting``),
@@ -25,7 +25,15 @@ import numpy as np
 
 from rnncourse.gradcheck import numerical_gradient
 from rnncourse.grading.core import GradingFailure, check_array, compare, float64_inputs, type_name
-from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.parts import (
+    Case,
+    LearnerError,
+    Part,
+    error_message,
+    hidden_from,
+    run_part_in_process,
+    verifier,
+)
 from rnncourse.grading.substitutes import ch04_lstm as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.porting import reorder_gates, stacked_from_torch
@@ -98,7 +106,6 @@ _STEP_MISTAKES = {
 # -- Part 1: one step forward ----------------------------------------------------------
 
 _VISIBLE_STEP = (0, ((3, 4, 5), (2, 3, 3)))
-_HIDDEN_STEP_SEED = 4100
 _HIDDEN_STEP = {
     "all sizes 1": (1, 1, 1),
     "one example": (1, 6, 4),
@@ -107,25 +114,21 @@ _HIDDEN_STEP = {
 }
 
 
-def step_cases(
-    seed: int, shapes: Sequence[tuple[int, int, int]], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def step_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
     """``lstm_step_forward(x_t, h_prev, c_prev, W_xh, W_hh, b)`` for each (N, D, H), case i drawn with seed + i."""
     cases = []
     for k, (N, D, H) in enumerate(shapes):
         p = float64_inputs(
             seed + k, x_t=(N, D), h_prev=(N, H), c_prev=(N, H), W_xh=(4 * H, D), W_hh=(4 * H, H), b=(4 * H,)
         )
-        name = names[k] if k < len(names) else f"N={N}, D={D}, H={H}"
         # A cell state of a few units, as after some steps: tanh(c) is then not nearly c.
         args = (p["x_t"], p["h_prev"], 2.0 * p["c_prev"], p["W_xh"], 2.0 * p["W_hh"], p["b"])
-        cases.append(Case(name, args, hidden))
+        cases.append(Case(f"N={N}, D={D}, H={H}", args))
     return cases
 
 
-def _step_cases() -> list[Case]:
-    hidden = step_cases(_HIDDEN_STEP_SEED, list(_HIDDEN_STEP.values()), True, list(_HIDDEN_STEP))
-    return step_cases(*_VISIBLE_STEP) + hidden
+def _visible_step() -> list[Case]:
+    return step_cases(*_VISIBLE_STEP)
 
 
 @verifier
@@ -154,7 +157,8 @@ STEP_FORWARD = Part(
     function="lstm_step_forward",
     title="Part 1: one LSTM step",
     points=3,
-    cases=_step_cases,
+    visible=_visible_step,
+    hidden=hidden_from(step_cases, _HIDDEN_STEP),
     verify=_verify_step,
     parameters=("x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b"),
 )
@@ -164,18 +168,17 @@ def step_forward(
     fn: Callable[..., Any],
     seed: int | None = None,
     shapes: Sequence[tuple[int, int, int]] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``lstm_step_forward(x_t, h_prev, c_prev, W_xh, W_hh, b)`` -> (h_t, c_t), each (N, H).
 
-    Runs the visible cases, the hidden ones, or your own ``shapes`` (N, D, H).
+    Runs the visible cases, or your own ``shapes`` (N, D, H).
     """
     cases = None
     if seed is not None or shapes is not None:
         cases = step_cases(
             _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
         )
-    run_part_in_process(STEP_FORWARD, fn, hidden=hidden, cases=cases)
+    run_part_in_process(STEP_FORWARD, fn, cases=cases)
 
 
 # -- Part 2: one step backward ---------------------------------------------------------
@@ -233,7 +236,6 @@ def _numerical_step_gradients(
 
 
 _VISIBLE_BACKWARD = (10, ((3, 4, 5), (2, 3, 2)))
-_HIDDEN_BACKWARD_SEED = 4200
 _HIDDEN_BACKWARD = {
     "all sizes 1": (1, 1, 1),
     "one example": (1, 5, 3),
@@ -242,9 +244,7 @@ _HIDDEN_BACKWARD = {
 }
 
 
-def backward_cases(
-    seed: int, shapes: Sequence[tuple[int, int, int]], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def backward_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
     """``lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_xh, W_hh, b)`` for each (N, D, H)."""
     cases = []
     for k, (N, D, H) in enumerate(shapes):
@@ -269,15 +269,12 @@ def backward_cases(
             2.0 * p["W_hh"],
             p["b"],
         )
-        cases.append(Case(names[k] if k < len(names) else f"N={N}, D={D}, H={H}", args, hidden))
+        cases.append(Case(f"N={N}, D={D}, H={H}", args))
     return cases
 
 
-def _backward_cases() -> list[Case]:
-    hidden = backward_cases(
-        _HIDDEN_BACKWARD_SEED, list(_HIDDEN_BACKWARD.values()), True, list(_HIDDEN_BACKWARD)
-    )
-    return backward_cases(*_VISIBLE_BACKWARD) + hidden
+def _visible_backward() -> list[Case]:
+    return backward_cases(*_VISIBLE_BACKWARD)
 
 
 @verifier
@@ -312,7 +309,8 @@ STEP_BACKWARD = Part(
     function="lstm_step_backward",
     title="Part 2: the step's backward, gradient-checked",
     points=4,
-    cases=_backward_cases,
+    visible=_visible_backward,
+    hidden=hidden_from(backward_cases, _HIDDEN_BACKWARD),
     verify=_verify_backward,
     substitutes={"lstm_step_forward": source_of(correct.lstm_step_forward)},
     parameters=("dh_t", "dc_t", "x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b"),
@@ -323,7 +321,6 @@ def step_backward(
     fn: Callable[..., Any],
     seed: int | None = None,
     shapes: Sequence[tuple[int, int, int]] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_xh, W_hh, b)`` -> the six gradients.
 
@@ -335,7 +332,7 @@ def step_backward(
         cases = backward_cases(
             _VISIBLE_BACKWARD[0] if seed is None else seed, _VISIBLE_BACKWARD[1] if shapes is None else shapes
         )
-    run_part_in_process(STEP_BACKWARD, fn, hidden=hidden, cases=cases)
+    run_part_in_process(STEP_BACKWARD, fn, cases=cases)
 
 
 # -- Part 3: a padded batch of sequences -----------------------------------------------
@@ -343,7 +340,6 @@ def step_backward(
 SequenceShape = tuple[Sequence[int], int, int, int]  # lengths, T, D, H
 
 _VISIBLE_SEQUENCE: tuple[int, tuple[SequenceShape, ...]] = (20, (((4, 2, 3), 4, 3, 4), ((2, 5), 5, 2, 3)))
-_HIDDEN_SEQUENCE_SEED = 4300
 _HIDDEN_SEQUENCE: dict[str, SequenceShape] = {
     "one sequence of one step": ((1,), 1, 1, 1),
     "every sequence of length 1": ((1, 1, 1), 5, 2, 3),
@@ -353,9 +349,7 @@ _HIDDEN_SEQUENCE: dict[str, SequenceShape] = {
 }
 
 
-def sequence_cases(
-    seed: int, shapes: Sequence[SequenceShape], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def sequence_cases(seed: int, shapes: Sequence[SequenceShape]) -> list[Case]:
     """``lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b)`` cases; the pads are not zero (as an embedded ``<pad>``)."""
     cases = []
     for k, (lengths_given, T, D, H) in enumerate(shapes):
@@ -365,16 +359,12 @@ def sequence_cases(
             seed + k, x=(N, T, D), h0=(N, H), c0=(N, H), W_xh=(4 * H, D), W_hh=(4 * H, H), b=(4 * H,)
         )
         args = (p["x"], lengths, p["h0"], 2.0 * p["c0"], p["W_xh"], 2.0 * p["W_hh"], p["b"])
-        name = names[k] if k < len(names) else f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}"
-        cases.append(Case(name, args, hidden))
+        cases.append(Case(f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}", args))
     return cases
 
 
-def _sequence_cases() -> list[Case]:
-    hidden = sequence_cases(
-        _HIDDEN_SEQUENCE_SEED, list(_HIDDEN_SEQUENCE.values()), True, list(_HIDDEN_SEQUENCE)
-    )
-    return sequence_cases(*_VISIBLE_SEQUENCE) + hidden
+def _visible_sequence() -> list[Case]:
+    return sequence_cases(*_VISIBLE_SEQUENCE)
 
 
 def _reference_sequence(
@@ -448,7 +438,8 @@ SEQUENCE_FORWARD = Part(
     function="lstm_forward",
     title="Part 3: a padded batch of sequences",
     points=4,
-    cases=_sequence_cases,
+    visible=_visible_sequence,
+    hidden=hidden_from(sequence_cases, _HIDDEN_SEQUENCE),
     verify=_verify_sequence,
     substitutes={"lstm_step_forward": source_of(correct.lstm_step_forward)},
     parameters=("x", "lengths", "h0", "c0", "W_xh", "W_hh", "b"),
@@ -459,7 +450,6 @@ def sequence_forward(
     fn: Callable[..., Any],
     seed: int | None = None,
     cases: Sequence[SequenceShape] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b)`` -> h (N, T, H), h_last (N, H), c_last (N, H).
 
@@ -471,7 +461,7 @@ def sequence_forward(
         own = sequence_cases(
             _VISIBLE_SEQUENCE[0] if seed is None else seed, _VISIBLE_SEQUENCE[1] if cases is None else cases
         )
-    run_part_in_process(SEQUENCE_FORWARD, fn, hidden=hidden, cases=own)
+    run_part_in_process(SEQUENCE_FORWARD, fn, cases=own)
 
 
 # -- Part 4: torch.nn.LSTM's weights -----------------------------------------------------
@@ -479,7 +469,6 @@ def sequence_forward(
 TorchShape = tuple[Sequence[int], int, int, int, int]  # lengths, T, D, H, L
 
 _VISIBLE_TORCH: tuple[int, tuple[TorchShape, ...]] = (30, (((3, 1, 2), 3, 2, 3, 1), ((4, 2), 4, 3, 2, 2)))
-_HIDDEN_TORCH_SEED = 4400
 _HIDDEN_TORCH: dict[str, TorchShape] = {
     "one step, one unit, one layer": ((1,), 1, 1, 1, 1),
     "three layers, D = H": ((2, 5, 3), 5, 3, 3, 3),
@@ -501,27 +490,20 @@ def torch_state(seed: int, D: int, H: int, layers: int) -> dict[str, np.ndarray]
     return float64_inputs(seed, **shapes)
 
 
-def torch_cases(
-    seed: int, shapes: Sequence[TorchShape], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def torch_cases(seed: int, shapes: Sequence[TorchShape]) -> list[Case]:
     """``run_torch_lstm(state_dict, x, lengths)`` cases: a state dict of arrays with torch's names."""
     cases = []
     for k, (lengths_given, T, D, H, L) in enumerate(shapes):
         lengths = np.array(lengths_given, dtype=np.int64)
         state = torch_state(seed + k, D, H, L)
         x = float64_inputs(seed + 1000 + k, x=(len(lengths), T, D))["x"]
-        name = (
-            names[k]
-            if k < len(names)
-            else f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}, {L} layer(s)"
-        )
-        cases.append(Case(name, (state, x, lengths), hidden))
+        name = f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}, {L} layer(s)"
+        cases.append(Case(name, (state, x, lengths)))
     return cases
 
 
-def _torch_cases() -> list[Case]:
-    hidden = torch_cases(_HIDDEN_TORCH_SEED, list(_HIDDEN_TORCH.values()), True, list(_HIDDEN_TORCH))
-    return torch_cases(*_VISIBLE_TORCH) + hidden
+def _visible_torch() -> list[Case]:
+    return torch_cases(*_VISIBLE_TORCH)
 
 
 def _run_state(
@@ -594,7 +576,8 @@ TORCH_WEIGHTS = Part(
     function="run_torch_lstm",
     title="Part 4: torch.nn.LSTM's weights in your LSTM",
     points=4,
-    cases=_torch_cases,
+    visible=_visible_torch,
+    hidden=hidden_from(torch_cases, _HIDDEN_TORCH),
     verify=_verify_torch,
     substitutes={
         "lstm_step_forward": source_of(correct.lstm_step_forward),
@@ -608,7 +591,6 @@ def torch_weights(
     fn: Callable[..., Any],
     seed: int | None = None,
     cases: Sequence[TorchShape] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``run_torch_lstm(state_dict, x, lengths)`` -> output (N, T, H), h_n (L, N, H), c_n (L, N, H).
 
@@ -620,7 +602,7 @@ def torch_weights(
         own = torch_cases(
             _VISIBLE_TORCH[0] if seed is None else seed, _VISIBLE_TORCH[1] if cases is None else cases
         )
-    run_part_in_process(TORCH_WEIGHTS, fn, hidden=hidden, cases=own)
+    run_part_in_process(TORCH_WEIGHTS, fn, cases=own)
 
 
 #: The graded parts, in notebook order.

@@ -2,9 +2,9 @@
 
 ``PARTS`` lists the four parts (``parts.Part``), as in chapter 1: the notebook
 imports this module as ``check`` and calls ``check.<part>(<function>)`` for the
-visible cases and ``check.<part>(<function>, hidden=True)`` in the hidden
-tests; the autograder runs the same cases in its sandbox and the same
-``verify`` outside it.
+visible cases; the autograder runs them and the hidden cases (their shapes
+here, their values drawn from the instructor's secret at grading time) in
+its sandbox and the same ``verify`` outside it.
 
 Shapes: N batch, T steps, D inputs, H hidden units, S seeds. Gates are
 stacked r, z, n on the rows of ``W_xh`` (3H, D) and ``W_hh`` (3H, H), with
@@ -21,12 +21,23 @@ another one) and trend (the loss falls), never for exact values.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from rnncourse.gradcheck import numerical_gradient, rel_error
 from rnncourse.grading.core import GradingFailure, check_array, compare, float64_inputs, type_name
-from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.parts import (
+    Case,
+    Draw,
+    LearnerError,
+    Part,
+    error_message,
+    hidden_from,
+    run_part_in_process,
+    seed_of,
+    verifier,
+)
 from rnncourse.grading.substitutes import ch05_gru as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.scratch.activations import sigmoid
@@ -54,14 +65,9 @@ def _step_args(seed: int, N: int, D: int, H: int) -> tuple[np.ndarray, ...]:
     return (2 * p["x_t"], p["h_prev"], scale * p["W_xh"], scale * p["W_hh"], p["b_xh"], p["b_hh"])
 
 
-def step_cases(
-    seed: int, shapes: Sequence[tuple[int, int, int]], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def step_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
     """One case per (N, D, H): the six arguments of a GRU step, case i drawn with seed + i."""
-    return [
-        Case(names[i] if i < len(names) else f"N={N}, D={D}, H={H}", _step_args(seed + i, N, D, H), hidden)
-        for i, (N, D, H) in enumerate(shapes)
-    ]
+    return [Case(f"N={N}, D={D}, H={H}", _step_args(seed + i, N, D, H)) for i, (N, D, H) in enumerate(shapes)]
 
 
 _VISIBLE_STEP = (0, ((3, 4, 5), (2, 3, 3)))
@@ -72,12 +78,10 @@ _HIDDEN_STEP = {
     "D = H": (5, 6, 6),
     "one hidden unit": (3, 2, 1),
 }
-_HIDDEN_STEP_SEED = 5150
 
 
-def _step_cases() -> list[Case]:
-    hidden = step_cases(_HIDDEN_STEP_SEED, list(_HIDDEN_STEP.values()), True, list(_HIDDEN_STEP))
-    return step_cases(*_VISIBLE_STEP) + hidden
+def _visible_step() -> list[Case]:
+    return step_cases(*_VISIBLE_STEP)
 
 
 def _pieces(x_t: np.ndarray, h_prev: np.ndarray, W_xh: np.ndarray, W_hh: np.ndarray,
@@ -119,11 +123,7 @@ def _gates(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run_step_part(
-    part: Part,
-    fn: Callable[..., np.ndarray],
-    seed: int | None,
-    shapes: Sequence[tuple[int, int, int]] | None,
-    hidden: bool,
+    part: Part, fn: Callable[..., np.ndarray], seed: int | None, shapes: Sequence[tuple[int, int, int]] | None
 ) -> None:
     """A step part on its visible cases, or on the learner's own seed or (N, D, H) shapes."""
     cases = None
@@ -131,7 +131,7 @@ def _run_step_part(
         cases = step_cases(
             _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
         )
-    run_part_in_process(part, fn, hidden=hidden, cases=cases)
+    run_part_in_process(part, fn, cases=cases)
 
 
 @verifier
@@ -169,8 +169,9 @@ GRU_STEP_FORWARD = Part(
     function="gru_step_forward",
     title="Part 1: one GRU step, torch's convention",
     points=3,
-    cases=_step_cases,
+    visible=_visible_step,
     verify=_verify_step,
+    hidden=hidden_from(step_cases, _HIDDEN_STEP),
     parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"),
 )
 
@@ -179,30 +180,25 @@ def gru_step_forward(
     fn: Callable[..., np.ndarray],
     seed: int | None = None,
     shapes: Sequence[tuple[int, int, int]] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``gru_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh)`` -> h_t (N, H); or your own (N, D, H) shapes."""
-    _run_step_part(GRU_STEP_FORWARD, fn, seed, shapes, hidden)
+    _run_step_part(GRU_STEP_FORWARD, fn, seed, shapes)
 
 
 # -- Part 2: the backward of one step ------------------------------------------------
 
 
-def backward_cases(
-    seed: int, shapes: Sequence[tuple[int, int, int]], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def backward_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
     """``gru_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, b_xh, b_hh)`` for each (N, D, H)."""
     cases = []
     for i, (N, D, H) in enumerate(shapes):
         dh_t = float64_inputs(seed + 1000 + i, dh_t=(N, H))["dh_t"]
-        name = names[i] if i < len(names) else f"N={N}, D={D}, H={H}"
-        cases.append(Case(name, (dh_t, *_step_args(seed + i, N, D, H)), hidden))
+        cases.append(Case(f"N={N}, D={D}, H={H}", (dh_t, *_step_args(seed + i, N, D, H))))
     return cases
 
 
-def _backward_cases() -> list[Case]:
-    hidden = backward_cases(_HIDDEN_STEP_SEED, list(_HIDDEN_STEP.values()), True, list(_HIDDEN_STEP))
-    return backward_cases(*_VISIBLE_STEP) + hidden
+def _visible_backward() -> list[Case]:
+    return backward_cases(*_VISIBLE_STEP)
 
 
 def reference_backward(dh_t: np.ndarray, *args: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -287,7 +283,8 @@ GRU_STEP_BACKWARD = Part(
     function="gru_step_backward",
     title="Part 2: the backward of one GRU step",
     points=4,
-    cases=_backward_cases,
+    visible=_visible_backward,
+    hidden=hidden_from(backward_cases, _HIDDEN_STEP),
     verify=_verify_backward,
     parameters=("dh_t", "x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"),
 )
@@ -297,7 +294,6 @@ def gru_step_backward(
     fn: Callable[..., tuple[np.ndarray, ...]],
     seed: int | None = None,
     shapes: Sequence[tuple[int, int, int]] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``gru_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, b_xh, b_hh)`` -> the six gradients."""
     cases = None
@@ -305,7 +301,7 @@ def gru_step_backward(
         cases = backward_cases(
             _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
         )
-    run_part_in_process(GRU_STEP_BACKWARD, fn, hidden=hidden, cases=cases)
+    run_part_in_process(GRU_STEP_BACKWARD, fn, cases=cases)
 
 
 # -- Part 3: the other variant, reset before the product ------------------------------
@@ -344,8 +340,9 @@ GRU_RESET_BEFORE = Part(
     function="gru_reset_before_step_forward",
     title="Part 3: the other variant, reset before the product",
     points=3,
-    cases=_step_cases,
+    visible=_visible_step,
     verify=_verify_reset_before,
+    hidden=hidden_from(step_cases, _HIDDEN_STEP),
     parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"),
 )
 
@@ -354,10 +351,9 @@ def gru_reset_before_step_forward(
     fn: Callable[..., np.ndarray],
     seed: int | None = None,
     shapes: Sequence[tuple[int, int, int]] | None = None,
-    hidden: bool = False,
 ) -> None:
     """``gru_reset_before_step_forward(...)`` -> h_t (N, H), the same arguments as part 1."""
-    _run_step_part(GRU_RESET_BEFORE, fn, seed, shapes, hidden)
+    _run_step_part(GRU_RESET_BEFORE, fn, seed, shapes)
 
 
 def variants_differ(
@@ -400,21 +396,31 @@ def training_data(seed: int, N: int, T: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([values, markers], axis=2), y
 
 
-def training_cases(
-    specs: Sequence[tuple[str, int, int, int, int, float, Sequence[int]]],
-    data_seed: int,
-    hidden: bool = False,
-    names: Sequence[str] = (),
-) -> list[Case]:
+TrainingSpec = tuple[str, int, int, int, int, float, Sequence[int]]  # cell, N, T, H, steps, lr, seeds
+
+
+def training_cases(specs: Sequence[TrainingSpec], data_seed: int) -> list[Case]:
     """``train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds)`` per (cell, N, T, H, steps, lr, seeds)."""
     cases = []
     for i, (cell, N, T, H, steps, lr, seeds) in enumerate(specs):
         x, y = training_data(data_seed + i, N, T)
-        name = (
-            names[i] if i < len(names) else f"{cell}, N={N}, T={T}, H={H}, {steps} steps, seeds {list(seeds)}"
-        )
-        cases.append(Case(name, (cell, x, y, H, steps, lr, list(seeds)), hidden))
+        name = f"{cell}, N={N}, T={T}, H={H}, {steps} steps, seeds {list(seeds)}"
+        cases.append(Case(name, (cell, x, y, H, steps, lr, list(seeds))))
     return cases
+
+
+def _training_draw(spec: TrainingSpec) -> Draw:
+    """The spec's data drawn anew, and its seeds replaced by drawn ones with the same repeats."""
+    cell, N, T, H, steps, lr, seeds = spec
+
+    def draw(rng: np.random.Generator) -> tuple[Any, ...]:
+        x, y = training_data(seed_of(rng), N, T)
+        distinct = list(dict.fromkeys(seeds))
+        drawn = rng.choice(10**6, size=len(distinct), replace=False)
+        renamed = {seed: int(new) for seed, new in zip(distinct, drawn)}
+        return cell, x, y, H, steps, lr, [renamed[seed] for seed in seeds]
+
+    return draw
 
 
 _VISIBLE_TRAINING = (
@@ -429,9 +435,8 @@ _HIDDEN_TRAINING = {
 }
 
 
-def _training_cases() -> list[Case]:
-    hidden = training_cases(list(_HIDDEN_TRAINING.values()), 700, True, list(_HIDDEN_TRAINING))
-    return training_cases(_VISIBLE_TRAINING, 600) + hidden
+def _visible_training() -> list[Case]:
+    return training_cases(_VISIBLE_TRAINING, 600)
 
 
 def reference_curves(
@@ -544,7 +549,8 @@ TRAIN_LOSS_CURVES = Part(
     function="train_loss_curves",
     title="Part 4: a seeded training run",
     points=4,
-    cases=_training_cases,
+    visible=_visible_training,
+    hidden={name: _training_draw(spec) for name, spec in _HIDDEN_TRAINING.items()},
     verify=_verify_training,
     substitutes={
         "gru_step_forward": source_of(correct.gru_step_forward),
@@ -556,8 +562,7 @@ TRAIN_LOSS_CURVES = Part(
 
 def train_loss_curves(
     fn: Callable[..., np.ndarray],
-    specs: Sequence[tuple[str, int, int, int, int, float, Sequence[int]]] | None = None,
-    hidden: bool = False,
+    specs: Sequence[TrainingSpec] | None = None,
 ) -> None:
     """``train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds)`` -> (len(seeds), steps).
 
@@ -565,7 +570,7 @@ def train_loss_curves(
     your ``gru_step_forward`` and ``gru_step_backward`` are replaced by correct ones.
     """
     cases = None if specs is None else training_cases(specs, 600)
-    run_part_in_process(TRAIN_LOSS_CURVES, fn, hidden=hidden, cases=cases)
+    run_part_in_process(TRAIN_LOSS_CURVES, fn, cases=cases)
 
 
 #: The graded parts, in notebook order.

@@ -2,7 +2,8 @@
 
 ``PARTS`` lists the six parts (``parts.Part``), as in chapter 1: each names
 the nbgrader test cell it scores, the learner's function, its deterministic
-float64 cases (visible, then hidden) and ``verify``, which runs on what the
+float64 visible cases, how to draw its hidden cases (their values from the
+instructor's secret at grading time) and ``verify``, which runs on what the
 function returned (in the learner's kernel for the visible checks, outside the
 sandbox when grading). Messages about a hidden case never show its inputs.
 
@@ -33,7 +34,16 @@ from rnncourse.grading.core import (
     float64_inputs,
     type_name,
 )
-from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.parts import (
+    Case,
+    Draw,
+    LearnerError,
+    Part,
+    drawn,
+    error_message,
+    run_part_in_process,
+    verifier,
+)
 from rnncourse.scratch.activations import sigmoid
 from rnncourse.scratch.embedding import embedding_backward as reference_embedding_backward
 from rnncourse.scratch.embedding import embedding_forward as reference_embedding_forward
@@ -115,14 +125,15 @@ def _ids(seed: int, N: int, T: int, V: int, padded: bool) -> np.ndarray:
     return ids.astype(np.int64)
 
 
-def _lookup_cases() -> list[Case]:
-    cases = []
-    for hidden, table in ((False, _VISIBLE_LOOKUP), (True, _HIDDEN_LOOKUP)):
-        for i, (name, (N, T, V, E)) in enumerate(table.items()):
-            seed = 600 + 10 * hidden + i
-            W = float64_inputs(seed, W=(V, E))["W"]
-            cases.append(Case(name, (_ids(seed, N, T, V, "padded" in name), W), hidden))
-    return cases
+def _lookup_args(seed: int, name: str, N: int, T: int, V: int, E: int) -> tuple[Any, ...]:
+    return _ids(seed, N, T, V, "padded" in name), float64_inputs(seed, W=(V, E))["W"]
+
+
+def _visible_lookup() -> list[Case]:
+    return [
+        Case(name, _lookup_args(600 + i, name, *spec))
+        for i, (name, spec) in enumerate(_VISIBLE_LOOKUP.items())
+    ]
 
 
 @verifier
@@ -148,15 +159,16 @@ EMBEDDING_FORWARD = Part(
     function="embedding_forward",
     title="Part 1: the embedding lookup",
     points=1,
-    cases=_lookup_cases,
+    visible=_visible_lookup,
+    hidden={name: drawn(_lookup_args, name, *spec) for name, spec in _HIDDEN_LOOKUP.items()},
     verify=_verify_lookup,
     parameters=("ids", "W"),
 )
 
 
-def embedding_forward(embedding_forward_fn: Callable[..., np.ndarray], hidden: bool = False) -> None:
+def embedding_forward(embedding_forward_fn: Callable[..., np.ndarray]) -> None:
     """``embedding_forward(ids, W)``: ids (N, T) ints, W (V, E) -> (N, T, E)."""
-    run_part_in_process(EMBEDDING_FORWARD, embedding_forward_fn, hidden=hidden)
+    run_part_in_process(EMBEDDING_FORWARD, embedding_forward_fn)
 
 
 # -- Part 2: embedding backward ------------------------------------------------------
@@ -171,15 +183,14 @@ _HIDDEN_SCATTER = {
 }
 
 
-def _scatter_cases() -> list[Case]:
-    cases = []
-    for hidden, table in ((False, _VISIBLE_SCATTER), (True, _HIDDEN_SCATTER)):
-        for i, (name, (N, T, V, E, pad)) in enumerate(table.items()):
-            seed = 620 + 10 * hidden + i
-            ids = _ids(seed, N, T, V, pad == 0)
-            dout = float64_inputs(seed, dout=(N, T, E))["dout"]
-            cases.append(Case(name, (dout, ids, V, pad), hidden))
-    return cases
+def _scatter_args(seed: int, N: int, T: int, V: int, E: int, pad: int | None) -> tuple[Any, ...]:
+    return float64_inputs(seed, dout=(N, T, E))["dout"], _ids(seed, N, T, V, pad == 0), V, pad
+
+
+def _visible_scatter() -> list[Case]:
+    return [
+        Case(name, _scatter_args(620 + i, *spec)) for i, (name, spec) in enumerate(_VISIBLE_SCATTER.items())
+    ]
 
 
 @verifier
@@ -220,32 +231,44 @@ EMBEDDING_BACKWARD = Part(
     function="embedding_backward",
     title="Part 2: the embedding's sparse gradient",
     points=2,
-    cases=_scatter_cases,
+    visible=_visible_scatter,
+    hidden={name: drawn(_scatter_args, *spec) for name, spec in _HIDDEN_SCATTER.items()},
     verify=_verify_scatter,
     parameters=("dout", "ids", "V", "padding_idx"),
 )
 
 
-def embedding_backward(embedding_backward_fn: Callable[..., np.ndarray], hidden: bool = False) -> None:
+def embedding_backward(embedding_backward_fn: Callable[..., np.ndarray]) -> None:
     """``embedding_backward(dout, ids, V, padding_idx)`` -> dW (V, E), repeated ids added up."""
-    run_part_in_process(EMBEDDING_BACKWARD, embedding_backward_fn, hidden=hidden)
+    run_part_in_process(EMBEDDING_BACKWARD, embedding_backward_fn)
 
 
 # -- Part 3: the noise distribution --------------------------------------------------
 
 _VISIBLE_NOISE = {"five words": [120.0, 40.0, 16.0, 5.0, 1.0]}
-_HIDDEN_NOISE = {
-    "one word": [7.0],
-    "a word never seen (count 0)": [10.0, 0.0, 3.0, 81.0],
-    "Zipf counts of 50 words": [round(1000.0 / r) for r in range(1, 51)],
-    "equal counts": [4.0, 4.0, 4.0],
+
+
+def _visible_noise() -> list[Case]:
+    return [Case(n, (np.array(c),)) for n, c in _VISIBLE_NOISE.items()]
+
+
+def _counts_with_a_zero(rng: np.random.Generator) -> tuple[np.ndarray]:
+    counts = rng.integers(1, 100, size=int(rng.integers(3, 7))).astype(np.float64)
+    counts[rng.integers(len(counts))] = 0.0
+    return (counts,)
+
+
+def _zipf_counts(rng: np.random.Generator) -> tuple[np.ndarray]:
+    top = rng.uniform(500.0, 2000.0)
+    return (rng.permutation(np.round(top / np.arange(1, 51))),)
+
+
+_HIDDEN_NOISE: dict[str, Draw] = {
+    "one word": lambda rng: (np.array([float(rng.integers(1, 100))]),),
+    "a word never seen (count 0)": _counts_with_a_zero,
+    "Zipf counts of 50 words": _zipf_counts,
+    "equal counts": lambda rng: (np.full(int(rng.integers(2, 6)), float(rng.integers(1, 50))),),
 }
-
-
-def _noise_cases() -> list[Case]:
-    return [Case(n, (np.array(c),), False) for n, c in _VISIBLE_NOISE.items()] + [
-        Case(n, (np.array(c),), True) for n, c in _HIDDEN_NOISE.items()
-    ]
 
 
 @verifier
@@ -270,15 +293,16 @@ NOISE_DISTRIBUTION = Part(
     function="noise_distribution",
     title="Part 3: the noise distribution",
     points=1,
-    cases=_noise_cases,
+    visible=_visible_noise,
+    hidden=_HIDDEN_NOISE,
     verify=_verify_noise,
     parameters=("counts",),
 )
 
 
-def noise_distribution(noise_distribution_fn: Callable[..., np.ndarray], hidden: bool = False) -> None:
+def noise_distribution(noise_distribution_fn: Callable[..., np.ndarray]) -> None:
     """``noise_distribution(counts)`` -> (V,) probabilities proportional to counts^0.75."""
-    run_part_in_process(NOISE_DISTRIBUTION, noise_distribution_fn, hidden=hidden)
+    run_part_in_process(NOISE_DISTRIBUTION, noise_distribution_fn)
 
 
 # -- Part 4: skip-gram negative-sampling loss and gradients --------------------------
@@ -292,14 +316,16 @@ _HIDDEN_SGNS = {
 }
 
 
-def _sgns_cases() -> list[Case]:
-    cases = []
-    for hidden, table in ((False, _VISIBLE_SGNS), (True, _HIDDEN_SGNS)):
-        for i, (name, (N, K, E)) in enumerate(table.items()):
-            p = float64_inputs(640 + 10 * hidden + i, v=(N, E), u_pos=(N, E), u_neg=(N, K, E))
-            scale = 4.0 if "large" in name else 1.5  # scores well away from 0, where sigma is not 1/2
-            cases.append(Case(name, (scale * p["v"], scale * p["u_pos"], scale * p["u_neg"]), hidden))
-    return cases
+def _sgns_args(seed: int, name: str, N: int, K: int, E: int) -> tuple[Any, ...]:
+    p = float64_inputs(seed, v=(N, E), u_pos=(N, E), u_neg=(N, K, E))
+    scale = 4.0 if "large" in name else 1.5  # scores well away from 0, where sigma is not 1/2
+    return scale * p["v"], scale * p["u_pos"], scale * p["u_neg"]
+
+
+def _visible_sgns() -> list[Case]:
+    return [
+        Case(name, _sgns_args(640 + i, name, *spec)) for i, (name, spec) in enumerate(_VISIBLE_SGNS.items())
+    ]
 
 
 def _mean_sgns_loss(v: np.ndarray, u_pos: np.ndarray, u_neg: np.ndarray) -> np.ndarray:
@@ -363,15 +389,16 @@ SGNS_LOSS_AND_GRADS = Part(
     function="sgns_loss_and_grads",
     title="Part 4: the negative-sampling loss and its gradients",
     points=3,
-    cases=_sgns_cases,
+    visible=_visible_sgns,
+    hidden={name: drawn(_sgns_args, name, *spec) for name, spec in _HIDDEN_SGNS.items()},
     verify=_verify_sgns,
     parameters=("v", "u_pos", "u_neg"),
 )
 
 
-def sgns_loss_and_grads(sgns_fn: Callable[..., tuple[Any, ...]], hidden: bool = False) -> None:
+def sgns_loss_and_grads(sgns_fn: Callable[..., tuple[Any, ...]]) -> None:
     """``sgns_loss_and_grads(v, u_pos, u_neg)`` -> (mean loss, dv (N, E), du_pos (N, E), du_neg (N, K, E))."""
-    run_part_in_process(SGNS_LOSS_AND_GRADS, sgns_fn, hidden=hidden)
+    run_part_in_process(SGNS_LOSS_AND_GRADS, sgns_fn)
 
 
 # -- Part 5: one word's hierarchical-softmax log-probability -------------------------
@@ -397,14 +424,14 @@ def _tree_for(kind: str, V: int) -> Tree:
     return huffman_tree(np.array([2.0**-i for i in range(V)]) if V < 6 else 1.0 / np.arange(1, V + 1))
 
 
-def _tree_cases() -> list[Case]:
-    cases = []
-    for hidden, table in ((False, _VISIBLE_TREE), (True, _HIDDEN_TREE)):
-        for i, (name, (kind, V, word, E)) in enumerate(table.items()):
-            nodes, signs = _path(_tree_for(kind, V), word)
-            p = float64_inputs(660 + 10 * hidden + i, h=(E,), U=(V - 1, E))
-            cases.append(Case(name, (1.5 * p["h"], 1.5 * p["U"], nodes, signs), hidden))
-    return cases
+def _tree_args(seed: int, kind: str, V: int, word: int, E: int) -> tuple[Any, ...]:
+    nodes, signs = _path(_tree_for(kind, V), word)
+    p = float64_inputs(seed, h=(E,), U=(V - 1, E))
+    return 1.5 * p["h"], 1.5 * p["U"], nodes, signs
+
+
+def _visible_tree() -> list[Case]:
+    return [Case(name, _tree_args(660 + i, *spec)) for i, (name, spec) in enumerate(_VISIBLE_TREE.items())]
 
 
 def _path_log_p(h: np.ndarray, U: np.ndarray, nodes: np.ndarray, signs: np.ndarray) -> np.ndarray:
@@ -475,15 +502,16 @@ HS_LOG_PROB = Part(
     function="hs_log_prob",
     title="Part 5: one word's probability in a hierarchical softmax",
     points=3,
-    cases=_tree_cases,
+    visible=_visible_tree,
+    hidden={name: drawn(_tree_args, *spec) for name, spec in _HIDDEN_TREE.items()},
     verify=_verify_tree,
     parameters=("h", "U", "nodes", "signs"),
 )
 
 
-def hs_log_prob(hs_fn: Callable[..., tuple[Any, ...]], hidden: bool = False) -> None:
+def hs_log_prob(hs_fn: Callable[..., tuple[Any, ...]]) -> None:
     """``hs_log_prob(h, U, nodes, signs)`` -> (log P(w | h), dh (E,), dU (V - 1, E))."""
-    run_part_in_process(HS_LOG_PROB, hs_fn, hidden=hidden)
+    run_part_in_process(HS_LOG_PROB, hs_fn)
 
 
 # -- Part 6: analogies, with the query words excluded --------------------------------
@@ -510,22 +538,18 @@ def analogy_set(seed: int, V: int, E: int) -> tuple[np.ndarray, int, int, int, i
 
 
 _VISIBLE_ANALOGY = {"8 words, E=8": (670, 8, 8)}
-_HIDDEN_ANALOGY = {
-    "6 words, E=6": (680, 6, 6),
-    "20 words, E=10": (681, 20, 10),
-    "12 words, E=7": (682, 12, 7),
-}
+_HIDDEN_ANALOGY = {"6 words, E=6": (6, 6), "20 words, E=10": (20, 10), "12 words, E=7": (12, 7)}
 
 
-def _analogy_cases() -> list[Case]:
-    cases = []
-    for hidden, table in ((False, _VISIBLE_ANALOGY), (True, _HIDDEN_ANALOGY)):
-        for name, (seed, V, E) in table.items():
-            vectors, a, b, c, _ = analogy_set(seed, V, E)
-            order = np.random.default_rng(seed).permutation(V)  # the answer is not always row 3
-            where = np.argsort(order)
-            cases.append(Case(name, (vectors[order], int(where[a]), int(where[b]), int(where[c])), hidden))
-    return cases
+def _analogy_args(seed: int, V: int, E: int) -> tuple[Any, ...]:
+    vectors, a, b, c, _ = analogy_set(seed, V, E)
+    order = np.random.default_rng(seed).permutation(V)  # the answer is not always row 3
+    where = np.argsort(order)
+    return vectors[order], int(where[a]), int(where[b]), int(where[c])
+
+
+def _visible_analogy() -> list[Case]:
+    return [Case(name, _analogy_args(*spec)) for name, spec in _VISIBLE_ANALOGY.items()]
 
 
 @verifier
@@ -571,15 +595,16 @@ ANALOGY = Part(
     function="analogy",
     title="Part 6: analogies, query words excluded",
     points=2,
-    cases=_analogy_cases,
+    visible=_visible_analogy,
+    hidden={name: drawn(_analogy_args, *spec) for name, spec in _HIDDEN_ANALOGY.items()},
     verify=_verify_analogy,
     parameters=("vectors", "a", "b", "c"),
 )
 
 
-def analogy(analogy_fn: Callable[..., int], hidden: bool = False) -> None:
+def analogy(analogy_fn: Callable[..., int]) -> None:
     """``analogy(vectors, a, b, c)`` -> the row d answering a : b :: c : d (3CosAdd, a, b, c excluded)."""
-    run_part_in_process(ANALOGY, analogy_fn, hidden=hidden)
+    run_part_in_process(ANALOGY, analogy_fn)
 
 
 PARTS: list[Part] = [

@@ -1,9 +1,10 @@
 """Checks for exercise 7, sequence to sequence: masked loss, attention, greedy and beam search, BLEU.
 
 ``PARTS`` lists the five parts (``parts.Part``), as in chapter 1: the notebook
-calls ``check.<part>(<the learner's function>)`` for the visible cases and
-``check.<part>(<function>, hidden=True)`` in the hidden tests; the autograder
-runs the same cases in its sandbox and verifies what came back here.
+calls ``check.<part>(<the learner's function>)`` for the visible cases; the
+autograder runs them and the hidden cases (their shapes and kinds here, their
+values drawn from the instructor's secret at grading time) in its sandbox and
+verifies what came back here.
 
 Shapes: N batch, T target steps, V vocabulary, S source steps, Hq query
 size, Hk key size, A attention units. The decoding parts read a *score
@@ -31,10 +32,13 @@ from rnncourse.grading.core import (
 )
 from rnncourse.grading.parts import (
     Case,
+    Draw,
     LearnerError,
     Part,
     error_message,
+    hidden_from,
     run_part_in_process,
+    seed_of,
     verifier,
 )
 from rnncourse.grading.substitutes import ch07_seq2seq as correct
@@ -73,7 +77,6 @@ def _compare_scalar(result: float, expected: float, name: str, mistakes: dict[st
 LossShape = tuple[Sequence[int], int, int]  # (lengths, T, V)
 
 _VISIBLE_LOSS: tuple[int, tuple[LossShape, ...]] = (70, (((4, 2, 1), 4, 5), ((3, 3), 3, 4)))
-_HIDDEN_LOSS_SEED = 7070
 _HIDDEN_LOSS: dict[str, LossShape] = {
     "one sequence of one token": ((1,), 1, 3),
     "batch of one, no padding": ((5,), 5, 6),
@@ -82,9 +85,7 @@ _HIDDEN_LOSS: dict[str, LossShape] = {
 }
 
 
-def loss_cases(
-    seed: int, shapes: Sequence[LossShape], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def loss_cases(seed: int, shapes: Sequence[LossShape]) -> list[Case]:
     """``masked_cross_entropy(logits, y, lengths)`` cases, case i drawn with seed + i.
 
     ``y`` (N, T + 1) is ``<bos>`` (id 2) then the target ids; past each
@@ -97,15 +98,12 @@ def loss_cases(
         logits = 2.0 * rng.normal(size=(len(lengths), T, V))
         y = rng.integers(0, V, size=(len(lengths), T + 1)).astype(np.int64)
         y[:, 0] = 2 % V
-        name = names[i] if i < len(names) else f"lengths {tuple(lengths.tolist())}, T={T}, V={V}"
-        cases.append(Case(name, (logits, y, lengths), hidden))
+        cases.append(Case(f"lengths {tuple(lengths.tolist())}, T={T}, V={V}", (logits, y, lengths)))
     return cases
 
 
-def _loss_cases() -> list[Case]:
-    return loss_cases(*_VISIBLE_LOSS) + loss_cases(
-        _HIDDEN_LOSS_SEED, list(_HIDDEN_LOSS.values()), True, list(_HIDDEN_LOSS)
-    )
+def _visible_loss() -> list[Case]:
+    return loss_cases(*_VISIBLE_LOSS)
 
 
 def _token_losses(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -152,15 +150,16 @@ MASKED_CROSS_ENTROPY = Part(
     function="masked_cross_entropy",
     title="Part 1: masked cross-entropy over padded targets",
     points=2,
-    cases=_loss_cases,
+    visible=_visible_loss,
+    hidden=hidden_from(loss_cases, _HIDDEN_LOSS),
     verify=_verify_loss,
     parameters=("logits", "y", "lengths"),
 )
 
 
-def masked_cross_entropy(fn: Callable[..., float], hidden: bool = False) -> None:
+def masked_cross_entropy(fn: Callable[..., float]) -> None:
     """``masked_cross_entropy(logits, y, lengths)`` -> the mean over real target tokens (a float)."""
-    run_part_in_process(MASKED_CROSS_ENTROPY, fn, hidden=hidden)
+    run_part_in_process(MASKED_CROSS_ENTROPY, fn)
 
 
 # -- Part 2: additive attention with a padding mask -----------------------------------
@@ -171,7 +170,6 @@ _VISIBLE_ATTENTION: tuple[int, tuple[AttentionShape, ...]] = (
     90,
     (((5, 2, 3), 5, 4, 6, 3), ((2, 4), 4, 3, 3, 5)),
 )
-_HIDDEN_ATTENTION_SEED = 9191
 _HIDDEN_ATTENTION: dict[str, AttentionShape] = {
     "one source of one token": ((1,), 1, 2, 3, 2),
     "batch of one, no padding": ((6,), 6, 3, 4, 4),
@@ -180,9 +178,7 @@ _HIDDEN_ATTENTION: dict[str, AttentionShape] = {
 }
 
 
-def attention_cases(
-    seed: int, shapes: Sequence[AttentionShape], hidden: bool = False, names: Sequence[str] = ()
-) -> list[Case]:
+def attention_cases(seed: int, shapes: Sequence[AttentionShape]) -> list[Case]:
     """``additive_attention(query, keys, mask, W_q, W_k, v)`` cases, case i drawn with seed + i.
 
     The keys at padded positions are not zero (an encoder's states after the
@@ -195,21 +191,13 @@ def attention_cases(
         p = float64_inputs(seed + i, query=(N, Hq), keys=(N, S, Hk), W_q=(A, Hq), W_k=(A, Hk), v=(A,))
         mask = (np.arange(S)[None, :] < lengths[:, None]).astype(np.float64)
         keys = p["keys"] * 2.0
-        name = (
-            names[i]
-            if i < len(names)
-            else f"lengths {tuple(lengths.tolist())}, S={S}, Hq={Hq}, Hk={Hk}, A={A}"
-        )
-        cases.append(
-            Case(name, (p["query"], keys, mask, p["W_q"] * 2.0, p["W_k"] * 2.0, p["v"] * 2.0), hidden)
-        )
+        name = f"lengths {tuple(lengths.tolist())}, S={S}, Hq={Hq}, Hk={Hk}, A={A}"
+        cases.append(Case(name, (p["query"], keys, mask, p["W_q"] * 2.0, p["W_k"] * 2.0, p["v"] * 2.0)))
     return cases
 
 
-def _attention_cases() -> list[Case]:
-    return attention_cases(*_VISIBLE_ATTENTION) + attention_cases(
-        _HIDDEN_ATTENTION_SEED, list(_HIDDEN_ATTENTION.values()), True, list(_HIDDEN_ATTENTION)
-    )
+def _visible_attention() -> list[Case]:
+    return attention_cases(*_VISIBLE_ATTENTION)
 
 
 def _softmax_rows(scores: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -266,15 +254,16 @@ ADDITIVE_ATTENTION = Part(
     function="additive_attention",
     title="Part 2: additive attention with a padding mask",
     points=3,
-    cases=_attention_cases,
+    visible=_visible_attention,
+    hidden=hidden_from(attention_cases, _HIDDEN_ATTENTION),
     verify=_verify_attention,
     parameters=("query", "keys", "mask", "W_q", "W_k", "v"),
 )
 
 
-def additive_attention(fn: Callable[..., tuple[np.ndarray, np.ndarray]], hidden: bool = False) -> None:
+def additive_attention(fn: Callable[..., tuple[np.ndarray, np.ndarray]]) -> None:
     """``additive_attention(query, keys, mask, W_q, W_k, v)`` -> context (N, Hk), weights (N, S)."""
-    run_part_in_process(ADDITIVE_ATTENTION, fn, hidden=hidden)
+    run_part_in_process(ADDITIVE_ATTENTION, fn)
 
 
 # -- Score tables for the decoding parts ----------------------------------------------
@@ -339,23 +328,25 @@ def _tokens(name: str, result: object, what: str) -> list[int]:
 
 # -- Part 3: greedy decoding ----------------------------------------------------------
 
-_HIDDEN_GREEDY = {
-    "max_len 1": (random_table(31, 1, 4), 1),
-    "five tokens, <eos> likely": (random_table(32, 6, 5, 1.5), 6),
-    "runs to max_len": (random_table(33, 5, 6, -4.0), 5),
-    "two tokens": (random_table(34, 8, 2), 8),
+
+def _greedy_draw(V: int, max_len: int, eos_bias: float = 0.0) -> Draw:
+    """A hidden greedy case: a random table of ``max_len`` steps over ``V`` tokens."""
+    return lambda rng: (random_table(seed_of(rng), max_len, V, eos_bias), BOS, EOS, max_len)
+
+
+_HIDDEN_GREEDY: dict[str, Draw] = {
+    "max_len 1": _greedy_draw(4, 1),
+    "five tokens, <eos> likely": _greedy_draw(5, 6, 1.5),
+    "runs to max_len": _greedy_draw(6, 5, -4.0),
+    "two tokens": _greedy_draw(2, 8),
 }
 
 
-def _greedy_cases() -> list[Case]:
-    visible = [
+def _visible_greedy() -> list[Case]:
+    return [
         Case("the hand-made table", (trap_table(), BOS, EOS, 2)),
         Case("random table, V=5, max_len=6", (random_table(30, 6, 5, 1.0), BOS, EOS, 6)),
     ]
-    hidden = [
-        Case(name, (table, BOS, EOS, max_len), True) for name, (table, max_len) in _HIDDEN_GREEDY.items()
-    ]
-    return visible + hidden
 
 
 @verifier
@@ -395,41 +386,43 @@ GREEDY_DECODE = Part(
     function="greedy_decode",
     title="Part 3: greedy decoding",
     points=2,
-    cases=_greedy_cases,
+    visible=_visible_greedy,
+    hidden=_HIDDEN_GREEDY,
     verify=_verify_greedy,
     substitutes={"step_log_probs": source_of(correct.step_log_probs)},
     parameters=("scores", "bos", "eos", "max_len"),
 )
 
 
-def greedy_decode(fn: Callable[..., list[int]], hidden: bool = False) -> None:
+def greedy_decode(fn: Callable[..., list[int]]) -> None:
     """``greedy_decode(scores, bos, eos, max_len)`` -> the greedy tokens, ending with <eos> if produced."""
-    run_part_in_process(GREEDY_DECODE, fn, hidden=hidden)
+    run_part_in_process(GREEDY_DECODE, fn)
 
 
 # -- Part 4: beam search with length normalisation ------------------------------------
 
-_HIDDEN_BEAM = {
-    "beam of one is greedy": (random_table(41, 6, 5, 1.0), 1, 6, 0.0),
-    "beam wider than the vocabulary": (random_table(42, 4, 3, 0.5), 7, 4, 0.6),
-    "max_len 1": (random_table(43, 1, 4), 3, 1, 1.0),
-    "strong length normalisation": (random_table(44, 7, 6, 0.8), 4, 7, 2.0),
-    "no normalisation, beam 3": (random_table(45, 6, 6, 0.8), 3, 6, 0.0),
-    "runs to max_len": (random_table(46, 5, 5, -3.0), 2, 5, 0.7),
+
+def _beam_draw(V: int, beam_size: int, max_len: int, alpha: float, eos_bias: float = 0.0) -> Draw:
+    """A hidden beam case: a random table of ``max_len`` steps over ``V`` tokens."""
+    return lambda rng: (random_table(seed_of(rng), max_len, V, eos_bias), BOS, EOS, beam_size, max_len, alpha)
+
+
+_HIDDEN_BEAM: dict[str, Draw] = {
+    "beam of one is greedy": _beam_draw(5, 1, 6, 0.0, 1.0),
+    "beam wider than the vocabulary": _beam_draw(3, 7, 4, 0.6, 0.5),
+    "max_len 1": _beam_draw(4, 3, 1, 1.0),
+    "strong length normalisation": _beam_draw(6, 4, 7, 2.0, 0.8),
+    "no normalisation, beam 3": _beam_draw(6, 3, 6, 0.0, 0.8),
+    "runs to max_len": _beam_draw(5, 2, 5, 0.7, -3.0),
 }
 
 
-def _beam_cases() -> list[Case]:
-    visible = [
+def _visible_beam() -> list[Case]:
+    return [
         Case("the hand-made table, beam 2", (trap_table(), BOS, EOS, 2, 2, 0.0)),
         Case("short or long, alpha 1", (length_table(), BOS, EOS, 2, 3, 1.0)),
         Case("random table, V=5, beam 3, alpha 0.6", (random_table(40, 6, 5, 0.8), BOS, EOS, 3, 6, 0.6)),
     ]
-    hidden = [
-        Case(name, (table, BOS, EOS, k, max_len, alpha), True)
-        for name, (table, k, max_len, alpha) in _HIDDEN_BEAM.items()
-    ]
-    return visible + hidden
 
 
 def _beam(
@@ -507,16 +500,17 @@ BEAM_SEARCH = Part(
     function="beam_search",
     title="Part 4: beam search with length normalisation",
     points=3,
-    cases=_beam_cases,
+    visible=_visible_beam,
+    hidden=_HIDDEN_BEAM,
     verify=_verify_beam,
     substitutes={"step_log_probs": source_of(correct.step_log_probs)},
     parameters=("scores", "bos", "eos", "beam_size", "max_len", "alpha"),
 )
 
 
-def beam_search(fn: Callable[..., tuple[list[int], float]], hidden: bool = False) -> None:
+def beam_search(fn: Callable[..., tuple[list[int], float]]) -> None:
     """``beam_search(scores, bos, eos, beam_size, max_len, alpha)`` -> (best tokens, normalised score)."""
-    run_part_in_process(BEAM_SEARCH, fn, hidden=hidden)
+    run_part_in_process(BEAM_SEARCH, fn)
 
 
 # -- Part 5: corpus BLEU ----------------------------------------------------------------
@@ -551,26 +545,30 @@ def random_corpus(seed: int, n: int, words: int = 8) -> tuple[list[list[str]], l
     return hypotheses, references
 
 
-def _bleu_cases() -> list[Case]:
+def _visible_bleu() -> list[Case]:
     hypotheses, references = random_corpus(50, 12)
-    visible = [
+    return [
         Case("three sentences", ([list(h) for h in VISIBLE_BLEU[0]], [list(r) for r in VISIBLE_BLEU[1]])),
         Case("random corpus of 12", (hypotheses, references)),
     ]
-    hidden = []
-    for name, (seed, n, size) in {
-        "hypotheses longer than references": (51, 10, 5),
-        "one sentence": (52, 1, 3),
-        "a larger corpus": (53, 40, 12),
-        "a corpus of repeated words": (54, 15, 3),
-    }.items():
-        h, r = random_corpus(seed, n, size)
-        if name == "hypotheses longer than references":
-            h = [x + x[:3] for x in h]
-        if name == "one sentence":
-            h, r = [r[0][:-1] + ["w0"]], r[:1]
-        hidden.append(Case(name, (h, r), True))
-    return visible + hidden
+
+
+def _longer_hypotheses(rng: np.random.Generator) -> tuple[list[list[str]], list[list[str]]]:
+    hypotheses, references = random_corpus(seed_of(rng), 10, 5)
+    return [h + h[:3] for h in hypotheses], references
+
+
+def _one_sentence(rng: np.random.Generator) -> tuple[list[list[str]], list[list[str]]]:
+    _, references = random_corpus(seed_of(rng), 1, 3)
+    return [references[0][:-1] + ["w0"]], references[:1]
+
+
+_HIDDEN_BLEU: dict[str, Draw] = {
+    "hypotheses longer than references": _longer_hypotheses,
+    "one sentence": _one_sentence,
+    "a larger corpus": lambda rng: random_corpus(seed_of(rng), 40, 12),
+    "a corpus of repeated words": lambda rng: random_corpus(seed_of(rng), 15, 3),
+}
 
 
 def _sacrebleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
@@ -643,15 +641,16 @@ CORPUS_BLEU = Part(
     function="corpus_bleu",
     title="Part 5: corpus BLEU",
     points=3,
-    cases=_bleu_cases,
+    visible=_visible_bleu,
+    hidden=_HIDDEN_BLEU,
     verify=_verify_bleu,
     parameters=("hypotheses", "references"),
 )
 
 
-def corpus_bleu(fn: Callable[..., float], hidden: bool = False) -> None:
+def corpus_bleu(fn: Callable[..., float]) -> None:
     """``corpus_bleu(hypotheses, references)`` -> BLEU in [0, 1], as sacrebleu computes it (divided by 100)."""
-    run_part_in_process(CORPUS_BLEU, fn, hidden=hidden)
+    run_part_in_process(CORPUS_BLEU, fn)
 
 
 #: The graded parts, in notebook order.

@@ -2,9 +2,10 @@
 
 ``PARTS`` lists the four parts (``parts.Part``), as in chapter 1: the notebook
 imports this module as ``check`` and calls ``check.<part>(<function>)`` for
-the visible cases and ``check.<part>(<function>, hidden=True)`` in the hidden
-tests; the autograder runs the same cases and the same ``verify`` outside the
-sandbox.
+the visible cases; the autograder runs them and the hidden cases (their kinds
+here, their values drawn from the instructor's secret at grading time: real
+series are cut at a drawn point and mapped by a drawn affine transform) and
+the same ``verify`` outside the sandbox.
 
 1. ``prepare_data(values, window, n_train)``: chronological split, scaler
    fitted on the training span only, windows. Compared with the reference to
@@ -37,7 +38,16 @@ from rnncourse.data import series
 from rnncourse.evaluation import forecasting as fc
 from rnncourse.gradcheck import rel_error
 from rnncourse.grading.core import GradingFailure, check_array, compare, type_name
-from rnncourse.grading.parts import Case, LearnerError, Part, error_message, run_part_in_process, verifier
+from rnncourse.grading.parts import (
+    Case,
+    Draw,
+    LearnerError,
+    Part,
+    error_message,
+    run_part_in_process,
+    seed_of,
+    verifier,
+)
 from rnncourse.grading.substitutes import ch08_applications as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.nn.sampling import next_token_probs
@@ -67,24 +77,37 @@ def _seeded_walk(seed: int, length: int) -> np.ndarray:
     return 50.0 + np.cumsum(rng.normal(0.3, 1.0, size=length))
 
 
-def prepare_cases(hidden: bool = False) -> list[Case]:
-    """``prepare_data(values, window, n_train)`` cases; a drifting series makes leaks visible."""
-    if not hidden:
-        return [
-            Case("a drifting walk, T=30, window 4, n_train 20", (_seeded_walk(81, 30), 4, 20)),
-            Case("a drifting walk, T=12, window 3, n_train 8", (_seeded_walk(82, 12), 3, 8)),
-        ]
-    co2 = series.co2_monthly().values
+def prepare_cases() -> list[Case]:
+    """The visible ``prepare_data(values, window, n_train)`` cases; a drifting series makes leaks visible."""
     return [
-        Case("window 1", (_seeded_walk(91, 10), 1, 6), True),
-        Case("a single training window (n_train = window + 1)", (_seeded_walk(92, 15), 5, 6), True),
-        Case("a single test target (n_train = T - 1)", (_seeded_walk(93, 9), 2, 8), True),
-        Case("monthly CO2, window 12", (co2[:200], 12, 150), True),
+        Case("a drifting walk, T=30, window 4, n_train 20", (_seeded_walk(81, 30), 4, 20)),
+        Case("a drifting walk, T=12, window 3, n_train 8", (_seeded_walk(82, 12), 3, 8)),
     ]
 
 
-def _prepare_cases() -> list[Case]:
-    return prepare_cases() + prepare_cases(hidden=True)
+def _affine(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
+    """``values`` in other units: scaled by a drawn factor and shifted by a drawn offset."""
+    scale = rng.uniform(0.5, 2.0)
+    offset = rng.uniform(-0.2, 0.2) * float(np.mean(np.abs(values)))
+    return scale * values + offset
+
+
+def _walk_draw(length: int, window: int, n_train: int) -> Draw:
+    return lambda rng: (_seeded_walk(seed_of(rng), length), window, n_train)
+
+
+def _co2_span(rng: np.random.Generator) -> tuple[Any, ...]:
+    co2 = series.co2_monthly().values
+    start = int(rng.integers(0, len(co2) - 200))
+    return _affine(rng, co2[start : start + 200]), 12, 150
+
+
+_HIDDEN_PREPARE: dict[str, Draw] = {
+    "window 1": _walk_draw(10, 1, 6),
+    "a single training window (n_train = window + 1)": _walk_draw(15, 5, 6),
+    "a single test target (n_train = T - 1)": _walk_draw(9, 2, 8),
+    "monthly CO2, window 12": _co2_span,
+}
 
 
 def _windows(z: np.ndarray, window: int, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
@@ -175,15 +198,16 @@ PREPARE_DATA = Part(
     function="prepare_data",
     title="Part 1: a leakage-free data pipeline",
     points=3,
-    cases=_prepare_cases,
+    visible=prepare_cases,
+    hidden=_HIDDEN_PREPARE,
     verify=_verify_prepare,
     parameters=("values", "window", "n_train"),
 )
 
 
-def prepare_data(prepare_data_fn: Callable[..., Any], hidden: bool = False) -> None:
+def prepare_data(prepare_data_fn: Callable[..., Any]) -> None:
     """``prepare_data(values, window, n_train)`` -> X_train, y_train, X_test, y_test, mean, std."""
-    run_part_in_process(PREPARE_DATA, prepare_data_fn, hidden=hidden)
+    run_part_in_process(PREPARE_DATA, prepare_data_fn)
 
 
 # -- Part 2: temperature and top-k sampling ----------------------------------------------
@@ -215,27 +239,37 @@ def _fits(counts: np.ndarray, probs: np.ndarray) -> bool:
 _VISIBLE_LOGITS = np.array([2.0, 1.0, 0.5, -0.5, -1.0, 0.1, 1.5, -2.0])
 
 
-def sampling_cases(hidden: bool = False) -> list[Case]:
-    """``sample_tokens(logits, temperature, top_k, num_samples, seed)`` cases (logits without ties)."""
-    if not hidden:
-        return [
-            Case("V=8, temperature 0.5, top-3", (_VISIBLE_LOGITS, 0.5, 3, 20000, 0)),
-            Case("V=8, temperature 2, top-8 (no cut)", (_VISIBLE_LOGITS, 2.0, 8, 20000, 1)),
-        ]
-    rng = np.random.default_rng(8008)
-    wide = rng.permutation(np.linspace(-3.0, 3.0, 50))
+def sampling_cases() -> list[Case]:
+    """The visible ``sample_tokens(logits, temperature, top_k, num_samples, seed)`` cases (logits without ties)."""
     return [
-        Case("one token (V=1)", (np.array([0.3]), 1.0, 1, 500, 2), True),
-        Case("top-1 is greedy", (wide, 1.0, 1, 2000, 3), True),
-        Case("V=50, temperature 1, top-10", (wide, 1.0, 10, 30000, 4), True),
-        Case("logits around 1000", (1000.0 + _VISIBLE_LOGITS, 1.0, 5, 20000, 5), True),
-        Case("low temperature 0.2, top-4", (_VISIBLE_LOGITS, 0.2, 4, 20000, 6), True),
-        Case("one sample", (_VISIBLE_LOGITS, 1.0, 3, 1, 7), True),
+        Case("V=8, temperature 0.5, top-3", (_VISIBLE_LOGITS, 0.5, 3, 20000, 0)),
+        Case("V=8, temperature 2, top-8 (no cut)", (_VISIBLE_LOGITS, 2.0, 8, 20000, 1)),
     ]
 
 
-def _sampling_cases() -> list[Case]:
-    return sampling_cases() + sampling_cases(hidden=True)
+def _untied_logits(rng: np.random.Generator, V: int, spread: float) -> np.ndarray:
+    """``V`` logits with no two equal: a permutation of evenly spaced values, each nudged a little."""
+    steps = np.linspace(-spread, spread, V) + rng.uniform(-0.2, 0.2, V) * (2 * spread / max(V, 2))
+    return rng.permutation(steps)
+
+
+def _sampling_draw(
+    V: int, spread: float, temperature: float, top_k: int, samples: int, offset: float = 0.0
+) -> Draw:
+    def draw(rng: np.random.Generator) -> tuple[Any, ...]:
+        return offset + _untied_logits(rng, V, spread), temperature, top_k, samples, int(rng.integers(10**6))
+
+    return draw
+
+
+_HIDDEN_SAMPLING: dict[str, Draw] = {
+    "one token (V=1)": _sampling_draw(1, 1.0, 1.0, 1, 500),
+    "top-1 is greedy": _sampling_draw(50, 3.0, 1.0, 1, 2000),
+    "V=50, temperature 1, top-10": _sampling_draw(50, 3.0, 1.0, 10, 30000),
+    "logits around 1000": _sampling_draw(8, 2.0, 1.0, 5, 20000, offset=1000.0),
+    "low temperature 0.2, top-4": _sampling_draw(8, 2.0, 0.2, 4, 20000),
+    "one sample": _sampling_draw(8, 2.0, 1.0, 3, 1),
+}
 
 
 def _sampling_mistakes(logits: np.ndarray, temperature: float, top_k: int) -> dict[str, np.ndarray]:
@@ -313,15 +347,16 @@ SAMPLE_TOKENS = Part(
     function="sample_tokens",
     title="Part 2: temperature and top-k sampling",
     points=3,
-    cases=_sampling_cases,
+    visible=sampling_cases,
+    hidden=_HIDDEN_SAMPLING,
     verify=_verify_sampling,
     parameters=("logits", "temperature", "top_k", "num_samples", "seed"),
 )
 
 
-def sample_tokens(sample_tokens_fn: Callable[..., Any], hidden: bool = False) -> None:
+def sample_tokens(sample_tokens_fn: Callable[..., Any]) -> None:
     """``sample_tokens(logits, temperature, top_k, num_samples, seed)`` -> (num_samples,) ids."""
-    run_part_in_process(SAMPLE_TOKENS, sample_tokens_fn, hidden=hidden)
+    run_part_in_process(SAMPLE_TOKENS, sample_tokens_fn)
 
 
 # -- Part 3: early stopping that restores the best weights ---------------------------------
@@ -340,28 +375,30 @@ def _overfitting_problem(seed: int, n_train: int, n_val: int, features: int) -> 
     return X_train, y_train, X_val, y_val
 
 
-def early_stopping_cases(hidden: bool = False) -> list[Case]:
-    """``fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience)`` cases."""
-    specs = (
-        [("8 examples, 12 features, patience 3", 31, 8, 40, 12, 0.05, 300, 3)]
-        if not hidden
-        else [
-            ("patience 1", 41, 6, 30, 10, 0.05, 300, 1),
-            ("one feature, no early stop within 5 epochs", 42, 20, 20, 1, 0.05, 5, 3),
-            ("one validation example", 43, 5, 1, 8, 0.05, 300, 4),
-            ("30 features, patience 10", 44, 10, 60, 30, 0.02, 400, 10),
-        ]
-    )
-    cases = []
-    for label, seed, n_train, n_val, features, lr, epochs, patience in specs:
-        X_train, y_train, X_val, y_val = _overfitting_problem(seed, n_train, n_val, features)
-        w0 = np.zeros(features + 1)
-        cases.append(Case(label, (w0, X_train, y_train, X_val, y_val, lr, epochs, patience), hidden))
-    return cases
+def _early_stopping_args(
+    seed: int, n_train: int, n_val: int, features: int, lr: float, epochs: int, patience: int
+) -> tuple[Any, ...]:
+    X_train, y_train, X_val, y_val = _overfitting_problem(seed, n_train, n_val, features)
+    return np.zeros(features + 1), X_train, y_train, X_val, y_val, lr, epochs, patience
 
 
-def _early_stopping_cases() -> list[Case]:
-    return early_stopping_cases() + early_stopping_cases(hidden=True)
+def early_stopping_cases() -> list[Case]:
+    """The visible ``fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience)`` case."""
+    return [Case("8 examples, 12 features, patience 3", _early_stopping_args(31, 8, 40, 12, 0.05, 300, 3))]
+
+
+def _early_stopping_draw(
+    n_train: int, n_val: int, features: int, lr: float, epochs: int, patience: int
+) -> Draw:
+    return lambda rng: _early_stopping_args(seed_of(rng), n_train, n_val, features, lr, epochs, patience)
+
+
+_HIDDEN_EARLY_STOPPING: dict[str, Draw] = {
+    "patience 1": _early_stopping_draw(6, 30, 10, 0.05, 300, 1),
+    "one feature, no early stop within 5 epochs": _early_stopping_draw(20, 20, 1, 0.05, 5, 3),
+    "one validation example": _early_stopping_draw(5, 1, 8, 0.05, 300, 4),
+    "30 features, patience 10": _early_stopping_draw(10, 60, 30, 0.02, 400, 10),
+}
 
 
 def _variant(
@@ -473,16 +510,17 @@ FIT_EARLY_STOPPING = Part(
     function="fit_early_stopping",
     title="Part 3: early stopping that restores the best weights",
     points=3,
-    cases=_early_stopping_cases,
+    visible=early_stopping_cases,
+    hidden=_HIDDEN_EARLY_STOPPING,
     verify=_verify_early_stopping,
     substitutes={"mse_and_grad": source_of(correct.mse_and_grad)},
     parameters=("w0", "X_train", "y_train", "X_val", "y_val", "lr", "epochs", "patience"),
 )
 
 
-def fit_early_stopping(fit_early_stopping_fn: Callable[..., Any], hidden: bool = False) -> None:
+def fit_early_stopping(fit_early_stopping_fn: Callable[..., Any]) -> None:
     """``fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience)`` -> dict."""
-    run_part_in_process(FIT_EARLY_STOPPING, fit_early_stopping_fn, hidden=hidden)
+    run_part_in_process(FIT_EARLY_STOPPING, fit_early_stopping_fn)
 
 
 # -- Part 4: a complete forecaster on data it never saw --------------------------------------
@@ -494,46 +532,79 @@ MIN_SKILL = 0.4
 TIME_LIMIT_SECONDS = 10
 
 
+_SUNSPOTS_1930 = "yearly sunspots, trained on 1700-1929, forecasting 1930-2008"
+_SUNSPOTS_1880 = "yearly sunspots, trained on 1700-1879, forecasting 1880-2008"
+_CO2 = "monthly Mauna Loa CO2, trained on 1958-1991"
+_KDD = "KDD-TSAD series 135 (a physiological signal), 1,200 points to train on"
+
+
 @functools.lru_cache(maxsize=1)
 def _forecast_data() -> dict[str, tuple[np.ndarray, int]]:
     kdd = series.kdd_tsad_135()
     return {
-        "yearly sunspots, trained on 1700-1929, forecasting 1930-2008": (series.sunspots().values, 230),
-        "yearly sunspots, trained on 1700-1879, forecasting 1880-2008": (series.sunspots().values, 180),
-        "monthly Mauna Loa CO2, trained on 1958-1991": (series.co2_monthly().values, 400),
+        _SUNSPOTS_1930: (series.sunspots().values, 230),
+        _SUNSPOTS_1880: (series.sunspots().values, 180),
+        _CO2: (series.co2_monthly().values, 400),
         # The normal start of the KDD-TSAD series 135, stopped before its labelled anomaly.
-        "KDD-TSAD series 135 (a physiological signal), 1,200 points to train on": (kdd.test[:4000], 1200),
+        _KDD: (kdd.test[:4000], 1200),
     }
 
 
-def forecast_cases(hidden: bool = False) -> list[Case]:
-    """``fit_and_forecast(train_values, test_windows)``; the windows come shuffled, their targets stay here."""
-    data = list(_forecast_data().items())
-    chosen = data[:1] if not hidden else data[1:]
-    cases = []
-    for i, (label, (values, n_train)) in enumerate(chosen):
-        X, _ = fc.make_windows(values, FORECAST_WINDOW, n_train, len(values))
-        order = np.random.default_rng(700 + i + 10 * hidden).permutation(len(X))
-        cases.append(Case(label, (values[:n_train].copy(), X[order]), hidden))
-    if hidden:
-        values, n_train = data[0][1]
-        X, _ = fc.make_windows(values, FORECAST_WINDOW, n_train, n_train + 1)
-        cases.append(Case("a single test window", (values[:n_train].copy(), X), True))
-    return cases
+def _forecast_args(values: np.ndarray, n_train: int, stop: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training span, and the test windows up to ``stop`` in an order drawn with ``seed``."""
+    X, _ = fc.make_windows(values, FORECAST_WINDOW, n_train, stop)
+    order = np.random.default_rng(seed).permutation(len(X))
+    return values[:n_train].copy(), X[order]
 
 
-def _forecast_cases() -> list[Case]:
-    return forecast_cases() + forecast_cases(hidden=True)
+def forecast_cases() -> list[Case]:
+    """The visible ``fit_and_forecast(train_values, test_windows)`` case: shuffled windows, targets kept here."""
+    label, (values, n_train) = next(iter(_forecast_data().items()))
+    return [Case(label, _forecast_args(values, n_train, len(values), 700))]
+
+
+def _forecast_draw(label: str, spread: int, single: bool = False) -> Draw:
+    """A data set of ``_forecast_data``, cut within +-``spread`` of its split and mapped by a drawn affine map."""
+
+    def draw(rng: np.random.Generator) -> tuple[Any, ...]:
+        values, n_train = _forecast_data()[label]
+        n_train += int(rng.integers(-spread, spread + 1))
+        mapped = _affine(rng, values)
+        return _forecast_args(mapped, n_train, n_train + 1 if single else len(values), seed_of(rng))
+
+    return draw
+
+
+_HIDDEN_FORECAST: dict[str, Draw] = {
+    "yearly sunspots, trained on about 1700-1879, forecasting the rest": _forecast_draw(_SUNSPOTS_1880, 10),
+    "monthly Mauna Loa CO2, trained on about 1958-1991": _forecast_draw(_CO2, 20),
+    "KDD-TSAD series 135 (a physiological signal), about 1,200 points to train on": _forecast_draw(_KDD, 100),
+    "a single test window": _forecast_draw(_SUNSPOTS_1930, 30, single=True),
+}
 
 
 def _targets(case: Case) -> np.ndarray:
-    """The hidden targets of a case's windows, found from its training span's data set."""
+    """The targets of a case's windows: the value after each, in the data set its training span came from.
+
+    A hidden case's series is one of ``_forecast_data`` mapped by an affine map
+    and cut elsewhere: the map is recovered from the training span (a least-squares
+    fit that must be exact), and each window is matched to its place in the mapped series.
+    """
     train_values, windows = case.args
-    for values, n_train in _forecast_data().values():
-        if n_train == len(train_values) and np.array_equal(values[:n_train], train_values):
-            X, y = fc.make_windows(values, FORECAST_WINDOW, n_train, len(values))
-            index = {row.tobytes(): target for row, target in zip(X, y)}
-            return np.array([index[row.tobytes()] for row in windows])
+    n_train = len(train_values)
+    for values, _ in _forecast_data().values():
+        if len(values) <= n_train:
+            continue
+        scale, offset = np.polyfit(values[:n_train], train_values, 1)
+        mapped = scale * values + offset
+        if rel_error(mapped[:n_train], train_values) > 1e-9:
+            continue
+        X, y = fc.make_windows(mapped, FORECAST_WINDOW, n_train, len(values))
+        nearest = [
+            np.argmin(((chunk[:, None, :] - X[None, :, :]) ** 2).sum(axis=2), axis=1)
+            for chunk in np.array_split(windows, max(1, len(windows) // 64))
+        ]
+        return np.asarray(y[np.concatenate(nearest)])
     raise KeyError(case.name)
 
 
@@ -583,7 +654,8 @@ FIT_AND_FORECAST = Part(
     function="fit_and_forecast",
     title="Part 4: a complete forecaster that beats persistence on unseen data",
     points=4,
-    cases=_forecast_cases,
+    visible=forecast_cases,
+    hidden=_HIDDEN_FORECAST,
     verify=_verify_forecast,
     substitutes={
         "prepare_data": source_of(correct.prepare_data),
@@ -594,9 +666,9 @@ FIT_AND_FORECAST = Part(
 )
 
 
-def fit_and_forecast(fit_and_forecast_fn: Callable[..., Any], hidden: bool = False) -> None:
+def fit_and_forecast(fit_and_forecast_fn: Callable[..., Any]) -> None:
     """``fit_and_forecast(train_values, test_windows)`` -> (n,) forecasts in the series' units."""
-    run_part_in_process(FIT_AND_FORECAST, fit_and_forecast_fn, hidden=hidden)
+    run_part_in_process(FIT_AND_FORECAST, fit_and_forecast_fn)
 
 
 #: The graded parts, in notebook order.

@@ -1,11 +1,51 @@
 """Parts, cases and verification: one description of a part serves the lab and the grader.
 
-A chapter's grading module lists its parts in ``PARTS``. A :class:`Part` names
-the nbgrader test cell it scores, the learner's function it calls, the
-deterministic :class:`Case` inputs (visible and hidden), and ``verify``: a
-pure function of a case and the value the learner's function returned, which
-says what is wrong (``None`` when the value is right). The same part runs in
-two places:
+How a chapter declares a part
+=============================
+
+A chapter's grading module lists its parts in ``PARTS``; each is a :class:`Part`::
+
+    RNN_CELL_FORWARD = Part(
+        grade_id="test_rnn_cell_forward",      # the nbgrader test cell it scores
+        function="rnn_cell_forward",           # the learner's function it calls
+        title="Part 3: one step of the recurrence",
+        points=3,
+        visible=_visible_cell_cases,           # () -> list[Case]: deterministic and public
+        hidden={                               # case name -> draw(rng) -> the call's arguments
+            "all sizes 1": lambda rng: cell_args(rng, N=1, D=1, H=1),
+            "one hidden unit": lambda rng: cell_args(rng, N=3, D=2, H=1),
+        },
+        verify=_verify_cell,                   # (case, value) -> None, or what is wrong
+        parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_h"),
+    )
+
+- **Visible cases** are what the learner runs in the lab
+  (``check.rnn_cell_forward(rnn_cell_forward)``): the same inputs at every
+  call, in the open, so that a message can show them.
+- **Hidden cases** are declared by how to draw them: a name (shown in
+  feedback; it says which edge case failed, e.g. "length 1", "batch 1",
+  "padded batch") and a function of a ``numpy.random.Generator`` that returns
+  the call's arguments. Its shapes and edge cases are fixed by the code; its
+  values come from the generator. :func:`hidden_from` turns a builder that
+  takes an integer seed (``cell_cases(seed, [shape])``) into such draws.
+- The grader draws hidden cases at grading time from the instructor's
+  **secret** (:class:`HiddenKey`): the generator of case ``c`` of part ``p``
+  of assignment ``a`` is seeded with HMAC-SHA256(secret, [a, p, c]). The
+  secret is created once per course by ``make secret``
+  (``rnncourse.autograder.secret``), kept out of the repository and out of the
+  sandbox; the same secret draws the same cases, so grading again gives the
+  same grades. Without it nobody can compute a hidden input, so answers
+  tabulated from the public package earn nothing on the hidden cases.
+- The lab runs visible cases only (the chapter's ``check.<part>(fn)``, or
+  cases of the learner's own); tests draw hidden cases with a test secret,
+  ``part.hidden_cases(HiddenKey(b"...", "ch01_recurrence"))``.
+
+Where a part runs
+=================
+
+``verify`` is a pure function of a case and the value the learner's function
+returned, which says what is wrong (``None`` when the value is right). The
+same part runs in two places:
 
 1. **In the learner's kernel** (JupyterLab): :func:`run_part_in_process`
    calls the function through ``core.run_learner_code`` (the call monitor),
@@ -34,15 +74,22 @@ so each part earns its points on its own. A substitute is the source of a
 module that defines the function with NumPy alone (``import numpy as np`` at
 its top); it is executed in a fresh namespace (compiled with the file name
 ``<substitute NAME>``) and only the function is put in the learner's namespace.
+A part's substitutes are earlier parts' functions (or code the exercise
+gives), never a later part's: the grader sends them to the sandbox only
+when their part is checked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import functools
+import hashlib
+import hmac
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -80,6 +127,75 @@ class Case:
     def label(self) -> str:
         """``Visible check 'name'`` or ``Hidden check 'name'``."""
         return f"{'Hidden' if self.hidden else 'Visible'} check '{self.name}'"
+
+
+#: How a hidden case is declared: its arguments drawn from a generator.
+Draw = Callable[[np.random.Generator], tuple[Any, ...]]
+
+#: The shortest secret a :class:`HiddenKey` accepts (``make secret`` writes 64 hex characters).
+MIN_SECRET_BYTES = 16
+
+
+@dataclass(frozen=True)
+class HiddenKey:
+    """The instructor's secret, for one assignment: where its hidden cases are drawn from.
+
+    Attributes:
+        secret: the course's grading secret (``rnncourse.autograder.secret``).
+        assignment: the nbgrader assignment, e.g. "ch01_recurrence".
+    """
+
+    secret: bytes = field(repr=False)
+    assignment: str
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"the grading secret has {len(self.secret)} bytes; it needs at least {MIN_SECRET_BYTES}: "
+                "create one with `make secret`"
+            )
+
+    def generator(self, grade_id: str, case: str) -> np.random.Generator:
+        """The generator of one hidden case, seeded with HMAC-SHA256(secret, [assignment, part, case])."""
+        message = json.dumps([self.assignment, grade_id, case]).encode()
+        digest = hmac.new(self.secret, message, hashlib.sha256).digest()
+        return np.random.default_rng(int.from_bytes(digest, "big"))
+
+
+def seed_of(rng: np.random.Generator) -> int:
+    """An integer seed drawn from ``rng``, for builders that take one (63 bits: not guessable)."""
+    return int(rng.integers(2**63))
+
+
+Spec = TypeVar("Spec")
+
+
+def _built(
+    build: Callable[..., tuple[Any, ...]], spec: tuple[Any, ...], rng: np.random.Generator
+) -> tuple[Any, ...]:
+    return tuple(build(seed_of(rng), *spec))
+
+
+def drawn(build: Callable[..., tuple[Any, ...]], *spec: Any) -> Draw:
+    """A hidden case whose arguments are ``build(seed, *spec)``, the seed drawn from the case's generator."""
+    return functools.partial(_built, build, spec)
+
+
+def _first_args(
+    builder: Callable[[int, Sequence[Any]], list[Case]], spec: Any, rng: np.random.Generator
+) -> tuple[Any, ...]:
+    return builder(seed_of(rng), [spec])[0].args
+
+
+def hidden_from(
+    builder: Callable[[int, Sequence[Spec]], list[Case]], specs: Mapping[str, Spec]
+) -> dict[str, Draw]:
+    """Hidden draws from a builder of cases seeded by an integer, one per named spec.
+
+    ``builder(seed, [spec])`` returns one case (e.g. ``cell_cases(seed, [(N, D, H)])``);
+    each hidden case calls it with a seed drawn from its own generator.
+    """
+    return {name: functools.partial(_first_args, builder, spec) for name, spec in specs.items()}
 
 
 @dataclass(frozen=True)
@@ -188,17 +304,18 @@ def verifier(check: Callable[[Case, Any], None]) -> Callable[[Case, object], str
 
 @dataclass(frozen=True)
 class Part:
-    """One graded part of an exercise notebook.
+    """One graded part of an exercise notebook (see the module's docstring).
 
     Attributes:
         grade_id: the nbgrader grade_id of the part's TEST cell, e.g. "test_rnn_cell_forward".
         function: the learner's function, e.g. "rnn_cell_forward".
         title: "Part 3: one step of the recurrence".
         points: the test cell's points.
-        cases: deterministic: the same list at every call, visible cases first.
+        visible: the visible cases: deterministic, the same list at every call.
         verify: ``verify(case, value)``: None when ``value`` is right for
             ``case``, else the message naming the likely mistake. ``value`` is
             plain data (see :func:`plain`) or a :class:`LearnerError`.
+        hidden: hidden case name -> how to draw its arguments from a generator.
         substitutes: earlier function name -> self-contained correct source
             (NumPy only), defined while this part runs.
         parameters: the function's parameter names, for messages.
@@ -208,10 +325,22 @@ class Part:
     function: str
     title: str
     points: float
-    cases: Callable[[], list[Case]]
+    visible: Callable[[], list[Case]]
     verify: Callable[[Case, object], str | None]
+    hidden: Mapping[str, Draw] = field(default_factory=dict)
     substitutes: Mapping[str, str] = field(default_factory=dict)
     parameters: tuple[str, ...] = ()
+
+    def hidden_cases(self, key: HiddenKey) -> list[Case]:
+        """The hidden cases, drawn from ``key`` (the same key, the same cases)."""
+        return [
+            Case(name, tuple(draw(key.generator(self.grade_id, name))), hidden=True)
+            for name, draw in self.hidden.items()
+        ]
+
+    def graded_cases(self, key: HiddenKey) -> list[Case]:
+        """What the grader runs: the visible cases, then the hidden ones drawn from ``key``."""
+        return self.visible() + self.hidden_cases(key)
 
 
 @dataclass(frozen=True)
@@ -247,20 +376,20 @@ def failure_message(part: Part, case: Case, value: object) -> str | None:
     return None if message is None else f"{case.label}: {message}"
 
 
-def verify_part(part: Part, values: Sequence[object], cases: Sequence[Case] | None = None) -> Verdict:
+def verify_part(part: Part, values: Sequence[object], cases: Sequence[Case]) -> Verdict:
     """Verify the values the learner's function returned, outside the learner's process.
 
     Args:
         part: the part.
         values: plain data (or :class:`LearnerError`) for each case, in the
             order of ``cases``.
-        cases: the cases that were run; defaults to ``part.cases()``.
+        cases: the cases that were run (``part.graded_cases(key)`` when grading).
 
     Returns:
         The verdict: the first failing case's message, and how many visible
         and hidden cases there are.
     """
-    cases = part.cases() if cases is None else list(cases)
+    cases = list(cases)
     if len(values) != len(cases):
         raise ValueError(f"{part.function}: {len(values)} values for {len(cases)} cases")
     failure = None
@@ -317,7 +446,6 @@ def call_in_process(part: Part, function: Callable[..., Any], case: Case) -> obj
 def run_part_in_process(
     part: Part,
     namespace_or_function: Mapping[str, Any] | Callable[..., Any],
-    hidden: bool = False,
     cases: Sequence[Case] | None = None,
 ) -> Verdict:
     """Check a part in the learner's kernel, as the test cells in JupyterLab do.
@@ -326,8 +454,8 @@ def run_part_in_process(
         part: the part.
         namespace_or_function: the learner's function, or a namespace holding
             it under ``part.function`` (e.g. a notebook's globals).
-        hidden: run the part's hidden cases instead of its visible ones.
-        cases: run these cases instead (ignores ``hidden``).
+        cases: run these cases instead of the visible ones (e.g. the
+            learner's own, or in tests ``part.hidden_cases(key)``).
 
     Returns:
         The verdict, when every case passed.
@@ -339,7 +467,7 @@ def run_part_in_process(
         function = namespace_or_function.get(part.function)
     else:
         function = namespace_or_function
-    selected = [case for case in part.cases() if case.hidden == hidden] if cases is None else list(cases)
+    selected = part.visible() if cases is None else list(cases)
     replacements = {name: load_substitute(name, source) for name, source in part.substitutes.items()}
     with substituted(function, replacements) if function is not None else contextlib.nullcontext():
         for case in selected:

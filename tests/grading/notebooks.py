@@ -56,11 +56,20 @@ def filled(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.
 def released_course(
     root: Path, repo: Path, env: dict[str, str], assignment: str = "ch01_recurrence"
 ) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
-    """A course at ``root`` (made if missing) with the repository's config and solutions, the
-    exercise released by ``nbgrader generate_assignment``; returns its (source, release) notebooks."""
+    """A course at ``root`` (made if missing) with the repository's config and solutions, its own
+    grading secret (``make secret``), the exercise released by ``nbgrader generate_assignment``;
+    returns its (source, release) notebooks."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(repo / "nbgrader_config.py", root)
     shutil.copytree(repo / "solutions", root / "solutions")
+    if not (root / ".grading-secret").exists():
+        subprocess.run(
+            [sys.executable, "-m", "rnncourse.autograder.secret"],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     subprocess.run(
         [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
         cwd=root,

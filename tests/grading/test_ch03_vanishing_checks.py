@@ -23,6 +23,7 @@ from rnncourse.grading.substitutes import ch03_vanishing as given
 from rnncourse.grading.substitutes import optim
 from rnncourse.scratch.gradient_flow import gradient_norms as norms_of
 from tests.grading import ch03_vanishing_answers as answers
+from tests.grading.hidden import graded_cases, run_hidden
 from tests.grading.notebooks import read, solution_sources
 
 SOURCE = Path(__file__).resolve().parents[2] / "solutions" / "ch03_vanishing" / "ch03_vanishing.ipynb"
@@ -39,7 +40,11 @@ def define(source: str, function: str) -> Any:
 
 
 def run(function: str, fn: Any, hidden: bool) -> None:
-    getattr(check, function)(fn, hidden=hidden)
+    """The part's visible cases as the lab runs them, or its hidden ones drawn from the tests' secret."""
+    if hidden:
+        run_hidden(PART_FUNCTIONS[function], fn)
+    else:
+        getattr(check, function)(fn)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +105,7 @@ def test_calling_the_course_is_refused(function: str) -> None:
 def test_hidden_messages_do_not_show_inputs() -> None:
     wrong = define(answers.WRONG["diagnose"], "diagnose")
     with pytest.raises(GradingFailure) as failure:
-        check.diagnose(wrong, hidden=True)
+        run_hidden(check.DIAGNOSE, wrong)
     assert "Hidden check" in str(failure.value) and "[[" not in str(failure.value)
 
 
@@ -117,20 +122,20 @@ def test_part_1_reference_equals_central_differences(seed_shape: tuple[int, tupl
 
 def test_part_1_cases_mix_growing_and_shrinking_steps() -> None:
     # The visible cases must tell a transposed W_hh from the right one: they do only if the norms vary.
-    for case in check.GRADIENT_NORMS.cases():
+    for case in graded_cases(check.GRADIENT_NORMS):
         norms = check.reference_gradient_norms(*case.args)
         assert np.all(np.isfinite(norms)) and norms[-1] > 0
 
 
 def test_part_2_cases_cover_every_verdict() -> None:
-    verdicts = {check.reference_diagnose(*case.args)[2] for case in check.DIAGNOSE.cases()}
+    verdicts = {check.reference_diagnose(*case.args)[2] for case in graded_cases(check.DIAGNOSE)}
     assert verdicts == set(check.VERDICTS)
-    visible = [check.reference_diagnose(*case.args)[2] for case in check.DIAGNOSE.cases() if not case.hidden]
+    visible = [check.reference_diagnose(*case.args)[2] for case in check.DIAGNOSE.visible()]
     assert sorted(visible) == sorted(check.VERDICTS)
 
 
 def test_part_4_unclipped_visible_run_diverges_and_the_clipped_one_converges() -> None:
-    w0, target, T, lr, max_norm, steps = check.TRAIN.cases()[0].args
+    w0, target, T, lr, max_norm, steps = check.TRAIN.visible()[0].args
     with np.errstate(all="ignore"):
         unclipped = define(answers.MISTAKES["train_with_clipping"][0][0], "train_with_clipping")(
             w0, target, T, lr, max_norm, steps
@@ -144,7 +149,9 @@ def test_part_5_spectral_cases_tell_the_radius_from_its_look_alikes() -> None:
     # Each case with more than one unit separates rho from sigma_max or from the largest real
     # eigenvalue (else that mistake would pass it), and the visible case separates both.
     cases = [
-        case for case in check.RECURRENT_INIT.cases() if case.args[1] == "spectral" and case.args[0].size > 1
+        case
+        for case in graded_cases(check.RECURRENT_INIT)
+        if case.args[1] == "spectral" and case.args[0].size > 1
     ]
     for case in cases:
         eigenvalues = np.linalg.eigvals(case.args[0])
@@ -157,7 +164,7 @@ def test_part_5_spectral_cases_tell_the_radius_from_its_look_alikes() -> None:
 
 
 def test_part_5_orthogonal_reference_is_orthogonal_with_positive_r() -> None:
-    for case in check.RECURRENT_INIT.cases():
+    for case in graded_cases(check.RECURRENT_INIT):
         A, scheme, gain = case.args
         if scheme != "orthogonal":
             continue

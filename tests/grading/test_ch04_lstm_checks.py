@@ -20,6 +20,7 @@ from rnncourse.grading import ch04_lstm as check
 from rnncourse.grading.core import GradingFailure
 from rnncourse.grading.parts import Part, run_part_in_process
 from tests.grading import ch04_lstm_answers as answers
+from tests.grading.hidden import graded_cases, run_hidden
 from tests.grading.notebooks import solution_sources
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def learner_function(grade_id: str, source: str) -> Any:
 
 def run_all(part: Part, fn: Any) -> None:
     run_part_in_process(part, fn)
-    run_part_in_process(part, fn, hidden=True)
+    run_hidden(part, fn)
 
 
 @pytest.mark.parametrize("grade_id", list(PARTS))
@@ -79,7 +80,7 @@ def test_calling_the_course_or_torch_earns_nothing(grade_id: str) -> None:
 
 
 def test_part_4_reference_is_what_torch_computes() -> None:
-    for case in check.PARTS[3].cases():
+    for case in graded_cases(check.PARTS[3]):
         state, x, lengths = case.args
         layers = sum(key.startswith("weight_ih_l") for key in state)
         lstm = torch.nn.LSTM(x.shape[2], state["weight_hh_l0"].shape[1], num_layers=layers, batch_first=True)
@@ -98,7 +99,7 @@ def test_part_4_reference_is_what_torch_computes() -> None:
 def test_numerical_gradients_agree_with_the_course_backward() -> None:
     from rnncourse.scratch.lstm import lstm_step_backward, lstm_step_forward
 
-    for case in check.STEP_BACKWARD.cases():
+    for case in graded_cases(check.STEP_BACKWARD):
         dh, dc, *args = case.args
         numerical = check._numerical_step_gradients(tuple(args), dh, dc)
         analytic = lstm_step_backward(dh, dc, lstm_step_forward(*args)[2])
@@ -108,7 +109,7 @@ def test_numerical_gradients_agree_with_the_course_backward() -> None:
 
 def test_every_named_step_mistake_differs_from_the_truth_on_the_visible_cases() -> None:
     # A mistake that coincides with the right answer could never be named; these must all show.
-    case = check.STEP_FORWARD.cases()[0]
+    case = check.STEP_FORWARD.visible()[0]
     h, c, _ = check.lstm_step_forward(*case.args)
     for key in check._STEP_MISTAKES:
         h_wrong, c_wrong = check._step(*case.args, mistake=key)
@@ -116,5 +117,5 @@ def test_every_named_step_mistake_differs_from_the_truth_on_the_visible_cases() 
 
 
 def test_hidden_cases_cover_length_one_batch_one_and_padding() -> None:
-    names = {case.name for part in check.PARTS for case in part.cases() if case.hidden}
+    names = {name for part in check.PARTS for name in part.hidden}
     assert {"all sizes 1", "one sequence of one step", "batch of one, padded", "three layers, D = H"} <= names

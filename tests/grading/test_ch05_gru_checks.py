@@ -17,6 +17,7 @@ from rnncourse.grading.parts import Case, defined_alone, verify_part
 from rnncourse.grading.substitutes import ch05_gru as given
 
 # -- correct answers, written as a learner might ------------------------------------------
+from tests.grading.hidden import graded_cases, run_hidden
 
 
 def sig(a):
@@ -64,9 +65,9 @@ def backward(dh, x, h, W_xh, W_hh, b_xh, b_hh, *, direct=True, dz_sign=1.0, rese
 
 def test_right_steps_pass() -> None:
     check.gru_step_forward(step)
-    check.gru_step_forward(step, hidden=True)
+    run_hidden(check.GRU_STEP_FORWARD, step)
     check.gru_reset_before_step_forward(lambda *a: step(*a, reset_before=True))
-    check.gru_reset_before_step_forward(lambda *a: step(*a, reset_before=True), hidden=True)
+    run_hidden(check.GRU_RESET_BEFORE, lambda *a: step(*a, reset_before=True))
 
 
 def test_the_step_agrees_with_torch() -> None:
@@ -124,7 +125,7 @@ def test_returning_the_cache_too_is_explained() -> None:
 
 def test_the_learner_style_backward_passes_and_matches_numerical_gradients() -> None:
     check.gru_step_backward(backward)
-    check.gru_step_backward(backward, hidden=True)
+    run_hidden(check.GRU_STEP_BACKWARD, backward)
     rng = np.random.default_rng(3)
     N, D, H = 2, 3, 4
     inputs = {
@@ -203,7 +204,7 @@ def learner_curves(
 
 
 def test_the_course_curves_and_a_learner_style_run_pass() -> None:
-    cases = check.TRAIN_LOSS_CURVES.cases()
+    cases = graded_cases(check.TRAIN_LOSS_CURVES)
     values = [check.reference_curves(*case.args) for case in cases]
     assert verify_part(check.TRAIN_LOSS_CURVES, values, cases).passed
     check.train_loss_curves(learner_curves)
@@ -212,7 +213,7 @@ def test_the_course_curves_and_a_learner_style_run_pass() -> None:
 @pytest.mark.parametrize("shift", [100, 200])
 def test_the_trend_check_passes_for_other_seeds_and_initialisations(shift: int) -> None:
     """Values depend on the draws; any correct answer must pass, whatever its seeds give."""
-    for case in check.TRAIN_LOSS_CURVES.cases():
+    for case in graded_cases(check.TRAIN_LOSS_CURVES):
         cell, x, y, H, steps, lr, seeds = case.args
         for scale in (None, 0.3):
             curves = learner_curves(cell, x, y, H, steps, lr, [s + shift for s in seeds], init_scale=scale)

@@ -14,6 +14,7 @@ from rnncourse.gradcheck import check_gradients
 from rnncourse.grading import ch06_embeddings as check
 from rnncourse.grading.core import GradingFailure
 from tests.grading import ch06_embeddings_answers as answers
+from tests.grading.hidden import graded_cases, run_hidden
 
 SOURCE = Path(__file__).resolve().parents[2] / "solutions" / "ch06_embeddings" / "ch06_embeddings.ipynb"
 
@@ -33,8 +34,15 @@ def _solutions() -> dict[str, str]:
     }
 
 
+PARTS = {p.function: p for p in check.PARTS}
+
+
 def _run(part: str, source: str, hidden: bool) -> None:
-    getattr(check, part)(_define(source)[part], hidden=hidden)
+    """The visible cases as the lab runs them, or the hidden ones drawn from the tests' secret."""
+    if hidden:
+        run_hidden(PARTS[part], _define(source)[part])
+    else:
+        getattr(check, part)(_define(source)[part])
 
 
 @pytest.mark.parametrize("part", [p.function for p in check.PARTS])
@@ -79,7 +87,7 @@ def test_the_course_implementation_earns_nothing(part: str) -> None:
 
 
 def test_every_analogy_case_separates_the_named_mistakes() -> None:
-    for case in check.ANALOGY.cases():
+    for case in graded_cases(check.ANALOGY):
         vectors, a, b, c = case.args
         ask = np.array([a]), np.array([b]), np.array([c])
         right = answer_analogies(unit_rows(vectors), *ask)[0]
@@ -92,7 +100,7 @@ def test_every_analogy_case_separates_the_named_mistakes() -> None:
 def test_the_reference_gradients_the_checks_name_mistakes_against_are_exact() -> None:
     """The analytic formulas the messages quote equal numerical gradients (so naming is sound)."""
     sol = _define(_solutions()["sgns_loss_and_grads"])["sgns_loss_and_grads"]
-    (case, *_) = check.SGNS_LOSS_AND_GRADS.cases()
+    (case, *_) = check.SGNS_LOSS_AND_GRADS.visible()
     v, u_pos, u_neg = (a.copy() for a in case.args)
     _, dv, du_pos, du_neg = sol(v, u_pos, u_neg)
     check_gradients(

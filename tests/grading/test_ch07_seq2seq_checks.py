@@ -23,6 +23,7 @@ from rnncourse.grading.core import GradingFailure
 from rnncourse.grading.parts import defined_alone
 from rnncourse.grading.substitutes import ch07_seq2seq as given
 from tests.grading import ch07_seq2seq_answers as answers
+from tests.grading.hidden import graded_cases, hidden_cases, run_hidden
 
 SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "ch07_seq2seq" / "ch07_seq2seq.ipynb"
 
@@ -49,6 +50,7 @@ def _solutions() -> dict[str, str]:
     }
 
 
+PARTS = {p.function: p for p in check.PARTS}
 PART_CHECKS = {
     "masked_cross_entropy": check.masked_cross_entropy,
     "additive_attention": check.additive_attention,
@@ -64,19 +66,19 @@ def test_correct_answers_pass_every_case(part: str, kind: str) -> None:
     source = _solutions()[part] if kind == "solution" else answers.ALTERNATIVE[part]
     function = _define(source, part)
     PART_CHECKS[part](function)
-    PART_CHECKS[part](function, hidden=True)
+    run_hidden(PARTS[part], function)
 
 
 def test_parts_and_points() -> None:
     assert [p.function for p in check.PARTS] == list(PART_CHECKS)
     assert sum(p.points for p in check.PARTS) == 13
     for part in check.PARTS:
-        cases = part.cases()
+        cases = graded_cases(part)
         assert any(c.hidden for c in cases) and any(not c.hidden for c in cases)
 
 
 def test_the_bleu_check_agrees_with_sacrebleu_and_the_course() -> None:
-    for case in check.CORPUS_BLEU.cases():
+    for case in graded_cases(check.CORPUS_BLEU):
         hypotheses, references = case.args
         theirs = sacrebleu.corpus_bleu(
             [" ".join(h) for h in hypotheses],
@@ -235,7 +237,7 @@ def test_each_mistake_fails_with_its_name(part: str, source: str, message: str) 
     function = _define(source, part)
     with pytest.raises(GradingFailure) as failure:
         PART_CHECKS[part](function)
-        PART_CHECKS[part](function, hidden=True)
+        run_hidden(PARTS[part], function)
     assert message in str(failure.value), str(failure.value)
 
 
@@ -245,7 +247,7 @@ def test_mean_of_sentence_bleus_is_named() -> None:
     def mean_of_sentences(hypotheses, references):
         return float(np.mean([sentence_bleu(h, r) for h, r in zip(hypotheses, references)]))
 
-    case = check.CORPUS_BLEU.cases()[1]
+    case = check.CORPUS_BLEU.visible()[1]
     message = check.CORPUS_BLEU.verify(case, mean_of_sentences(*case.args))
     assert message is not None and "mean of sentence scores" in message
 
@@ -254,7 +256,7 @@ def test_hidden_messages_do_not_show_expected_tokens() -> None:
     wrong = _define(
         answers.ALTERNATIVE["beam_search"].replace("[:beam_size]", "[:beam_size + 1]"), "beam_search"
     )
-    for case in check.BEAM_SEARCH.cases():
+    for case in hidden_cases(check.BEAM_SEARCH):
         if case.hidden:
             message = check.BEAM_SEARCH.verify(case, wrong(*case.args))
             assert message is None or "Expected" not in message

@@ -1,7 +1,8 @@
 """Exercise 1's parts: the lab and the grader give every answer the same verdict and message.
 
-Mode 1 is the learner's kernel: ``check.<part>(fn)`` and ``check.<part>(fn,
-hidden=True)``, run in process. Mode 2 is the autograder, simulated here in
+Mode 1 is the learner's kernel: ``check.<part>(fn)``, run in process (and
+here the hidden cases too, drawn from the tests' secret, run the same way).
+Mode 2 is the autograder, simulated here in
 process as the sandbox's runner does it: the answer cells run in a notebook
 namespace where ``rnncourse``, ``torch`` and ``scipy`` cannot be imported,
 correct earlier parts are put in while a part runs, each return value
@@ -40,6 +41,7 @@ from rnncourse.grading.parts import (
 )
 from rnncourse.grading.substitutes import ch01_recurrence as correct
 from tests.grading import ch01_recurrence_answers as answers
+from tests.grading.hidden import graded_cases, hidden_cases, key, run_hidden
 from tests.grading.notebooks import filled, grade_ids, points, read, solution_sources
 
 SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "ch01_recurrence" / "ch01_recurrence.ipynb"
@@ -73,11 +75,11 @@ def notebook(function: str, answer: str, sandboxed: bool) -> dict[str, Any]:
 
 
 def in_lab(part: Part, answer: str) -> str | None:
-    """Mode 1: the test cell's visible line, then its hidden line; the first failure."""
+    """Mode 1: the test cell's visible checks, then the hidden cases run the same way; the first failure."""
     namespace = notebook(part.function, answer, sandboxed=False)
     try:
-        run_part_in_process(part, namespace, hidden=False)
-        run_part_in_process(part, namespace, hidden=True)
+        run_part_in_process(part, namespace)
+        run_hidden(part, namespace)
     except GradingFailure as failure:
         return str(failure)
     return None
@@ -97,7 +99,7 @@ def across_the_wall(value: object) -> object:
 def in_sandbox(part: Part, function: Callable[..., Any] | None, namespace: dict[str, Any]) -> list[object]:
     """What the runner sends back for each case: decoded values, or the codec's error dicts."""
     values: list[object] = []
-    for case in part.cases():
+    for case in graded_cases(part):
         if function is None:
             values.append(
                 {"error": "NameError", "message": f"name '{part.function}' is not defined", "line": ""}
@@ -123,7 +125,7 @@ def graded(part: Part, answer: str) -> str | None:
     """Mode 2: run in the (simulated) sandbox, verify outside."""
     namespace = notebook(part.function, answer, sandboxed=True)
     values = in_sandbox(part, namespace.get(part.function), namespace)
-    return verify_part(part, values).failure
+    return verify_part(part, values, graded_cases(part)).failure
 
 
 def answers_of(kind: str) -> list[tuple[str, str]]:
@@ -185,7 +187,7 @@ def test_hidden_failures_name_the_case_but_not_its_inputs() -> None:
         message = graded(PART[function], answer)
         if message is None or not message.startswith("Hidden check"):
             continue
-        hidden = [case for case in PART[function].cases() if case.hidden]
+        hidden = hidden_cases(PART[function])
         name = message.split("'")[1]
         assert name in {case.name for case in hidden}
         for case in hidden:
@@ -201,7 +203,7 @@ def test_hidden_failures_name_the_case_but_not_its_inputs() -> None:
 
 def test_verify_accepts_a_list_for_a_tuple_and_reads_the_codecs_error_form() -> None:
     part = PART["encode_and_pad"]
-    case = part.cases()[0]
+    case = part.visible()[0]
     ids, lengths = plain(check.pad_batch([[2, 3], [4]], 5))  # type: ignore[misc]
     sentences, vocab, max_len = case.args
     right = plain(
@@ -224,14 +226,15 @@ def test_verify_accepts_a_list_for_a_tuple_and_reads_the_codecs_error_form() -> 
 def test_what_the_codec_cannot_carry_is_named_by_its_type() -> None:
     value = across_the_wall(iter([1, 2]))
     assert from_codec(value) == Opaque("list_iterator")
-    message = PART["softmax"].verify(PART["softmax"].cases()[0], value)
+    message = PART["softmax"].verify(PART["softmax"].visible()[0], value)
     assert message is not None and "returned list_iterator" in message
 
 
 def test_a_value_no_check_foresaw_fails_without_stopping_the_grader() -> None:
     part = PART["encode_and_pad"]
     ragged = ([[1, 2], [3]], [2, 1])  # np.asarray cannot stack the rows
-    verdict = verify_part(part, [ragged] * len(part.cases()))
+    cases = graded_cases(part)
+    verdict = verify_part(part, [ragged] * len(cases), cases)
     assert not verdict.passed and verdict.failure is not None and "could not read" in verdict.failure
 
 
@@ -247,16 +250,16 @@ def test_parts_are_the_notebooks_test_cells_with_their_points() -> None:
         assert part.title.startswith(f"Part {index}: ")
 
 
-def test_every_test_cell_runs_its_parts_visible_and_hidden_cases() -> None:
+def test_every_test_cell_runs_its_parts_visible_cases_and_no_hidden_ones() -> None:
+    # The hidden cases are drawn by the grader from the instructor's secret: no notebook can run them.
     sources = {
         cell.metadata["nbgrader"]["grade_id"]: cell.source
         for cell in NOTEBOOK.cells
         if cell.metadata.get("nbgrader", {}).get("grade")
     }
     for part in check.PARTS:
-        visible, hidden = sources[part.grade_id].split("### BEGIN HIDDEN TESTS")
-        assert f"check.{part.function}({part.function})" in visible
-        assert f"check.{part.function}({part.function}, hidden=True)" in hidden
+        assert f"check.{part.function}({part.function})" in sources[part.grade_id]
+        assert "hidden" not in sources[part.grade_id].lower()
 
 
 def _same(a: object, b: object) -> bool:
@@ -278,7 +281,7 @@ def _same(a: object, b: object) -> bool:
 
 @pytest.mark.parametrize("part", check.PARTS, ids=lambda part: part.function)
 def test_cases_are_deterministic_named_once_and_visible_first(part: Part) -> None:
-    first, second = part.cases(), part.cases()
+    first, second = graded_cases(part), graded_cases(part)
     assert len(first) == len(second) and all(
         a.name == b.name and a.hidden == b.hidden and _same(a.args, b.args) for a, b in zip(first, second)
     )
@@ -316,15 +319,16 @@ def test_substitutes_use_numpy_alone_and_are_correct(name: str, source: str) -> 
     exec(compile(source, f"<substitute {name}>", "exec"), namespace)
     function = namespace[name]
     part = PART[name]
-    values = [plain(function(*copy.deepcopy(case.args))) for case in part.cases()]
-    assert verify_part(part, values).passed
+    cases = graded_cases(part)
+    values = [plain(function(*copy.deepcopy(case.args))) for case in cases]
+    assert verify_part(part, values, cases).passed
     # Against the course's reference directly, too, on the first case.
     reference = {
         "rnn_cell_forward": lambda *a: check._correct_cell(*a),
         "rnn_forward": lambda *a: check._correct_rnn_forward(*a),
         "softmax": lambda z: check.reference_softmax(z),
     }[name]
-    args = part.cases()[0].args
+    args = part.visible()[0].args
     assert rel_error(function(*args), reference(*args)) < 1e-12
 
 
@@ -333,9 +337,10 @@ def test_a_later_part_does_not_pay_for_an_earlier_mistake() -> None:
     for function in ("rnn_forward", "classify"):
         namespace = notebook("rnn_cell_forward", wrong_cell, sandboxed=True)
         namespace_lab = notebook("rnn_cell_forward", wrong_cell, sandboxed=False)
-        assert verify_part(PART[function], in_sandbox(PART[function], namespace[function], namespace)).passed
-        run_part_in_process(PART[function], namespace_lab, hidden=False)
-        run_part_in_process(PART[function], namespace_lab, hidden=True)
+        values = in_sandbox(PART[function], namespace[function], namespace)
+        assert verify_part(PART[function], values, graded_cases(PART[function])).passed
+        run_part_in_process(PART[function], namespace_lab)
+        run_hidden(PART[function], namespace_lab)
         assert namespace_lab["rnn_cell_forward"].__code__.co_filename == "<cell rnn_cell_forward>"
     assert in_lab(PART["rnn_cell_forward"], wrong_cell) is not None
 
@@ -345,16 +350,17 @@ def test_the_verdict_counts_visible_and_hidden_checks() -> None:
     verdict = run_part_in_process(part, {"rnn_cell_forward": defined_alone(correct.rnn_cell_forward)})
     assert (verdict.visible, verdict.hidden) == (2, 0)
     namespace = notebook("rnn_cell_forward", CORRECT["rnn_cell_forward"], sandboxed=True)
-    full = verify_part(part, in_sandbox(part, namespace["rnn_cell_forward"], namespace))
+    full = verify_part(part, in_sandbox(part, namespace["rnn_cell_forward"], namespace), graded_cases(part))
     assert full.summary() == "Part 3: one step of the recurrence: passed, 2 visible and 5 hidden checks"
 
 
 def test_a_call_the_sandbox_stopped_is_named_plainly() -> None:
     part = PART["softmax"]
     stopped = {"error": "TimeLimit", "message": "the call ran longer than the 10 s limit", "line": ""}
-    message = verify_part(part, [stopped] * len(part.cases())).failure
+    cases = graded_cases(part)
+    message = verify_part(part, [stopped] * len(cases), cases).failure
     assert message == (
-        f"{part.cases()[0].label}: softmax did not finish: the call ran longer than the 10 s limit. "
+        f"{cases[0].label}: softmax did not finish: the call ran longer than the 10 s limit. "
         "Look for a loop that never ends."
     )
 
@@ -375,9 +381,10 @@ def test_the_sandbox_and_the_lab_agree(kind: str) -> None:
     else:
         table = answers.ALTERNATIVE if kind == "alternative" else answers.WRONG
     release = read(SOLUTION.parents[2] / "exercises" / "ch01_recurrence" / "ch01_recurrence.ipynb")
-    cells, requests = autograde.sandbox_inputs(filled(release, table), check.PARTS)
+    cells, requests = autograde.sandbox_inputs(filled(release, table), check.PARTS, key("ch01_recurrence"))
     result = sandbox.run_sandboxed(cells, requests, sandbox.Limits(cell_seconds=20, notebook_seconds=120))
     assert result.status == "ok", result.detail
     for part in check.PARTS:
-        values = [result.parts[part.grade_id][case.name] for case in part.cases()]
-        assert verify_part(part, values).failure == in_lab(part, table[part.function]), part.function
+        cases = graded_cases(part)
+        values = [result.parts[part.grade_id][case.name] for case in cases]
+        assert verify_part(part, values, cases).failure == in_lab(part, table[part.function]), part.function
