@@ -278,8 +278,7 @@ def sanitized(
     notebook = nbformat.from_dict(notebook)
     for preprocessor in SANITIZE:
         notebook, resources = preprocessor(config=config).preprocess(notebook, resources)
-    # nbgrader writes the sanitized notebook and reads it back before executing
-    return nbformat.reads(nbformat.writes(notebook), as_version=4)
+    return notebook
 
 
 class SandboxedExecute(Execute):  # type: ignore[misc]
