@@ -53,5 +53,7 @@ def grade_on_cluster(address: str, setup: Setup, tasks: list[Task]) -> Iterator[
                 yield future.result()
             except Exception as error:  # e.g. KilledWorker: it killed worker after worker
                 outcome = Outcome(task.student, task.assignment, problems=list(task.notes))
-                outcome.problems.append(f"grading failed on the cluster ({type(error).__name__}: {error})"[:400])
+                outcome.problems.append(
+                    f"grading failed on the cluster ({type(error).__name__}: {error})"[:400]
+                )
                 yield Graded(outcome)
