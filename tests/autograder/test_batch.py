@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -166,3 +169,34 @@ def test_outputs_lose_instructor_paths_and_colours(monkeypatch: pytest.MonkeyPat
     assert cleaned.startswith("ValueError in <course>/solutions/x.py")
     if len(home) > 1:
         assert home not in cleaned
+
+
+def test_make_grade_asks_for_bubblewrap_alone_never_the_tests_browser(repo: Path) -> None:
+    """As a user who is not root, on a machine without bubblewrap: the message names bubblewrap only."""
+    with tempfile.TemporaryDirectory() as folder:
+        tools = Path(folder) / "bin"
+        tools.mkdir()
+        Path(folder).chmod(0o755)
+        for tool in ("id", "ls"):  # everything the recipe calls but bwrap
+            (tools / tool).symlink_to(shutil.which(tool) or f"/usr/bin/{tool}")
+        setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+        as_user = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        run = subprocess.run(
+            [
+                *as_user,
+                shutil.which("make") or "make",
+                "-f",
+                str(repo / "Makefile"),
+                "grade",
+                "STAMP=",
+                "BIN=/none",
+            ],
+            cwd=folder,
+            env={"PATH": str(tools), "HOME": folder},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode != 0
+    assert "sudo apt-get install bubblewrap" in run.stderr, run.stderr
+    assert "chromium" not in run.stdout + run.stderr and "postgresql" not in run.stdout + run.stderr
