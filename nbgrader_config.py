@@ -31,7 +31,11 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # SQLite next to this file by default; any SQLAlchemy URL (e.g.
 # postgresql://grader@db/course) through the environment.
-c.CourseDirectory.db_url = os.environ.get("RNNCOURSE_GRADEBOOK_URL", "sqlite:///gradebook.db")
+c.CourseDirectory.db_url = os.environ.get("RNNCOURSE_GRADEBOOK_URL") or "sqlite:///gradebook.db"
+# The gradebook's course: nbgrader's own default, which every nbgrader step that opens the
+# gradebook without one uses. An empty id (CourseDirectory's default) breaks a database that
+# enforces foreign keys, as PostgreSQL does.
+c.CourseDirectory.course_id = "default_course"
 
 # `make grade ARGS="--zip downloads.zip --assignment ID --platform blackboard"` collects a
 # learning platform's zip: the platforms' file names are in rnncourse/autograder/collect.py

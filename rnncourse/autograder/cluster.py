@@ -34,7 +34,7 @@ def grade_on_cluster(address: str, setup: Setup, tasks: list[Task]) -> Iterator[
     except ImportError as error:  # pragma: no cover - distributed is pinned in requirements.lock
         raise SystemExit("--scheduler needs Dask's distributed: pip install -r requirements.lock") from error
     try:
-        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        client = Client(address, timeout=CONNECT_SECONDS)
     except OSError as error:
         raise SystemExit(
             f"--scheduler {address}: no Dask scheduler answers there ({error}); start one with "
