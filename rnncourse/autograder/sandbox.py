@@ -27,9 +27,11 @@ with the sandbox), its own session (no terminal signals).
 
 Limits: address space (``RLIMIT_AS``), CPU seconds, file size and number of
 processes are set before ``bwrap`` starts and inherited by everything in it;
-where the grader may make one (root, cgroup v1's memory controller, as on the
-course's machines and CI), a memory cgroup also bounds all the sandbox's
-processes together, and whatever is left in it is killed at the end;
+where the grader may make one (cgroup v1's memory controller as root, as on the
+course's machines and CI, or cgroup v2's where it is delegated: ``MemoryGroup``),
+a memory cgroup also bounds all the sandbox's processes together, and whatever
+is left in it is killed at the end (``make grade`` says when it is missing, and
+how to get it);
 the runner stops a cell or a call after ``cell_seconds``; the grader kills
 the whole sandbox at ``notebook_seconds`` of wall clock, or when its output
 goes past ``output_bytes``. When the grader runs as root, the learner's code
@@ -377,6 +379,8 @@ def _own_cgroups() -> tuple[str | None, str | None]:
     except OSError:
         return None, None
     for line in lines:
+        if line.count(":") < 2:
+            continue
         number, controllers, path = line.split(":", 2)
         if "memory" in controllers.split(","):
             v1 = path
