@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Read before anything starts: afterwards the load counts this benchmark's own work.
     load_before = os.getloadavg()
-    print(load_line("at the start", load_before, cores))
+    print(load_line("at the start", load_before, cores), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         template = Path(folder) / "class"
         source, release = released_course(template, REPO, tool_env(), ASSIGNMENT)
@@ -344,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
                 root = Path(folder) / f"pair-{pair}-workers-{workers}"
                 runs.append(grade(template, root, pair, workers, args.cell_timeout))
                 shutil.rmtree(root)
+                # each run as soon as it is done: a long benchmark shows what it has so far
+                print(f"done: {table(runs[-1:], len(submissions))[1].strip()}", flush=True)
     count = len(submissions)
     print("\n".join(table(runs, count)))
     print("reused: sandbox results of identical notebooks, run once per run (every notebook here is its own)")
