@@ -194,10 +194,11 @@ def build_class(
             )
         )
     for _ in range(counts["blank"]):
-        # opened and handed back untouched: each its own notebook (the cache would share one run)
+        # handed back untouched but for a comment in an answer cell (nbgrader restores locked cells,
+        # so only an answer cell makes each its own notebook: the cache would share one run)
         untouched = nbformat.from_dict(release)
-        first_code = next(cell for cell in untouched.cells if cell.cell_type == "code")
-        first_code.source = f"# opened by the learner {next(drafts)}\n" + first_code.source
+        answer = next(c for c in untouched.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+        answer.source = f"# opened by the learner {next(drafts)}\n" + answer.source
         made.append(("blank", "untouched release", untouched, {cell: 0.0 for cell in full}))
     context = corpus.Context(release, correct, course, REPO, port=9)
     by_name = {case.name: case for case in corpus.CORPUS}
@@ -348,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"done: {table(runs[-1:], len(submissions))[1].strip()}", flush=True)
     count = len(submissions)
     print("\n".join(table(runs, count)))
-    print("reused: sandbox results of identical notebooks, run once per run (every notebook here is its own)")
+    print(
+        "reused: sandbox results of identical notebooks (the same mistake with the same other answers), run once"
+    )
     print(
         "serial: start-up, registering and the export (wall clock); "
         "reading, sandboxes, nbgrader: each step's seconds summed over the class"

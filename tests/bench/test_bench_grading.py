@@ -68,7 +68,11 @@ def test_expected_grades_follow_the_answers() -> None:
             mine, given = [c.source for c in s.notebook.cells], [c.source for c in RELEASE.cells]
             changed = [i for i, (a, b) in enumerate(zip(mine, given, strict=True)) if a != b]
             assert len(changed) == 1 and mine[changed[0]].startswith("# opened by the learner")
-            assert mine[changed[0]].endswith(given[changed[0]])
+            assert (
+                mine[changed[0]].endswith(given[changed[0]])
+                and "raise NotImplementedError()" in mine[changed[0]]
+            )
+            assert s.notebook.cells[changed[0]].metadata["nbgrader"]["solution"]  # not restored by nbgrader
             assert s.notebook != RELEASE
         elif s.kind == "partly wrong":
             lost = [cell for cell, value in s.expected.items() if value != full[cell]]
