@@ -10,6 +10,8 @@
 #   make release   regenerate exercises/ from solutions/ (nbgrader generate_assignment)
 #   make secret    once per course: the grading secret that hidden cases are drawn from (.grading-secret)
 #   make grade     autograde everything under submitted/, write feedback/ and grades.csv
+#                  (ARGS="--student ID --assignment ID" re-grades those; --zip, --scheduler: see the guide)
+#   make similarity  rank the pairs of learners' answers (and the course's code) by similarity
 #   make feedback  write feedback/ again from the gradebook (e.g. after grading by hand)
 #   make export    write grades.csv again from the gradebook
 #   make bench     the speed and memory benchmarks
@@ -26,7 +28,7 @@ STAMP := $(VENV)/.installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 JOBS ?= 2
 
-.PHONY: book test style lab work-copies validate release secret grade feedback export bench lock system clean
+.PHONY: book test style lab work-copies validate release secret grade similarity feedback export bench lock system system-grade clean
 
 # The lock holds everything but torch and the data-only packages of
 # requirements-data.lock, installed with --no-deps (the course reads their
@@ -46,18 +48,28 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going --builder html
 	@echo "Website: $(CURDIR)/_build/html/index.html"
 
-# Debian's packages the tests and the grader use: Chromium and its driver
-# render the site and drive JupyterLab in the tests; bubblewrap is the sandbox
-# that `make grade` runs every submission in. Installing them needs root,
+# Debian's packages. The grader needs bubblewrap alone (the sandbox of every
+# submission): `make grade` installs it as root, or says what to install, and
+# never asks for more. The tests need more: Chromium and its driver render the
+# site and drive JupyterLab, PostgreSQL is the cluster test's gradebook (the
+# test starts its own server in a temporary folder). Installing needs root,
 # which CI has; otherwise the message says what to install.
-SYSTEM_PACKAGES := chromium chromium-driver bubblewrap
-SYSTEM_COMMANDS := chromium chromedriver bwrap
-system:
-	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || missing=1; done; \
+GRADE_PACKAGES := bubblewrap
+GRADE_COMMANDS := bwrap
+TEST_PACKAGES := chromium chromium-driver bubblewrap postgresql
+TEST_COMMANDS := chromium chromedriver bwrap
+define install_missing
+	@missing=""; for c in $(2); do command -v $$c >/dev/null || missing=1; done; \
+	$(if $(3),ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing=1;) \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
-	  else echo "this needs Debian's packages: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; fi; fi
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	  else echo "this needs Debian's packages: sudo apt-get install $(1)" >&2; exit 1; fi; fi
+endef
+system:
+	$(call install_missing,$(TEST_PACKAGES),$(TEST_COMMANDS),postgresql)
+system-grade:
+	$(call install_missing,$(GRADE_PACKAGES),$(GRADE_COMMANDS),)
 
 # A style error fails `make test` before any test runs.
 style: $(STAMP)
@@ -106,8 +118,11 @@ release: $(STAMP)
 secret: $(STAMP)
 	$(BIN)/python -m rnncourse.autograder.secret
 
-grade: $(STAMP) system
+grade: $(STAMP) system-grade
 	$(BIN)/python -m rnncourse.autograder.batch $(ARGS)
+
+similarity: $(STAMP)
+	$(BIN)/python -m rnncourse.autograder.similarity $(ARGS)
 
 feedback: $(STAMP)
 	@for id in $(ASSIGNMENTS); do if ls -d autograded/*/$$id >/dev/null 2>&1; then \
@@ -115,9 +130,11 @@ feedback: $(STAMP)
 	$(BIN)/python -c 'from pathlib import Path; from rnncourse.autograder.batch import copy_mathjax; copy_mathjax(Path.cwd())'
 
 export: $(STAMP)
-	$(BIN)/nbgrader export --to grades.csv
+	$(BIN)/python -c 'from pathlib import Path; from rnncourse.autograder import batch, sheet; root = Path.cwd(); \
+	  sheet.export(root, batch.gradebook_url(root, batch.load_config(root)), root / "grades.csv", root / "grades_by_part.csv")'
 
-bench: $(STAMP) system
+
+bench: $(STAMP) system-grade
 	$(BIN)/python bench/bench_recurrent.py
 	$(BIN)/python bench/bench_grading.py
 

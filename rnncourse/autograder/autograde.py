@@ -24,10 +24,14 @@ rights, :class:`SandboxedExecute`
    that feedback never shows them, and removes instructor paths from every
    output.
 
-A sandbox result is cached under ``autograded/.sandbox-cache/`` by a hash of
-what was sent (cells, requests, limits, the sandbox's own code), so that
-``make grade`` can run the sandboxes in parallel first and the nbgrader
-pass then only verifies.
+``make grade`` does not go through nbgrader's Autograde converter: its single
+pass (``rnncourse.autograder.submission``) calls :func:`sanitized`,
+:func:`run_cached` and :func:`fill_notebook` on the notebook in memory, then
+nbgrader's remaining steps; ``SandboxedExecute`` is what ``nbgrader autograde``
+on its own runs. A sandbox result is cached under
+``autograded/.sandbox-cache/`` by a hash of what was sent (cells, requests,
+limits, the sandbox's own code), so that grading again an unchanged notebook
+runs no sandbox.
 """
 
 from __future__ import annotations
@@ -270,9 +274,9 @@ def redact_hidden_tests(source: str, hidden: int) -> str:
     return redacted + summary
 
 
-#: nbgrader's ``Autograde.sanitize_preprocessors`` (0.9.6), in its order. ``make grade`` replays
-#: them before the sandbox runs, so that the notebook it runs is the one nbgrader's own pass
-#: hands to :class:`SandboxedExecute`, and the two meet in the cache (``cache_key``).
+#: nbgrader's ``Autograde.sanitize_preprocessors`` (0.9.6), in its order. ``make grade``'s single
+#: pass runs them before the sandbox, so that the notebook it runs is the one nbgrader's own
+#: ``autograde`` would hand to :class:`SandboxedExecute` (and the two meet in the cache).
 #: ``tests/autograder/test_autograde.py`` fails when the installed nbgrader's list differs.
 SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata)
 
@@ -287,8 +291,7 @@ def sanitized(
     notebook = nbformat.from_dict(notebook)
     for preprocessor in SANITIZE:
         notebook, resources = preprocessor(config=config).preprocess(notebook, resources)
-    # nbgrader writes the sanitized notebook and reads it back before executing
-    return nbformat.reads(nbformat.writes(notebook), as_version=4)
+    return notebook
 
 
 class SandboxedExecute(Execute):  # type: ignore[misc]

@@ -27,9 +27,11 @@ with the sandbox), its own session (no terminal signals).
 
 Limits: address space (``RLIMIT_AS``), CPU seconds, file size and number of
 processes are set before ``bwrap`` starts and inherited by everything in it;
-where the grader may make one (root, cgroup v1's memory controller, as on the
-course's machines and CI), a memory cgroup also bounds all the sandbox's
-processes together, and whatever is left in it is killed at the end;
+where the grader may make one (cgroup v1's memory controller as root, as on the
+course's machines and CI, or cgroup v2's where it is delegated: ``MemoryGroup``),
+a memory cgroup also bounds all the sandbox's processes together, and whatever
+is left in it is killed at the end (``make grade`` says when it is missing, and
+how to get it);
 the runner stops a cell or a call after ``cell_seconds``; the grader kills
 the whole sandbox at ``notebook_seconds`` of wall clock, or when its output
 goes past ``output_bytes``. When the grader runs as root, the learner's code
@@ -72,6 +74,8 @@ TMP_BYTES = 64 * 1024**2  # the private /tmp lives in memory: bounded
 CPU_MARGIN = 10.0  # seconds of CPU beyond the notebook bound before the kernel stops the process
 SANDBOX_UIDS = (1_900_000_000, 1_000_000)  # first and count: ids no account uses
 CGROUP_MEMORY = Path("/sys/fs/cgroup/memory")  # where cgroup v1's memory controller is mounted
+PROC_CGROUP = Path("/proc/self/cgroup")  # this process's groups, in v1 and v2
+PROC_MOUNTS = Path("/proc/self/mounts")  # where the v2 hierarchy is mounted
 GROUP_PREFIX = "rnncourse-sandbox-"  # then the pid of the grader process that made the group
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT}
 
@@ -279,32 +283,41 @@ def _environment() -> dict[str, str]:
 
 
 class MemoryGroup:
-    """A memory cgroup (v1) holding every process of one sandbox: their memory together is bounded.
+    """A memory cgroup holding every process of one sandbox: their memory together is bounded.
 
-    :meth:`create` gives None where the grader may not make one (not root,
-    no v1 memory controller, as on machines with cgroup v2 only); each process
+    cgroup v1 (the ``memory`` controller's own hierarchy: ``memory.limit_in_bytes``)
+    or cgroup v2 (the unified hierarchy: ``memory.max``, no swap), whichever
+    holds the memory controller here. :meth:`create` gives None where the grader
+    may not make one; :func:`memory_group_parent` says why, and each process
     then keeps only its own ``RLIMIT_AS``.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, version: int = 1) -> None:
         self.path = path
+        self.version = version
 
     @classmethod
     def create(cls, limit_bytes: int) -> MemoryGroup | None:
-        own = _own_memory_cgroup()
-        if own is None:
+        parent, version, _ = memory_group_parent()
+        if parent is None:
             return None
-        _remove_orphans(own)
-        group = cls(own / f"{GROUP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}")
+        _remove_orphans(parent, version)
+        group = cls(parent / f"{GROUP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}", version)
         try:
             group.path.mkdir()
         except OSError:
             return None
         try:
-            (group.path / "memory.limit_in_bytes").write_text(str(limit_bytes))
-            swap = group.path / "memory.memsw.limit_in_bytes"  # only with swap accounting on
-            if swap.exists():
-                swap.write_text(str(limit_bytes))  # no more memory by way of swap
+            if version == 1:
+                (group.path / "memory.limit_in_bytes").write_text(str(limit_bytes))
+                swap = group.path / "memory.memsw.limit_in_bytes"  # only with swap accounting on
+                if swap.exists():
+                    swap.write_text(str(limit_bytes))  # no more memory by way of swap
+            else:
+                (group.path / "memory.max").write_text(str(limit_bytes))
+                swap = group.path / "memory.swap.max"  # only with swap accounting on
+                if swap.exists():
+                    swap.write_text("0")
         except OSError:
             group.remove()
             return None
@@ -316,8 +329,9 @@ class MemoryGroup:
 
     def oom_kills(self) -> int:
         """How many of the group's processes the kernel killed for going past the bound."""
+        name = "memory.oom_control" if self.version == 1 else "memory.events"
         try:
-            text = (self.path / "memory.oom_control").read_text()
+            text = (self.path / name).read_text()
         except OSError:
             return 0
         counts = [int(line.split()[1]) for line in text.splitlines() if line.startswith("oom_kill ")]
@@ -349,28 +363,136 @@ class MemoryGroup:
                 pause = min(2 * pause, 0.2)
 
 
-def _remove_orphans(own: Path) -> None:
+def _remove_orphans(parent: Path, version: int) -> None:
     """Remove the groups that a grader process which has ended could not remove (still busy then)."""
-    for path in own.glob(f"{GROUP_PREFIX}*"):
+    for path in parent.glob(f"{GROUP_PREFIX}*"):
         creator = path.name.removeprefix(GROUP_PREFIX).split("-")[0]
         if creator.isdigit() and not Path(f"/proc/{creator}").exists():
-            MemoryGroup(path).remove(seconds=0.0)
+            MemoryGroup(path, version).remove(seconds=0.0)
 
 
-def _own_memory_cgroup() -> Path | None:
-    """This process's folder under cgroup v1's memory controller, if it may make groups in it."""
-    if os.geteuid() != 0:
-        return None
+def _own_cgroups() -> tuple[str | None, str | None]:
+    """This process's path in cgroup v1's memory hierarchy and in the v2 hierarchy (None where absent)."""
+    v1 = v2 = None
     try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
+        lines = PROC_CGROUP.read_text().splitlines()
+    except OSError:
+        return None, None
+    for line in lines:
+        if line.count(":") < 2:
+            continue
+        number, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            v1 = path
+        elif number == "0" and controllers == "":
+            v2 = path
+    return v1, v2
+
+
+def _cgroup2_mount() -> Path | None:
+    try:
+        mounts = PROC_MOUNTS.read_text().splitlines()
     except OSError:
         return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            folder = CGROUP_MEMORY / path.lstrip("/")
-            return folder if (folder / "memory.limit_in_bytes").is_file() else None
+    for line in mounts:
+        fields = line.split()
+        if len(fields) >= 3 and fields[2] == "cgroup2":
+            return Path(fields[1])
     return None
+
+
+def memory_group_parent() -> tuple[Path | None, int, str]:
+    """Where this process may make memory groups: (folder, cgroup version, '') or (None, 0, why not)."""
+    v1, v2 = _own_cgroups()
+    if v1 is not None:  # the memory controller is in a v1 hierarchy: it cannot be in v2 too
+        folder = CGROUP_MEMORY / v1.lstrip("/")
+        if not (folder / "memory.limit_in_bytes").is_file():
+            return None, 0, f"cgroup v1's memory controller is not mounted at {CGROUP_MEMORY}"
+        if not os.access(folder, os.W_OK):
+            return (
+                None,
+                0,
+                f"cgroup v1: this user ({os.geteuid()}) may not make groups in {folder} (run as root)",
+            )
+        return folder, 1, ""
+    mount = _cgroup2_mount()
+    if v2 is None or mount is None:
+        return None, 0, "this machine has no cgroup memory controller mounted (neither cgroup v1 nor v2)"
+    own = mount / v2.lstrip("/")
+    try:
+        offered = (own / "cgroup.controllers").read_text().split()
+        enabled = (own / "cgroup.subtree_control").read_text().split()
+    except OSError as error:
+        return None, 0, f"cgroup v2: {own} cannot be read ({error.strerror})"
+    if "memory" not in offered:
+        return (
+            None,
+            0,
+            (
+                f"cgroup v2: the memory controller is not delegated to {own} (it offers: "
+                f"{' '.join(offered) or 'nothing'})"
+            ),
+        )
+    if "memory" not in enabled:
+        try:
+            (own / "cgroup.subtree_control").write_text("+memory")
+        except OSError as error:
+            return (
+                None,
+                0,
+                (
+                    f"cgroup v2: cannot enable the memory controller for the groups under {own} "
+                    f"({error.strerror}: it holds processes, or this user may not write there)"
+                ),
+            )
+    if not os.access(own, os.W_OK):
+        return None, 0, f"cgroup v2: this user ({os.geteuid()}) may not make groups in {own}"
+    return own, 2, ""
+
+
+def move_to_leaf() -> None:
+    """Put the grader in a group of its own (cgroup v2), so that its group may hand memory to sandboxes.
+
+    cgroup v2 lets a group enable the memory controller for its children only
+    when no process sits in the group itself. In a delegated group where the
+    grader is alone (``systemd-run --scope -p Delegate=yes``), the grader moves
+    into a child group ``rnncourse-grader`` first. Nothing happens elsewhere.
+    """
+    v1, v2 = _own_cgroups()
+    mount = _cgroup2_mount()
+    if v1 is not None or v2 is None or mount is None:
+        return
+    own = mount / v2.lstrip("/")
+    try:
+        if "memory" not in (own / "cgroup.controllers").read_text().split():
+            return
+        if "memory" in (own / "cgroup.subtree_control").read_text().split():
+            return
+        others = set((own / "cgroup.procs").read_text().split()) - {str(os.getpid())}
+        if others or own == mount:
+            return
+        leaf = own / "rnncourse-grader"
+        leaf.mkdir(exist_ok=True)
+        (leaf / "cgroup.procs").write_text(str(os.getpid()))
+    except OSError:
+        return
+
+
+def missing_memory_bound() -> str | None:
+    """None when each sandbox gets a memory group, else which bound is missing and how to get it."""
+    move_to_leaf()
+    parent, _, why = memory_group_parent()
+    if parent is not None:
+        return None
+    return (
+        "the memory bound on all of a sandbox's processes together is missing here ("
+        + why
+        + "): each process of a sandbox is bounded alone (RLIMIT_AS), so a submission that starts n "
+        "processes may use n times the bound. To get it: run `make grade` as root where cgroup v1's memory "
+        "controller is mounted, or with cgroup v2 in a delegated group of its own: "
+        "`systemd-run --user --scope -p Delegate=yes make grade` (or `sudo systemd-run --scope -p "
+        "Delegate=yes make grade`)."
+    )
 
 
 def _limit_child(limits: Limits, processes: int, group: MemoryGroup | None) -> None:

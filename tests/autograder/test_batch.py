@@ -1,14 +1,17 @@
-"""`make grade`'s parts that need no sandbox: finding, naming, reading and collecting submissions.
+"""`make grade`'s parts that need no sandbox: finding, naming and reading submissions.
 
 The whole run, with real nbgrader and the sandbox, is proven in
-test_ch01_recurrence_nbgrader.py and tests/autograder/hostile/.
+test_ch01_recurrence_nbgrader.py, test_term.py and tests/autograder/hostile/; collecting a
+zip in test_collect.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import zipfile
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -16,7 +19,7 @@ import pytest
 from nbformat import v3
 from traitlets.config import Config
 
-from rnncourse.autograder import autograde, batch
+from rnncourse.autograder import autograde, batch, submission
 
 ASSIGNMENT = "ch01_recurrence"
 
@@ -64,59 +67,54 @@ def test_a_folder_without_notebook_says_what_it_holds(tmp_path: Path) -> None:
     assert chosen is None and "answers.py" in notes[0]
 
 
-def test_invalid_json_is_not_a_notebook(tmp_path: Path) -> None:
-    notebook, notes = batch.read_notebook(write(tmp_path / "x.ipynb", "this is not JSON {"))
-    assert notebook is None and "not a valid notebook (not JSON" in notes[0]
+def test_invalid_json_is_not_a_notebook() -> None:
+    notebook, notes = submission.read_notebook(b"this is not JSON {", "x.ipynb")
+    assert notebook is None and "x.ipynb is not a valid notebook (not JSON" in notes[0]
 
 
-def test_json_that_is_no_notebook_is_refused(tmp_path: Path) -> None:
-    notebook, notes = batch.read_notebook(write(tmp_path / "x.ipynb", json.dumps({"cells": 3})))
+def test_json_that_is_no_notebook_is_refused() -> None:
+    notebook, notes = submission.read_notebook(json.dumps({"cells": 3}).encode(), "x.ipynb")
     assert notebook is None and "not a valid notebook" in notes[0]
 
 
-def test_nbformat_3_is_upgraded_and_reported(tmp_path: Path) -> None:
+def test_a_notebook_that_breaks_nbformats_schema_is_refused() -> None:
+    broken = json.loads(nbformat.writes(notebook_with("1")))
+    broken["cells"][0]["outputs"] = "not a list"
+    notebook, notes = submission.read_notebook(json.dumps(broken).encode(), "x.ipynb")
+    assert notebook is None and "ValidationError" in notes[0]
+
+
+def test_nbformat_3_is_upgraded_and_reported() -> None:
     old = v3.new_notebook(worksheets=[v3.new_worksheet(cells=[v3.new_code_cell(input="x = 41 + 1")])])
-    path = tmp_path / "old.ipynb"
-    path.write_text(nbformat.writes(old, version=3))
-    notebook, notes = batch.read_notebook(path)
+    notebook, notes = submission.read_notebook(nbformat.writes(old, version=3).encode(), "old.ipynb")
     assert notebook is not None and notebook.nbformat == 4
     assert [cell.source for cell in notebook.cells] == ["x = 41 + 1"]
     assert notes == ["old.ipynb is in nbformat 3: upgraded to nbformat 4 and graded"]
 
 
-def test_staging_never_modifies_submitted(tmp_path: Path) -> None:
+def test_a_task_carries_the_notebooks_bytes_and_submitted_is_never_modified(tmp_path: Path) -> None:
     folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
     original = write(folder / "mine.ipynb", notebook_with("x = 1"))
+    (folder / "timestamp.txt").write_text("2026-02-06 17:00:00 UTC\n")
     before = original.read_bytes()
-    outcome = batch.Outcome("ada", ASSIGNMENT)
-    staged = batch.stage(tmp_path, ASSIGNMENT, "ada", outcome)
-    assert staged is not None
-    assert sorted(p.name for p in folder.iterdir()) == ["mine.ipynb"]
+    task = batch.task_for(tmp_path, "ada", ASSIGNMENT)
+    assert task.content == before and task.file_name == "mine.ipynb"
+    assert task.timestamp == "2026-02-06 17:00:00 UTC"
+    assert "graded as ch01_recurrence.ipynb" in task.notes[0]
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.ipynb", "timestamp.txt"]
     assert original.read_bytes() == before
-    copy = tmp_path / batch.STAGING / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    assert nbformat.read(copy, as_version=4).cells[0].source == "x = 1"
 
 
-def test_zip_is_collected_by_nbgraders_naming(tmp_path: Path) -> None:
-    config = Config()
-    config.FileNameCollectorPlugin.named_regexp = (
-        r".*_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>\w+)"
-    )
-    archive = tmp_path / "class.zip"
-    with zipfile.ZipFile(archive, "w") as zipped:
-        name = f"{ASSIGNMENT}_ada_attempt_2026-01-30-15-00-00_{ASSIGNMENT}.ipynb"
-        zipped.writestr(f"downloads/{name}", nbformat.writes(notebook_with("x = 1")))
-        zipped.writestr("../../a_evil_attempt_1_x.ipynb", "{}")
-        zipped.writestr("readme.txt", "not a notebook")
-        zipped.writestr("nobody.ipynb", "{}")
-    problems = batch.collect_zip(archive, tmp_path, ASSIGNMENT, config)
-    collected = tmp_path / "submitted" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    assert nbformat.read(collected, as_version=4).cells[0].source == "x = 1"
-    assert (collected.parent / "timestamp.txt").read_text() == "2026-01-30-15-00-00"
-    assert problems == ["nobody.ipynb: the name does not match named_regexp, not collected"]
-    # the member with "../" lands inside submitted/ (its base name only), never above it
-    assert not (tmp_path.parent / "a_evil_attempt_1_x.ipynb").exists()
-    assert (tmp_path / "submitted" / "evil" / ASSIGNMENT / "x.ipynb").exists()
+def test_only_the_chosen_students_and_assignments_are_graded(tmp_path: Path) -> None:
+    for student in ("ada", "bo", "cy"):
+        for assignment in ("ch01_recurrence", "ch02_bptt"):
+            (tmp_path / "submitted" / student / assignment).mkdir(parents=True)
+    everyone = batch.find_submissions(tmp_path, ["ch01_recurrence", "ch02_bptt"], None)
+    assert len(everyone) == 6
+    assert batch.find_submissions(tmp_path, ["ch02_bptt"], ["bo", "cy"]) == [
+        ("bo", "ch02_bptt"),
+        ("cy", "ch02_bptt"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -171,3 +169,34 @@ def test_outputs_lose_instructor_paths_and_colours(monkeypatch: pytest.MonkeyPat
     assert cleaned.startswith("ValueError in <course>/solutions/x.py")
     if len(home) > 1:
         assert home not in cleaned
+
+
+def test_make_grade_asks_for_bubblewrap_alone_never_the_tests_browser(repo: Path) -> None:
+    """As a user who is not root, on a machine without bubblewrap: the message names bubblewrap only."""
+    with tempfile.TemporaryDirectory() as folder:
+        tools = Path(folder) / "bin"
+        tools.mkdir()
+        Path(folder).chmod(0o755)
+        for tool in ("id", "ls"):  # everything the recipe calls but bwrap
+            (tools / tool).symlink_to(shutil.which(tool) or f"/usr/bin/{tool}")
+        setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+        as_user = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        run = subprocess.run(
+            [
+                *as_user,
+                shutil.which("make") or "make",
+                "-f",
+                str(repo / "Makefile"),
+                "grade",
+                "STAMP=",
+                "BIN=/none",
+            ],
+            cwd=folder,
+            env={"PATH": str(tools), "HOME": folder},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode != 0
+    assert "sudo apt-get install bubblewrap" in run.stderr, run.stderr
+    assert "chromium" not in run.stdout + run.stderr and "postgresql" not in run.stdout + run.stderr
