@@ -76,6 +76,9 @@ if not _FEEDBACK.is_dir():  # installed, not run from the repository
     _FEEDBACK = Path(rnncourse.autograder.__file__).parent / "feedback"
 import nbgrader as _nbgrader  # noqa: E402
 
+# A learner's markdown, raw cells and outputs are theirs to write: feedback and formgrader
+# render them sanitised (no script, no event handlers), as nbconvert does for nbviewer.
+c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.template_name = "rnncourse_feedback"
 c.HTMLExporter.template_file = "rnncourse_feedback.html.j2"
 c.HTMLExporter.extra_template_basedirs = [

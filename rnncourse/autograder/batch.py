@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
 import multiprocessing
 import os
 import re
 import shutil
+import stat
 import sys
 import time
 import zipfile
@@ -58,6 +60,9 @@ from rnncourse.autograder import autograde, record, sandbox, secret
 from rnncourse.grading.parts import HiddenKey
 
 STAGING = Path("autograded") / ".staging"
+RELEASE = (
+    Path("autograded") / ".release"
+)  # where registering writes its release: never the tracked exercises/
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 
 
@@ -133,17 +138,73 @@ def collect_zip(archive: Path, root: Path, assignment: str, config: Config) -> l
                 )
                 continue
             folder = root / "submitted" / student / assignment
+            problem = linked_folder(root, student, assignment)
+            if problem:
+                problems.append(f"{member.filename}: {problem}, not collected")
+                continue
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / file_id).write_bytes(zipped.read(member))
-            timestamp = match.groupdict().get("timestamp")
-            if timestamp:
-                (folder / "timestamp.txt").write_text(timestamp)
+            try:
+                write_new(folder / file_id, zipped.read(member))
+                timestamp = match.groupdict().get("timestamp")
+                if timestamp:
+                    write_new(folder / "timestamp.txt", timestamp.encode())
+            except OSError as error:  # a link or a folder already stands at that name: never written through
+                problems.append(
+                    f"{member.filename}: {folder / file_id} cannot be written ({error.strerror}), not collected"
+                )
     return problems
+
+
+# -- reading only regular files of a student's own folder ------------------------------------
+
+
+def linked_folder(root: Path, student: str, assignment: str) -> str:
+    """Why ``submitted/<student>/<assignment>`` may not be used (a symbolic link on the way), or ""."""
+    for path in (root / "submitted" / student, root / "submitted" / student / assignment):
+        if path.is_symlink():
+            return f"{path.relative_to(root)} is a symbolic link (hand in the folder itself)"
+    return ""
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file itself, never what a link points to.
+
+    Raises:
+        OSError: with a plain ``strerror`` when it is a link, a folder, a FIFO or a device, or larger than ``limit``.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OSError(error.errno, "it is a symbolic link, which is never followed") from None
+        raise
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file")
+        if status.st_size > limit:
+            raise OSError(errno.EFBIG, f"it is larger than {limit // 1024**2} MB")
+        return handle.read(limit + 1)
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, replacing a regular file but never writing through a link."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
 def choose_notebook(folder: Path, assignment: str) -> tuple[Path | None, list[str]]:
     """The notebook to grade in one submission folder, and what to report about the choice."""
     expected = folder / f"{assignment}.ipynb"
+    links = sorted(
+        p.name for p in folder.glob("*.ipynb") if p.is_symlink() or (p.exists() and not p.is_file())
+    )
+    if links:
+        return None, [
+            f"{', '.join(links)}: a symbolic link or not a regular file; refused, not graded "
+            "(hand in the notebook itself: archives and `cp -a` keep links)"
+        ]
     notebooks = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
     if expected in notebooks:
         others = [p.name for p in notebooks if p != expected]
@@ -160,10 +221,12 @@ def choose_notebook(folder: Path, assignment: str) -> tuple[Path | None, list[st
 
 def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, list[str]]:
     """The notebook as nbformat 4, or None with the reason in plain words."""
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        return None, [f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB: not graded"]
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
+        data = read_regular(path, MAX_NOTEBOOK_BYTES)
+    except OSError as error:
+        return None, [f"{path.name} cannot be read: {error.strerror}; not graded"]
+    try:
+        content = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return None, [
             f"{path.name} is not a valid notebook (not JSON: {error}); "
@@ -188,6 +251,10 @@ def stage(root: Path, assignment: str, student: str, outcome: Outcome) -> nbform
     folder = root / "submitted" / student / assignment
     target = root / STAGING / student / assignment
     shutil.rmtree(target, ignore_errors=True)
+    linked = linked_folder(root, student, assignment)
+    if linked:
+        outcome.problems.append(f"{linked}: refused")
+        return None
     chosen, notes = choose_notebook(folder, assignment)
     outcome.problems += notes
     if chosen is None:
@@ -197,11 +264,23 @@ def stage(root: Path, assignment: str, student: str, outcome: Outcome) -> nbform
     if notebook is None:
         return None
     outcome.problems += deduplicate(notebook)
+    release = read_release(root, assignment)
+    if release is not None:
+        outcome.problems += autograde.release_metadata(notebook, release)
     target.mkdir(parents=True)
     nbformat.write(notebook, target / f"{assignment}.ipynb")
-    if (folder / "timestamp.txt").is_file():
-        shutil.copy(folder / "timestamp.txt", target / "timestamp.txt")
+    if (folder / "timestamp.txt").exists() or (folder / "timestamp.txt").is_symlink():
+        try:
+            (target / "timestamp.txt").write_bytes(read_regular(folder / "timestamp.txt", 1024))
+        except OSError as error:
+            outcome.problems.append(f"timestamp.txt ignored: {error.strerror}")
     return notebook
+
+
+def read_release(root: Path, assignment: str) -> nbformat.NotebookNode | None:
+    """The release notebook that registering the assignment wrote (``RELEASE``), or None before it did."""
+    path = root / RELEASE / assignment / f"{assignment}.ipynb"
+    return nbformat.read(path, as_version=4) if path.is_file() else None
 
 
 def deduplicate(notebook: nbformat.NotebookNode) -> list[str]:
@@ -383,6 +462,7 @@ def grade_all(
     except secret.MissingSecret as error:
         raise SystemExit(str(error)) from None
     config.SandboxedExecute.course_root = str(root)
+    config.CourseDirectory.release_directory = str(RELEASE)  # registering leaves exercises/ untouched
     if cell_timeout is not None:
         config.Execute.timeout = int(cell_timeout)
     db_url = gradebook_url(root, config)
