@@ -100,6 +100,9 @@ c.GenerateFeedback.preprocessors = [
     CSSHTMLHeaderPreprocessor,
     "rnncourse.autograder.record.HideNoResponse",
 ]
+# A learner's markdown, raw cells and outputs are theirs to write: feedback and formgrader
+# render them sanitised (no script, no event handlers), as nbconvert does for nbviewer.
+c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.template_name = "rnncourse_feedback"
 c.HTMLExporter.template_file = "rnncourse_feedback.html.j2"
 c.HTMLExporter.extra_template_basedirs = [

@@ -9,6 +9,7 @@ the reverse.
 ``autograde``    nbgrader's autograde step with the sandbox in place of Execute
 ``record``       nbgrader's steps on the notebook in memory: grades into the gradebook, feedback
 ``collect``      a learning platform's zip: the newest attempt per learner, every skip named
+``files``        reading only a learner's own regular files: a link, FIFO or device is never followed
 ``lateness``     due dates and the late penalty (``c.Deadlines``, ``c.LatePenalty``)
 ``sheet``        ``grades.csv`` (a row and a status per learner and assignment) and per part
 ``cluster``      ``--scheduler``: the per-submission work on a Dask cluster

@@ -48,10 +48,13 @@ from tqdm import tqdm
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from rnncourse.autograder import autograde, collect, lateness, record, sandbox, secret, sheet
+from rnncourse.autograder import autograde, collect, files, lateness, record, sandbox, secret, sheet
 from rnncourse.autograder.submission import Graded, Outcome, Setup, Task, grade
 
 LOG = Path("autograded") / "grade.log"
+RELEASE = (
+    Path("autograded") / ".release"
+)  # where registering writes its release: never the tracked exercises/
 __all__ = ["Outcome", "grade_all", "main"]
 
 
@@ -97,6 +100,14 @@ def log_to_file(root: Path) -> Path:
 def choose_notebook(folder: Path, assignment: str) -> tuple[Path | None, list[str]]:
     """The notebook to grade in one submission folder, and what to report about the choice."""
     expected = folder / f"{assignment}.ipynb"
+    links = sorted(
+        p.name for p in folder.glob("*.ipynb") if p.is_symlink() or (p.exists() and not p.is_file())
+    )
+    if links:
+        return None, [
+            f"{', '.join(links)}: a symbolic link or not a regular file; refused, not graded "
+            "(hand in the notebook itself: archives and `cp -a` keep links)"
+        ]
     notebooks = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
     if expected in notebooks:
         others = [p.name for p in notebooks if p != expected]
@@ -112,17 +123,43 @@ def choose_notebook(folder: Path, assignment: str) -> tuple[Path | None, list[st
 
 
 def task_for(root: Path, student: str, assignment: str) -> Task:
-    """What a worker needs to grade ``submitted/<student>/<assignment>/``: its notebook's bytes."""
+    """What a worker needs to grade ``submitted/<student>/<assignment>/``: its notebook's bytes.
+
+    Only the student's own regular files are read (:mod:`~rnncourse.autograder.files`): a folder,
+    notebook or timestamp that is a link, a FIFO or a device is refused, never followed.
+    """
     folder = root / "submitted" / student / assignment
+    linked = files.linked_folder(root, student, assignment)
+    if linked:
+        return Task(student, assignment, "", None, None, (f"{linked}: refused, not graded",))
     chosen, notes = choose_notebook(folder, assignment)
-    stamp = folder / "timestamp.txt"
-    timestamp = stamp.read_text().strip() if stamp.is_file() else None
+    timestamp = read_timestamp(folder, notes)
     if chosen is None:
         return Task(student, assignment, "", None, timestamp, tuple(notes))
-    if chosen.stat().st_size > collect.MAX_NOTEBOOK_BYTES:
-        notes.append(f"{chosen.name} is larger than {collect.MAX_NOTEBOOK_BYTES // 1024**2} MB")
+    try:
+        content = files.read_regular(chosen, collect.MAX_NOTEBOOK_BYTES)
+    except OSError as error:
+        notes.append(f"{chosen.name} cannot be read: {error.strerror}; refused, not graded")
         return Task(student, assignment, chosen.name, None, timestamp, tuple(notes))
-    return Task(student, assignment, chosen.name, chosen.read_bytes(), timestamp, tuple(notes))
+    return Task(student, assignment, chosen.name, content, timestamp, tuple(notes))
+
+
+def read_timestamp(folder: Path, notes: list[str]) -> str | None:
+    """nbgrader's ``timestamp.txt`` beside the notebook, if it is a regular file (else a note says why)."""
+    stamp = folder / "timestamp.txt"
+    if not (stamp.exists() or stamp.is_symlink()):
+        return None
+    try:
+        return files.read_regular(stamp, 1024).decode("utf-8", "replace").strip()
+    except OSError as error:
+        notes.append(f"timestamp.txt ignored: {error.strerror}")
+        return None
+
+
+def release_of(root: Path, assignment: str) -> str | None:
+    """The release notebook that registering the assignment wrote (``RELEASE``), as JSON, or None."""
+    path = root / RELEASE / assignment / f"{assignment}.ipynb"
+    return path.read_text() if path.is_file() else None
 
 
 def find_submissions(root: Path, assignments: list[str], students: list[str] | None) -> list[tuple[str, str]]:
@@ -259,6 +296,7 @@ def grade_all(
     except secret.MissingSecret as error:
         raise SystemExit(str(error)) from None
     config.SandboxedExecute.course_root = str(root)
+    config.CourseDirectory.release_directory = str(RELEASE)  # registering leaves exercises/ untouched
     if cell_timeout is not None:
         config.Execute.timeout = int(cell_timeout)
     db_url = gradebook_url(root, config)
@@ -292,7 +330,8 @@ def grade_all(
         raise SystemExit(f"nbgrader could not register {name}:\n{why}")
     executor = autograde.SandboxedExecute(config=config)
     cache = None if scheduler else root / executor.cache_dir
-    setup = Setup(config, record.with_lock_wait(db_url), executor.limits(), cache, course_secret)
+    releases = {name: text for name in register if (text := release_of(root, name)) is not None}
+    setup = Setup(config, record.with_lock_wait(db_url), executor.limits(), cache, course_secret, releases)
     tasks = [task_for(root, student, name) for student, name in submissions]
     before = time.perf_counter() - started
     started = time.perf_counter()

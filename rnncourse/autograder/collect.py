@@ -37,6 +37,8 @@ from nbgrader.plugins import FileNameCollectorPlugin
 from nbgrader.utils import parse_utc
 from traitlets.config import Config
 
+from rnncourse.autograder import files
+
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]*")
 FILE_NAME = re.compile(r"[^/\\\x00]+")
@@ -217,8 +219,12 @@ def collect_zip(
                     f"the newer {newest.member} ({newest.timestamp:%Y-%m-%d %H:%M:%S}){same}"
                 )
             folder = root / "submitted" / student / assignment
+            linked = files.linked_folder(root, student, assignment)
+            if linked:  # never written through
+                found.skipped.append(f"{newest.member}: {linked}, not collected")
+                continue
             stamp = folder / "timestamp.txt"
-            if stamp.is_file():
+            if stamp.is_file() and not stamp.is_symlink():
                 try:
                     before = parse_utc(stamp.read_text().strip())
                 except Exception:
@@ -231,9 +237,13 @@ def collect_zip(
                     continue
             folder.mkdir(parents=True, exist_ok=True)
             for old in folder.glob("*.ipynb"):
-                old.unlink()
-            (folder / newest.file_name).write_bytes(zipped.read(newest.member))
-            stamp.write_text(f"{newest.timestamp:%Y-%m-%d %H:%M:%S} UTC\n")
+                old.unlink()  # a link itself is removed, never what it points to
+            try:
+                files.write_new(folder / newest.file_name, zipped.read(newest.member))
+                files.write_new(stamp, f"{newest.timestamp:%Y-%m-%d %H:%M:%S} UTC\n".encode())
+            except OSError as error:  # a link or a folder stands at that name: never written through
+                found.skipped.append(f"{newest.member}: cannot be written ({error.strerror}), not collected")
+                continue
             found.collected[student] = newest
             if roster is not None and student not in roster:
                 found.unknown.append(f"{student} ({newest.member})")

@@ -77,6 +77,7 @@ class Setup:
     limits: sandbox.Limits
     cache: Path | None  # where sandbox results are kept by content; None: never reused
     secret: bytes = b""  # the course's grading secret: each part's hidden cases are drawn from it
+    releases: dict[str, str] = field(default_factory=dict)  # assignment -> its release notebook (JSON)
 
 
 @dataclass
@@ -194,6 +195,9 @@ def _sanitised(task: Task, setup: Setup, outcome: Outcome) -> nbformat.NotebookN
     if notebook is None:
         return None
     outcome.problems += deduplicate(notebook)
+    release = setup.releases.get(task.assignment)
+    if release is not None:  # the learner's edits to nbgrader's metadata are undone, and said
+        outcome.problems += autograde.release_metadata(notebook, nbformat.reads(release, as_version=4))
     try:
         return autograde.sanitized(notebook, task.assignment, task.student, setup.db_url, setup.config)
     except Exception as error:  # nbgrader's own checks refused it: report, grade the rest

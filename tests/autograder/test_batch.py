@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -19,7 +20,7 @@ import pytest
 from nbformat import v3
 from traitlets.config import Config
 
-from rnncourse.autograder import autograde, batch, submission
+from rnncourse.autograder import autograde, batch, collect, files, submission
 
 ASSIGNMENT = "ch01_recurrence"
 
@@ -200,3 +201,115 @@ def test_make_grade_asks_for_bubblewrap_alone_never_the_tests_browser(repo: Path
     assert run.returncode != 0
     assert "sudo apt-get install bubblewrap" in run.stderr, run.stderr
     assert "chromium" not in run.stdout + run.stderr and "postgresql" not in run.stdout + run.stderr
+
+
+# -- issue 18: only a student's own regular files are read; the release's metadata is what counts
+
+
+def test_a_link_or_a_pipe_where_the_notebook_should_be_is_refused_never_followed(tmp_path: Path) -> None:
+    secret_file = write(tmp_path / "solutions" / "secret.ipynb", notebook_with("the solution"))
+    folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").symlink_to(secret_file)
+    chosen, notes = batch.choose_notebook(folder, ASSIGNMENT)
+    assert chosen is None and "symbolic link" in notes[0] and "refused" in notes[0]
+    with pytest.raises(OSError, match="never followed"):
+        files.read_regular(folder / f"{ASSIGNMENT}.ipynb", 1000)
+    (folder / f"{ASSIGNMENT}.ipynb").unlink()
+    os.mkfifo(folder / f"{ASSIGNMENT}.ipynb")  # opening it would wait for a writer: it is never opened
+    chosen, notes = batch.choose_notebook(folder, ASSIGNMENT)
+    assert chosen is None and "not a regular file" in notes[0]
+    with pytest.raises(OSError, match="not a regular file"):
+        files.read_regular(folder / f"{ASSIGNMENT}.ipynb", 1000)
+
+
+def test_a_student_folder_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "submitted" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", notebook_with("ada's"))
+    (tmp_path / "submitted" / "bo").mkdir()
+    (tmp_path / "submitted" / "bo" / ASSIGNMENT).symlink_to(tmp_path / "submitted" / "ada" / ASSIGNMENT)
+    task = batch.task_for(tmp_path, "bo", ASSIGNMENT)
+    assert task.content is None
+    assert "symbolic link" in " ".join(task.notes) and "refused" in " ".join(task.notes)
+
+
+def test_a_linked_timestamp_is_ignored(tmp_path: Path) -> None:
+    folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
+    write(folder / f"{ASSIGNMENT}.ipynb", notebook_with("x = 1"))
+    (folder / "timestamp.txt").symlink_to("/etc/hostname")
+    task = batch.task_for(tmp_path, "ada", ASSIGNMENT)
+    assert task.content is not None and task.timestamp is None
+    assert "timestamp.txt ignored" in " ".join(task.notes)
+
+
+def test_zip_collection_never_writes_through_a_link(tmp_path: Path) -> None:
+    pattern = collect.named_regexp(Config(), "blackboard", "x")
+    outside = write(tmp_path / "solutions" / "keep.ipynb", notebook_with("the solution"))
+    before = outside.read_bytes()
+    folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").symlink_to(outside)
+    (tmp_path / "submitted" / "bo").mkdir()
+    (tmp_path / "submitted" / "bo" / ASSIGNMENT).symlink_to(tmp_path / "solutions")
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for student in ("ada", "bo"):
+            zipped.writestr(
+                f"x_{student}_attempt_2026-01-30-15-00-00_{ASSIGNMENT}.ipynb",
+                nbformat.writes(notebook_with("x = 1")),
+            )
+    collection = collect.collect_zip(archive, tmp_path, ASSIGNMENT, pattern)
+    assert outside.read_bytes() == before and not (tmp_path / "solutions" / f"{ASSIGNMENT}.ipynb").exists()
+    # ada's link is replaced by the notebook itself (the link removed, never written through); bo's
+    # folder is a link: refused
+    assert list(collection.collected) == ["ada"], collection.report()
+    assert not (folder / f"{ASSIGNMENT}.ipynb").is_symlink() and (folder / f"{ASSIGNMENT}.ipynb").is_file()
+    assert len(collection.skipped) == 1 and "bo" in collection.skipped[0] and "link" in collection.skipped[0]
+
+
+def _graded_cell(grade_id: str, source: str, **meta: object) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, "task": False, **meta}
+    return cell
+
+
+def test_edited_nbgrader_metadata_is_graded_as_released() -> None:
+    release = nbformat.v4.new_notebook(
+        cells=[
+            _graded_cell("answer", "# YOUR CODE HERE", grade=False, solution=True, locked=False),
+            _graded_cell("test_answer", "check.f(f)", grade=True, solution=False, locked=True, points=3),
+        ]
+    )
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            _graded_cell("answer", "def f(): ...", grade=True, solution=True, locked=False, points=10),
+            _graded_cell("test_answer", "check.f(f)", grade=True, solution=False, locked=True, points=50),
+            _graded_cell("bonus", "print('free')", grade=True, solution=False, locked=False, points=100),
+            nbformat.v4.new_markdown_cell("notes"),
+        ]
+    )
+    notebook.cells[3].metadata["nbgrader"] = "not even a dict"
+    notes = autograde.release_metadata(notebook, release)
+    assert [cell.metadata.get("nbgrader") for cell in notebook.cells] == [
+        release.cells[0].metadata.nbgrader,
+        release.cells[1].metadata.nbgrader,
+        None,
+        None,
+    ]
+    assert notebook.cells[0].source == "def f(): ..."  # the learner's answer stays
+    assert any("'answer'" in note and "grade" in note and "points" in note for note in notes), notes
+    assert any("'test_answer'" in note and "points" in note for note in notes), notes
+    assert any("'bonus'" in note and "ordinary cell" in note for note in notes), notes
+    assert sum("ordinary cell" in note for note in notes) == 2
+
+
+def test_an_answer_cell_turned_markdown_is_a_code_cell_again() -> None:
+    release = nbformat.v4.new_notebook(
+        cells=[_graded_cell("answer", "# YOUR CODE HERE", grade=False, solution=True)]
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("def f(): return 1")])
+    notebook.cells[0].metadata["nbgrader"] = dict(release.cells[0].metadata.nbgrader)
+    notes = autograde.release_metadata(notebook, release)
+    cell = notebook.cells[0]
+    assert cell.cell_type == "code" and cell.source == "def f(): return 1" and cell.outputs == []
+    assert notes == ["the cell 'answer' had its grading edited (cell type): graded as released"]
+    nbformat.validate(notebook)
