@@ -1,0 +1,93 @@
+"""The site's own settings and assets, on top of Jupyter Book's.
+
+- The published repository (``repository.url`` in ``_config.yml``, the one place that
+  names it and the site, ``html.baseurl``) must be a GitHub repository, since the launch
+  buttons (Binder, Colab) need one: a build with anything else stops and says so.
+- ``book/_static/`` holds the site's own CSS and JavaScript (phones: equations, tables,
+  code and figures scroll inside their own box; a figure opens full size when clicked)
+  and its favicon. It is not the book root's ``_static/``, whose every file Jupyter Book
+  would inject into every page.
+- Citations read "Elman (1990)" and "(Elman, 1990)": sphinxcontrib-bibtex's author-year
+  style with round brackets, registered here as ``author_year_round``.
+- sphinx-thebe's assets are dropped: live code (thebe) is switched off in ``_config.yml``,
+  yet its extension still adds its script, stylesheet and an inline configuration twice
+  to every page (the second declaration of ``THEBE_JS_URL`` is a console error).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ExtensionError
+from sphinxcontrib.bibtex.plugin import register_plugin
+from sphinxcontrib.bibtex.style.referencing import BracketStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+STATIC = Path(__file__).resolve().parents[1] / "_static"
+CSS_FILES = ["course.css"]
+JS_FILES = ["course.js"]
+
+
+def _round() -> BracketStyle:
+    return BracketStyle(left="(", right=")")
+
+
+@dataclasses.dataclass
+class RoundAuthorYearStyle(AuthorYearReferenceStyle):
+    """Author-year citations in round brackets: Elman (1990), (Elman, 1990)."""
+
+    bracket_parenthetical: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_textual: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_author: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_label: BracketStyle = dataclasses.field(default_factory=_round)
+    bracket_year: BracketStyle = dataclasses.field(default_factory=_round)
+
+
+register_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearStyle)
+
+
+def published_urls(config_file: Path) -> tuple[str, str]:
+    """(repository, site): ``repository.url`` and ``html.baseurl`` of the book's ``_config.yml``."""
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    repository = str((config.get("repository") or {}).get("url", ""))
+    site = str((config.get("html") or {}).get("baseurl", ""))
+    if not repository.startswith("https://github.com/") or len(repository.rstrip("/").split("/")) != 5:
+        raise ExtensionError(
+            f"{config_file}: repository.url must be https://github.com/<owner>/<name> "
+            f"(the launch buttons need a GitHub repository), got {repository!r}"
+        )
+    if not site.startswith("https://"):
+        raise ExtensionError(f"{config_file}: html.baseurl must be the published site's https:// address")
+    return repository.rstrip("/"), site.rstrip("/") + "/"
+
+
+def configure(app: Sphinx, config: Config) -> None:
+    published_urls(Path(app.confdir) / "_config.yml")
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
+    for name in CSS_FILES:
+        app.add_css_file(name)
+    for name in JS_FILES:
+        app.add_js_file(name, loading_method="defer")
+
+
+def _is_thebe(asset: Any) -> bool:
+    filename = getattr(asset, "filename", asset) or ""
+    body = getattr(asset, "attributes", {}).get("body", "") if not isinstance(asset, str) else ""
+    return "thebe" in str(filename) or "THEBE_JS_URL" in str(body)
+
+
+def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [asset for asset in context[key] if not _is_thebe(asset)]
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("config-inited", configure)
+    app.connect("html-page-context", drop_thebe, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
