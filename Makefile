@@ -127,6 +127,11 @@ release: $(STAMP)
 first-cells: $(STAMP)
 	$(BIN)/python tools/first_cell.py
 
+# What an instructor publishes to learners: _build/learner/{repository,site,dist}, without
+# solutions/, tests/ or anything secret (tools/learner_edition.py says how to publish it).
+learner-edition: $(STAMP)
+	$(BIN)/python tools/learner_edition.py --out _build/learner
+
 grade: $(STAMP) system
 	$(BIN)/python -m rnncourse.autograder.batch $(ARGS)
 
