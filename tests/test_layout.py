@@ -247,6 +247,7 @@ TESTS_OF_THE_REPOSITORY = {
     "tests/data/test_corpora.py": "the loaders of the packaged corpora, on the files they read",
     "tests/test_environment.py": "the lock file and environment.yml",
     "tests/test_address.py": "the published repository and site, and every place that shows them",
+    "tests/test_install_cell.py": "every notebook's install cell, in a fresh environment without the package",
     "tests/test_install.py": "tools/install_torch.py",
     "tests/test_foreign_cpu.py": "the numerical tests under another CPU's kernels",
     "tests/test_layout.py": "this map",
