@@ -7,6 +7,8 @@
   code and figures scroll inside their own box; a figure opens full size when clicked)
   and its favicon. It is not the book root's ``_static/``, whose every file Jupyter Book
   would inject into every page.
+- The site's root ``index.html`` (a redirect to the first page) names the favicon too:
+  without it, a browser asks for ``/favicon.ico``, which does not exist (a console error).
 - Citations read "Elman (1990)" and "(Elman, 1990)": sphinxcontrib-bibtex's author-year
   style with round brackets, registered here as ``author_year_round``.
 - sphinx-thebe's assets are dropped: live code (thebe) is switched off in ``_config.yml``,
@@ -87,7 +89,34 @@ def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict[str,
             context[key] = [asset for asset in context[key] if not _is_thebe(asset)]
 
 
+REDIRECT = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Refresh" content="0; url={target}">
+<link rel="icon" href="_static/{favicon}">
+<title>{title}</title>
+</head>
+<body><p><a href="{target}">{title}</a></p></body>
+</html>
+"""
+
+
+def write_root_redirect(app: Sphinx, exception: Exception | None) -> None:
+    """The root index.html: a redirect to the first page (sphinx-external-toc's, with the favicon)."""
+    index = Path(app.outdir) / "index.html"
+    if exception is not None or app.builder.format != "html" or index.exists():
+        return
+    target = f"{str(app.config.root_doc).removesuffix('.md').removesuffix('.ipynb')}.html"
+    favicon = Path(str(app.config.html_favicon or "favicon.svg")).name
+    index.write_text(
+        REDIRECT.format(target=target, favicon=favicon, title=app.config.html_title or app.config.project),
+        encoding="utf-8",
+    )
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", configure)
     app.connect("html-page-context", drop_thebe, priority=900)
+    app.connect("build-finished", write_root_redirect, priority=400)  # before sphinx-external-toc's
     return {"parallel_read_safe": True, "parallel_write_safe": True}
