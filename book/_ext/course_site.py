@@ -9,9 +9,16 @@
   would inject into every page.
 - The site's root ``index.html`` (a redirect to the first page) names the favicon too:
   without it, a browser asks for ``/favicon.ico``, which does not exist (a console error).
+- Only what pages use is shipped (``prune_site``): the theme's Font Awesome script (1.5 MB
+  on every page, "so that users can add custom icons") goes, since the theme's stylesheet
+  already draws every icon from Font Awesome's web fonts, which a browser fetches only for
+  a page that shows an icon; so do source maps, the web fonts' TrueType copies (every
+  browser the site supports reads WOFF2) and the theme's translation catalogues (read at
+  build time).
 - Citations read "Elman (1990)" and "(Elman, 1990)": sphinxcontrib-bibtex's author-year
   style with round brackets, registered here as ``author_year_round``.
-- sphinx-thebe's assets are dropped: live code (thebe) is switched off in ``_config.yml``,
+- MathJax loads on a page with maths of its own only (``drop_unused_assets``), and
+  sphinx-thebe's assets are dropped: live code (thebe) is switched off in ``_config.yml``,
   yet its extension still adds its script, stylesheet and an inline configuration twice
   to every page (the second declaration of ``THEBE_JS_URL`` is a console error).
 """
@@ -19,6 +26,9 @@
 from __future__ import annotations
 
 import dataclasses
+import posixpath
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +93,28 @@ def _is_thebe(asset: Any) -> bool:
     return "thebe" in str(filename) or "THEBE_JS_URL" in str(body)
 
 
-def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def _is_mathjax(asset: Any, config: Config) -> bool:
+    filename = str(getattr(asset, "filename", asset) or "")
+    path = str(config.mathjax_path or "")
+    return bool(path) and filename in (path, posixpath.join("_static", path))  # as Sphinx adds it
+
+
+def drop_unused_assets(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Leave out thebe's assets, and MathJax on a page without maths of its own.
+
+    Sphinx loads MathJax on a page whose toctree includes a page with maths: the landing
+    page, whose table of contents holds every chapter, would load 1.2 MB for nothing.
+    """
+    own_maths = app.env.get_domain("math").data["has_equations"].get(pagename, False)
     for key in ("script_files", "css_files"):
         if key in context:
-            context[key] = [asset for asset in context[key] if not _is_thebe(asset)]
+            context[key] = [
+                asset
+                for asset in context[key]
+                if not _is_thebe(asset) and (own_maths or not _is_mathjax(asset, app.config))
+            ]
 
 
 REDIRECT = """<!DOCTYPE html>
@@ -115,8 +143,30 @@ def write_root_redirect(app: Sphinx, exception: Exception | None) -> None:
     )
 
 
+FONTAWESOME_SCRIPT = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+UNUSED = ("scripts/fontawesome.js*", "**/*.map", "vendor/fontawesome/webfonts/*.ttf")
+
+
+def prune_site(app: Sphinx, exception: Exception | None) -> None:
+    """Drop from the built site what no page loads (see the module's docstring)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    for page in out.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        pruned = FONTAWESOME_SCRIPT.sub("", text)
+        if pruned != text:
+            page.write_text(pruned, encoding="utf-8")
+    static = out / "_static"
+    for pattern in UNUSED:
+        for path in static.glob(pattern):
+            path.unlink()
+    shutil.rmtree(static / "locales", ignore_errors=True)
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", configure)
-    app.connect("html-page-context", drop_thebe, priority=900)
+    app.connect("html-page-context", drop_unused_assets, priority=900)
     app.connect("build-finished", write_root_redirect, priority=400)  # before sphinx-external-toc's
+    app.connect("build-finished", prune_site, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -332,3 +332,53 @@ def test_the_browser_test_sees_console_errors(browser) -> None:
     browser.get("data:text/html,<script>const twice = 1;</script><script>const twice = 2;</script>")
     severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert any("twice" in entry["message"] for entry in severe), severe
+
+
+WEIGHT = """
+const callback = arguments[arguments.length - 1];
+const done = window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve();
+done.then(() => document.fonts.ready).then(() => setTimeout(() => {
+  const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+  callback(entries.map(e => [e.name, e.encodedBodySize]));
+}, 500));
+"""
+
+# First view, nothing cached: the bytes a reader's browser fetches (1 MB = 10^6 bytes). Measured
+# when the budgets were set: the landing page 1.16 MB (3.81 MB before MathJax and the Font
+# Awesome script were left out where unused), chapter 1 with its 8 figures at 2x 3.80 MB (4.74).
+FIRST_VIEW_BUDGET = {"book/index.html": 1.3e6, "book/ch01_recurrence.html": 4.5e6}
+
+
+def first_view(browser, url: str) -> dict[str, int]:
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.clearBrowserCache", {})
+    browser.get(url)
+    browser.set_script_timeout(60)
+    return dict(browser.execute_async_script(WEIGHT))
+
+
+@pytest.mark.parametrize("page", list(FIRST_VIEW_BUDGET))
+def test_first_view_weight_and_what_loads_where(browser, served: str, page: str) -> None:
+    browser.set_window_size(WIDTHS["laptop"], 900)
+    loaded = first_view(browser, f"{served}/{page}")
+    total = sum(loaded.values())
+    print(f"first view of {page}: {total / 1e6:.2f} MB in {len(loaded)} files")
+    assert total <= FIRST_VIEW_BUDGET[page], f"{page}: {total / 1e6:.2f} MB"
+    assert not [name for name in loaded if "fontawesome.js" in name]
+    uses_maths = 'class="math' in browser.page_source or "mjx-container" in browser.page_source
+    assert uses_maths == any("/mathjax/" in name for name in loaded), "MathJax loads where maths is, only"
+
+
+def test_icons_are_drawn_by_the_stylesheets_font(browser, served: str) -> None:
+    """Without the theme's Font Awesome script, its stylesheet still draws the buttons' icons."""
+    browser.set_window_size(WIDTHS["laptop"], 900)
+    browser.get(f"{served}/book/ch01_recurrence.html")
+    icons = browser.execute_async_script(
+        """const callback = arguments[arguments.length - 1];
+        document.fonts.ready.then(() => callback([...document.querySelectorAll('i.fa-solid, i.fa-brands')]
+          .slice(0, 20).map(i => [getComputedStyle(i, '::before').content, getComputedStyle(i).fontFamily,
+                                   document.fonts.check('900 16px "Font Awesome 6 Free"')])));"""
+    )
+    assert icons, "no icons on the page"
+    for content, family, ready in icons:
+        assert content not in ("none", "normal", '""') and "Font Awesome" in family and ready
