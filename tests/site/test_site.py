@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM_FLAGS
+from tests.browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, chromium_driver
 from tests.site.leaks import find_leaks, published_text, secret_lines
 
 pytestmark = pytest.mark.slow
@@ -248,32 +248,15 @@ BODY_TEXT_PX = 16  # rnncourse.figures._draw.BODY_TEXT_PX: figures' labels are s
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory):
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.selenium_manager import SeleniumManager
-
-    chromium, driver_path = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-    if not (chromium.exists() and driver_path.exists()):
+    pytest.importorskip("selenium.webdriver")
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.fail("chromium and chromium-driver are missing: `make system` installs them")
-
-    def refuse(*_: object) -> None:  # Selenium Manager would download a browser: never
-        raise AssertionError("Selenium Manager was called")
-
-    SeleniumManager.binary_paths = refuse  # type: ignore[method-assign]
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chromium)
-    for flag in [
-        *CHROMIUM_FLAGS,
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
-    try:
+    with chromium_driver(
+        tmp_path_factory.mktemp("chromium"),
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no network but this machine
+        capabilities={"goog:loggingPrefs": {"browser": "ALL"}},  # the console, read by the tests
+    ) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 LAYOUT = """
