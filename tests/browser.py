@@ -41,7 +41,7 @@ def chromium_driver(profile: Path, *flags: str, capabilities: dict[str, Any] | N
     def refuse(*_: object) -> None:
         raise AssertionError("Selenium Manager was called")
 
-    SeleniumManager.binary_paths = refuse  # type: ignore[method-assign]
+    SeleniumManager.binary_paths = refuse  # type: ignore[method-assign,assignment]
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in [*CHROMIUM_FLAGS, *flags, f"--user-data-dir={profile}"]:
