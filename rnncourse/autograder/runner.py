@@ -442,8 +442,15 @@ class Runner:
         # Errors are reported from the exception itself (error_output), not formatted by IPython.
         self.shell.showtraceback = lambda *args, **kwargs: None  # type: ignore[method-assign]
         self.shell._showtraceback = lambda *args, **kwargs: None  # type: ignore[method-assign]
+        # The exercises' ungraded cells start with %%try_it (rnncourse.grading.lab, not importable
+        # here): the cell runs as it is, and its error is the cell's error.
+        self.shell.register_magic_function(self.try_it, magic_kind="cell", magic_name="try_it")  # type: ignore[call-arg, arg-type]
         self.stdout = CaptureStream("stdout", lambda: self.capture, self.names)
         self.stderr = CaptureStream("stderr", lambda: self.capture, self.names)
+
+    def try_it(self, line: str, cell: str) -> None:
+        """``%%try_it``: run the cell's body in the learner's namespace, raising its error."""
+        self.shell.run_cell(cell, store_history=False, silent=False).raise_error()
 
     def run_cell(self, index: int, source: str) -> None:
         report({"cell": index})

@@ -4,11 +4,14 @@
 
 Runs the notebook from top to bottom in a fresh kernel (nbclient, as
 `nbgrader validate` does), then prints, for every graded test cell, the part
-it belongs to and PASSED, or FAILED with the whole error message: the
-course's checks name the likely mistake in a sentence or two, which
-`nbgrader validate` cuts at 90 characters. It exits with 1 when a part fails,
-another cell raises, or a test cell was changed, so that scripts can rely on
-it; 2 when the notebook cannot be read or run at all.
+it belongs to, passed or FAILED and its points, and under a failed part the
+check's whole message, wrapped (the course's checks name the likely mistake
+in a sentence or two, which `nbgrader validate` cuts at 90 characters). It
+prints nothing else: the kernel talks to it over local sockets (IPC), so no
+warning about unencrypted TCP. It exits with 1 when a part fails, another
+cell raises, or a test cell was changed, so that scripts can rely on it; 2
+when the notebook cannot be read or run at all. The Validate button of the
+learners' JupyterLab shows the same report (``validate_button``).
 
 This is the learner's own check of their own code, in their own kernel. It
 grades nothing: the instructor's grading runs hidden tests as well.
@@ -17,7 +20,10 @@ grades nothing: the instructor's grading runs hidden tests as well.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import tempfile
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +31,9 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets.config import Config
+
+from rnncourse.grading.core import BOX_WIDTH
 
 # Every cell gets this long; the course's visible checks take about a second.
 CELL_TIMEOUT_S = 120
@@ -34,8 +43,10 @@ CELL_TIMEOUT_S = 120
 class Outcome:
     """What one graded test cell showed after the run.
 
-    name: the part's heading (the last "## ..." line above the cell) and the cell's grade_id.
-    message: "" when it passed, else the error's type and whole message.
+    name: the part's heading (the last "## ..." line above the cell, without its
+        "(N points)"), or the cell's grade_id when there is none.
+    message: "" when it passed, else the error's message (a failed check's
+        message alone; another error as "Type: message").
     """
 
     name: str
@@ -46,19 +57,32 @@ class Outcome:
     def passed(self) -> bool:
         return self.message == ""
 
+    @property
+    def earned(self) -> float:
+        return self.points if self.passed else 0.0
+
 
 def error_of(cell: nbformat.NotebookNode) -> str:
-    """The error a code cell raised when run, as "Type: message" (whole), or "" if none."""
+    """The error a code cell raised when run, or "" if none.
+
+    A failed check (``GradingFailure``) gives its message alone; any other
+    error "Type: message", whole.
+    """
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
+            if output["ename"] == "GradingFailure" and output["evalue"]:
+                return str(output["evalue"])
             return f"{output['ename']}: {output['evalue']}" if output["evalue"] else output["ename"]
     return ""
+
+
+_POINTS = re.compile(r"\s*\(\d+(\.\d+)? points?\)$")
 
 
 def heading_of(cell: nbformat.NotebookNode) -> str:
     """The last second-level heading of a markdown cell, or ""."""
     headings = [line[3:].strip() for line in cell.source.splitlines() if line.startswith("## ")]
-    return headings[-1] if headings else ""
+    return _POINTS.sub("", headings[-1]) if headings else ""
 
 
 def nbgrader_of(cell: nbformat.NotebookNode) -> dict[str, Any]:
@@ -97,8 +121,7 @@ def outcomes(notebook: nbformat.NotebookNode) -> tuple[list[Outcome], list[str]]
         meta = nbgrader_of(cell)
         error = error_of(cell)
         if meta.get("grade"):
-            grade_id = meta.get("grade_id", f"cell {index}")
-            name = f"{heading} [{grade_id}]" if heading else str(grade_id)
+            name = heading or str(meta.get("grade_id", f"cell {index}"))
             parts.append(Outcome(name, float(meta.get("points", 0)), error))
         elif error:
             first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
@@ -110,16 +133,31 @@ def run(notebook: nbformat.NotebookNode, folder: Path, timeout: int = CELL_TIMEO
     """Run every cell of ``notebook`` in a new kernel started in ``folder``; outputs go in place.
 
     Errors do not stop the run (each part is independent); a kernel that dies
-    or a cell over its time bound does, and is reported by the caller.
+    or a cell over its time bound does, and is reported by the caller. The
+    kernel's sockets are local files (IPC) in a temporary folder.
     """
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(folder)}},
-    )
-    client.execute()
+    with tempfile.TemporaryDirectory(prefix="rnncourse-validate-") as sockets:
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(folder)}},
+            config=Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}}),
+        )
+        client.execute()
+
+
+def part_lines(part: Outcome, width: int = BOX_WIDTH) -> list[str]:
+    """A part as the report shows it: "passed  <name>  2 of 2 points", a failed one's message under it."""
+    lines = [
+        f"{'passed' if part.passed else 'FAILED':6}  {part.name}  {part.earned:g} of {part.points:g} points"
+    ]
+    for paragraph in part.message.splitlines():
+        lines += textwrap.wrap(
+            paragraph, width, initial_indent=" " * 8, subsequent_indent=" " * 8, break_long_words=False
+        ) or [""]
+    return lines
 
 
 def report(path: Path, notebook: nbformat.NotebookNode, stopped: str = "") -> tuple[str, bool]:
@@ -128,11 +166,7 @@ def report(path: Path, notebook: nbformat.NotebookNode, stopped: str = "") -> tu
     changed = changed_test_cells(notebook)
     lines = [f"Validating {path}", ""]
     for part in parts:
-        if part.passed:
-            lines.append(f"PASSED  {part.name}")
-        else:
-            lines.append(f"FAILED  {part.name}")
-            lines.extend(f"        {line}" for line in part.message.splitlines())
+        lines += part_lines(part)
     if others:
         lines += ["", "Other cells raised an error (a later part may depend on them):"]
         lines.extend(f"  {error}" for error in others)

@@ -7,7 +7,8 @@ nbgrader counts as a failed test. The instructor's pipeline that grades a
 class with these parts is ``rnncourse.autograder``.
 
 =======================  ===================================================
-``core``                 calling a learner's function, tolerances, messages
+``core``                 calling a learner's function, tolerances, messages, the failure box
+``lab``                  the ``%%try_it`` cell magic of ungraded cells (registered on import in IPython)
 ``parts``                a part: visible cases, hidden ones drawn from a secret, verification, substitutes
 ``_codec``               the plain values that cross the sandbox's wall
 ``substitutes``          correct earlier parts and given code, one file per chapter
@@ -21,3 +22,7 @@ class with these parts is ``rnncourse.autograder``.
 ``ch08_applications``    exercise 8's parts
 =======================  ===================================================
 """
+
+from rnncourse.grading import lab as _lab
+
+_lab.register()

@@ -19,6 +19,7 @@ import os
 import site
 import sys
 import sysconfig
+import textwrap
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -87,7 +88,42 @@ def forbidden_calls_message(name: str, calls: Sequence[str], imports: Sequence[s
 
 
 class GradingFailure(AssertionError):
-    """A check failed; the message says what is wrong and what to try."""
+    """A check failed; the message says what is wrong and what to try.
+
+    Attributes:
+        part: the part's title ("Part 3: one step of the recurrence"), or "".
+
+    IPython (JupyterLab, Colab, the kernel of ``make validate``) shows it as
+    one short box, :func:`failure_box`, instead of a traceback: the grader's
+    frames and the paths of its files tell a learner nothing to act on.
+    """
+
+    def __init__(self, message: str = "", *, part: str = "") -> None:
+        super().__init__(message)
+        self.part = part
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook for an exception that shows itself: the lines of :func:`failure_box`."""
+        return failure_box(str(self), self.part)
+
+
+#: Lines of a failure box wrap at this width (a notebook's output area, a terminal).
+BOX_WIDTH = 88
+
+_RED, _PLAIN = "\x1b[1;31m", "\x1b[0m"
+
+
+def failure_box(message: str, part: str = "", width: int = BOX_WIDTH) -> list[str]:
+    """A failed check as the learner sees it: what failed (the part), then the message, wrapped.
+
+    The first line, in bold red, names the part ("Part 3: one step of the
+    recurrence: not passed"); the message follows as it is, each of its lines
+    wrapped at ``width`` between words.
+    """
+    lines = [f"{_RED}FAILED{'  ' + part if part else ''}{_PLAIN}"]
+    for paragraph in message.splitlines() or [""]:
+        lines += textwrap.wrap(paragraph, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return lines
 
 
 @dataclass(frozen=True)

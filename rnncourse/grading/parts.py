@@ -523,14 +523,18 @@ def run_part_in_process(
         function = namespace_or_function
     selected = part.visible() if cases is None else list(cases)
     replacements = {name: load_substitute(name, source) for name, source in part.substitutes.items()}
-    with substituted(function, replacements) if function is not None else contextlib.nullcontext():
-        for case in selected:
-            if function is None:
-                value: object = LearnerError.undefined(part.function)
-            else:
-                value = call_in_process(part, function, case)
-            failure = failure_message(part, case, value)
-            if failure is not None:
-                raise GradingFailure(failure)
+    try:
+        with substituted(function, replacements) if function is not None else contextlib.nullcontext():
+            for case in selected:
+                if function is None:
+                    value: object = LearnerError.undefined(part.function)
+                else:
+                    value = call_in_process(part, function, case)
+                failure = failure_message(part, case, value)
+                if failure is not None:
+                    raise GradingFailure(failure)
+    except GradingFailure as failure:
+        failure.part = failure.part or part.title  # the box's first line names the part
+        raise
     count = sum(case.hidden for case in selected)
     return Verdict(part, None, len(selected) - count, count)

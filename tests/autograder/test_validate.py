@@ -34,15 +34,27 @@ def validate(notebook: nbformat.NotebookNode, folder: Path, tool_env: dict[str, 
         text=True,
         timeout=300,
     )
+    # Quiet apart from its result: nothing on stderr (the kernel's TCP warning was), no traceback.
+    assert done.stderr == "", done.stderr
+    assert "Traceback" not in done.stdout and "File " not in done.stdout, done.stdout
     return done.returncode, done.stdout
 
 
-def verdicts(output: str) -> dict[str, str]:
-    """grade_id -> PASSED/FAILED, read from the lines "PASSED  <heading> [<grade_id>]"."""
-    return dict(
-        (grade_id, verdict)
-        for verdict, grade_id in re.findall(r"^(PASSED|FAILED)  .*\[(\w+)\]$", output, re.MULTILINE)
-    )
+PART_LINE = re.compile(r"^(passed|FAILED)  (.+)  ([\d.]+) of ([\d.]+) points$", re.MULTILINE)
+
+
+def verdicts(output: str, release: nbformat.NotebookNode) -> dict[str, str]:
+    """grade_id -> passed/FAILED, from the lines "passed  <heading>  2 of 2 points", in the test cells' order.
+
+    Each line's points agree with its verdict and with the cell's points.
+    """
+    found = PART_LINE.findall(output)
+    cells = [cell for cell in release.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    assert len(found) == len(cells), output
+    for (verdict, _, earned, points), cell in zip(found, cells):
+        assert float(points) == float(cell.metadata["nbgrader"]["points"])
+        assert float(earned) == (float(points) if verdict == "passed" else 0.0)
+    return {cell.metadata["nbgrader"]["grade_id"]: verdict for (verdict, *_), cell in zip(found, cells)}
 
 
 @pytest.fixture(scope="module")
@@ -58,19 +70,21 @@ def solutions(repo: Path) -> dict[str, str]:
 def test_a_solved_notebook_passes_every_part(release, solutions, tmp_path: Path, tool_env) -> None:
     status, output = validate(filled(release, solutions), tmp_path, tool_env)
     assert status == 0, output
-    assert verdicts(output) == {test: "PASSED" for test in grade_ids(release, "grade")}, output
+    assert verdicts(output, release) == {test: "passed" for test in grade_ids(release, "grade")}, output
     assert "FAILED" not in output
 
 
 def test_the_untouched_release_fails_every_part_by_name(release, tmp_path: Path, tool_env) -> None:
     status, output = validate(release, tmp_path, tool_env)
     assert status == 1, output
-    assert verdicts(output) == {test: "FAILED" for test in grade_ids(release, "grade")}, output
-    # The part's heading, as the learner reads it in the notebook, names each one.
+    assert verdicts(output, release) == {test: "FAILED" for test in grade_ids(release, "grade")}, output
+    # The part's heading, as the learner reads it in the notebook (without its points), names each one.
     headings = [line for cell in release.cells for line in cell.source.splitlines() if line.startswith("## ")]
     for heading in headings[: len(grade_ids(release, "grade"))]:
-        assert heading[3:] in output
+        assert f"FAILED  {re.sub(r' [(][0-9]+ points[)]$', '', heading[3:])}  0 of " in output
     assert "NotImplementedError" in output
+    # The ungraded cells that try a part wait for it (%%try_it): none raised.
+    assert "0 other cell(s) raised an error" in output, output
 
 
 def message_of(answer: str, name: str) -> str:
@@ -87,8 +101,8 @@ def test_one_wrong_part_fails_alone_with_its_whole_message(release, solutions, t
     answer = ch01_recurrence_answers.WRONG[wrong]
     status, output = validate(filled(release, solutions | {wrong: answer}), tmp_path, tool_env)
     assert status == 1, output
-    expected = {test: "PASSED" for test in grade_ids(release, "grade")} | {f"test_{wrong}": "FAILED"}
-    assert verdicts(output) == expected, output
+    expected = {test: "passed" for test in grade_ids(release, "grade")} | {f"test_{wrong}": "FAILED"}
+    assert verdicts(output, release) == expected, output
 
     message = " ".join(line.strip() for line in message_of(answer, wrong).splitlines())
     shown = " ".join(line.strip() for line in output.split("FAILED  ", 1)[1].splitlines()[1:])
@@ -124,5 +138,7 @@ def test_make_validate_runs_the_module_on_the_named_notebook(repo: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert '-m rnncourse.autograder.validate "work/x.ipynb"' in done.stdout
+    # A failed part is the report's news, not make's error ("make: *** ... Error 1").
+    assert '"work/x.ipynb" || [ $? -eq 1 ]' in done.stdout
     usage = subprocess.run(["make", "-n", "validate"], cwd=repo, capture_output=True, text=True)
     assert usage.returncode != 0 and "usage: make validate NB=" in usage.stderr

@@ -3,13 +3,16 @@
 JupyterLab runs headless on a free loopback port with the learners' config
 (`jupyter/`, as `make lab` passes it); Debian's Chromium, driven by Selenium
 through Debian's chromedriver, opens the exercise with part 1 solved, runs
-every cell and reads what the learner sees. A screenshot is left in the
-test's temporary folder (its path is printed).
+every cell and reads what the learner sees: a passing and a failing part's
+test cell, an ungraded cell that tries an unwritten part, and the Validate
+dialog. Screenshots are left in the test's temporary folder (their paths are
+printed).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -37,7 +40,9 @@ pytestmark = [
     ),
 ]
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -177,7 +182,7 @@ def ran(lab: str, browser: WebDriver, tmp_path_factory: pytest.TempPathFactory) 
     click_menu_item(browser, "Run All Cells")
     # Run All stops at the first error (JupyterLab aborts the queued cells): part 2's test here.
     test_part2 = "check.encode_and_pad(encode_and_pad)"
-    wait.until(lambda d: "Error" in output_of(code_cell(d, test_part2)))
+    wait.until(lambda d: "FAILED" in output_of(code_cell(d, test_part2)))
     shot = tmp_path_factory.mktemp("screens") / "lab.png"
     code_cell(browser, test_part2).location_once_scrolled_into_view  # noqa: B018 (scrolls it into view)
     browser.save_screenshot(str(shot))
@@ -191,10 +196,33 @@ def test_the_solved_part_passes_its_visible_test(ran: WebDriver) -> None:
     assert "Error" not in shown and "Traceback" not in shown
 
 
-def test_an_unsolved_part_shows_the_checks_message(ran: WebDriver) -> None:
+def test_an_unsolved_part_shows_one_short_box(ran: WebDriver) -> None:
     shown = output_of(code_cell(ran, "check.encode_and_pad(encode_and_pad)"))
-    assert "GradingFailure" in shown
-    assert "encode_and_pad still raises NotImplementedError" in shown
+    lines = shown.splitlines()
+    # What failed, then the check's message (which input, the likely mistake), and nothing else.
+    assert lines[0] == "FAILED  Part 2: encoding and padding", shown
+    assert "encode_and_pad still raises NotImplementedError" in " ".join(lines[1:]), shown
+    assert "Visible check '" in lines[1], shown
+    assert len(lines) <= 5, shown
+    # Neither the grader's frames nor anyone's paths.
+    for hidden in ("Traceback", "File ", "site-packages", "rnncourse/", "/tmp", os.sep + "work" + os.sep):
+        assert hidden not in shown, (hidden, shown)
+
+
+def test_a_cell_that_tries_an_unwritten_part_says_so_in_one_line(
+    ran: WebDriver, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """ "Putting it together" uses every part: run alone, it names the first one missing, and does not fail."""
+    cell = code_cell(ran, "vocab = build_vocab(corpus)")
+    cell.find_element(By.CSS_SELECTOR, ".jp-InputArea-editor").click()
+    ActionChains(ran).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+    WebDriverWait(ran, 60, poll_frequency=0.3).until(lambda d: output_of(cell).strip())
+    ran.save_screenshot(str(tmp_path_factory.mktemp("screens") / "try_it.png"))
+    shown = output_of(cell).strip()
+    assert (
+        shown == "This cell uses encode_and_pad: write part 2 first (it still raises NotImplementedError)."
+    ), shown
+    assert not cell.find_elements(By.CSS_SELECTOR, "[data-mime-type='application/vnd.jupyter.stderr']")
 
 
 def test_the_nbgrader_menu_offers_the_learner_nothing_of_the_instructors(ran: WebDriver) -> None:
@@ -215,13 +243,31 @@ def test_validation_is_offered_on_the_notebook(ran: WebDriver) -> None:
     assert "Validate" in [button.text.strip() for button in buttons]
 
 
-def test_validate_shows_each_failing_part_in_full(ran: WebDriver, tmp_path_factory) -> None:
+def test_validate_shows_each_part_with_its_points(ran: WebDriver, tmp_path_factory) -> None:
     buttons = ran.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel-toolbar .jp-ToolbarButtonComponent")
     next(button for button in buttons if button.text.strip() == "Validate").click()
-    dialog = WebDriverWait(ran, 60, poll_frequency=0.3).until(
+    dialog = WebDriverWait(ran, 120, poll_frequency=0.3).until(
         lambda d: d.find_element(By.CSS_SELECTOR, ".jp-Dialog-content")
     )
-    WebDriverWait(ran, 60).until(lambda d: "NotImplementedError" in dialog.text)
-    ran.save_screenshot(str(tmp_path_factory.mktemp("screens") / "validate.png"))
-    assert "encode_and_pad still raises NotImplementedError" in dialog.text
-    assert "exchange" not in dialog.text.lower()
+    WebDriverWait(ran, 120).until(lambda d: "points" in dialog.text)
+    shot = tmp_path_factory.mktemp("screens") / "validate.png"
+    ran.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")
+    text = dialog.text
+    # Like `make validate`: every part, passed or failed, with its points; a failure's message under it.
+    assert re.search(r"passed\s+Part 1: a vocabulary\s+2 of 2 points", text), text
+    assert re.search(r"FAILED\s+Part 2: encoding and padding\s+0 of 2 points", text), text
+    assert "encode_and_pad still raises NotImplementedError" in text
+    assert re.search(r"1 of 6 parts pass the visible tests \(2 of 15 points\)", text), text
+    # Not nbgrader's list of cells: no source, no traceback, no path, nothing to scroll sideways.
+    for hidden in (
+        "The following cell failed",
+        "Traceback",
+        "check.encode_and_pad(",
+        "site-packages",
+        "/tmp",
+    ):
+        assert hidden not in text, (hidden, text)
+    body = dialog.find_element(By.CSS_SELECTOR, ".jp-Dialog-body")
+    assert ran.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", body)
+    assert "exchange" not in text.lower()
