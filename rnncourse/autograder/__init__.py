@@ -17,6 +17,7 @@ the reverse.
 ``sandbox``      bubblewrap, limits, the memory cgroup, and the plain values that come back
 ``runner``       the standalone program that runs a notebook inside the sandbox
 ``validate``     ``make validate``: every part of one notebook, with its message
+``validate_button``  the Validate button of the learners' JupyterLab: ``make validate``'s report
 ``secret``       ``make secret``: the course's grading secret, which hidden cases are drawn from
 ===============  ===========================================================
 

@@ -67,6 +67,7 @@ from traitlets.config import Config
 
 from rnncourse.autograder import sandbox, secret
 from rnncourse.grading import parts
+from rnncourse.grading.core import failure_box
 from rnncourse.grading.parts import HiddenKey, Part
 
 HIDDEN_TESTS = re.compile(
@@ -260,10 +261,17 @@ def safe_markdown(source: str) -> str:
     return _SCRIPT_LINK.sub("blocked:", clean_html(source))
 
 
-def failure_output(message: str) -> nbformat.NotebookNode:
-    """One error output: what nbgrader scores as a failed test cell."""
+def failure_output(message: str, part: str = "") -> nbformat.NotebookNode:
+    """One error output: what nbgrader scores as a failed test cell.
+
+    Its traceback is the lab's box (``core.failure_box``): "FAILED  <part>",
+    then the message, unwrapped (the feedback page wraps it).
+    """
     return nbformat.v4.new_output(
-        "error", ename="GradingFailure", evalue=message, traceback=[f"GradingFailure: {message}"]
+        "error",
+        ename="GradingFailure",
+        evalue=f"{part}: {message}" if part else message,
+        traceback=failure_box(message, part, width=max(len(message), 1)),
     )
 
 
@@ -452,7 +460,7 @@ def fill_notebook(
         if verdict.passed:
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=verdict.summary() + ".\n")]
         else:
-            cell.outputs = [failure_output(verdict.summary())]
+            cell.outputs = [failure_output(str(verdict.failure), part.title)]
 
 
 __all__ = [

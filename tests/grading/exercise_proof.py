@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 from typing import ClassVar
@@ -35,6 +37,14 @@ from nbgrader.api import Gradebook
 from tests.grading.notebooks import filled, grade_ids, points, solution_sources
 
 Submissions = dict[str, nbformat.NotebookNode | str]
+
+
+#: The hand-in advice of every exercise's introduction, the same in all eight.
+HAND_IN = (
+    "**Before you hand in:** *Kernel > Restart Kernel and Run All Cells*, then click *Validate* in the "
+    "notebook's toolbar, or run `make validate NB=work/exercises/{id}/{id}.ipynb` in a terminal: "
+    "both list each part as passed or failed, with its points."
+)
 
 
 def standard_submissions(
@@ -128,6 +138,24 @@ class ExerciseProof:
         ]
         assert len(stubs) == len(grade_ids(release, "solution"))
 
+    def test_hand_in_advice_is_the_courses_one_sentence(self, release) -> None:
+        """Every exercise says the same: Validate or make validate (never `nbgrader validate`)."""
+        text = "\n".join(cell.source for cell in release.cells if cell.cell_type == "markdown")
+        advice = HAND_IN.format(id=self.ASSIGNMENT)
+        assert text.count("**Before you hand in:**") == 1 and advice in text
+        assert "nbgrader validate" not in text
+
+    def test_ungraded_cells_that_call_parts_wait_for_them(self, release) -> None:
+        """A cell outside the parts that calls a part's function starts with %%try_it (grading.lab)."""
+        functions = {part.function for part in import_module(f"rnncourse.grading.{self.ASSIGNMENT}").PARTS}
+        for cell in release.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or meta.get("grade") or meta.get("solution"):
+                continue
+            called = {name for name in functions if re.search(rf"\b{name}\(", cell.source)}
+            if called:
+                assert cell.source.startswith("%%try_it\n"), (called, cell.source[:200])
+
     def test_parts_and_points(self, source) -> None:
         table = points(source)
         assert len(table) >= 4 and sum(table.values()) == self.TOTAL_POINTS
@@ -168,6 +196,14 @@ class ExerciseProof:
             assert "not available while grading" in feedback_html(course, self.ASSIGNMENT, f"cheat-{part}"), (
                 part
             )
+
+    def test_feedback_shows_a_wrong_part_as_one_short_box(self, graded, source) -> None:
+        """The part's title and the check's message, as in the lab: no traceback, no grader's frame."""
+        course, _log = graded
+        part = grade_ids(source, "solution")[0]
+        page = feedback_html(course, self.ASSIGNMENT, f"wrong-{part}")
+        assert re.search(r"FAILED  Part 1: [^<]*</span>", page), part
+        assert "most recent call last" not in page and "site-packages" not in page and "GradingFailure:" not in page
 
     def test_grades_csv_lists_every_graded_submission(self, graded, submissions: Submissions) -> None:
         course, log = graded
