@@ -119,6 +119,23 @@ def test_import_messages_name_the_rule() -> None:
     assert second["ename"] == "ImportError" and "NumPy" in str(second["evalue"])
 
 
+def test_a_try_it_cell_runs_as_it_is_and_its_error_is_the_cells() -> None:
+    """The exercises' ungraded cells start with %%try_it; grading runs them like any cell."""
+    cells = _cells(
+        "%%try_it\nx = 20\nprint(x + 1)\nx * 2",
+        "%%try_it\ndef part():\n    raise NotImplementedError()\npart()",
+        "print(x)",
+    )
+    result = run_sandboxed(cells, [], QUICK)
+    assert _text(result.cell_outputs[0]) == "21\n"
+    shown = [o["data"]["text/plain"] for o in result.cell_outputs[0] if o["output_type"] == "display_data"]
+    assert shown == ["40"]  # the last expression, as in any cell
+    assert not _errors(result.cell_outputs[0])
+    (error,) = _errors(result.cell_outputs[2])
+    assert error["ename"] == "NotImplementedError"
+    assert _text(result.cell_outputs[4]) == "20\n"
+
+
 def test_cells_fail_alone_and_the_notebook_carries_on() -> None:
     cells = _cells(
         "import warnings\nwarnings.warn('only a warning')\nprint('after the warning')",

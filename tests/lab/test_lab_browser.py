@@ -167,6 +167,12 @@ def click_menu_item(driver: WebDriver, label: str) -> None:
     pytest.fail(f"no menu item {label!r}")
 
 
+def started_running(driver: WebDriver) -> bool:
+    """Whether some code cell's prompt shows it queued or run ("[*]:" or "[1]:"), not "[ ]:"."""
+    prompts = [prompt.text.strip() for prompt in driver.find_elements(By.CSS_SELECTOR, ".jp-InputPrompt")]
+    return any(re.fullmatch(r"\[(\*|\d+)\]:", prompt) for prompt in prompts)
+
+
 @pytest.fixture(scope="module")
 def ran(lab: str, browser: WebDriver, tmp_path_factory: pytest.TempPathFactory) -> WebDriver:
     """The notebook opened and run with Run > Run All Cells, as a learner would."""
@@ -178,9 +184,17 @@ def ran(lab: str, browser: WebDriver, tmp_path_factory: pytest.TempPathFactory) 
     wait.until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator[data-status='idle']")
     )
-    items = click_menu(browser, "Run")
-    assert "Run All Cells" in items, items
-    click_menu_item(browser, "Run All Cells")
+    # On a busy machine the indicator may say idle before the kernel's connection is up, and
+    # Run All then runs nothing: run again until the first code cell is queued or has run.
+    for _attempt in range(4):
+        items = click_menu(browser, "Run")
+        assert "Run All Cells" in items, items
+        click_menu_item(browser, "Run All Cells")
+        try:
+            WebDriverWait(browser, 45, poll_frequency=0.5).until(lambda d: started_running(d))
+            break
+        except TimeoutException:
+            continue
     # Run All stops at the first error (JupyterLab aborts the queued cells): part 2's test here.
     test_part2 = "check.encode_and_pad(encode_and_pad)"
     try:  # a kernel on a busy machine may take a while: the bound is generous, not a speed test
