@@ -443,14 +443,27 @@ class Runner:
         self.shell.showtraceback = lambda *args, **kwargs: None  # type: ignore[method-assign]
         self.shell._showtraceback = lambda *args, **kwargs: None  # type: ignore[method-assign]
         # The exercises' ungraded cells start with %%try_it (rnncourse.grading.lab, not importable
-        # here): the cell runs as it is, and its error is the cell's error.
+        # here): the cell runs as it is (see try_it).
         self.shell.register_magic_function(self.try_it, magic_kind="cell", magic_name="try_it")  # type: ignore[call-arg, arg-type]
         self.stdout = CaptureStream("stdout", lambda: self.capture, self.names)
         self.stderr = CaptureStream("stderr", lambda: self.capture, self.names)
 
     def try_it(self, line: str, cell: str) -> None:
-        """``%%try_it``: run the cell's body in the learner's namespace, raising its error."""
-        self.shell.run_cell(cell, store_history=False, silent=False).raise_error()
+        """``%%try_it``: run the cell's body in the learner's namespace, raising its error.
+
+        As in the lab, a function of the notebook that still raises
+        ``NotImplementedError`` is named in one printed line instead.
+        """
+        result = self.shell.run_cell(cell, store_history=False, silent=False)
+        error = result.error_in_exec
+        if isinstance(error, NotImplementedError):
+            frames = self.names.learner_frames(error)
+            if frames and frames[-1][2] != "<module>":
+                print(
+                    f"This cell uses {frames[-1][2]}: write it first (it still raises NotImplementedError)."
+                )
+                return
+        result.raise_error()
 
     def run_cell(self, index: int, source: str) -> None:
         report({"cell": index})

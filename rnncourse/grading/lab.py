@@ -9,8 +9,9 @@ All* goes on to the next cell. Any other error is shown as usual and fails the
 cell.
 
 Importing ``rnncourse.grading`` (the notebook's setup cell) registers the
-magic in a running IPython; the grader's sandbox registers its own, which
-runs the cell alone (``rnncourse.autograder.runner``).
+magic in a running IPython; the grader's sandbox, where the course's package
+cannot be imported, registers its own (``rnncourse.autograder.runner``): it
+names an unwritten function in one line too, so the feedback reads the same.
 """
 
 from __future__ import annotations
