@@ -203,7 +203,11 @@ class ExerciseProof:
         part = grade_ids(source, "solution")[0]
         page = feedback_html(course, self.ASSIGNMENT, f"wrong-{part}")
         assert re.search(r"FAILED  Part 1: [^<]*</span>", page), part
-        assert "most recent call last" not in page and "site-packages" not in page and "GradingFailure:" not in page
+        assert (
+            "most recent call last" not in page
+            and "site-packages" not in page
+            and "GradingFailure:" not in page
+        )
 
     def test_grades_csv_lists_every_graded_submission(self, graded, submissions: Submissions) -> None:
         course, log = graded
