@@ -206,6 +206,7 @@ def test_a_class_on_dask_and_postgresql_gets_the_local_grades_though_a_worker_di
     source, release = released_course(local, repo, tool_env, ASSIGNMENT)
     remote.mkdir()
     shutil.copy(local / "nbgrader_config.py", remote)
+    shutil.copy(local / ".grading-secret", remote)  # the same secret: the same hidden cases, the same grades
     shutil.copytree(local / "solutions", remote / "solutions")
     notebooks = the_class(release, solution_sources(source))
     for course in (local, remote):
