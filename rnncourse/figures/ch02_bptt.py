@@ -30,7 +30,16 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import PALETTE, SERIES_COLORS, arrow, box, diagram_axes, new_figure, plot_curves
+from rnncourse.figures._draw import (
+    MIN_FONT_PT,
+    PALETTE,
+    SERIES_COLORS,
+    arrow,
+    box,
+    diagram_axes,
+    new_figure,
+    plot_curves,
+)
 
 
 def draw_bptt_graph(steps: int = 4) -> Figure:
@@ -104,17 +113,17 @@ def draw_shared_weights(steps: int = 3) -> Figure:
         h_{t-1} -> h_t ("use") and a red dashed arrow back ("contribution") labelled with
         that use's term of the gradient, (delta_t * f'_t)^T h_{t-1}.
     """
-    fig = new_figure(1.0, 0.5)
+    fig = new_figure(1.0, 0.55)
     ax = fig.add_subplot()
     gap, w, h = 2.6, 0.9, 0.7
     diagram_axes(ax, (-0.8, gap * steps + 0.8), (-3.3, 2.2))
-    box(ax, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=13)
+    box(ax, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=MIN_FONT_PT + 1)
     shared_at = (gap * steps / 2, -2.2)
-    box(ax, shared_at, 2.2, 0.7, "$W_{hh}$ (one matrix)", role="state", gid="shared", fontsize=12)
+    box(ax, shared_at, 2.6, 0.7, "$W_{hh}$ (one matrix)", role="state", gid="shared", fontsize=MIN_FONT_PT)
     for t in range(1, steps + 1):
         x = gap * t
-        box(ax, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="state", fontsize=13)
-        box(ax, (x, 1.6), 0.9, 0.55, f"$L_{{{t}}}$", role="output", gid="loss", fontsize=12)
+        box(ax, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="state", fontsize=MIN_FONT_PT + 1)
+        box(ax, (x, 1.6), 0.9, 0.55, f"$L_{{{t}}}$", role="output", gid="loss", fontsize=MIN_FONT_PT)
         arrow(ax, (x, h / 2), (x, 1.32), gid="forward")
         arrow(ax, (x - gap + w / 2, 0), (x - w / 2, 0), gid="forward")
         middle = x - gap / 2
@@ -134,7 +143,7 @@ def draw_shared_weights(steps: int = 3) -> Figure:
             rf"$(\delta_{{{t}}} \odot f'_{{{t}}})^\top h_{{{t - 1}}}$",
             ha="center",
             va="center",
-            fontsize=10,
+            fontsize=MIN_FONT_PT,
             color=PALETTE["feedback"],
         )
     ax.text(
@@ -143,7 +152,7 @@ def draw_shared_weights(steps: int = 3) -> Figure:
         r"$\partial L/\partial W_{hh}$ = the sum of the red terms, one per use",
         ha="center",
         va="center",
-        fontsize=11,
+        fontsize=MIN_FONT_PT,
         color=PALETTE["feedback"],
     )
     return fig

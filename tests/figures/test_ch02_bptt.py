@@ -97,3 +97,12 @@ def test_shared_weights_has_one_matrix_used_and_credited_at_every_step(steps: in
     for patch in _by_gid(ax, "contribution"):
         (_, y0), (_, y1) = patch._posA_posB  # type: ignore[attr-defined]
         assert y1 < y0
+
+
+def test_shared_weights_fits_the_page_with_labels_as_large_as_the_text() -> None:
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    fig = figs.draw_shared_weights(3)
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    small = [(text, size) for text, size in text_sizes(fig) if size < MIN_FONT_PT]
+    assert small == [], f"texts below {MIN_FONT_PT} pt: {small}"
