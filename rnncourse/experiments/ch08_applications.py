@@ -273,13 +273,27 @@ def anomaly_errors(seed: int = 0, hidden: int = 16) -> dict[str, Any]:
     }
 
 
-def detection_scores(errors: dict[str, Any], factor: float = 1.0) -> dict[str, dict[str, anomaly.Scores]]:
-    """Flag test errors above ``factor`` times the largest clean validation error; score both ways."""
+#: The two threshold rules of the series page, both fixed before the scan from clean errors alone.
+THRESHOLD_RULES = ("largest clean error", "one false alarm per scan")
+
+
+def threshold(rule: str, clean: np.ndarray, span: int) -> float:
+    """The threshold a rule sets from the clean errors: their maximum, or
+    ``anomaly.budget_threshold``'s Gaussian budget of one false alarm over ``span`` points."""
+    if rule == "largest clean error":
+        return anomaly.quantile_threshold(clean, 1.0)
+    if rule == "one false alarm per scan":
+        return anomaly.budget_threshold(clean, span, alarms=1.0)
+    raise ValueError(f"rule must be one of {THRESHOLD_RULES}, got {rule!r}")
+
+
+def detection_scores(errors: dict[str, Any], rule: str) -> dict[str, dict[str, anomaly.Scores]]:
+    """Flag test errors above the threshold ``rule`` sets on each predictor's clean errors; score both ways."""
     labels = errors["labels"][errors["start"] :]
     out = {}
     for name, test in errors["test"].items():
-        threshold = factor * anomaly.quantile_threshold(errors["clean"][name], 1.0)
-        out[name] = anomaly.scores_with_and_without_adjustment((test > threshold).astype(np.int64), labels)
+        tau = threshold(rule, errors["clean"][name], len(test))
+        out[name] = anomaly.scores_with_and_without_adjustment((test > tau).astype(np.int64), labels)
     return out
 
 
@@ -372,11 +386,11 @@ def series_summary(seed: int = 0) -> dict[str, Any]:
     co2 = co2_forecasts(seed)
     errors = anomaly_errors(seed)
     detection = {
-        f"{factor:g}": {
+        rule: {
             name: {kind: vars(s) for kind, s in both.items()}
-            for name, both in detection_scores(errors, factor).items()
+            for name, both in detection_scores(errors, rule).items()
         }
-        for factor in (1.0, 1.5)
+        for rule in THRESHOLD_RULES
     }
     vowels = vowel_speakers(seed)
     return {
