@@ -102,3 +102,11 @@ def test_forget_gate_plot_draws_every_unit_and_the_curve_of_each_seed() -> None:
         (mse,) = [line for line in bottom.get_lines() if line.get_label() == "test MSE"]
         assert np.allclose(mse.get_ydata(), run["test_mse"]) and bottom.get_yscale() == "log"
     renders(fig)
+
+
+def test_cell_diagram_fits_the_page_with_labels_as_large_as_the_text() -> None:
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    fig = draw_lstm_cell()
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []

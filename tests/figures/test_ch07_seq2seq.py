@@ -55,3 +55,22 @@ def test_length_penalty_panels_show_the_long_output_overtaking() -> None:
     scores = {line.get_label(): np.asarray(line.get_ydata()) for line in right.get_lines()}
     short, long = scores["|y| = 2, log p = -1"], scores["|y| = 12, log p = -1.6"]
     assert short[0] > long[0] and long[-1] > short[-1]  # the crossing the caption describes
+
+
+def test_attention_labels_are_as_large_as_the_text_and_never_overlap() -> None:
+    """Chapter 7's heatmap once printed a tick over <eos>: upright labels at least MIN_FONT_PT apart."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    source = [*"21 nov 2026", "<eos>"]
+    target = [*"2026-11-21", "<eos>"]
+    weights = np.full((len(target), len(source)), 1 / len(source))
+    fig = figs.plot_attention(weights, source, target, title="attention")
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for labels in (fig.axes[0].get_xticklabels(), fig.axes[0].get_yticklabels()):
+        boxes = [label.get_window_extent(renderer) for label in labels if label.get_text().strip()]
+        overlaps = [(a, b) for a, b in zip(boxes, boxes[1:]) if a.overlaps(b)]
+        assert overlaps == []

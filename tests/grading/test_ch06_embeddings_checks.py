@@ -128,3 +128,24 @@ def test_hidden_messages_do_not_show_inputs() -> None:
         _run("embedding_backward", answers.MISTAKES["embedding_backward"][0][0], hidden=True)
     message = str(failure.value)
     assert message.startswith("Hidden check 'padded batch") and not re.search(r"\d\.\d{3}", message)
+
+
+def test_losses_are_accepted_to_the_tolerance_the_notebook_states() -> None:
+    """A float64 loss that lost a few digits (a log of a sigmoid near 0) is within the stated 1e-8."""
+    notebook = json.loads(SOURCE.read_text())
+    intro = "".join(notebook["cells"][0]["source"])
+    assert "losses and log-probabilities to $10^{-8}$" in intro and check.LOG_TOLERANCE == 1e-8
+    solution = _define(_solutions()["sgns_loss_and_grads"])["sgns_loss_and_grads"]
+
+    def off_by(relative: float):  # type: ignore[no-untyped-def]
+        def loss_and_grads(v, u_pos, u_neg):  # type: ignore[no-untyped-def]
+            loss, *grads = solution(v, u_pos, u_neg)
+            return (loss * (1 + relative), *grads)
+
+        return loss_and_grads
+
+    check.sgns_loss_and_grads(off_by(5e-9))
+    run_hidden(PARTS["sgns_loss_and_grads"], off_by(5e-9))
+    with pytest.raises(GradingFailure) as failure:
+        check.sgns_loss_and_grads(off_by(5e-7))
+    assert "float32 arithmetic somewhere, or a formula that loses digits" in str(failure.value)
