@@ -21,7 +21,7 @@ Shapes: N batch, T steps, D inputs, H hidden units, L layers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -280,6 +280,24 @@ def _visible_backward() -> list[Case]:
     return backward_cases(*_VISIBLE_BACKWARD)
 
 
+def _compare_gradients(
+    name: str,
+    grad_names: Sequence[str],
+    grads: Sequence[np.ndarray],
+    numerical: Sequence[np.ndarray],
+    wrong: Mapping[str, Sequence[np.ndarray]],
+) -> None:
+    """Each gradient against its numerical value, naming the mistake whose result it matches."""
+    for k, grad_name in enumerate(grad_names):
+        compare(
+            grads[k],
+            numerical[k],
+            f"{name} (its {grad_name}, checked against a numerical gradient)",
+            {text: w[k] for text, w in wrong.items()},
+            tolerance=GRADIENT_TOLERANCE,
+        )
+
+
 @verifier
 def _verify_backward(case: Case, result: object) -> None:
     name = "lstm_step_backward"
@@ -297,14 +315,7 @@ def _verify_backward(case: Case, result: object) -> None:
     numerical = _numerical_step_gradients(tuple(forward_args), dh, dc)
     cache = lstm_step_forward(*forward_args)[2]
     wrong = {text: _backward(cache, dh, dc, key) for key, text in _BACKWARD_MISTAKES.items()}
-    for k, grad_name in enumerate(_GRAD_NAMES):
-        compare(
-            grads[k],
-            numerical[k],
-            f"{name} (its {grad_name}, checked against a numerical gradient)",
-            {text: w[k] for text, w in wrong.items()},
-            tolerance=GRADIENT_TOLERANCE,
-        )
+    _compare_gradients(name, _GRAD_NAMES, grads, numerical, wrong)
 
 
 STEP_BACKWARD = Part(
@@ -828,14 +839,7 @@ def _verify_sequence_backward(case: Case, result: object) -> None:
     grads = [check_array(v, name, s, g) for v, s, g in zip(values, shapes, _SEQUENCE_GRADS)]
     numerical = _numerical_sequence_gradients(case.args)
     wrong = {text: _sequence_backward(case.args, slip) for slip, text in _SEQUENCE_SLIPS.items()}
-    for k, grad_name in enumerate(_SEQUENCE_GRADS):
-        compare(
-            grads[k],
-            numerical[k],
-            f"{name} (its {grad_name}, checked against a numerical gradient)",
-            {text: w[k] for text, w in wrong.items()},
-            tolerance=GRADIENT_TOLERANCE,
-        )
+    _compare_gradients(name, _SEQUENCE_GRADS, grads, numerical, wrong)
 
 
 SEQUENCE_BACKWARD = Part(
