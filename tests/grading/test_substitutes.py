@@ -177,6 +177,12 @@ def test_exercise_4_lstm_step_and_padded_sequence(seed: int) -> None:
         assert not out[n, length:].any(), "padded steps must output zeros"
         assert close(h_last[n], h[0]) and close(c_last[n], c[0])
 
+    dh, dc = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    _, _, cache = lstm.lstm_step_forward(x[:, 0], h0, c0, W_xh, W_hh, b)
+    expected = lstm.lstm_step_backward(dh, dc, cache)
+    ours = alone(ch04_lstm.lstm_step_backward)(dh, dc, x[:, 0], h0, c0, W_xh, W_hh, b)
+    assert len(ours) == 6 and all(close(a, e) for a, e in zip(ours, expected, strict=True))
+
 
 @pytest.mark.parametrize("seed", range(3))
 def test_exercise_5_gru_step_its_backward_and_the_given_rnn_step(seed: int) -> None:
