@@ -15,6 +15,11 @@ whether a gradient fades, keeps its size or explodes over many steps:
   rescaled so that its largest |eigenvalue| is ``radius``. It fixes the limit
   of W^k, not sigma_max: a non-normal matrix can still amplify for a while.
 
+And one bias: an LSTM's **forget-gate bias** (``set_forget_bias_``). torch draws
+it around 0, so that every forget gate starts near sigma(0) = 1/2 and the cell
+path halves a gradient at every step; Keras sets it to 1 (``unit_forget_bias``,
+Gers et al. 2000, Jozefowicz et al. 2015), gates near 0.73.
+
 NumPy functions take the random matrix they start from (so they are
 deterministic and testable); the torch functions initialise a module's
 ``weight_hh_l{k}`` in place, each gate's (H, H) block on its own.
@@ -35,6 +40,7 @@ import torch
 from torch import nn
 
 from rnncourse.checks import check_shape
+from rnncourse.kinds import gate_rows
 from rnncourse.scratch.gradient_flow import spectrum
 
 Scheme = Literal["orthogonal", "identity", "spectral", "default"]
@@ -138,3 +144,24 @@ def init_recurrent_(
             parameter[start : start + H] = torch.as_tensor(block, dtype=parameter.dtype)
             block_seed += 1
     return module
+
+
+@torch.no_grad()
+def set_forget_bias_(lstm: nn.RNNBase, value: float) -> nn.RNNBase:
+    """Set the forget gate's bias of every layer and direction of a ``torch.nn.LSTM`` to ``value``, in place.
+
+    torch adds ``bias_ih`` and ``bias_hh``: the whole value goes into the first,
+    the second's forget rows are zeroed, so their sum is ``value``.
+
+    Returns:
+        The module, for chaining.
+    """
+    if lstm.mode != "LSTM":
+        raise ValueError(f"a forget gate belongs to an LSTM; this layer is a {lstm.mode}")
+    rows = gate_rows("lstm", "f", lstm.hidden_size)
+    for name, parameter in lstm.named_parameters():
+        if name.startswith("bias_ih"):
+            parameter[rows] = value
+        elif name.startswith("bias_hh"):
+            parameter[rows] = 0.0
+    return lstm

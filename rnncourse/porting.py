@@ -34,6 +34,8 @@ import numpy as np
 
 from rnncourse.checks import check_shape
 from rnncourse.kinds import torch_param_name
+from rnncourse.scratch.gru import gru_step_forward
+from rnncourse.scratch.lstm import lstm_step_forward
 from rnncourse.scratch.stacked import Bidirectional, StackedRecurrent
 
 #: Gate orders by layout; "g" is the candidate block whatever a framework calls it.
@@ -171,3 +173,46 @@ def stacked_from_torch(state: Mapping[str, np.ndarray]) -> StackedRecurrent:
         else:
             layer.params = course_params_from_torch(state, index)
     return stack
+
+
+def gate_activations(kind: str, state: Mapping[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
+    """The gates of a trained one-layer torch LSTM or GRU at every step, through the course's NumPy step.
+
+    Opens a trained network: its weights (a ``torch.nn.LSTM`` or ``torch.nn.GRU``
+    state dict, layer 0) run through the reference step functions of
+    ``rnncourse.scratch.lstm`` and ``rnncourse.scratch.gru``, from zero states,
+    and every step's cache is kept. The states are the ones torch computes.
+
+    Args:
+        kind: ``"lstm"`` or ``"gru"``.
+        state: the layer's state dict as arrays (``weight_ih_l0``, ``weight_hh_l0``,
+            ``bias_ih_l0``, ``bias_hh_l0``); float64 for exact comparisons.
+        x: (N, T, D) inputs.
+
+    Returns:
+        Each (N, T, H): for the LSTM ``i``, ``f``, ``g``, ``o``, ``c`` and ``h``;
+        for the GRU ``r``, ``z``, ``n`` and ``h``.
+    """
+    check_shape("x", x, {"N": None, "T": None, "D": None})
+    W_xh, W_hh = state[torch_param_name("weight_ih")], state[torch_param_name("weight_hh")]
+    b_ih, b_hh = state[torch_param_name("bias_ih")], state[torch_param_name("bias_hh")]
+    N, H = x.shape[0], W_hh.shape[1]
+    h = np.zeros((N, H), dtype=x.dtype)
+    trace: dict[str, list[np.ndarray]] = {}
+    if kind == "lstm":
+        c = np.zeros_like(h)
+        for t in range(x.shape[1]):
+            h, c, lstm_cache = lstm_step_forward(x[:, t], h, c, W_xh, W_hh, b_ih + b_hh)
+            for name in "ifgo":
+                trace.setdefault(name, []).append(getattr(lstm_cache, name))
+            trace.setdefault("c", []).append(c)
+            trace.setdefault("h", []).append(h)
+    elif kind == "gru":
+        for t in range(x.shape[1]):
+            h, gru_cache = gru_step_forward(x[:, t], h, W_xh, W_hh, b_ih, b_hh)
+            for name in "rzn":
+                trace.setdefault(name, []).append(getattr(gru_cache, name))
+            trace.setdefault("h", []).append(h)
+    else:
+        raise ValueError(f"kind must be 'lstm' or 'gru', got {kind!r}")
+    return {name: np.stack(steps, axis=1) for name, steps in trace.items()}

@@ -16,6 +16,7 @@ from rnncourse.initialisation import (
     orthogonal_matrix,
     recurrent_block,
     scaled_to_radius,
+    set_forget_bias_,
 )
 from rnncourse.scratch.gradient_flow import power_norms, spectrum
 
@@ -105,3 +106,18 @@ def test_from_matrix_dispatches_to_each_scheme() -> None:
     assert rel_error(from_matrix(A, "orthogonal", 0.5), orthogonal(A, 0.5)) == 0.0
     assert np.array_equal(from_matrix(A, "identity", 2.0), 2.0 * np.eye(5))
     assert spectrum(from_matrix(A, "spectral", 0.7)).spectral_radius == pytest.approx(0.7)
+
+
+def test_set_forget_bias_sets_the_sum_of_both_biases_in_every_layer_and_direction() -> None:
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(2, 4, num_layers=2, bidirectional=True)
+    assert set_forget_bias_(lstm, 1.0) is lstm
+    for suffix in ("_l0", "_l1", "_l0_reverse", "_l1_reverse"):
+        total = (getattr(lstm, "bias_ih" + suffix) + getattr(lstm, "bias_hh" + suffix)).detach().numpy()
+        assert np.all(total[4:8] == 1.0)  # rows H..2H: the forget gate (i, f, g, o)
+        assert not np.any(total[:4] == 1.0) and not np.any(total[8:] == 1.0)  # the others untouched
+
+
+def test_set_forget_bias_refuses_a_layer_without_forget_gate() -> None:
+    with pytest.raises(ValueError, match="forget gate belongs to an LSTM"):
+        set_forget_bias_(torch.nn.GRU(2, 4), 1.0)

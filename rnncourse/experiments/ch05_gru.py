@@ -11,9 +11,11 @@ Three tasks (``TASKS``), each a next-step or final-step prediction:
 - ``charlm``: a character language model on Shakespeare's plays
   (``rnncourse.data.shakespeare``), cross-entropy in nats per character.
 
-The three models are named by the labels the page prints and the stored
-result uses as keys, ``rnn``, ``lstm`` and ``gru`` (``LABELS``; the kind each
-stands for is ``rnncourse.nn.recurrent.kind_of_label``: ``rnn`` is ``rnn_tanh``).
+The models are named by the labels the page prints and the stored result
+uses as keys, ``rnn``, ``lstm``, ``lstm_fb1`` and ``gru`` (``LABELS``; the kind
+each stands for is :func:`kind_of`: ``rnn`` is ``rnn_tanh``, and ``lstm_fb1`` an
+LSTM whose forget-gate bias starts at 1, as Keras's ``unit_forget_bias``, where
+torch's ``lstm`` draws it around 0).
 
 ``train(label, task, steps, seed)`` trains one ``rnncourse.models.sequence.SequenceModel``
 with ``rnncourse.training.fit`` (Adam and clipping) and returns its evaluation
@@ -23,7 +25,16 @@ about the same number of parameters; ``time_epoch_torch`` and
 backward, update) for ``torch.nn`` and for the course's NumPy layers
 (``rnncourse.scratch``): a timing loop of a few steps, not a training run, so
 it is written out rather than run through ``fit``.
-``python -m rnncourse.experiments.ch05_gru comparison`` runs it all and stores the result.
+``python -m rnncourse.experiments.ch05_gru comparison`` runs it all and stores the result
+(``--labels lstm_fb1`` adds one model's runs to the stored result).
+
+Two more stored runs look closer:
+
+- ``data_size``: the character LM on the first 10,000 and all 153,479 training
+  characters, the LSTM and the GRU, the best held-out loss along the run
+  (early stopping): is the GRU "suited to smaller data"?
+- ``gates``: a GRU trained on the adding problem, its weights stored, so that
+  the page can plot its update and reset gates over a sequence.
 """
 
 from __future__ import annotations
@@ -53,7 +64,8 @@ from rnncourse.data.adding import SOLVED_MSE, adding_problem
 from rnncourse.data.char_stream import CharVocab
 from rnncourse.data.counting import VOCAB_SIZE, accepted, counting_batch, largest_counted, sample_counts
 from rnncourse.data.shakespeare import play_text
-from rnncourse.kinds import init_bound, spec
+from rnncourse.initialisation import set_forget_bias_
+from rnncourse.kinds import Kind, init_bound, spec
 from rnncourse.models.sequence import SequenceModel, recurrent_param_count
 from rnncourse.nn.recurrent import kind_of_label
 from rnncourse.scratch.gru import gru_backward, gru_forward
@@ -61,8 +73,16 @@ from rnncourse.scratch.lstm import lstm_backward, lstm_forward
 from rnncourse.scratch.rnn import rnn_backward, rnn_forward
 from rnncourse.training import FreshBatches, fit_steps
 
-#: The three models of the comparison, by the labels the page prints and the results use as keys.
-LABELS: tuple[str, ...] = ("rnn", "lstm", "gru")
+#: The models of the comparison, by the labels the page prints and the results use as keys.
+LABELS: tuple[str, ...] = ("rnn", "lstm", "lstm_fb1", "gru")
+#: Labels whose LSTM starts with this forget-gate bias (torch's own draws it around 0).
+FORGET_BIAS: dict[str, float] = {"lstm_fb1": 1.0}
+
+
+def kind_of(label: str) -> Kind:
+    """The kind of cell a label stands for: ``rnn`` -> ``rnn_tanh``, ``lstm_fb1`` -> ``lstm``."""
+    return kind_of_label("lstm" if label in FORGET_BIAS else label)
+
 
 # ---------------------------------------------------------------------------
 # Parameter counts
@@ -71,7 +91,7 @@ LABELS: tuple[str, ...] = ("rnn", "lstm", "gru")
 
 def model_params(label: str, input_size: int, hidden: int, output_size: int) -> int:
     """Recurrent layer plus the linear read-out (H -> output_size, with bias)."""
-    return recurrent_param_count(kind_of_label(label), input_size, hidden, output_size)
+    return recurrent_param_count(kind_of(label), input_size, hidden, output_size)
 
 
 def hidden_for_budget(label: str, input_size: int, output_size: int, budget: int) -> int:
@@ -220,10 +240,14 @@ def _windows(ids: np.ndarray, starts: np.ndarray, vocab: int) -> Batch:
     return Batch(_one_hot(rows[:, :-1], vocab), torch.as_tensor(rows[:, 1:]), mask)
 
 
-def _char_batch(n: int, seed: int) -> Batch:
+def _char_batch(n: int, seed: int, train_chars: int | None = None) -> Batch:
+    """n training windows, from the first ``train_chars`` training characters (None: all of them)."""
     alphabet, train_ids, _ = char_corpus()
-    starts = np.random.default_rng(seed).integers(0, len(train_ids) - CHAR_WINDOW - 1, size=n)
-    return _windows(train_ids, starts, len(alphabet))
+    text = train_ids[:train_chars]
+    if len(text) < CHAR_WINDOW + 2:
+        raise ValueError(f"train_chars={train_chars} is too short for windows of {CHAR_WINDOW}")
+    starts = np.random.default_rng(seed).integers(0, len(text) - CHAR_WINDOW - 1, size=n)
+    return _windows(text, starts, len(alphabet))
 
 
 @cache
@@ -238,8 +262,12 @@ def _evaluate_char(model: nn.Module) -> dict[str, float]:
         return {"loss": float(loss_of(model, _char_eval()))}
 
 
-def make_task(name: str) -> Task:
-    """The task ``name`` (``adding``, ``counting`` or ``charlm``) with its settings."""
+def make_task(name: str, train_chars: int | None = None) -> Task:
+    """The task ``name`` (``adding``, ``counting`` or ``charlm``) with its settings.
+
+    ``train_chars``: for ``charlm``, train on the first that many characters of the
+    training text only (the held-out text stays the same).
+    """
     if name == "adding":
         return Task(
             "adding", 2, 1, False, 64, ADDING_T, 1024, SOLVED_MSE, 1e-2,
@@ -256,7 +284,7 @@ def make_task(name: str) -> Task:
         vocab = len(char_corpus()[0])
         return Task(
             "charlm", vocab, vocab, True, 32, CHAR_WINDOW, 1024, 1.9, 5e-3,
-            lambda step, seed: _char_batch(32, seed * 100_003 + step),
+            lambda step, seed: _char_batch(32, seed * 100_003 + step, train_chars),
             _evaluate_char,
         )  # fmt: skip
     raise ValueError(f"unknown task {name!r}; choose adding, counting or charlm")
@@ -289,27 +317,55 @@ class Run:
 
 
 def build_model(label: str, task: Task, seed: int) -> SequenceModel:
-    """The model of ``label`` at the task's parameter budget, initialised by torch from ``seed``."""
+    """The model of ``label`` at the task's parameter budget, initialised by torch from ``seed``.
+
+    ``lstm_fb1`` is the same LSTM (the same draws) with its forget-gate bias then set to 1.
+    """
     hidden = hidden_for_budget(label, task.input_size, task.output_size, BUDGETS[task.name])
     torch.manual_seed(seed)
-    return SequenceModel(kind_of_label(label), task.input_size, hidden, task.output_size, task.per_step)
+    model = SequenceModel(kind_of(label), task.input_size, hidden, task.output_size, task.per_step)
+    if label in FORGET_BIAS:
+        set_forget_bias_(model.rnn, FORGET_BIAS[label])
+    return model
 
 
-def train(label: str, task_name: str, steps: int, seed: int, eval_every: int = 50, clip: float = 1.0) -> Run:
+def train(
+    label: str,
+    task_name: str,
+    steps: int,
+    seed: int,
+    eval_every: int = 50,
+    clip: float = 1.0,
+    train_chars: int | None = None,
+) -> Run:
     """Train one model with Adam and global-norm clipping; evaluate every ``eval_every`` steps.
 
     Args:
-        label: ``rnn`` (tanh), ``lstm`` or ``gru``.
+        label: one of ``LABELS``: ``rnn`` (tanh), ``lstm``, ``lstm_fb1`` or ``gru``.
         task_name: one of ``TASKS``.
         steps: optimiser steps.
         seed: seeds the initialisation and the training batches.
+        train_chars: ``charlm`` only: train on the first that many characters.
 
     Returns:
         A ``Run``, evaluated at step 0, every ``eval_every`` steps and at the last;
         ``steps_to_target`` is the first evaluation step whose loss is at most the
         task's target (None if never).
     """
-    task = make_task(task_name)
+    return _train(label, task_name, steps, seed, eval_every, clip, train_chars)[0]
+
+
+def _train(
+    label: str,
+    task_name: str,
+    steps: int,
+    seed: int,
+    eval_every: int,
+    clip: float,
+    train_chars: int | None = None,
+) -> tuple[Run, SequenceModel]:
+    """``train``, and the trained model."""
+    task = make_task(task_name, train_chars)
     model = build_model(label, task, seed)
     curve_steps, losses = [0], [task.evaluate(model)["loss"]]
     start = time.process_time()
@@ -336,7 +392,7 @@ def train(label: str, task_name: str, steps: int, seed: int, eval_every: int = 5
     extras: dict[str, float] = {}
     if task_name == "counting":
         extras["counts_to"] = float(counting_generalisation(model))
-    return Run(
+    run = Run(
         label,
         task_name,
         seed,
@@ -348,6 +404,7 @@ def train(label: str, task_name: str, steps: int, seed: int, eval_every: int = 5
         seconds,
         extras,
     )
+    return run, model
 
 
 # ---------------------------------------------------------------------------
@@ -383,7 +440,7 @@ def numpy_layer_step(label: str, x: np.ndarray, params: dict[str, np.ndarray], d
     """One forward and backward of the course's NumPy layer of ``label`` over x (N, T, D)."""
     N, H = x.shape[0], params["W_hh"].shape[1]
     h0 = np.zeros((N, H), dtype=x.dtype)
-    kind = kind_of_label(label)
+    kind = kind_of(label)
     if kind == "rnn_tanh":
         _, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b"])
         rnn_backward(dh, rnn_cache)
@@ -405,7 +462,7 @@ def time_epoch_numpy(label: str, task_name: str, repeats: int = 3) -> float:
     """
     task = make_task(task_name)
     H = hidden_for_budget(label, task.input_size, task.output_size, BUDGETS[task_name])
-    G, D = spec(kind_of_label(label)).num_gates, task.input_size
+    G, D = spec(kind_of(label)).num_gates, task.input_size
     rng = np.random.default_rng(0)
     bound = init_bound(H)
     params = {
@@ -463,26 +520,43 @@ def summarise(runs: list[Run], task: str) -> dict[str, object]:
     return summary
 
 
-def comparison(quick: bool = False) -> None:
+def _machine() -> dict[str, object]:
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "threads": 1,
+        "processor": platform.machine(),
+    }
+
+
+def _run_task(
+    task: str, label: str, steps: int, seeds: tuple[int, ...]
+) -> tuple[list[Run], dict[str, object]]:
+    task_runs = [train(label, task, steps, seed, EVAL_EVERY[task]) for seed in seeds]
+    return task_runs, summarise(task_runs, task)
+
+
+def comparison(quick: bool = False, labels: tuple[str, ...] | None = None) -> None:
     """Every label on every task for ``STEPS`` and ``SEEDS``, the epoch timings; written to ``RESULT``.
 
-    One thread; about 12 minutes on one core. ``quick``: 20 steps and one seed, printed only.
+    One thread; about 4 minutes per label on one core. ``quick``: 20 steps and one seed,
+    printed only. ``labels``: run only these and add them to the stored result (their
+    timings are those of the model they share their architecture with, ``lstm_fb1``'s
+    the LSTM's, and are not measured again).
     """
     steps = {t: 20 for t in STEPS} if quick else STEPS
     seeds = {t: s[:1] for t, s in SEEDS.items()} if quick else SEEDS
     started = time.time()
+    if labels is not None:
+        _add_labels(labels, steps, seeds, quick)
+        return
     runs: dict[str, dict[str, object]] = {}
     summary: dict[str, dict[str, object]] = {}
     epoch_seconds: dict[str, dict[str, object]] = {}
     result: dict[str, object] = {
         "command": "python -m rnncourse.experiments.ch05_gru comparison",
-        "machine": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "threads": 1,
-            "processor": platform.machine(),
-        },
+        "machine": _machine(),
         "budgets": BUDGETS,
         "steps": steps,
         "seeds": {t: list(s) for t, s in seeds.items()},
@@ -495,9 +569,8 @@ def comparison(quick: bool = False) -> None:
     for task in TASKS:
         runs[task], summary[task], epoch_seconds[task] = {}, {}, {}
         for label in LABELS:
-            task_runs = [train(label, task, steps[task], seed, EVAL_EVERY[task]) for seed in seeds[task]]
+            task_runs, summary[task][label] = _run_task(task, label, steps[task], seeds[task])
             runs[task][label] = [asdict(r) for r in task_runs]
-            summary[task][label] = summarise(task_runs, task)
             epoch_seconds[task][label] = {
                 "torch": time_epoch_torch(label, task),
                 "numpy": time_epoch_numpy(label, task),
@@ -511,16 +584,140 @@ def comparison(quick: bool = False) -> None:
     print(f"wrote {RESULT} in {result['wall_seconds']} s", file=sys.stderr)
 
 
+def _add_labels(
+    labels: tuple[str, ...], steps: dict[str, int], seeds: dict[str, tuple[int, ...]], quick: bool
+) -> None:
+    """Train ``labels`` on every task and add their runs to the stored comparison."""
+    result = json.loads(RESULT.read_text(encoding="utf-8"))
+    start = time.process_time()
+    for task in TASKS:
+        for label in labels:
+            task_runs, summary = _run_task(task, label, steps[task], seeds[task])
+            result["runs"][task][label] = [asdict(r) for r in task_runs]
+            result["summary"][task][label] = summary
+            same = kind_of(label) if label in FORGET_BIAS else label
+            result["epoch_seconds"][task][label] = result["epoch_seconds"][task][same]
+            print(task, label, json.dumps(summary), flush=True)
+    added = result.setdefault("added", {})
+    for label in labels:
+        added[label] = {
+            "command": "python -m rnncourse.experiments.ch05_gru comparison --labels " + " ".join(labels),
+            "machine": _machine(),
+            "cpu_seconds": round(time.process_time() - start),
+            "epoch_seconds": f"not measured: {label} has the architecture, hence the timings, of "
+            f"{kind_of(label) if label in FORGET_BIAS else label}",
+        }
+    order = [label for label in LABELS if label in result["summary"][TASKS[0]]]
+    for key in ("runs", "summary", "epoch_seconds"):
+        result[key] = {task: {k: result[key][task][k] for k in order} for task in TASKS}
+    if quick:
+        print("quick run: nothing stored")
+        return
+    RESULT.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"added {', '.join(labels)} to {RESULT}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------
+# Is the GRU "suited to smaller data"? The character LM on less text
+# ---------------------------------------------------------------------------
+
+DATA_SIZE_RESULT = RESULT.with_name("ch05_gru_data_size.json")
+#: Training characters of each run: the first 10,000 and all (None) of Hamlet's first 90%.
+DATA_SIZES: tuple[int | None, ...] = (10_000, None)
+DATA_SIZE_STEPS = 1500
+DATA_SIZE_SEEDS = (1, 2)
+#: The two cells the claim is about (4 runs cost about 80 CPU seconds on one core).
+DATA_SIZE_LABELS: tuple[str, ...] = ("lstm", "gru")
+
+
+def data_size_sweep(
+    sizes: tuple[int | None, ...] = DATA_SIZES,
+    steps: int = DATA_SIZE_STEPS,
+    seeds: tuple[int, ...] = DATA_SIZE_SEEDS,
+    labels: tuple[str, ...] = DATA_SIZE_LABELS,
+    eval_every: int = 100,
+) -> dict[str, object]:
+    """Each label on the character LM trained on each size of text: the best held-out loss of each run.
+
+    The held-out text (the last 10% of Hamlet) and the parameter budget stay the
+    same; a smaller text is seen more often and overfits sooner, so each run
+    reports the lowest held-out loss of its evaluations, as early stopping
+    would keep, and the step where it was reached.
+    """
+    _, train_ids, _ = char_corpus()
+    rows = []
+    for size in sizes:
+        chars = len(train_ids) if size is None else size
+        for label in labels:
+            for seed in seeds:
+                run = train(label, "charlm", steps, seed, eval_every, train_chars=size)
+                best = int(np.argmin(run.losses))
+                rows.append(
+                    {
+                        "train_chars": chars,
+                        "label": label,
+                        "seed": seed,
+                        "best_loss": run.losses[best],
+                        "best_step": run.steps[best],
+                        "final_loss": run.losses[-1],
+                        "steps": run.steps,
+                        "losses": run.losses,
+                    }
+                )
+                print(chars, label, seed, round(run.losses[best], 3), run.steps[best], flush=True)
+    return {"rows": rows, "steps": steps, "seeds": list(seeds), "eval_every": eval_every}
+
+
+# ---------------------------------------------------------------------------
+# The gates of a trained GRU
+# ---------------------------------------------------------------------------
+
+GATES_RESULT = RESULT.with_name("ch05_gru_gates.json")
+
+
+def trained_gru_state(seed: int = 1, steps: int = STEPS["adding"]) -> tuple[dict[str, list], Run]:
+    """A GRU trained on the adding problem as in the comparison; its layer's and read-out's weights as lists."""
+    run, model = _train("gru", "adding", steps, seed, EVAL_EVERY["adding"], 1.0)
+    state = {name: value.tolist() for name, value in model.state_dict().items()}
+    return state, run
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``python -m rnncourse.experiments.ch05_gru comparison [--quick]``: the stored comparison."""
+    """``python -m rnncourse.experiments.ch05_gru {comparison,data_size,gates} [--quick] [--labels ...]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["comparison"])
+    parser.add_argument("what", choices=["comparison", "data_size", "gates"])
     parser.add_argument(
         "--quick", action="store_true", help="a few steps and one seed; prints, stores nothing"
     )
+    parser.add_argument(
+        "--labels", nargs="+", choices=LABELS, help="comparison: run these only, added to the stored result"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    comparison(args.quick)
+    command = "python -m rnncourse.experiments.ch05_gru " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.what == "comparison":
+        comparison(args.quick, tuple(args.labels) if args.labels else None)
+        return
+    start = time.process_time()
+    if args.what == "data_size":
+        quick = {"steps": 20, "seeds": (1,), "sizes": (10_000,)} if args.quick else {}
+        stored: dict[str, object] = {"data": DATA["charlm"], **data_size_sweep(**quick)}  # type: ignore[arg-type]
+        path = DATA_SIZE_RESULT
+    else:
+        state, run = trained_gru_state(steps=20 if args.quick else STEPS["adding"])
+        stored = {"data": DATA["adding"], "seed": run.seed, "hidden": run.hidden, "steps": run.steps,
+                  "losses": run.losses, "state_dict": state}  # fmt: skip
+        path = GATES_RESULT
+    stored = {
+        "command": command,
+        "machine": _machine(),
+        "cpu_seconds": round(time.process_time() - start),
+    } | stored
+    if args.quick:
+        print("quick run: nothing stored")
+        return
+    path.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

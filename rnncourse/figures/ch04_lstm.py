@@ -171,6 +171,40 @@ def plot_forget_bias(runs: Mapping[str, Sequence[Mapping[str, Sequence[float]]]]
     return fig
 
 
+def plot_forget_gates(runs: Sequence[Mapping[str, Sequence]], baseline: float) -> Figure:
+    """Every unit's mean forget gate during training, above the test MSE, one column per seed.
+
+    Args:
+        runs: one dict per seed with ``steps`` (E,), ``test_mse`` (E,) and ``unit_forget``
+            (E lists of H means of f_t), as ``forget_gate_trace`` stores them.
+        baseline: the MSE of the best constant prediction, drawn as a dotted line.
+
+    Returns:
+        Two rows of axes: on top one line per unit (``gid`` "unit") and the median over
+        units (label "median unit"); below the test MSE (label "test MSE", log scale).
+    """
+    fig = new_figure(1.0, 0.5)
+    axes = fig.subplots(2, len(runs), sharex=True, sharey="row", squeeze=False, height_ratios=(2, 1))
+    for k, run in enumerate(runs):
+        top, bottom = axes[0, k], axes[1, k]
+        steps, forget = np.asarray(run["steps"]), np.asarray(run["unit_forget"])  # (E,), (E, H)
+        for unit in forget.T:
+            (line,) = top.plot(steps, unit, color=SERIES_COLORS[0], alpha=0.3, linewidth=0.8)
+            line.set_gid("unit")
+        top.plot(steps, np.median(forget, axis=1), color=SERIES_COLORS[1], linewidth=2.2, label="median unit")
+        top.set_ylim(0, 1)
+        top.grid(alpha=0.3)
+        top.set_title(f"seed {k}", fontsize=10)
+        bottom.semilogy(steps, run["test_mse"], color=SERIES_COLORS[2], linewidth=1.6, label="test MSE")
+        bottom.axhline(baseline, color=PALETTE["muted"], linestyle=":", linewidth=1.5)
+        bottom.set_xlabel("training step")
+        bottom.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("mean $f_t$ per unit")
+    axes[1, 0].set_ylabel("test MSE")
+    axes[0, 0].legend(fontsize=8, loc="lower right")
+    return fig
+
+
 # -- bidirectional padding ----------------------------------------------------------------------
 
 

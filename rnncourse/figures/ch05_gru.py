@@ -1,8 +1,8 @@
-"""Chapter 5's figures: the two GRU variants, and the comparison of RNN, LSTM and GRU.
+"""Chapter 5's figures: the GRU cell, its two variants, and the comparison of RNN, LSTM and GRU.
 
 Each function takes plain data (the stored comparison, ``rnncourse.results.load
 ("ch05_gru_comparison")``, or arrays) and returns a ``Figure``; nothing is
-trained here. Lines carry their kind (``"rnn"``, ``"lstm"``, ``"gru"``) in
+trained here. Lines carry their kind (``"rnn"``, ``"lstm"``, ``"lstm_fb1"``, ``"gru"``) in
 their label, bars their value in their height, so tests read the data back
 from the axes.
 """
@@ -15,15 +15,104 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import PALETTE, SERIES_COLORS, new_figure, plot_curves
+from rnncourse.figures._draw import (
+    PALETTE,
+    SERIES_COLORS,
+    arrow,
+    box,
+    diagram_axes,
+    new_figure,
+    path_arrow,
+    plot_curves,
+)
 
-KIND_LABELS = {"rnn": "vanilla RNN (tanh)", "lstm": "LSTM", "gru": "GRU"}
-KIND_COLORS = {"rnn": SERIES_COLORS[1], "lstm": SERIES_COLORS[0], "gru": SERIES_COLORS[2]}
+KIND_LABELS = {
+    "rnn": "vanilla RNN (tanh)",
+    "lstm": "LSTM",
+    "lstm_fb1": "LSTM, forget bias 1",
+    "gru": "GRU",
+}
+KIND_COLORS = {
+    "rnn": SERIES_COLORS[1],
+    "lstm": SERIES_COLORS[0],
+    "lstm_fb1": SERIES_COLORS[3],
+    "gru": SERIES_COLORS[2],
+}
 TASK_TITLES = {
     "adding": "(a) adding problem, T = 100 (MSE)",
     "counting": "(b) $a^n b^n$, determined steps (cross-entropy)",
     "charlm": "(c) character LM, Hamlet (nats/char)",
 }
+
+
+def draw_gru_cell() -> Figure:
+    """One GRU step (torch's variant): the state path along the top, the two gates and the candidate below.
+
+    Returns:
+        A figure with one axes: the gates r and z and the candidate n (``gid`` "gate",
+        labelled σ or tanh with their letter), two product nodes (``gid`` "product"),
+        the 1 - z node (``gid`` "one minus"), one sum node (``gid`` "sum"), the states
+        h_{t-1} (drawn where it is kept and where the gates read it) and h_t (``gid``
+        "state") and the input x_t (``gid`` "input"); the state path is an arrow chain
+        ``gid`` "state path".
+    """
+    fig = new_figure(0.95, 0.5)
+    ax = fig.subplots()
+    y_top, y_mid, y_gate, y_in = 2.6, 1.4, 0.0, -1.6
+    x_z, x_minus, x_r, x_n, x_sum = 1.6, 3.0, 3.6, 5.4, 7.0
+    node = 0.42
+
+    box(ax, (-0.4, y_top), 1.0, 0.6, "$h_{t-1}$", role="state", gid="state")
+    box(ax, (-0.4, y_in + 0.6), 1.0, 0.6, "$h_{t-1}$", role="state", gid="state")
+    box(ax, (9.0, y_top), 0.9, 0.6, "$h_t$", role="output", gid="state")
+    box(ax, (1.2, y_in - 0.5), 0.8, 0.55, "$x_t$", role="input", gid="input")
+    # The state path: h_{t-1} -> (x z) -> (+ (1 - z) n) -> h_t, an elementwise product and a sum.
+    box(ax, (x_z, y_top), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
+    box(ax, (x_sum, y_top), node, node, "$+$", role="cell", gid="sum", fontsize=13)
+    arrow(ax, (0.1, y_top), (x_z - node / 2, y_top), color=PALETTE["feedback"], gid="state path")
+    arrow(ax, (x_z + node / 2, y_top), (x_sum - node / 2, y_top), color=PALETTE["feedback"], gid="state path")
+    arrow(ax, (x_sum + node / 2, y_top), (8.55, y_top), color=PALETTE["feedback"], gid="state path")
+    ax.text(
+        4.3,
+        y_top + 0.55,
+        r"$h_t = z_t \odot h_{t-1} + (1 - z_t) \odot n_t$",
+        ha="center",
+        fontsize=11,
+        color=PALETTE["feedback"],
+    )
+
+    gates = {"z": (x_z, r"$\sigma$: $z_t$"), "r": (x_r, r"$\sigma$: $r_t$"), "n": (x_n, r"tanh: $n_t$")}
+    for x, label in gates.values():
+        box(ax, (x, y_gate), 1.0, 0.6, label, role="cell", gid="gate", fontsize=11)
+        # every block reads [h_{t-1}, x_t] through its own rows of W_xh, W_hh and the biases
+        path_arrow(ax, [(0.1, y_in + 0.6), (x, y_in + 0.6), (x, y_gate - 0.3)], color=PALETTE["weight"])
+    arrow(ax, (1.2, y_in - 0.22), (1.2, y_in + 0.6), color=PALETTE["weight"])
+    # z keeps the old state; 1 - z lets the candidate in
+    arrow(ax, (x_z, y_gate + 0.3), (x_z, y_top - node / 2))
+    box(ax, (x_minus, y_mid), 0.6, node, "1 −", role="cell", gid="one minus", fontsize=10)
+    path_arrow(ax, [(x_z + 0.3, y_gate + 0.3), (x_z + 0.3, y_mid), (x_minus - 0.3, y_mid)])
+    box(ax, (x_n, y_mid), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
+    arrow(ax, (x_minus + 0.3, y_mid), (x_n - node / 2, y_mid))
+    arrow(ax, (x_n, y_gate + 0.3), (x_n, y_mid - node / 2))
+    path_arrow(ax, [(x_n + node / 2, y_mid), (x_sum, y_mid), (x_sum, y_top - node / 2)])
+    # r scales what the candidate reads of the old state (after W_hn in torch)
+    arrow(ax, (x_r + 0.5, y_gate), (x_n - 0.5, y_gate))
+    ax.text(
+        4.3,
+        y_in - 0.55,
+        r"$n_t = \tanh(W_{xn} x_t + b_{xn} + r_t \odot (W_{hn} h_{t-1} + b_{hn}))$",
+        fontsize=10,
+        ha="left",
+    )
+    ax.text(
+        2.2,
+        y_in + 0.35,
+        r"$[h_{t-1}; x_t]$ through $W_{xh}, W_{hh}$ (rows r, z, n)",
+        fontsize=10,
+        color=PALETTE["weight"],
+    )
+    diagram_axes(ax, (-1.0, 9.6), (-2.5, 3.4))
+    return fig
 
 
 def plot_learning_curves(result: Mapping[str, Any]) -> Figure:
@@ -71,7 +160,11 @@ def plot_costs(result: Mapping[str, Any]) -> Figure:
         for k, kind in enumerate(kinds):
             heights = [result["epoch_seconds"][task][kind][backend] for task in tasks]
             ax.bar(
-                np.arange(len(tasks)) + (k - 1) * width, heights, width, color=KIND_COLORS[kind], label=kind
+                np.arange(len(tasks)) + (k - (len(kinds) - 1) / 2) * width,
+                heights,
+                width,
+                color=KIND_COLORS[kind],
+                label=kind,
             )
         ax.set_xticks(range(len(tasks)), tasks)
         ax.set_title(
@@ -181,13 +274,14 @@ def plot_variants(h_after: np.ndarray, h_before: np.ndarray, r: np.ndarray) -> F
     return fig
 
 
-def table_rows(
-    result: Mapping[str, Any], kinds: Sequence[str] = ("rnn", "lstm", "gru")
-) -> list[dict[str, object]]:
-    """The comparison as table rows: task, kind, H, parameters, reached, median steps, final loss, seconds."""
+def table_rows(result: Mapping[str, Any], kinds: Sequence[str] | None = None) -> list[dict[str, object]]:
+    """The comparison as table rows: task, kind, H, parameters, reached, median steps, final loss, seconds.
+
+    ``kinds``: the kinds to list, in order; None: every kind the result holds.
+    """
     rows: list[dict[str, object]] = []
     for task, by_kind in result["summary"].items():
-        for kind in kinds:
+        for kind in by_kind if kinds is None else kinds:
             s = by_kind[kind]
             times = result["epoch_seconds"][task][kind]
             rows.append(
@@ -205,3 +299,41 @@ def table_rows(
                 }
             )
     return rows
+
+
+def plot_gru_gates(x: np.ndarray, z: np.ndarray, r: np.ndarray) -> Figure:
+    """The gates of a trained GRU over one adding-problem sequence.
+
+    Args:
+        x: (T, 2) the sequence: values in column 0, the two markers (1.0) in column 1.
+        z: (T, H) the update gate at every step and unit (torch's convention: 1 keeps the state).
+        r: (T, H) the reset gate.
+
+    Returns:
+        Three panels over the steps: the values, with the marked steps drawn as tall bars
+        (``gid`` "marked"); z and r as images, units down and steps across (their arrays
+        are the data, transposed to (H, T)), on the same colour scale from 0 to 1. The
+        marked steps are drawn as dotted lines (``gid`` "marker line") on every panel.
+    """
+    T = x.shape[0]
+    marked = np.flatnonzero(x[:, 1] > 0.5)
+    fig = new_figure(1.0, 0.55)
+    axes = fig.subplots(3, 1, sharex=True, height_ratios=(1, 2, 2))
+    steps = np.arange(T)
+    axes[0].bar(steps, x[:, 0], width=0.8, color=PALETTE["muted"], label="value")
+    bars = axes[0].bar(marked, x[marked, 0], width=1.6, color=SERIES_COLORS[1], label="marked value")
+    for bar in bars:
+        bar.set_gid("marked")
+    axes[0].set_ylabel("input")
+    axes[0].legend(fontsize=8, loc="upper right", ncols=2)
+    image = None
+    for ax, gate, name in ((axes[1], z, "update gate $z_t$"), (axes[2], r, "reset gate $r_t$")):
+        image = ax.imshow(gate.T, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_ylabel(f"{name}\nunit")
+    for ax in axes:
+        for step in marked:
+            ax.axvline(step, color=SERIES_COLORS[1], linestyle=":", linewidth=1.2, gid="marker line")
+    axes[2].set_xlabel("step t")
+    assert image is not None
+    fig.colorbar(image, ax=axes[1:], label="gate value", shrink=0.9)
+    return fig

@@ -1,6 +1,7 @@
-"""Checks for exercise 4, the LSTM: step forward, step backward, padded sequences, torch's weights.
+"""Checks for exercise 4, the LSTM: step forward, step backward, padded sequences, torch's weights,
+and the backward over a sequence.
 
-``PARTS`` lists the four parts (``parts.Part``), as in chapter 1: the nbgrader
+``PARTS`` lists the five parts (``parts.Part``), as in chapter 1: the nbgrader
 test cell each scores, the learner's function, deterministic float64 visible
 cases, the hidden cases' shapes (length 1, batch 1, padded batches, one hidden
 unit, several layers; their values drawn from the instructor's secret at
@@ -13,12 +14,14 @@ proven equal to ``torch.nn.LSTM`` in ``tests/test_porting.py`` and
 ``tests/grading/test_ch04_lstm_checks.py``. The backward is checked against
 central differences of the forward (a numerical gradient, not the course's
 backward), to ``GRADIENT_TOLERANCE``; the analytic variants only name mistakes.
+So is the backward over a sequence (part 5), against central differences of the
+sequence's forward.
 Shapes: N batch, T steps, D inputs, H hidden units, L layers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +41,7 @@ from rnncourse.grading.substitutes import ch04_lstm as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.porting import reorder_gates, stacked_from_torch
 from rnncourse.scratch.activations import sigmoid
-from rnncourse.scratch.lstm import LSTMStepCache, lstm_step_forward
+from rnncourse.scratch.lstm import LSTMStepCache, lstm_step_backward, lstm_step_forward
 from rnncourse.scratch.recurrent import RecurrentLayer, State
 
 #: Central differences (eps = 1e-5) of these smooth functions are exact to about 1e-10
@@ -277,6 +280,24 @@ def _visible_backward() -> list[Case]:
     return backward_cases(*_VISIBLE_BACKWARD)
 
 
+def _compare_gradients(
+    name: str,
+    grad_names: Sequence[str],
+    grads: Sequence[np.ndarray],
+    numerical: Sequence[np.ndarray],
+    wrong: Mapping[str, Sequence[np.ndarray]],
+) -> None:
+    """Each gradient against its numerical value, naming the mistake whose result it matches."""
+    for k, grad_name in enumerate(grad_names):
+        compare(
+            grads[k],
+            numerical[k],
+            f"{name} (its {grad_name}, checked against a numerical gradient)",
+            {text: w[k] for text, w in wrong.items()},
+            tolerance=GRADIENT_TOLERANCE,
+        )
+
+
 @verifier
 def _verify_backward(case: Case, result: object) -> None:
     name = "lstm_step_backward"
@@ -294,14 +315,7 @@ def _verify_backward(case: Case, result: object) -> None:
     numerical = _numerical_step_gradients(tuple(forward_args), dh, dc)
     cache = lstm_step_forward(*forward_args)[2]
     wrong = {text: _backward(cache, dh, dc, key) for key, text in _BACKWARD_MISTAKES.items()}
-    for k, grad_name in enumerate(_GRAD_NAMES):
-        compare(
-            grads[k],
-            numerical[k],
-            f"{name} (its {grad_name}, checked against a numerical gradient)",
-            {text: w[k] for text, w in wrong.items()},
-            tolerance=GRADIENT_TOLERANCE,
-        )
+    _compare_gradients(name, _GRAD_NAMES, grads, numerical, wrong)
 
 
 STEP_BACKWARD = Part(
@@ -382,6 +396,63 @@ def _reference_sequence(
     return h, final.h, final.c
 
 
+def _masked_run(
+    x: np.ndarray,
+    h0: np.ndarray,
+    c0: np.ndarray,
+    W_xh: np.ndarray,
+    W_hh: np.ndarray,
+    b: np.ndarray,
+    real: np.ndarray,
+    hold_c: bool = True,
+    pad_state: str = "hold",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An LSTM over x (N, T, D) with the steps ``real`` (N, T) bool counted as real: a padding slip made on purpose.
+
+    ``hold_c=False`` lets the cell state run on through the pads while h is held;
+    ``pad_state="zero"`` resets h and c to 0 at the pads instead of holding them.
+    """
+    N, T, _ = x.shape
+    h, c = h0, c0
+    out = np.zeros((N, T, h0.shape[1]))
+    for t in range(T):
+        h_new, c_new, _ = lstm_step_forward(x[:, t], h, c, W_xh, W_hh, b)
+        keep = real[:, t, None]
+        if pad_state == "zero":
+            h, c = np.where(keep, h_new, 0.0), np.where(keep, c_new, 0.0)
+        else:
+            h, c = np.where(keep, h_new, h), (np.where(keep, c_new, c) if hold_c else c_new)
+        out[:, t] = np.where(keep, h_new, 0.0)
+    return out, h, c
+
+
+def _padding_slips(args: tuple[Any, ...]) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """What lstm_forward returns with each padding slip, named by what to do instead."""
+    x, lengths, h0, c0, W_xh, W_hh, b = args
+    T = x.shape[1]
+    steps = np.arange(T)[None, :]
+    real = steps < lengths[:, None]
+    weights = (W_xh, W_hh, b)
+    return {
+        "one step too many counts as real: step t is real when t < lengths[n] "
+        "(the steps 0 .. lengths[n] - 1), not t <= lengths[n]": _masked_run(
+            x, h0, c0, *weights, steps <= lengths[:, None]
+        ),
+        "one real step is left out: step t is real when t < lengths[n], so the last real step is "
+        "t = lengths[n] - 1": _masked_run(x, h0, c0, *weights, steps < lengths[:, None] - 1),
+        "the cell state c keeps changing through the padding while h is held: hold c too "
+        "(c = np.where(real, c_new, c))": _masked_run(x, h0, c0, *weights, real, hold_c=False),
+        "the states are reset to zero at the padding; hold them instead, so that h_last and "
+        "c_last are the states at each sequence's last real step": _masked_run(
+            x, h0, c0, *weights, real, pad_state="zero"
+        ),
+        "the real steps are taken to be the last lengths[n] (padding at the start); the batch "
+        "is padded at the end, so the real steps are the first lengths[n]": _masked_run(
+            x, h0, c0, *weights, steps >= T - lengths[:, None]
+        ),
+    }
+
+
 @verifier
 def _verify_sequence(case: Case, result: object) -> None:
     name = "lstm_forward"
@@ -398,6 +469,7 @@ def _verify_sequence(case: Case, result: object) -> None:
     held = np.where(real, h_ref, h_last_ref[:, None])  # the state kept through the pads, not zeroed
     zeros = np.zeros_like(h0)
     from_zero = _reference_sequence(x, lengths, zeros, zeros, W_xh, W_hh, b)
+    slips = _padding_slips(case.args)
     through_pads = (
         "the state keeps changing through the padding: stop each sequence at its own length "
         "(keep h and c where t >= lengths[n])"
@@ -411,7 +483,8 @@ def _verify_sequence(case: Case, result: object) -> None:
             through_pads: np.where(real, unmasked, 0.0),
             through_pads + ", and the outputs there are not zero": unmasked,
             "h0 and c0 are ignored: start from the given states": from_zero[0],
-        },
+        }
+        | {text: slip[0] for text, slip in slips.items()},
     )
     compare(
         h_last,
@@ -423,13 +496,15 @@ def _verify_sequence(case: Case, result: object) -> None:
             "h_last is h[:, -1], which is 0 after the padding; it is the state at step lengths[n] - 1": h_ref[
                 :, -1
             ],
-        },
+        }
+        | {text: slip[1] for text, slip in slips.items()},
     )
     compare(
         c_last,
         c_last_ref,
         f"{name} (its c_last)",
-        {through_pads: c_unmasked, "c_last is the hidden state; return c last": h_last_ref},
+        {through_pads: c_unmasked, "c_last is the hidden state; return c last": h_last_ref}
+        | {text: slip[2] for text, slip in slips.items()},
     )
 
 
@@ -519,6 +594,33 @@ def _run_state(
     )
 
 
+def _stack_slip(
+    state: dict[str, np.ndarray], x: np.ndarray, lengths: np.ndarray, slip: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stack run layer by layer with one slip in how layers connect (``slip`` names it)."""
+    L = sum(key.startswith("weight_ih_l") for key in state)
+    H = state["weight_hh_l0"].shape[1]
+    zeros = np.zeros((x.shape[0], H))
+    inputs, h_start, c_start = x, zeros, zeros
+    finals_h, finals_c, outputs = [], [], []
+    for layer in range(L):
+        source = 0 if slip == "layer 0's weights" and x.shape[2] == H else layer
+        W_xh, W_hh = state[f"weight_ih_l{source}"], state[f"weight_hh_l{source}"]
+        b = state[f"bias_ih_l{source}"] + state[f"bias_hh_l{source}"]
+        reads = x if slip == "every layer reads x" and x.shape[2] == H else inputs
+        out, h_last, c_last = _reference_sequence(reads, lengths, h_start, c_start, W_xh, W_hh, b)
+        if slip == "states carried":
+            h_start, c_start = h_last, c_last
+        inputs = out
+        outputs.append(out)
+        finals_h.append(h_last)
+        finals_c.append(c_last)
+    if slip == "top first":
+        finals_h, finals_c = finals_h[::-1], finals_c[::-1]
+    top = outputs[0] if slip == "bottom output" else outputs[-1]
+    return top, np.stack(finals_h), np.stack(finals_c)
+
+
 def _torch_mistakes(
     state: dict[str, np.ndarray], x: np.ndarray, lengths: np.ndarray
 ) -> dict[str, tuple[np.ndarray, ...]]:
@@ -539,6 +641,17 @@ def _torch_mistakes(
         "the lengths are ignored: run each sequence only over its real steps, as torch does on a packed batch": _run_state(
             state, x, None
         ),
+        "each layer starts from the final states of the layer below; in torch every layer starts "
+        "from zero states (h0 = c0 = 0 for each layer)": _stack_slip(state, x, lengths, "states carried"),
+        "every layer reads the input x; layer l reads the outputs of layer l - 1 "
+        "(the h returned for the layer below)": _stack_slip(state, x, lengths, "every layer reads x"),
+        "every layer uses layer 0's weights; layer l has its own, weight_ih_l{l}, weight_hh_l{l}, "
+        "bias_ih_l{l}, bias_hh_l{l}": _stack_slip(state, x, lengths, "layer 0's weights"),
+        "h_n and c_n list the layers top first; torch lists them bottom first "
+        "(h_n[0] is layer 0's)": _stack_slip(state, x, lengths, "top first"),
+        "output is the bottom layer's; torch returns the top layer's hidden states": _stack_slip(
+            state, x, lengths, "bottom output"
+        ),
     }
 
 
@@ -549,7 +662,8 @@ def _verify_torch(case: Case, result: object) -> None:
         name,
         result,
         case,
-        "The state dict's keys are weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, _l1 ...",
+        "The state dict's keys are weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, _l1 ...; "
+        "layer l > 0 reads the outputs of the layer below, so its weight_ih_l{l} is (4H, H).",
     )
     state, x, lengths = case.args
     N, T, _ = x.shape
@@ -605,5 +719,166 @@ def torch_weights(
     run_part_in_process(TORCH_WEIGHTS, fn, cases=own)
 
 
+# -- Part 5: the backward over a sequence ----------------------------------------------------
+
+_SEQUENCE_GRADS = ("dx", "dh0", "dc0", "dW_xh", "dW_hh", "db")
+BackwardShape = tuple[int, int, int, int]  # N, T, D, H
+
+_VISIBLE_SEQUENCE_BACKWARD: tuple[int, tuple[BackwardShape, ...]] = (40, ((3, 4, 2, 3), (2, 5, 3, 2)))
+_HIDDEN_SEQUENCE_BACKWARD: dict[str, BackwardShape] = {
+    "one step": (3, 1, 2, 2),
+    "batch of one": (1, 6, 3, 2),
+    "one hidden unit": (4, 5, 2, 1),
+    "ten steps": (2, 10, 2, 3),
+    "one input feature": (3, 4, 1, 3),
+}
+
+
+def sequence_backward_cases(seed: int, shapes: Sequence[BackwardShape]) -> list[Case]:
+    """``lstm_backward(dh, x, h0, c0, W_xh, W_hh, b)`` cases for each (N, T, D, H): dh is dL/dh_t at every step."""
+    cases = []
+    for k, (N, T, D, H) in enumerate(shapes):
+        p = float64_inputs(
+            seed + k,
+            dh=(N, T, H),
+            x=(N, T, D),
+            h0=(N, H),
+            c0=(N, H),
+            W_xh=(4 * H, D),
+            W_hh=(4 * H, H),
+            b=(4 * H,),
+        )
+        args = (p["dh"], p["x"], p["h0"], 2.0 * p["c0"], p["W_xh"], 2.0 * p["W_hh"], p["b"])
+        cases.append(Case(f"N={N}, T={T}, D={D}, H={H}", args))
+    return cases
+
+
+def _visible_sequence_backward() -> list[Case]:
+    return sequence_backward_cases(*_VISIBLE_SEQUENCE_BACKWARD)
+
+
+def _states(
+    x: np.ndarray, h0: np.ndarray, c0: np.ndarray, W_xh: np.ndarray, W_hh: np.ndarray, b: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray], list[LSTMStepCache]]:
+    """h_0 .. h_T, c_0 .. c_T and each step's cache (the course's step, no padding)."""
+    hs, cs, caches = [h0], [c0], []
+    for t in range(x.shape[1]):
+        h, c, cache = lstm_step_forward(x[:, t], hs[-1], cs[-1], W_xh, W_hh, b)
+        hs.append(h)
+        cs.append(c)
+        caches.append(cache)
+    return hs, cs, caches
+
+
+def _sequence_backward(args: tuple[np.ndarray, ...], slip: str = "") -> list[np.ndarray]:
+    """The six gradients of ``sum(dh ⊙ h)``, written out step by step, with one named slip made on purpose."""
+    dh, x, h0, c0, W_xh, W_hh, b = args
+    hs, cs, caches = _states(x, h0, c0, W_xh, W_hh, b)
+    T = x.shape[1]
+    grads = {
+        "dx": np.zeros_like(x),
+        "dW_xh": np.zeros_like(W_xh),
+        "dW_hh": np.zeros_like(W_hh),
+        "db": np.zeros_like(b),
+    }
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    order = range(T) if slip == "forward order" else reversed(range(T))
+    for t in order:
+        cache = caches[t]
+        if slip == "own states":  # the step's outputs where its inputs belong
+            cache = lstm_step_forward(x[:, t], hs[t + 1], cs[t + 1], W_xh, W_hh, b)[2]
+        upstream = {
+            "no dh_next": dh[:, t],
+            "last dh only": dh[:, t] * (t == T - 1) + dh_next,
+        }.get(slip, dh[:, t] + dh_next)
+        dc_in = np.zeros_like(dc_next) if slip == "no dc_next" else dc_next
+        dx_t, dh_next, dc_next, dW_xh, dW_hh, db = lstm_step_backward(upstream, dc_in, cache)
+        grads["dx"][:, t] = dx_t
+        for name, value in (("dW_xh", dW_xh), ("dW_hh", dW_hh), ("db", db)):
+            grads[name] = value if slip == "overwritten" else grads[name] + value
+    if slip == "swapped":
+        dh_next, dc_next = dc_next, dh_next
+    return [grads["dx"], dh_next, dc_next, grads["dW_xh"], grads["dW_hh"], grads["db"]]
+
+
+_SEQUENCE_SLIPS = {
+    "no dh_next": "the gradient that step t + 1 sends back to h_t (its dh_prev) is not added: "
+    "step t's backward gets dh[:, t] + dh_prev of step t + 1",
+    "no dc_next": "the cell state's gradient from step t + 1 (its dc_prev) is not passed on: it is step t's dc_t "
+    "(only the last step starts from dc = 0)",
+    "last dh only": "only the last step's dh[:, T - 1] enters; the loss reaches every h_t, so step t adds dh[:, t]",
+    "overwritten": "dW_xh, dW_hh and db keep only one step's gradient; the weights are shared by every step, "
+    "so their gradients are sums over the steps",
+    "own states": "step t's backward is given the states it produced, h_t and c_t; it needs the states it "
+    "started from, h_{t-1} and c_{t-1} (h0 and c0 for the first step)",
+    "forward order": "the steps are visited from the first to the last; the gradient flows back in time, "
+    "from t = T - 1 down to t = 0",
+    "swapped": "dh0 and dc0 are swapped: return dx, dh0, dc0, dW_xh, dW_hh, db",
+}
+
+
+def _numerical_sequence_gradients(args: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    """Central differences of ``sum(dh ⊙ h)`` with respect to x, h0, c0, W_xh, W_hh and b."""
+    dh, *forward_args = args
+    inputs = [np.array(a, dtype=np.float64, copy=True) for a in forward_args]
+
+    def hidden_states() -> np.ndarray:
+        hs, _, _ = _states(*inputs)
+        return np.stack(hs[1:], axis=1)  # (N, T, H)
+
+    return [numerical_gradient(hidden_states, value, dh) for value in inputs]
+
+
+@verifier
+def _verify_sequence_backward(case: Case, result: object) -> None:
+    name = "lstm_backward"
+    _raise_if_error(name, result, case)
+    _, x, h0, c0, W_xh, W_hh, b = case.args
+    values = _tuple_of(name, result, 6, "dx, dh0, dc0, dW_xh, dW_hh, db")
+    shapes = [x.shape, h0.shape, c0.shape, W_xh.shape, W_hh.shape, b.shape]
+    grads = [check_array(v, name, s, g) for v, s, g in zip(values, shapes, _SEQUENCE_GRADS)]
+    numerical = _numerical_sequence_gradients(case.args)
+    wrong = {text: _sequence_backward(case.args, slip) for slip, text in _SEQUENCE_SLIPS.items()}
+    _compare_gradients(name, _SEQUENCE_GRADS, grads, numerical, wrong)
+
+
+SEQUENCE_BACKWARD = Part(
+    grade_id="test_lstm_backward",
+    function="lstm_backward",
+    title="Part 5: the backward over a sequence, gradient-checked",
+    points=4,
+    visible=_visible_sequence_backward,
+    hidden=hidden_from(sequence_backward_cases, _HIDDEN_SEQUENCE_BACKWARD),
+    verify=_verify_sequence_backward,
+    substitutes={
+        "lstm_step_forward": source_of(correct.lstm_step_forward),
+        "lstm_step_backward": source_of(correct.lstm_step_backward),
+        "lstm_forward": source_of(correct.lstm_forward),
+    },
+    parameters=("dh", "x", "h0", "c0", "W_xh", "W_hh", "b"),
+)
+
+
+def sequence_backward(
+    fn: Callable[..., Any],
+    seed: int | None = None,
+    shapes: Sequence[BackwardShape] | None = None,
+) -> None:
+    """``lstm_backward(dh, x, h0, c0, W_xh, W_hh, b)`` -> dx, dh0, dc0, dW_xh, dW_hh, db.
+
+    ``dh`` (N, T, H) is dL/dh_t at every step. Checked against central differences
+    of the forward. ``shapes`` lists (N, T, D, H). While it runs, your
+    ``lstm_step_forward``, ``lstm_step_backward`` and ``lstm_forward`` are replaced by
+    correct ones.
+    """
+    cases = None
+    if seed is not None or shapes is not None:
+        cases = sequence_backward_cases(
+            _VISIBLE_SEQUENCE_BACKWARD[0] if seed is None else seed,
+            _VISIBLE_SEQUENCE_BACKWARD[1] if shapes is None else shapes,
+        )
+    run_part_in_process(SEQUENCE_BACKWARD, fn, cases=cases)
+
+
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [STEP_FORWARD, STEP_BACKWARD, SEQUENCE_FORWARD, TORCH_WEIGHTS]
+PARTS: list[Part] = [STEP_FORWARD, STEP_BACKWARD, SEQUENCE_FORWARD, TORCH_WEIGHTS, SEQUENCE_BACKWARD]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from rnncourse.experiments import ch04_lstm as exp
 from rnncourse.gradcheck import rel_error
@@ -62,10 +61,6 @@ def test_training_is_reproducible_and_sets_the_forget_bias() -> None:
     first = exp.train_adding(1.0, seed=0, T=10, hidden=4, steps=20, batch=8, eval_every=10)
     again = exp.train_adding(1.0, seed=0, T=10, hidden=4, steps=20, batch=8, eval_every=10)
     assert first == again and first["steps"] == [0, 10, 20]
-    lstm = torch.nn.LSTM(2, 4)
-    exp.set_forget_bias_(lstm, 1.0)
-    total = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().numpy()
-    assert np.all(total[4:8] == 1.0) and not np.all(total[:4] == 1.0)
     shorter = exp.train_adding(1.0, seed=0, T=10, hidden=4, steps=25, batch=8, eval_every=10)
     assert shorter["steps"] == [0, 10, 20]  # the last 5 steps are trained but not reported
 
@@ -75,3 +70,21 @@ def test_bidirectional_padding_right_and_wrong() -> None:
     assert rel_error(pad["per_length"][:2], pad["alone"]) < 1e-12
     assert rel_error(pad["whole_array"][:2], pad["alone"]) > 1e-3
     assert np.all(pad["per_length"][2:] == 0)  # outputs at padding are zero
+
+
+def test_the_chat_split_keeps_every_prompt_in_one_part() -> None:
+    split = exp.chat_split(seed=0)
+    prompts = {name: {prompt for prompt, _ in pairs} for name, pairs in split.items()}
+    assert not (prompts["train"] & prompts["test"]) and not (prompts["train"] & prompts["validation"])
+    assert not (prompts["validation"] & prompts["test"])
+    everything = sum(len(p) for p in prompts.values())
+    assert abs(len(prompts["train"]) / everything - 0.7) < 0.01
+    assert split != exp.chat_split(seed=1) and split == exp.chat_split(seed=0)
+
+
+def test_the_forget_gate_trace_watches_every_unit_at_every_evaluation() -> None:
+    trace = exp.forget_gate_trace(seed=0, T=10, hidden=4, steps=20, eval_every=10, probe=8)
+    assert trace["steps"] == [0, 10, 20]
+    assert np.array(trace["unit_forget"]).shape == (3, 4)
+    assert all(0 < f < 1 for row in trace["unit_forget"] for f in row)
+    assert set(trace["state"]) >= {"rnn.weight_ih_l0", "rnn.weight_hh_l0"}

@@ -91,3 +91,27 @@ def test_the_quick_comparison_runs_every_label_on_every_task_and_stores_nothing(
         for label in experiment.LABELS:
             assert f"{task} {label} {{" in out
     assert "quick run: nothing stored" in out and not (tmp_path / "ch05_gru_comparison.json").exists()
+
+
+def test_the_data_size_sweep_keeps_each_runs_best_held_out_loss() -> None:
+    torch.set_num_threads(1)
+    sweep = experiment.data_size_sweep(sizes=(500, None), steps=4, seeds=(1,), labels=("gru",), eval_every=2)
+    rows = sweep["rows"]
+    assert [row["train_chars"] for row in rows] == [500, len(experiment.char_corpus()[1])]
+    for row in rows:
+        assert row["steps"] == [0, 2, 4] and row["best_loss"] == min(row["losses"])
+        assert row["losses"][row["steps"].index(row["best_step"])] == row["best_loss"]
+    # the text is cut: windows of 500 characters differ from windows of the whole text
+    assert rows[0]["losses"][1:] != rows[1]["losses"][1:]
+    with pytest.raises(ValueError, match="too short for windows"):
+        experiment.train("gru", "charlm", 2, seed=1, train_chars=10)
+
+
+def test_forget_bias_label_is_the_same_lstm_with_its_forget_bias_at_one() -> None:
+    task = experiment.make_task("adding")
+    plain, biased = experiment.build_model("lstm", task, 0), experiment.build_model("lstm_fb1", task, 0)
+    H = plain.rnn.hidden_size
+    total = (biased.rnn.bias_ih_l0 + biased.rnn.bias_hh_l0).detach()
+    assert torch.all(total[H : 2 * H] == 1.0)
+    assert torch.equal(plain.rnn.weight_hh_l0, biased.rnn.weight_hh_l0)  # the same draws otherwise
+    assert experiment.kind_of("lstm_fb1") == "lstm" and experiment.kind_of("rnn") == "rnn_tanh"

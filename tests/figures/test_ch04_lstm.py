@@ -12,6 +12,7 @@ from rnncourse.figures.ch04_lstm import (
     draw_lstm_cell,
     plot_bidirectional_padding,
     plot_forget_bias,
+    plot_forget_gates,
     plot_gradient_through_time,
 )
 
@@ -81,6 +82,25 @@ def test_padding_plot_shows_the_error_of_each_reversal() -> None:
         heights.setdefault(bar.get_gid(), []).append(bar.get_height())
     assert heights["whole array"] == pytest.approx([0.5, 0.2, 0.3])
     assert heights["per length"] == [0.0, 0.0, 0.0]
+    renders(fig)
+
+
+def test_forget_gate_plot_draws_every_unit_and_the_curve_of_each_seed() -> None:
+    rng = np.random.default_rng(0)
+    runs = [
+        {"steps": [0, 10, 20], "test_mse": [0.2, 0.1, 0.01], "unit_forget": rng.uniform(size=(3, 4)).tolist()}
+        for _ in range(2)
+    ]
+    fig = plot_forget_gates(runs, 1 / 6)
+    assert len(fig.axes) == 4
+    for k, run in enumerate(runs):
+        top, bottom = fig.axes[k], fig.axes[2 + k]
+        units = [line for line in top.get_lines() if line.get_gid() == "unit"]
+        assert len(units) == 4 and np.allclose(units[2].get_ydata(), np.asarray(run["unit_forget"])[:, 2])
+        (median,) = [line for line in top.get_lines() if line.get_label() == "median unit"]
+        assert np.allclose(median.get_ydata(), np.median(run["unit_forget"], axis=1))
+        (mse,) = [line for line in bottom.get_lines() if line.get_label() == "test MSE"]
+        assert np.allclose(mse.get_ydata(), run["test_mse"]) and bottom.get_yscale() == "log"
     renders(fig)
 
 

@@ -10,8 +10,10 @@ from matplotlib.figure import Figure
 
 from rnncourse.figures.ch05_gru import (
     KIND_COLORS,
+    draw_gru_cell,
     plot_costs,
     plot_counting,
+    plot_gru_gates,
     plot_learning_curves,
     plot_summary,
     plot_variants,
@@ -19,7 +21,7 @@ from rnncourse.figures.ch05_gru import (
 )
 from rnncourse.results import load
 
-KINDS = ("rnn", "lstm", "gru")
+KINDS = ("rnn", "lstm", "lstm_fb1", "gru")
 
 
 def fake_result() -> dict:
@@ -79,7 +81,7 @@ def test_learning_curves_draw_each_median_and_the_target() -> None:
         assert np.allclose(lines["target"].get_ydata(), result["targets"][task])
         assert ax.get_yscale() == "log"
         thin = [line for line in ax.get_lines() if line.get_label().startswith("_")]
-        assert len(thin) == 9  # one per seed and kind
+        assert len(thin) == 3 * len(KINDS)  # one per seed and kind
     render(fig)
 
 
@@ -94,6 +96,10 @@ def test_costs_bars_have_the_stored_heights() -> None:
                 [result["epoch_seconds"][t][kind][backend] for t in ("adding", "counting")]
             )
         assert {c.get_label() for c in ax.containers} == set(KINDS)
+        # each task's group of bars is centred on its tick and no two bars overlap
+        centres = np.array([[bar.get_x() + bar.get_width() / 2 for bar in c] for c in ax.containers])
+        assert centres.mean(axis=0) == pytest.approx([0, 1])
+        assert np.all(np.diff(centres, axis=0) >= ax.containers[0][0].get_width() - 1e-12)
     render(fig)
 
 
@@ -109,8 +115,8 @@ def test_summary_bars_show_params_steps_and_relative_loss() -> None:
         assert [b.get_height() for b in steps] == ([20, 20] if k == 0 else [10 * k] * 2)
         assert all(bool(b.get_hatch()) == (k == 0) for b in steps)
         (losses,) = [c for c in loss_ax.containers if c.get_label() == kind]
-        # final losses 0.1 / (k + 1): the gru's (k = 2) is the best, so the ratio is 3 / (k + 1)
-        assert [b.get_height() for b in losses] == pytest.approx([3 / (k + 1)] * 2)
+        # final losses 0.1 / (k + 1): the last kind's (k = 3) is the best, so the ratio is 4 / (k + 1)
+        assert [b.get_height() for b in losses] == pytest.approx([len(KINDS) / (k + 1)] * 2)
     assert sum(text.get_text() == "never" for text in steps_ax.texts) == 2
     render(fig)
 
@@ -144,9 +150,10 @@ def test_variants_plot_shows_both_states_and_their_gap() -> None:
 
 def test_table_rows_carry_the_summary() -> None:
     rows = table_rows(fake_result())
-    assert len(rows) == 6
+    assert len(rows) == 2 * len(KINDS)
     assert rows[1]["kind"] == "lstm" and rows[1]["params"] == 200 and rows[1]["median steps to target"] == 10
-    assert rows[3]["counts to (median)"] == 10 and "counts to (median)" not in rows[0]
+    assert rows[4]["counts to (median)"] == 10 and "counts to (median)" not in rows[0]
+    assert [row["kind"] for row in table_rows(fake_result(), ("gru", "rnn"))] == ["gru", "rnn"] * 2
 
 
 def test_the_stored_comparison_has_what_the_page_reads() -> None:
@@ -159,3 +166,33 @@ def test_the_stored_comparison_has_what_the_page_reads() -> None:
             assert len(result["runs"][task][kind]) == len(result["seeds"][task])
             assert result["epoch_seconds"][task][kind]["torch"] > 0
     render(plot_learning_curves(result))
+
+
+def test_gru_cell_diagram_has_two_gates_a_candidate_and_one_state_path() -> None:
+    fig = draw_gru_cell()
+    (ax,) = fig.axes
+    gids = [patch.get_gid() for patch in ax.patches]
+    assert gids.count("gate") == 3 and gids.count("product") == 2 and gids.count("sum") == 1
+    assert gids.count("one minus") == 1 and gids.count("state path") == 3
+    assert "cell path" not in gids  # no second state: that is the LSTM's
+    texts = " ".join(text.get_text() for text in ax.texts)
+    for name in ("r_t", "z_t", "n_t", "h_{t-1}", "h_t", "x_t"):
+        assert name in texts, name
+    render(fig)
+
+
+def test_gru_gates_draws_both_gates_and_the_marked_steps() -> None:
+    rng = np.random.default_rng(0)
+    T, H = 12, 5
+    x = np.stack([rng.uniform(size=T), np.zeros(T)], axis=1)
+    x[[2, 8], 1] = 1.0
+    z, r = rng.uniform(size=(T, H)), rng.uniform(size=(T, H))
+    fig = plot_gru_gates(x, z, r)
+    values, z_ax, r_ax = fig.axes[:3]
+    assert np.array_equal(z_ax.images[0].get_array(), z.T) and np.array_equal(r_ax.images[0].get_array(), r.T)
+    marked = [p for p in values.patches if p.get_gid() == "marked"]
+    assert [p.get_height() for p in marked] == pytest.approx(x[[2, 8], 0])
+    for ax in (values, z_ax, r_ax):
+        lines = [line for line in ax.get_lines() if line.get_gid() == "marker line"]
+        assert sorted(line.get_xdata()[0] for line in lines) == [2, 8]
+    render(fig)

@@ -64,6 +64,26 @@ def run_torch_lstm(state_dict, x, lengths):
         finals_c.append(cl[None])
     return seq, np.concatenate(finals_h), np.concatenate(finals_c)
 """,
+    "lstm_backward": """
+def lstm_backward(dh, x, h0, c0, W_xh, W_hh, b):
+    steps = x.shape[1]
+    states = [(h0, c0)]
+    for t in range(steps):  # the forward again, keeping (h_t, c_t) pairs
+        states.append(lstm_step_forward(x[:, t], *states[-1], W_xh, W_hh, b))
+    grads = {"x": np.zeros(x.shape), "W_xh": 0.0 * W_xh, "W_hh": 0.0 * W_hh, "b": 0.0 * b}
+    from_later_h = np.zeros(h0.shape)
+    from_later_c = np.zeros(c0.shape)
+    t = steps - 1
+    while t >= 0:
+        h_before, c_before = states[t]
+        out = lstm_step_backward(from_later_h + dh[:, t], from_later_c, x[:, t], h_before, c_before, W_xh, W_hh, b)
+        grads["x"][:, t] = out[0]
+        from_later_h, from_later_c = out[1], out[2]
+        for key, g in zip(("W_xh", "W_hh", "b"), out[3:]):
+            grads[key] = g + grads[key]  # summed in another order
+        t -= 1
+    return grads["x"], from_later_h, from_later_c, grads["W_xh"], grads["W_hh"], grads["b"]
+""",
 }
 
 # One typical mistake per part.
@@ -109,6 +129,22 @@ def run_torch_lstm(state_dict, x, lengths):
         cs.append(c)
     return inputs, np.stack(hs), np.stack(cs)
 """,
+    "lstm_backward": """
+def lstm_backward(dh, x, h0, c0, W_xh, W_hh, b):
+    hs, cs = [h0], [c0]
+    for t in range(x.shape[1]):
+        h, c = lstm_step_forward(x[:, t], hs[-1], cs[-1], W_xh, W_hh, b)
+        hs.append(h)
+        cs.append(c)
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        g = lstm_step_backward(dh[:, t] + dh_next, np.zeros_like(c0), x[:, t], hs[t], cs[t], W_xh, W_hh, b)
+        dx[:, t], dh_next = g[0], g[1]  # the cell state's gradient is dropped
+        dW_xh, dW_hh, db = dW_xh + g[3], dW_hh + g[4], db + g[5]
+    return dx, dh_next, np.zeros_like(c0), dW_xh, dW_hh, db
+""",
 }
 
 # Each part handed to the course's own implementation (or to torch).
@@ -143,6 +179,12 @@ def run_torch_lstm(state_dict, x, lengths):
     out, (h_n, c_n) = lstm(packed)
     out = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
     return out.detach().numpy(), h_n.detach().numpy(), c_n.detach().numpy()
+""",
+    "lstm_backward": """
+from rnncourse.scratch.lstm import lstm_backward as course_backward, lstm_forward as course_forward
+def lstm_backward(dh, x, h0, c0, W_xh, W_hh, b):
+    _, _, cache = course_forward(x, h0, c0, W_xh, W_hh, b)
+    return course_backward(dh, cache)
 """,
 }
 
@@ -240,6 +282,63 @@ def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
 """,
             "not zero",
         ),
+        (
+            """
+def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
+    h, c = h0, c0
+    out = np.zeros((x.shape[0], x.shape[1], h0.shape[1]))
+    for t in range(x.shape[1]):
+        h_new, c_new = lstm_step_forward(x[:, t], h, c, W_xh, W_hh, b)
+        real = (t <= lengths)[:, None]  # one step too many
+        h, c = np.where(real, h_new, h), np.where(real, c_new, c)
+        out[:, t] = np.where(real, h_new, 0.0)
+    return out, h, c
+""",
+            "one step too many counts as real",
+        ),
+        (
+            """
+def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
+    h, c = h0, c0
+    out = np.zeros((x.shape[0], x.shape[1], h0.shape[1]))
+    for t in range(x.shape[1]):
+        h_new, c = lstm_step_forward(x[:, t], h, c, W_xh, W_hh, b)  # c is never held
+        real = (t < lengths)[:, None]
+        h = np.where(real, h_new, h)
+        out[:, t] = np.where(real, h_new, 0.0)
+    return out, h, c
+""",
+            "the cell state c keeps changing through the padding",
+        ),
+        (
+            """
+def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
+    h, c = h0, c0
+    out = np.zeros((x.shape[0], x.shape[1], h0.shape[1]))
+    for t in range(x.shape[1]):
+        h_new, c_new = lstm_step_forward(x[:, t], h, c, W_xh, W_hh, b)
+        real = (t < lengths)[:, None]
+        h, c = np.where(real, h_new, 0.0), np.where(real, c_new, 0.0)  # zeroed, not held
+        out[:, t] = h
+    return out, h, c
+""",
+            "the states are reset to zero at the padding",
+        ),
+        (
+            """
+def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
+    T = x.shape[1]
+    h, c = h0, c0
+    out = np.zeros((x.shape[0], T, h0.shape[1]))
+    for t in range(T):
+        h_new, c_new = lstm_step_forward(x[:, t], h, c, W_xh, W_hh, b)
+        real = (t >= T - lengths)[:, None]  # as if the padding came first
+        h, c = np.where(real, h_new, h), np.where(real, c_new, c)
+        out[:, t] = np.where(real, h_new, 0.0)
+    return out, h, c
+""",
+            "padding at the start",
+        ),
     ],
     "run_torch_lstm": [
         (
@@ -274,6 +373,128 @@ def run_torch_lstm(state_dict, x, lengths):
     return inputs, np.stack(hs), np.stack(cs)
 """,
             "gate blocks were reordered",
+        ),
+        (
+            """
+def run_torch_lstm(state_dict, x, lengths):
+    layers = sum(1 for key in state_dict if key.startswith("weight_ih_l"))
+    h = c = np.zeros((x.shape[0], state_dict["weight_hh_l0"].shape[1]))
+    inputs, hs, cs = x, [], []
+    for l in range(layers):
+        b = state_dict[f"bias_ih_l{l}"] + state_dict[f"bias_hh_l{l}"]
+        inputs, h, c = lstm_forward(inputs, lengths, h, c, state_dict[f"weight_ih_l{l}"], state_dict[f"weight_hh_l{l}"], b)
+        hs.append(h)  # and the next layer starts from these states
+        cs.append(c)
+    return inputs, np.stack(hs), np.stack(cs)
+""",
+            "starts from the final states of the layer below",
+        ),
+        (
+            """
+def run_torch_lstm(state_dict, x, lengths):
+    layers = sum(1 for key in state_dict if key.startswith("weight_ih_l"))
+    zeros = np.zeros((x.shape[0], state_dict["weight_hh_l0"].shape[1]))
+    hs, cs = [], []
+    for l in range(layers):
+        b = state_dict[f"bias_ih_l{l}"] + state_dict[f"bias_hh_l{l}"]
+        out, h, c = lstm_forward(x, lengths, zeros, zeros, state_dict[f"weight_ih_l{l}"], state_dict[f"weight_hh_l{l}"], b)
+        hs.append(h)
+        cs.append(c)
+    return out, np.stack(hs), np.stack(cs)
+""",
+            "reads the outputs of",
+        ),
+        (
+            """
+def run_torch_lstm(state_dict, x, lengths):
+    layers = sum(1 for key in state_dict if key.startswith("weight_ih_l"))
+    zeros = np.zeros((x.shape[0], state_dict["weight_hh_l0"].shape[1]))
+    inputs, hs, cs = x, [], []
+    for l in range(layers):
+        b = state_dict[f"bias_ih_l{l}"] + state_dict[f"bias_hh_l{l}"]
+        inputs, h, c = lstm_forward(inputs, lengths, zeros, zeros, state_dict[f"weight_ih_l{l}"], state_dict[f"weight_hh_l{l}"], b)
+        hs.insert(0, h)  # the top layer ends up first
+        cs.insert(0, c)
+    return inputs, np.stack(hs), np.stack(cs)
+""",
+            "list the layers top first",
+        ),
+    ],
+    "lstm_backward": [
+        (
+            """
+def lstm_backward(dh, x, h0, c0, W_xh, W_hh, b):
+    hs, cs = [h0], [c0]
+    for t in range(x.shape[1]):
+        h, c = lstm_step_forward(x[:, t], hs[-1], cs[-1], W_xh, W_hh, b)
+        hs.append(h)
+        cs.append(c)
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(b)
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(x.shape[1])):
+        g = lstm_step_backward(dh[:, t], dc_next, x[:, t], hs[t], cs[t], W_xh, W_hh, b)  # dh_next left out
+        dx[:, t], dh_next, dc_next = g[0], g[1], g[2]
+        dW_xh, dW_hh, db = dW_xh + g[3], dW_hh + g[4], db + g[5]
+    return dx, dh_next, dc_next, dW_xh, dW_hh, db
+""",
+            "its dh_prev\\) is not added",
+        ),
+        (
+            """
+def lstm_backward(dh, x, h0, c0, W_xh, W_hh, b):
+    hs, cs = [h0], [c0]
+    for t in range(x.shape[1]):
+        h, c = lstm_step_forward(x[:, t], hs[-1], cs[-1], W_xh, W_hh, b)
+        hs.append(h)
+        cs.append(c)
+    dx = np.zeros_like(x)
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(x.shape[1])):
+        g = lstm_step_backward(dh[:, t] + dh_next, dc_next, x[:, t], hs[t], cs[t], W_xh, W_hh, b)
+        dx[:, t], dh_next, dc_next = g[0], g[1], g[2]
+        dW_xh, dW_hh, db = g[3], g[4], g[5]  # overwritten at every step
+    return dx, dh_next, dc_next, dW_xh, dW_hh, db
+""",
+            "their gradients are sums over the steps",
+        ),
+        (
+            """
+def lstm_backward(dh, x, h0, c0, W_xh, W_hh, b):
+    hs, cs = [h0], [c0]
+    for t in range(x.shape[1]):
+        h, c = lstm_step_forward(x[:, t], hs[-1], cs[-1], W_xh, W_hh, b)
+        hs.append(h)
+        cs.append(c)
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(b)
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(x.shape[1])):
+        g = lstm_step_backward(dh[:, t] + dh_next, dc_next, x[:, t], hs[t + 1], cs[t + 1], W_xh, W_hh, b)
+        dx[:, t], dh_next, dc_next = g[0], g[1], g[2]
+        dW_xh, dW_hh, db = dW_xh + g[3], dW_hh + g[4], db + g[5]
+    return dx, dh_next, dc_next, dW_xh, dW_hh, db
+""",
+            "it needs the states it started from",
+        ),
+        (
+            """
+def lstm_backward(dh, x, h0, c0, W_xh, W_hh, b):
+    hs, cs = [h0], [c0]
+    for t in range(x.shape[1]):
+        h, c = lstm_step_forward(x[:, t], hs[-1], cs[-1], W_xh, W_hh, b)
+        hs.append(h)
+        cs.append(c)
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(b)
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    for t in range(x.shape[1]):  # forwards in time
+        g = lstm_step_backward(dh[:, t] + dh_next, dc_next, x[:, t], hs[t], cs[t], W_xh, W_hh, b)
+        dx[:, t], dh_next, dc_next = g[0], g[1], g[2]
+        dW_xh, dW_hh, db = dW_xh + g[3], dW_hh + g[4], db + g[5]
+    return dx, dh_next, dc_next, dW_xh, dW_hh, db
+""",
+            "from t = T - 1 down to t = 0",
         ),
     ],
 }

@@ -51,6 +51,7 @@ WRONG_MESSAGES = {
     "lstm_step_backward": "the gradient dc_t arriving from the next step is not added",
     "lstm_forward": "the state keeps changing through the padding",
     "run_torch_lstm": "bias_hh is left out",
+    "lstm_backward": "the cell state's gradient from step t \\+ 1",
 }
 
 
@@ -119,3 +120,38 @@ def test_every_named_step_mistake_differs_from_the_truth_on_the_visible_cases() 
 def test_hidden_cases_cover_length_one_batch_one_and_padding() -> None:
     names = {name for part in check.PARTS for name in part.hidden}
     assert {"all sizes 1", "one sequence of one step", "batch of one, padded", "three layers, D = H"} <= names
+    assert {"one step", "batch of one", "one hidden unit"} <= set(check.SEQUENCE_BACKWARD.hidden)
+
+
+def test_the_course_sequence_backward_agrees_with_the_numerical_gradients_of_part_5() -> None:
+    """The check's central differences are right: the course's fast BPTT gives the same gradients."""
+    from rnncourse.scratch.lstm import lstm_backward, lstm_forward
+
+    for case in graded_cases(check.SEQUENCE_BACKWARD):
+        dh, x, h0, c0, W_xh, W_hh, b = case.args
+        _, _, cache = lstm_forward(x, h0, c0, W_xh, W_hh, b)
+        analytic = lstm_backward(dh, cache)
+        numerical = check._numerical_sequence_gradients(case.args)
+        for a, n in zip(analytic, numerical, strict=True):
+            assert rel_error(a, n) < 1e-8, case.name
+        written_out = check._sequence_backward(case.args)
+        for a, w in zip(analytic, written_out, strict=True):
+            assert rel_error(a, w) < 1e-10, case.name
+
+
+@pytest.mark.parametrize("slip", list(check._SEQUENCE_SLIPS))
+def test_every_sequence_slip_is_wrong_on_a_visible_case(slip: str) -> None:
+    # A slip that gives the right gradients could never be named: each must differ on some visible case.
+    differs = []
+    for case in check.SEQUENCE_BACKWARD.visible():
+        right, wrong = check._sequence_backward(case.args), check._sequence_backward(case.args, slip)
+        differs.append(max(rel_error(w, r) for w, r in zip(wrong, right, strict=True)))
+    assert max(differs) > 1e-3, slip
+
+
+@pytest.mark.parametrize("text", list(check._padding_slips(check.SEQUENCE_FORWARD.visible()[0].args)))
+def test_every_padding_slip_is_wrong_on_the_first_visible_case(text: str) -> None:
+    case = check.SEQUENCE_FORWARD.visible()[0]
+    right = check._reference_sequence(*case.args)
+    wrong = check._padding_slips(case.args)[text]
+    assert max(rel_error(w, r) for w, r in zip(wrong, right, strict=True)) > 1e-3, text

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 class TestCh04LstmExercise(ExerciseProof):
     ASSIGNMENT = "ch04_lstm"
     ANSWERS = ch04_lstm_answers
-    TOTAL_POINTS = 15
+    TOTAL_POINTS = 19
 
     def test_feedback_names_the_likely_mistake(self, graded) -> None:
         course, _log = graded
@@ -22,6 +22,7 @@ class TestCh04LstmExercise(ExerciseProof):
             "wrong-lstm_step_backward": "arriving from the next step is not added",
             "wrong-lstm_forward": "the state keeps changing through the padding",
             "wrong-run_torch_lstm": "bias_hh is left out",
+            "wrong-lstm_backward": "(its dc_prev) is not passed on",
         }
         for student, words in expected.items():
             assert words in feedback_html(course, self.ASSIGNMENT, student), student

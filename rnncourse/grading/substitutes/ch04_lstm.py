@@ -32,3 +32,20 @@ def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
         h, c = np.where(real, h_new, h), np.where(real, c_new, c)
         out[:, t] = np.where(real, h_new, 0.0)
     return out, h, c
+
+
+def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_xh, W_hh, b):
+    """dL/dh_t, dL/dc_t and the step's inputs -> dx_t, dh_prev, dc_prev, dW_xh, dW_hh, db."""
+    H = h_prev.shape[1]
+    a = x_t @ W_xh.T + h_prev @ W_hh.T + b
+    i = 1 / (1 + np.exp(-a[:, :H]))
+    f = 1 / (1 + np.exp(-a[:, H : 2 * H]))
+    g = np.tanh(a[:, 2 * H : 3 * H])
+    o = 1 / (1 + np.exp(-a[:, 3 * H :]))
+    tanh_c = np.tanh(f * c_prev + i * g)
+    dc = dc_t + dh_t * o * (1 - tanh_c * tanh_c)  # along the cell path, and through h_t
+    da = np.concatenate(
+        [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), dh_t * tanh_c * o * (1 - o)],
+        axis=1,
+    )
+    return da @ W_xh, da @ W_hh, dc * f, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
