@@ -63,13 +63,30 @@ def test_softmax_costs_plots_the_table_on_log_axes() -> None:
     np.testing.assert_array_equal(times["full softmax"], [10.0, 100.0])
 
 
-def test_word2vec_losses_and_the_untrained_line() -> None:
-    fig = figs.plot_word2vec_losses({"skipgram": ([1e6, 2e6], [3.0, 2.7])}, untrained=6 * np.log(2))
-    ax = fig.axes[0]
-    curve = next(line for line in ax.lines if line.get_label() == "skipgram")
-    np.testing.assert_array_equal(curve.get_xdata(), [1.0, 2.0])  # in millions
-    flat = next(line for line in ax.lines if "untrained" in line.get_label())
+def test_word2vec_runs_draw_each_curve_and_each_heldout_bar() -> None:
+    fig = figs.plot_word2vec_runs(
+        {"skipgram": ([1.0, 2.0], [3.0, 2.7]), "cbow": ([0.5, 1.5], [3.1, 2.9])},
+        {"skipgram": 2.9, "cbow": 3.2},
+        untrained=6 * np.log(2),
+    )
+    left, right = fig.axes[:2]
+    curve = next(line for line in left.lines if line.get_label() == "cbow")
+    np.testing.assert_array_equal(curve.get_xdata(), [0.5, 1.5])
+    flat = next(line for line in left.lines if "untrained" in line.get_label())
     assert abs(flat.get_ydata()[0] - 6 * np.log(2)) < 1e-12
+    assert [bar.get_width() for bar in right.patches] == [2.9, 3.2]
+    (marker,) = right.lines  # the untrained loss, across the bars: a vertical line
+    assert list(marker.get_xdata()) == [6 * np.log(2)] * 2
+
+
+def test_pmi_alignment_plots_every_pair_and_the_fitted_slope() -> None:
+    pmi = np.array([-1.0, 0.0, 1.0, 2.0])
+    scores = 0.5 * pmi + 0.25
+    fig = figs.plot_pmi_alignment(pmi, scores)
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), np.stack([pmi, scores], axis=1))
+    fitted = next(line for line in ax.lines if "least squares" in line.get_label())
+    assert "slope 0.50" in fitted.get_label()
 
 
 def test_projection_places_words_and_arrows() -> None:
