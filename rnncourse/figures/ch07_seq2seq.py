@@ -4,9 +4,10 @@
 function                       what it draws
 =============================  ===================================================
 ``plot_training``              smoothed training losses of several models
-``plot_accuracy_by_length``    exact-match accuracy against source length
+``plot_accuracy_by_length``    exact-match accuracy (or BLEU) against source length
 ``plot_attention``             attention weights: target steps x source tokens
 ``plot_length_penalty``        GNMT's lp and the normalised score of two outputs
+``plot_beam_widths``           BLEU and output length against the beam's width
 =============================  ===================================================
 
 Every plot keeps its data in the axes (line data, image arrays, tick labels),
@@ -48,9 +49,12 @@ def plot_training(losses: Mapping[str, Sequence[float]], window: int = 20, title
 
 
 def plot_accuracy_by_length(
-    accuracy: Mapping[str, Sequence[float]], edges: Sequence[int], title: str = ""
+    accuracy: Mapping[str, Sequence[float]],
+    edges: Sequence[int],
+    title: str = "",
+    ylabel: str = "exact-match accuracy",
 ) -> Figure:
-    """Exact-match accuracy of each model in source-length bins [edges[i], edges[i+1])."""
+    """A score in [0, 1] (exact-match accuracy, BLEU) of each model in source-length bins [edges[i], edges[i+1])."""
     centres = [(lo + hi - 1) / 2 for lo, hi in zip(edges[:-1], edges[1:])]
     fig = new_figure(0.7, 0.38)
     ax = fig.subplots()
@@ -59,7 +63,7 @@ def plot_accuracy_by_length(
     ax.set_xticks(centres, [f"{lo}-{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])])
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("source length (tokens)")
-    ax.set_ylabel("exact-match accuracy")
+    ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3)
@@ -80,6 +84,8 @@ def plot_attention(
     ax = fig.subplots()
     image = ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(source)), [repr(s)[1:-1] if s == " " else s for s in source])
+    if sum(len(s) > 1 for s in source) > 1:  # words, not characters: upright labels would overlap
+        ax.tick_params(axis="x", labelrotation=90)
     ax.set_yticks(range(len(target)), list(target))
     ax.set_xlabel("source token (read by the encoder)")
     ax.set_ylabel("target token written")
@@ -112,4 +118,39 @@ def plot_length_penalty(
         ylabel="score = log p / lp",
         title="dividing by lp lifts the longer output",
     )
+    return fig
+
+
+def plot_beam_widths(rows: Sequence[Mapping[str, float]], greedy: Mapping[str, float]) -> Figure:
+    """Left: corpus BLEU against the beam's width k; right: the outputs' length over the references'.
+
+    Args:
+        rows: one per decoding, with ``k``, ``alpha``, ``bleu`` (0..1) and ``length_ratio``;
+            one line per alpha.
+        greedy: ``bleu`` and ``length_ratio`` of greedy decoding, drawn as a dotted line.
+    """
+    alphas = sorted({float(r["alpha"]) for r in rows})
+    widths = sorted({int(r["k"]) for r in rows})
+    fig = new_figure(1.0, 0.38)
+    left, right = fig.subplots(1, 2)
+    for ax, key, ylabel, scale in (
+        (left, "bleu", "corpus BLEU (points)", 100.0),
+        (right, "length_ratio", "output length / reference length", 1.0),
+    ):
+        ax.axhline(scale * greedy[key], color=SERIES_COLORS[2], ls=":", lw=1.5, label="greedy")
+        plot_curves(
+            ax,
+            {
+                f"beam, alpha = {a:g}": [
+                    scale * next(r[key] for r in rows if int(r["k"]) == k and float(r["alpha"]) == a)
+                    for k in widths
+                ]
+                for a in alphas
+            },
+            x=widths,
+            xlabel="beam width k",
+            ylabel=ylabel,
+        )
+        ax.set_xscale("log")
+        ax.set_xticks(widths, [str(k) for k in widths])
     return fig

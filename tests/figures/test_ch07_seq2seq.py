@@ -42,6 +42,9 @@ def test_attention_shows_the_weights_with_source_and_target_labels() -> None:
     assert np.array_equal(ax.get_images()[0].get_array(), weights)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", " ", "<eos>"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "<eos>"]
+    assert ax.get_xticklabels()[0].get_rotation() == 0  # characters stay upright
+    words = figs.plot_attention(weights, ["my", "house", "<eos>"], ["x", "<eos>"]).axes[0]
+    assert words.get_xticklabels()[0].get_rotation() == 90  # words are turned so they do not overlap
     with pytest.raises(ValueError, match="expected"):
         figs.plot_attention(weights, ["a"], ["x", "<eos>"])
 
@@ -55,3 +58,18 @@ def test_length_penalty_panels_show_the_long_output_overtaking() -> None:
     scores = {line.get_label(): np.asarray(line.get_ydata()) for line in right.get_lines()}
     short, long = scores["|y| = 2, log p = -1"], scores["|y| = 12, log p = -1.6"]
     assert short[0] > long[0] and long[-1] > short[-1]  # the crossing the caption describes
+
+
+def test_beam_widths_draw_one_line_per_alpha_in_points_and_ratios() -> None:
+    rows = [
+        {"k": k, "alpha": a, "bleu": 0.1 * k / (1 + a), "length_ratio": 1.0 - 0.01 * k + 0.1 * a}
+        for k in (1, 5, 10)
+        for a in (0.0, 1.0)
+    ]
+    fig = figs.plot_beam_widths(rows, {"bleu": 0.12, "length_ratio": 0.95})
+    left, right = fig.axes[:2]
+    bleu = {line.get_label(): list(line.get_ydata()) for line in left.get_lines()}
+    assert np.allclose(bleu["beam, alpha = 0"], [10.0, 50.0, 100.0])  # in points
+    assert np.allclose(bleu["greedy"], [12.0, 12.0])
+    ratio = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in right.get_lines()}
+    assert ratio["beam, alpha = 1"] == ([1, 5, 10], pytest.approx([1.09, 1.05, 1.0]))
