@@ -9,14 +9,17 @@ autograded/, feedback/      written by `make grade`
 import os
 from pathlib import Path
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     SaveAutoGrades,
 )
+
+from rnncourse.autograder.collect import PLATFORMS
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -28,14 +31,29 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # SQLite next to this file by default; any SQLAlchemy URL (e.g.
 # postgresql://grader@db/course) through the environment.
-c.CourseDirectory.db_url = os.environ.get("RNNCOURSE_GRADEBOOK_URL", "sqlite:///gradebook.db")
+c.CourseDirectory.db_url = os.environ.get("RNNCOURSE_GRADEBOOK_URL") or "sqlite:///gradebook.db"
+# The gradebook's course: nbgrader's own default, which every nbgrader step that opens the
+# gradebook without one uses. An empty id (CourseDirectory's default) breaks a database that
+# enforces foreign keys, as PostgreSQL does.
+c.CourseDirectory.course_id = "default_course"
 
-# `make grade ARGS="--zip class.zip"` reads the notebooks of a zip as nbgrader's
-# zip_collect does: by this pattern on each file name, here a learning platform's
-# "<assignment>_<student>_attempt_<timestamp>_<file>.ipynb" (change it to yours).
-c.FileNameCollectorPlugin.named_regexp = (
-    r".*_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>\w+)"
-)
+# `make grade ARGS="--zip downloads.zip --assignment ID --platform blackboard"` collects a
+# learning platform's zip: the platforms' file names are in rnncourse/autograder/collect.py
+# (blackboard, canvas, moodle) and book/instructors.md. Without --platform, this pattern reads
+# the names (nbgrader's zip_collect setting); {title} stands for the assignment's name on the
+# platform (--title, the assignment id by default), which starts every file name.
+c.FileNameCollectorPlugin.named_regexp = PLATFORMS["blackboard"].pattern
+
+# Due dates and late work: the one place where they are set. `make grade` writes each due date
+# into the gradebook (nbgrader's assignment duedate); a submission is late by its timestamp.txt
+# (zip collection writes it), and nbgrader's AssignLatePenalties takes the penalty below, which
+# grades.csv, the table and the feedback show. A time without a zone is UTC.
+c.Deadlines.due = {
+    # "ch01_recurrence": "2026-02-06 17:00:00 Europe/London",
+}
+c.AssignLatePenalties.plugin_class = "rnncourse.autograder.lateness.LatePenalty"
+c.LatePenalty.percent_per_day = 10.0  # of the score, for each day or part of a day late
+c.LatePenalty.zero_after_days = 7.0  # later than this: the whole score
 
 # The released notebooks are published on the website: they must carry no
 # outputs (which could echo a solution) and no solution code or hidden tests.
@@ -76,6 +94,15 @@ if not _FEEDBACK.is_dir():  # installed, not run from the repository
     _FEEDBACK = Path(rnncourse.autograder.__file__).parent / "feedback"
 import nbgrader as _nbgrader  # noqa: E402
 
+# nbgrader's feedback steps, then its automatic "No response." comment boxes left out.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    CSSHTMLHeaderPreprocessor,
+    "rnncourse.autograder.record.HideNoResponse",
+]
+# A learner's markdown, raw cells and outputs are theirs to write: feedback and formgrader
+# render them sanitised (no script, no event handlers), as nbconvert does for nbviewer.
+c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.template_name = "rnncourse_feedback"
 c.HTMLExporter.template_file = "rnncourse_feedback.html.j2"
 c.HTMLExporter.extra_template_basedirs = [

@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python bench/bench_grading.py            # 64 submissions, graded 6 times: about 7 minutes
+    python bench/bench_grading.py            # a class of 1,000, graded with 1 worker and every core
     python bench/bench_grading.py --quick    # 6 submissions, graded twice: the smoke test
 
 The script builds a temporary course (the repository's ``nbgrader_config.py``
@@ -12,7 +12,7 @@ written ones, mixed part by part), answers with one part wrong (the common
 mistakes of ``tests/grading/ch01_recurrence_answers.py``), untouched
 releases and hostile notebooks (``tests/autograder/hostile/corpus.py``).
 
-The class is then graded in pairs of runs (3 by default, ``--pairs``), each
+The class is then graded in pairs of runs (1 by default, ``--pairs``), each
 time from a fresh copy with no sandbox cache, by ``python -m
 rnncourse.autograder.batch`` exactly as ``make grade`` runs it: ``--jobs 1`` and
 ``--jobs <every core>``, in alternating order (1 then every core, every core
@@ -20,9 +20,11 @@ then 1, ...), so that a machine whose speed drifts favours neither side. The
 ratio quoted is the median of the pairs' ratios; every pair is printed. The batch prints how
 long it spent before its worker processes started (loading, registering the
 assignment), in them, and after them (the export), and the seconds each step
-of a submission took, summed over the class: staging, the sandbox, nbgrader
-(recording the grades and writing the feedback). The rest of the wall clock
-is Python's start-up.
+of a submission's single pass took, summed over the class: reading (and
+sanitising), the sandbox, nbgrader (recording the grades and writing the
+feedback). The rest of the wall clock is Python's start-up and writing the
+files. The table puts the submissions per minute of 1 worker and of every
+core side by side, with the load before each run.
 
 "Overhead beyond running the notebook" is what grading costs on top of
 executing the learner's code: with one worker, everything but the sandboxes,
@@ -67,8 +69,8 @@ from tests.grading import ch01_recurrence_answers as answers  # noqa: E402
 from tests.grading.notebooks import filled, points, released_course, solution_sources  # noqa: E402
 
 ASSIGNMENT = "ch01_recurrence"
-GOAL_RATIO = 1.8  # submissions per minute, every core over one worker (issue 7: with 2 cores)
-GOAL_OVERHEAD = 2.0  # seconds per submission beyond running the notebook
+GOAL_PER_MINUTE = 150.0  # exercise-1 submissions a minute with every core (issue 19: on 2 idle cores)
+GOAL_OVERHEAD = 0.3  # seconds per submission beyond running the notebook (issue 19)
 # A correct notebook's slowest cell takes well under a second here; the hostile
 # test grades with 2 s. make grade's own 60 s would let the one infinite loop
 # (two calls that each run to the limit) hold one worker for two minutes.
@@ -77,7 +79,7 @@ HOSTILE = ("infinite-loop", "sys-exit", "memory-bomb", "many-lines")
 SPLIT = re.compile(
     r"graded (?P<count>\d+) submissions \((?P<cached>\d+) sandbox results from the cache\) "
     r"with (?P<workers>\d+) workers: (?P<before>[\d.]+) s before the workers, (?P<during>[\d.]+) s in them, "
-    r"(?P<after>[\d.]+) s after; summed over submissions: staging (?P<staging>[\d.]+) s, "
+    r"(?P<after>[\d.]+) s after; summed over submissions: reading (?P<reading>[\d.]+) s, "
     r"sandboxes (?P<sandboxes>[\d.]+) s, nbgrader (?P<nbgrader>[\d.]+) s"
 )
 
@@ -99,11 +101,12 @@ class Run:
     workers: int
     total: float  # wall clock of the whole batch, seconds
     workers_seconds: float  # wall clock while the worker processes graded
-    staging: float  # seconds of each step, summed over the submissions
+    reading: float  # seconds of each step, summed over the submissions (reading includes sanitising)
     sandboxes: float
     nbgrader: float  # recording the grades and writing the feedback
-    reused: int  # sandbox results found in the cache: identical notebooks (the blank ones) run once
+    reused: int  # sandbox results found in the cache: identical notebooks run once
     scores: Scores
+    load: float = 0.0  # the 1-minute load average just before the run
 
     @property
     def serial(self) -> float:
@@ -191,7 +194,12 @@ def build_class(
             )
         )
     for _ in range(counts["blank"]):
-        made.append(("blank", "untouched release", release, {cell: 0.0 for cell in full}))
+        # handed back untouched but for a comment in an answer cell (nbgrader restores locked cells,
+        # so only an answer cell makes each its own notebook: the cache would share one run)
+        untouched = nbformat.from_dict(release)
+        answer = next(c for c in untouched.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+        answer.source = f"# opened by the learner {next(drafts)}\n" + answer.source
+        made.append(("blank", "untouched release", untouched, {cell: 0.0 for cell in full}))
     context = corpus.Context(release, correct, course, REPO, port=9)
     by_name = {case.name: case for case in corpus.CORPUS}
     for name in hostile:
@@ -232,6 +240,7 @@ def scores(root: Path) -> Scores:
 def grade(template: Path, root: Path, pair: int, workers: int, cell_seconds: float) -> Run:
     """Grade a fresh copy of ``template`` (no cache) with ``make grade``'s command."""
     shutil.copytree(template, root)
+    load = os.getloadavg()[0]
     assert not (root / "autograded").exists(), "the copy must start without a sandbox cache"
     command = [sys.executable, "-m", "rnncourse.autograder.batch"]
     command += ["--root", str(root), "--jobs", str(workers), "--cell-timeout", f"{cell_seconds:g}"]
@@ -243,8 +252,8 @@ def grade(template: Path, root: Path, pair: int, workers: int, cell_seconds: flo
         sys.exit(f"make grade failed with {workers} workers:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     if int(split["workers"]) != workers or int(split["count"]) != len(list(root.glob("submitted/*"))):
         sys.exit(f"unexpected run: {split.group(0)}")
-    steps = [float(split[step]) for step in ("during", "staging", "sandboxes", "nbgrader")]
-    return Run(pair, workers, total, *steps, int(split["cached"]), scores(root))
+    steps = [float(split[step]) for step in ("during", "reading", "sandboxes", "nbgrader")]
+    return Run(pair, workers, total, *steps, int(split["cached"]), scores(root), load)
 
 
 def sandbox_startup(cell_seconds: float, repeats: int = 3) -> float:
@@ -259,13 +268,14 @@ def sandbox_startup(cell_seconds: float, repeats: int = 3) -> float:
 def table(runs: list[Run], count: int) -> list[str]:
     """Wall-clock seconds (total, serial), then each step's seconds summed over the class."""
     lines = [
-        f"{'pair':>4} {'workers':>7} {'total s':>8} {'serial s':>9} {'staging s':>10} {'sandboxes s':>12} "
-        f"{'nbgrader s':>11} {'submissions/min':>16} {'reused':>7}"
+        f"{'pair':>4} {'workers':>7} {'total s':>8} {'serial s':>9} {'reading s':>10} {'sandboxes s':>12} "
+        f"{'nbgrader s':>11} {'submissions/min':>16} {'reused':>7} {'load before':>12}"
     ]
     for run in runs:
         lines.append(
-            f"{run.pair:>4} {run.workers:>7} {run.total:>8.1f} {run.serial:>9.1f} {run.staging:>10.1f} "
-            f"{run.sandboxes:>12.1f} {run.nbgrader:>11.1f} {run.per_minute(count):>16.1f} {run.reused:>7}"
+            f"{run.pair:>4} {run.workers:>7} {run.total:>8.1f} {run.serial:>9.1f} {run.reading:>10.1f} "
+            f"{run.sandboxes:>12.1f} {run.nbgrader:>11.1f} {run.per_minute(count):>16.1f} {run.reused:>7} "
+            f"{run.load:>12.2f}"
         )
     return lines
 
@@ -282,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6 submissions: a smoke test")
     parser.add_argument(
-        "--size", type=int, default=64, help="submissions in the class (at least 60; not with --quick)"
+        "--size", type=int, default=1000, help="submissions in the class (at least 60; not with --quick)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the class's answers and order")
     parser.add_argument(
@@ -294,10 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pairs",
         type=int,
-        help="pairs of runs, 1 worker and every core, in alternating order (default 3; 1 with --quick)",
+        help="pairs of runs, 1 worker and every core, in alternating order (default 1)",
     )
     args = parser.parse_args(argv)
-    pairs = args.pairs if args.pairs is not None else (1 if args.quick else 3)
+    pairs = args.pairs if args.pairs is not None else 1
     if pairs < 1:
         parser.error("--pairs: at least 1")
     if not args.quick and args.size < 60:
@@ -309,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Read before anything starts: afterwards the load counts this benchmark's own work.
     load_before = os.getloadavg()
-    print(load_line("at the start", load_before, cores))
+    print(load_line("at the start", load_before, cores), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         template = Path(folder) / "class"
         source, release = released_course(template, REPO, tool_env(), ASSIGNMENT)
@@ -335,15 +345,26 @@ def main(argv: list[str] | None = None) -> int:
                 root = Path(folder) / f"pair-{pair}-workers-{workers}"
                 runs.append(grade(template, root, pair, workers, args.cell_timeout))
                 shutil.rmtree(root)
+                # each run as soon as it is done: a long benchmark shows what it has so far
+                print(f"done: {table(runs[-1:], len(submissions))[1].strip()}", flush=True)
     count = len(submissions)
     print("\n".join(table(runs, count)))
-    print("reused: sandbox results of identical notebooks (the untouched releases), run once per run")
+    print(
+        "reused: sandbox results of identical notebooks (the same mistake with the same other answers), run once"
+    )
     print(
         "serial: start-up, registering and the export (wall clock); "
-        "staging, sandboxes, nbgrader: each step's seconds summed over the class"
+        "reading, sandboxes, nbgrader: each step's seconds summed over the class"
     )
     ones = [run for run in runs if run.workers == 1]
-    everys = [run for run in runs if run.workers == cores]
+    everys = [run for run in runs if run.workers == cores] or ones
+    side_by_side = "; ".join(
+        f"pair {one.pair}: 1 worker {one.per_minute(count):.1f}, {cores} workers {every.per_minute(count):.1f} "
+        f"(load before {one.load:.2f} and {every.load:.2f} on {cores} cores)"
+        for one, every in zip(ones, everys, strict=True)
+    )
+    print(f"submissions per minute, side by side: {side_by_side}")
+    per_minute = statistics.median(run.per_minute(count) for run in everys)
     ratios = [one.total / every.total for one, every in zip(ones, everys, strict=True)]
     ratio = statistics.median(ratios)
     print(
@@ -385,21 +406,17 @@ def main(argv: list[str] | None = None) -> int:
 
     goals = [
         (
-            "overhead per submission beyond running the notebook under 2 s",
-            overhead < GOAL_OVERHEAD,
+            f"at least {GOAL_PER_MINUTE:g} submissions a minute with every core ({cores})",
+            per_minute >= GOAL_PER_MINUTE,
+            f"{per_minute:.1f}",
+        ),
+        (
+            f"overhead per submission beyond running the notebook at most {GOAL_OVERHEAD:g} s",
+            overhead <= GOAL_OVERHEAD,
             f"{overhead:.2f} s",
-        )
+        ),
     ]
-    if cores >= 2:
-        goals.insert(
-            0,
-            (
-                f"{cores} workers at least {GOAL_RATIO}x the submissions per minute of 1",
-                ratio >= GOAL_RATIO,
-                f"{ratio:.2f}x",
-            ),
-        )
-    else:
+    if cores < 2:
         print("one core: no speed-up to measure")
     print("goals:")
     print("\n".join(goal_lines(goals, busy_reason(load_before[0], cores, {}))))

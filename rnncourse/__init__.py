@@ -6,7 +6,7 @@ chapter; every other module is a concept that any chapter may use. Concept
 modules never import chapter modules.
 
 Where each concept and each chapter's files live is written once, in the
-README's "Where things are" map (a test keeps it true).
+"Where things are" map of CONTRIBUTING.md (a test keeps it true).
 """
 
 __version__ = "0.1.0"

@@ -7,9 +7,11 @@ import datetime
 import importlib.metadata
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 
@@ -31,15 +33,20 @@ def pins(lines: list[str]) -> dict[str, str]:
     return found
 
 
-def lock_pins(repo: Path) -> dict[str, str]:
+def lock_pins(repo: Path, name: str = "requirements.lock") -> dict[str, str]:
     lines = [
-        line
-        for line in (repo / "requirements.lock").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
+        line for line in (repo / name).read_text().splitlines() if line.strip() and not line.startswith("#")
     ]
     unpinned = [line for line in lines if not PIN.match(line.strip())]
-    assert unpinned == [], f"every line of requirements.lock must be name==version: {unpinned}"
+    assert unpinned == [], f"every line of {name} must be name==version: {unpinned}"
     return pins(lines)
+
+
+BOOK_LOCK, GRADE_LOCK, TEST_LOCK = (
+    "requirements-book.lock",
+    "requirements-grade.lock",
+    "requirements-test.lock",
+)
 
 
 def lock_torch(repo: Path) -> str:
@@ -69,15 +76,9 @@ def test_pip_never_resolves_torch_or_cuda_from_the_lock(repo: Path) -> None:
     assert not {name for name in names if name.startswith(("nvidia-", "triton"))}
 
 
-def test_the_lock_holds_every_dependency_of_what_it_pins(repo: Path) -> None:
-    """Nothing is left for pip to resolve, so every install gets the tested versions.
-
-    Read from the installed packages' metadata, for those installed at the
-    pinned version; torch's dependencies must be there too (it is installed
-    with --no-deps).
-    """
-    locked = {**lock_pins(repo), "torch": lock_torch(repo)}
-    missing = {}
+def dependencies_missing(locked: dict[str, str]) -> dict[str, list[str]]:
+    """For each package installed at its pinned version, the dependencies ``locked`` lacks."""
+    missing: dict[str, list[str]] = {}
     for name, version in locked.items():
         try:
             distribution = importlib.metadata.distribution(name)
@@ -91,30 +92,78 @@ def test_the_lock_holds_every_dependency_of_what_it_pins(repo: Path) -> None:
                 dependency = normalise(requirement.name)
                 if dependency not in locked:
                     missing.setdefault(name, []).append(dependency)
-    assert missing == {}, f"dependencies missing from requirements.lock: {missing}"
+    return missing
+
+
+def test_each_lock_holds_every_dependency_of_what_it_pins(repo: Path) -> None:
+    """Nothing is left for pip to resolve, so every install gets the tested versions.
+
+    Read from the installed packages' metadata, for those installed at the pinned
+    version; torch's dependencies must be there too (it is installed with --no-deps).
+    The website's lock stands alone; the grader's stands on the learner's, the test lock on both.
+    """
+    learner = {**lock_pins(repo), "torch": lock_torch(repo)}
+    grader = {**learner, **lock_pins(repo, GRADE_LOCK)}
+    assert dependencies_missing(lock_pins(repo, BOOK_LOCK)) == {}, BOOK_LOCK
+    assert dependencies_missing(learner) == {}, "requirements.lock"
+    assert dependencies_missing(grader) == {}, GRADE_LOCK
+    assert dependencies_missing({**grader, **lock_pins(repo, TEST_LOCK)}) == {}, TEST_LOCK
+
+
+def test_the_locks_are_layers_of_one_environment(repo: Path) -> None:
+    """The website's pins are the learner's; the grader's and the test tools add to them, repinning none."""
+    book, learner, test = lock_pins(repo, BOOK_LOCK), lock_pins(repo), lock_pins(repo, TEST_LOCK)
+    grader = lock_pins(repo, GRADE_LOCK)
+    assert book.items() <= learner.items(), "requirements-book.lock differs from requirements.lock"
+    assert not set(grader) & set(learner), "requirements-grade.lock repins a package of requirements.lock"
+    assert not set(test) & (set(learner) | set(grader)), "requirements-test.lock repins a package below it"
+    assert {"dask", "distributed", "copydetect", "psycopg"} <= set(grader)
+    assert not {"dask", "copydetect", "psycopg"} & set(learner), "a grading tool is in the learner's lock"
+    assert "torch" not in book and "jupyterlab" not in book and "pytest" not in book
+
+
+def test_the_learner_environment_holds_no_test_or_style_tool(repo: Path) -> None:
+    tools = {"pytest", "pytest-xdist", "hypothesis", "nbval", "selenium", "ruff", "mypy", "coverage"}
+    assert not tools & set(lock_pins(repo)), "a test or style tool is in requirements.lock"
+    assert tools <= set(lock_pins(repo, TEST_LOCK))
+
+
+def test_lock_writes_the_locks_as_they_are(repo: Path) -> None:
+    """tools/lock.py, run on this environment, writes the committed locks (when .venv matches them)."""
+    sys.path.insert(0, str(repo / "tools"))
+    try:
+        import lock
+    finally:
+        sys.path.remove(str(repo / "tools"))
+    installed = {
+        normalise(d.metadata["Name"]): d.version.split("+")[0] for d in importlib.metadata.distributions()
+    }
+    wanted = {
+        **lock_pins(repo),
+        **lock_pins(repo, GRADE_LOCK),
+        **lock_pins(repo, TEST_LOCK),
+        "torch": lock_torch(repo),
+    }
+    if any(installed.get(name) != version for name, version in wanted.items()):
+        pytest.skip("this environment is not the locked one (`make lock` would change the locks)")
+    for name, text in lock.locks().items():
+        assert text == (repo / name).read_text(), f"`make lock` would change {name}"
 
 
 def test_the_style_tools_are_pinned(repo: Path) -> None:
-    locked = lock_pins(repo)
+    locked = lock_pins(repo, TEST_LOCK)
     assert locked["ruff"] == "0.17.6"
     assert locked["mypy"] == "2.4.1"
 
 
 def test_the_lock_covers_what_the_course_imports(repo: Path) -> None:
-    needed = {
-        "numpy",
-        "torch",
-        "matplotlib",
-        "tqdm",
-        "jupyter-book",
-        "nbgrader",
-        "jupyterlab",
-        "nbval",
-        "pytest",
-        "hypothesis",
-        "django-static-mathjax",
-    }
+    needed = {"numpy", "torch", "matplotlib", "tqdm", "jupyter-book", "nbgrader", "jupyterlab"}
+    needed |= {"django-static-mathjax", "sacrebleu", "pyarrow"}
     assert needed <= set(lock_pins(repo)) | {"torch"} and lock_torch(repo)
+    assert {"jupyter-book", "django-static-mathjax", "sphinxcontrib-bibtex"} <= set(
+        lock_pins(repo, BOOK_LOCK)
+    )
+    assert {"pytest", "hypothesis", "nbval", "selenium"} <= set(lock_pins(repo, TEST_LOCK))
     assert lock_pins(repo)["jupyter-book"].startswith("1.")
     assert lock_pins(repo)["nbgrader"].startswith("0.9.")
     assert lock_pins(repo)["jupyterlab"].startswith("4.")
@@ -140,10 +189,39 @@ def test_ci_runs_the_test_command_and_nothing_else(repo: Path) -> None:
     assert script[-1].strip() in ("make test", "exec make test")
 
 
-def make_dry_run(repo: Path, target: str) -> list[str]:
-    done = subprocess.run(["make", "-n", target], cwd=repo, capture_output=True, text=True)
+def make_dry_run(repo: Path, target: str, *variables: str) -> list[str]:
+    done = subprocess.run(["make", "-n", target, *variables], cwd=repo, capture_output=True, text=True)
     assert done.returncode == 0, f"make {target}: {done.stderr}"
     return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("target", "installs", "never"),
+    [
+        (
+            "book",
+            [BOOK_LOCK],
+            ["requirements.lock", GRADE_LOCK, TEST_LOCK, "install_torch", "requirements-data.lock"],
+        ),
+        (
+            "lab",
+            [BOOK_LOCK, "requirements.lock", "requirements-data.lock", "install_torch"],
+            [GRADE_LOCK, TEST_LOCK],
+        ),
+        ("validate", [BOOK_LOCK, "requirements.lock", "install_torch"], [GRADE_LOCK, TEST_LOCK]),
+        ("grade", [BOOK_LOCK, "requirements.lock", GRADE_LOCK], [TEST_LOCK]),
+        ("test", [BOOK_LOCK, "requirements.lock", GRADE_LOCK, TEST_LOCK], []),
+    ],
+)
+def test_each_command_installs_only_what_it_uses(
+    repo: Path, tmp_path: Path, target: str, installs: list[str], never: list[str]
+) -> None:
+    """On a fresh clone (no .venv): `make book` installs the website's tools alone, and so on."""
+    commands = "\n".join(make_dry_run(repo, target, f"VENV={tmp_path / 'fresh-venv'}", "NB=x.ipynb"))
+    for lock_file in installs:
+        assert lock_file in commands, f"make {target} does not install {lock_file}"
+    for lock_file in never:
+        assert lock_file not in commands, f"make {target} installs {lock_file}"
 
 
 def test_make_test_runs_the_style_checks_before_pytest(repo: Path) -> None:

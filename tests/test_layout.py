@@ -1,6 +1,6 @@
-"""The README's chapter map is the one map: every path in it exists, and every chapter file is in it.
+"""The chapter map is the one map: every path in it exists, and every chapter file is in it.
 
-A chapter's files carry its key, ``chNN_<slug>``. The map in README.md ("Where things are") lists,
+A chapter's files carry its key, ``chNN_<slug>``. The map in CONTRIBUTING.md ("Where things are") lists,
 for each of the eight chapters, its key and its files. This test fails when a path in the map does
 not exist, when a file carrying a chapter key is missing from the map, when the website's table of
 contents or the landing page disagree with the map, or when a concept module imports a chapter module.
@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 HEADING = "## Where things are"
+MAP = "CONTRIBUTING.md"  # the contributors' guide holds the map; the README is for learners
 KEY = re.compile(r"\bch(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*\b")
 CODE = re.compile(r"`([^`]+)`")
 SLUGS = ["recurrence", "bptt", "vanishing", "lstm", "gru", "embeddings", "seq2seq", "applications"]
@@ -37,7 +38,7 @@ def _table_after(text: str, heading: str) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def chapter_map(repo: Path) -> list[dict[str, str]]:
-    return _table_after((repo / "README.md").read_text(encoding="utf-8"), HEADING)
+    return _table_after((repo / MAP).read_text(encoding="utf-8"), HEADING)
 
 
 FILE = re.compile(r"^[\w.-]+\.(md|py|ipynb|yml|toml|cff|lock)$")
@@ -59,14 +60,14 @@ def test_the_map_has_the_eight_chapters_in_order_with_their_keys(chapter_map: li
 
 
 def _section(repo: Path) -> str:
-    """README's "Where things are" section: the chapter map and the package's concept modules."""
-    after = (repo / "README.md").read_text(encoding="utf-8").split(HEADING, 1)[1]
+    """The map's "Where things are" section: the chapter map and the package's concept modules."""
+    after = (repo / MAP).read_text(encoding="utf-8").split(HEADING, 1)[1]
     return after.split("\n## ", 1)[0]
 
 
 def test_every_path_in_the_map_exists(repo: Path) -> None:
     missing = [path for path in _paths(_section(repo)) if not (repo / path).exists()]
-    assert missing == [], f"README's map names paths that do not exist: {missing}"
+    assert missing == [], f"the map (CONTRIBUTING.md) names paths that do not exist: {missing}"
 
 
 def test_every_concept_module_is_in_the_map(repo: Path) -> None:
@@ -77,7 +78,7 @@ def test_every_concept_module_is_in_the_map(repo: Path) -> None:
         if path.name != "__init__.py" and not KEY.search(path.name)
     ]
     unlisted = [module for module in modules if module not in listed]
-    assert unlisted == [], f"modules of rnncourse missing from README's map: {unlisted}"
+    assert unlisted == [], f"modules of rnncourse missing from the map (CONTRIBUTING.md): {unlisted}"
 
 
 def test_every_chapter_file_is_in_the_map(repo: Path, chapter_map: list[dict[str, str]]) -> None:
@@ -89,7 +90,9 @@ def test_every_chapter_file_is_in_the_map(repo: Path, chapter_map: list[dict[str
         and not path.endswith("__init__.py")
         and not any(path == entry or path.startswith(entry + "/") for entry in listed)
     ]
-    assert unlisted == [], f"files carrying a chapter key but missing from README's map: {unlisted}"
+    assert unlisted == [], (
+        f"files carrying a chapter key but missing from the map (CONTRIBUTING.md): {unlisted}"
+    )
 
 
 def test_every_chapter_file_carries_the_key_of_its_row(chapter_map: list[dict[str, str]]) -> None:
@@ -120,7 +123,9 @@ def test_the_website_lists_the_chapters_the_map_has(repo: Path, chapter_map: lis
                 key = source.rstrip("/").split("/")[-1]
                 expected.append(f"exercises/{key}/{key}")
                 assert f"(../exercises/{key}/{key}.ipynb)" in index, f"book/index.md does not link {source}"
-    assert sorted(toc_chapters) == sorted(expected), "_toc.yml and README's map list different chapter files"
+    assert sorted(toc_chapters) == sorted(expected), (
+        "_toc.yml and the map (CONTRIBUTING.md) list different chapter files"
+    )
 
 
 def test_concept_modules_never_import_chapter_modules(repo: Path) -> None:
@@ -212,7 +217,7 @@ def test_every_package_index_names_each_of_its_modules(repo: Path) -> None:
     for init in sorted((repo / PACKAGE).rglob("__init__.py")):
         folder = init.parent
         docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
-        if folder.name == PACKAGE or ("\n" not in docstring.strip() and "README" in docstring):
+        if folder.name == PACKAGE or ("\n" not in docstring.strip() and "CONTRIBUTING" in docstring):
             continue
         members = [path.stem for path in folder.glob("*.py") if path.name != "__init__.py"]
         members += [path.name for path in folder.iterdir() if (path / "__init__.py").is_file()]
@@ -241,6 +246,8 @@ TESTS_OF_THE_REPOSITORY = {
     "tests/autograder/hostile": "the whole grading pipeline against hostile notebooks",
     "tests/data/test_corpora.py": "the loaders of the packaged corpora, on the files they read",
     "tests/test_environment.py": "the lock file and environment.yml",
+    "tests/test_address.py": "the published repository and site, and every place that shows them",
+    "tests/test_install_cell.py": "every notebook's install cell, in a fresh environment without the package",
     "tests/test_install.py": "tools/install_torch.py",
     "tests/test_foreign_cpu.py": "the numerical tests under another CPU's kernels",
     "tests/test_layout.py": "this map",

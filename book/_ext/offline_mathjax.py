@@ -3,7 +3,8 @@
 The browser bundle comes from the PyPI package ``django-static-mathjax``
 (imported as ``mathjax``), which ships MathJax 3's ``es5`` folder: the
 loader, fonts and every TeX extension that pages load on demand. At build
-time the folder is staged under ``_build/offline_mathjax/mathjax`` and passed
+time what the pages use of it (``SHIPPED``) is staged under
+``_build/offline_mathjax/mathjax`` and passed
 to Sphinx through ``html_extra_path``, so it lands at ``<site>/mathjax/``.
 It must not go into ``_static/``: Jupyter Book injects every .js/.css file
 found there into every page.
@@ -34,12 +35,27 @@ def mathjax_bundle() -> Path:
     return bundle
 
 
+#: What the site ships of the bundle (24 MB in all): the combined component the pages load,
+#: its CHTML fonts, the TeX extensions it loads on demand (autoload), and what MathJax's menu
+#: loads when a reader turns its accessibility tools on (ui/, a11y/, sre/). The other
+#: combined components, the SVG output, the MathML and AsciiMath inputs are never loaded.
+SHIPPED = ("tex-mml-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui", "a11y", "sre")
+
+
 def stage_mathjax(app: Sphinx, config: Config) -> None:
     staging = Path(app.outdir).parent / "offline_mathjax"
     target = staging / "mathjax"
-    if not (target / "tex-mml-chtml.js").is_file():
+    stamp = target / ".shipped"
+    if not stamp.is_file() or stamp.read_text() != "\n".join(SHIPPED):
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(mathjax_bundle(), target)
+        bundle = mathjax_bundle()
+        for part in SHIPPED:
+            if (bundle / part).is_dir():
+                shutil.copytree(bundle / part, target / part)
+            else:
+                (target / part).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(bundle / part, target / part)
+        stamp.write_text("\n".join(SHIPPED))
     config.html_extra_path = [*config.html_extra_path, str(staging)]
 
 

@@ -22,12 +22,19 @@ rights, :class:`SandboxedExecute`
    ``SaveAutoGrades`` then scores (an error scores 0, anything else full);
 4. replaces the hidden tests in each test cell by a one-line summary, so
    that feedback never shows them, and removes instructor paths from every
-   output.
+   output;
+5. cleans the HTML in the learner's markdown (no script, no event handler,
+   no ``javascript:`` link): nbgrader's feedback and formgrader templates
+   render markdown unsanitised, so the notebook itself must be safe to open.
 
-A sandbox result is cached under ``autograded/.sandbox-cache/`` by a hash of
-what was sent (cells, requests, limits, the sandbox's own code), so that
-``make grade`` can run the sandboxes in parallel first and the nbgrader
-pass then only verifies.
+``make grade`` does not go through nbgrader's Autograde converter: its single
+pass (``rnncourse.autograder.submission``) calls :func:`sanitized`,
+:func:`run_cached` and :func:`fill_notebook` on the notebook in memory, then
+nbgrader's remaining steps; ``SandboxedExecute`` is what ``nbgrader autograde``
+on its own runs. A sandbox result is cached under
+``autograded/.sandbox-cache/`` by a hash of what was sent (cells, requests,
+limits, the sandbox's own code), so that grading again an unchanged notebook
+runs no sandbox.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from typing import Any
 
 import nbformat
 import numpy as np
+from nbconvert.filters.strings import clean_html
 from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
@@ -103,6 +111,8 @@ def sandbox_inputs(
             function=part.function,
             cases=[(case.name, case.args) for case in part.graded_cases(key)],
             substitutes=dict(part.substitutes),
+            parameters=tuple(part.parameters),
+            imports=tuple(part.imports),
         )
         for part in parts
     ]
@@ -138,7 +148,16 @@ def cache_key(
     digest.update(json.dumps(cells).encode())
     for request in requests:
         digest.update(
-            json.dumps([request.grade_id, request.function, request.substitutes], sort_keys=True).encode()
+            json.dumps(
+                [
+                    request.grade_id,
+                    request.function,
+                    request.substitutes,
+                    request.parameters,
+                    request.imports,
+                ],
+                sort_keys=True,
+            ).encode()
         )
         for name, args in request.cases:
             digest.update(name.encode())
@@ -227,6 +246,20 @@ def _scrub_output(output: dict[str, Any]) -> nbformat.NotebookNode:
     return nbformat.from_dict(output)
 
 
+#: Markdown that holds HTML (or a script link) is cleaned; plain markdown is left exactly as written.
+_HTML_IN_MARKDOWN = re.compile(
+    r"<\s*/?\s*[a-zA-Z!]|(javascript|vbscript)\s*:|data\s*:\s*text/html", re.IGNORECASE
+)
+_SCRIPT_LINK = re.compile(r"(javascript|vbscript)\s*:|data\s*:\s*text/html", re.IGNORECASE)
+
+
+def safe_markdown(source: str) -> str:
+    """A learner's markdown without what a browser would run: its HTML cleaned as nbconvert cleans outputs."""
+    if not _HTML_IN_MARKDOWN.search(source):
+        return source
+    return _SCRIPT_LINK.sub("blocked:", clean_html(source))
+
+
 def failure_output(message: str) -> nbformat.NotebookNode:
     """One error output: what nbgrader scores as a failed test cell."""
     return nbformat.v4.new_output(
@@ -270,9 +303,64 @@ def redact_hidden_tests(source: str, hidden: int) -> str:
     return redacted + summary
 
 
-#: nbgrader's ``Autograde.sanitize_preprocessors`` (0.9.6), in its order. ``make grade`` replays
-#: them before the sandbox runs, so that the notebook it runs is the one nbgrader's own pass
-#: hands to :class:`SandboxedExecute`, and the two meet in the cache (``cache_key``).
+#: The nbgrader metadata that says how a cell is graded; a learner's edits to it are undone.
+GRADING_FIELDS = ("grade", "solution", "locked", "task", "points")
+
+
+def release_metadata(notebook: nbformat.NotebookNode, release: nbformat.NotebookNode) -> list[str]:
+    """Give each cell the nbgrader metadata the release gave it; what the learner edited there is ignored.
+
+    nbgrader grades what the metadata says (a cell it marks graded, its
+    points) and refuses a notebook whose metadata it does not know with a raw
+    ``MissingEntry``. Here a cell whose grade_id the release has gets the
+    release's metadata and cell type back; a cell with a grade_id (or
+    metadata) the release does not have becomes an ordinary cell.
+
+    Returns:
+        what was undone, as sentences for the instructor's report.
+    """
+    released = {
+        str(cell.metadata["nbgrader"]["grade_id"]): cell
+        for cell in release.cells
+        if isinstance(cell.get("metadata", {}).get("nbgrader"), dict)
+        and "grade_id" in cell.metadata["nbgrader"]
+    }
+    notes = []
+    for index, cell in enumerate(notebook.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        original = released.get(str(grade_id)) if grade_id is not None else None
+        if original is None:
+            del cell.metadata["nbgrader"]
+            notes.append(
+                f"cell {index} carries nbgrader metadata the release does not have"
+                + (f" ('{grade_id}')" if grade_id is not None else "")
+                + ": graded as an ordinary cell"
+            )
+            continue
+        wanted = original.metadata["nbgrader"]
+        edited = [key for key in GRADING_FIELDS if meta.get(key) != wanted.get(key)]
+        if cell.cell_type != original.cell_type:
+            edited.append("cell type")
+            source = cell.source
+            cell.clear()
+            cell.update(nbformat.from_dict(json.loads(json.dumps(original))))
+            cell.source = source
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        if edited:
+            notes.append(
+                f"the cell '{grade_id}' had its grading edited ({', '.join(edited)}): graded as released"
+            )
+        cell.metadata["nbgrader"] = nbformat.from_dict(json.loads(json.dumps(wanted)))
+    return notes
+
+
+#: nbgrader's ``Autograde.sanitize_preprocessors`` (0.9.6), in its order. ``make grade``'s single
+#: pass runs them before the sandbox, so that the notebook it runs is the one nbgrader's own
+#: ``autograde`` would hand to :class:`SandboxedExecute` (and the two meet in the cache).
 #: ``tests/autograder/test_autograde.py`` fails when the installed nbgrader's list differs.
 SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata)
 
@@ -287,8 +375,7 @@ def sanitized(
     notebook = nbformat.from_dict(notebook)
     for preprocessor in SANITIZE:
         notebook, resources = preprocessor(config=config).preprocess(notebook, resources)
-    # nbgrader writes the sanitized notebook and reads it back before executing
-    return nbformat.reads(nbformat.writes(notebook), as_version=4)
+    return notebook
 
 
 class SandboxedExecute(Execute):  # type: ignore[misc]
@@ -342,6 +429,8 @@ def fill_notebook(
     by_grade_id = {part.grade_id: part for part in parts}
     count = 0
     for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            cell.source = safe_markdown(cell.source)
         if cell.cell_type != "code":
             continue
         count += 1

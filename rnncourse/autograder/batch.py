@@ -1,80 +1,61 @@
-"""``make grade``: autograde a class, every submission in its own sandbox.
+"""``make grade``: autograde a class, every submission in its own sandbox, each read and run once.
 
 ``python -m rnncourse.autograder.batch`` from the course root:
 
-1. with ``--zip FILE``, the notebooks of a zip named as nbgrader's
-   ``zip_collect`` expects (``FileNameCollectorPlugin.named_regexp``) are
-   put into ``submitted/<student>/<assignment>/``;
-2. nbgrader's ``generate_assignment`` (its API, in this process) records
-   each assignment of ``solutions/`` that someone submitted (its test cells)
-   in the gradebook;
-3. every ``submitted/<student>/<assignment>/`` is graded in a pool of
-   ``--jobs`` worker processes (every core by default), each worker taking
-   the next submission as soon as it is done with one, with a progress bar.
-   For one submission a worker
-   - checks and stages it (JSON, nbformat; version 3 is upgraded) under
-     ``autograded/.staging/`` as ``<assignment>.ipynb``: a misnamed notebook
-     (``ch01_recurrence (1).ipynb``) is reported by name and graded;
-     ``submitted/`` itself is never modified;
-   - runs it in its sandbox, the result cached by what was sent
-     (``autograded/.sandbox-cache/``), see ``rnncourse.autograder.autograde``;
-   - has nbgrader's autograde verify and record the grades (its
-     ``SandboxedExecute`` finds the cached result) and generate_feedback
-     write the HTML (``rnncourse.autograder.record``);
-4. MathJax is copied to ``feedback/mathjax/`` and nbgrader's CSV export
-   writes ``grades.csv``;
+1. with ``--zip FILE``, a learning platform's zip is collected into
+   ``submitted/<student>/<assignment>/`` (``rnncourse.autograder.collect``: the
+   newest attempt of each learner, everything else reported);
+2. nbgrader's ``generate_assignment`` (its API, in this process) records each
+   assignment that someone submitted or that has a due date (``c.Deadlines.due``)
+   in the gradebook, with that due date;
+3. every ``submitted/<student>/<assignment>/`` (or only ``--student`` and
+   ``--assignment``) is graded by :func:`rnncourse.autograder.submission.grade`,
+   in one pass, in a pool of ``--jobs`` local worker processes (every core by
+   default), or on a Dask cluster (``--scheduler ADDRESS``,
+   ``rnncourse.autograder.cluster``), with a progress bar; this process writes
+   what comes back: ``autograded/``, ``feedback/``, and why a submission could
+   not be graded (``autograded/.outcomes/``); ``submitted/`` is never modified;
+4. MathJax is copied to ``feedback/mathjax/``, and the grade sheets are
+   written from the gradebook (``rnncourse.autograder.sheet``): ``grades.csv``,
+   one row per learner and assignment with its status, and ``grades_by_part.csv``;
 5. a table of every submission's score and problems is printed.
 
-Grading again gives the same grades from the submissions alone: nbgrader's
-``autograde --force`` rewrites every automatic score. The exit status is 0
-when every submission was graded, 1 otherwise.
+During grading the terminal shows the progress bar only; nbgrader's log and
+every warning go to ``autograded/grade.log``. Grading again gives the same
+grades from the submissions alone. The exit status is 0 when every submission
+was graded, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
-import json
+import logging
 import multiprocessing
 import os
-import re
 import shutil
 import sys
 import time
-import zipfile
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 
-import nbformat
-from nbgrader.apps import NbGraderAPI
+from nbgrader.api import Gradebook, MissingEntry
 from tqdm import tqdm
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from rnncourse.autograder import autograde, record, sandbox, secret
-from rnncourse.grading.parts import HiddenKey
+from rnncourse.autograder import autograde, collect, files, lateness, record, sandbox, secret, sheet
+from rnncourse.autograder.submission import Graded, Outcome, Setup, Task, grade
 
-STAGING = Path("autograded") / ".staging"
-MAX_NOTEBOOK_BYTES = 20 * 1024**2
-
-
-@dataclass
-class Outcome:
-    """What happened to one submission; ``problems`` are plain sentences for the instructor."""
-
-    student: str
-    assignment: str
-    graded: bool = False
-    problems: list[str] = field(default_factory=list)
-    cached: bool = False
-    steps: dict[str, float] = field(default_factory=dict)  # seconds of each step: staging, sandbox, nbgrader
-
-    @property
-    def problem(self) -> str:
-        return " ".join(self.problems)
+LOG = Path("autograded") / "grade.log"
+RELEASE = (
+    Path("autograded") / ".release"
+)  # where registering writes its release: never the tracked exercises/
+__all__ = ["Outcome", "grade_all", "main"]
 
 
 # -- configuration -----------------------------------------------------------------------
@@ -94,56 +75,39 @@ def gradebook_url(root: Path, config: Config) -> str:
     return url
 
 
-# -- collecting and staging ----------------------------------------------------------------
+def log_to_file(root: Path) -> Path:
+    """nbgrader's log, SQLAlchemy's and every Python warning into ``autograded/grade.log``, not the terminal."""
+    path = root / LOG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s"))
+    top = logging.getLogger()
+    for old in list(top.handlers):
+        top.removeHandler(old)
+    top.addHandler(handler)
+    top.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+    for name in ("traitlets", "NbGraderAPI", "nbgrader"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    return path
 
 
-def collect_zip(archive: Path, root: Path, assignment: str, config: Config) -> list[str]:
-    """Put the notebooks of ``archive`` into ``submitted/<student>/<assignment>/``, as zip_collect would.
-
-    Each member's file name is matched with ``FileNameCollectorPlugin.named_regexp``
-    (nbgrader's setting; ``student_id`` and ``file_id`` groups). Only the base
-    name of a member is used: a member cannot write outside its folder.
-
-    Returns:
-        what could not be collected, as sentences.
-    """
-    pattern = str(config.FileNameCollectorPlugin.get("named_regexp", "") or "")
-    if not pattern:
-        raise SystemExit(
-            "--zip needs c.FileNameCollectorPlugin.named_regexp in nbgrader_config.py "
-            "(nbgrader's zip_collect naming, with (?P<student_id>...) and (?P<file_id>...) groups)"
-        )
-    problems = []
-    with zipfile.ZipFile(archive) as zipped:
-        for member in zipped.infolist():
-            name = PurePath(member.filename).name
-            if member.is_dir() or not name.endswith(".ipynb"):
-                continue
-            match = re.match(pattern, name)
-            if match is None or not match.groupdict().get("student_id"):
-                problems.append(f"{member.filename}: the name does not match named_regexp, not collected")
-                continue
-            student = match.group("student_id")
-            file_id = match.groupdict().get("file_id") or assignment
-            file_id = PurePath(file_id).name
-            file_id = file_id if file_id.endswith(".ipynb") else file_id + ".ipynb"
-            if member.file_size > MAX_NOTEBOOK_BYTES:
-                problems.append(
-                    f"{member.filename}: larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB, not collected"
-                )
-                continue
-            folder = root / "submitted" / student / assignment
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / file_id).write_bytes(zipped.read(member))
-            timestamp = match.groupdict().get("timestamp")
-            if timestamp:
-                (folder / "timestamp.txt").write_text(timestamp)
-    return problems
+# -- finding the submissions -------------------------------------------------------------------
 
 
 def choose_notebook(folder: Path, assignment: str) -> tuple[Path | None, list[str]]:
     """The notebook to grade in one submission folder, and what to report about the choice."""
     expected = folder / f"{assignment}.ipynb"
+    links = sorted(
+        p.name for p in folder.glob("*.ipynb") if p.is_symlink() or (p.exists() and not p.is_file())
+    )
+    if links:
+        return None, [
+            f"{', '.join(links)}: a symbolic link or not a regular file; refused, not graded "
+            "(hand in the notebook itself: archives and `cp -a` keep links)"
+        ]
     notebooks = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
     if expected in notebooks:
         others = [p.name for p in notebooks if p != expected]
@@ -158,167 +122,83 @@ def choose_notebook(folder: Path, assignment: str) -> tuple[Path | None, list[st
     return chosen, [note]
 
 
-def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, list[str]]:
-    """The notebook as nbformat 4, or None with the reason in plain words."""
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        return None, [f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MB: not graded"]
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return None, [
-            f"{path.name} is not a valid notebook (not JSON: {error}); "
-            "ask the learner to re-download and resubmit it"
-        ]
-    if not isinstance(content, dict) or "nbformat" not in content:
-        return None, [f"{path.name} is not a valid notebook (JSON without nbformat's fields)"]
-    notes = []
-    version = content.get("nbformat")
-    try:
-        notebook = nbformat.reads(json.dumps(content), as_version=4)
-        nbformat.validate(notebook)
-    except Exception as error:  # nbformat raises several kinds for a malformed notebook
-        return None, [f"{path.name} is not a valid notebook ({type(error).__name__}: {str(error)[:200]})"]
-    if version != 4:
-        notes.append(f"{path.name} is in nbformat {version}: upgraded to nbformat 4 and graded")
-    return notebook, notes
+def task_for(root: Path, student: str, assignment: str) -> Task:
+    """What a worker needs to grade ``submitted/<student>/<assignment>/``: its notebook's bytes.
 
-
-def stage(root: Path, assignment: str, student: str, outcome: Outcome) -> nbformat.NotebookNode | None:
-    """Copy one submission to ``autograded/.staging/<student>/<assignment>/<assignment>.ipynb``."""
-    folder = root / "submitted" / student / assignment
-    target = root / STAGING / student / assignment
-    shutil.rmtree(target, ignore_errors=True)
-    chosen, notes = choose_notebook(folder, assignment)
-    outcome.problems += notes
-    if chosen is None:
-        return None
-    notebook, notes = read_notebook(chosen)
-    outcome.problems += notes
-    if notebook is None:
-        return None
-    outcome.problems += deduplicate(notebook)
-    target.mkdir(parents=True)
-    nbformat.write(notebook, target / f"{assignment}.ipynb")
-    if (folder / "timestamp.txt").is_file():
-        shutil.copy(folder / "timestamp.txt", target / "timestamp.txt")
-    return notebook
-
-
-def deduplicate(notebook: nbformat.NotebookNode) -> list[str]:
-    """Keep the nbgrader metadata of only the last cell of each grade_id, as nbgrader's DeduplicateIds does.
-
-    Done before nbgrader sees the notebook, and by removing the metadata
-    (DeduplicateIds leaves an empty one, on which OverwriteCells' restoring of
-    missing cells fails).
+    Only the student's own regular files are read (:mod:`~rnncourse.autograder.files`): a folder,
+    notebook or timestamp that is a link, a FIFO or a device is refused, never followed.
     """
-    seen: dict[str, int] = {}
-    for cell in reversed(notebook.cells):
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if not isinstance(meta, dict) or "grade_id" not in meta:
-            continue
-        grade_id = str(meta["grade_id"])
-        seen[grade_id] = seen.get(grade_id, 0) + 1
-        if seen[grade_id] > 1:
-            del cell.metadata["nbgrader"]
-    return [
-        f"the cell '{grade_id}' appears {count} times: only the last one is graded"
-        for grade_id, count in sorted(seen.items())
-        if count > 1
+    folder = root / "submitted" / student / assignment
+    linked = files.linked_folder(root, student, assignment)
+    if linked:
+        return Task(student, assignment, "", None, None, (f"{linked}: refused, not graded",))
+    chosen, notes = choose_notebook(folder, assignment)
+    timestamp = read_timestamp(folder, notes)
+    if chosen is None:
+        return Task(student, assignment, "", None, timestamp, tuple(notes))
+    try:
+        content = files.read_regular(chosen, collect.MAX_NOTEBOOK_BYTES)
+    except OSError as error:
+        notes.append(f"{chosen.name} cannot be read: {error.strerror}; refused, not graded")
+        return Task(student, assignment, chosen.name, None, timestamp, tuple(notes))
+    return Task(student, assignment, chosen.name, content, timestamp, tuple(notes))
+
+
+def read_timestamp(folder: Path, notes: list[str]) -> str | None:
+    """nbgrader's ``timestamp.txt`` beside the notebook, if it is a regular file (else a note says why)."""
+    stamp = folder / "timestamp.txt"
+    if not (stamp.exists() or stamp.is_symlink()):
+        return None
+    try:
+        return files.read_regular(stamp, 1024).decode("utf-8", "replace").strip()
+    except OSError as error:
+        notes.append(f"timestamp.txt ignored: {error.strerror}")
+        return None
+
+
+def release_of(root: Path, assignment: str) -> str | None:
+    """The release notebook that registering the assignment wrote (``RELEASE``), as JSON, or None."""
+    path = root / RELEASE / assignment / f"{assignment}.ipynb"
+    return path.read_text() if path.is_file() else None
+
+
+def find_submissions(root: Path, assignments: list[str], students: list[str] | None) -> list[tuple[str, str]]:
+    """(student, assignment) of every submission folder, of the chosen students and assignments."""
+    found = [
+        (folder.parent.name, folder.name)
+        for assignment in assignments
+        for folder in sorted((root / "submitted").glob(f"*/{assignment}"))
+        if folder.is_dir()
     ]
+    return [s for s in found if students is None or s[0] in students]
 
 
-# -- grading -----------------------------------------------------------------------------
+# -- grading in worker processes ---------------------------------------------------------------
+
+Work = Callable[[Task, Setup], Graded]
+_WORKER: tuple[Work, Setup] | None = None
 
 
-@dataclass
-class Grader:
-    """What grading one submission needs, loaded once before the workers are forked."""
-
-    root: Path
-    config: Config
-    db_url: str
-    limits: sandbox.Limits
-    cache: Path
-    api: NbGraderAPI
-    secret: bytes = b""  # the course's grading secret (grade_all loads it): hidden cases are drawn from it
-
-    def grade(self, student: str, assignment: str) -> Outcome:
-        """Stage, sandbox, then record one submission with nbgrader; every problem goes in the outcome."""
-        outcome = Outcome(student, assignment)
-        # a stale result must not pass for a new one
-        shutil.rmtree(self.root / "autograded" / student / assignment, ignore_errors=True)
-        started = time.perf_counter()
-        notebook = self._staged(outcome)
-        outcome.steps["staging"] = time.perf_counter() - started
-        if notebook is None:
-            outcome.problems.append("not graded")
-            return outcome
-        started = time.perf_counter()
-        self._sandbox(outcome, notebook)
-        outcome.steps["sandbox"] = time.perf_counter() - started
-        started = time.perf_counter()
-        done = record.record_one(self.api, assignment, student)
-        outcome.steps["nbgrader"] = time.perf_counter() - started
-        outcome.graded = done.graded and _graded(self.root, assignment, student)
-        if not outcome.graded:
-            outcome.problems.append("nbgrader could not record it: " + autograde.scrub(done.error)[:300])
-        elif not done.feedback:
-            outcome.problems.append("graded, but no feedback: " + autograde.scrub(done.error)[:300])
-        return outcome
-
-    def _staged(self, outcome: Outcome) -> nbformat.NotebookNode | None:
-        """The staged notebook as nbgrader's sanitizing leaves it, or None (the reason in ``outcome``)."""
-        student, assignment = outcome.student, outcome.assignment
-        notebook = stage(self.root, assignment, student, outcome)
-        if notebook is None:
-            return None
-        try:
-            return autograde.sanitized(notebook, assignment, student, self.db_url, self.config)
-        except Exception as error:  # nbgrader's own checks refused it: report, grade the rest
-            shutil.rmtree(self.root / STAGING / student / assignment, ignore_errors=True)
-            outcome.problems.append(
-                f"nbgrader cannot read this notebook's cells ({type(error).__name__}: "
-                f"{autograde.scrub(str(error))[:200]})"
-            )
-            return None
-
-    def _sandbox(self, outcome: Outcome, notebook: nbformat.NotebookNode) -> None:
-        """Run (or find in the cache) the notebook's sandbox, for nbgrader's pass to find."""
-        key = HiddenKey(self.secret, outcome.assignment)
-        cells, requests = autograde.sandbox_inputs(notebook, autograde.chapter_parts(outcome.assignment), key)
-        try:
-            result, outcome.cached = autograde.run_cached(
-                outcome.assignment, cells, requests, self.limits, self.cache
-            )
-        except Exception as error:  # the sandbox could not start: nbgrader's pass reports it too
-            outcome.problems.append(f"the sandbox failed to run: {type(error).__name__}: {error}")
-            return
-        if result.status != "ok":
-            outcome.problems.append(f"sandbox: {autograde.scrub(result.detail or result.status)}")
+def _start_worker(work: Work, setup: Setup) -> None:
+    global _WORKER
+    _WORKER = (work, setup)
 
 
-_WORKER_GRADER: Grader | None = None
-
-
-def _start_worker(grader: Grader) -> None:
-    global _WORKER_GRADER
-    _WORKER_GRADER = grader
-
-
-def _grade_in_worker(student: str, assignment: str) -> Outcome:
-    if _WORKER_GRADER is None:
+def _grade_in_worker(task: Task) -> Graded:
+    if _WORKER is None:
         raise RuntimeError("the worker process was not started by grade_in_workers")
-    return _WORKER_GRADER.grade(student, assignment)
+    work, setup = _WORKER
+    return work(task, setup)
 
 
-def _crashed(student: str, assignment: str, error: BaseException) -> Outcome:
-    outcome = Outcome(student, assignment)
+def crashed(task: Task, error: BaseException) -> Graded:
+    outcome = Outcome(task.student, task.assignment, problems=list(task.notes))
     outcome.problems.append(f"grading crashed ({type(error).__name__}: {autograde.scrub(str(error))[:200]})")
-    return outcome
+    return Graded(outcome)
 
 
-def grade_in_workers(grader: Grader, submissions: list[tuple[str, str]], workers: int) -> Iterator[Outcome]:
-    """:meth:`Grader.grade` of every (student, assignment), ``workers`` processes at a time, as they finish.
+def grade_in_workers(setup: Setup, tasks: list[Task], workers: int, work: Work = grade) -> Iterator[Graded]:
+    """``work`` (:func:`~rnncourse.autograder.submission.grade`) of every task, ``workers`` processes at a time.
 
     Each worker takes the next submission as soon as it is done with one, so
     that a slow notebook holds one core and not a whole phase. The workers
@@ -326,35 +206,61 @@ def grade_in_workers(grader: Grader, submissions: list[tuple[str, str]], workers
     twice). A worker that dies takes no other grade with it: the submissions
     it left are graded again, each in a process of its own.
     """
-    if workers <= 1 or len(submissions) <= 1 or sys.platform != "linux":
-        for student, assignment in submissions:
-            yield grader.grade(student, assignment)
+    if workers <= 1 or len(tasks) <= 1 or sys.platform != "linux":
+        for task in tasks:
+            yield work(task, setup)
         return
     context = multiprocessing.get_context("fork")
 
     def pool(size: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(size, mp_context=context, initializer=_start_worker, initargs=(grader,))
+        return ProcessPoolExecutor(
+            size, mp_context=context, initializer=_start_worker, initargs=(work, setup)
+        )
 
-    again: list[tuple[str, str]] = []
-    with pool(min(workers, len(submissions))) as shared:
-        futures = {shared.submit(_grade_in_worker, *submission): submission for submission in submissions}
+    again: list[Task] = []
+    with pool(min(workers, len(tasks))) as shared:
+        futures = {shared.submit(_grade_in_worker, task): task for task in tasks}
         for future in as_completed(futures):
             try:
                 yield future.result()
             except BrokenProcessPool:
                 again.append(futures[future])
             except Exception as error:  # reported for this one; the others go on
-                yield _crashed(*futures[future], error)
-    for student, assignment in again:
+                yield crashed(futures[future], error)
+    for task in again:
         with pool(1) as alone:
             try:
-                yield alone.submit(_grade_in_worker, student, assignment).result()
+                yield alone.submit(_grade_in_worker, task).result()
             except Exception as error:
-                yield _crashed(student, assignment, error)
+                yield crashed(task, error)
 
 
-def _graded(root: Path, assignment: str, student: str) -> bool:
-    return (root / "autograded" / student / assignment / f"{assignment}.ipynb").is_file()
+# -- keeping what came back --------------------------------------------------------------------
+
+
+def keep(root: Path, task: Task, graded: Graded, db_url: str) -> None:
+    """Write one submission's autograded notebook, feedback page and outcome (this process only)."""
+    student, assignment = task.student, task.assignment
+    autograded = root / "autograded" / student / assignment
+    page = root / "feedback" / student / assignment
+    for stale in (autograded, page):
+        shutil.rmtree(stale, ignore_errors=True)  # a stale result must not pass for a new one
+    outcome = graded.outcome
+    sheet.save_outcome(root, student, assignment, outcome.graded, outcome.problems)
+    if outcome.graded and graded.notebook is not None:
+        autograded.mkdir(parents=True)
+        (autograded / f"{assignment}.ipynb").write_text(graded.notebook)
+        if task.timestamp:
+            (autograded / "timestamp.txt").write_text(task.timestamp + "\n")
+        if graded.feedback is not None:
+            page.mkdir(parents=True)
+            (page / f"{assignment}.html").write_text(graded.feedback)
+        return
+    # the learner has a row in grades.csv, and an earlier grade does not stand for this submission
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_student(student)
+        with contextlib.suppress(MissingEntry):
+            gradebook.remove_submission(assignment, student)
 
 
 def copy_mathjax(root: Path) -> None:
@@ -368,14 +274,21 @@ def copy_mathjax(root: Path) -> None:
         shutil.copy(source, target)
 
 
+# -- the whole run -------------------------------------------------------------------------------
+
+
 def grade_all(
     root: Path,
     workers: int,
     archive: Path | None = None,
     cell_timeout: float | None = None,
-    zip_assignment: str | None = None,
+    assignment: str | None = None,
+    students: list[str] | None = None,
+    scheduler: str | None = None,
+    platform: str | None = None,
+    title: str | None = None,
 ) -> list[Outcome]:
-    """Grade every submission under ``root/submitted``; see the module docstring."""
+    """Grade the submissions under ``root/submitted``; see the module docstring."""
     started = time.perf_counter()
     config = load_config(root)
     try:
@@ -383,90 +296,113 @@ def grade_all(
     except secret.MissingSecret as error:
         raise SystemExit(str(error)) from None
     config.SandboxedExecute.course_root = str(root)
+    config.CourseDirectory.release_directory = str(RELEASE)  # registering leaves exercises/ untouched
     if cell_timeout is not None:
         config.Execute.timeout = int(cell_timeout)
     db_url = gradebook_url(root, config)
-    executor = autograde.SandboxedExecute(config=config)
-    assignments = sorted(
+    if scheduler is not None and db_url.startswith("sqlite"):
+        raise SystemExit(
+            "--scheduler: the workers need a gradebook they can all reach, not a SQLite file: set "
+            "RNNCOURSE_GRADEBOOK_URL to a PostgreSQL URL (postgresql://user@host/course)"
+        )
+    available = sorted(
         p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith(".")
     )
-    collect_problems: list[str] = []
+    if assignment is not None and assignment not in available:
+        raise SystemExit(f"--assignment {assignment}: the course has {', '.join(available)}")
+    assignments = [assignment] if assignment else available
+    deadlines = lateness.due_dates(config)
+    collection = None
     if archive is not None:
-        if zip_assignment is None and len(assignments) != 1:
+        if assignment is None and len(available) != 1:
             raise SystemExit(
-                f"--zip: say which assignment it holds with --assignment ({', '.join(assignments)})"
+                f"--zip: say which assignment it holds with --assignment ({', '.join(available)})"
             )
-        collect_problems = collect_zip(archive, root, zip_assignment or assignments[0], config)
-    # Only the assignments someone submitted are registered (and graded) in this run.
-    submissions = [
-        (student.parent.name, student.name)
-        for assignment in assignments
-        for student in sorted((root / "submitted").glob(f"*/{assignment}"))
-        if student.is_dir()
-    ]
-    api = record.course_api(root, config, db_url, str(STAGING))
-    for assignment in sorted({a for _, a in submissions}):
-        result = api.generate_assignment(assignment, force=True, create=True)
-        if not result.get("success"):
-            raise SystemExit(
-                f"nbgrader could not register {assignment}:\n{str(result.get('error') or result.get('log'))[-2000:]}"
-            )
-    grader = Grader(
-        root,
-        config,
-        record.with_lock_wait(db_url),
-        executor.limits(),
-        root / executor.cache_dir,
-        api,
-        course_secret,
-    )
+        target = assignment or available[0]
+        pattern = collect.named_regexp(config, platform, title or target)
+        collection = collect.collect_zip(archive, root, target, pattern, roster(db_url))
+    submissions = find_submissions(root, assignments, students)
+    due = {a: deadlines.of(a) for a in assignments}
+    register = sorted({a for _, a in submissions} | {a for a, when in due.items() if when is not None})
+    failed = record.register(root, config, db_url, register, due)
+    if failed:
+        name, why = next(iter(failed.items()))
+        raise SystemExit(f"nbgrader could not register {name}:\n{why}")
+    executor = autograde.SandboxedExecute(config=config)
+    cache = None if scheduler else root / executor.cache_dir
+    releases = {name: text for name in register if (text := release_of(root, name)) is not None}
+    setup = Setup(config, record.with_lock_wait(db_url), executor.limits(), cache, course_secret, releases)
+    tasks = [task_for(root, student, name) for student, name in submissions]
     before = time.perf_counter() - started
     started = time.perf_counter()
     outcomes: dict[tuple[str, str], Outcome] = {}
+    by_key = {(t.student, t.assignment): t for t in tasks}
+    if scheduler is not None:
+        from rnncourse.autograder import cluster
+
+        results = cluster.grade_on_cluster(scheduler, setup, tasks)
+    else:
+        results = grade_in_workers(setup, tasks, workers)
     tqdm.monitor_interval = 0  # tqdm's documented switch for its monitor thread: none runs when workers fork
-    with tqdm(total=len(submissions), desc="grading", unit="submission", file=sys.stderr) as bar:
-        for outcome in grade_in_workers(grader, submissions, workers):
-            outcomes[(outcome.student, outcome.assignment)] = outcome
+    with tqdm(total=len(tasks), desc="grading", unit="submission", file=sys.stderr) as bar:
+        for graded in results:
+            key = (graded.outcome.student, graded.outcome.assignment)
+            keep(root, by_key[key], graded, db_url)
+            outcomes[key] = graded.outcome
             bar.update()
     during = time.perf_counter() - started
     started = time.perf_counter()
     copy_mathjax(root)
     try:
-        record.export_csv(db_url, root / "grades.csv", config)
+        sheet.export(root, db_url, root / "grades.csv", root / "grades_by_part.csv")
     except Exception as error:
-        raise SystemExit(f"exporting grades.csv failed: {type(error).__name__}: {error}") from error
+        raise SystemExit(f"writing grades.csv failed: {type(error).__name__}: {error}") from error
     after = time.perf_counter() - started
     done = [outcomes[s] for s in submissions]
-    steps = {step: sum(o.steps.get(step, 0.0) for o in done) for step in ("staging", "sandbox", "nbgrader")}
+    steps = {step: sum(o.steps.get(step, 0.0) for o in done) for step in ("reading", "sandbox", "nbgrader")}
     print(
         f"graded {len(done)} submissions ({sum(o.cached for o in done)} sandbox results from the cache) "
-        f"with {workers} workers: {before:.1f} s before the workers, {during:.1f} s in them, "
-        f"{after:.1f} s after; summed over submissions: staging {steps['staging']:.1f} s, "
-        f"sandboxes {steps['sandbox']:.1f} s, nbgrader {steps['nbgrader']:.1f} s",
+        f"with {'the cluster at ' + scheduler if scheduler else f'{workers} workers'}: {before:.1f} s before the "
+        f"workers, {during:.1f} s in them, {after:.1f} s after; summed over submissions: reading "
+        f"{steps['reading']:.1f} s, sandboxes {steps['sandbox']:.1f} s, nbgrader {steps['nbgrader']:.1f} s",
         file=sys.stderr,
     )
-    for problem in collect_problems:
-        print(f"zip: {problem}", file=sys.stderr)
+    if collection is not None:
+        print("\n".join(f"zip: {line}" for line in collection.report()), file=sys.stderr)
     return done
 
 
+def roster(db_url: str) -> set[str] | None:
+    """The learners in the gradebook (the roster, once imported), or None before there is one."""
+    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///").split("?")[0]).exists():
+        return None
+    with Gradebook(db_url) as gradebook:
+        found = {student.id for student in gradebook.students}
+    return found or None
+
+
 def report(root: Path, outcomes: list[Outcome]) -> str:
-    """The table printed at the end: score and problems of every submission."""
-    scores = {}
+    """The table printed at the end: score, status and problems of every submission graded now."""
+    rows = {}
     grades = root / "grades.csv"
     if grades.exists():
         with grades.open(newline="") as handle:
-            for row in csv.DictReader(handle):
-                scores[(row["student_id"], row["assignment"])] = (
-                    f"{float(row['score']):g} / {float(row['max_score']):g}"
-                )
+            rows = {(row["student_id"], row["assignment"]): row for row in csv.DictReader(handle)}
     lines = [f"{'student':<24} {'assignment':<20} {'score':>10}  problem"]
     for o in outcomes:
-        score = scores.get((o.student, o.assignment), "-") if o.graded else "not graded"
-        lines.append(f"{o.student:<24} {o.assignment:<20} {score:>10}  {o.problem}")
+        row = rows.get((o.student, o.assignment), {})
+        score = "not graded"
+        if o.graded and row.get("score"):
+            score = f"{float(row['score']):g} / {float(row['max_score']):g}"
+        problem = o.problem
+        if o.graded and row.get("late_by"):
+            penalty = float(row.get("late_submission_penalty") or 0)
+            problem = f"late by {row['late_by']} (penalty {penalty:g}) " + problem
+        lines.append(f"{o.student:<24} {o.assignment:<20} {score:>10}  {problem}".rstrip())
     graded = sum(o.graded for o in outcomes)
     lines.append(
-        f"{graded} of {len(outcomes)} submissions graded; grades in grades.csv, feedback in feedback/."
+        f"{graded} of {len(outcomes)} submissions graded; grades in grades.csv (one row per learner and "
+        "assignment) and grades_by_part.csv, feedback in feedback/, the log in autograded/grade.log."
     )
     return "\n".join(lines)
 
@@ -479,10 +415,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="sandboxes at a time (default: every core)"
     )
-    parser.add_argument("--zip", type=Path, help="a zip of notebooks named as nbgrader's zip_collect expects")
-    parser.add_argument("--assignment", help="the assignment a --zip holds (when there are several)")
+    parser.add_argument("--assignment", help="grade only this assignment (and the one a --zip holds)")
+    parser.add_argument(
+        "--student", action="append", help="grade only this learner (again for several): a re-grade"
+    )
+    parser.add_argument("--zip", type=Path, help="a learning platform's zip of submissions")
+    parser.add_argument(
+        "--platform", choices=sorted(collect.PLATFORMS), help="how the --zip names its files (see the guide)"
+    )
+    parser.add_argument(
+        "--title", help="the assignment's name on the platform, which starts each file name (default: its id)"
+    )
     parser.add_argument(
         "--cell-timeout", type=float, help="seconds a cell may run (default: c.Execute.timeout)"
+    )
+    parser.add_argument(
+        "--scheduler", help="a Dask scheduler's address (tcp://host:8786): grade on its workers"
     )
     args = parser.parse_args(argv)
     root = args.root.resolve()
@@ -490,10 +438,32 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{root} has no nbgrader_config.py: run this from the course root")
     if args.zip is None and not (root / "submitted").is_dir():
         parser.error(f"nothing to grade: put submissions in {root / 'submitted'}/<student>/<assignment>/")
-    problem = sandbox.sandbox_available()
-    if problem:
-        parser.error(f"the sandbox is not available: {problem}")
-    outcomes = grade_all(root, args.jobs, args.zip, args.cell_timeout, args.assignment)
+    if args.zip is not None and not args.zip.is_file():
+        parser.error(f"--zip {args.zip}: no such file")
+    if args.scheduler is None:
+        problem = sandbox.sandbox_available()
+        if problem:
+            parser.error(f"the sandbox is not available: {problem}")
+        missing = sandbox.missing_memory_bound()
+        if missing:
+            print(f"note: {missing}", file=sys.stderr)
+    log = log_to_file(root)
+    try:
+        outcomes = grade_all(
+            root,
+            args.jobs,
+            args.zip,
+            args.cell_timeout,
+            args.assignment,
+            args.student,
+            args.scheduler,
+            args.platform,
+            args.title,
+        )
+    except SystemExit as stop:
+        if isinstance(stop.code, str):
+            parser.exit(2, f"make grade: {stop.code}\n(the log: {log})\n")
+        raise
     print(report(root, outcomes))
     return 0 if all(o.graded for o in outcomes) else 1
 

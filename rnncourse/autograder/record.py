@@ -1,41 +1,43 @@
-"""Recording grades and writing feedback with nbgrader's API, one student at a time.
+"""nbgrader records a graded notebook and writes its feedback, on the notebook already in memory.
 
-nbgrader's command-line passes take one notebook after another, and each
-command pays nbgrader's start-up (3 s) again. Here nbgrader's own API
-(``NbGraderAPI.autograde``, then ``GenerateFeedback`` for one student) is
-called by ``make grade``'s worker processes (``rnncourse.autograder.batch``),
-forked after nbgrader is imported, so nothing is imported twice. Every grade
-is the same whichever worker records it: the sandbox has already run
-(``SandboxedExecute`` finds its cached result), and nbgrader only verifies
-and writes. The processes share the SQLite gradebook, waiting for its lock
+``rnncourse.autograder.submission`` has run and verified a notebook once; here
+nbgrader's own steps finish it without reading it again:
+
+- :func:`record`: the submission in the gradebook (``update_or_create_submission``
+  with its timestamp, as nbgrader's ``Autograde`` does), then the steps of
+  ``c.Autograde.autograde_preprocessors`` that come after the sandbox
+  (``IgnorePattern``, ``ClearMetadataPreprocessor``, ``LimitOutput``,
+  ``SaveAutoGrades``, ``AssignLatePenalties``, ``CheckCellMetadata`` in the
+  course's config);
+- :func:`feedback`: ``GenerateFeedback``'s preprocessors (scores and comments
+  from the gradebook) and its HTML exporter with the course's template.
+
+Every process builds these steps once and keeps them. The gradebook is any
+SQLAlchemy URL; SQLite connections wait for another process's lock
 (``SQLITE_LOCK_WAIT``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
 from pathlib import Path
 from typing import Any
 
+import nbformat
+from nbconvert.exporters import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
 from nbgrader.api import Gradebook
-from nbgrader.apps import NbGraderAPI
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.plugins import CsvExportPlugin
-from nbgrader.utils import capture_log, temp_attrs
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import parse_utc
+from traitlets import Bool
 from traitlets.config import Config
+from traitlets.utils.importstring import import_item
 
 SQLITE_LOCK_WAIT = 120  # seconds a process waits for the gradebook's lock
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What nbgrader did for one student: ``error`` is empty when both steps succeeded."""
-
-    student: str
-    graded: bool
-    feedback: bool
-    error: str
+NO_RESPONSE = "No response."  # nbgrader's automatic comment on an answer cell left as released
+FEEDBACK_TEMPLATES = Path(__file__).with_name("feedback")
 
 
 def with_lock_wait(db_url: str) -> str:
@@ -45,42 +47,123 @@ def with_lock_wait(db_url: str) -> str:
     return db_url
 
 
-def course_api(root: Path, config: Config, db_url: str, submitted: str) -> NbGraderAPI:
-    """nbgrader's API for the course at ``root``, reading submissions from ``submitted``."""
-    config = Config(config)  # a copy: the caller's stays as it was
+def resources(assignment: str, student: str, db_url: str) -> dict[str, Any]:
+    """What nbgrader's converters hand their preprocessors (``BaseConverter.init_single_notebook_resources``)."""
+    return {
+        "unique_key": assignment,
+        "output_files_dir": f"{assignment}_files",
+        "nbgrader": {"notebook": assignment, "assignment": assignment, "student": student, "db_url": db_url},
+    }
+
+
+_BUILT: dict[tuple[str, str], Any] = {}  # what this process built, by kind and configuration
+
+
+def _once(kind: str, config: Config, build: Any) -> Any:
+    key = (kind, repr(config))
+    if key not in _BUILT:
+        _BUILT[key] = build(config)
+    return _BUILT[key]
+
+
+def _after_the_sandbox(config: Config) -> list[Preprocessor]:
+    """The configured autograde steps after nbgrader's Execute (which the sandbox replaced)."""
+    configured = list(config.Autograde.get("autograde_preprocessors", []))
+    if not configured:
+        from nbgrader.converters import Autograde
+
+        configured = Autograde.class_traits()["autograde_preprocessors"].default()
+    classes = [import_item(c) if isinstance(c, str) else c for c in configured]
+    runs = [i for i, c in enumerate(classes) if issubclass(c, Execute)]
+    return [step(config=config) for step in classes[runs[-1] + 1 if runs else 0 :]]
+
+
+def record(
+    notebook: nbformat.NotebookNode,
+    assignment: str,
+    student: str,
+    timestamp: str | None,
+    config: Config,
+    db_url: str,
+) -> nbformat.NotebookNode:
+    """Record the verified ``notebook`` in the gradebook with nbgrader's steps; the autograded notebook."""
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_student(student)
+        gradebook.find_assignment(assignment)  # MissingEntry: it was never registered
+        if timestamp:
+            gradebook.update_or_create_submission(assignment, student, timestamp=parse_utc(timestamp))
+        else:
+            gradebook.update_or_create_submission(assignment, student)
+    given = resources(assignment, student, db_url)
+    for step in _once("record", config, _after_the_sandbox):
+        notebook, given = step(notebook, given)
+    return notebook
+
+
+class HideNoResponse(Preprocessor):  # type: ignore[misc]
+    """Feedback without nbgrader's automatic 'No response.' box under every answer cell.
+
+    Runs after ``GetGrades`` (``c.GenerateFeedback.preprocessors`` in
+    ``nbgrader_config.py``): a grader's own comment is kept.
+    """
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("comment") == NO_RESPONSE:
+            meta["comment"] = None
+        return cell, resources
+
+
+def _feedback_exporter(config: Config) -> HTMLExporter:
+    """GenerateFeedback's exporter and preprocessors, with the templates of this installation."""
+    config = copy.deepcopy(config)
+    import nbgrader
+
+    # the paths in nbgrader_config.py are the instructor's; a Dask worker has its own
+    config.HTMLExporter.extra_template_basedirs = [
+        str(FEEDBACK_TEMPLATES),
+        str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
+    ]
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
+    exporter = HTMLExporter(parent=converter, config=converter.config)
+    for step in converter.preprocessors:
+        exporter.register_preprocessor(step)  # as GenerateFeedback registers them
+    return exporter
+
+
+def feedback(
+    notebook: nbformat.NotebookNode, assignment: str, student: str, config: Config, db_url: str
+) -> str:
+    """The feedback page of a recorded notebook, as ``nbgrader generate_feedback`` writes it."""
+    html, _ = _once("feedback", config, _feedback_exporter).from_notebook_node(
+        notebook, resources(assignment, student, db_url)
+    )
+    return str(html)
+
+
+def register(
+    root: Path, config: Config, db_url: str, assignments: list[str], due: dict[str, Any]
+) -> dict[str, str]:
+    """nbgrader's ``generate_assignment`` of each assignment (its test cells into the gradebook) and its due date.
+
+    Returns:
+        assignment -> why it could not be registered (empty when all were).
+    """
+    from nbgrader.apps import NbGraderAPI
+
+    config = Config(config)
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.db_url = with_lock_wait(db_url)
-    config.CourseDirectory.submitted_directory = submitted
-    coursedir = CourseDirectory(config=config)
-    return NbGraderAPI(coursedir=coursedir, config=config)
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if "ERROR" in line or "Error" in line]
-    return (errors[-1] if errors else lines[-1] if lines else "no output").strip()
-
-
-def record_one(api: NbGraderAPI, assignment: str, student: str) -> Recorded:
-    """Autograde one student's staged notebook, then write its feedback."""
-    graded: dict[str, Any] = api.autograde(assignment, student, force=True, create=True)
-    log = str(graded.get("log", ""))
-    if not graded.get("success"):
-        return Recorded(student, False, False, _last_line(str(graded.get("error") or log)))
-    # Not api.generate_feedback: it forces nbgrader's own template, and ours names the parts.
-    with temp_attrs(api.coursedir, assignment_id=assignment, student_id=student):
-        writer = GenerateFeedback(coursedir=api.coursedir, parent=api)
-        writer.force = True
-        feedback: dict[str, Any] = capture_log(writer)
-    if not feedback.get("success"):
-        error = _last_line(str(feedback.get("error") or feedback.get("log", "")))
-        return Recorded(student, True, False, error)
-    return Recorded(student, True, True, "")
-
-
-def export_csv(db_url: str, path: Path, config: Config) -> None:
-    """nbgrader's CSV export of the whole gradebook to ``path`` (what ``nbgrader export`` writes)."""
-    plugin = CsvExportPlugin(config=config)
-    plugin.to = str(path)
-    with Gradebook(with_lock_wait(db_url)) as gradebook:
-        plugin.export(gradebook)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    failed = {}
+    for assignment in assignments:
+        result = api.generate_assignment(assignment, force=True, create=True)
+        if not result.get("success"):
+            failed[assignment] = str(result.get("error") or result.get("log"))[-2000:]
+    with Gradebook(db_url) as gradebook:
+        for assignment in assignments:
+            if assignment not in failed:
+                gradebook.update_or_create_assignment(assignment, duedate=due.get(assignment))
+    return failed

@@ -1,31 +1,45 @@
 """The program that runs a learner's notebook inside the sandbox.
 
-Standalone (standard library, NumPy and IPython): ``sandbox.py`` copies it
-with ``rnncourse/grading/_codec.py`` into the sandbox's private folder ``/work``
-and starts it there as ``python -S /work/_runner.py``. It
+Standalone (standard library, NumPy and IPython): ``sandbox.py`` binds it,
+read-only, with ``rnncourse/grading/_codec.py`` into the sandbox's private
+folder ``/work`` and starts it there as ``python -S /work/_runner.py``. The
+grader talks to it over two pipes: it writes requests on
+``RNNCOURSE_REQUEST_FD`` and reads reports on ``RNNCOURSE_REPORT_FD``, one
+JSON object per line each way. The runner
 
-1. reads ``request.json`` and ``inputs.npz`` (then deletes them);
+1. reads the first request: the code cells, the limits and the libraries the
+   notebook's parts may import;
 2. makes ``rnncourse``, ``torch``, ``scipy`` and ``nbgrader`` unimportable
-   with a clear message, except ``rnncourse.grading.<any>``, whose checks
-   do nothing (the grader verifies outside);
+   with a clear message (except ``rnncourse.grading.<any>``, whose checks do
+   nothing: the grader verifies outside), and so is every other library
+   that is neither in the standard library nor allowed by a part;
 3. runs the code cells in order in one IPython ``InteractiveShell``,
-   capturing each cell's output (capped) with a time bound per cell, and
-   carries on after a failing cell;
-4. for each part: defines the part's substitutes in the learner's namespace,
-   calls the learner's function on every case (a time bound per call),
-   encodes what it returned, and restores the learner's own definitions.
+   capturing each cell's output (capped), with a bound on each cell's CPU
+   time and a looser one on its wall-clock time, and carries on after a
+   failing cell;
+4. then, part by part, says it is ready and reads the next part's request:
+   the part's cases (their inputs) and its substitutes (correct earlier
+   functions). It defines the substitutes in the learner's namespace, calls
+   the learner's function on every case (the same time bounds per call),
+   records whether a call changed its arguments in place, encodes what it
+   returned, restores the learner's own definitions and forgets the request.
 
-It reports on the pipe the grader passes (``RNNCOURSE_REPORT_FD``), one JSON object per line, as it goes:
-``{"cell": i}`` before cell ``i``, ``{"outputs": i, "list": [...]}`` after it,
-``{"case": [grade_id, name]}`` before a call, ``{"part": grade_id, "values":
-{...}, "npz": base64}`` after a part and ``{"done": true}`` at the end. The
-learner's code could write there too: that only changes its own answers,
-which the grader verifies outside.
+So nothing of a part reaches the learner's interpreter before that part is
+checked, and each part's request holds only earlier parts' code.
+
+Reports: ``{"cell": i}`` before cell ``i``, ``{"outputs": i, "list": [...]}``
+after it, ``{"ready": true}`` when it waits for a part, ``{"case": [grade_id,
+name]}`` before a call, ``{"part": grade_id, "values": {...}, "npz": base64}``
+after a part and ``{"done": true}`` at the end. The learner's code can write
+on these pipes too: the grader takes each record once, in this order, rebuilds
+outputs from their text alone, and verifies answers outside, so a forged record
+changes at most the learner's own answers.
 """
 
 from __future__ import annotations
 
 import base64
+import gc
 import importlib.abc
 import importlib.machinery
 import io
@@ -35,6 +49,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Sequence
@@ -47,7 +62,8 @@ if TYPE_CHECKING:
 else:
     import _codec
 
-REPORT_FD = int(os.environ.get("RNNCOURSE_REPORT_FD", "3"))  # the grader passes its pipe
+REPORT_FD = int(os.environ.get("RNNCOURSE_REPORT_FD", "3"))  # the grader passes its pipes
+REQUEST_FD = int(os.environ.get("RNNCOURSE_REQUEST_FD", "4"))
 WORK = "/work"
 MASKED = ("rnncourse", "torch", "torchgen", "functorch", "scipy", "nbgrader")
 MASK_MESSAGES = {
@@ -55,17 +71,23 @@ MASK_MESSAGES = {
     "nbgrader": "nbgrader is not available while grading",
 }
 DEFAULT_MASK_MESSAGE = "{name} is not available while grading: write the computation yourself with NumPy"
+NOT_ALLOWED_MESSAGE = (
+    "{name} is not available while grading: this exercise's parts may use {allowed} and "
+    "Python's standard library only"
+)
 CELL_PREFIX = "<ipython-input-"
 CELL_FILE = re.compile(r"<ipython-input-\d+-[0-9a-f]+>")
+SITE = "/opt/site-packages"  # where the sandbox shows the venv's packages
 
 # The runner's own tools, taken before any learner code can patch them.
 _write = os.write
 _dumps = json.dumps
+_loads = json.loads
 _monotonic = time.monotonic
 
 
 class TimeLimit(BaseException):
-    """Raised by the alarm in learner code that ran past its bound (a BaseException: harder to swallow)."""
+    """Raised by a timer in learner code that ran past its bound (a BaseException: harder to swallow)."""
 
 
 class OutputLimit(BaseException):
@@ -80,6 +102,20 @@ def report(message: dict[str, Any]) -> None:
             data = data[_write(REPORT_FD, data) :]
     except OSError:
         pass
+
+
+class Requests:
+    """The grader's requests, one JSON object per line, read as the runner needs them."""
+
+    def __init__(self, fd: int) -> None:
+        self.file = os.fdopen(fd, "rb", buffering=1 << 16)
+
+    def next(self) -> dict[str, Any] | None:
+        line = self.file.readline()
+        if not line:
+            return None
+        message = _loads(line)
+        return message if isinstance(message, dict) else None
 
 
 # ---- masking ----------------------------------------------------------------------------------
@@ -97,17 +133,29 @@ class _NoopChecks(types.ModuleType):
 
 
 class _Masker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds every masked name: ``rnncourse.grading[.x]`` as no-op checks, the rest as ImportError."""
+    """Answers every import the notebook may not make.
+
+    ``rnncourse.grading[.x]`` gives checks that do nothing; the masked names
+    and every library that is neither in the standard library, nor allowed
+    by a part, nor already loaded by the runner itself raise ImportError.
+    """
+
+    def __init__(self, allowed: Sequence[str]) -> None:
+        self.allowed = frozenset(allowed)
+        self.loaded = frozenset(name.partition(".")[0] for name in sys.modules)
+        self.allowed_text = ", ".join(sorted(self.allowed)) or "no library"
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: object = None) -> Any:
         top = fullname.partition(".")[0]
-        if top not in MASKED:
+        if top in MASKED:
+            if fullname == "rnncourse" or fullname.startswith("rnncourse.grading"):
+                is_package = fullname.count(".") < 2
+                return importlib.machinery.ModuleSpec(fullname, self, is_package=is_package)
+            message = MASK_MESSAGES.get(top, DEFAULT_MASK_MESSAGE.format(name=top))
+            raise ImportError(message, name=fullname)
+        if top in sys.stdlib_module_names or top in self.allowed or top in self.loaded or top == "_codec":
             return None
-        if fullname == "rnncourse" or fullname.startswith("rnncourse.grading"):
-            is_package = fullname.count(".") < 2
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=is_package)
-        message = MASK_MESSAGES.get(top, DEFAULT_MASK_MESSAGE.format(name=top))
-        raise ImportError(message, name=fullname)
+        raise ImportError(NOT_ALLOWED_MESSAGE.format(name=top, allowed=self.allowed_text), name=fullname)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         if spec.name.startswith("rnncourse.grading."):
@@ -119,11 +167,11 @@ class _Masker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             module.__path__ = []
 
 
-def install_masks() -> None:
+def install_masks(allowed: Sequence[str]) -> None:
     for name in list(sys.modules):
         if name.partition(".")[0] in MASKED:
             del sys.modules[name]
-    sys.meta_path.insert(0, _Masker())
+    sys.meta_path.insert(0, _Masker(allowed))
 
 
 # ---- output capture ---------------------------------------------------------------------------
@@ -183,17 +231,43 @@ class CaptureStream(io.TextIOBase):
 # ---- time bounds ------------------------------------------------------------------------------
 
 
-def _alarm(signum: int, frame: object) -> None:
-    raise TimeLimit
+class Timer:
+    """A bound on the CPU time of what runs now (``ITIMER_PROF``), and a looser one on its wall-clock time.
 
+    CPU time does not depend on how busy the machine is, so a cell gets the
+    same verdict at any load; the wall-clock bound stops a cell that waits
+    (sleeps, blocks) instead of computing.
+    """
 
-def start_timer(seconds: float) -> None:
-    signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    def __init__(self, wait_seconds: float) -> None:
+        self.why = ""
+        self.wait_seconds = wait_seconds
 
+    def _cpu(self, signum: int, frame: object) -> None:
+        self.why = "cpu"
+        raise TimeLimit
 
-def stop_timer() -> None:
-    signal.setitimer(signal.ITIMER_REAL, 0)
+    def _wall(self, signum: int, frame: object) -> None:
+        self.why = "wall"
+        raise TimeLimit
+
+    def start(self, seconds: float) -> None:
+        self.why = ""
+        signal.signal(signal.SIGPROF, self._cpu)
+        signal.signal(signal.SIGALRM, self._wall)
+        signal.setitimer(signal.ITIMER_PROF, seconds)
+        signal.setitimer(signal.ITIMER_REAL, max(self.wait_seconds, seconds))
+
+    def stop(self) -> None:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def describe(self, what: str, seconds: float) -> str:
+        """Why ``what`` (e.g. "cell 4", "the call") was stopped, in plain words."""
+        if self.why == "wall":
+            waited = max(self.wait_seconds, seconds)
+            return f"{what} took longer than {waited:g} s of wall-clock time (was it waiting, asleep or blocked?)"
+        return f"{what} ran longer than the {seconds:g} s limit"
 
 
 # ---- errors -----------------------------------------------------------------------------------
@@ -232,11 +306,13 @@ class CellNames:
         return frames
 
 
-def error_output(error: BaseException, names: CellNames, cell: int, limits: dict[str, Any]) -> dict[str, Any]:
+def error_output(
+    error: BaseException, names: CellNames, cell: int, limits: dict[str, Any], timer: Timer
+) -> dict[str, Any]:
     """nbformat's error output, with a short traceback of the learner's frames only."""
     ename, evalue = type(error).__name__, _safe_str(error)
     if isinstance(error, TimeLimit):
-        ename, evalue = "TimeLimit", f"cell {cell} ran longer than the {limits['cell_seconds']:g} s limit"
+        ename, evalue = "TimeLimit", timer.describe(f"cell {cell}", limits["cell_seconds"])
     elif isinstance(error, OutputLimit):
         ename = "OutputLimit"
         evalue = f"cell {cell} printed more than {limits['output_bytes']:,} characters; the rest was dropped"
@@ -261,18 +337,88 @@ def _safe_str(error: BaseException) -> str:
         return "<message failed>"
 
 
+# ---- libraries a part may not call ------------------------------------------------------------
+
+
+class LibraryMonitor:
+    """Records calls into installed libraries that a part does not allow (in any thread it starts).
+
+    Used only for a part that allows fewer libraries than the notebook may
+    import: for the others, the import masks already keep every other library out.
+    """
+
+    def __init__(self, allowed: frozenset[str]) -> None:
+        self.allowed = allowed
+        self.calls: list[str] = []
+        self.installed = False
+
+    @staticmethod
+    def _library(filename: str) -> str | None:
+        """The installed library a file belongs to (its top-level name), or None for any other code."""
+        if filename.startswith("<frozen"):  # the import machinery: what it runs is no call of the learner's
+            return "<import>"
+        if not filename.startswith(SITE + "/"):
+            return None
+        return filename[len(SITE) + 1 :].split("/", 1)[0].split(".", 1)[0]
+
+    def profile(self, frame: types.FrameType, event: str, arg: Any) -> None:
+        # Only where the learner's code (or the standard library on its behalf) enters a library:
+        # what an allowed library does inside itself is its own business.
+        if self._library(frame.f_code.co_filename if event == "c_call" else _caller_file(frame)):
+            return
+        if event == "call":
+            library = self._library(frame.f_code.co_filename)
+            if library is not None and library not in self.allowed:
+                self.calls.append(f"{library}.{frame.f_code.co_qualname}")
+        elif event == "c_call":
+            library = (getattr(arg, "__module__", None) or "").partition(".")[0]
+            if library in _installed() and library not in self.allowed:
+                self.calls.append(f"{library}.{getattr(arg, '__name__', '?')}")
+
+    def __enter__(self) -> LibraryMonitor:
+        sys.setprofile(self.profile)
+        threading.setprofile(self.profile)
+        self.installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.installed = sys.getprofile() is self.profile
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+
+
+def _caller_file(frame: types.FrameType) -> str:
+    return frame.f_back.f_code.co_filename if frame.f_back is not None else ""
+
+
+_INSTALLED: frozenset[str] | None = None
+
+
+def _installed() -> frozenset[str]:
+    """The top-level names of the installed libraries."""
+    global _INSTALLED
+    if _INSTALLED is None:
+        try:
+            _INSTALLED = frozenset(entry.split(".")[0].split("-")[0] for entry in os.listdir(SITE))
+        except OSError:
+            _INSTALLED = frozenset()
+    return _INSTALLED
+
+
 # ---- the shell --------------------------------------------------------------------------------
 
 
 class Runner:
-    def __init__(self, limits: dict[str, Any]) -> None:
+    def __init__(self, limits: dict[str, Any], imports: Sequence[str]) -> None:
         from IPython.core.displayhook import DisplayHook
         from IPython.core.displaypub import DisplayPublisher
         from IPython.core.interactiveshell import InteractiveShell
 
         self.limits = limits
+        self.imports = frozenset(imports)
         self.names = CellNames()
         self.capture = Capture(limits["output_bytes"])
+        self.timer = Timer(float(limits.get("wait_seconds", 4 * limits["cell_seconds"])))
         runner = self
 
         class Publisher(DisplayPublisher):  # type: ignore[misc]
@@ -293,7 +439,9 @@ class Runner:
         self.shell.display_pub = Publisher(shell=self.shell)
         self.shell.displayhook = Hook(shell=self.shell, cache_size=0)
         self.shell.display_trap.hook = self.shell.displayhook
-        self.shell._showtraceback = lambda *args, **kwargs: None  # type: ignore[method-assign]  # reported from the exception
+        # Errors are reported from the exception itself (error_output), not formatted by IPython.
+        self.shell.showtraceback = lambda *args, **kwargs: None  # type: ignore[method-assign]
+        self.shell._showtraceback = lambda *args, **kwargs: None  # type: ignore[method-assign]
         self.stdout = CaptureStream("stdout", lambda: self.capture, self.names)
         self.stderr = CaptureStream("stderr", lambda: self.capture, self.names)
 
@@ -305,29 +453,33 @@ class Runner:
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self.stdout, self.stderr
         try:
-            start_timer(self.limits["cell_seconds"])
+            self.timer.start(self.limits["cell_seconds"])
             result = self.shell.run_cell(source, store_history=True, silent=False)
-            stop_timer()
+            self.timer.stop()
             error = result.error_before_exec or result.error_in_exec
-        except BaseException as raised:  # the alarm or a limit outside IPython's own handler
-            stop_timer()
+        except BaseException as raised:  # the timer or a limit outside IPython's own handler
+            self.timer.stop()
             error = raised
             self.shell.execution_count += 1
         finally:
-            stop_timer()
+            self.timer.stop()
             sys.stdout, sys.stderr = saved
         if self.capture.overflowed and not isinstance(error, OutputLimit):
             error = OutputLimit()
         outputs = self.capture.outputs
         if error is not None:
-            outputs.append(error_output(error, self.names, index, self.limits))
+            outputs.append(error_output(error, self.names, index, self.limits, self.timer))
         report({"outputs": index, "list": outputs})
 
-    def run_part(self, part: dict[str, Any], inputs: dict[str, np.ndarray]) -> None:
-        grade_id = part["grade_id"]
+    def run_part(self, part: dict[str, Any]) -> None:
+        """Call the learner's function on the part's cases; report what came back, then forget the part."""
+        grade_id = str(part["grade_id"])
+        inputs = _decode_npz(str(part.get("npz", "")))
         namespace = self.shell.user_ns
         missing = object()
         own = {name: namespace.get(name, missing) for name in part["substitutes"]}
+        allowed = frozenset(part.get("imports", ()))
+        monitored = not self.imports <= allowed  # the notebook may import a library this part may not use
         values: dict[str, Any] = {}
         arrays: dict[str, np.ndarray] = {}
         try:
@@ -343,7 +495,14 @@ class Runner:
                     values[case] = {"error": "TimeLimit", "message": timed_out, "line": ""}
                     continue
                 values[case] = self.call(
-                    namespace, part["function"], encoded_args, inputs, arrays, f"c{number}_"
+                    namespace,
+                    str(part["function"]),
+                    encoded_args,
+                    inputs,
+                    arrays,
+                    f"c{number}_",
+                    part.get("parameters", []),
+                    allowed if monitored else None,
                 )
                 if isinstance(values[case], dict) and values[case].get("error") == "TimeLimit":
                     timed_out = f"not run: the call for case '{case}' ran longer than the limit"
@@ -365,54 +524,86 @@ class Runner:
         inputs: dict[str, np.ndarray],
         arrays: dict[str, np.ndarray],
         prefix: str,
+        parameters: Sequence[str],
+        allowed: frozenset[str] | None,
     ) -> Any:
-        """The encoded value of ``function(*args)``, or the encoded exception it raised."""
+        """The encoded value of ``function(*args)``, or the encoded exception, in-place change or forbidden call."""
         fn = namespace.get(function)
         if fn is None:
             return {"error": "NameError", "message": f"name '{function}' is not defined", "line": ""}
         if not callable(fn):
             return {"error": "TypeError", "message": f"'{function}' is not a function", "line": ""}
         args = _codec.decode(encoded_args, inputs)  # fresh copies: a call cannot change the next case
+        before = _codec.decode(encoded_args, inputs)  # what the arguments were, to find in-place changes
         self.capture = Capture(self.limits["output_bytes"])  # prints during a call are dropped
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self.stdout, self.stderr
+        monitor = LibraryMonitor(allowed) if allowed is not None else None
         try:
-            start_timer(self.limits["cell_seconds"])
-            value = fn(*args)
-            encoded = _codec.encode(value, arrays, prefix)
-            stop_timer()
-            return encoded
+            self.timer.start(self.limits["cell_seconds"])
+            if monitor is not None:
+                with monitor:
+                    value = fn(*args)
+            else:
+                value = fn(*args)
+            self.timer.stop()
         except BaseException as error:
-            stop_timer()
+            self.timer.stop()
             frames = self.names.learner_frames(error)
             line = frames[-1][3] if frames else ""
             if isinstance(error, TimeLimit):
-                seconds = self.limits["cell_seconds"]
-                return {
-                    "error": "TimeLimit",
-                    "message": f"the call ran longer than the {seconds:g} s limit",
-                    "line": line,
-                }
+                message = self.timer.describe("the call", self.limits["cell_seconds"])
+                return {"error": "TimeLimit", "message": message, "line": line}
             return _codec.encode_error(error, line)
         finally:
-            stop_timer()
+            self.timer.stop()
             sys.stdout, sys.stderr = saved
+        if monitor is not None and (monitor.calls or not monitor.installed):
+            calls = (
+                ", ".join(sorted(set(monitor.calls))) or "sys.setprofile (the call monitor was switched off)"
+            )
+            return {"error": "ForbiddenCall", "message": calls, "line": ""}
+        changed = _codec.changed_paths(before, args)
+        if changed:
+            where = _codec.describe_path(changed[0], parameters)
+            return {"error": "ModifiedInPlace", "message": where, "line": ""}
+        self.timer.start(self.limits["cell_seconds"])
+        try:  # encoding may run the learner's code (an ndarray subclass's hooks)
+            return _codec.encode(value, arrays, prefix)
+        except BaseException as error:
+            message = self.timer.describe("reading the returned value", self.limits["cell_seconds"])
+            if isinstance(error, TimeLimit):
+                return {"error": "TimeLimit", "message": message, "line": ""}
+            return _codec.encode_error(error)
+        finally:
+            self.timer.stop()
+
+
+def _decode_npz(text: str) -> dict[str, np.ndarray]:
+    if not text:
+        return {}
+    with np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False) as stored:
+        return {name: stored[name] for name in stored.files}
 
 
 def main() -> None:
     os.chdir(WORK)
-    with open(os.path.join(WORK, "request.json")) as file:
-        request = json.load(file)
-    with np.load(os.path.join(WORK, "inputs.npz"), allow_pickle=False) as stored:
-        inputs = {name: stored[name] for name in stored.files}
-    os.remove(os.path.join(WORK, "request.json"))
-    os.remove(os.path.join(WORK, "inputs.npz"))
-    install_masks()
-    runner = Runner(request["limits"])
-    for index, source in request["cells"]:
-        runner.run_cell(index, source)
-    for part in request["parts"]:
-        runner.run_part(part, inputs)
+    requests = Requests(REQUEST_FD)
+    header = requests.next() or {}
+    cells, limits = header.get("cells", []), header["limits"]
+    runner = Runner(limits, header.get("imports", []))  # IPython first: the masks keep what is loaded
+    install_masks(header.get("imports", []))
+    for index, source in cells:
+        runner.run_cell(int(index), str(source))
+    del header, cells
+    while True:
+        report({"ready": True})
+        request = requests.next()
+        if request is None or request.get("end"):
+            break
+        runner.run_part(request)
+        del request
+        gc.collect()
     report({"done": True})
     sys.stdout.flush()
     os._exit(0)  # the learner's threads and atexit handlers do not hold the sandbox open

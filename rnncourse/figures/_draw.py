@@ -6,6 +6,10 @@ name                      what it is for
 ``PALETTE``               the course's colours, by role (cell, input, output, ...)
 ``SERIES_COLORS``         colours for the lines of a plot, in order
 ``PAGE_WIDTH``            inches: the width of the book's text column
+``FIGURE_DPI``            dots per inch of a figure's size on the page
+``MIN_FONT_PT``           the smallest text a figure may carry, in points
+``sharp_inline_figures``  notebooks show figures at twice their resolution
+``text_sizes``            every text of a drawn figure with its size (for tests)
 ``LegendLoc``             the legend locations ``plot_curves`` and ``finish_axes`` accept
 ``new_figure``            a ``Figure`` sized for the page (width in page widths)
 ``box``                   a rounded box with a label, tagged with a ``gid``
@@ -26,10 +30,16 @@ never by draw order. Figures are made with :class:`matplotlib.figure.Figure`
 directly, not through pyplot: no global state, nothing to close, and any
 backend (``Agg`` included) can render them.
 
-Sizing. The book's text column is about ``PAGE_WIDTH`` inches wide at the
-figure dpi, so a figure ``PAGE_WIDTH`` wide is shown at its natural size and
-its 10-12 pt labels stay as large as the caption under it. ``new_figure``
-takes the width as a fraction of the page for that reason.
+Sizing, so that labels read as easily as the text on a phone and on a laptop.
+A notebook shows a figure at ``FIGURE_DPI`` CSS pixels per inch (its PNG has
+twice as many pixels, for sharp screens: ``sharp_inline_figures``), and the
+site never shrinks it (``book/_static/course.css``): a figure wider than the
+column scrolls inside its box. The column is 740 px wide at 1280 px, so a
+figure ``PAGE_WIDTH`` = 7.4 in wide fills it, and text of ``MIN_FONT_PT`` =
+12 pt is 16.7 px, at least the site's 16-px body text. Hence the rules (tests
+check them with ``text_sizes``): a figure is at most ``PAGE_WIDTH`` wide
+(``new_figure`` takes its width in page widths, at most 1), and every text on
+it is at least ``MIN_FONT_PT``; the helpers below default to that.
 """
 
 from __future__ import annotations
@@ -39,11 +49,15 @@ from typing import Literal
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
+from matplotlib.text import Text
 
 __all__ = [
+    "FIGURE_DPI",
+    "MIN_FONT_PT",
     "PAGE_WIDTH",
     "PALETTE",
     "SERIES_COLORS",
@@ -56,6 +70,8 @@ __all__ = [
     "new_figure",
     "path_arrow",
     "plot_curves",
+    "sharp_inline_figures",
+    "text_sizes",
 ]
 
 #: Fill and line colours by role; diagrams of every chapter use the same ones.
@@ -82,25 +98,79 @@ LegendLoc = Literal[
     "lower center", "upper center", "center",
 ]  # fmt: skip
 
-#: Width of the book's text column, in inches.
-PAGE_WIDTH = 9.0
+#: Width of the book's text column (740 CSS px at a 1280-px window), in inches at ``FIGURE_DPI``.
+PAGE_WIDTH = 7.4
+
+#: CSS pixels per inch of a figure on the page (matplotlib's and the inline backend's dpi).
+FIGURE_DPI = 100
+
+#: The site's body text, in CSS pixels (sphinx-book-theme's 1rem; tests/site checks it).
+BODY_TEXT_PX = 16
+
+#: The smallest text on a figure, in points: 12 pt at ``FIGURE_DPI`` is 16.7 px >= ``BODY_TEXT_PX``.
+MIN_FONT_PT = 12
+
+#: Titles of panels, a step above the labels.
+TITLE_FONT_PT = 13
 
 
 def new_figure(width: float = 1.0, height: float = 0.4) -> Figure:
     """A constrained-layout figure sized for the page.
 
     Args:
-        width: the figure's width as a fraction of ``PAGE_WIDTH`` (1 fills the column;
-            wider diagrams may use more and are scaled down by the browser).
+        width: the figure's width as a fraction of ``PAGE_WIDTH``, at most 1 (1 fills the
+            column; the site never shrinks a figure, so a wider one would scroll).
         height: the height as a fraction of ``PAGE_WIDTH``.
 
     Returns:
         An empty :class:`~matplotlib.figure.Figure` of ``width * PAGE_WIDTH`` by
-        ``height * PAGE_WIDTH`` inches.
+        ``height * PAGE_WIDTH`` inches, at ``FIGURE_DPI``.
     """
-    if width <= 0 or height <= 0:
-        raise ValueError(f"width and height must be positive, got {width} and {height}")
-    return Figure(figsize=(width * PAGE_WIDTH, height * PAGE_WIDTH), layout="constrained")
+    if not 0 < width <= 1 or height <= 0:
+        raise ValueError(
+            f"width must be in (0, 1] page widths and height positive, got {width} and {height}: "
+            "a wider figure scrolls on every screen; draw it in rows instead"
+        )
+    return Figure(figsize=(width * PAGE_WIDTH, height * PAGE_WIDTH), dpi=FIGURE_DPI, layout="constrained")
+
+
+def sharp_inline_figures() -> None:
+    """In a notebook's kernel, show figures as PNG at twice their resolution ("retina").
+
+    IPython then stores each figure with its CSS size (half its pixels), which the site
+    keeps: sharp on phones and high-density screens, at the size the rules above assume.
+    Outside a kernel (scripts, tests, the grader's shell) it does nothing.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("retina")
+
+
+def text_sizes(fig: Figure) -> list[tuple[str, float]]:
+    """Every text ``fig`` shows once drawn (tick labels too), with its size in points.
+
+    Texts that are not drawn are left out: empty or invisible ones, and the tick labels of
+    an axis that is switched off (``diagram_axes`` without names).
+    """
+    FigureCanvasAgg(fig).draw()
+    hidden: set[int] = set()
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            if not (ax.axison and axis.get_visible()):
+                hidden.update(id(label) for label in axis.get_ticklabels(which="both"))
+                hidden.add(id(axis.label))
+    return [
+        (text.get_text(), float(text.get_fontsize()))
+        for text in fig.findobj(Text)
+        if text.get_visible() and text.get_text().strip() and id(text) not in hidden
+    ]
 
 
 def box(
@@ -112,7 +182,7 @@ def box(
     *,
     role: str = "cell",
     gid: str | None = None,
-    fontsize: float = 12,
+    fontsize: float = MIN_FONT_PT,
     linestyle: str = "-",
 ) -> FancyBboxPatch:
     """A rounded box centred on ``center`` with ``text`` in the middle.
@@ -160,7 +230,7 @@ def arrow(
     color: str | None = None,
     linestyle: str = "-",
     connectionstyle: str = "arc3",
-    fontsize: float = 11,
+    fontsize: float = MIN_FONT_PT,
     ha: str = "center",
     gid: str = "arrow",
 ) -> FancyArrowPatch:
@@ -252,7 +322,7 @@ def diagram_axes(
     *,
     row_labels: Sequence[str] = (),
     column_labels: Sequence[str] = (),
-    fontsize: float = 10,
+    fontsize: float = MIN_FONT_PT,
 ) -> None:
     """Set ``ax`` up for a diagram: these limits, equal aspect, no frame.
 
@@ -316,7 +386,8 @@ def heatmap(
         raise ValueError(
             f"got {len(row_labels)} row and {len(col_labels)} column labels for shape {values.shape}"
         )
-    fig = Figure(figsize=(max(4.5, 0.75 * cols + 3.2), max(2.6, 0.55 * rows + 1.5)), layout="constrained")
+    size = (min(PAGE_WIDTH, max(4.5, 0.75 * cols + 3.2)), max(2.6, 0.55 * rows + 1.5))
+    fig = Figure(figsize=size, dpi=FIGURE_DPI, layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     span = vmax - vmin
@@ -328,16 +399,17 @@ def heatmap(
                 dark = abs(v - (vmin + vmax) / 2) > 0.3 * span
             else:
                 dark = (v - vmin) < 0.5 * span
-            ax.text(
-                c, r, format(v, fmt), ha="center", va="center", fontsize=9, color="white" if dark else "black"
-            )
+            color = "white" if dark else "black"
+            ax.text(c, r, format(v, fmt), ha="center", va="center", fontsize=MIN_FONT_PT, color=color)
     ax.set_xticks(range(cols), list(col_labels))
     ax.set_yticks(range(rows), list(row_labels))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=11)
+    ax.tick_params(labelsize=MIN_FONT_PT)
+    ax.set_xlabel(xlabel, fontsize=MIN_FONT_PT)
+    ax.set_ylabel(ylabel, fontsize=MIN_FONT_PT)
+    ax.set_title(title, fontsize=TITLE_FONT_PT)
     colorbar = fig.colorbar(image, ax=ax)
-    colorbar.set_label(colorbar_label)
+    colorbar.set_label(colorbar_label, fontsize=MIN_FONT_PT)
+    colorbar.ax.tick_params(labelsize=MIN_FONT_PT)
     return fig
 
 
@@ -400,9 +472,13 @@ def finish_axes(
         legend_loc: matplotlib's location (``"best"``, ``"upper left"``, ...).
         grid_axis: ``"both"``, or ``"x"`` / ``"y"`` (bar charts grid their value axis only).
     """
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel, fontsize=MIN_FONT_PT)
+    ax.set_ylabel(ylabel, fontsize=MIN_FONT_PT)
+    ax.tick_params(labelsize=MIN_FONT_PT)
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize=TITLE_FONT_PT)
     ax.grid(alpha=0.3, axis=grid_axis)
-    ax.legend(fontsize=9, loc=legend_loc)
+    ax.legend(fontsize=MIN_FONT_PT, loc=legend_loc)
+
+
+sharp_inline_figures()

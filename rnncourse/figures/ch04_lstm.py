@@ -12,7 +12,16 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import PALETTE, SERIES_COLORS, arrow, box, diagram_axes, new_figure, path_arrow
+from rnncourse.figures._draw import (
+    MIN_FONT_PT,
+    PALETTE,
+    SERIES_COLORS,
+    arrow,
+    box,
+    diagram_axes,
+    new_figure,
+    path_arrow,
+)
 
 # -- the cell ------------------------------------------------------------------------------
 
@@ -26,10 +35,10 @@ def draw_lstm_cell() -> Figure:
         (``gid`` "sum"), the states c_{t-1}, h_{t-1}, c_t, h_t (``gid`` "state") and the
         input x_t (``gid`` "input"); the cell path is one thick arrow chain ``gid`` "cell path".
     """
-    fig = new_figure(0.95, 0.5)
+    fig = new_figure(1.0, 0.62)
     ax = fig.subplots()
     y_cell, y_gate, y_in = 2.6, 0.0, -1.6
-    x_f, x_i, x_g, x_o = 1.6, 3.2, 4.4, 6.4
+    x_f, x_i, x_g, x_o = 1.5, 3.1, 4.5, 6.3
     node = 0.42
 
     box(ax, (-0.4, y_cell), 1.0, 0.6, "$c_{t-1}$", role="state", gid="state")
@@ -51,7 +60,7 @@ def draw_lstm_cell() -> Figure:
         y_cell + 0.55,
         r"cell path: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$",
         ha="center",
-        fontsize=11,
+        fontsize=MIN_FONT_PT,
         color=PALETTE["feedback"],
     )
 
@@ -62,7 +71,7 @@ def draw_lstm_cell() -> Figure:
         "o": (x_o, r"$\sigma$: $o_t$"),
     }
     for x, label in gates.values():
-        box(ax, (x, y_gate), 1.0, 0.6, label, role="cell", gid="gate", fontsize=11)
+        box(ax, (x, y_gate), 1.15, 0.6, label, role="cell", gid="gate")
         # every gate reads [h_{t-1}, x_t] through its own block of W_xh, W_hh and b
         path_arrow(ax, [(0.1, y_in + 0.6), (x, y_in + 0.6), (x, y_gate - 0.3)], color=PALETTE["weight"])
     arrow(ax, (1.2, y_in - 0.22), (1.2, y_in + 0.6), color=PALETTE["weight"])
@@ -72,18 +81,18 @@ def draw_lstm_cell() -> Figure:
     arrow(ax, (x_g, y_gate + 0.3), (3.95, 1.4 - node / 2))
     arrow(ax, (3.8, 1.4 + node / 2), (x_g - 0.1, y_cell - node / 2))
     # Output: h_t = o_t * tanh(c_t).
-    box(ax, (7.6, 1.4), 0.8, 0.5, "tanh", role="cell", gid="squash", fontsize=10)
+    box(ax, (7.6, 1.4), 0.8, 0.5, "tanh", role="cell", gid="squash")
     box(ax, (7.6, y_gate - 0.2), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
     arrow(ax, (7.6, y_cell), (7.6, 1.65))
     arrow(ax, (7.6, 1.15), (7.6, y_gate - 0.2 + node / 2))
-    arrow(ax, (x_o + 0.5, y_gate - 0.2), (7.6 - node / 2, y_gate - 0.2))
+    arrow(ax, (x_o + 0.575, y_gate - 0.2), (7.6 - node / 2, y_gate - 0.2))
     arrow(ax, (7.6 + node / 2, y_gate - 0.2), (8.55, y_gate - 0.2))
-    ax.text(7.85, 0.5, r"$h_t = o_t \odot \tanh(c_t)$", fontsize=10, ha="left")
+    ax.text(7.35, 0.55, r"$h_t = o_t \odot \tanh(c_t)$", fontsize=MIN_FONT_PT, ha="right")
     ax.text(
         3.5,
         y_in + 0.35,
         r"$[h_{t-1}; x_t]$ through $W_{xh}, W_{hh}, b$ (rows i, f, g, o)",
-        fontsize=10,
+        fontsize=MIN_FONT_PT,
         color=PALETTE["weight"],
     )
     diagram_axes(ax, (-1.0, 9.6), (-2.5, 3.4))

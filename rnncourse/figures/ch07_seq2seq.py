@@ -21,7 +21,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import SERIES_COLORS, new_figure, plot_curves
+from rnncourse.figures._draw import (
+    MIN_FONT_PT,
+    PAGE_WIDTH,
+    SERIES_COLORS,
+    TITLE_FONT_PT,
+    new_figure,
+    plot_curves,
+)
 from rnncourse.scratch.decoding import length_penalty
 
 
@@ -80,18 +87,22 @@ def plot_attention(
         raise ValueError(
             f"weights has shape {weights.shape}; expected (T, S) = ({len(target)}, {len(source)})"
         )
-    fig = new_figure(min(1.0, 0.25 + 0.03 * len(source)), 0.1 + 0.035 * len(target))
+    # Columns wide enough for a character at MIN_FONT_PT; the source's tick labels stand
+    # upright, so that a long one (``<eos>``) never runs into its neighbours.
+    width = min(1.0, (2.4 + 0.24 * len(source)) / PAGE_WIDTH)
+    fig = new_figure(width, (1.6 + 0.26 * len(target)) / PAGE_WIDTH)
     ax = fig.subplots()
     image = ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(source)), [repr(s)[1:-1] if s == " " else s for s in source])
-    if sum(len(s) > 1 for s in source) > 1:  # words, not characters: upright labels would overlap
-        ax.tick_params(axis="x", labelrotation=90)
+    ax.set_xticks(range(len(source)), [repr(s)[1:-1] if s == " " else s for s in source], rotation=90)
     ax.set_yticks(range(len(target)), list(target))
-    ax.set_xlabel("source token (read by the encoder)")
-    ax.set_ylabel("target token written")
+    ax.tick_params(labelsize=MIN_FONT_PT)
+    ax.set_xlabel("source token (read by the encoder)", fontsize=MIN_FONT_PT)
+    ax.set_ylabel("target token written", fontsize=MIN_FONT_PT)
     if title:
-        ax.set_title(title, fontsize=11)
-    fig.colorbar(image, ax=ax, label="attention weight")
+        ax.set_title(title, fontsize=TITLE_FONT_PT)
+    colorbar = fig.colorbar(image, ax=ax)
+    colorbar.set_label("attention weight", fontsize=MIN_FONT_PT)
+    colorbar.ax.tick_params(labelsize=MIN_FONT_PT)
     return fig
 
 

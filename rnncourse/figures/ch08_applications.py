@@ -21,10 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import PALETTE, SERIES_COLORS, new_figure, plot_curves
+from rnncourse.figures._draw import (
+    MIN_FONT_PT,
+    PAGE_WIDTH,
+    PALETTE,
+    SERIES_COLORS,
+    TITLE_FONT_PT,
+    new_figure,
+    plot_curves,
+)
 
 
 def plot_forecasts(
@@ -121,21 +130,39 @@ def plot_learning_curves(train_loss: Sequence[float], val_loss: Sequence[float],
 def plot_token_heatmap(
     tokens: Sequence[str], rows: Mapping[str, np.ndarray], vmin: float, vmax: float, cmap: str, title: str
 ) -> Figure:
-    """One coloured row per entry of ``rows`` (each (L,)), one column per token, the token printed in its cell."""
+    """One coloured row per entry of ``rows`` (each (L,)), one column per token, the token printed in its cell.
+
+    A long sequence wraps: each line of the figure (one axes) holds as many tokens as fit the
+    page at ``MIN_FONT_PT``, and shows every row for those tokens; ``fig.axes[:-1]`` are the
+    lines in order, the last axes the colour bar.
+    """
     names = list(rows)
     data = np.stack([np.asarray(rows[name], dtype=float) for name in names])
-    width = min(1.0, 0.15 + 0.08 * len(tokens))
-    fig = new_figure(width, 0.12 + 0.1 * len(names))
-    ax = fig.add_subplot()
-    image = ax.imshow(data, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
-    for r in range(data.shape[0]):
-        for c, token in enumerate(tokens):
-            shown = {"\n": "\\n", " ": "\u2423", "\t": "\\t"}.get(token, token)
-            ax.text(c, r, shown, ha="center", va="center", fontsize=8)
-    ax.set_yticks(range(len(names)), names, fontsize=9)
-    ax.set_xticks([])
-    ax.set_title(title, fontsize=11)
-    fig.colorbar(image, ax=ax, fraction=0.03)
+    shown = [{"\n": "\\n", " ": "\u2423", "\t": "\\t"}.get(token, token) for token in tokens]
+    # a cell holds its token at MIN_FONT_PT (about 0.1 in a character); the names and the bar take 2 in
+    cell = max(0.25, 0.1 * max((len(t) for t in shown), default=1) + 0.12)
+    per_line = max(1, int((PAGE_WIDTH - 2.0) / cell))
+    starts = list(range(0, max(len(tokens), 1), per_line))
+    width = min(1.0, (2.0 + cell * min(per_line, len(tokens))) / PAGE_WIDTH)
+    fig = new_figure(width, (0.35 + 0.3 * len(names)) * len(starts) / PAGE_WIDTH + 0.06)
+    axes = fig.subplots(len(starts), 1, squeeze=False)[:, 0]
+    images = []
+    colours = matplotlib.colormaps[cmap]
+    for ax, start in zip(axes, starts):
+        stop = min(start + per_line, len(tokens))
+        images.append(ax.imshow(data[:, start:stop], aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax))
+        for r in range(data.shape[0]):
+            for c in range(stop - start):
+                red, green, blue, _ = colours((data[r, start + c] - vmin) / (vmax - vmin))
+                dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # white text on dark cells
+                colour = "white" if dark else "black"
+                ax.text(c, r, shown[start + c], ha="center", va="center", fontsize=MIN_FONT_PT, color=colour)
+        ax.set_yticks(range(len(names)), names, fontsize=MIN_FONT_PT)
+        ax.set_xticks([])
+        ax.set_xlim(-0.5, per_line - 0.5 if len(starts) > 1 else stop - start - 0.5)
+    axes[0].set_title(title, fontsize=TITLE_FONT_PT)
+    colorbar = fig.colorbar(images[0], ax=list(axes), fraction=0.03)
+    colorbar.ax.tick_params(labelsize=MIN_FONT_PT)
     return fig
 
 

@@ -8,7 +8,7 @@ class with these parts is ``rnncourse.autograder``.
 
 =======================  ===================================================
 ``core``                 calling a learner's function, tolerances, messages
-``parts``                a part: its cases, its verification, its substitutes
+``parts``                a part: visible cases, hidden ones drawn from a secret, verification, substitutes
 ``_codec``               the plain values that cross the sandbox's wall
 ``substitutes``          correct earlier parts and given code, one file per chapter
 ``ch01_recurrence``      exercise 1's parts

@@ -15,19 +15,24 @@ Encoded form (a JSON-able structure), tagged so nothing is ambiguous:
 - ``{"unsupported": type name, "repr": first 200 characters}``: anything else,
   also what goes beyond the depth and size bounds.
 
+The same module finds what a call changed in its arguments
+(:func:`changed_paths`), in the sandbox and in the lab alike, so that both
+give an answer that writes into its inputs the same verdict.
+
 Standalone (standard library and NumPy only): the runner imports it inside
 the sandbox as a top-level module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 MAX_DEPTH = 32  # nesting levels of lists, tuples and dicts
 MAX_ITEMS = 100_000  # container items and array count in one value
-MAX_ARRAY_BYTES = 256 * 1024**2  # all arrays of one value together
+MAX_ARRAY_BYTES = 4 * 1024**2  # all arrays of one value together (every part returns far less)
 MAX_STR = 1_000_000  # characters of one string
 REPR_CHARS = 200
 # Kinds an .npz stores without pickle: bool, ints, floats, complex, text.
@@ -167,3 +172,60 @@ def _decode(structure: Any, arrays: dict[str, np.ndarray], depth: int) -> Any:
     if set(structure) == {"unsupported", "repr"} or set(structure) == {"error", "message", "line"}:
         return {str(key): str(item) for key, item in structure.items()}
     raise ValueError(f"not an encoded value: keys {sorted(structure)[:5]}")
+
+
+# ---- arguments changed in place -------------------------------------------------------------
+
+Path = tuple[int | str, ...]
+
+
+def changed_paths(before: Any, after: Any, path: Path = ()) -> list[Path]:
+    """Where ``after`` differs from ``before``, a fresh copy of what was passed (nested containers included).
+
+    ``before`` is plain data (what :func:`decode` gives); ``after`` is the same
+    value after a call that may have changed it in place. Paths are positions:
+    ``(0,)`` the first argument, ``(1, "W")`` the entry "W" of the second. An
+    immutable value (a number, a string) cannot change in place and is never
+    reported. Never raises: a value that cannot be compared counts as changed.
+    """
+    try:
+        return _changed(before, after, path)
+    except Exception:  # a learner's object may make any comparison fail
+        return [path]
+
+
+def _changed(before: Any, after: Any, path: Path) -> list[Path]:
+    if isinstance(before, np.ndarray):
+        if type(after) is not np.ndarray or after.shape != before.shape or after.dtype != before.dtype:
+            return [path]
+        # Bytes, compared by the array type's own methods: a learner who patched np.array_equal changes nothing.
+        return [] if np.ndarray.tobytes(before) == np.ndarray.tobytes(after) else [path]
+    if isinstance(before, list | tuple):
+        if type(after) is not type(before) or len(after) != len(before):
+            return [path]
+        found: list[Path] = []
+        for index, (old, new) in enumerate(zip(before, after)):
+            found += _changed(old, new, (*path, index))
+        return found
+    if isinstance(before, dict):
+        if type(after) is not dict or list(after) != list(before):
+            return [path]
+        found = []
+        for key in before:
+            found += _changed(before[key], after[key], (*path, key))
+        return found
+    return []
+
+
+def describe_path(path: Path, parameters: Sequence[str] = ()) -> str:
+    """A path of :func:`changed_paths` as messages name it: ``grads['W']``, ``params[1]``, ``argument 3``."""
+    if not path:
+        return "an argument"
+    first, *rest = path
+    if isinstance(first, int) and first < len(parameters):
+        text = str(parameters[first])
+    else:
+        text = f"number {int(first) + 1}" if isinstance(first, int) else str(first)
+    for step in rest:
+        text += f"[{step!r}]"
+    return text

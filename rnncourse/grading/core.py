@@ -14,9 +14,12 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import functools
 import os
+import site
 import sys
+import sysconfig
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,16 +37,53 @@ _COURSE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 SUBSTITUTE_FILENAME = "<substitute {name}>"
 
 
-def _package_dir(name: str) -> str | None:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return str(Path(next(iter(spec.submodule_search_locations))).resolve()) + os.sep
+#: What every part may use unless it says otherwise: NumPy, besides Python's standard library.
+DEFAULT_IMPORTS = ("numpy",)
+
+#: Libraries the learner's code may call in the lab whatever a part allows: the kernel and test
+#: harness it runs in (printing goes through them), never a computation.
+_HARNESS_NAMES = (
+    "IPython ipykernel ipywidgets comm traitlets zmq tornado jupyter_client jupyter_core debugpy "
+    "matplotlib_inline nbclient nbformat _pytest pytest pluggy xdist execnet"
+)
+HARNESS = frozenset(_HARNESS_NAMES.split())
 
 
-#: Libraries whose recurrent layers or softmax would do the exercise for the learner.
-_FORBIDDEN_LIBRARY_NAMES = ("torch", "scipy")
-_FORBIDDEN_LIBRARIES = tuple(d for d in map(_package_dir, _FORBIDDEN_LIBRARY_NAMES) if d)
+def _library_folders() -> tuple[str, ...]:
+    """The folders installed libraries live in (site-packages, dist-packages)."""
+    folders = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    folders.update(site.getsitepackages())
+    return tuple(str(Path(folder).resolve()) + os.sep for folder in folders)
+
+
+_LIBRARY_FOLDERS = _library_folders()
+
+
+def library_of(filename: str) -> str | None:
+    """The installed library a source file belongs to (its top-level name), or None for any other code."""
+    for folder in _LIBRARY_FOLDERS:
+        if filename.startswith(folder):
+            return filename[len(folder) :].split(os.sep, 1)[0].split(".", 1)[0]
+    return None
+
+
+def imports_sentence(imports: Sequence[str]) -> str:
+    """What a part may use, as messages and notebooks say it: "NumPy and Python's standard library"."""
+    names = [{"numpy": "NumPy"}.get(name, name) for name in imports]
+    return (
+        ", ".join([*names, "Python's standard library"][:-1])
+        + (" and " if names else "")
+        + ("Python's standard library")
+    )
+
+
+def forbidden_calls_message(name: str, calls: Sequence[str], imports: Sequence[str]) -> str:
+    """The lab's and the grader's message for a function that calls code it may not use."""
+    called = ", ".join(sorted(set(calls)))
+    return (
+        f"{name} calls {called}. This part may use {imports_sentence(imports)} only: write the "
+        "computation yourself; the course's own implementation and other libraries earn no points here."
+    )
 
 
 class GradingFailure(AssertionError):
@@ -102,6 +142,7 @@ def run_learner_code(
     *args: Any,
     name: str | None = None,
     allowed: tuple[Callable[..., Any], ...] = (),
+    imports: Sequence[str] = DEFAULT_IMPORTS,
 ) -> Any:
     """Call ``function(*args)`` the way every check does.
 
@@ -111,6 +152,8 @@ def run_learner_code(
         name: how messages call it (defaults to its ``__name__``).
         allowed: course functions the learner's code may call, because a
             check substituted them for the learner's own earlier parts.
+        imports: the installed libraries it may use besides Python's
+            standard library (the part's ``imports``).
 
     Returns:
         Whatever the function returns.
@@ -118,18 +161,20 @@ def run_learner_code(
     Raises:
         GradingFailure: if it raised (with the exception and the line), left
             ``NotImplementedError`` in place, or called ``rnncourse``'s
-            implementations or a deep-learning library.
+            implementations or a library the part does not allow (where the
+            learner's code, or the standard library on its behalf, enters it;
+            in threads it starts, too).
     """
-    name = name or getattr(function, "__name__", "your function")
+    name = str(name or getattr(function, "__name__", "your function"))
     allowed_codes = {f.__code__ for f in allowed if hasattr(f, "__code__")}
+    permitted = frozenset(imports) | HARNESS
     calls: list[str] = []
     caller = sys._getframe()
 
-    def is_forbidden(code: CodeType) -> bool:
-        filename = os.path.realpath(code.co_filename)
-        if filename.startswith(_COURSE_DIR):
-            return True
-        return any(filename.startswith(library) for library in _FORBIDDEN_LIBRARIES)
+    def library(filename: str) -> str | None:
+        if filename.startswith("<frozen"):  # the import machinery, running a library's finder or module
+            return "<import>"
+        return library_of(os.path.realpath(filename)) if filename else None
 
     def inside_allowed(frame: FrameType | None) -> bool:
         while frame is not None and frame is not caller:
@@ -139,15 +184,24 @@ def run_learner_code(
         return False
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call" and is_forbidden(frame.f_code) and not inside_allowed(frame):
-            calls.append(_describe(frame.f_code))
-        elif event == "c_call":
+        if event == "call":
+            filename = os.path.realpath(frame.f_code.co_filename)
+            entered = library(filename)
+            from_library = frame.f_back is not None and library(frame.f_back.f_code.co_filename) is not None
+            course = filename.startswith(_COURSE_DIR)
+            if (course or (entered not in (None, *permitted) and not from_library)) and not inside_allowed(
+                frame
+            ):
+                calls.append(_describe(frame.f_code) if course else f"{entered} ({frame.f_code.co_qualname})")
+        elif event == "c_call" and library(frame.f_code.co_filename) is None:
             module = getattr(arg, "__module__", None) or ""
-            if module.split(".")[0] in _FORBIDDEN_LIBRARY_NAMES and not inside_allowed(frame):
+            top = module.split(".")[0]
+            if top in _installed() and top not in permitted and not inside_allowed(frame):
                 calls.append(f"{module}.{getattr(arg, '__name__', '?')}")
 
     previous = sys.getprofile()
     sys.setprofile(profile)
+    threading.setprofile(profile)
     try:
         result = function(*args)
     except NotImplementedError as error:
@@ -167,16 +221,22 @@ def run_learner_code(
     finally:
         profiling_was_kept = sys.getprofile() is profile
         sys.setprofile(previous)
+        threading.setprofile(None)  # type: ignore[arg-type]
     if not profiling_was_kept:
         raise GradingFailure(f"{name} switched off the grader's call monitor (sys.setprofile).")
     if calls:
-        called = ", ".join(sorted(set(calls)))
-        raise GradingFailure(
-            f"{name} calls {called}. The exercise is to write this computation "
-            "yourself with NumPy; the course's own implementation and deep-learning "
-            "libraries earn no points here."
-        )
+        raise GradingFailure(forbidden_calls_message(name, calls, imports))
     return result
+
+
+@functools.lru_cache(maxsize=1)
+def _installed() -> frozenset[str]:
+    """Top-level names of the installed libraries (besides the standard library)."""
+    names: set[str] = set()
+    for folder in _LIBRARY_FOLDERS:
+        with contextlib.suppress(OSError):
+            names.update(entry.split(".")[0].split("-")[0] for entry in os.listdir(folder))
+    return frozenset(names - set(sys.stdlib_module_names))
 
 
 @contextlib.contextmanager
@@ -217,8 +277,20 @@ TOLERANCE = 1e-10
 DISTINCT = 1e-6
 
 #: A float64 answer off by more than ``TOLERANCE`` but less than this is
-#: wrong by rounding, not by formula: float32 arithmetic somewhere.
+#: wrong by rounding, not by formula: float32 arithmetic somewhere, or a
+#: float64 formula that loses digits.
 ROUNDING_ONLY = 1e-5
+
+#: Float32 arithmetic leaves a relative error of at least about this (its unit
+#: roundoff is 6e-8): an answer closer than this, yet off, computed in float64
+#: with a formula that loses digits, and is never told it used float32.
+FLOAT32_FLOOR = 1e-8
+
+_UNSTABLE = (
+    "a formula that loses digits: a log of a sigmoid or of a softmax that is near 0 or 1 "
+    "(np.logaddexp(0, -x) is log(1 + e^-x) without it), 1 - x for x near 1, exp before a shift "
+    "by the maximum, or the difference of two nearly equal numbers"
+)
 
 _FLOAT64_RULE = (
     "The exercise asks for float64, NumPy's default: do not convert inputs or arrays "
@@ -296,26 +368,91 @@ def compare(
     named = named_mistakes(result, expected, mistakes)
     if named:
         raise GradingFailure(f"{name} gives wrong values. Likely mistake: {'; or '.join(named)}.")
+    if error < FLOAT32_FLOOR:
+        raise GradingFailure(
+            f"{name} is off by a relative error of {error:.1e}: not a wrong formula (that is off by "
+            f"1e-3 or more), and too close for float32, but more than this check accepts "
+            f"({tolerance:.0e}). That is {_UNSTABLE}: compute it in a stable form."
+        )
     if error < ROUNDING_ONLY:
         raise GradingFailure(
             f"{name} is off by a relative error of {error:.1e}: far less than a wrong formula "
-            f"gives, but more than float64 rounding ({tolerance:.0e}). That is float32 rounding "
-            f"(or a small constant added somewhere). {_FLOAT64_RULE}"
+            f"gives, but more than float64 rounding ({tolerance:.0e}). That is float32 arithmetic "
+            f"somewhere, or {_UNSTABLE}. {_FLOAT64_RULE}"
         )
+    found = describe_difference(result, expected)
     raise GradingFailure(
-        f"{name} gives wrong values (relative error {error:.1e}, tolerance {tolerance:.0e}). "
-        "Compare your code with the equation above the exercise, term by term."
+        f"{name} gives wrong values (relative error {error:.1e}, tolerance {tolerance:.0e})"
+        + (f": {found}" if found else "")
+        + ". Compare your code with the equation above the exercise, term by term."
     )
 
 
-def unchanged(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray], name: str) -> None:
-    """Fail if the learner's function modified one of its input arrays."""
-    for key, value in before.items():
-        if not np.array_equal(value, after[key]):
-            raise GradingFailure(
-                f"{name} modified its argument {key} in place; compute new arrays "
-                "instead (e.g. `h = h + ...` rather than `h += ...`)."
+def describe_difference(result: np.ndarray, expected: np.ndarray) -> str:
+    """What a wrong array has in common with the right one, in words ("" when nothing simple fits).
+
+    Tried in order: the opposite sign, a constant factor, a constant shift,
+    the transpose, and right and wrong entries along one axis (right up to an
+    index, or from one on: where a loop or a mask goes wrong). Only
+    relations, never values of the inputs, so it may be said of hidden cases.
+    """
+    result, expected = np.asarray(result, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if result.shape != expected.shape or result.size == 0 or not np.all(np.isfinite(result)):
+        return ""
+    close = TOLERANCE * 100  # a relation holds to far better than any mistake's distance
+
+    def holds(candidate: np.ndarray) -> bool:
+        return bool(rel_error(result, candidate) < close)
+
+    if holds(-expected):
+        return "it has the opposite sign of the right answer everywhere (a minus sign missing or extra)"
+    if np.count_nonzero(expected) < 2:  # one number is a multiple and a shift of any other: nothing to say
+        return ""
+    scale = float(np.vdot(expected, expected))
+    if scale > 0:
+        factor = float(np.vdot(expected, result)) / scale
+        if abs(factor - 1) > 1e-6 and factor != 0 and holds(factor * expected):
+            return (
+                f"it is the right answer times {factor:.4g} everywhere: a constant factor is missing or extra "
+                "(a 1/N, a mean for a sum, a 2, a learning rate?)"
             )
+    shift = float(np.mean(result - expected))
+    if abs(shift) > 0 and holds(expected + shift):
+        return (
+            f"it is the right answer plus the constant {shift:.4g} everywhere (a term added once too often?)"
+        )
+    if expected.ndim == 2 and expected.shape[0] == expected.shape[1] > 1 and holds(expected.T):
+        return "it is the transpose of the right answer"
+    return _where_it_goes_wrong(result, expected)
+
+
+def _where_it_goes_wrong(result: np.ndarray, expected: np.ndarray) -> str:
+    """Right and wrong slices along the axis that splits them most simply, or ""."""
+    scale = max(float(np.max(np.abs(expected))), float(np.max(np.abs(result))), 1e-300)
+    for axis in range(expected.ndim):
+        length = expected.shape[axis]
+        if length < 2:
+            continue
+        wrong = (
+            np.moveaxis(np.abs(result - expected), axis, 0).reshape(length, -1).max(axis=1)
+            > TOLERANCE * scale
+        )
+        if wrong.all() or not wrong.any():
+            continue
+        where = f"along axis {axis} (of length {length})"
+        first_wrong, first_right = int(np.argmax(wrong)), int(np.argmax(~wrong))
+        if first_wrong > 0 and wrong[first_wrong:].all():
+            return (
+                f"it is right {where} at indices 0..{first_wrong - 1} and wrong from index {first_wrong} on"
+            )
+        if first_right > 0 and not wrong[first_right:].any():
+            return (
+                f"it is wrong {where} at indices 0..{first_right - 1} and right from index {first_right} on"
+            )
+        right_at = [int(i) for i in np.flatnonzero(~wrong)]
+        shown = ", ".join(map(str, right_at[:6])) + (", ..." if len(right_at) > 6 else "")
+        return f"it is right {where} only at indices {shown}"
+    return ""
 
 
 def float64_inputs(seed: int, **shapes: tuple[int, ...]) -> dict[str, np.ndarray]:

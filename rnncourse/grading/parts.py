@@ -48,17 +48,21 @@ returned, which says what is wrong (``None`` when the value is right). The
 same part runs in two places:
 
 1. **In the learner's kernel** (JupyterLab): :func:`run_part_in_process`
-   calls the function through ``core.run_learner_code`` (the call monitor),
-   turns what it returned into plain data with :func:`plain`, and verifies.
-   Two checks exist only here: the call monitor, and whether the function
-   modified its input arrays in place (the grader sees only return values).
-2. **In the autograder**: the function runs in a sandbox, its return values
-   (or exceptions, as :class:`LearnerError`) come back decoded to plain
-   data, and :func:`verify_part` verifies them outside the sandbox, where the
+   calls the function through ``core.run_learner_code`` (the call monitor,
+   which refuses calls into the course's code and into libraries the part's
+   ``imports`` do not allow), turns what it returned into plain data with
+   :func:`plain`, and verifies.
+2. **In the autograder**: the function runs in a sandbox (where a library no
+   part allows cannot even be imported), its return values (or exceptions,
+   as :class:`LearnerError`) come back decoded to plain data, and
+   :func:`verify_part` verifies them outside the sandbox, where the
    learner's code can neither reach nor patch the check.
 
-Because both modes verify the same plain data with the same function, a
-given answer gets the same message in the lab as in the feedback.
+In both, an argument the call changed in place (an array, or an entry of a
+dict or list it was given) is found by ``_codec.changed_paths`` and fails
+the case with the same message. Because both modes verify the same plain
+data with the same function, a given answer gets the same message in the
+lab as in the feedback.
 
 What crosses from the learner's code to ``verify`` is what the sandbox's
 codec (``_codec.py``) carries: ``numpy.ndarray`` (base class, dtype kept,
@@ -95,14 +99,16 @@ import numpy as np
 
 from rnncourse.grading import _codec
 from rnncourse.grading.core import (
+    DEFAULT_IMPORTS,
     SUBSTITUTE_FILENAME,
     GradingFailure,
     Opaque,
     describe_args,
+    forbidden_calls_message,
+    imports_sentence,
     learner_frame,
     run_learner_code,
     substituted,
-    unchanged,
 )
 from rnncourse.grading.substitutes import source_of
 
@@ -230,6 +236,28 @@ class LearnerError:
         return cls("NameError", f"name '{function}' is not defined")
 
 
+#: The ``LearnerError`` kinds the checks themselves report (``error_message`` words them).
+MODIFIED_IN_PLACE = "ModifiedInPlace"
+FORBIDDEN_CALL = "ForbiddenCall"
+
+
+def libraries_statement(parts: Sequence[Part]) -> str:
+    """What the exercise notebook says about libraries: which ones each part may use (``Part.imports``)."""
+    rest = (
+        "nothing else: other libraries (SciPy, PyTorch, sacrebleu, NLTK, ...) and the course's own "
+        "`rnncourse` cannot be imported while grading, and in the lab a check that sees your function "
+        "call one fails that part."
+    )
+    allowed = {part.imports for part in parts}
+    if len(allowed) == 1:
+        return f"**Libraries.** Every part may use {imports_sentence(next(iter(allowed)))}, {rest}"
+    each = "; ".join(
+        f"part {number} `{part.function}` may use {imports_sentence(part.imports)}"
+        for number, part in enumerate(parts, start=1)
+    )
+    return f"**Libraries.** {each[0].upper()}{each[1:]}; {rest}"
+
+
 def from_codec(value: object) -> object:
     """A value decoded by the sandbox's codec, with its tagged leftovers made explicit.
 
@@ -265,8 +293,24 @@ def plain(value: object) -> object:
     return from_codec(_codec.decode(_codec.encode(value, arrays), arrays))
 
 
-def error_message(function: str, error: LearnerError, case: Case, advice: str = "") -> str:
-    """The message for a function that raised ``error`` on ``case`` (``advice`` appended)."""
+def error_message(
+    function: str, error: LearnerError, case: Case, advice: str = "", imports: Sequence[str] = DEFAULT_IMPORTS
+) -> str:
+    """The message for a function that raised ``error`` on ``case`` (``advice`` appended).
+
+    Two kinds are the checks' own, found where the function ran (the lab or the
+    sandbox): ``ModifiedInPlace`` (the message names the argument) and
+    ``ForbiddenCall`` (the message lists what was called; ``imports`` is what
+    the part allows).
+    """
+    if error.type_name == MODIFIED_IN_PLACE:
+        return (
+            f"{function} modified its argument {error.message} in place; compute new arrays "
+            "instead (e.g. `h = h + ...` rather than `h += ...`, `np.clip(g, ...)` rather than "
+            "`np.clip(g, ..., out=g)`, a new dict rather than `grads[key] = ...`)."
+        )
+    if error.type_name == FORBIDDEN_CALL:
+        return forbidden_calls_message(function, error.message.split(", "), imports)
     if error.type_name == "NotImplementedError":
         return (
             f"{function} still raises NotImplementedError: replace the line "
@@ -319,6 +363,9 @@ class Part:
         substitutes: earlier function name -> self-contained correct source
             (NumPy only), defined while this part runs.
         parameters: the function's parameter names, for messages.
+        imports: the installed libraries the learner's function may use,
+            besides Python's standard library (top-level names). The lab's
+            call monitor and the grader's sandbox refuse every other one.
     """
 
     grade_id: str
@@ -330,6 +377,7 @@ class Part:
     hidden: Mapping[str, Draw] = field(default_factory=dict)
     substitutes: Mapping[str, str] = field(default_factory=dict)
     parameters: tuple[str, ...] = ()
+    imports: tuple[str, ...] = DEFAULT_IMPORTS
 
     def hidden_cases(self, key: HiddenKey) -> list[Case]:
         """The hidden cases, drawn from ``key`` (the same key, the same cases)."""
@@ -366,9 +414,14 @@ class Verdict:
 def failure_message(part: Part, case: Case, value: object) -> str | None:
     """``part.verify`` on one case, its message prefixed with the case's label.
 
-    A value the check itself cannot read (it raised) fails with a message
-    that says so, rather than stopping the grading.
+    An argument changed in place or a call the part does not allow fails
+    before ``verify`` looks at the value, with the same words in the lab and
+    the grader. A value the check itself cannot read (it raised) fails with a
+    message that says so, rather than stopping the grading.
     """
+    error = from_codec(value)
+    if isinstance(error, LearnerError) and error.type_name in (MODIFIED_IN_PLACE, FORBIDDEN_CALL):
+        return f"{case.label}: {error_message(part.function, error, case, imports=part.imports)}"
     try:
         message = part.verify(case, value)
     except Exception as error:  # a value no check foresaw is wrong, not a crash of the grader
@@ -416,30 +469,31 @@ def defined_alone(function: Callable[..., Any]) -> Callable[..., Any]:
     return load_substitute(function.__name__, source_of(function))
 
 
-def _input_arrays(part: Part, args: tuple[Any, ...]) -> dict[str, np.ndarray]:
-    """The array arguments by parameter name, for the in-place check."""
-    names = [*part.parameters, *(f"number {i + 1}" for i in range(len(part.parameters), len(args)))]
-    return {name: arg for name, arg in zip(names, args) if isinstance(arg, np.ndarray)}
-
-
 def call_in_process(part: Part, function: Callable[..., Any], case: Case) -> object:
     """Call the learner's function on a copy of ``case.args``; its plain value or LearnerError.
 
+    An argument changed in place (nested containers included) gives
+    ``LearnerError("ModifiedInPlace", <which argument>)``, exactly as the
+    grader's sandbox reports it (``_codec.changed_paths`` finds it in both).
+
     Raises:
-        GradingFailure: for what only the lab sees: a call to the course's own
-            implementation or a forbidden library, a switched-off call
-            monitor, or an input array modified in place.
+        GradingFailure: for what the call monitor sees: a call to the course's
+            own implementation or to a library the part does not allow, or a
+            switched-off call monitor (the grader's sandbox refuses these by
+            not letting them be imported, or by its own monitor).
     """
     args = copy.deepcopy(case.args)
     try:
         with np.errstate(all="ignore"):  # a wrong softmax's overflow is named by verify, not warned of
-            value = run_learner_code(function, *args, name=part.function)
+            value = run_learner_code(function, *args, name=part.function, imports=part.imports)
     except GradingFailure as failure:
         cause = failure.__cause__
         if not isinstance(cause, Exception) or isinstance(cause, GradingFailure):
-            raise  # the call monitor's verdict: only the lab has it
+            raise  # the call monitor's verdict
         return LearnerError.from_exception(cause)
-    unchanged(_input_arrays(part, case.args), _input_arrays(part, args), part.function)
+    changed = _codec.changed_paths(case.args, args)
+    if changed:
+        return LearnerError(MODIFIED_IN_PLACE, _codec.describe_path(changed[0], part.parameters))
     return plain(value)
 
 

@@ -1,13 +1,17 @@
-"""`make grade`'s parts that need no sandbox: finding, naming, reading and collecting submissions.
+"""`make grade`'s parts that need no sandbox: finding, naming and reading submissions.
 
 The whole run, with real nbgrader and the sandbox, is proven in
-test_ch01_recurrence_nbgrader.py and tests/autograder/hostile/.
+test_ch01_recurrence_nbgrader.py, test_term.py and tests/autograder/hostile/; collecting a
+zip in test_collect.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -16,7 +20,7 @@ import pytest
 from nbformat import v3
 from traitlets.config import Config
 
-from rnncourse.autograder import autograde, batch
+from rnncourse.autograder import autograde, batch, collect, files, submission
 
 ASSIGNMENT = "ch01_recurrence"
 
@@ -64,59 +68,54 @@ def test_a_folder_without_notebook_says_what_it_holds(tmp_path: Path) -> None:
     assert chosen is None and "answers.py" in notes[0]
 
 
-def test_invalid_json_is_not_a_notebook(tmp_path: Path) -> None:
-    notebook, notes = batch.read_notebook(write(tmp_path / "x.ipynb", "this is not JSON {"))
-    assert notebook is None and "not a valid notebook (not JSON" in notes[0]
+def test_invalid_json_is_not_a_notebook() -> None:
+    notebook, notes = submission.read_notebook(b"this is not JSON {", "x.ipynb")
+    assert notebook is None and "x.ipynb is not a valid notebook (not JSON" in notes[0]
 
 
-def test_json_that_is_no_notebook_is_refused(tmp_path: Path) -> None:
-    notebook, notes = batch.read_notebook(write(tmp_path / "x.ipynb", json.dumps({"cells": 3})))
+def test_json_that_is_no_notebook_is_refused() -> None:
+    notebook, notes = submission.read_notebook(json.dumps({"cells": 3}).encode(), "x.ipynb")
     assert notebook is None and "not a valid notebook" in notes[0]
 
 
-def test_nbformat_3_is_upgraded_and_reported(tmp_path: Path) -> None:
+def test_a_notebook_that_breaks_nbformats_schema_is_refused() -> None:
+    broken = json.loads(nbformat.writes(notebook_with("1")))
+    broken["cells"][0]["outputs"] = "not a list"
+    notebook, notes = submission.read_notebook(json.dumps(broken).encode(), "x.ipynb")
+    assert notebook is None and "ValidationError" in notes[0]
+
+
+def test_nbformat_3_is_upgraded_and_reported() -> None:
     old = v3.new_notebook(worksheets=[v3.new_worksheet(cells=[v3.new_code_cell(input="x = 41 + 1")])])
-    path = tmp_path / "old.ipynb"
-    path.write_text(nbformat.writes(old, version=3))
-    notebook, notes = batch.read_notebook(path)
+    notebook, notes = submission.read_notebook(nbformat.writes(old, version=3).encode(), "old.ipynb")
     assert notebook is not None and notebook.nbformat == 4
     assert [cell.source for cell in notebook.cells] == ["x = 41 + 1"]
     assert notes == ["old.ipynb is in nbformat 3: upgraded to nbformat 4 and graded"]
 
 
-def test_staging_never_modifies_submitted(tmp_path: Path) -> None:
+def test_a_task_carries_the_notebooks_bytes_and_submitted_is_never_modified(tmp_path: Path) -> None:
     folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
     original = write(folder / "mine.ipynb", notebook_with("x = 1"))
+    (folder / "timestamp.txt").write_text("2026-02-06 17:00:00 UTC\n")
     before = original.read_bytes()
-    outcome = batch.Outcome("ada", ASSIGNMENT)
-    staged = batch.stage(tmp_path, ASSIGNMENT, "ada", outcome)
-    assert staged is not None
-    assert sorted(p.name for p in folder.iterdir()) == ["mine.ipynb"]
+    task = batch.task_for(tmp_path, "ada", ASSIGNMENT)
+    assert task.content == before and task.file_name == "mine.ipynb"
+    assert task.timestamp == "2026-02-06 17:00:00 UTC"
+    assert "graded as ch01_recurrence.ipynb" in task.notes[0]
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.ipynb", "timestamp.txt"]
     assert original.read_bytes() == before
-    copy = tmp_path / batch.STAGING / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    assert nbformat.read(copy, as_version=4).cells[0].source == "x = 1"
 
 
-def test_zip_is_collected_by_nbgraders_naming(tmp_path: Path) -> None:
-    config = Config()
-    config.FileNameCollectorPlugin.named_regexp = (
-        r".*_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>\w+)"
-    )
-    archive = tmp_path / "class.zip"
-    with zipfile.ZipFile(archive, "w") as zipped:
-        name = f"{ASSIGNMENT}_ada_attempt_2026-01-30-15-00-00_{ASSIGNMENT}.ipynb"
-        zipped.writestr(f"downloads/{name}", nbformat.writes(notebook_with("x = 1")))
-        zipped.writestr("../../a_evil_attempt_1_x.ipynb", "{}")
-        zipped.writestr("readme.txt", "not a notebook")
-        zipped.writestr("nobody.ipynb", "{}")
-    problems = batch.collect_zip(archive, tmp_path, ASSIGNMENT, config)
-    collected = tmp_path / "submitted" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    assert nbformat.read(collected, as_version=4).cells[0].source == "x = 1"
-    assert (collected.parent / "timestamp.txt").read_text() == "2026-01-30-15-00-00"
-    assert problems == ["nobody.ipynb: the name does not match named_regexp, not collected"]
-    # the member with "../" lands inside submitted/ (its base name only), never above it
-    assert not (tmp_path.parent / "a_evil_attempt_1_x.ipynb").exists()
-    assert (tmp_path / "submitted" / "evil" / ASSIGNMENT / "x.ipynb").exists()
+def test_only_the_chosen_students_and_assignments_are_graded(tmp_path: Path) -> None:
+    for student in ("ada", "bo", "cy"):
+        for assignment in ("ch01_recurrence", "ch02_bptt"):
+            (tmp_path / "submitted" / student / assignment).mkdir(parents=True)
+    everyone = batch.find_submissions(tmp_path, ["ch01_recurrence", "ch02_bptt"], None)
+    assert len(everyone) == 6
+    assert batch.find_submissions(tmp_path, ["ch02_bptt"], ["bo", "cy"]) == [
+        ("bo", "ch02_bptt"),
+        ("cy", "ch02_bptt"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -171,3 +170,146 @@ def test_outputs_lose_instructor_paths_and_colours(monkeypatch: pytest.MonkeyPat
     assert cleaned.startswith("ValueError in <course>/solutions/x.py")
     if len(home) > 1:
         assert home not in cleaned
+
+
+def test_make_grade_asks_for_bubblewrap_alone_never_the_tests_browser(repo: Path) -> None:
+    """As a user who is not root, on a machine without bubblewrap: the message names bubblewrap only."""
+    with tempfile.TemporaryDirectory() as folder:
+        tools = Path(folder) / "bin"
+        tools.mkdir()
+        Path(folder).chmod(0o755)
+        for tool in ("id", "ls"):  # everything the recipe calls but bwrap
+            (tools / tool).symlink_to(shutil.which(tool) or f"/usr/bin/{tool}")
+        setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+        as_user = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        run = subprocess.run(
+            [
+                *as_user,
+                shutil.which("make") or "make",
+                "-f",
+                str(repo / "Makefile"),
+                "grade",
+                "STAMP=",
+                "BIN=/none",
+            ],
+            cwd=folder,
+            env={"PATH": str(tools), "HOME": folder},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode != 0
+    assert "sudo apt-get install bubblewrap" in run.stderr, run.stderr
+    assert "chromium" not in run.stdout + run.stderr and "postgresql" not in run.stdout + run.stderr
+
+
+# -- issue 18: only a student's own regular files are read; the release's metadata is what counts
+
+
+def test_a_link_or_a_pipe_where_the_notebook_should_be_is_refused_never_followed(tmp_path: Path) -> None:
+    secret_file = write(tmp_path / "solutions" / "secret.ipynb", notebook_with("the solution"))
+    folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").symlink_to(secret_file)
+    chosen, notes = batch.choose_notebook(folder, ASSIGNMENT)
+    assert chosen is None and "symbolic link" in notes[0] and "refused" in notes[0]
+    with pytest.raises(OSError, match="never followed"):
+        files.read_regular(folder / f"{ASSIGNMENT}.ipynb", 1000)
+    (folder / f"{ASSIGNMENT}.ipynb").unlink()
+    os.mkfifo(folder / f"{ASSIGNMENT}.ipynb")  # opening it would wait for a writer: it is never opened
+    chosen, notes = batch.choose_notebook(folder, ASSIGNMENT)
+    assert chosen is None and "not a regular file" in notes[0]
+    with pytest.raises(OSError, match="not a regular file"):
+        files.read_regular(folder / f"{ASSIGNMENT}.ipynb", 1000)
+
+
+def test_a_student_folder_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "submitted" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", notebook_with("ada's"))
+    (tmp_path / "submitted" / "bo").mkdir()
+    (tmp_path / "submitted" / "bo" / ASSIGNMENT).symlink_to(tmp_path / "submitted" / "ada" / ASSIGNMENT)
+    task = batch.task_for(tmp_path, "bo", ASSIGNMENT)
+    assert task.content is None
+    assert "symbolic link" in " ".join(task.notes) and "refused" in " ".join(task.notes)
+
+
+def test_a_linked_timestamp_is_ignored(tmp_path: Path) -> None:
+    folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
+    write(folder / f"{ASSIGNMENT}.ipynb", notebook_with("x = 1"))
+    (folder / "timestamp.txt").symlink_to("/etc/hostname")
+    task = batch.task_for(tmp_path, "ada", ASSIGNMENT)
+    assert task.content is not None and task.timestamp is None
+    assert "timestamp.txt ignored" in " ".join(task.notes)
+
+
+def test_zip_collection_never_writes_through_a_link(tmp_path: Path) -> None:
+    pattern = collect.named_regexp(Config(), "blackboard", "x")
+    outside = write(tmp_path / "solutions" / "keep.ipynb", notebook_with("the solution"))
+    before = outside.read_bytes()
+    folder = tmp_path / "submitted" / "ada" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").symlink_to(outside)
+    (tmp_path / "submitted" / "bo").mkdir()
+    (tmp_path / "submitted" / "bo" / ASSIGNMENT).symlink_to(tmp_path / "solutions")
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for student in ("ada", "bo"):
+            zipped.writestr(
+                f"x_{student}_attempt_2026-01-30-15-00-00_{ASSIGNMENT}.ipynb",
+                nbformat.writes(notebook_with("x = 1")),
+            )
+    collection = collect.collect_zip(archive, tmp_path, ASSIGNMENT, pattern)
+    assert outside.read_bytes() == before and not (tmp_path / "solutions" / f"{ASSIGNMENT}.ipynb").exists()
+    # ada's link is replaced by the notebook itself (the link removed, never written through); bo's
+    # folder is a link: refused
+    assert list(collection.collected) == ["ada"], collection.report()
+    assert not (folder / f"{ASSIGNMENT}.ipynb").is_symlink() and (folder / f"{ASSIGNMENT}.ipynb").is_file()
+    assert len(collection.skipped) == 1 and "bo" in collection.skipped[0] and "link" in collection.skipped[0]
+
+
+def _graded_cell(grade_id: str, source: str, **meta: object) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, "task": False, **meta}
+    return cell
+
+
+def test_edited_nbgrader_metadata_is_graded_as_released() -> None:
+    release = nbformat.v4.new_notebook(
+        cells=[
+            _graded_cell("answer", "# YOUR CODE HERE", grade=False, solution=True, locked=False),
+            _graded_cell("test_answer", "check.f(f)", grade=True, solution=False, locked=True, points=3),
+        ]
+    )
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            _graded_cell("answer", "def f(): ...", grade=True, solution=True, locked=False, points=10),
+            _graded_cell("test_answer", "check.f(f)", grade=True, solution=False, locked=True, points=50),
+            _graded_cell("bonus", "print('free')", grade=True, solution=False, locked=False, points=100),
+            nbformat.v4.new_markdown_cell("notes"),
+        ]
+    )
+    notebook.cells[3].metadata["nbgrader"] = "not even a dict"
+    notes = autograde.release_metadata(notebook, release)
+    assert [cell.metadata.get("nbgrader") for cell in notebook.cells] == [
+        release.cells[0].metadata.nbgrader,
+        release.cells[1].metadata.nbgrader,
+        None,
+        None,
+    ]
+    assert notebook.cells[0].source == "def f(): ..."  # the learner's answer stays
+    assert any("'answer'" in note and "grade" in note and "points" in note for note in notes), notes
+    assert any("'test_answer'" in note and "points" in note for note in notes), notes
+    assert any("'bonus'" in note and "ordinary cell" in note for note in notes), notes
+    assert sum("ordinary cell" in note for note in notes) == 2
+
+
+def test_an_answer_cell_turned_markdown_is_a_code_cell_again() -> None:
+    release = nbformat.v4.new_notebook(
+        cells=[_graded_cell("answer", "# YOUR CODE HERE", grade=False, solution=True)]
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("def f(): return 1")])
+    notebook.cells[0].metadata["nbgrader"] = dict(release.cells[0].metadata.nbgrader)
+    notes = autograde.release_metadata(notebook, release)
+    cell = notebook.cells[0]
+    assert cell.cell_type == "code" and cell.source == "def f(): return 1" and cell.outputs == []
+    assert notes == ["the cell 'answer' had its grading edited (cell type): graded as released"]
+    nbformat.validate(notebook)

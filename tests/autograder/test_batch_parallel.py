@@ -10,16 +10,15 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from typing import cast
 
 import nbformat
 import pytest
-from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
 from rnncourse.autograder import sandbox
-from rnncourse.autograder.batch import Grader, Outcome, grade_in_workers
+from rnncourse.autograder.batch import grade_in_workers
 from rnncourse.autograder.record import with_lock_wait
+from rnncourse.autograder.submission import Graded, Outcome, Setup, Task
 from tests.grading import ch01_recurrence_answers
 from tests.grading.notebooks import filled, released_course, solution_sources
 
@@ -38,21 +37,20 @@ def test_sqlite_connections_wait_for_the_other_processes_lock(url: str, expected
     assert with_lock_wait(url) == expected
 
 
-class DiesOnBo(Grader):
-    """A grader whose worker process dies on one submission, as a crash in nbgrader would kill it."""
-
-    def grade(self, student: str, assignment: str) -> Outcome:
-        if student == "bo":
-            os._exit(3)
-        time.sleep(0.2)  # still running, or waiting, when bo's worker dies
-        return Outcome(student, assignment, graded=True, problems=[f"graded in {os.getpid()}"])
+def dies_on_bo(task: Task, setup: Setup) -> Graded:
+    """A worker's work that kills its process on one submission, as a crash in nbgrader would."""
+    if task.student == "bo":
+        os._exit(3)
+    time.sleep(0.2)  # still running, or waiting, when bo's worker dies
+    return Graded(Outcome(task.student, task.assignment, graded=True, problems=[f"graded in {os.getpid()}"]))
 
 
 @pytest.mark.parametrize("workers", [2, 3])
 def test_a_worker_that_dies_takes_no_other_grade_with_it(tmp_path: Path, workers: int) -> None:
-    grader = DiesOnBo(tmp_path, Config(), "sqlite://", sandbox.Limits(), tmp_path, cast(NbGraderAPI, None))
+    setup = Setup(Config(), "sqlite://", sandbox.Limits(), tmp_path)
     students = ["bo", "ada", "cy", "di", "ed", "fa"]
-    outcomes = {o.student: o for o in grade_in_workers(grader, [(s, ASSIGNMENT) for s in students], workers)}
+    tasks = [Task(s, ASSIGNMENT, f"{ASSIGNMENT}.ipynb", b"{}") for s in students]
+    outcomes = {g.outcome.student: g.outcome for g in grade_in_workers(setup, tasks, workers, dies_on_bo)}
     assert sorted(outcomes) == sorted(students)
     assert [s for s in students if outcomes[s].graded] == ["ada", "cy", "di", "ed", "fa"]
     assert not outcomes["bo"].graded

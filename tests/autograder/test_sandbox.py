@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import resource
@@ -10,11 +12,13 @@ import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rnncourse.autograder import sandbox
 from rnncourse.autograder.sandbox import (
     Limits,
     MemoryGroup,
@@ -22,6 +26,7 @@ from rnncourse.autograder.sandbox import (
     run_sandboxed,
     sandbox_available,
 )
+from tests.autograder.hostile.corpus import FLOOD as REPORT_FLOOD
 
 REPO = Path(__file__).resolve().parents[2]
 WHY_NOT = sandbox_available()
@@ -356,11 +361,17 @@ def helper():
 def sly(x):
     return (x * 2).view(Always)
 
+seen = []
+
 def patches(x):
+    seen.append(float(x.sum()))  # each case's own input: 0 + 1 + 2 + 3
     np.allclose = np.array_equal = lambda *args, **kwargs: True
     np.tanh = lambda z: np.zeros_like(z)
-    x[:] = 0  # the caller's array: must not reach the next case
+    x[:] = 0  # the caller's array: reported, and never reaching the next case
     return x + 1
+
+def what_was_seen():
+    return seen
 
 def uses_helper(x):
     return helper() + " " + str(len(x))
@@ -376,7 +387,8 @@ def test_parts_bring_back_plain_values_only_their_own() -> None:
     substitute = "def helper():\n    return 'substitute'\n"
     parts = [
         PartRequest("sly", "sly", [("one", (x,))], {}),
-        PartRequest("patches", "patches", [("a", (x,)), ("b", (x,))], {}),
+        PartRequest("patches", "patches", [("a", (x,)), ("b", (x,))], {}, parameters=("x",)),
+        PartRequest("seen", "what_was_seen", [("s", ())], {}),
         PartRequest("with_substitute", "uses_helper", [("s", ([1, 2],))], {"helper": substitute}),
         PartRequest("after", "uses_helper", [("own", ("abc",))], {}),
         PartRequest("errors", "broken", [("e", (x,))], {}),
@@ -387,9 +399,10 @@ def test_parts_bring_back_plain_values_only_their_own() -> None:
     sly = result.parts["sly"]["one"]
     assert type(sly) is np.ndarray and not np.array_equal(sly, x)
     np.testing.assert_array_equal(sly, 2 * x)
-    # The second case got fresh inputs, though the first zeroed its array and patched NumPy.
+    # Writing into its input is reported whatever the learner patched; the second case got fresh inputs.
     for case in ("a", "b"):
-        np.testing.assert_array_equal(result.parts["patches"][case], np.ones(4))
+        assert result.parts["patches"][case] == {"error": "ModifiedInPlace", "message": "x", "line": ""}
+    assert result.parts["seen"]["s"] == [6.0, 6.0]
     np.testing.assert_array_equal(x, np.arange(4.0))
     assert result.parts["with_substitute"]["s"] == "substitute 2"
     assert result.parts["after"]["own"] == "learner's helper 3"
@@ -422,3 +435,304 @@ def test_an_empty_notebook_runs_in_about_a_second() -> None:
     result = run_sandboxed([], [])
     assert result.status == "ok" and result.cell_outputs == {} and result.parts == {}
     assert result.seconds < 5
+
+
+# -- what reaches the sandbox, and what comes back from it -------------------------------------
+
+SEEK = """
+import gc, sys
+import numpy as np
+
+MARKS = ("MARK-ONE-" + "7f3a", "MARK-TWO-" + "7f3a")
+VALUES = (8127.25 + 0.25, 9191.25 + 0.25)
+
+def _hit(item, found):
+    if isinstance(item, str):
+        found.update(i for i, mark in enumerate(MARKS) if mark in item)
+    elif isinstance(item, np.ndarray) and item.dtype.kind == "f":
+        found.update(2 + i for i, value in enumerate(VALUES) if (item == value).any())
+
+def seek():
+    '''Which part's markers any reachable object holds: 0, 1 substitutes, 2, 3 inputs.'''
+    found = set()
+    for obj in gc.get_objects():
+        if obj is MARKS or obj is VALUES:
+            continue
+        if isinstance(obj, dict):
+            for key, value in list(obj.items()):
+                _hit(key, found)
+                _hit(value, found)
+        elif isinstance(obj, (list, tuple)):
+            for value in obj:
+                _hit(value, found)
+    for frame in list(sys._current_frames().values()):
+        while frame is not None:
+            for value in list(frame.f_locals.values()):
+                _hit(value, found)
+            frame = frame.f_back
+    return sorted(found)
+
+def first(x):
+    return seek()
+
+def second(x):
+    return seek()
+
+print(seek())
+"""
+
+
+def test_a_part_reaches_the_sandbox_only_when_it_is_checked() -> None:
+    """No later part's inputs or substitutes can be found, by the garbage collector or the frames."""
+    parts = [
+        PartRequest(
+            "one",
+            "first",
+            [("a", (np.full(3, 8127.5),))],
+            {"one_helper": "def one_helper():\n    return 'MARK-ONE-7f3a'\n"},
+        ),
+        PartRequest(
+            "two",
+            "second",
+            [("b", (np.full(2, 9191.5),))],
+            {"two_helper": "def two_helper():\n    return 'MARK-TWO-7f3a'\n"},
+        ),
+    ]
+    result = run_sandboxed(_cells(SEEK), parts, QUICK)
+    assert result.status == "ok", result.detail
+    assert _text(result.cell_outputs[0]) == "[]\n"  # while the cells run: nothing of any part
+    assert result.parts["one"]["a"] == [0, 2]  # part 1 sees its own, never part 2's
+    assert result.parts["two"]["b"] == [1, 3]
+
+
+FORGE = """
+import json, os
+fd = int(os.environ["RNNCOURSE_REPORT_FD"])
+
+def send(message):
+    os.write(fd, (json.dumps(message) + "\\n").encode())
+
+html = {"output_type": "display_data", "metadata": {},
+        "data": {"text/html": "<script>alert(1)</script>", "application/javascript": "alert(1)",
+                 "text/plain": "FORGED <script>alert(2)</script>"}}
+send({"outputs": 0, "list": [{"output_type": "stream", "name": "stdout", "text": "FORGED-EARLIER"}]})
+send({"outputs": 99, "list": [{"output_type": "stream", "name": "stdout", "text": "FORGED-99"}]})
+send({"outputs": 2, "list": [html, {"output_type": "stream", "name": "stdout", "text": "FORGED-NOW"}]})
+send({"part": "p", "values": {"c": 999}, "npz": ""})
+send({"done": True})
+print("real two")
+"""
+
+
+def test_forged_records_are_refused_or_rebuilt_as_plain_text() -> None:
+    parts = [PartRequest("p", "plus_one", [("c", (1,))], {})]
+    cells = _cells("print('real zero')", FORGE, "def plus_one(x):\n    return x + 1\nprint('real four')")
+    result = run_sandboxed(cells, parts, QUICK)
+    assert result.status == "ok", result.detail
+    assert (
+        _text(result.cell_outputs[0]) == "real zero\n"
+    )  # an earlier cell's record comes once, from the runner
+    assert 99 not in result.cell_outputs
+    assert (
+        _text(result.cell_outputs[2]) == "real two\n"
+    )  # the runner's own record of a cell comes last, and wins
+    assert result.parts["p"]["c"] == 2  # no part was asked for: the forged answers were dropped
+    for outputs in result.cell_outputs.values():
+        for output in outputs:
+            assert set(output.get("data", {})) <= {"text/plain"}, output
+
+
+def test_a_forged_record_of_the_current_cell_keeps_only_its_text() -> None:
+    forge = FORGE.replace(
+        'print("real two")', 'send({"cell": 4})  # and the real record of cell 2 is dropped'
+    )
+    result = run_sandboxed(_cells("print('real zero')", forge, "print('real four')"), [], QUICK)
+    assert result.status == "ok", result.detail
+    shown = result.cell_outputs[2]
+    assert [o["output_type"] for o in shown] == ["display_data", "stream"]
+    assert (
+        shown[0]["data"] == {"text/plain": "FORGED <script>alert(2)</script>"} and shown[0]["metadata"] == {}
+    )
+    assert _text(result.cell_outputs[4]) == "real four\n"
+
+
+IN_PLACE = """
+import numpy as np
+
+def clip(grads, max_norm):
+    for key in grads:
+        np.clip(grads[key], -max_norm, max_norm, out=grads[key])  # writes into the caller's arrays
+    return grads, 1.0
+
+def append(weights, extra):
+    weights.append(extra)  # grows the caller's list
+    return len(weights)
+
+def rebinds(h, grads):
+    h = h + 1.0  # a new array: the caller's is untouched
+    grads = dict(grads, W=grads["W"] * 2)
+    return h, grads
+"""
+
+
+def test_an_argument_changed_in_place_is_found_in_nested_containers() -> None:
+    grads = {"W": np.array([[3.0, -4.0]]), "b": np.array([0.5])}
+    parts = [
+        PartRequest("clip", "clip", [("g", (grads, 1.0))], {}, parameters=("grads", "max_norm")),
+        PartRequest(
+            "append", "append", [("w", ([np.zeros(2)], np.ones(2)))], {}, parameters=("weights", "extra")
+        ),
+        PartRequest("rebinds", "rebinds", [("r", (np.zeros(2), grads))], {}, parameters=("h", "grads")),
+    ]
+    result = run_sandboxed(_cells(IN_PLACE), parts, QUICK)
+    assert result.parts["clip"]["g"] == {"error": "ModifiedInPlace", "message": "grads['W']", "line": ""}
+    assert result.parts["append"]["w"] == {"error": "ModifiedInPlace", "message": "weights", "line": ""}
+    h, doubled = result.parts["rebinds"]["r"]  # type: ignore[misc]
+    np.testing.assert_array_equal(h, np.ones(2))
+    np.testing.assert_array_equal(doubled["W"], 2 * grads["W"])
+
+
+def test_the_private_folder_is_bounded_in_size() -> None:
+    fill = """
+    written = 0
+    try:
+        for number in range(200):
+            with open(f'/work/block{number}', 'wb') as handle:
+                handle.write(b'x' * 900_000)
+            written += 900_000
+    except OSError as error:
+        print(written, error.errno)
+    """
+    result = run_sandboxed(_cells(fill), [], QUICK)
+    written, errno = map(int, _text(result.cell_outputs[0]).split())
+    assert errno == 28 and written <= sandbox.WORK_BYTES, (written, errno)  # ENOSPC: no space left
+
+
+#: The hostile corpus's flood (37 MB of lines that are no record, one of 16 MB; /work filled), then a zip bomb.
+FLOOD = (
+    REPORT_FLOOD.replace("{", "{{").replace("}", "}}")
+    + """
+import base64
+BOMB = base64.b64decode({bomb!r})
+
+def answer(x):
+    values = {{"c": {{"array": "a"}}}}
+    os.write(fd, (json.dumps({{"part": "p", "values": values, "npz": base64.b64encode(BOMB).decode()}}) + "\\n").encode())
+    return x
+"""
+)
+
+MEASURED = """
+import json, resource, sys, time
+from rnncourse.autograder.sandbox import Limits, PartRequest, run_sandboxed
+cells = [(0, sys.stdin.read())]
+start = time.process_time()
+result = run_sandboxed(cells, [PartRequest("p", "answer", [("c", (1,))], {})], Limits(cell_seconds=20.0, notebook_seconds=60.0))
+print(json.dumps({"cpu": time.process_time() - start, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "status": result.status, "answer": repr(result.parts.get("p"))}))
+"""
+
+
+def _zip_bomb() -> bytes:
+    """An .npz-looking zip whose one member inflates to 1 GiB of zeros (about 1 MB compressed)."""
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("a.npy", "w", force_zip64=True) as member,
+    ):
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            header, {"descr": "<f8", "fortran_order": False, "shape": (2**27,)}
+        )
+        member.write(header.getvalue())
+        block = bytes(2**24)
+        for _ in range(64):
+            member.write(block)
+    return buffer.getvalue()
+
+
+def test_a_flooding_submission_costs_the_grader_a_few_seconds_at_most(tool_env: dict[str, str]) -> None:
+    """37 MB of junk records (one line of 16 MB) and a zip bomb in its answers: the grader stays small."""
+    flood = FLOOD.format(bomb=base64.b64encode(_zip_bomb()).decode())
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURED],
+        input=flood,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=tool_env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert measured["status"] == "ok", measured
+    assert "UnreadableAnswer" in measured["answer"], measured  # the bomb was refused, not inflated
+    assert measured["cpu"] < 5.0, measured  # CPU time of the grader's process: the same at any load
+    assert measured["rss_mib"] < 500, measured
+
+
+def test_a_line_longer_than_the_cap_stops_the_sandbox() -> None:
+    endless = "import os\nfd = int(os.environ['RNNCOURSE_REPORT_FD'])\nfor _ in range(50):\n    os.write(fd, b'x' * 2**20)"
+    start = time.process_time()
+    result = run_sandboxed(
+        _cells(endless, "print('never')"), [], Limits(cell_seconds=20.0, notebook_seconds=60.0)
+    )
+    assert result.status == "output limit" and "grader reads back" in result.detail, result.detail
+    assert time.process_time() - start < 5.0
+
+
+# -- bounds that hold at any load --------------------------------------------------------------
+
+BURN = "import time\nstart = time.process_time()\nwhile time.process_time() - start < {seconds}:\n    pass\nprint('done')"
+
+
+def test_cell_bounds_count_cpu_time_so_a_busy_machine_changes_no_verdict() -> None:
+    """Beside four busy processes a cell that computes for 1 s of CPU time passes a 1.6 s bound, and an endless one stops."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(4)]
+    try:
+        cells = _cells(BURN.format(seconds=1.0), "while True:\n    pass", "print('after')")
+        result = run_sandboxed(cells, [], Limits(cell_seconds=1.6, notebook_seconds=120.0))
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    assert result.status == "ok", result.detail
+    assert _text(result.cell_outputs[0]) == "done\n" and not _errors(result.cell_outputs[0])
+    stopped = _errors(result.cell_outputs[2])[0]
+    assert stopped["ename"] == "TimeLimit" and stopped["evalue"] == "cell 2 ran longer than the 1.6 s limit"
+    assert _text(result.cell_outputs[4]) == "after\n"
+
+
+def test_a_cell_that_waits_is_stopped_by_its_wall_clock_bound() -> None:
+    result = run_sandboxed(
+        _cells("import time\ntime.sleep(60)", "print('after')"),
+        [],
+        Limits(cell_seconds=1.0, notebook_seconds=30.0, wait_seconds=2.0),
+    )
+    stopped = _errors(result.cell_outputs[0])[0]
+    assert stopped["ename"] == "TimeLimit" and "2 s of wall-clock time" in str(stopped["evalue"])
+    assert _text(result.cell_outputs[2]) == "after\n"
+
+
+# -- libraries ---------------------------------------------------------------------------------
+
+
+def test_a_library_no_part_allows_cannot_be_imported_and_a_part_calls_only_what_it_allows() -> None:
+    source = "import numpy as np\n\ndef total(x):\n    return float(np.sum(x))\n"
+    parts = [
+        PartRequest("numpy_allowed", "total", [("a", (np.ones(3),))], {}),
+        PartRequest("nothing_allowed", "total", [("b", (np.ones(3),))], {}, imports=()),
+    ]
+    result = run_sandboxed(_cells("import sacrebleu", source), parts, QUICK)
+    refused = _errors(result.cell_outputs[0])[0]
+    assert refused["ename"] == "ImportError"
+    assert refused["evalue"] == (
+        "sacrebleu is not available while grading: this exercise's parts may use numpy and Python's "
+        "standard library only"
+    )
+    assert result.parts["numpy_allowed"]["a"] == 3.0
+    forbidden = result.parts["nothing_allowed"]["b"]
+    assert (
+        isinstance(forbidden, dict)
+        and forbidden["error"] == "ForbiddenCall"
+        and "numpy" in forbidden["message"]
+    )

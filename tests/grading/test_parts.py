@@ -107,15 +107,21 @@ def in_sandbox(part: Part, function: Callable[..., Any] | None, namespace: dict[
             continue
         saved = {name: namespace[name] for name in part.substitutes if name in namespace}
         namespace.update({name: load_substitute(name, source) for name, source in part.substitutes.items()})
+        args = copy.deepcopy(case.args)
         try:
             with np.errstate(all="ignore"):
-                value = function(*copy.deepcopy(case.args))
+                value = function(*args)
         except Exception as error:
             values.append(
                 across_the_wall(_codec.encode_error(error, LearnerError.from_exception(error).line))
             )
         else:
-            values.append(across_the_wall(value))
+            changed = _codec.changed_paths(case.args, args)  # as the runner checks every call
+            if changed:
+                where = _codec.describe_path(changed[0], part.parameters)
+                values.append({"error": "ModifiedInPlace", "message": where, "line": ""})
+            else:
+                values.append(across_the_wall(value))
         finally:
             namespace.update(saved)
     return values
@@ -175,11 +181,11 @@ def test_calling_the_course_fails_in_both_modes(function: str) -> None:
     assert sandbox is not None and f"{function} is not defined" in sandbox, sandbox
 
 
-def test_a_modified_input_is_a_lab_only_check() -> None:
-    part, answer = PART["rnn_cell_forward"], answers.LAB_ONLY["rnn_cell_forward"]
+def test_a_modified_input_gets_the_same_verdict_in_both_modes() -> None:
+    part, answer = PART["rnn_cell_forward"], answers.IN_PLACE["rnn_cell_forward"]
     lab = in_lab(part, answer)
     assert lab is not None and "modified its argument h_prev in place" in lab
-    assert graded(part, answer) is None  # the grader sees return values only
+    assert graded(part, answer) == lab
 
 
 def test_hidden_failures_name_the_case_but_not_its_inputs() -> None:
@@ -388,3 +394,46 @@ def test_the_sandbox_and_the_lab_agree(kind: str) -> None:
         cases = graded_cases(part)
         values = [result.parts[part.grade_id][case.name] for case in cases]
         assert verify_part(part, values, cases).failure == in_lab(part, table[part.function]), part.function
+
+
+# -- libraries: each part says what it may use, and the lab refuses the rest as the grader does -----
+
+
+def test_each_notebook_says_what_its_parts_may_import(repo: Path) -> None:
+    import importlib
+
+    from rnncourse.grading.parts import libraries_statement
+
+    for folder in sorted((repo / "solutions").iterdir()):
+        parts = importlib.import_module(f"rnncourse.grading.{folder.name}").PARTS
+        statement = libraries_statement(parts)
+        for kind in ("solutions", "exercises"):
+            notebook = read(repo / kind / folder.name / f"{folder.name}.ipynb")
+            first = next(cell for cell in notebook.cells if cell.cell_type == "markdown")
+            assert statement in first.source, (kind, folder.name)
+
+
+def test_a_library_the_part_does_not_allow_fails_in_the_lab() -> None:
+    """The lab's call monitor refuses what the sandbox cannot import (item 8): the same verdict."""
+    from dataclasses import replace
+
+    import sacrebleu  # installed for the course's own BLEU checks, never allowed to a learner
+
+    part = PART["softmax"]
+
+    def by_library(logits: np.ndarray) -> np.ndarray:
+        sacrebleu.corpus_bleu(["a b"], [["a b"]])  # any call into a library the part does not allow
+        return check.reference_softmax(np.asarray(logits))
+
+    with pytest.raises(
+        GradingFailure, match=r"calls sacrebleu .*may use NumPy and Python's standard library only"
+    ):
+        run_part_in_process(part, by_library)
+    numpy_only = PART["rnn_cell_forward"]
+
+    def by_einsum(x_t, h_prev, W_xh, W_hh, b_h):  # type: ignore[no-untyped-def]
+        return np.tanh(np.einsum("nd,hd->nh", x_t, W_xh) + h_prev @ W_hh.T + b_h)
+
+    run_part_in_process(numpy_only, by_einsum)
+    with pytest.raises(GradingFailure, match=r"calls numpy .*einsum.*may use Python's standard library only"):
+        run_part_in_process(replace(numpy_only, imports=()), by_einsum)

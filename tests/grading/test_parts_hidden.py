@@ -16,6 +16,7 @@ import importlib
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,16 +27,7 @@ from rnncourse.grading.parts import HiddenKey, Part, plain, verify_part
 from tests.grading.hidden import TEST_SECRET
 from tests.grading.notebooks import read, solution_sources
 
-CHAPTERS = (
-    "ch01_recurrence",
-    "ch02_bptt",
-    "ch03_vanishing",
-    "ch04_lstm",
-    "ch05_gru",
-    "ch06_embeddings",
-    "ch07_seq2seq",
-    "ch08_applications",
-)
+CHAPTERS = tuple(sorted(path.name for path in (Path(__file__).resolve().parents[2] / "solutions").iterdir()))
 PARTS = [
     (chapter, part)
     for chapter in CHAPTERS

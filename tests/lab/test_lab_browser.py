@@ -23,12 +23,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.browser import CHROMIUM_FLAGS
+from tests.browser import CHROMEDRIVER, CHROMIUM, chromium_driver
 from tests.grading.notebooks import filled, grade_ids, read, solution_sources
 
 ASSIGNMENT = "ch01_recurrence"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTRUCTOR_ITEMS = ["Formgrader", "Course List", "Assignment List", "Create assignment"]
 
 pytestmark = [
@@ -119,28 +117,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory, repo: Path, tool_env: dict[str
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.selenium_manager import SeleniumManager
-
-    # Selenium Manager would download a browser or a driver: it must never be asked.
-    def refuse(*_: object) -> None:
-        raise AssertionError("Selenium Manager was called")
-
-    SeleniumManager.binary_paths = refuse  # type: ignore[method-assign]
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in [
-        *CHROMIUM_FLAGS,
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
+    with chromium_driver(tmp_path_factory.mktemp("chromium"), "--window-size=1400,1000") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def cells(driver: WebDriver) -> list[WebElement]:

@@ -10,6 +10,10 @@ the instructor see what happened.
 
 Attacks print ``BLOCKED`` with the error that stopped them; an attack that
 works prints ``BREACH``, which no feedback may contain.
+
+A case may hand in something other than a notebook file: :class:`Link` (a
+symbolic link where the notebook, or the student's folder, should be) or
+:class:`Fifo` (a named pipe), each refused and reported.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from tests.grading.ch01_recurrence_answers import IN_PLACE
 from tests.grading.notebooks import filled
 
 POINTS = {
@@ -53,10 +58,26 @@ class Context:
     port: int
 
 
+@dataclass(frozen=True)
+class Link:
+    """A symbolic link to ``target``; ``folder``: the student's folder is the link, not the notebook."""
+
+    target: Path
+    folder: bool = False
+
+
+@dataclass(frozen=True)
+class Fifo:
+    """A named pipe where the notebook should be: opening it for reading would wait for a writer."""
+
+
+Submission = nbformat.NotebookNode | str | Link | Fifo
+
+
 @dataclass
 class Hostile:
     name: str
-    build: Callable[[Context], nbformat.NotebookNode | str]
+    build: Callable[[Context], Submission]
     expected: dict[str, float] | None  # None: not graded (reported instead)
     says: list[str] = field(default_factory=list)
     filename: str = "ch01_recurrence.ipynb"
@@ -381,6 +402,163 @@ def misnamed(c: Context) -> nbformat.NotebookNode:
     return with_answers(c)
 
 
+# -- issue 18: links, forged records, the interpreter, in place, floods, metadata, libraries ---------
+
+
+def link_to_solutions(c: Context) -> Link:
+    """The notebook is a symbolic link into the course (archives, `cp -a` and exchange folders keep links)."""
+    return Link(c.course / "solutions" / "ch01_recurrence" / "ch01_recurrence.ipynb")
+
+
+def linked_folder(c: Context) -> Link:
+    """The student's whole folder is a link to a classmate's."""
+    return Link(c.course / "submitted" / "ref-solution" / "ch01_recurrence", folder=True)
+
+
+def fifo(c: Context) -> Fifo:
+    return Fifo()
+
+
+FORGED = r"""
+import json, os
+fd = int(os.environ.get("RNNCOURSE_REPORT_FD", "-1"))
+
+def send(message):
+    try:
+        os.write(fd, (json.dumps(message) + "\n").encode())
+    except OSError as error:
+        print("BLOCKED", error)
+
+def mark(name):  # built at run time: the markers must not stand in the cell's source, which feedback shows
+    return "FORGED" + "-" + name
+
+passed = "Part 3: one step of the recurrence: " + "pas" + f"sed, 2 visible and 5 hidden checks ({mark('PASS')})."
+for index in range(40):  # every cell of the notebook, test cells included
+    send({"outputs": index, "list": [{"output_type": "stream", "name": "stdout", "text": passed}]})
+send({"outputs": 5, "list": [{"output_type": "display_data", "metadata": {},
+      "data": {"text/html": f"<script>alert('{mark('HTML')}')</script>", "application/javascript": mark("JS"),
+               "text/plain": f"{mark('TEXT')} <script>alert('{mark('SCRIPT')}')</script>"}}]})
+send({"part": "test_rnn_cell_forward", "values": {}, "npz": ""})
+send({"ready": True})
+print("forged")
+"""
+
+
+def forged_records(c: Context) -> nbformat.NotebookNode:
+    """Forged records on the report pipe, and HTML in the learner's own markdown and raw cells."""
+    notebook = appended(c, "build_vocab", FORGED)
+    notebook.cells.insert(
+        2,
+        nbformat.v4.new_markdown_cell(
+            "My notes <script>alert('FORGED-MD')</script> <img src=x onerror=\"alert('FORGED-IMG')\">"
+        ),
+    )
+    notebook.cells.insert(
+        3,
+        nbformat.v4.new_raw_cell(
+            "<script>alert('FORGED-RAW')</script>", metadata={"raw_mimetype": "text/html"}
+        ),
+    )
+    return notebook
+
+
+WALK = r"""
+import gc, threading, time
+
+def steal():
+    # Every correct function the grader's request might hold, run into the notebook: how many.
+    found = 0
+    for obj in gc.get_objects():
+        values = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else ()
+        for value in list(values):
+            if isinstance(value, str) and value.lstrip().startswith("import numpy as np") and "def " in value:
+                try:
+                    exec(value, globals())
+                    found += 1
+                except Exception:
+                    pass
+    return found
+
+print("found while the cells run:", steal())
+
+def keep_stealing():
+    for _ in range(600):
+        steal()
+        time.sleep(0.01)
+
+threading.Thread(target=keep_stealing, daemon=True).start()
+"""
+
+
+def walk_the_interpreter(c: Context) -> nbformat.NotebookNode:
+    """Part 3 left undone; a cell and a thread search the interpreter for the correct code of later parts."""
+    return extra_cell(with_answers(c, rnn_cell_forward=STUB), WALK)
+
+
+def in_place(c: Context) -> nbformat.NotebookNode:
+    return with_answers(c, rnn_cell_forward=IN_PLACE["rnn_cell_forward"])
+
+
+FLOOD = r"""
+import json, os
+fd = int(os.environ.get("RNNCOURSE_REPORT_FD", "-1"))
+try:
+    for _ in range(15):
+        os.write(fd, (json.dumps([0] * 700_000) + "\n").encode())  # 1.4 MB lines that are no record
+    os.write(fd, (json.dumps([0] * 8_000_000) + "\n").encode())  # and one of 16 MB
+except OSError as error:
+    print("BLOCKED", error)
+written = 0
+try:
+    for number in range(200):
+        with open(f"block{number}", "wb") as handle:
+            handle.write(b"x" * 900_000)
+        written += 900_000
+except OSError as error:
+    print("the folder is full after", written // 2**20, "MiB:", error.strerror)
+"""
+
+
+def flood(c: Context) -> nbformat.NotebookNode:
+    return appended(c, "build_vocab", FLOOD)
+
+
+def edited_metadata(c: Context) -> nbformat.NotebookNode:
+    """An own graded cell worth 100 points, raised points on a test cell, an answer cell turned graded."""
+    notebook = with_answers(c)
+    bonus = nbformat.v4.new_code_cell("print('all tests pass')")
+    bonus.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": "bonus",
+        "locked": False,
+        "points": 100,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
+    notebook.cells.insert(4, bonus)
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "test_softmax":
+            meta["points"] = 50
+        if meta.get("grade_id") == "build_vocab":
+            meta["grade"], meta["points"] = True, 10
+    return notebook
+
+
+def other_library(c: Context) -> nbformat.NotebookNode:
+    """softmax from a library the exercise does not allow (mpmath, installed with sympy)."""
+    cell = """
+import numpy as np
+
+def softmax(logits):
+    import mpmath
+    rows = [[float(mpmath.e ** (z - max(row))) for z in row] for row in logits]
+    return np.array([[v / sum(row) for v in row] for row in rows])
+"""
+    return with_answers(c, softmax=cell)
+
+
 CORPUS = [
     Hostile("sqlite-gradebook", sqlite_gradebook, full(), ["BLOCKED"]),
     Hostile("write-package", write_package, full(), ["BLOCKED"]),
@@ -437,4 +615,26 @@ CORPUS = [
         filename="ch01_recurrence (1).ipynb",
         reported=True,
     ),
+    # issue 18, item 1: links and other non-regular files are refused
+    Hostile("link-to-solutions", link_to_solutions, None, ["symbolic link", "refused"], reported=True),
+    Hostile("linked-folder", linked_folder, None, ["symbolic link", "refused"], reported=True),
+    Hostile("fifo", fifo, None, ["not a regular file", "refused"], reported=True),
+    # item 2: forged records rebuilt as text, HTML sanitised
+    Hostile("forged-records", forged_records, full(), ["forged", "My notes"]),
+    # item 3: nothing of a later part in the interpreter
+    Hostile(
+        "walk-the-interpreter",
+        walk_the_interpreter,
+        full(rnn_cell_forward=True),
+        ["found while the cells run: 0"],
+    ),
+    # item 4, answers tabulated from the public package: test_hostile.py builds it (TABULATED)
+    # item 5: one rule for arguments changed in place
+    Hostile("in-place", in_place, full(rnn_cell_forward=True), ["modified its argument h_prev in place"]),
+    # item 6: floods of the report pipe and of the private folder
+    Hostile("flood", flood, full(), ["the folder is full after"]),
+    # item 7: edited nbgrader metadata
+    Hostile("edited-metadata", edited_metadata, full(), ["bonus", "graded as released"], reported=True),
+    # item 8: a library the part does not allow
+    Hostile("other-library", other_library, full(softmax=True), ["mpmath is not available while grading"]),
 ]
