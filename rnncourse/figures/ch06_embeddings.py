@@ -24,6 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from rnncourse.figures._draw import (
+    MIN_FONT_PT,
     PALETTE,
     SERIES_COLORS,
     box,
@@ -155,12 +156,16 @@ def plot_word2vec_runs(
         heldout: label -> the held-out skip-gram loss of that run.
         untrained: the loss with every score 0, (K + 1) log 2, drawn dashed in both panels.
     """
-    fig = new_figure(1.0, 0.42)
+    fig = new_figure(1.0, 0.4 + 0.045 * (len(curves) + 1))
     left, right = fig.subplots(1, 2, width_ratios=(1.4, 1.0))
     left.axhline(untrained, color=PALETTE["muted"], ls="--", lw=1, label="untrained, (K+1) log 2")
     for i, (label, (seconds, loss)) in enumerate(curves.items()):
         left.plot(seconds, loss, color=SERIES_COLORS[i % len(SERIES_COLORS)], lw=2, label=label)
     finish_axes(left, xlabel="CPU seconds (one thread)", ylabel="training loss per example")
+    legend = left.get_legend()
+    if legend is not None:  # under both panels, where the long labels cover no curve
+        legend.remove()
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", fontsize=MIN_FONT_PT)
     labels = list(heldout)
     right.axvline(untrained, color=PALETTE["muted"], ls="--", lw=1)
     right.barh(
@@ -171,7 +176,8 @@ def plot_word2vec_runs(
     right.set_yticks(range(len(labels)), [f"({i + 1})" for i in range(len(labels))])
     right.invert_yaxis()
     right.set_xlim(min(heldout.values()) - 0.3, untrained + 0.1)
-    right.set_xlabel("held-out skip-gram loss")
+    right.set_xlabel("held-out skip-gram loss", fontsize=MIN_FONT_PT)
+    right.tick_params(labelsize=MIN_FONT_PT)
     right.grid(alpha=0.3, axis="x")
     return fig
 

@@ -20,12 +20,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from rnncourse.figures._draw import (
     MIN_FONT_PT,
     PAGE_WIDTH,
     SERIES_COLORS,
     TITLE_FONT_PT,
+    finish_axes,
     new_figure,
     plot_curves,
 )
@@ -69,12 +71,7 @@ def plot_accuracy_by_length(
         ax.plot(centres, values, "o-", color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=2, label=name)
     ax.set_xticks(centres, [f"{lo}-{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])])
     ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("source length (tokens)")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, fontsize=11)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
+    finish_axes(ax, xlabel="source length (tokens)", ylabel=ylabel, title=title)
     return fig
 
 
@@ -164,4 +161,5 @@ def plot_beam_widths(rows: Sequence[Mapping[str, float]], greedy: Mapping[str, f
         )
         ax.set_xscale("log")
         ax.set_xticks(widths, [str(k) for k in widths])
+        ax.xaxis.set_minor_formatter(NullFormatter())  # only the widths tried are labelled
     return fig

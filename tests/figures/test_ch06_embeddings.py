@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from rnncourse.figures import ch06_embeddings as figs
@@ -104,3 +105,17 @@ def test_gender_lean_bars_are_sorted_and_signed() -> None:
     widths = [bar.get_width() for bar in ax.patches]
     assert widths == sorted(widths) == [-0.2, 0.01, 0.15]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["nurse", "teacher", "captain"]
+
+
+@pytest.mark.parametrize("name", ["word2vec runs", "pmi"])
+def test_the_word2vec_figures_fit_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    fig = {
+        "word2vec runs": lambda: figs.plot_word2vec_runs(
+            {"(1) skip-gram": ([1.0, 2.0], [3.0, 2.7])}, {"skip-gram": 2.9}, untrained=6 * np.log(2)
+        ),
+        "pmi": lambda: figs.plot_pmi_alignment(np.array([-1.0, 0.0, 1.0]), np.array([-0.5, 0.0, 0.5])),
+    }[name]()
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []

@@ -89,3 +89,18 @@ def test_attention_labels_are_as_large_as_the_text_and_never_overlap() -> None:
         boxes = [label.get_window_extent(renderer) for label in labels if label.get_text().strip()]
         overlaps = [(a, b) for a, b in zip(boxes, boxes[1:]) if a.overlaps(b)]
         assert overlaps == []
+
+
+@pytest.mark.parametrize("name", ["beam widths", "score by length"])
+def test_the_verse_figures_fit_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    rows = [{"k": k, "alpha": a, "bleu": 0.2, "length_ratio": 0.9} for k in (1, 5, 20) for a in (0.0, 1.0)]
+    fig = {
+        "beam widths": lambda: figs.plot_beam_widths(rows, {"bleu": 0.2, "length_ratio": 0.95}),
+        "score by length": lambda: figs.plot_accuracy_by_length(
+            {"a": [0.3, 0.2], "b": [0.2, 0.1]}, [1, 11, 13], title="verses", ylabel="BLEU"
+        ),
+    }[name]()
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []
