@@ -5,5 +5,6 @@
 ``vectors``      word vectors: neighbours, analogies, similarity scores
 ``forecasting``  forecasts without leakage: split, scale, window, baselines, skill
 ``anomaly``      anomaly detection by prediction error, and its scores
+``ngram``        an interpolated Kneser-Ney n-gram model: the baseline a language model must beat
 ===============  ===========================================================
 """

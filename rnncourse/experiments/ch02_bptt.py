@@ -24,14 +24,14 @@ import json
 import math
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from rnncourse.data.char_stream import CharVocab
 from rnncourse.data.shakespeare import play_text
@@ -208,16 +208,28 @@ def learn_delay(d: int, k: int, steps: int = 300, seed: int = 0, B: int = 16, H:
 
 
 @contextmanager
-def saved_bytes() -> Iterator[list[int]]:
-    """Count the bytes autograd saves for the backward while the block runs (a list of one int)."""
-    total = [0]
+def saved_bytes(exclude: Iterable[Tensor] = ()) -> Iterator[list[int]]:
+    """Count the memory autograd keeps for the backward while the block runs (a list of one int).
+
+    Every tensor saved for the backward is counted by its storage, once: a
+    weight that every step saves (torch's RNN saves W_hh at each of the T
+    steps) is one block of memory, not T, and slices of one buffer count
+    as that buffer. Storages of ``exclude`` (the model's parameters, which
+    exist whether or not a graph is kept) are not counted.
+    """
+    storages: dict[int, int] = {}
+    excluded = {tensor.untyped_storage().data_ptr() for tensor in exclude}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
-        total[0] += tensor.numel() * tensor.element_size()
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in excluded:
+            storages[storage.data_ptr()] = storage.nbytes()
         return tensor
 
+    total = [0]
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         yield total
+        total[0] = sum(storages.values())
 
 
 def bptt_cost(
@@ -226,8 +238,9 @@ def bptt_cost(
     """One pass of a tanh RNN language model over T steps: full BPTT (k None) or truncated (chunks of k).
 
     Returns the CPU seconds of the pass (forward and backward) and the largest
-    number of bytes autograd kept alive at once (one chunk's worth for
-    truncated BPTT, since each chunk's graph is freed by its backward).
+    memory autograd kept for a backward at once (:func:`saved_bytes`, the
+    parameters left out): one chunk's worth for truncated BPTT, since each
+    chunk's graph is freed by its backward.
     """
     torch.manual_seed(seed)
     model = CharLM(V, H, kind="rnn_tanh")
@@ -238,7 +251,7 @@ def bptt_cost(
     peak, state = 0, None
     start = time.thread_time()
     for t0 in range(0, T, chunk):
-        with saved_bytes() as kept:
+        with saved_bytes(model.parameters()) as kept:
             logits, state = model(x[:, t0 : t0 + chunk], None if state is None else state.detach())
             loss = char_loss(logits, y[:, t0 : t0 + chunk])
         loss.backward()

@@ -57,6 +57,7 @@ class AddingRun:
     steps: list[int] = field(default_factory=list)  # where the test MSE was measured
     test_mse: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)  # global gradient norm before clipping
+    step_loss: list[float] = field(default_factory=list)  # training loss of every step's batch
     solved_at: int | None = None  # first evaluation step with test MSE < SOLVED_MSE
     final_mse: float = float("nan")
     seconds: float = 0.0
@@ -157,6 +158,7 @@ def train_adding(
         run.steps += history.steps
         run.test_mse += history.metrics["test_mse"]
         run.grad_norm = history.grad_norm
+        run.step_loss = history.step_loss
     run.solved_at = next((s for s, mse in zip(run.steps, run.test_mse) if mse < SOLVED_MSE), None)
     run.final_mse = run.test_mse[-1]
     run.seconds = time.process_time() - started
@@ -330,7 +332,8 @@ def run_rows(
                     stop_at=STOP_AT,
                 )
                 record = {"row": name} | run.as_dict()
-                record.pop("grad_norm")  # one per step: too long to store, not shown
+                for per_step in ("grad_norm", "step_loss"):  # one per step: too long to store, not shown
+                    record.pop(per_step)
                 results.append(record)
                 with PARTIAL.open("a") as handle:
                     handle.write(json.dumps(record) + "\n")

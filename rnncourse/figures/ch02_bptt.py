@@ -6,6 +6,8 @@ function                       what it draws
 ``draw_bptt_graph``            the unrolled graph with a loss at every step, forward
                                arrows (solid) and the adjoint's backward arrows (red,
                                dashed): delta_t collects dL_t/dh_t and J_{t+1}^T delta_{t+1}
+``draw_shared_weights``        one W_hh node used at every step of the unrolled graph,
+                               and the one contribution per use that its gradient sums
 ``draw_clipping``              a 2-D gradient clipped by global norm (onto the circle)
                                and element by element (into the square)
 ``plot_truncation``            accuracy of recalling the bit seen d steps ago against
@@ -16,7 +18,8 @@ function                       what it draws
 =============================  =====================================================
 
 Diagram patches carry a ``gid`` (``"state"``, ``"input"``, ``"loss"``,
-``"forward"``, ``"backward"``); plotted lines keep their labels.
+``"forward"``, ``"backward"``, ``"shared"``, ``"use"``, ``"contribution"``); plotted
+lines keep their labels.
 """
 
 from __future__ import annotations
@@ -27,7 +30,16 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import PALETTE, SERIES_COLORS, arrow, box, diagram_axes, new_figure, plot_curves
+from rnncourse.figures._draw import (
+    MIN_FONT_PT,
+    PALETTE,
+    SERIES_COLORS,
+    arrow,
+    box,
+    diagram_axes,
+    new_figure,
+    plot_curves,
+)
 
 
 def draw_bptt_graph(steps: int = 4) -> Figure:
@@ -87,6 +99,60 @@ def draw_bptt_graph(steps: int = 4) -> Figure:
         ha="center",
         va="center",
         fontsize=11,
+        color=PALETTE["feedback"],
+    )
+    return fig
+
+
+def draw_shared_weights(steps: int = 3) -> Figure:
+    """The unrolled RNN with its one recurrent matrix drawn once, below, used at every step.
+
+    Returns:
+        One axes: ``steps + 1`` state boxes (``gid`` "state"), ``steps`` losses ("loss"), a
+        single box for W_hh ("shared"); per step t an arrow from W_hh into the transition
+        h_{t-1} -> h_t ("use") and a red dashed arrow back ("contribution") labelled with
+        that use's term of the gradient, (delta_t * f'_t)^T h_{t-1}.
+    """
+    fig = new_figure(1.0, 0.55)
+    ax = fig.add_subplot()
+    gap, w, h = 2.6, 0.9, 0.7
+    diagram_axes(ax, (-0.8, gap * steps + 0.8), (-3.3, 2.2))
+    box(ax, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=MIN_FONT_PT + 1)
+    shared_at = (gap * steps / 2, -2.2)
+    box(ax, shared_at, 2.6, 0.7, "$W_{hh}$ (one matrix)", role="state", gid="shared", fontsize=MIN_FONT_PT)
+    for t in range(1, steps + 1):
+        x = gap * t
+        box(ax, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="state", fontsize=MIN_FONT_PT + 1)
+        box(ax, (x, 1.6), 0.9, 0.55, f"$L_{{{t}}}$", role="output", gid="loss", fontsize=MIN_FONT_PT)
+        arrow(ax, (x, h / 2), (x, 1.32), gid="forward")
+        arrow(ax, (x - gap + w / 2, 0), (x - w / 2, 0), gid="forward")
+        middle = x - gap / 2
+        top = (shared_at[0] + (middle - shared_at[0]) * 0.35, shared_at[1] + 0.35)
+        arrow(ax, top, (middle - 0.1, -0.06), gid="use", color=PALETTE["weight"])
+        arrow(
+            ax,
+            (middle + 0.1, -0.06),
+            (top[0] + 0.25, top[1]),
+            gid="contribution",
+            color=PALETTE["feedback"],
+            linestyle="--",
+        )
+        ax.text(
+            middle,
+            0.45,
+            rf"$(\delta_{{{t}}} \odot f'_{{{t}}})^\top h_{{{t - 1}}}$",
+            ha="center",
+            va="center",
+            fontsize=MIN_FONT_PT,
+            color=PALETTE["feedback"],
+        )
+    ax.text(
+        shared_at[0],
+        -3.05,
+        r"$\partial L/\partial W_{hh}$ = the sum of the red terms, one per use",
+        ha="center",
+        va="center",
+        fontsize=MIN_FONT_PT,
         color=PALETTE["feedback"],
     )
     return fig

@@ -123,7 +123,9 @@ def plot_power_norms(norms: Sequence[float], sigma_max: float, spectral_radius: 
 
 
 def plot_exploding(
-    runs: Mapping[str, Mapping[str, Sequence[float]]], nonfinite: Mapping[str, int | None]
+    runs: Mapping[str, Mapping[str, Sequence[float]]],
+    nonfinite: Mapping[str, int | None],
+    baseline: float | None = None,
 ) -> Figure:
     """Two panels, the training loss and the gradient norm per step, one line per run (log scale).
 
@@ -131,8 +133,10 @@ def plot_exploding(
         runs: label -> {"loss": [...], "grad_norm": [...]}, one entry per step (runs may differ in length).
         nonfinite: label -> the step whose loss or gradient norm was inf/NaN, or None; marked
             with a cross (tagged ``"nonfinite"``) at the top of both panels.
+        baseline: the loss of a model that learned nothing, dotted on the loss panel (``gid``
+            ``"baseline"``), or None.
     """
-    fig = new_figure(1.0, 0.4)
+    fig = new_figure(1.0, 0.42)
     axes = fig.subplots(1, 2)
     for ax, key, ylabel in zip(
         axes, ("loss", "grad_norm"), ("training loss (MSE)", "gradient norm before clipping")
@@ -147,6 +151,11 @@ def plot_exploding(
                 (cross,) = ax.plot([step], [top], "x", color=SERIES_COLORS[i], markersize=12, mew=3)
                 cross.set_gid("nonfinite")
                 ax.annotate("inf / NaN", (step, top), textcoords="offset points", xytext=(6, -12), fontsize=9)
+        if key == "loss" and baseline is not None:
+            (line,) = ax.plot(
+                ax.get_xlim(), [baseline, baseline], ":", color=PALETTE["muted"], label="predicts 1: 1/6"
+            )
+            line.set_gid("baseline")
         ax.set_yscale("log")
         ax.set_xlabel("training step")
         ax.set_ylabel(ylabel)

@@ -1,4 +1,4 @@
-"""Checks for exercise 2, backpropagation through time: step backward, BPTT, clipping, truncated BPTT.
+"""Checks for exercise 2, backpropagation through time: step backward, BPTT, clipping, truncated BPTT, sampling.
 
 ``PARTS`` lists the four parts (``parts.Part``), as in chapter 1: the nbgrader
 test cell each scores, the learner's function, deterministic float64 visible
@@ -11,9 +11,15 @@ The expected values come from the course's NumPy code
 ``rnncourse.scratch.optim``), whose gradients the tests prove against
 central differences and torch autograd on these very cases. A wrong answer
 is compared with the output of each typical mistake (``core.named_mistakes``):
-forgetting the tanh derivative, dropping the recurrent term, not
-accumulating over steps, an off-by-one in the loop, clipping each element,
-not carrying or not detaching the state.
+forgetting the tanh derivative, dropping the recurrent term, the slips of
+accumulating over steps (assigning where the weights' gradients and the loss
+are summed, summing the gradient carried back where it is replaced, carrying
+it before the tanh derivative, the wrong normalisation), an off-by-one in the
+loop, clipping each element, not carrying or not detaching the state; and in
+sampling, a temperature that multiplies, a state or a character not fed on,
+an argmax where a draw belongs. Part 5's verdict is exact (character ids):
+its uniform numbers are drawn clear of every cumulative probability, so any
+correct summation order draws the same characters.
 
 Shapes: N batch, T steps, D inputs, H hidden units, C classes, k chunk length.
 """
@@ -44,8 +50,9 @@ from rnncourse.grading.parts import (
     verifier,
 )
 from rnncourse.grading.substitutes import ch02_bptt as correct
-from rnncourse.grading.substitutes import optim, source_of
+from rnncourse.grading.substitutes import source_of
 from rnncourse.scratch import rnn as reference_rnn
+from rnncourse.scratch.activations import softmax
 from rnncourse.scratch.optim import clip_by_global_norm as reference_clip
 from rnncourse.scratch.optim import clip_elementwise
 from rnncourse.scratch.rnn import SequenceCache, rnn_backward, rnn_forward, rnn_step_forward
@@ -252,6 +259,12 @@ def bptt_variant(
     shifted: bool = False,
     use_mask: bool = True,
     time_mean: bool = False,
+    batch_mean: bool = True,
+    loss_steps: str = "all",
+    carry_accumulates: bool = False,
+    carry_skips_tanh: bool = False,
+    derivative_shifted: bool = False,
+    h0_is_h1: bool = False,
 ) -> tuple[float, dict[str, np.ndarray]]:
     """BPTT written out step by step, with switches for the typical mistakes (all off: correct).
 
@@ -259,27 +272,36 @@ def bptt_variant(
     ``accumulate=False`` overwrites the weight gradients at each step (only
     step 1's survive the backward loop); ``shifted`` pairs da_t with h_t instead
     of h_{t-1} in dW_hh; ``use_mask=False`` ignores the padding; ``time_mean``
-    also divides by T.
+    also divides by T; ``batch_mean=False`` does not divide by N;
+    ``loss_steps`` "first" or "last" keeps one step's loss instead of the sum
+    (an assignment where ``+=`` belongs, in a backward or a forward loop);
+    ``carry_accumulates`` adds each step's da @ W_hh to the carried gradient
+    instead of replacing it; ``carry_skips_tanh`` carries delta @ W_hh, before
+    the tanh derivative; ``derivative_shifted`` takes the slope of step t from
+    h_{t-1}; ``h0_is_h1`` returns the gradient of h_1 as that of h0.
     """
     W_xh, W_hh, b_h, W_hy, b_y = (params[name] for name in RNN_LM_PARAMS)
     N, T, _ = x.shape
     m = mask if use_mask else np.ones_like(mask)
-    scale = N * T if time_mean else N
+    scale = (N if batch_mean else 1) * (T if time_mean else 1)
     hs = [h0]
     for t in range(T):
         hs.append(np.tanh(x[:, t] @ W_xh.T + hs[-1] @ W_hh.T + b_h))
     grads = {name: np.zeros_like(params[name]) for name in RNN_LM_PARAMS}
     loss, dh_next, rows = 0.0, np.zeros_like(h0), np.arange(N)
+    step_losses = []
+    delta = dh_next
     for t in reversed(range(T)):
         z = hs[t + 1] @ W_hy.T + b_y
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        loss -= float(np.sum(m[:, t] * np.log(p[rows, targets[:, t]]))) / scale
+        step_losses.append(-float(np.sum(m[:, t] * np.log(p[rows, targets[:, t]]))) / scale)
         dz = p.copy()
         dz[rows, targets[:, t]] -= 1
         dz *= m[:, t : t + 1] / scale
-        dh = dz @ W_hy + (dh_next if recurrent else 0.0)
-        da = dh * (1 - hs[t + 1] ** 2) if tanh_prime else dh
+        delta = dz @ W_hy + (dh_next if recurrent else 0.0)
+        slope = 1 - (hs[t] if derivative_shifted else hs[t + 1]) ** 2
+        da = delta * slope if tanh_prime else delta
         terms = {
             "W_hy": dz.T @ hs[t + 1],
             "b_y": dz.sum(axis=0),
@@ -289,12 +311,14 @@ def bptt_variant(
         }
         for name, term in terms.items():
             grads[name] = grads[name] + term if accumulate else term
-        dh_next = da @ W_hh
-    grads["h0"] = dh_next
+        back = (delta if carry_skips_tanh else da) @ W_hh
+        dh_next = dh_next + back if carry_accumulates else back
+    loss = {"all": sum(step_losses), "first": step_losses[-1], "last": step_losses[0]}[loss_steps]
+    grads["h0"] = delta if h0_is_h1 else dh_next
     return loss, grads
 
 
-_BPTT_MISTAKES: dict[str, dict[str, bool]] = {
+_BPTT_MISTAKES: dict[str, dict[str, Any]] = {
     "the tanh derivative is missing: multiply the total dL/dh_t by (1 - h_t**2) before it reaches the weights": {
         "tanh_prime": False
     },
@@ -311,6 +335,25 @@ _BPTT_MISTAKES: dict[str, dict[str, bool]] = {
     "the loss is also divided by T: here it is summed over time and averaged over the batch only, L = (1/N) sum_t sum_n": {
         "time_mean": True
     },
+    "the loss is summed over the batch: average it over the N sequences (divide every step's loss, and its gradient dz, by N)": {
+        "batch_mean": False
+    },
+    "the loss is not summed over the steps: only one step's loss is kept (an assignment where `loss += ...` belongs)": {
+        "loss_steps": "first"
+    },
+    "the loss is not summed over the steps: only the last step's loss is kept (an assignment where `loss += ...` belongs)": {
+        "loss_steps": "last"
+    },
+    "the gradient carried to step t-1 is accumulated (+=) across steps; it is replaced at each step: dh_next = da_t @ W_hh, only the shared weights' gradients are sums": {
+        "carry_accumulates": True
+    },
+    "the gradient carried to step t-1 skips the tanh derivative: it is (delta_t * (1 - h_t**2)) @ W_hh, not delta_t @ W_hh": {
+        "carry_skips_tanh": True
+    },
+    "the tanh derivative of step t is taken at the wrong state (off by one): it is 1 - h_t**2, h_t the step's own output (hs[t + 1] if hs[0] is h0)": {
+        "derivative_shifted": True
+    },
+    "the gradient of h0 is that of h_1: take one more step back, da_1 @ W_hh": {"h0_is_h1": True},
 }
 
 
@@ -620,7 +663,7 @@ TBPTT_TRAIN = Part(
     hidden=hidden_from(tbptt_cases, {spec[0]: spec for spec in _HIDDEN_TBPTT}),
     substitutes={
         "bptt": source_of(correct.bptt),
-        "clip_by_global_norm": source_of(optim.clip_by_global_norm),
+        "clip_by_global_norm": source_of(correct.clip_by_global_norm),
         "rnn_step_backward": source_of(correct.rnn_step_backward),
     },
     parameters=("params", "x", "targets", "h0", "k", "lr", "max_norm"),
@@ -632,5 +675,173 @@ def tbptt_train(fn: Callable[..., Any]) -> None:
     run_part_in_process(TBPTT_TRAIN, fn)
 
 
+# -- Part 5: sampling text from the trained model ------------------------------------
+
+GenerateSpec = tuple[int, int, int, float]  # V characters, H units, n characters drawn, temperature
+
+_VISIBLE_GENERATE: list[tuple[str, GenerateSpec]] = [
+    ("V=5, H=4, 12 characters, temperature 1", (5, 4, 12, 1.0)),
+    ("V=6, H=3, 10 characters, temperature 0.5", (6, 3, 10, 0.5)),
+]
+_HIDDEN_GENERATE: dict[str, GenerateSpec] = {
+    "one character": (4, 3, 1, 1.0),
+    "a high temperature, 2": (5, 4, 15, 2.0),
+    "a low temperature, 0.1: nearly the most likely": (6, 5, 12, 0.1),
+    "a larger vocabulary, V = 30": (30, 8, 20, 0.8),
+    "one hidden unit": (4, 1, 10, 1.0),
+}
+#: A drawn u is kept only this far from every cumulative probability on the reference's path,
+#: so that summing the probabilities in another order cannot change a character.
+_BOUNDARY_MARGIN = 1e-9
+
+
+def generate_reference(
+    params: Mapping[str, np.ndarray], h: np.ndarray, first_id: int, uniforms: np.ndarray, temperature: float
+) -> tuple[list[int], float]:
+    """The ids drawn, and the smallest distance of a u from a cumulative probability on the way.
+
+    One-hot inputs: x_t W_xh^T is column x of W_xh. Each step: h = tanh(W_xh[:, x] + W_hh h + b_h),
+    p = softmax((W_hy h + b_y) / temperature), x = the first i with p_0 + ... + p_i > u.
+    """
+    ids, x, closest = [], int(first_id), np.inf
+    for u in uniforms:
+        h = np.tanh(params["W_xh"][:, x] + params["W_hh"] @ h + params["b_h"])
+        cumulative = np.cumsum(softmax((params["W_hy"] @ h + params["b_y"]) / temperature))
+        closest = min(closest, float(np.min(np.abs(cumulative - u))))
+        x = int(min(np.searchsorted(cumulative, u, side="right"), len(cumulative) - 1))
+        ids.append(x)
+    return ids, closest
+
+
+def generate_cases(seed: int, specs: Sequence[tuple[str, GenerateSpec]]) -> list[Case]:
+    """``generate(params, h, first_id, uniforms, temperature)`` cases, case i drawn from seed + i.
+
+    The readout is scaled up so that the distributions are far from uniform; the uniform
+    numbers are drawn again until none lies within ``_BOUNDARY_MARGIN`` of a boundary.
+    """
+    cases = []
+    for i, (name, (V, H, n, temperature)) in enumerate(specs):
+        p = float64_inputs(seed + i, W_xh=(H, V), W_hh=(H, H), b_h=(H,), W_hy=(V, H), b_y=(V,), h=(H,))
+        params = {name: p[name] for name in RNN_LM_PARAMS}
+        params["W_xh"], params["W_hy"] = 2.0 * params["W_xh"], 3.0 * params["W_hy"]
+        rng = np.random.default_rng(seed + i)
+        first = int(rng.integers(V))
+        while True:
+            uniforms = rng.random(n)
+            if generate_reference(params, p["h"], first, uniforms, temperature)[1] > _BOUNDARY_MARGIN:
+                break
+        cases.append(Case(name, (params, p["h"], first, uniforms, temperature)))
+    return cases
+
+
+def _visible_generate() -> list[Case]:
+    return generate_cases(60, _VISIBLE_GENERATE)
+
+
+def generate_variant(
+    params: Mapping[str, np.ndarray],
+    h: np.ndarray,
+    first_id: int,
+    uniforms: np.ndarray,
+    temperature: float,
+    mistake: str,
+) -> list[int]:
+    """The ids a loop with one typical mistake draws."""
+    ids, x, h0 = [], int(first_id), h
+    scale = {"multiplied": 1 / temperature**2, "no temperature": 1 / temperature}.get(mistake, 1.0)
+    for u in uniforms:
+        if mistake == "drawn before the step":
+            z = params["W_hy"] @ h + params["b_y"]
+        start = h0 if mistake == "not carried" else h
+        h = np.tanh(params["W_xh"][:, x] + params["W_hh"] @ start + params["b_h"])
+        if mistake != "drawn before the step":
+            z = params["W_hy"] @ h + params["b_y"]
+        p = softmax(z / (temperature * scale))
+        drawn = (
+            int(np.argmax(p))
+            if mistake == "argmax"
+            else int(min(np.searchsorted(np.cumsum(p), u, side="right"), len(p) - 1))
+        )
+        ids.append(drawn)
+        x = int(first_id) if mistake == "not fed back" else drawn
+    return ids
+
+
+_GENERATE_MISTAKES = {
+    "multiplied": "the logits are multiplied by the temperature; divide them: softmax(z / temperature)",
+    "no temperature": "the temperature is left out: the distribution is softmax(z / temperature)",
+    "not carried": "the state is not carried: each character's step must start from the state the step "
+    "before ended in, not from the h you were given",
+    "not fed back": "the drawn character is not fed back: the next step's input is the id just drawn, not "
+    "first_id again",
+    "argmax": "the most likely character is taken every time (argmax); draw it with the uniform number: "
+    "the first i whose cumulative probability p_0 + ... + p_i exceeds u",
+    "drawn before the step": "the character is drawn from the state before the step: first update h with "
+    "the input, then draw from the new state's logits",
+}
+
+
+def _as_ids(result: object, name: str, n: int) -> list[int]:
+    if isinstance(result, np.ndarray) and result.ndim == 1 and np.issubdtype(result.dtype, np.integer):
+        result = result.tolist()
+    if not isinstance(result, (list, tuple)) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in result
+    ):
+        raise GradingFailure(
+            f"{name} returned {type_name(result)}; return the drawn ids as a list of Python ints (int(i))."
+        )
+    if len(result) == n + 1:
+        raise GradingFailure(
+            f"{name} returned {n + 1} ids for {n} uniform numbers: return only the {n} drawn ids, not "
+            "first_id."
+        )
+    if len(result) != n:
+        raise GradingFailure(f"{name} returned {len(result)} ids; draw one per uniform number: {n}.")
+    return list(result)
+
+
+@verifier
+def _verify_generate(case: Case, result: object) -> None:
+    name = "generate"
+    _raise_if_error(name, result, case)
+    params, h, first_id, uniforms, temperature = case.args
+    got = _as_ids(result, name, len(uniforms))
+    expected, _ = generate_reference(params, h, first_id, uniforms, temperature)
+    if got == expected:
+        return
+    named = [
+        message
+        for key, message in _GENERATE_MISTAKES.items()
+        if (variant := generate_variant(params, h, first_id, uniforms, temperature, key)) == got
+        and variant != expected
+    ]
+    if named:
+        raise GradingFailure(f"{name} draws other characters. Likely mistake: {'; or '.join(named)}.")
+    first_wrong = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
+    raise GradingFailure(
+        f"{name} draws other characters from position {first_wrong} on (id {got[first_wrong]} where "
+        f"{expected[first_wrong]} was due). At each step: h = tanh(W_xh[:, x] + W_hh @ h + b_h) with x the "
+        "last id, the logits W_hy @ h + b_y divided by the temperature, their softmax, then the first i "
+        "whose cumulative probability exceeds u."
+    )
+
+
+GENERATE = Part(
+    grade_id="test_generate",
+    function="generate",
+    title="Part 5: sampling text from the model",
+    points=2,
+    visible=_visible_generate,
+    verify=_verify_generate,
+    hidden=hidden_from(generate_cases, {name: (name, spec) for name, spec in _HIDDEN_GENERATE.items()}),
+    parameters=("params", "h", "first_id", "uniforms", "temperature"),
+)
+
+
+def generate(fn: Callable[..., Any]) -> None:
+    """``generate(params, h, first_id, uniforms, temperature)`` -> the drawn ids, a list of n ints."""
+    run_part_in_process(GENERATE, fn)
+
+
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [RNN_STEP_BACKWARD, BPTT, CLIP, TBPTT_TRAIN]
+PARTS: list[Part] = [RNN_STEP_BACKWARD, BPTT, CLIP, TBPTT_TRAIN, GENERATE]

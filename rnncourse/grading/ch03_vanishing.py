@@ -1,8 +1,10 @@
 """Checks for exercise 3, vanishing and exploding gradients: five parts.
 
 1. ``gradient_norms(h, W_hh, dh_last)``: ||dL/dh_t|| for t = 0..T through a tanh RNN.
-2. ``diagnose(W_hh, gamma)``: (gamma sigma_max, gamma rho, verdict) from singular values and eigenvalues.
-3. ``clip_by_global_norm(grads, max_norm)``: (clipped dict, norm before clipping).
+2. ``diagnose(W_hh, gamma)``: (gamma sigma_max, gamma rho, verdict) from singular values and
+   eigenvalues, with "neutral" at gamma rho = 1 (within ``BOUNDARY_TOLERANCE``).
+3. ``jacobian_product_norms(h, W_hh)``: ||J_T ... J_{T-k+1}||_2 for k = 0..T, the largest growth
+   any gradient can get over k steps back, which the bound (gamma sigma_max)^k caps.
 4. ``train_with_clipping(w0, target, T, lr, max_norm, steps)``: a diverging run made to converge.
 5. ``recurrent_init(A, scheme, gain)``: orthogonal (gain Q), identity (gain I) or spectral radius gain.
 
@@ -15,7 +17,8 @@ to the array's scale) and a known mistake is named only when it, and no
 correct answer, explains the result. The reference of part 1 (a backward
 pass) is proven against central differences in the tests
 (``tests/grading/test_ch03_vanishing_checks.py``), and ``numerical_state_gradients``
-lets anyone redo that proof on a case.
+lets anyone redo that proof on a case; part 3's reference is proven there against
+the explicit product of ``rnncourse.scratch.gradient_flow.step_jacobians``.
 """
 
 from __future__ import annotations
@@ -39,7 +42,6 @@ from rnncourse.grading.parts import (
     Draw,
     LearnerError,
     Part,
-    drawn,
     error_message,
     hidden_from,
     run_part_in_process,
@@ -47,23 +49,25 @@ from rnncourse.grading.parts import (
     verifier,
 )
 from rnncourse.grading.substitutes import ch03_vanishing as correct
-from rnncourse.grading.substitutes import optim, source_of
+from rnncourse.grading.substitutes import source_of
 from rnncourse.initialisation import from_matrix
 from rnncourse.scratch.gradient_flow import (
+    BOUNDARY_TOLERANCE,
     EXPLODES,
     GROWS_THEN_VANISHES,
+    NEUTRAL,
     VANISHES,
     FlowCache,
     flow_backward,
     flow_forward,
+    step_jacobians,
 )
 from rnncourse.scratch.gradient_flow import (
     diagnose as reference_diagnose,
 )
 from rnncourse.scratch.gradient_flow import gradient_norms as norms_of
-from rnncourse.scratch.optim import clip_by_global_norm as reference_clip
 
-VERDICTS = (VANISHES, GROWS_THEN_VANISHES, EXPLODES)
+VERDICTS = (VANISHES, GROWS_THEN_VANISHES, NEUTRAL, EXPLODES)
 
 
 def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
@@ -245,10 +249,16 @@ def _symmetric(seed: int, size: int, radius: float) -> np.ndarray:
     return S * (radius / np.max(np.abs(np.linalg.eigvalsh(S))))
 
 
+def _orthogonal(rng: np.random.Generator, size: int) -> np.ndarray:
+    Q, R = np.linalg.qr(rng.uniform(-1.0, 1.0, (size, size)))
+    return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
+
+
 def _visible_diagnose() -> list[Case]:
     return [
         Case("a normal matrix, 0.5 times a rotation", (_rotation(0.7, 0.5), 1.0)),
         Case("non-normal: rho = 0.9 but sigma_max > 2", (_shift(4, 0.9, 2.0), 1.0)),
+        Case("the identity, as the IRNN starts: rho = sigma_max = 1", (np.eye(3), 1.0)),
         Case("complex eigenvalues of modulus 1.2", (_rotation(1.1, 1.2), 1.0)),
     ]
 
@@ -261,13 +271,20 @@ _VERDICT_MARGIN = 0.02
 def _diagnose_draw(
     make: Callable[[np.random.Generator], tuple[np.ndarray, float]], verdict: str | None
 ) -> Draw:
-    """Draws ``make(rng)`` until its verdict is ``verdict`` (any, if None), clear of the boundary at 1."""
+    """Draws ``make(rng)`` until its verdict is ``verdict`` (any, if None), clear of the boundary at 1.
+
+    A "neutral" draw must sit on the boundary instead: gamma rho within 1e-12 of 1, deep
+    inside the band of ``BOUNDARY_TOLERANCE``.
+    """
 
     def draw(rng: np.random.Generator) -> tuple[np.ndarray, float]:
         while True:
             W, gamma = make(rng)
             sigma, rho, found = reference_diagnose(W, gamma)
-            clear = min(abs(sigma - 1.0), abs(rho - 1.0)) > _VERDICT_MARGIN
+            if verdict == NEUTRAL:
+                clear = abs(rho - 1.0) < 1e-12
+            else:
+                clear = min(abs(sigma - 1.0), abs(rho - 1.0)) > _VERDICT_MARGIN
             if clear and verdict in (None, found):
                 return W, gamma
 
@@ -301,11 +318,61 @@ _HIDDEN_DIAGNOSE: dict[str, Draw] = {
     "complex eigenvalues, sigmoid": _diagnose_draw(
         lambda rng: (_rotation(rng.uniform(0.5, 2.5), rng.uniform(4.5, 6.0)), 0.25), EXPLODES
     ),
+    "the boundary: an orthogonal matrix, rho = 1 up to rounding": _diagnose_draw(
+        lambda rng: (_orthogonal(rng, int(rng.integers(4, 9))), 1.0), NEUTRAL
+    ),
+    "the boundary, sigmoid: 4 times an orthogonal matrix": _diagnose_draw(
+        lambda rng: (4.0 * _orthogonal(rng, 5), 0.25), NEUTRAL
+    ),
+    "the boundary: a rotation of modulus 1": _diagnose_draw(
+        lambda rng: (_rotation(rng.uniform(0.3, 2.8), 1.0), 1.0), NEUTRAL
+    ),
 }
 
 
 def _verdict_from(sigma: float, rho: float) -> str:
-    return VANISHES if sigma < 1 else GROWS_THEN_VANISHES if rho < 1 else EXPLODES
+    tolerance = BOUNDARY_TOLERANCE
+    if rho > 1 + tolerance:
+        return EXPLODES
+    if rho >= 1 - tolerance:
+        return NEUTRAL
+    return GROWS_THEN_VANISHES if sigma > 1 + tolerance else VANISHES
+
+
+def _verdict_mistake(verdict: str, expected: str) -> str | None:
+    """What a wrong verdict most likely comes from, or None."""
+    band = f"abs(rho - 1) <= {BOUNDARY_TOLERANCE:g}"
+    if expected == NEUTRAL and verdict == EXPLODES:
+        return (
+            f"at gamma rho = 1 the verdict is {NEUTRAL!r}, not {EXPLODES!r}: (gamma W_hh)^k neither grows "
+            f"nor decays exponentially (an orthogonal W_hh keeps the norm at 1). `rho >= 1` decides "
+            f"{EXPLODES!r} on the boundary: test the band first, {band}, and explode only when "
+            f"rho > 1 + {BOUNDARY_TOLERANCE:g}"
+        )
+    if expected == NEUTRAL:
+        return (
+            f"gamma rho is 1 up to rounding here (eigvals returns it a few ulp above or below 1), so "
+            f"an exact comparison such as `rho < 1` decides by the last bit. Within the tolerance, "
+            f"{band}, the verdict is {NEUTRAL!r}"
+        )
+    if verdict == NEUTRAL:
+        return (
+            f"{NEUTRAL!r} is only for gamma rho within {BOUNDARY_TOLERANCE:g} of 1 ({band}); "
+            "here it is clearly away from 1: is the tolerance far wider than the table says?"
+        )
+    if verdict == VANISHES and expected == GROWS_THEN_VANISHES:
+        return (
+            f"{VANISHES!r} from the eigenvalues alone (gamma rho < 1), but gamma sigma_max > 1: the first "
+            f"steps can grow the product, so it only vanishes in the end: {GROWS_THEN_VANISHES!r}. The "
+            "singular value decides whether every step shrinks it"
+        )
+    if verdict == EXPLODES and expected == GROWS_THEN_VANISHES:
+        return (
+            f"{EXPLODES!r} from the singular value alone (gamma sigma_max > 1), but gamma rho < 1: in the "
+            f"limit the product decays like (gamma rho)^k, so the answer is {GROWS_THEN_VANISHES!r}. "
+            "sigma_max > 1/gamma is necessary for exploding, not sufficient"
+        )
+    return None
 
 
 @verifier
@@ -363,23 +430,15 @@ def _verify_diagnose(case: Case, result: object) -> None:
         )
     if verdict == expected_verdict:
         return
-    if verdict == VANISHES and expected_verdict == GROWS_THEN_VANISHES:
-        raise GradingFailure(
-            f"{name} says {VANISHES!r} from the eigenvalues alone (gamma rho < 1), but gamma sigma_max >= 1: "
-            "the first steps can grow the product, so it only vanishes in the end: "
-            f"{GROWS_THEN_VANISHES!r}. The singular value decides whether every step shrinks it."
-        )
-    if verdict == EXPLODES and expected_verdict == GROWS_THEN_VANISHES:
-        raise GradingFailure(
-            f"{name} says {EXPLODES!r} from the singular value alone (gamma sigma_max >= 1), but gamma rho < 1: "
-            f"in the limit the product decays like (gamma rho)^k, so the answer is {GROWS_THEN_VANISHES!r}. "
-            "sigma_max > 1/gamma is necessary for exploding, not sufficient."
-        )
+    likely = _verdict_mistake(str(verdict), expected_verdict)
+    if likely is not None:
+        raise GradingFailure(f"{name} says {verdict!r}. Likely mistake: {likely}.")
     raise GradingFailure(
         f"{name} returned the verdict {verdict!r}; with gamma sigma_max = {expected_sigma:.3g} and gamma rho = "
         f"{expected_rho:.3g} it is {_verdict_from(expected_sigma, expected_rho)!r}"
         if not case.hidden
-        else f"{name} returned the wrong verdict: compare gamma sigma_max with 1 first, then gamma rho."
+        else f"{name} returned the wrong verdict: compare gamma rho with 1 first (within "
+        f"{BOUNDARY_TOLERANCE:g}), then gamma sigma_max."
     )
 
 
@@ -406,114 +465,139 @@ def diagnose(diagnose_fn: Callable[..., Any], matrices: Sequence[tuple[Any, floa
     run_part_in_process(DIAGNOSE, diagnose_fn, cases=cases)
 
 
-# -- Part 3: clipping by global norm -----------------------------------------------------
+# -- Part 3: the norm of the Jacobian product, against the bound -------------------------
+
+ProductSpec = tuple[int, int, str, float]  # T, H, kind of W_hh, input scale
 
 
-def clip_cases(
-    seed: int, scale: float, max_norm: float, shapes: Mapping[str, tuple[int, ...]], name: str
-) -> Case:
-    """One case: gradients of ``shapes`` with entries in [-scale, scale), clipped to ``max_norm``."""
-    grads = {key: scale * value for key, value in float64_inputs(seed, **shapes).items()}
-    return Case(name, (grads, max_norm))
+def _product_matrix(rng: np.random.Generator, H: int, kind: str) -> np.ndarray:
+    if kind == "orthogonal":
+        return _orthogonal(rng, H)
+    if kind == "non-normal":
+        return _shift(H, rng.uniform(0.85, 0.95), rng.uniform(1.5, 2.5))
+    scale = {"random": 1.5, "large": 3.0, "small": 0.5}[kind]
+    return scale * rng.uniform(-1.0, 1.0, (H, H))
 
 
-_RNN_SHAPES = {"W_xh": (4, 3), "W_hh": (4, 4), "b_h": (4,)}
+def product_cases(seed: int, specs: Sequence[ProductSpec]) -> list[Case]:
+    """``jacobian_product_norms(h, W_hh)`` for each (T, H, kind of W_hh, input scale).
+
+    ``h`` (T, H) is the run of a real tanh RNN over one sequence of two inputs per step
+    from a random h_0: W_hh is "random" (entries up to 1.5), "large" (up to 3: saturated
+    units), "small", "orthogonal" or "non-normal" (a shift with rho about 0.9).
+    """
+    cases = []
+    for i, (T, H, kind, input_scale) in enumerate(specs):
+        rng = np.random.default_rng(seed + i)
+        W_hh = _product_matrix(rng, H, kind)
+        p = float64_inputs(seed + i, x=(1, T, 2), h0=(1, H), W_xh=(H, 2), b_h=(H,))
+        h, _ = flow_forward(
+            input_scale * p["x"], input_scale * p["h0"], p["W_xh"], W_hh, input_scale * p["b_h"]
+        )
+        cases.append(Case(f"T={T}, H={H}, {kind} W_hh", (h[0], W_hh)))
+    return cases
 
 
-def _visible_clip() -> list[Case]:
-    return [
-        clip_cases(1, 10.0, 1.0, _RNN_SHAPES, "an exploding gradient, norm far above max_norm"),
-        clip_cases(2, 0.05, 1.0, _RNN_SHAPES, "a small gradient, left alone"),
-    ]
+_VISIBLE_PRODUCT: tuple[ProductSpec, ...] = ((6, 3, "random", 1.0), (10, 4, "non-normal", 0.01))
+_HIDDEN_PRODUCT: dict[str, ProductSpec] = {
+    "one step, T = 1": (1, 3, "random", 1.0),
+    "one unit, H = 1": (8, 1, "random", 1.0),
+    "saturated units: a large W_hh": (10, 5, "large", 1.0),
+    "an orthogonal W_hh, small inputs": (12, 6, "orthogonal", 0.01),
+    "non-normal, the linear regime, T = 20": (20, 5, "non-normal", 0.01),
+    "a long sequence, T = 40": (40, 4, "random", 1.0),
+}
 
 
-def _clip_args(
-    seed: int, scale: float, max_norm: float, shapes: Mapping[str, tuple[int, ...]]
-) -> tuple[Any, ...]:
-    return clip_cases(seed, scale, max_norm, shapes, "").args
+def _visible_product() -> list[Case]:
+    return product_cases(30, _VISIBLE_PRODUCT)
 
 
-_HIDDEN_CLIP: dict[str, Draw] = {
-    "a 3-d array and a single number": drawn(_clip_args, 100.0, 5.0, {"W": (3, 2, 2), "b": (1,)}),
-    "one parameter of one entry": drawn(_clip_args, 3.0, 0.5, {"W_hh": (1, 1)}),
-    "all gradients zero": drawn(_clip_args, 0.0, 1.0, {"W": (2, 2), "b": (2,)}),
-    "four arrays": drawn(_clip_args, 1.0, 2.0, {"W_xh": (6, 5), "W_hh": (6, 6), "b_h": (6,), "W_hy": (2, 6)}),
-    "far above, tiny max_norm": drawn(_clip_args, 1e3, 1e-3, {"W": (8, 8), "v": (8,)}),
+def reference_product_norms(h: np.ndarray, W_hh: np.ndarray) -> np.ndarray:
+    """||J_T J_{T-1} ... J_{T-k+1}||_2 for k = 0..T, from the course's step Jacobians: (T + 1,)."""
+    jacobians = step_jacobians(h[None], W_hh)[0]  # (T, H, H): entry t - 1 is J_t
+    T, H = h.shape
+    norms, product = np.empty(T + 1), np.eye(H)
+    norms[0] = 1.0
+    for k in range(1, T + 1):
+        product = product @ jacobians[T - k]  # one more Jacobian, J_{T-k+1}, on the right
+        norms[k] = np.linalg.norm(product, 2)
+    return norms
+
+
+def _product_variant(h: np.ndarray, W_hh: np.ndarray, mistake: str) -> np.ndarray:
+    """What a loop with one typical mistake returns, (T + 1,)."""
+    T, H = h.shape
+    slopes = {"no derivative": np.ones_like(h), "1 - h": 1.0 - h}.get(mistake, 1.0 - h**2)
+    norms, product, bound = np.empty(T + 1), np.eye(H), 1.0
+    norms[0] = 1.0
+    for k in range(1, T + 1):
+        t = k if mistake == "from the start" else T - k + 1  # the step whose Jacobian joins
+        d = slopes[t - 2] if mistake == "off by one" else slopes[t - 1]  # h_t is h[t - 1]
+        J = W_hh * d[None, :] if mistake == "columns" else d[:, None] * W_hh
+        if mistake in ("reversed", "from the start"):
+            product = J @ product
+        else:
+            product = product @ J
+        bound *= float(np.linalg.norm(J, 2))
+        norms[k] = {"frobenius": np.linalg.norm(product), "norms multiplied": bound}.get(
+            mistake, np.linalg.norm(product, 2)
+        )
+    return norms
+
+
+_PRODUCT_MISTAKES = {
+    "no derivative": "the tanh derivative is missing: J_t = diag(1 - h_t**2) W_hh, not W_hh alone",
+    "1 - h": "tanh'(a) is 1 - h**2, not 1 - h",
+    "columns": "the slopes scale the columns of W_hh; diag(d) W_hh scales its rows: d[:, None] * W_hh "
+    "(row i of J_t is how unit i at step t depends on every unit at step t - 1)",
+    "reversed": "the Jacobians are multiplied in the wrong order: going back from T the product grows on "
+    "the right, P = P @ J_t, so that P = J_T J_{T-1} ... J_{T-k+1}",
+    "from the start": "the product starts at the first step; distance k counts back from the last state: "
+    "J_T J_{T-1} ... J_{T-k+1}, not J_k ... J_1",
+    "off by one": "the slope is taken at the wrong step (off by one): J_t uses h_t, which is h[t - 1]",
+    "frobenius": "this is the Frobenius norm of the product; the largest singular value is "
+    "np.linalg.norm(P, 2)",
+    "norms multiplied": "this is the product of the steps' norms ||J_T|| ... ||J_{T-k+1}||, an upper bound; "
+    "take the norm of the product, which can be far smaller",
 }
 
 
 @verifier
-def _verify_clip(case: Case, result: object) -> None:
-    name = "clip_by_global_norm"
+def _verify_product(case: Case, result: object) -> None:
+    name = "jacobian_product_norms"
     _raise_if_error(name, result, case)
-    grads, max_norm = case.args
-    if not isinstance(result, (tuple, list)) or len(result) != 2 or not isinstance(result[0], dict):
+    h, W_hh = case.args
+    T = h.shape[0]
+    if isinstance(result, np.ndarray) and result.shape == (T,):
         raise GradingFailure(
-            f"{name} returned {type_name(result)}; return two things: `return clipped, norm`, a dict with the "
-            "same keys as grads and the norm before clipping (a float)."
+            f"{name} returned {T} norms; return T + 1 = {T + 1}: entry k is the norm of the product of the "
+            "last k Jacobians, and entry 0 (no Jacobian: the identity) is 1."
         )
-    clipped, norm = result
-    expected, expected_norm = reference_clip(grads, max_norm)
-    if set(clipped) != set(grads):
-        raise GradingFailure(f"{name}: the clipped dict must have the keys of grads, {sorted(grads)}.")
-    if not isinstance(norm, (int, float)) or isinstance(norm, bool):
-        raise GradingFailure(f"{name}: the norm must be a number (a float), got {type_name(norm)}.")
-    squared = float(sum(np.sum(g**2) for g in grads.values()))
-    if rel_error(float(norm), expected_norm) >= TOLERANCE:
-        if (
-            squared > 0
-            and abs(squared - expected_norm) > 1e-6 * expected_norm
-            and rel_error(float(norm), squared) < TOLERANCE
-        ):
-            raise GradingFailure(f"{name}: the norm is the sum of squares; take its square root.")
-        raise GradingFailure(
-            f"{name}: the norm before clipping is wrong; it is sqrt of the sum of the squares of every entry "
-            "of every array, all arrays together."
-        )
-    if squared == 0 and any(
-        isinstance(g, np.ndarray) and g.dtype.kind == "f" and not np.all(np.isfinite(g))
-        for g in clipped.values()
-    ):
-        raise GradingFailure(
-            f"{name} returned NaN for all-zero gradients: their norm is 0, and max_norm / 0 is inf. "
-            "Rescale only when the norm is above max_norm, and leave the gradients alone otherwise."
-        )
-    for key in grads:
-        check_array(clipped[key], name, grads[key].shape, f"the clipped gradient of {key!r}")
-    got = np.concatenate([np.ravel(clipped[key]) for key in sorted(grads)])
-    want = np.concatenate([np.ravel(expected[key]) for key in sorted(grads)])
-    raw = np.concatenate([np.ravel(grads[key]) for key in sorted(grads)])
-    per_array = np.concatenate(
-        [
-            np.ravel(g * min(1.0, max_norm / max(float(np.linalg.norm(g)), 1e-300)))
-            for _, g in sorted(grads.items())
-        ]
-    )
-    mistakes = {
-        "each entry is clipped to [-max_norm, max_norm] (np.clip): that changes the direction of the "
-        "gradient; scale every array by the same factor max_norm / norm": np.clip(raw, -max_norm, max_norm),
-        "each array is clipped by its own norm; use one norm over all arrays together": per_array,
-        "the gradient is always rescaled to norm max_norm; scale it only when its norm is above max_norm": raw
-        * (max_norm / np.sqrt(squared) if squared > 0 else 1.0),
-    }
-    compare(got, want, name, mistakes)
+    result = check_array(result, name, (T + 1,), "the norms ||J_T ... J_{T-k+1}||, k = 0..T")
+    expected = reference_product_norms(h, W_hh)
+    mistakes = {message: _product_variant(h, W_hh, key) for key, message in _PRODUCT_MISTAKES.items()}
+    mistakes[
+        "the norms are in reverse order: index k is the product of the last k Jacobians, so index 0 is 1"
+    ] = expected[::-1]
+    compare(result, expected, name, mistakes)
 
 
-CLIP = Part(
-    grade_id="test_clip_by_global_norm",
-    function="clip_by_global_norm",
-    title="Part 3: clipping by global norm",
-    points=2,
-    visible=_visible_clip,
-    verify=_verify_clip,
-    hidden=_HIDDEN_CLIP,
-    parameters=("grads", "max_norm"),
+PRODUCT_NORMS = Part(
+    grade_id="test_jacobian_product_norms",
+    function="jacobian_product_norms",
+    title="Part 3: the norm of the Jacobian product, against the bound",
+    points=3,
+    visible=_visible_product,
+    verify=_verify_product,
+    hidden=hidden_from(product_cases, _HIDDEN_PRODUCT),
+    parameters=("h", "W_hh"),
 )
 
 
-def clip_by_global_norm(clip_fn: Callable[..., Any]) -> None:
-    """``clip_by_global_norm(grads, max_norm)`` -> (clipped dict, norm before clipping)."""
-    run_part_in_process(CLIP, clip_fn)
+def jacobian_product_norms(product_fn: Callable[..., np.ndarray]) -> None:
+    """``jacobian_product_norms(h, W_hh)`` -> (T + 1,): ||J_T ... J_{T-k+1}||_2 for k = 0..T."""
+    run_part_in_process(PRODUCT_NORMS, product_fn)
 
 
 # -- Part 4: a diverging run, made to converge ------------------------------------------
@@ -655,10 +739,7 @@ TRAIN = Part(
     visible=_visible_train,
     verify=_verify_train,
     hidden=_HIDDEN_TRAIN,
-    substitutes={
-        "clip_by_global_norm": source_of(optim.clip_by_global_norm),
-        "loss_and_grad": source_of(correct.loss_and_grad),
-    },
+    substitutes={"loss_and_grad": source_of(correct.loss_and_grad)},
     parameters=("w0", "target", "T", "lr", "max_norm", "steps"),
 )
 
@@ -675,6 +756,7 @@ def _visible_init() -> list[Case]:
     inputs = float64_inputs(50, A4=(4, 4), A3=(3, 3), A5=(5, 5))
     return [
         Case("orthogonal, a random 4 x 4 matrix", (inputs["A4"], "orthogonal", 1.0)),
+        Case("orthogonal, 3 x 3, gain 1.2", (inputs["A3"], "orthogonal", 1.2)),
         Case("identity, 3 x 3, gain 1", (inputs["A3"], "identity", 1.0)),
         Case("spectral radius 0.9, a random 5 x 5 matrix", (inputs["A5"], "spectral", 0.9)),
     ]
@@ -763,11 +845,15 @@ def _verify_init(case: Case, result: object) -> None:
     result = check_array(result, name, (H, H), f"the {scheme} recurrent matrix")
     expected = from_matrix(A, scheme, gain)
     if scheme == "orthogonal":
-        scaled = result / gain
+        # Orthogonal up to a scale (its RMS singular value), so that a result without the
+        # gain, or with the wrong one, reaches the comparison and its named mistakes.
+        scale = float(np.sqrt(np.sum(result**2) / H))
+        scaled = result / scale if scale > 0 else result
         if rel_error(scaled.T @ scaled, np.eye(H)) > 1e-6:
             raise GradingFailure(
-                f"{name}: for 'orthogonal' the result / gain is not orthogonal (Q^T Q is not the identity). "
-                "Take the Q of np.linalg.qr(A), not A rescaled, nor R."
+                f"{name}: for 'orthogonal' the result is not a multiple of an orthogonal matrix (its columns "
+                "are not orthogonal, or not of one length). Take the Q of np.linalg.qr(A), not A rescaled, "
+                "nor R."
             )
     compare(result, expected, name, _init_mistakes(A, scheme, gain, expected))
 
@@ -790,4 +876,4 @@ def recurrent_init(init_fn: Callable[..., np.ndarray]) -> None:
 
 
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [GRADIENT_NORMS, DIAGNOSE, CLIP, TRAIN, RECURRENT_INIT]
+PARTS: list[Part] = [GRADIENT_NORMS, DIAGNOSE, PRODUCT_NORMS, TRAIN, RECURRENT_INIT]

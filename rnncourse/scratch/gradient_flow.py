@@ -32,7 +32,10 @@ gradients.
 radius), but sigma_max >= rho, and for a non-normal matrix (W W^T != W^T W)
 the gap can be huge: ``non_normal_matrix`` has rho = 0.9 and yet its powers
 grow by orders of magnitude before they decay. ``diagnose`` states what a
-linearised network (f' = gamma at every step) does, from both numbers.
+linearised network (f' = gamma at every step) does, from both numbers, with
+a fourth verdict at the boundary: gamma rho = 1 (within
+``BOUNDARY_TOLERANCE``), where an orthogonal or identity W_hh (chapter 3's
+remedies) keeps the product's norm at 1 for ever.
 
 Shapes: N batch, T steps, D inputs, H hidden units, K distances.
 """
@@ -50,10 +53,17 @@ FlowActivation = Literal["tanh", "sigmoid", "relu"]
 #: gamma = sup_a f'(a): tanh'(0) = 1, sigmoid'(0) = 1/4, relu' = 1 for a > 0.
 GAMMA: dict[str, float] = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0}
 
-#: The three verdicts of ``diagnose``, for the linearised recurrence (gamma W_hh)^k.
+#: The four verdicts of ``diagnose``, for the linearised recurrence (gamma W_hh)^k.
 VANISHES = "vanishes"
 GROWS_THEN_VANISHES = "grows then vanishes"
+NEUTRAL = "neutral"
 EXPLODES = "explodes"
+
+#: How far from 1 gamma rho (and gamma sigma_max) may be and still count as 1. An eigenvalue
+#: of modulus 1 comes out of LAPACK a few ulp off for a normal matrix (orthogonal, the
+#: identity) and about sqrt(machine epsilon) = 1.5e-8 off for a 2 x 2 Jordan block; 1e-6
+#: holds both, so the verdict of such a matrix never depends on the last bit of rounding.
+BOUNDARY_TOLERANCE = 1e-6
 
 
 def _activate(a: np.ndarray, activation: FlowActivation) -> np.ndarray:
@@ -193,33 +203,45 @@ def power_norms(W: np.ndarray, max_power: int, gamma: float = 1.0) -> np.ndarray
     return norms
 
 
-def diagnose(W_hh: np.ndarray, gamma: float = 1.0) -> tuple[float, float, str]:
+def diagnose(
+    W_hh: np.ndarray, gamma: float = 1.0, tolerance: float = BOUNDARY_TOLERANCE
+) -> tuple[float, float, str]:
     """What ||(gamma W_hh)^k|| does as k grows, from sigma_max and rho alone.
 
-    * ``"vanishes"``: gamma sigma_max < 1. Every step shrinks the product
-      (the bound above), from the first step on.
-    * ``"grows then vanishes"``: gamma rho < 1 <= gamma sigma_max. The limit
-      is decay (like (gamma rho)^k), but the first step does not shrink, and
-      for a non-normal W the product can grow a long way first.
-    * ``"explodes"``: gamma rho > 1: the product grows without bound. (For a
-      real tanh network this is only necessary for exploding: saturation
-      makes f' < gamma.)
+    With s = gamma sigma_max, r = gamma rho and e = ``tolerance``:
+
+    * ``"explodes"``: r > 1 + e. The product grows without bound, like r^k.
+      (For a real tanh network this is only necessary for exploding:
+      saturation makes f' < gamma.)
+    * ``"neutral"``: |r - 1| <= e. No exponential growth or decay: an
+      orthogonal W_hh or the identity (with gamma = 1) keeps the norm at
+      exactly 1 at every power; a non-normal W with r = 1 can still grow
+      like a polynomial in k (a Jordan block).
+    * ``"grows then vanishes"``: r < 1 - e and s > 1 + e. The limit is decay
+      (like r^k), but a step can stretch, and for a non-normal W the product
+      can grow a long way first.
+    * ``"vanishes"``: r < 1 - e and s <= 1 + e. No step can stretch the
+      product (beyond rounding), and it decays in the limit; s < 1 makes
+      every step shrink it (the bound above).
 
     Args:
         W_hh: (H, H).
         gamma: sup f', see ``GAMMA``.
+        tolerance: how far from 1 a number still counts as 1 (``BOUNDARY_TOLERANCE``).
 
     Returns:
         (gamma sigma_max, gamma rho, verdict).
     """
     sigma_max, rho = spectrum(W_hh)
     scaled_sigma, scaled_rho = gamma * sigma_max, gamma * rho
-    if scaled_sigma < 1:
-        verdict = VANISHES
-    elif scaled_rho < 1:
+    if scaled_rho > 1 + tolerance:
+        verdict = EXPLODES
+    elif scaled_rho >= 1 - tolerance:
+        verdict = NEUTRAL
+    elif scaled_sigma > 1 + tolerance:
         verdict = GROWS_THEN_VANISHES
     else:
-        verdict = EXPLODES
+        verdict = VANISHES
     return scaled_sigma, scaled_rho, verdict
 
 
@@ -243,6 +265,26 @@ def non_normal_matrix(size: int, radius: float, coupling: float, block: int | No
         ends = np.arange(block - 1, size - 1, block)  # the last row of each block
         shift[ends, ends + 1] = 0.0
     return radius * np.eye(size) + coupling * shift
+
+
+def two_by_two_power_norms(radius: float, coupling: float, powers: np.ndarray) -> np.ndarray:
+    """||W^k||_2 of W = [[radius, coupling], [0, radius]] in closed form, for each k: (K,) -> (K,).
+
+    W = radius I + coupling S with S = [[0, 1], [0, 0]] and S^2 = 0, so the
+    binomial expansion stops after two terms:
+
+        W^k = radius^k I + k radius^(k-1) coupling S = [[r^k, k c r^(k-1)], [0, r^k]].
+
+    The largest singular value of [[a, b], [0, a]] is (|b| + sqrt(b^2 + 4 a^2)) / 2,
+    so ||W^k|| = (|k c r^(k-1)| + sqrt((k c r^(k-1))^2 + 4 r^(2k))) / 2. Both
+    eigenvalues are r, yet for large k the norm is about k |c| |r|^(k-1): it
+    grows while the factor k wins, peaks near k = -1 / ln|r|, and only then
+    decays like |r|^k. (``non_normal_matrix(2, radius, coupling)`` is this W.)
+    """
+    k = np.asarray(powers, dtype=np.float64)
+    diagonal = np.power(radius, k)
+    corner = k * coupling * np.power(radius, np.maximum(k - 1.0, 0.0))  # 0 at k = 0
+    return (np.abs(corner) + np.sqrt(corner**2 + 4.0 * diagonal**2)) / 2.0
 
 
 def with_spectral_radius(W: np.ndarray, radius: float) -> np.ndarray:

@@ -64,3 +64,16 @@ def test_clipping_angles_on_a_known_gradient() -> None:
     assert abs(angles["norm"] - 5.0) < 1e-12
     assert angles["global_norm_angle"] < 1e-6 and abs(angles["global_norm_norm"] - 1.0) < 1e-12
     assert abs(angles["elementwise_angle"] - (53.13010235415598 - 45.0)) < 1e-9  # (1, 1) against (3, 4)
+
+
+def test_saved_memory_counts_a_weight_saved_at_every_step_once() -> None:
+    W = torch.randn(100, 100, requires_grad=True)  # float32: 40,000 bytes
+    h = torch.randn(1, 100)
+    with experiments.saved_bytes() as kept:
+        for _ in range(10):
+            h = h @ W  # each product saves its h (400 bytes) and, from the second on, W again
+    assert kept[0] == 40_000 + 10 * 400
+    with experiments.saved_bytes([W]) as without_weights:
+        for _ in range(10):
+            h = h @ W
+    assert without_weights[0] == 10 * 400

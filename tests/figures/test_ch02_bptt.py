@@ -82,3 +82,27 @@ def test_char_lm_plot_smooths_the_training_loss_and_draws_the_uniform_line() -> 
     assert math.isclose(train.get_ydata()[0], float(np.mean(losses[:50])), rel_tol=1e-12)
     assert list(lines["validation (held-out play)"].get_ydata()) == [3.1, 2.2]
     assert list(lines["uniform guess, ln V"].get_ydata()) == [4.1, 4.1]
+
+
+@pytest.mark.parametrize("steps", [2, 3, 5])
+def test_shared_weights_has_one_matrix_used_and_credited_at_every_step(steps: int) -> None:
+    (ax,) = figs.draw_shared_weights(steps).axes
+    assert len(_by_gid(ax, "shared")) == 1  # W_hh is drawn once, however many steps
+    assert len(_by_gid(ax, "state")) == steps + 1 and len(_by_gid(ax, "loss")) == steps
+    assert len(_by_gid(ax, "use")) == len(_by_gid(ax, "contribution")) == steps
+    labels = {text.get_text() for text in ax.texts}
+    for t in range(1, steps + 1):  # the term of each use multiplies the state before the step
+        assert any(f"delta_{{{t}}}" in label and f"h_{{{t - 1}}}" in label for label in labels)
+    # Contributions point down, from the transition to the shared matrix.
+    for patch in _by_gid(ax, "contribution"):
+        (_, y0), (_, y1) = patch._posA_posB  # type: ignore[attr-defined]
+        assert y1 < y0
+
+
+def test_shared_weights_fits_the_page_with_labels_as_large_as_the_text() -> None:
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    fig = figs.draw_shared_weights(3)
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    small = [(text, size) for text, size in text_sizes(fig) if size < MIN_FONT_PT]
+    assert small == [], f"texts below {MIN_FONT_PT} pt: {small}"

@@ -87,6 +87,16 @@ def test_exploding_marks_the_nonfinite_step_in_both_panels() -> None:
         values = np.asarray(plain.get_ydata(), dtype=float)
         assert np.isnan(values[3]) and values[2] == runs["plain"][key][2]  # inf drawn as a gap
         assert ax.get_yscale() == "log"
+    assert _lines(fig.axes[0], "baseline") == []
+
+
+def test_exploding_draws_the_baseline_on_the_loss_panel_only() -> None:
+    runs = {"stuck": {"loss": [0.3, 0.17, 0.16], "grad_norm": [1.0, 0.5, 0.4]}}
+    fig = plot_exploding(runs, {"stuck": None}, baseline=1 / 6)
+    (line,) = _lines(fig.axes[0], "baseline")
+    assert np.allclose(line.get_ydata(), 1 / 6)
+    assert _lines(fig.axes[1], "baseline") == []
+    _renders(fig)
 
 
 def test_input_gradients_start_at_step_one() -> None:

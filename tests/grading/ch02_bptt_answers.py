@@ -4,7 +4,8 @@ Each dict maps an answer cell's grade_id to a complete cell source.
 """
 
 # Correct, but unlike the source notebook: einsum and loops, other names,
-# the loss computed with log-sum-exp, the chunks counted differently.
+# the loss computed with log-sum-exp, the chunks counted differently, one-hot
+# rows and a running sum for sampling.
 ALTERNATIVE = {
     "rnn_step_backward": """
 def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
@@ -71,6 +72,26 @@ def tbptt_train(params, x, targets, h0, k, lr, max_norm):
         record.append(value)
     return current, state, record
 """,
+    "generate": """
+def generate(params, h, first_id, uniforms, temperature):
+    out = []
+    state = h[None, :]  # a batch of one row, as in the other parts
+    last = first_id
+    for draw in uniforms:
+        onehot = np.zeros((1, params["W_xh"].shape[1]))
+        onehot[0, last] = 1.0
+        state = np.tanh(onehot @ params["W_xh"].T + state @ params["W_hh"].T + params["b_h"])
+        logits = (state @ params["W_hy"].T + params["b_y"])[0] / temperature
+        log_p = logits - logits.max() - np.log(np.sum(np.exp(logits - logits.max())))
+        total = 0.0
+        for i, lp in enumerate(np.exp(log_p)):
+            total += lp
+            if total > draw:
+                break
+        out.append(i)
+        last = i
+    return out
+""",
 }
 
 # One common mistake per part.
@@ -126,6 +147,18 @@ def tbptt_train(params, x, targets, h0, k, lr, max_norm):
     h = bptt(params, x[:, -1:], targets[:, -1:], np.ones((x.shape[0], 1)), h0)[2]
     return params, h, losses
 """,
+    "generate": """
+def generate(params, h, first_id, uniforms, temperature):
+    ids, x = [], first_id
+    for u in uniforms:
+        h = np.tanh(params["W_xh"][:, x] + params["W_hh"] @ h + params["b_h"])
+        z = (params["W_hy"] @ h + params["b_y"]) * temperature  # multiplies instead of dividing
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        x = int(np.searchsorted(np.cumsum(p), u, side="right"))
+        ids.append(x)
+    return ids
+""",
 }
 
 # A call of the course's own implementation in each part.
@@ -149,5 +182,16 @@ def clip_by_global_norm(grads, max_norm):
 from rnncourse.scratch.tbptt import rnn_lm_tbptt_sgd
 def tbptt_train(params, x, targets, h0, k, lr, max_norm):
     return rnn_lm_tbptt_sgd(params, x, targets, h0, k, lr, max_norm)
+""",
+    "generate": """
+from rnncourse.scratch.activations import softmax
+def generate(params, h, first_id, uniforms, temperature):
+    ids, x = [], first_id
+    for u in uniforms:
+        h = np.tanh(params["W_xh"][:, x] + params["W_hh"] @ h + params["b_h"])
+        p = softmax((params["W_hy"] @ h + params["b_y"]) / temperature)
+        x = int(np.searchsorted(np.cumsum(p), u, side="right"))
+        ids.append(x)
+    return ids
 """,
 }

@@ -4,7 +4,7 @@ Each dict maps an answer cell's grade_id to a complete cell source.
 """
 
 # Correct, but unlike the source notebook: explicit Jacobians, einsum, eigen-
-# decompositions of W^T W, Gram-Schmidt instead of QR, other names.
+# decompositions of W^T W, SVDs, Gram-Schmidt instead of QR, other names.
 ALTERNATIVE = {
     "gradient_norms": """
 def gradient_norms(h, W_hh, dh_last):
@@ -21,18 +21,22 @@ def diagnose(W_hh, gamma):
     largest_singular = np.sqrt(np.max(np.linalg.eigvalsh(W_hh.T @ W_hh)))
     radius = max(abs(e) for e in np.linalg.eigvals(W_hh))
     s, r = float(gamma * largest_singular), float(gamma * radius)
-    return (s, r, "vanishes" if s < 1 else ("explodes" if r >= 1 else "grows then vanishes"))
+    if abs(r - 1.0) <= 1e-6:
+        return s, r, "neutral"
+    if r > 1.0:
+        return s, r, "explodes"
+    return s, r, ("grows then vanishes" if s > 1.000001 else "vanishes")
 """,
-    "clip_by_global_norm": """
-def clip_by_global_norm(grads, max_norm):
-    total = 0.0
-    for key in grads:
-        total += float((grads[key] ** 2).sum())
-    total = total ** 0.5
-    out = {}
-    for key, value in grads.items():
-        out[key] = value * (max_norm / total) if total > max_norm else value.copy()
-    return out, total
+    "jacobian_product_norms": """
+def jacobian_product_norms(h, W_hh):
+    T = h.shape[0]
+    jac = (1 - h * h)[:, :, None] * W_hh[None]  # (T, H, H): J_t for t = 1..T
+    out = [1.0]
+    prod = np.identity(W_hh.shape[0])
+    for t in range(T - 1, -1, -1):
+        prod = np.einsum("ij,jk->ik", prod, jac[t])
+        out.append(np.linalg.svd(prod, compute_uv=False).max())
+    return np.asarray(out)
 """,
     "train_with_clipping": """
 def train_with_clipping(w0, target, T, lr, max_norm, steps):
@@ -89,10 +93,14 @@ def diagnose(W_hh, gamma):
     sigma = gamma * float(np.linalg.norm(W_hh, 2))
     return sigma, rho, "vanishes" if rho < 1 else "explodes"  # eigenvalues only
 """,
-    "clip_by_global_norm": """
-def clip_by_global_norm(grads, max_norm):
-    norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
-    return {k: np.clip(g, -max_norm, max_norm) for k, g in grads.items()}, norm
+    "jacobian_product_norms": """
+def jacobian_product_norms(h, W_hh):
+    T, H = h.shape
+    norms, P = [1.0], np.eye(H)
+    for t in range(T, 0, -1):
+        P = ((1 - h[t - 1] ** 2)[:, None] * W_hh) @ P  # the new Jacobian on the left
+        norms.append(np.linalg.norm(P, 2))
+    return np.array(norms)
 """,
     "train_with_clipping": """
 def train_with_clipping(w0, target, T, lr, max_norm, steps):
@@ -130,10 +138,15 @@ from rnncourse.scratch.gradient_flow import diagnose as course_diagnose
 def diagnose(W_hh, gamma):
     return course_diagnose(W_hh, gamma)
 """,
-    "clip_by_global_norm": """
-import rnncourse.scratch.optim
-def clip_by_global_norm(grads, max_norm):
-    return rnncourse.scratch.optim.clip_by_global_norm(grads, max_norm)
+    "jacobian_product_norms": """
+from rnncourse.scratch.gradient_flow import step_jacobians
+def jacobian_product_norms(h, W_hh):
+    J = step_jacobians(h[None], W_hh)[0]
+    norms, P = [1.0], np.eye(W_hh.shape[0])
+    for t in range(h.shape[0] - 1, -1, -1):
+        P = P @ J[t]
+        norms.append(np.linalg.norm(P, 2))
+    return np.array(norms)
 """,
     "train_with_clipping": """
 from rnncourse.scratch.optim import clip_by_global_norm as course_clip
@@ -235,6 +248,8 @@ def gradient_norms(h, W_hh, dh_last):
 def diagnose(W_hh, gamma):
     sigma = gamma * float(np.linalg.norm(W_hh, 2))
     rho = gamma * float(np.max(np.abs(np.linalg.eigvals(W_hh))))
+    if abs(rho - 1) <= 1e-6:
+        return sigma, rho, "neutral"
     return sigma, rho, "vanishes" if sigma < 1 else "explodes"
 """,
             "necessary for exploding, not sufficient",
@@ -244,7 +259,9 @@ def diagnose(W_hh, gamma):
 def diagnose(W_hh, gamma):
     sigma = gamma * float(np.linalg.norm(W_hh, 2))
     rho = gamma * float(np.max(np.linalg.eigvals(W_hh).real))
-    return sigma, rho, "vanishes" if sigma < 1 else ("grows then vanishes" if rho < 1 else "explodes")
+    if abs(rho - 1) <= 1e-6:
+        return sigma, rho, "neutral"
+    return sigma, rho, "explodes" if rho > 1 else ("grows then vanishes" if sigma > 1 else "vanishes")
 """,
             "largest modulus",
         ),
@@ -253,36 +270,120 @@ def diagnose(W_hh, gamma):
 def diagnose(W_hh, gamma):
     sigma = float(np.linalg.norm(W_hh, 2))
     rho = float(np.max(np.abs(np.linalg.eigvals(W_hh))))
-    return sigma, rho, "vanishes" if sigma < 1 else ("grows then vanishes" if rho < 1 else "explodes")
+    if abs(rho - 1) <= 1e-6:
+        return sigma, rho, "neutral"
+    return sigma, rho, "explodes" if rho > 1 else ("grows then vanishes" if sigma > 1 else "vanishes")
 """,
             "gamma is left out",
         ),
+        (
+            """
+def diagnose(W_hh, gamma):
+    sigma = gamma * float(np.linalg.norm(W_hh, 2))
+    rho = gamma * float(np.max(np.abs(np.linalg.eigvals(W_hh))))
+    return sigma, rho, "vanishes" if sigma < 1 else ("grows then vanishes" if rho < 1 else "explodes")
+""",
+            "test the band first",
+        ),
+        (
+            """
+def diagnose(W_hh, gamma):
+    sigma = gamma * float(np.linalg.norm(W_hh, 2))
+    rho = gamma * float(np.max(np.abs(np.linalg.eigvals(W_hh))))
+    if rho == 1:
+        return sigma, rho, "neutral"
+    if rho > 1:
+        return sigma, rho, "explodes"
+    return sigma, rho, "grows then vanishes" if sigma > 1 else "vanishes"
+""",
+            "1 up to rounding",
+        ),
+        (
+            """
+def diagnose(W_hh, gamma):
+    sigma = gamma * float(np.linalg.norm(W_hh, 2))
+    rho = gamma * float(np.max(np.abs(np.linalg.eigvals(W_hh))))
+    if abs(rho - 1) <= 0.2:
+        return sigma, rho, "neutral"
+    if rho > 1:
+        return sigma, rho, "explodes"
+    return sigma, rho, "grows then vanishes" if sigma > 1 else "vanishes"
+""",
+            "clearly away from 1",
+        ),
     ],
-    "clip_by_global_norm": [
+    "jacobian_product_norms": [
         (
             """
-def clip_by_global_norm(grads, max_norm):
-    norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
-    return {k: g * max_norm / norm for k, g in grads.items()}, norm
+def jacobian_product_norms(h, W_hh):
+    T, H = h.shape
+    norms, P = [1.0], np.eye(H)
+    for t in range(T, 0, -1):
+        P = P @ ((1 - h[t - 1] ** 2)[:, None] * W_hh)
+        norms.append(np.linalg.norm(P))
+    return np.array(norms)
 """,
-            "always rescaled",
+            "Frobenius",
         ),
         (
             """
-def clip_by_global_norm(grads, max_norm):
-    out = {k: g * min(1.0, max_norm / np.linalg.norm(g)) for k, g in grads.items()}
-    return out, float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
+def jacobian_product_norms(h, W_hh):
+    T, H = h.shape
+    norms, P = [1.0], np.eye(H)
+    for t in range(T, 0, -1):
+        P = P @ (W_hh * (1 - h[t - 1] ** 2))
+        norms.append(np.linalg.norm(P, 2))
+    return np.array(norms)
 """,
-            "its own norm",
+            "scale the columns",
         ),
         (
             """
-def clip_by_global_norm(grads, max_norm):
-    norm = float(sum(np.sum(g**2) for g in grads.values()))
-    scale = max_norm / norm if norm > max_norm else 1.0
-    return {k: g * scale for k, g in grads.items()}, norm
+def jacobian_product_norms(h, W_hh):
+    T, H = h.shape
+    norms, P = [1.0], np.eye(H)
+    for t in range(T, 0, -1):
+        P = P @ W_hh
+        norms.append(np.linalg.norm(P, 2))
+    return np.array(norms)
 """,
-            "square root",
+            "tanh derivative is missing",
+        ),
+        (
+            """
+def jacobian_product_norms(h, W_hh):
+    T, H = h.shape
+    norms, P = [1.0], np.eye(H)
+    for t in range(1, T + 1):
+        P = ((1 - h[t - 1] ** 2)[:, None] * W_hh) @ P
+        norms.append(np.linalg.norm(P, 2))
+    return np.array(norms)
+""",
+            "starts at the first step",
+        ),
+        (
+            """
+def jacobian_product_norms(h, W_hh):
+    T, H = h.shape
+    norms, total = [1.0], 1.0
+    for t in range(T, 0, -1):
+        total *= np.linalg.norm((1 - h[t - 1] ** 2)[:, None] * W_hh, 2)
+        norms.append(total)
+    return np.array(norms)
+""",
+            "product of the steps' norms",
+        ),
+        (
+            """
+def jacobian_product_norms(h, W_hh):
+    T, H = h.shape
+    norms, P = [], np.eye(H)
+    for t in range(T, 0, -1):
+        P = P @ ((1 - h[t - 1] ** 2)[:, None] * W_hh)
+        norms.append(np.linalg.norm(P, 2))
+    return np.array(norms)
+""",
+            "entry 0 (no Jacobian: the identity) is 1",
         ),
     ],
     "train_with_clipping": [
@@ -306,8 +407,9 @@ def train_with_clipping(w0, target, T, lr, max_norm, steps):
     w = w0
     for _ in range(steps):
         _, grad = loss_and_grad(w, target, T)
-        clipped, _ = clip_by_global_norm({"w": np.array(grad)}, max_norm)
-        w = w - lr * float(clipped["w"])
+        if abs(grad) > max_norm:
+            grad = grad * (max_norm / abs(grad))
+        w = w - lr * grad
         weights.append(w)
     return np.array(weights)
 """,
@@ -348,7 +450,19 @@ def recurrent_init(A, scheme, gain):
         return gain * np.eye(A.shape[0])
     return A * gain / np.abs(np.linalg.eigvals(A)).max()
 """,
-            "not orthogonal",
+            "not a multiple of an orthogonal matrix",
+        ),
+        (
+            """
+def recurrent_init(A, scheme, gain):
+    if scheme == "orthogonal":
+        Q, R = np.linalg.qr(A)
+        return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
+    if scheme == "identity":
+        return gain * np.eye(A.shape[0])
+    return A * gain / np.abs(np.linalg.eigvals(A)).max()
+""",
+            "the gain is missing: return gain * Q",
         ),
     ],
 }

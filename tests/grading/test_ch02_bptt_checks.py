@@ -15,11 +15,22 @@ from rnncourse.gradcheck import numerical_gradient, rel_error
 from rnncourse.grading import ch02_bptt as check
 from rnncourse.grading.parts import Case, Part, Verdict, defined_alone, plain, verify_part
 from rnncourse.grading.substitutes import ch02_bptt as correct
-from rnncourse.grading.substitutes import optim
 from rnncourse.scratch.tbptt import RNN_LM_PARAMS
 from tests.grading.hidden import graded_cases, run_hidden
 
-STEP, BPTT, CLIP = map(defined_alone, (correct.rnn_step_backward, correct.bptt, optim.clip_by_global_norm))
+STEP, BPTT, CLIP = map(defined_alone, (correct.rnn_step_backward, correct.bptt, correct.clip_by_global_norm))
+
+
+def GENERATE(params, h, first_id, uniforms, temperature):  # type: ignore[no-untyped-def]
+    """A correct sampler written apart from the check's reference: a batch of one, a running sum."""
+    ids, state, x = [], h[None, :], first_id
+    for u in uniforms:
+        state = np.tanh(params["W_xh"].T[x][None, :] + state @ params["W_hh"].T + params["b_h"])
+        z = (state @ params["W_hy"].T + params["b_y"])[0] / temperature
+        p = np.exp(z - np.max(z)) / np.sum(np.exp(z - np.max(z)))
+        x = int(np.argmax(np.cumsum(p) > u))
+        ids.append(x)
+    return ids
 
 
 def _tbptt(params, x, targets, h0, k, lr, max_norm):  # type: ignore[no-untyped-def]
@@ -50,10 +61,12 @@ def test_correct_answers_pass_every_case_visible_and_hidden() -> None:
     # ... and as the autograder verifies (the reference loop calls the course's code, which the monitor refuses).
     assert _verdict(check.TBPTT_TRAIN, _tbptt).passed
     assert _verdict(check.TBPTT_TRAIN, check.tbptt_variant).passed
+    check.generate(GENERATE)
+    run_hidden(check.GENERATE, GENERATE)
 
 
-def test_every_part_has_visible_and_hidden_cases_and_twelve_points() -> None:
-    assert sum(part.points for part in check.PARTS) == 12
+def test_every_part_has_visible_and_hidden_cases_and_fourteen_points() -> None:
+    assert sum(part.points for part in check.PARTS) == 14
     for part in check.PARTS:
         cases = graded_cases(part)
         assert any(c.hidden for c in cases) and any(not c.hidden for c in cases)
@@ -147,6 +160,13 @@ def _bptt_with(**switches: Any) -> Callable[..., Any]:
         ({"accumulate": False}, "not accumulated over steps"),
         ({"shifted": True}, "an off-by-one in the loop"),
         ({"time_mean": True}, "also divided by T"),
+        ({"batch_mean": False}, "summed over the batch"),
+        ({"loss_steps": "first"}, "only one step's loss is kept"),
+        ({"loss_steps": "last"}, "only the last step's loss is kept"),
+        ({"carry_accumulates": True}, "accumulated \\(\\+=\\) across steps"),
+        ({"carry_skips_tanh": True}, "skips the tanh derivative"),
+        ({"derivative_shifted": True}, "taken at the wrong state"),
+        ({"h0_is_h1": True}, "the gradient of h0 is that of h_1"),
     ],
 )
 def test_bptt_mistakes_are_named(switches: dict[str, Any], message: str) -> None:
@@ -253,3 +273,57 @@ def test_verify_part_reads_plain_values_like_the_grader() -> None:
     values[2] = ({k: np.clip(v, -2.5, 2.5) for k, v in cases[2].args[0].items()}, values[2][1])
     verdict = verify_part(check.CLIP, values, cases)
     assert not verdict.passed and "Hidden check 'one gradient'" in str(verdict.failure)
+
+
+def _generate_with(mistake: str) -> Callable[..., Any]:
+    return lambda *args: check.generate_variant(*args, mistake)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ("multiplied", "multiplied by the temperature"),
+        ("no temperature", "the temperature is left out"),
+        ("not carried", "the state is not carried"),
+        ("not fed back", "not fed back"),
+        ("argmax", "argmax"),
+        ("drawn before the step", "drawn from the state before the step"),
+    ],
+)
+def test_generate_mistakes_are_named(mistake: str, message: str) -> None:
+    _fails_with(check.GENERATE, _generate_with(mistake), message)
+
+
+def test_generate_length_and_type_slips_are_told_plainly() -> None:
+    _fails_with(check.GENERATE, lambda p, h, x, u, t: [x, *GENERATE(p, h, x, u, t)], "not first_id")
+    _fails_with(
+        check.GENERATE,
+        lambda p, h, x, u, t: [float(i) for i in GENERATE(p, h, x, u, t)],
+        "list of Python ints",
+    )
+    assert _verdict(
+        check.GENERATE, lambda p, h, x, u, t: np.array(GENERATE(p, h, x, u, t))
+    ).passed  # ints in an array
+
+
+def test_generate_reference_draws_each_character_with_its_probability() -> None:
+    """Over many uniform numbers, the first-index rule draws i with frequency p_i (a chi-square bound)."""
+    params, h, first, _, temperature = check.GENERATE.visible()[0].args
+    draws = np.random.default_rng(0).random(20000)
+    W = params
+    state = np.tanh(W["W_xh"][:, first] + W["W_hh"] @ h + W["b_h"])
+    z = (W["W_hy"] @ state + W["b_y"]) / temperature
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    counts = np.bincount(
+        [check.generate_reference(params, h, first, np.array([u]), temperature)[0][0] for u in draws],
+        minlength=len(p),
+    )
+    expected = p * len(draws)
+    chi2 = float(np.sum((counts - expected) ** 2 / expected))
+    assert chi2 < 30  # 4 degrees of freedom: p < 1e-5 for a correct sampler to exceed this
+
+
+def test_generate_cases_keep_their_draws_clear_of_every_boundary() -> None:
+    for case in graded_cases(check.GENERATE):
+        ids, closest = check.generate_reference(*case.args)
+        assert closest > 1e-9 and len(ids) == len(case.args[3]), case.name

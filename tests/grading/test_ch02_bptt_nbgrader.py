@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 class TestCh02BpttExercise(ExerciseProof):
     ASSIGNMENT = "ch02_bptt"
     ANSWERS = ch02_bptt_answers
-    TOTAL_POINTS = 12
+    TOTAL_POINTS = 14
 
     def test_feedback_names_the_likely_mistake(self, graded) -> None:
         course, _log = graded
@@ -22,6 +22,7 @@ class TestCh02BpttExercise(ExerciseProof):
             "wrong-bptt": "the recurrent term is dropped",
             "wrong-clip_by_global_norm": "each element is clipped on its own",
             "wrong-tbptt_train": "the state is not carried",
+            "wrong-generate": "the logits are multiplied by the temperature",
         }
         for student, message in expected.items():
             assert message in feedback_html(course, self.ASSIGNMENT, student), student

@@ -20,7 +20,7 @@ from rnncourse.grading import ch03_vanishing as check
 from rnncourse.grading.core import GradingFailure
 from rnncourse.grading.parts import defined_alone
 from rnncourse.grading.substitutes import ch03_vanishing as given
-from rnncourse.grading.substitutes import optim
+from rnncourse.scratch.gradient_flow import NEUTRAL, step_jacobians
 from rnncourse.scratch.gradient_flow import gradient_norms as norms_of
 from tests.grading import ch03_vanishing_answers as answers
 from tests.grading.hidden import graded_cases, run_hidden
@@ -34,7 +34,6 @@ def define(source: str, function: str) -> Any:
     """Run an answer cell in a fresh namespace with what the notebook provides; its function."""
     namespace: dict[str, Any] = {"np": np}
     namespace["loss_and_grad"] = defined_alone(given.loss_and_grad)
-    namespace["clip_by_global_norm"] = defined_alone(optim.clip_by_global_norm)
     exec(compile(source, f"<answer {function}>", "exec"), namespace)
     return namespace[function]
 
@@ -67,7 +66,7 @@ def test_differently_written_answers_pass(function: str, hidden: bool) -> None:
 WRONG_MESSAGES = {
     "gradient_norms": "tanh derivative is missing",
     "diagnose": "from the eigenvalues alone",
-    "clip_by_global_norm": "np.clip",
+    "jacobian_product_norms": "wrong order",
     "train_with_clipping": "the update lr * g is clipped",
     "recurrent_init": "signs are not fixed",
 }
@@ -132,6 +131,58 @@ def test_part_2_cases_cover_every_verdict() -> None:
     assert verdicts == set(check.VERDICTS)
     visible = [check.reference_diagnose(*case.args)[2] for case in check.DIAGNOSE.visible()]
     assert sorted(visible) == sorted(check.VERDICTS)
+
+
+def test_part_2_boundary_cases_sit_on_the_boundary_and_the_others_clear_of_it() -> None:
+    for case in graded_cases(check.DIAGNOSE):
+        sigma, rho, verdict = check.reference_diagnose(*case.args)
+        if verdict == NEUTRAL:
+            assert abs(rho - 1) < 1e-12, case.name  # deep inside the band of 1e-6
+        else:
+            assert min(abs(sigma - 1), abs(rho - 1)) > 0.01, case.name
+    hidden = [case.name for case in graded_cases(check.DIAGNOSE) if case.hidden]
+    assert sum("boundary" in name for name in hidden) == 3
+
+
+@pytest.mark.parametrize("seed", [b"one course's secret, 1", b"another course's secret, 2"])
+def test_part_2_boundary_verdict_does_not_depend_on_rounding(seed: bytes) -> None:
+    # An exact comparison with 1 passes some draws and fails others; the band passes all.
+    from tests.grading.hidden import hidden_cases
+
+    for case in hidden_cases(check.DIAGNOSE, seed):
+        if "boundary" in case.name:
+            W, gamma = case.args
+            assert check.reference_diagnose(W, gamma)[2] == NEUTRAL
+            assert check.reference_diagnose(W.T, gamma)[2] == NEUTRAL
+
+
+def test_part_3_reference_is_the_explicit_product_of_the_step_jacobians() -> None:
+    for case in graded_cases(check.PRODUCT_NORMS):
+        h, W_hh = case.args
+        J = step_jacobians(h[None], W_hh)[0]
+        T = h.shape[0]
+        for k in range(T + 1):
+            P = np.eye(W_hh.shape[0])
+            for t in range(T, T - k, -1):  # J_T J_{T-1} ... J_{T-k+1}
+                P = P @ J[t - 1]
+            assert abs(check.reference_product_norms(h, W_hh)[k] - np.linalg.svd(P)[1][0]) < 1e-12 * max(
+                1.0, np.linalg.norm(P, 2)
+            ), (case.name, k)
+
+
+def test_part_3_products_stay_under_the_bound_and_the_cases_tell_the_mistakes_apart() -> None:
+    for case in graded_cases(check.PRODUCT_NORMS):
+        h, W_hh = case.args
+        norms = check.reference_product_norms(h, W_hh)
+        bound = np.linalg.norm(W_hh, 2) ** np.arange(h.shape[0] + 1)
+        assert np.all(norms <= bound * (1 + 1e-12)), case.name
+    # Every named mistake differs from the truth on some visible case (else the lab cannot name it).
+    for key in check._PRODUCT_MISTAKES:
+        assert any(
+            rel_error(check._product_variant(*case.args, key), check.reference_product_norms(*case.args))
+            > 1e-3
+            for case in check.PRODUCT_NORMS.visible()
+        ), key
 
 
 def test_part_4_unclipped_visible_run_diverges_and_the_clipped_one_converges() -> None:

@@ -13,14 +13,14 @@ pytestmark = pytest.mark.slow
 class TestCh03VanishingExercise(ExerciseProof):
     ASSIGNMENT = "ch03_vanishing"
     ANSWERS = ch03_vanishing_answers
-    TOTAL_POINTS = 14
+    TOTAL_POINTS = 15
 
     def test_feedback_names_the_likely_mistake(self, graded) -> None:
         course, _log = graded
         expected = {
             "gradient_norms": "the tanh derivative is missing",
             "diagnose": "from the eigenvalues alone",
-            "clip_by_global_norm": "np.clip",
+            "jacobian_product_norms": "multiplied in the wrong order",
             "train_with_clipping": "the update lr * g is clipped",
             "recurrent_init": "the signs are not fixed",
         }

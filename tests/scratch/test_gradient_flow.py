@@ -12,6 +12,7 @@ from rnncourse.scratch.gradient_flow import (
     EXPLODES,
     GAMMA,
     GROWS_THEN_VANISHES,
+    NEUTRAL,
     VANISHES,
     diagnose,
     flow_backward,
@@ -23,6 +24,7 @@ from rnncourse.scratch.gradient_flow import (
     power_norms,
     spectrum,
     step_jacobians,
+    two_by_two_power_norms,
     with_spectral_radius,
 )
 
@@ -142,12 +144,36 @@ def test_spectrum_refuses_a_non_square_matrix() -> None:
         (1.5 * np.eye(2), 1.0, EXPLODES),
         (1.5 * np.eye(2), 0.25, VANISHES),  # a sigmoid network: gamma = 1/4
         (np.array([[0.0, -1.2], [1.2, 0.0]]), 1.0, EXPLODES),  # complex eigenvalues of modulus 1.2
+        (np.eye(5), 1.0, NEUTRAL),  # the IRNN's W_hh
+        (4 * np.eye(3), 0.25, NEUTRAL),  # a sigmoid network at the boundary
+        (np.array([[1.0, 1.0], [0.0, 1.0]]), 1.0, NEUTRAL),  # a Jordan block: polynomial growth only
+        (np.array([[0.0, 1.0], [0.0, 0.0]]), 1.0, VANISHES),  # sigma_max = 1, rho = 0: W^2 = 0
     ],
 )
 def test_diagnose(W: np.ndarray, gamma: float, verdict: str) -> None:
     sigma, rho, said = diagnose(W, gamma)
     assert said == verdict
-    assert sigma >= rho
+    assert sigma >= rho - 1e-12
+
+
+def _orthogonal(seed: int, size: int) -> np.ndarray:
+    Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((size, size)))
+    return Q
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_orthogonal_matrix_is_neutral_whatever_its_rounding(seed: int) -> None:
+    # Chapter 3's remedy: rho and sigma_max are 1 up to a few ulp, above or below; the verdict holds.
+    for W in (_orthogonal(seed, 3 + seed), np.eye(1 + seed)):
+        sigma, rho, verdict = diagnose(W)
+        assert verdict == NEUTRAL and abs(rho - 1) < 1e-12 and abs(sigma - 1) < 1e-12
+        assert np.allclose(power_norms(W, 50), 1.0)  # what neutral means: the norm stays 1
+
+
+def test_the_boundary_has_the_stated_width() -> None:
+    for offset, verdict in ((-2e-6, VANISHES), (-5e-7, NEUTRAL), (5e-7, NEUTRAL), (2e-6, EXPLODES)):
+        assert diagnose((1 + offset) * np.eye(2))[2] == verdict, offset
+    assert diagnose(0.5 * np.eye(2), tolerance=0.6)[2] == NEUTRAL
 
 
 def test_diagnose_agrees_with_the_powers_it_predicts() -> None:
@@ -208,3 +234,17 @@ def test_non_normal_blocks_end_the_growth_sooner() -> None:
     # Degree 3 instead of 7: the peak of ||W^k|| comes earlier and is lower.
     assert np.argmax(power_norms(blocks, 300)) < np.argmax(power_norms(whole, 300))
     assert power_norms(blocks, 300).max() < power_norms(whole, 300).max()
+
+
+@pytest.mark.parametrize(("radius", "coupling"), [(0.9, 2.0), (0.5, -3.0), (-0.95, 0.4), (1.1, 1.0)])
+def test_the_two_by_two_closed_form_equals_the_matrix_powers(radius: float, coupling: float) -> None:
+    powers = np.arange(120)
+    closed = two_by_two_power_norms(radius, coupling, powers)
+    assert rel_error(closed, power_norms(non_normal_matrix(2, radius, coupling), 119)) < 1e-12
+    assert closed[0] == pytest.approx(1.0)
+
+
+def test_the_two_by_two_peak_sits_near_minus_one_over_log_radius() -> None:
+    norms = two_by_two_power_norms(0.9, 2.0, np.arange(200))
+    assert abs(int(np.argmax(norms)) + 1 / np.log(0.9)) < 1.5  # -1 / ln 0.9 = 9.5
+    assert norms.max() > 5 and norms[-1] < 1e-6  # grows about sevenfold, then decays

@@ -112,3 +112,44 @@ def find_leaks(site: Path, secrets: set[str]) -> dict[str, list[str]]:
         if hits:
             found[str(path.relative_to(site))] = hits
     return found
+
+
+RUN_LENGTH = 3  # issue 21, item 8: no three consecutive lines of a solution on a page
+MIN_RUN_CHARACTERS = 30  # a run of three trivial lines (")", "return h", "]") is ordinary code
+
+
+def _code_lines(source: str) -> list[str]:
+    """The squeezed, non-empty lines of ``source``, comments dropped."""
+    lines = []
+    for line in source.splitlines():
+        code = line.split("#", 1)[0] if not line.strip().startswith(("'", '"')) else line
+        if squeezed := squeeze(code):
+            lines.append(squeezed)
+    return lines
+
+
+def _runs(lines: list[str]) -> set[tuple[str, ...]]:
+    return {
+        run
+        for i in range(len(lines) - RUN_LENGTH + 1)
+        if len("".join(run := tuple(lines[i : i + RUN_LENGTH]))) >= MIN_RUN_CHARACTERS
+    }
+
+
+def secret_runs(source_notebook: Path) -> set[tuple[str, ...]]:
+    """Every run of ``RUN_LENGTH`` consecutive lines of a solution or hidden-test region, squeezed."""
+    notebook = nbformat.read(source_notebook, as_version=4)
+    runs: set[tuple[str, ...]] = set()
+    for cell in notebook.cells:
+        for region in (*SOLUTION_REGION.findall(cell.source), *HIDDEN_REGION.findall(cell.source)):
+            runs |= _runs(_code_lines(region))
+    return runs
+
+
+def runs_on_page(page: Path, runs: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """The runs of ``runs`` that a reading page shows in one of its code cells."""
+    shown: set[tuple[str, ...]] = set()
+    for cell in nbformat.read(page, as_version=4).cells:
+        if cell.cell_type == "code":
+            shown |= _runs(_code_lines(cell.source)) & runs
+    return shown

@@ -10,9 +10,8 @@ sandbox executes on its own. ``tests/grading/test_substitutes.py`` proves each
 equal to the course's reference in ``rnncourse.scratch`` (or the check's own).
 
 =======================  ===================================================
-``optim``                clipping by global norm (exercises 2 and 3)
 ``ch01_recurrence``      the cell, the forward pass, softmax
-``ch02_bptt``            one step's backward, BPTT over a sequence
+``ch02_bptt``            one step's backward, BPTT over a sequence, clipping by global norm
 ``ch03_vanishing``       the scalar network of part 4 (given)
 ``ch04_lstm``            the LSTM step and the LSTM over a padded batch
 ``ch05_gru``             the GRU step, its backward, and the given RNN step

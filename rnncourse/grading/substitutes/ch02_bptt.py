@@ -41,3 +41,10 @@ def bptt(params, x, targets, mask, h0):
         dh_next = da @ W_hh
     grads["h0"] = dh_next
     return loss, grads, hs[-1]
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale every gradient by min(1, max_norm / ||g||), ||g|| the norm of all arrays together."""
+    norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
+    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return {name: g * scale for name, g in grads.items()}, norm
