@@ -7,8 +7,10 @@ entities and all white space removed, on both sides.
 Two searches: single lines that no reading page or package module publishes
 anyway (:func:`secret_lines`), and runs of ``RUN_LENGTH`` consecutive code
 lines of a solution region or a hidden test (:func:`secret_runs`), which no
-built page may show whatever else publishes them: a page that prints three
-lines of a part in a row lets a learner pass it by copying.
+page may show whatever else publishes them: a page that prints three lines of
+a part in a row lets a learner pass it by copying. :func:`runs_on_page` looks
+for the runs in a page's code cells before any build; the site test looks for
+them, joined, in everything the build wrote (outputs too).
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ from pathlib import Path
 import nbformat
 
 MIN_CHARACTERS = 12  # shorter lines ("return h", "pass") would match ordinary code
-RUN_LENGTH = 3  # consecutive code lines of a region that no built page may show in a row
-MIN_RUN_CHARACTERS = 45  # a run this short ("else:", "break", "return x") is ordinary code
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
 HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
 TAG = re.compile(r"<[^>]+>")
@@ -51,30 +51,6 @@ def secret_lines(source_notebook: Path) -> set[str]:
                 if len(squeezed) >= MIN_CHARACTERS and squeezed not in public:
                     lines.add(squeezed)
     return lines
-
-
-def _code_lines(region: str) -> list[str]:
-    """The region's code lines, squeezed, without comments and blank or comment-only lines."""
-    lines = []
-    for line in region.splitlines():
-        code = squeeze(line.split("#", 1)[0] if not line.strip().startswith(("'", '"')) else line)
-        if code:
-            lines.append(code)
-    return lines
-
-
-def secret_runs(source_notebook: Path, length: int = RUN_LENGTH) -> set[str]:
-    """Every run of ``length`` consecutive code lines of a solution or hidden-test region, squeezed and joined."""
-    notebook = nbformat.read(source_notebook, as_version=4)
-    runs: set[str] = set()
-    for cell in notebook.cells:
-        for region in (*SOLUTION_REGION.findall(cell.source), *HIDDEN_REGION.findall(cell.source)):
-            lines = _code_lines(region)
-            for start in range(len(lines) - length + 1):
-                run = "".join(lines[start : start + length])
-                if len(run) >= MIN_RUN_CHARACTERS:
-                    runs.add(run)
-    return runs
 
 
 def published_text(repo: Path) -> str:
