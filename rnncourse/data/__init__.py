@@ -22,5 +22,6 @@ Nothing is downloaded at run time. Import from the module:
 ``music``           folk tunes as ABC text, and ABC to notes
 ``midi``            a minimal MIDI file writer
 ``captions``        emoji icons captioned with their names
+``negation``        generated sentences of negation and contrast
 ==================  ========================================================
 """

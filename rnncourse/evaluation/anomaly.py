@@ -21,6 +21,7 @@ Shapes: T time steps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -46,6 +47,23 @@ def sigma_threshold(clean_errors: np.ndarray, k: float) -> float:
     """``mean + k std`` of errors on clean validation data."""
     check_shape("clean_errors", clean_errors, {"T_val": None})
     return float(np.mean(clean_errors) + k * np.std(clean_errors))
+
+
+def budget_threshold(clean_errors: np.ndarray, span: int, alarms: float = 1.0) -> float:
+    """The threshold at which Gaussian prediction errors would raise ``alarms`` false alarms in ``span`` points.
+
+        sigma = sqrt(mean(e^2)) over the clean errors e = |y - yhat|
+        tau = sigma * z,   P(|N(0, 1)| > z) = alarms / span
+
+    A rule stated before the scan, from clean data and a false-alarm budget
+    alone. Real errors have heavier tails than a Gaussian's, so the scan may
+    raise more false alarms than the budget: that is the measurement.
+    """
+    check_shape("clean_errors", clean_errors, {"T_val": None})
+    if not 0 < alarms < span:
+        raise ValueError(f"need 0 < alarms < span, got {alarms} and {span}")
+    z = NormalDist().inv_cdf(1.0 - alarms / (2.0 * span))
+    return float(np.sqrt(np.mean(clean_errors**2)) * z)
 
 
 def segments(labels: np.ndarray) -> list[tuple[int, int]]:

@@ -500,6 +500,21 @@ GPU_SHAPES = [(1, 100, 128), (64, 100, 32), (64, 100, 128), (64, 100, 512), (256
 GPU_QUICK_SHAPES = [(4, 10, 16), (8, 10, 32)]
 
 
+#: The 1-minute load average, per core, above which timings are not stored: a busy machine's
+#: timings measure the other jobs (a stored run once showed 433 ms where one thread took 30 ms).
+IDLE_LOAD_PER_CORE = 0.25
+
+
+def busy_reason(load: float, cores: int) -> str | None:
+    """Why timings taken at this 1-minute ``load`` on ``cores`` cores must not be stored, or None."""
+    if load > IDLE_LOAD_PER_CORE * cores:
+        return (
+            f"the machine is busy (1-minute load {load:.2f} on {cores} cores, above "
+            f"{IDLE_LOAD_PER_CORE} per core): timings not stored. Stop other jobs and run again."
+        )
+    return None
+
+
 def gpu_timings(quick: bool = False, store: bool = False) -> None:
     """Is a GPU "about 10x faster" than a CPU for training an RNN? Per shape.
 
@@ -519,6 +534,7 @@ def gpu_timings(quick: bool = False, store: bool = False) -> None:
     """
     shapes = GPU_QUICK_SHAPES if quick else GPU_SHAPES
     cores = os.cpu_count() or 1
+    load_before = os.getloadavg()[0]
     runs: dict[str, list] = {}
     torch.set_num_threads(1)
     runs["cpu, 1 thread"] = time_recurrent(shapes)
@@ -545,6 +561,10 @@ def gpu_timings(quick: bool = False, store: bool = False) -> None:
             ratio = float(runs[names[0]][i]["seconds"]) / float(runs[names[-1]][i]["seconds"])
             speedup = f"   GPU speed-up over 1 CPU thread: {ratio:.1f}x"
         print(f"{N:5d} {T:5d} {H:6d} {row}{speedup}")
+    load = max(load_before, os.getloadavg()[0])
+    if store and not quick and (reason := busy_reason(load, cores)) is not None:
+        print(reason)
+        return
     if store and not quick:
         out = RESULTS / "ch08_applications_gpu.json"
         result = {
@@ -553,6 +573,7 @@ def gpu_timings(quick: bool = False, store: bool = False) -> None:
             "torch": torch.__version__,
             "machine": platform.processor() or platform.machine(),
             "cores": cores,
+            "load average (1 minute)": round(load, 2),
             "gpu": gpu,
             "runs": runs,
         }

@@ -23,18 +23,27 @@ the same ``verify`` outside the sandbox.
 4. ``fit_and_forecast(train_values, test_windows)``: a complete model that
    must beat persistence by a stated skill on real series it never saw (the
    targets stay with the check); each call has the grader's time bound.
+5. ``fit_and_classify(train_ids, train_labels, test_ids)``: the tier that
+   needs recurrence. Generated sentences of negation and contrast
+   (``rnncourse.data.negation``) whose label is decided by word order; the
+   roles of the token ids are drawn anew for every hidden case, so the model
+   must be learned from the training sentences. The accuracy asked for is
+   above what any order-free model can reach on this data (a bag of tokens
+   that many sentences share with opposite labels) and far above a linear
+   model's; a small recurrent network trained with BPTT reaches 1.0.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from rnncourse.data import series
+from rnncourse.data import negation, series
 from rnncourse.evaluation import forecasting as fc
 from rnncourse.gradcheck import rel_error
 from rnncourse.grading.core import GradingFailure, check_array, compare, type_name
@@ -272,6 +281,27 @@ _HIDDEN_SAMPLING: dict[str, Draw] = {
 }
 
 
+def _sampling_error_advice(result: object, logits: np.ndarray, temperature: float) -> str:
+    """What an exception from a sampler most likely means, from its message and the logits' size.
+
+    ``exp`` of a logit above about 709 is infinite in float64, and inf / inf is
+    NaN: a sampler that does not subtract the largest logit fails on large
+    logits with "probabilities contain NaN", which is not a renormalising slip.
+    """
+    if not isinstance(result, LearnerError):
+        return ""
+    message = result.message.lower()
+    overflows = float(np.max(np.abs(logits))) / temperature > 700.0
+    if "nan" in message or overflows:
+        return (
+            "With logits this large, exp overflows to inf and inf / inf is NaN: subtract the largest "
+            "(scaled) logit before exp, softmax(z - max(z)), which changes no probability."
+        )
+    if "sum to 1" in message:
+        return "After zeroing the tokens outside the top k, divide the kept probabilities by their sum."
+    return ""
+
+
 def _sampling_mistakes(logits: np.ndarray, temperature: float, top_k: int) -> dict[str, np.ndarray]:
     V = len(logits)
     return {
@@ -291,13 +321,8 @@ def _sampling_mistakes(logits: np.ndarray, temperature: float, top_k: int) -> di
 @verifier
 def _verify_sampling(case: Case, result: object) -> None:
     name = "sample_tokens"
-    _raise_if_error(
-        name,
-        result,
-        case,
-        "After zeroing the tokens outside the top k, divide the kept probabilities by their sum.",
-    )
     logits, temperature, top_k, num_samples, _seed = case.args
+    _raise_if_error(name, result, case, _sampling_error_advice(result, logits, temperature))
     V = len(logits)
     if not isinstance(result, np.ndarray):
         raise GradingFailure(
@@ -393,7 +418,29 @@ def _early_stopping_draw(
     return lambda rng: _early_stopping_args(seed_of(rng), n_train, n_val, features, lr, epochs, patience)
 
 
+def _plateau_args(
+    seed: int, n_train: int, n_val: int, features: int, epochs: int, patience: int
+) -> tuple[Any, ...]:
+    """A model that already fits its training data exactly: the gradient is 0 and the validation loss never moves.
+
+    ``y_train`` is computed as the model computes its prediction, so every
+    residual is exactly 0.0 and ``w`` stays ``w0``: the validation loss is the
+    same number at every epoch, a plateau. An equal loss is no improvement,
+    so the best epoch is 0 and the loop stops after ``patience`` more epochs.
+    """
+    rng = np.random.default_rng(seed)
+    w0 = rng.uniform(-1.0, 1.0, size=features + 1)
+    X_train = rng.uniform(-1.0, 1.0, size=(n_train, features))
+    X_val = rng.uniform(-1.0, 1.0, size=(n_val, features))
+    y_train = X_train @ w0[:-1] + w0[-1]
+    y_val = X_val @ w0[:-1] + w0[-1] + rng.uniform(-1.0, 1.0, size=n_val)
+    return w0, X_train, y_train, X_val, y_val, 0.05, epochs, patience
+
+
 _HIDDEN_EARLY_STOPPING: dict[str, Draw] = {
+    "a plateau: the validation loss stays exactly equal": lambda rng: _plateau_args(
+        seed_of(rng), 12, 20, 4, 50, 3
+    ),
     "patience 1": _early_stopping_draw(6, 30, 10, 0.05, 300, 1),
     "one feature, no early stop within 5 epochs": _early_stopping_draw(20, 20, 1, 0.05, 5, 3),
     "one validation example": _early_stopping_draw(5, 1, 8, 0.05, 300, 4),
@@ -402,7 +449,11 @@ _HIDDEN_EARLY_STOPPING: dict[str, Draw] = {
 
 
 def _variant(
-    case: Case, restore: bool = True, extra_patience: int = 0, loss_after: bool = False
+    case: Case,
+    restore: bool = True,
+    extra_patience: int = 0,
+    loss_after: bool = False,
+    equal_improves: bool = False,
 ) -> dict[str, Any]:
     """What the reference loop returns, or a typical mistake of it."""
     w0, X_train, y_train, X_val, y_val, lr, epochs, patience = case.args
@@ -413,7 +464,7 @@ def _variant(
         w = w - lr * grad
         train.append(fc.linear_mse_and_grad(w, X_train, y_train)[0] if loss_after else loss)
         val.append(fc.linear_mse_and_grad(w, X_val, y_val)[0])
-        if val[-1] < best:
+        if val[-1] < best or (equal_improves and val[-1] == best):
             best, best_epoch, best_w, waited = val[-1], epoch, w.copy(), 0
         else:
             waited += 1
@@ -446,9 +497,16 @@ def _verify_early_stopping(case: Case, result: object) -> None:
         fc.linear_mse_and_grad, case.args[0], case.args[1:3], case.args[3:5], *case.args[5:]
     )
     late, early = _variant(case, extra_patience=1), _variant(case, extra_patience=-1)
+    lenient = _variant(case, equal_improves=True)
     val = np.asarray(result["val_loss"], dtype=np.float64)
     n_expected = len(reference.val_loss)
     if val.shape != (n_expected,):
+        if val.shape == (len(lenient["val_loss"]),) and len(lenient["val_loss"]) != n_expected:
+            raise GradingFailure(
+                f"{name} ran {len(val)} epochs; expected {n_expected}. Likely mistake: an equal validation "
+                "loss counts as an improvement (<=). On a plateau the loss repeats exactly and the loop "
+                "never stops; only a strictly lower loss (<) is a new best."
+            )
         if val.shape == (len(late["val_loss"]),) and len(late["val_loss"]) != n_expected:
             raise GradingFailure(
                 f"{name} ran {len(val)} epochs; expected {n_expected}. Likely mistake: it stops one epoch "
@@ -480,6 +538,11 @@ def _verify_early_stopping(case: Case, result: object) -> None:
     compare(val, np.array(reference.val_loss), name + " (val_loss)", {})
     best_epoch = result["best_epoch"]
     if not isinstance(best_epoch, int) or isinstance(best_epoch, bool) or best_epoch != reference.best_epoch:
+        if best_epoch == lenient["best_epoch"] != reference.best_epoch:
+            raise GradingFailure(
+                f"{name} says best_epoch = {best_epoch!r}; expected {reference.best_epoch}. Likely mistake: an "
+                "equal validation loss counts as a new best (<=); only a strictly lower one (<) does."
+            )
         raise GradingFailure(
             f"{name} says best_epoch = {best_epoch!r}; expected {reference.best_epoch}, the epoch (counted from 0) "
             "with the lowest validation loss."
@@ -671,15 +734,214 @@ def fit_and_forecast(fit_and_forecast_fn: Callable[..., Any]) -> None:
     run_part_in_process(FIT_AND_FORECAST, fit_and_forecast_fn)
 
 
+# -- Part 5: a classifier that needs recurrence ---------------------------------------------
+
+#: The accuracy part 5 asks for, above any order-free model's reach on this data.
+MIN_ACCURACY = 0.9
+#: How long a call of part 5 may take in the notebook's words (the grader's own bound is looser).
+CLASSIFY_SECONDS = 30
+#: A clause is at most subject, link, negator, intensifier, word: 5 tokens, plus one contrast token between clauses.
+_CLAUSE_TOKENS = 5
+
+
+def padded_length(max_clauses: int) -> int:
+    """The longest sentence of ``max_clauses`` clauses, in tokens."""
+    return _CLAUSE_TOKENS * max_clauses + max_clauses - 1
+
+
+def negation_task(
+    seed: int,
+    train: int = 1000,
+    test: int = 400,
+    max_clauses: int = 3,
+    length: int | None = None,
+    vocab_size: int = 24,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Part 5's data: generated sentences of 2 to ``max_clauses`` clauses over integer ids.
+
+    The roles of the ids (which are positive and negative words, negators,
+    intensifiers, subjects, the link and the contrast word) are drawn with
+    ``seed`` (``rnncourse.data.negation.id_lexicon``). Sentences are padded with
+    0 on the left to ``length`` tokens (the longest possible by default).
+
+    Returns:
+        train_ids (train, T) int64, train_labels (train,) int64 in {0, 1},
+        test_ids (test, T) int64, test_labels (test,) int64.
+    """
+    rng = np.random.default_rng(seed)
+    lexicon = negation.id_lexicon(rng, vocab_size)
+    T = padded_length(max_clauses) if length is None else length
+    parts = [
+        negation.sentences(lexicon, count, rng, max_clauses=max_clauses, min_clauses=2)
+        for count in (train, test)
+    ]
+    (train_ids, test_ids), (train_labels, test_labels) = (
+        [negation.left_padded(p.tokens, T) for p in parts],
+        [p.labels for p in parts],
+    )
+    return train_ids, train_labels, test_ids, test_labels
+
+
+def _classify_draw(train: int, test: int, max_clauses: int, extra_padding: int = 0) -> Draw:
+    def draw(rng: np.random.Generator) -> tuple[Any, ...]:
+        train_ids, train_labels, test_ids, _ = negation_task(
+            seed_of(rng), train, test, max_clauses, padded_length(max_clauses) + extra_padding
+        )
+        return train_ids, train_labels, test_ids
+
+    return draw
+
+
+def classify_cases() -> list[Case]:
+    """The visible ``fit_and_classify(train_ids, train_labels, test_ids)`` case (test labels kept here)."""
+    train_ids, train_labels, test_ids, _ = negation_task(808)
+    return [
+        Case(
+            "1,000 training sentences of 2 or 3 clauses, 400 test sentences",
+            (train_ids, train_labels, test_ids),
+        )
+    ]
+
+
+_HIDDEN_CLASSIFY: dict[str, Draw] = {
+    "other token ids for every role": _classify_draw(1000, 400, 3),
+    "600 training sentences": _classify_draw(600, 400, 3),
+    "up to four clauses": _classify_draw(1000, 400, 4),
+    "twice the padding": _classify_draw(1000, 300, 3, extra_padding=17),
+}
+
+
+def _sentence(row: np.ndarray) -> list[int]:
+    return [int(t) for t in row if t != 0]
+
+
+def _clauses(sentence: list[int], link: int) -> list[list[int]]:
+    """A sentence cut into clauses: a clause starts one token before each ``link`` (its subject)."""
+    starts = [i - 1 for i, t in enumerate(sentence) if t == link]
+    bounds = [*starts, len(sentence) + 1]
+    return [sentence[a : b - 1] if b <= len(sentence) else sentence[a:] for a, b in zip(bounds, bounds[1:])]
+
+
+def _rule(train_ids: np.ndarray, train_labels: np.ndarray) -> Callable[[list[int]], int]:
+    """The grammar's labelling rule, with the roles of the ids read off the training sentences.
+
+    Every clause is ``subject link [negator] [intensifier] word``, so the link
+    is every sentence's second token. The label is the last clause's word's
+    polarity, flipped when it is negated: the polarity of each word comes from
+    the last clauses with nothing between link and word, and a token between
+    them is a negator where it flips a known polarity.
+    """
+    sentences = [_sentence(row) for row in train_ids]
+    link = Counter(s[1] for s in sentences if len(s) > 1).most_common(1)[0][0]
+    polarity: dict[int, int] = {}
+    last = [(_clauses(s, link)[-1], int(label)) for s, label in zip(sentences, train_labels)]
+    for clause, label in last:
+        if len(clause) == 3:
+            polarity[clause[-1]] = label
+    negators: set[int] = set()
+    for clause, label in last:
+        if len(clause) > 3 and clause[-1] in polarity and label != polarity[clause[-1]]:
+            negators.add(clause[2])
+
+    def label_of(sentence: list[int]) -> int:
+        clause = _clauses(sentence, link)[-1]
+        negated = any(t in negators for t in clause[2:-1])
+        return int(polarity[clause[-1]] != negated)
+
+    return label_of
+
+
+def _test_labels(case: Case) -> np.ndarray:
+    """The labels of a case's test sentences, by the grammar's rule read off its training sentences."""
+    train_ids, train_labels, test_ids = case.args
+    label_of = _rule(train_ids, train_labels)
+    return np.array([label_of(_sentence(row)) for row in test_ids], dtype=np.int64)
+
+
+def _order_free(prediction: np.ndarray, test_ids: np.ndarray, labels: np.ndarray) -> bool:
+    """True if sentences that hold the same tokens (in any order) always get the same prediction,
+    while some of them have different labels: the mark of a model that counts tokens."""
+    groups: dict[tuple[int, ...], set[tuple[int, int]]] = {}
+    for row, p, y in zip(test_ids, prediction, labels):
+        groups.setdefault(tuple(sorted(_sentence(row))), set()).add((int(p), int(y)))
+    shared = [g for g in groups.values() if len({y for _, y in g}) > 1]
+    return bool(shared) and all(len({p for p, _ in g}) == 1 for g in groups.values())
+
+
+@verifier
+def _verify_classify(case: Case, result: object) -> None:
+    name = "fit_and_classify"
+    _raise_if_error(name, result, case)
+    test_ids = case.args[2]
+    n = len(test_ids)
+    if not isinstance(result, np.ndarray):
+        raise GradingFailure(
+            f"{name} returned {type_name(result)}; return a NumPy array of {n} labels (0 or 1)."
+        )
+    if result.shape != (n,):
+        raise GradingFailure(
+            f"{name} returned shape {result.shape}; expected ({n},), one label per test sentence."
+        )
+    if not (np.issubdtype(result.dtype, np.integer) or np.issubdtype(result.dtype, np.bool_)):
+        raise GradingFailure(
+            f"{name} returned {result.dtype} values; return integer labels 0 or 1 (e.g. (p > 0.5).astype(int))."
+        )
+    if not np.all((result == 0) | (result == 1)):
+        raise GradingFailure(f"{name} returned labels other than 0 and 1.")
+    labels = _test_labels(case)
+    accuracy = float(np.mean(result == labels))
+    if accuracy >= MIN_ACCURACY:
+        return
+    hint = (
+        "A recurrent network reads the sentence in order and can carry 'negated' and 'after the last contrast "
+        "word' in its state; trained with BPTT (chapter 2) it reaches 1.0 here. Check its gradient numerically, "
+        "train for more epochs or with a larger learning rate, and read every row from left to right (the "
+        "padding comes first)."
+    )
+    if len(np.unique(result)) == 1:
+        hint = f"It predicts {int(result[0])} for every sentence: the model has learned nothing yet. " + hint
+    elif accuracy < 1 - MIN_ACCURACY:
+        hint = "Almost every label is the wrong way round: are 0 and 1 swapped?"
+    elif _order_free(result, test_ids, labels):
+        hint = (
+            "Sentences that hold the same tokens get the same prediction, whatever their order: this is an "
+            "order-free model (a bag of words), and no order-free model can reach the bar, because the same bag "
+            "comes with both labels. " + hint
+        )
+    raise GradingFailure(
+        f"{name}'s predictions are right for {accuracy:.1%} of the test sentences; at least "
+        f"{MIN_ACCURACY:.0%} is required. {hint}"
+    )
+
+
+FIT_AND_CLASSIFY = Part(
+    grade_id="test_fit_and_classify",
+    function="fit_and_classify",
+    title="Part 5: a classifier that needs recurrence",
+    points=4,
+    visible=classify_cases,
+    hidden=_HIDDEN_CLASSIFY,
+    verify=_verify_classify,
+    parameters=("train_ids", "train_labels", "test_ids"),
+)
+
+
+def fit_and_classify(fit_and_classify_fn: Callable[..., Any]) -> None:
+    """``fit_and_classify(train_ids, train_labels, test_ids)`` -> (n,) labels 0 or 1."""
+    run_part_in_process(FIT_AND_CLASSIFY, fit_and_classify_fn)
+
+
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [PREPARE_DATA, SAMPLE_TOKENS, FIT_EARLY_STOPPING, FIT_AND_FORECAST]
+PARTS: list[Part] = [PREPARE_DATA, SAMPLE_TOKENS, FIT_EARLY_STOPPING, FIT_AND_FORECAST, FIT_AND_CLASSIFY]
 
 __all__: Sequence[str] = [
     "PARTS",
     "chi2_quantile",
+    "fit_and_classify",
     "fit_and_forecast",
     "fit_early_stopping",
     "g_statistic",
+    "negation_task",
     "prepare_data",
     "sample_tokens",
 ]

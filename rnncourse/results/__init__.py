@@ -1,8 +1,10 @@
 """Stored results of runs too long for a reading page: ``chNN_<slug>_<name>.json``.
 
 Each file records the command, the seeds and the data it came from next to
-the figures; :func:`load` reads one. The page reruns a smaller part of the
-run and checks that it agrees with the stored result within a tolerance.
+the figures; :func:`load` reads one and :func:`store_rows` writes a table
+that several scripts write parts of (a list of rows, each script replacing its
+own). The page reruns a smaller part of the run and checks that it agrees
+with the stored result within a tolerance.
 A stored model's weights are ``chNN_<slug>_<name>.npz`` (NumPy arrays, no
 pickles), read by :func:`load_arrays`.
 """
@@ -10,10 +12,14 @@ pickles), read by :func:`load_arrays`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+FOLDER = Path(__file__).resolve().parent
 
 
 def load(name: str) -> dict[str, Any]:
@@ -36,3 +42,21 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
         )
     with path.open("rb") as file, np.load(file, allow_pickle=False) as stored:
         return {key: stored[key] for key in stored.files}
+
+
+def store_rows(name: str, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> Path:
+    """Merge ``rows`` into the table ``<name>.json`` (a JSON list of rows) and write it; its path.
+
+    A stored row whose ``key`` fields equal a new row's is replaced by it; the
+    other stored rows are kept, in their order, and new rows are appended. So
+    each script that makes part of a table rewrites its own rows only.
+    """
+    if any(k not in row for row in rows for k in key):
+        raise ValueError(f"every row needs the key fields {list(key)}")
+    path = FOLDER / f"{name}.json"
+    table: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    new = {tuple(row[k] for k in key): dict(row) for row in rows}
+    merged = [new.pop(tuple(row[k] for k in key), row) for row in table]  # replaced where a key is new
+    merged += list(new.values())
+    path.write_text(json.dumps(merged, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

@@ -48,3 +48,23 @@ def test_thresholds_and_errors() -> None:
         anomaly.prediction_errors(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError):
         anomaly.quantile_threshold(clean, 0.0)
+
+
+def test_budget_threshold_keeps_its_false_alarm_budget_on_gaussian_errors() -> None:
+    """On errors that really are Gaussian, the rule raises about ``alarms`` false alarms per span."""
+    rng = np.random.default_rng(11)
+    clean = np.abs(rng.normal(0.0, 2.0, size=20_000))
+    span = 1_000
+    tau = anomaly.budget_threshold(clean, span, alarms=1.0)
+    # z for a two-sided 1/1000 tail is 3.29; sigma is estimated from mean(e^2), here 2
+    assert tau == pytest.approx(2.0 * 3.2905, rel=0.03)
+    scans = np.abs(rng.normal(0.0, 2.0, size=(400, span)))
+    alarms_per_scan = (scans > tau).sum(axis=1).mean()
+    assert 0.7 < alarms_per_scan < 1.3
+    # a larger budget sets a lower threshold
+    assert anomaly.budget_threshold(clean, span, alarms=10.0) < tau
+
+
+def test_budget_threshold_refuses_an_impossible_budget() -> None:
+    with pytest.raises(ValueError, match="0 < alarms < span"):
+        anomaly.budget_threshold(np.ones(5), span=10, alarms=10.0)

@@ -51,3 +51,47 @@ def test_window_gru_and_the_co2_setup() -> None:
     assert len(history["val_loss"]) == 5 and history["best_epoch"][0] == int(np.argmin(history["val_loss"]))
     setup = series_ex.ForecastSetup()
     assert setup.window < setup.n_train < setup.n_fit < 526
+
+
+# -- the chapter's table --------------------------------------------------------------------
+
+
+def test_store_rows_replaces_rows_by_key_and_keeps_the_others(tmp_path, monkeypatch) -> None:
+    import json
+
+    import rnncourse.results as results
+
+    monkeypatch.setattr(results, "FOLDER", tmp_path)
+    results.store_rows("t", [{"a": 1, "v": "old"}, {"a": 2, "v": "kept"}], ("a",))
+    path = results.store_rows("t", [{"a": 1, "v": "new"}, {"a": 3, "v": "added"}], ("a",))
+    assert json.loads(path.read_text()) == [
+        {"a": 1, "v": "new"},
+        {"a": 2, "v": "kept"},
+        {"a": 3, "v": "added"},
+    ]
+    with pytest.raises(ValueError, match="key fields"):
+        results.store_rows("t", [{"v": 1}], ("a",))
+
+
+def test_the_stored_summary_is_the_stored_runs_table() -> None:
+    from rnncourse.results import load
+
+    rows = series_ex.chapter_rows()
+    fields = {"application", "metric", "higher_is_better", "baseline", "model", "split", "data"}
+    assert all(set(row) == fields for row in rows)
+    assert all(set(row["baseline"]) == set(row["model"]) == {"name", "value"} for row in rows)
+    stored = load(series_ex.SUMMARY_NAME)
+    assert isinstance(stored, list)  # a list of rows, as issue 20 asks
+    by_key = {(r["application"], r["split"]): r for r in stored}
+    for row in rows:  # current: rerun `python -m rnncourse.experiments.ch08_applications summary`
+        assert by_key[(row["application"], row["split"])] == row
+    series_run = load(series_ex.RESULT_NAME)
+    vowels = next(r for r in rows if r["application"].startswith("speaker"))
+    assert vowels["model"]["value"] == pytest.approx(series_run["vowels"]["gru_accuracy"], abs=1e-4)
+
+
+def test_model_wins_reads_the_metric_direction() -> None:
+    row = series_ex.summary_row("a", "m", True, ("b", 1.0), ("m", 2.0), "s", "d")
+    assert series_ex.model_wins(row)
+    assert not series_ex.model_wins({**row, "higher_is_better": False})
+    assert not series_ex.model_wins(series_ex.summary_row("a", "m", True, ("b", 1.0), ("m", 1.0), "s", "d"))

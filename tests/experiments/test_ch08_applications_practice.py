@@ -137,3 +137,11 @@ def test_gpu_timings_quick_prints_a_row_per_shape_and_says_when_there_is_no_gpu(
         assert any(line.split()[:3] == [str(N), str(T), str(H)] for line in out.splitlines()), out
     if not torch.cuda.is_available():
         assert "No GPU was found" in out
+
+
+def test_timings_of_a_busy_machine_are_refused() -> None:
+    from rnncourse.experiments.ch08_applications_practice import busy_reason
+
+    assert busy_reason(0.1, 2) is None
+    reason = busy_reason(12.0, 2)
+    assert reason is not None and "not stored" in reason and "12.00 on 2 cores" in reason

@@ -99,3 +99,17 @@ def test_captioner_fits_distinct_features_and_samples() -> None:
 def test_main_refuses_unknown_options() -> None:
     with pytest.raises(SystemExit):
         main(["--everything"])
+
+
+def test_the_stored_music_run_keeps_its_sample_and_how_it_was_drawn() -> None:
+    from rnncourse.data.music import abc_to_notes
+    from rnncourse.experiments import ch08_applications_seq2seq as apps
+    from rnncourse.results import load
+
+    music = load("ch08_applications_seq2seq")["music"]
+    sample = music["sample"]
+    assert sample["header"] == apps.MUSIC_HEADER and sample["text"].startswith(apps.MUSIC_HEADER)
+    assert (sample["seed"], sample["temperature"]) == (apps.MUSIC_SAMPLE_SEED, apps.MUSIC_TEMPERATURE)
+    melody = sample["text"][len(sample["header"]) :].split("\n\n")[0]
+    assert len(abc_to_notes(melody, key="D", unit="1/8")) > 10  # a tune the page can play
+    assert music["test_bpc"]["lstm"] < music["test_bpc"]["bigram"] - 1.0

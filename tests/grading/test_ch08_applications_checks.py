@@ -22,6 +22,7 @@ CHECKS: dict[str, Callable[..., None]] = {
     "sample_tokens": check.sample_tokens,
     "fit_early_stopping": check.fit_early_stopping,
     "fit_and_forecast": check.fit_and_forecast,
+    "fit_and_classify": check.fit_and_classify,
 }
 
 
@@ -58,9 +59,9 @@ def fails(name: str, function: Callable[..., Any], message: str, hidden: bool = 
         run(name, function, hidden)
 
 
-def test_there_are_four_parts_worth_13_points() -> None:
+def test_there_are_five_parts_worth_17_points() -> None:
     assert [part.function for part in check.PARTS] == list(CHECKS)
-    assert sum(part.points for part in check.PARTS) == 13
+    assert sum(part.points for part in check.PARTS) == 17
     assert all(part.visible() and part.hidden for part in check.PARTS)
 
 
@@ -86,6 +87,7 @@ def test_the_typical_mistakes_are_named() -> None:
         define(answers.WRONG["fit_and_forecast"], "fit_and_forecast"),
         "look like scaled values",
     )
+    fails("fit_and_classify", define(answers.WRONG["fit_and_classify"], "fit_and_classify"), "order-free")
 
 
 def _prepare_variant(
@@ -151,8 +153,11 @@ def test_sampling_mistakes_are_found_statistically() -> None:
         return np.random.default_rng(seed).choice(len(p), size=num_samples, p=p / p.sum())
 
     CHECKS["sample_tokens"](overflowing)  # the visible logits are small
-    with pytest.raises(GradingFailure, match="logits around 1000"):
+    with pytest.raises(GradingFailure, match="logits around 1000") as caught:
         run("sample_tokens", overflowing, hidden=True)
+    # The NaN comes from exp overflowing, and the message says so, not "renormalise".
+    assert "subtract the largest" in str(caught.value)
+    assert "divide the kept probabilities" not in str(caught.value)
 
 
 def test_the_statistical_threshold() -> None:
@@ -167,9 +172,13 @@ def test_the_statistical_threshold() -> None:
     assert check.g_statistic(np.array([1.0, 1.0]), np.array([1.0, 0.0])) == np.inf
 
 
-def _early_variant(extra_patience: int = 0, loss_after: bool = False) -> Callable[..., Any]:
+def _early_variant(
+    extra_patience: int = 0, loss_after: bool = False, equal_improves: bool = False
+) -> Callable[..., Any]:
     correct_source = source_of(given.fit_early_stopping)
     source = correct_source.replace("waited >= patience", f"waited >= patience + {extra_patience}")
+    if equal_improves:
+        source = source.replace("if val[-1] < best:", "if val[-1] <= best:")
     if loss_after:
         source = source.replace(
             "train.append(loss)\n        w = w - lr * grad",
@@ -183,6 +192,10 @@ def test_early_stopping_mistakes_are_named() -> None:
     fails("fit_early_stopping", _early_variant(extra_patience=1), "one epoch late")
     fails("fit_early_stopping", _early_variant(extra_patience=-1), "one epoch early")
     fails("fit_early_stopping", _early_variant(loss_after=True), "measured after the update")
+    # On the visible case the losses never repeat exactly, so "<=" passes there; the plateau catches it.
+    lenient = _early_variant(equal_improves=True)
+    CHECKS["fit_early_stopping"](lenient)
+    fails("fit_early_stopping", lenient, "an equal validation loss counts as an improvement", hidden=True)
 
     reference = correct("fit_early_stopping")
 
@@ -208,3 +221,55 @@ def test_forecasts_below_the_stated_skill_fail() -> None:
         return windows[:, -3:].mean(axis=1)
 
     fails("fit_and_forecast", window_mean, "skill of", hidden=True)
+
+
+def _bag_of_tokens(train_ids: np.ndarray, train_labels: np.ndarray, test_ids: np.ndarray) -> np.ndarray:
+    """The best any order-free model can do: the majority training label of each test sentence's bag."""
+    votes: dict[tuple[int, ...], list[int]] = {}
+    for row, label in zip(train_ids, train_labels):
+        votes.setdefault(tuple(sorted(row[row > 0])), []).append(int(label))
+    default = int(np.mean(train_labels) > 0.5)
+    bags = [tuple(sorted(row[row > 0])) for row in test_ids]
+    return np.array([round(np.mean(votes[b])) if b in votes else default for b in bags], dtype=np.int64)
+
+
+def _positional_logistic(train_ids: np.ndarray, train_labels: np.ndarray, test_ids: np.ndarray) -> np.ndarray:
+    """A linear model that sees order: logistic regression on the one-hot token of every position."""
+    V = int(max(train_ids.max(), test_ids.max())) + 1
+    X, X_test = (np.eye(V)[ids].reshape(len(ids), -1) for ids in (train_ids, test_ids))
+    w = np.zeros(X.shape[1])
+    for _ in range(1000):
+        w -= 0.5 * X.T @ (1 / (1 + np.exp(-X @ w)) - train_labels) / len(X)
+    return (X_test @ w > 0).astype(np.int64)
+
+
+def test_part_5_needs_recurrence() -> None:
+    """No order-free model and no linear model reaches the bar, on the visible task or a hidden one."""
+    for hidden in (False, True):
+        fails("fit_and_classify", _bag_of_tokens, "order-free", hidden)
+        fails("fit_and_classify", _positional_logistic, "required", hidden)
+
+
+def test_part_5_names_its_other_mistakes() -> None:
+    def constant(train_ids: np.ndarray, train_labels: np.ndarray, test_ids: np.ndarray) -> np.ndarray:
+        return np.ones(len(test_ids), dtype=np.int64)
+
+    reference = define(answers.ALTERNATIVE["fit_and_classify"], "fit_and_classify")
+
+    def swapped(*args: np.ndarray) -> np.ndarray:
+        return 1 - reference(*args)
+
+    def probabilities(*args: np.ndarray) -> np.ndarray:
+        return reference(*args).astype(float)
+
+    fails("fit_and_classify", constant, "predicts 1 for every sentence")
+    fails("fit_and_classify", swapped, "swapped")
+    fails("fit_and_classify", probabilities, "integer labels")
+
+
+def test_part_5_reads_its_labels_from_the_grammar() -> None:
+    """The check's labels, read off the training sentences, are the generator's own."""
+    for seed in (808, 1, 2):
+        train_ids, train_labels, test_ids, test_labels = check.negation_task(seed, train=600, max_clauses=4)
+        case = check.Case("t", (train_ids, train_labels, test_ids))
+        assert np.array_equal(check._test_labels(case), test_labels)

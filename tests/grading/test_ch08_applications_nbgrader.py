@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 class TestCh08ApplicationsExercise(ExerciseProof):
     ASSIGNMENT = "ch08_applications"
     ANSWERS = ch08_applications_answers
-    TOTAL_POINTS = 13
+    TOTAL_POINTS = 17
 
     def test_feedback_names_the_likely_mistake(self, graded) -> None:
         course, _log = graded
@@ -25,3 +25,4 @@ class TestCh08ApplicationsExercise(ExerciseProof):
         assert "the temperature multiplies the logits" in feedback("sample_tokens")
         assert "the weights of the LAST epoch are returned" in feedback("fit_early_stopping")
         assert "look like scaled values" in feedback("fit_and_forecast")
+        assert "order-free model" in feedback("fit_and_classify")
