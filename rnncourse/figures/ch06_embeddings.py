@@ -6,7 +6,8 @@ function                    what it draws
 ``plot_sparse_gradient``    dW of an embedding: non-zero only in looked-up rows
 ``draw_tree``               a hierarchical-softmax tree, P(w | h) at each leaf
 ``plot_softmax_costs``      dot products and CPU time per word against V, log-log
-``plot_word2vec_losses``    skip-gram and CBOW training loss against pairs seen
+``plot_word2vec_runs``      word2vec runs: training loss against CPU time, held-out loss
+``plot_pmi_alignment``      skip-gram's scores u . v against the shifted PMI of each pair
 ``plot_projection``         word vectors projected on two principal directions
 ``plot_gender_lean``        cos(w, he) - cos(w, she) for occupation words
 ==========================  ==================================================
@@ -23,6 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from rnncourse.figures._draw import (
+    MIN_FONT_PT,
     PALETTE,
     SERIES_COLORS,
     box,
@@ -142,21 +144,62 @@ def plot_softmax_costs(rows: Sequence[Mapping[str, float]]) -> Figure:
     return fig
 
 
-def plot_word2vec_losses(
-    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], untrained: float
+def plot_word2vec_runs(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    heldout: Mapping[str, float],
+    untrained: float,
 ) -> Figure:
-    """Mean negative-sampling loss per example against examples seen, one line per model.
+    """Left: each run's mean training loss against CPU seconds. Right: each run's held-out loss, as bars.
 
     Args:
-        curves: label -> (examples seen, mean loss) of equal lengths.
-        untrained: the loss with every score 0, (K + 1) log 2, drawn as a dashed line.
+        curves: label -> (CPU seconds, mean training loss), of equal lengths.
+        heldout: label -> the held-out skip-gram loss of that run.
+        untrained: the loss with every score 0, (K + 1) log 2, drawn dashed in both panels.
     """
-    fig = new_figure(0.8, 0.38)
+    fig = new_figure(1.0, 0.4 + 0.045 * (len(curves) + 1))
+    left, right = fig.subplots(1, 2, width_ratios=(1.4, 1.0))
+    left.axhline(untrained, color=PALETTE["muted"], ls="--", lw=1, label="untrained, (K+1) log 2")
+    for i, (label, (seconds, loss)) in enumerate(curves.items()):
+        left.plot(seconds, loss, color=SERIES_COLORS[i % len(SERIES_COLORS)], lw=2, label=label)
+    finish_axes(left, xlabel="CPU seconds (one thread)", ylabel="training loss per example")
+    legend = left.get_legend()
+    if legend is not None:  # under both panels, where the long labels cover no curve
+        legend.remove()
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", fontsize=MIN_FONT_PT)
+    labels = list(heldout)
+    right.axvline(untrained, color=PALETTE["muted"], ls="--", lw=1)
+    right.barh(
+        range(len(labels)),
+        [heldout[k] for k in labels],
+        color=[SERIES_COLORS[i % len(SERIES_COLORS)] for i in range(len(labels))],
+    )
+    right.set_yticks(range(len(labels)), [f"({i + 1})" for i in range(len(labels))])
+    right.invert_yaxis()
+    right.set_xlim(min(heldout.values()) - 0.3, untrained + 0.1)
+    right.set_xlabel("held-out skip-gram loss", fontsize=MIN_FONT_PT)
+    right.tick_params(labelsize=MIN_FONT_PT)
+    right.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def plot_pmi_alignment(shifted_pmi: np.ndarray, scores: np.ndarray) -> Figure:
+    """Each pair as a point: PMI - log K (x) against the learned score u . v (y), with y = x and the fitted line."""
+    fig = new_figure(0.7, 0.5)
     ax = fig.subplots()
-    for i, (label, (seen, loss)) in enumerate(curves.items()):
-        ax.plot(np.asarray(seen) / 1e6, loss, color=SERIES_COLORS[i], lw=2, label=label)
-    ax.axhline(untrained, color=PALETTE["muted"], ls="--", lw=1, label="untrained, (K+1) log 2")
-    finish_axes(ax, xlabel="training examples seen (millions)", ylabel="mean loss per example")
+    ax.scatter(
+        shifted_pmi, scores, s=5, alpha=0.35, color=SERIES_COLORS[0], gid="pair", label="a pair of words"
+    )
+    span = np.array([min(shifted_pmi.min(), scores.min()), max(shifted_pmi.max(), scores.max())])
+    ax.plot(span, span, color=PALETTE["edge"], lw=1, ls="--", label="u . v = PMI - log K (the optimum)")
+    slope, intercept = np.polyfit(shifted_pmi, scores, 1)
+    ax.plot(
+        span,
+        slope * span + intercept,
+        color=SERIES_COLORS[1],
+        lw=2,
+        label=f"least squares, slope {slope:.2f}",
+    )
+    finish_axes(ax, xlabel="PMI(w, c) - log K", ylabel="learned score u_c . v_w", legend_loc="upper left")
     return fig
 
 

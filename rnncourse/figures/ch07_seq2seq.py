@@ -4,9 +4,10 @@
 function                       what it draws
 =============================  ===================================================
 ``plot_training``              smoothed training losses of several models
-``plot_accuracy_by_length``    exact-match accuracy against source length
+``plot_accuracy_by_length``    exact-match accuracy (or BLEU) against source length
 ``plot_attention``             attention weights: target steps x source tokens
 ``plot_length_penalty``        GNMT's lp and the normalised score of two outputs
+``plot_beam_widths``           BLEU and output length against the beam's width
 =============================  ===================================================
 
 Every plot keeps its data in the axes (line data, image arrays, tick labels),
@@ -19,12 +20,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from rnncourse.figures._draw import (
     MIN_FONT_PT,
     PAGE_WIDTH,
     SERIES_COLORS,
     TITLE_FONT_PT,
+    finish_axes,
     new_figure,
     plot_curves,
 )
@@ -55,9 +58,12 @@ def plot_training(losses: Mapping[str, Sequence[float]], window: int = 20, title
 
 
 def plot_accuracy_by_length(
-    accuracy: Mapping[str, Sequence[float]], edges: Sequence[int], title: str = ""
+    accuracy: Mapping[str, Sequence[float]],
+    edges: Sequence[int],
+    title: str = "",
+    ylabel: str = "exact-match accuracy",
 ) -> Figure:
-    """Exact-match accuracy of each model in source-length bins [edges[i], edges[i+1])."""
+    """A score in [0, 1] (exact-match accuracy, BLEU) of each model in source-length bins [edges[i], edges[i+1])."""
     centres = [(lo + hi - 1) / 2 for lo, hi in zip(edges[:-1], edges[1:])]
     fig = new_figure(0.7, 0.38)
     ax = fig.subplots()
@@ -65,12 +71,7 @@ def plot_accuracy_by_length(
         ax.plot(centres, values, "o-", color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=2, label=name)
     ax.set_xticks(centres, [f"{lo}-{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])])
     ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("source length (tokens)")
-    ax.set_ylabel("exact-match accuracy")
-    if title:
-        ax.set_title(title, fontsize=11)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
+    finish_axes(ax, xlabel="source length (tokens)", ylabel=ylabel, title=title)
     return fig
 
 
@@ -125,4 +126,40 @@ def plot_length_penalty(
         ylabel="score = log p / lp",
         title="dividing by lp lifts the longer output",
     )
+    return fig
+
+
+def plot_beam_widths(rows: Sequence[Mapping[str, float]], greedy: Mapping[str, float]) -> Figure:
+    """Left: corpus BLEU against the beam's width k; right: the outputs' length over the references'.
+
+    Args:
+        rows: one per decoding, with ``k``, ``alpha``, ``bleu`` (0..1) and ``length_ratio``;
+            one line per alpha.
+        greedy: ``bleu`` and ``length_ratio`` of greedy decoding, drawn as a dotted line.
+    """
+    alphas = sorted({float(r["alpha"]) for r in rows})
+    widths = sorted({int(r["k"]) for r in rows})
+    fig = new_figure(1.0, 0.38)
+    left, right = fig.subplots(1, 2)
+    for ax, key, ylabel, scale in (
+        (left, "bleu", "corpus BLEU (points)", 100.0),
+        (right, "length_ratio", "output length / reference length", 1.0),
+    ):
+        ax.axhline(scale * greedy[key], color=SERIES_COLORS[2], ls=":", lw=1.5, label="greedy")
+        plot_curves(
+            ax,
+            {
+                f"beam, alpha = {a:g}": [
+                    scale * next(r[key] for r in rows if int(r["k"]) == k and float(r["alpha"]) == a)
+                    for k in widths
+                ]
+                for a in alphas
+            },
+            x=widths,
+            xlabel="beam width k",
+            ylabel=ylabel,
+        )
+        ax.set_xscale("log")
+        ax.set_xticks(widths, [str(k) for k in widths])
+        ax.xaxis.set_minor_formatter(NullFormatter())  # only the widths tried are labelled
     return fig

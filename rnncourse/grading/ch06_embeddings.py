@@ -350,15 +350,18 @@ def _verify_sgns(case: Case, result: object) -> None:
     expected, cache = sgns_forward(v, u_pos, u_neg)
     s_pos, s_neg = np.sum(u_pos * v, axis=1), np.einsum("nke,ne->nk", u_neg, v)
     loss_mistakes = {
-        "the loss is summed over the batch: take the mean over the N pairs": np.array(expected.sum()),
-        "the negative term uses log sigma(+u_neg . v): the noise words need log sigma(-u_neg . v)": np.array(
-            np.mean(-np.log(sigmoid(s_pos)) - np.log(sigmoid(s_neg)).sum(axis=1))
+        "the loss is summed over the batch: take the mean over the N pairs": float(expected.sum()),
+        "the negative term uses log sigma(+u_neg . v): the noise words need log sigma(-u_neg . v)": float(
+            np.mean(np.logaddexp(0.0, -s_pos) + np.logaddexp(0.0, -s_neg).sum(axis=1))
         ),
-        "the negatives' terms are averaged over K instead of summed": np.array(
-            np.mean(-np.log(sigmoid(s_pos)) - np.log(sigmoid(-s_neg)).mean(axis=1))
+        "the negatives' terms are averaged over K instead of summed": float(
+            np.mean(np.logaddexp(0.0, -s_pos) + np.logaddexp(0.0, s_neg).mean(axis=1))
         ),
     }
-    compare(np.array(loss), np.array(expected.mean()), f"{name} (the loss)", loss_mistakes, LOG_TOLERANCE)
+    loss_mistakes_arrays = {what: np.array(wrong) for what, wrong in loss_mistakes.items()}
+    compare(
+        np.array(loss), np.array(expected.mean()), f"{name} (the loss)", loss_mistakes_arrays, LOG_TOLERANCE
+    )
     # Analytic variants for naming mistakes; acceptance is by the numerical gradient.
     g = sgns_backward(np.full(N, 1.0 / N), cache)
     summed = sgns_backward(np.ones(N), cache)
@@ -458,12 +461,12 @@ def _verify_tree(case: Case, result: object) -> None:
     unsigned = U[nodes] @ h
     compare(
         np.array(log_p),
-        expected,
+        np.array(expected),
         f"{name} (log_p)",
         {
             "this is P(w), not log P(w): return the log-probability": np.exp(expected),
             "the signs are ignored: at a right turn (sign -1) the factor is sigma(-u . h)": np.array(
-                np.log(sigmoid(unsigned)).sum()
+                -np.logaddexp(0.0, -unsigned).sum()
             ),
             "this is sum of sigma(s u . h); log P(w) is the sum of log sigma(s u . h)": np.array(
                 sigmoid(x).sum()
@@ -545,15 +548,45 @@ def analogy_set(seed: int, V: int, E: int) -> tuple[np.ndarray, int, int, int, i
     return np.vstack([a, b, c, 0.9 * d, long_word, *others]), 0, 1, 2, 3
 
 
+def raw_offset_set(seed: int, V: int, E: int) -> tuple[np.ndarray, int, int, int, int]:
+    """Vectors (V, E) whose answer (row 3) an offset of *raw* vectors misses.
+
+    a, b and c have very different lengths (about 2.5, 0.45 and 1), so the
+    raw b - a + c points elsewhere than the unit one. Row 3 lies at a cosine
+    of 0.95 to the unit offset; row 4 lies along the raw offset, at a lower
+    cosine to the unit one: scoring against the raw offset picks it. The
+    other rows are short, random and far from both.
+    """
+    rng = np.random.default_rng(seed)
+    base = np.linalg.qr(rng.normal(size=(E, E)))[0].T
+    a, b, c = (
+        base[0] * rng.uniform(2.0, 3.0),
+        base[1] * rng.uniform(0.3, 0.6),
+        base[2] * rng.uniform(0.8, 1.2),
+    )
+    unit_offset = (base[1] - base[0] + base[2]) / np.sqrt(3.0)
+    raw_offset = (b - a + c) / np.linalg.norm(b - a + c)
+    d = 0.95 * unit_offset + np.sqrt(1 - 0.95**2) * base[3]
+    others = [0.4 * base[4 + (i % (E - 4))] * (1 if i % 2 else -1) for i in range(V - 5)]
+    return np.vstack([a, b, c, 0.9 * d, 0.8 * raw_offset, *others]), 0, 1, 2, 3
+
+
 _VISIBLE_ANALOGY = {"8 words, E=8": (670, 8, 8)}
 _HIDDEN_ANALOGY = {"6 words, E=6": (6, 6), "20 words, E=10": (20, 10), "12 words, E=7": (12, 7)}
+_HIDDEN_RAW_OFFSET = {"words of very different lengths": (10, 8)}
 
 
-def _analogy_args(seed: int, V: int, E: int) -> tuple[Any, ...]:
-    vectors, a, b, c, _ = analogy_set(seed, V, E)
+def _analogy_args(
+    seed: int, V: int, E: int, build: Callable[..., tuple[np.ndarray, int, int, int, int]] = analogy_set
+) -> tuple[Any, ...]:
+    vectors, a, b, c, _ = build(seed, V, E)
     order = np.random.default_rng(seed).permutation(V)  # the answer is not always row 3
     where = np.argsort(order)
     return vectors[order], int(where[a]), int(where[b]), int(where[c])
+
+
+def _raw_offset_args(seed: int, V: int, E: int) -> tuple[Any, ...]:
+    return _analogy_args(seed, V, E, raw_offset_set)
 
 
 def _visible_analogy() -> list[Case]:
@@ -578,6 +611,8 @@ def _verify_analogy(case: Case, result: object) -> None:
     raw = vectors @ (vectors[b] - vectors[a] + vectors[c])
     raw_excluded = raw.copy()
     raw_excluded[[a, b, c]] = -np.inf
+    raw_offset = unit_rows(vectors) @ (vectors[b] - vectors[a] + vectors[c])
+    raw_offset[[a, b, c]] = -np.inf
     wrong = {
         "the query words are not excluded: b - a + c is closest to b or c themselves; give a, b "
         "and c the score -inf before the argmax": int(
@@ -585,6 +620,8 @@ def _verify_analogy(case: Case, result: object) -> None:
         ),
         "cosine without normalisation: a dot product favours long vectors; divide every row by "
         "its length first": int(np.argmax(raw_excluded)),
+        "the offset b - a + c is built from the raw vectors: a long vector then outweighs the others; "
+        "use the unit vectors of a, b and c in the offset too": int(np.argmax(raw_offset)),
         "the direction is reversed: a : b :: c : ? is b - a + c, not a - b + c": int(
             answer_analogies(unit_rows(vectors), np.array([b]), np.array([a]), np.array([c]))[0]
         ),
@@ -604,7 +641,8 @@ ANALOGY = Part(
     title="Part 6: analogies, query words excluded",
     points=2,
     visible=_visible_analogy,
-    hidden={name: drawn(_analogy_args, *spec) for name, spec in _HIDDEN_ANALOGY.items()},
+    hidden={name: drawn(_analogy_args, *spec) for name, spec in _HIDDEN_ANALOGY.items()}
+    | {name: drawn(_raw_offset_args, *spec) for name, spec in _HIDDEN_RAW_OFFSET.items()},
     verify=_verify_analogy,
     parameters=("vectors", "a", "b", "c"),
 )

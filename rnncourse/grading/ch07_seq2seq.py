@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import sacrebleu
 
+from rnncourse.data.pairs import BOS_ID, EOS_ID, PairVocabulary, characters, date_pairs
 from rnncourse.evaluation.bleu import brevity_penalty, clipped_matches, ngrams, sentence_bleu
 from rnncourse.grading.core import (
     GradingFailure,
@@ -43,10 +45,12 @@ from rnncourse.grading.parts import (
 )
 from rnncourse.grading.substitutes import ch07_seq2seq as correct
 from rnncourse.grading.substitutes import source_of
+from rnncourse.results import load_arrays
+from rnncourse.scratch.decoding import PrefixDecoder, length_penalty
 from rnncourse.scratch.decoding import beam_search as reference_beam_search
 from rnncourse.scratch.decoding import greedy_search as reference_greedy_search
-from rnncourse.scratch.decoding import length_penalty
 from rnncourse.scratch.losses import padded_mean_cross_entropy, softmax_cross_entropy
+from rnncourse.scratch.seq2seq import NumpySeq2Seq
 
 
 def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
@@ -74,7 +78,7 @@ def _compare_scalar(result: float, expected: float, name: str, mistakes: dict[st
 
 # -- Part 1: masked cross-entropy -----------------------------------------------------
 
-LossShape = tuple[Sequence[int], int, int]  # (lengths, T, V)
+LossShape = tuple[Sequence[int], int, int] | tuple[Sequence[int], int, int, float]  # (lengths, T, V[, scale])
 
 _VISIBLE_LOSS: tuple[int, tuple[LossShape, ...]] = (70, (((4, 2, 1), 4, 5), ((3, 3), 3, 4)))
 _HIDDEN_LOSS: dict[str, LossShape] = {
@@ -82,6 +86,7 @@ _HIDDEN_LOSS: dict[str, LossShape] = {
     "batch of one, no padding": ((5,), 5, 6),
     "heavy padding": ((1, 6, 2, 1, 3), 6, 4),
     "every sequence full": ((4, 4, 4), 4, 7),
+    "large logits (hundreds)": ((3, 1, 2), 3, 6, 300.0),
 }
 
 
@@ -90,12 +95,15 @@ def loss_cases(seed: int, shapes: Sequence[LossShape]) -> list[Case]:
 
     ``y`` (N, T + 1) is ``<bos>`` (id 2) then the target ids; past each
     length it holds padding drawn at random (not 0), as a careless batch might.
+    The logits are ``scale`` (2 unless given) times normal draws; with a large
+    scale they are also shifted up by 3 * scale, so that ``exp`` of them overflows.
     """
     cases = []
-    for i, (lengths_given, T, V) in enumerate(shapes):
+    for i, (lengths_given, T, V, *rest) in enumerate(shapes):
         lengths = np.array(lengths_given, dtype=np.int64)
         rng = np.random.default_rng(seed + i)
-        logits = 2.0 * rng.normal(size=(len(lengths), T, V))
+        scale = float(rest[0]) if rest else 2.0
+        logits = scale * rng.normal(size=(len(lengths), T, V)) + (3.0 * scale if scale > 10 else 0.0)
         y = rng.integers(0, V, size=(len(lengths), T + 1)).astype(np.int64)
         y[:, 0] = 2 % V
         cases.append(Case(f"lengths {tuple(lengths.tolist())}, T={T}, V={V}", (logits, y, lengths)))
@@ -119,6 +127,16 @@ def _verify_loss(case: Case, result: object) -> None:
     _raise_if_error(name, result, case)
     logits, y, lengths = case.args
     T = logits.shape[1]
+    if (
+        isinstance(result, (float, np.ndarray))
+        and not np.all(np.isfinite(result))
+        and np.abs(logits).max() > 100
+    ):
+        raise GradingFailure(
+            f"{name} returned {result} on logits of up to {np.abs(logits).max():.0f}: exp of such logits "
+            "overflows to inf (and inf / inf is NaN), or a probability rounds to 0 and its log is -inf. Compute "
+            "the log-softmax as z - m - log(sum(exp(z - m))), with m the maximum of each row z."
+        )
     value = _scalar(name, result, "the loss")
     mask = np.arange(T)[None, :] < lengths[:, None]
     targets = y[:, 1:]
@@ -266,7 +284,13 @@ def additive_attention(fn: Callable[..., tuple[np.ndarray, np.ndarray]]) -> None
     run_part_in_process(ADDITIVE_ATTENTION, fn)
 
 
-# -- Score tables for the decoding parts ----------------------------------------------
+# -- Decoders for the decoding parts ---------------------------------------------------
+#
+# The learner reads a decoder through ``step_log_probs(decoder, tokens)`` (given in the
+# notebook): the log-probabilities of the next token after ``tokens``, ``<bos>`` first. In
+# the tests the decoder is a score table (L, V, V) whose row [t, prev] holds them for step
+# t = len(tokens) - 1 after the token prev = tokens[-1]; the notebook's last cell passes a
+# trained network instead (:func:`date_model`).
 
 BOS, EOS = 1, 0
 
@@ -290,15 +314,16 @@ def length_table() -> np.ndarray:
     return table
 
 
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+
+
 def random_table(seed: int, L: int, V: int, eos_bias: float = 0.0) -> np.ndarray:
     """A random table of log-probabilities (L, V, V), rows normalised; ``eos_bias`` adds to <eos>'s logit."""
     logits = 2.0 * np.random.default_rng(seed).normal(size=(L, V, V))
     logits[..., EOS] += eos_bias
-    return (
-        logits
-        - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True))
-        - logits.max(-1, keepdims=True)
-    )
+    return _log_softmax(logits)
 
 
 def _table_step(scores: np.ndarray) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -326,6 +351,22 @@ def _tokens(name: str, result: object, what: str) -> list[int]:
     return [int(x) for x in result]
 
 
+_READING_ADVICE = (
+    "Read the decoder as step_log_probs(decoder, tokens), with tokens the list of tokens read so far, "
+    "<bos> first: [bos] at the first step, then [bos] followed by the tokens chosen."
+)
+
+
+def _raise_if_decoding_error(name: str, result: object, case: Case) -> None:
+    """A failure for an exception; when it may come from reading the decoder, how to read it."""
+    if isinstance(result, LearnerError):
+        reading = "step_log_probs" in result.line + result.message or (
+            result.type_name in ("IndexError", "TypeError") and "out of range" in result.message
+        )
+        advice = f"If it was raised reading the decoder: {_READING_ADVICE}" if reading else ""
+        raise GradingFailure(error_message(name, result, case, advice))
+
+
 # -- Part 3: greedy decoding ----------------------------------------------------------
 
 
@@ -344,15 +385,29 @@ _HIDDEN_GREEDY: dict[str, Draw] = {
 
 def _visible_greedy() -> list[Case]:
     return [
+        Case("random table, V=6, max_len=7", (random_table(9, 7, 6, 0.5), BOS, EOS, 7)),
+        Case("random table without <eos>, max_len=5", (random_table(13, 5, 6, -4.0), BOS, EOS, 5)),
         Case("the hand-made table", (trap_table(), BOS, EOS, 2)),
-        Case("random table, V=5, max_len=6", (random_table(30, 6, 5, 1.0), BOS, EOS, 6)),
     ]
+
+
+def _one_short(expected: list[int], max_len: int) -> str:
+    """Why an output equal to ``expected[:-1]`` stopped one token short, every cause these inputs allow."""
+    keep_eos = "keep the <eos> token at the end of the output (it was generated)"
+    whole_loop = (
+        "the loop stops one step early: generate up to max_len tokens, steps t = 0, 1, ..., max_len - 1"
+    )
+    if expected[-1] != EOS:
+        return whole_loop
+    if len(expected) < max_len:
+        return keep_eos
+    return f"{keep_eos}; or {whole_loop}"
 
 
 @verifier
 def _verify_greedy(case: Case, result: object) -> None:
     name = "greedy_decode"
-    _raise_if_error(name, result, case)
+    _raise_if_decoding_error(name, result, case)
     scores, _, _, max_len = case.args
     tokens = _tokens(name, result, "the tokens")
     expected = _greedy(scores, max_len)
@@ -368,16 +423,18 @@ def _verify_greedy(case: Case, result: object) -> None:
         raise GradingFailure(
             f"{name}: leave <bos> out of the output; it is the first input, not a generated token."
         )
-    if expected and expected[-1] == EOS and tokens == expected[:-1]:
-        raise GradingFailure(f"{name}: keep the <eos> token at the end of the output (it was generated).")
+    if expected and tokens == expected[:-1]:
+        raise GradingFailure(
+            f"{name}: the output stops one token short. Likely mistake: {_one_short(expected, max_len)}."
+        )
     if EOS in expected and len(tokens) > len(expected) and tokens[: len(expected)] == expected:
         raise GradingFailure(f"{name}: stop at the first <eos>; the output ends with it.")
     if tokens == full and tokens != expected:
         raise GradingFailure(f"{name}: stop at the first <eos>; nothing comes after it.")
     shown = "" if case.hidden else f" Expected {expected}, got {tokens}."
     raise GradingFailure(
-        f"{name}: wrong tokens.{shown} At step t (0 for the first token) read step_log_probs(scores, t, prev) "
-        "with prev the token chosen at step t - 1 (<bos> at t = 0), take its argmax, and stop after <eos> or max_len tokens."
+        f"{name}: wrong tokens.{shown} At each step read step_log_probs(decoder, tokens) with the tokens so far "
+        "(<bos> first), take its argmax, append it, and stop after <eos> or max_len tokens."
     )
 
 
@@ -390,21 +447,128 @@ GREEDY_DECODE = Part(
     hidden=_HIDDEN_GREEDY,
     verify=_verify_greedy,
     substitutes={"step_log_probs": source_of(correct.step_log_probs)},
-    parameters=("scores", "bos", "eos", "max_len"),
+    parameters=("decoder", "bos", "eos", "max_len"),
 )
 
 
 def greedy_decode(fn: Callable[..., list[int]]) -> None:
-    """``greedy_decode(scores, bos, eos, max_len)`` -> the greedy tokens, ending with <eos> if produced."""
+    """``greedy_decode(decoder, bos, eos, max_len)`` -> the greedy tokens, ending with <eos> if produced."""
     run_part_in_process(GREEDY_DECODE, fn)
 
 
 # -- Part 4: beam search with length normalisation ------------------------------------
 
 
+def beam_variant(
+    scores: np.ndarray,
+    beam_size: int,
+    max_len: int,
+    alpha: float,
+    penalty: Callable[[int, float], float] = length_penalty,
+    shrink: bool = True,
+    live_at_max_len: bool = True,
+) -> tuple[list[int], float]:
+    """Beam search over a table as the notebook states it, or with one of the named mistakes.
+
+    The defaults are the procedure itself (tests prove it equal to
+    ``rnncourse.scratch.decoding.beam_search``). ``penalty(|y|, alpha)`` divides
+    the log-probability; ``shrink=False`` keeps ``beam_size`` live hypotheses
+    even when some of the best extensions ended in <eos>;
+    ``live_at_max_len=False`` finishes the hypotheses still live after the
+    last step only when none ended in <eos>.
+
+    Returns:
+        The best finished hypothesis's tokens and normalised score.
+    """
+    live: list[tuple[tuple[int, ...], float]] = [((), 0.0)]
+    finished: list[tuple[tuple[int, ...], float]] = []
+    for t in range(max_len):
+        candidates = [
+            (prefix + (w,), log_p + float(value))
+            for prefix, log_p in live
+            for w, value in enumerate(scores[t, prefix[-1] if prefix else BOS])
+        ]
+        candidates.sort(key=lambda c: -c[1])  # stable: ties keep (hypothesis, token) order
+        best = candidates[:beam_size]
+        finished += [c for c in best if c[0][-1] == EOS]
+        live = [c for c in (best if shrink else candidates) if c[0][-1] != EOS][:beam_size]
+        if not live:
+            break
+    if live_at_max_len or not finished:
+        finished += live
+    ranked = [(list(prefix), log_p / penalty(len(prefix), alpha)) for prefix, log_p in finished]
+    return max(ranked, key=lambda h: h[1])  # max keeps the first of equal scores
+
+
+def _differing_table(
+    rng: np.random.Generator,
+    draw: Callable[[np.random.Generator], np.ndarray],
+    beam_size: int,
+    max_len: int,
+    alpha: float,
+    mistake: dict[str, bool],
+) -> np.ndarray:
+    """A table from ``draw`` on which ``mistake`` (options of :func:`beam_variant`) changes the answer."""
+    for _ in range(200):
+        table = draw(rng)
+        right = beam_variant(table, beam_size, max_len, alpha)
+        wrong = beam_variant(table, beam_size, max_len, alpha, **mistake)  # type: ignore[arg-type]
+        if right[0] != wrong[0] and abs(right[1] - wrong[1]) > 1e-3:
+            return table
+    raise RuntimeError("no table told the mistake apart in 200 draws")  # pragma: no cover
+
+
+def _early_finish_draw(rng: np.random.Generator) -> np.ndarray:
+    """<eos> among the best first tokens, then no <eos> at all: the best output is live at max_len."""
+    V, L = 6, 5
+    logits = rng.normal(size=(L, V, V))
+    first = logits[0, BOS]
+    first[:] = -3.0 + 0.3 * rng.normal(size=V)
+    best = int(rng.integers(2, V))
+    first[best], first[EOS] = 2.0, 2.0 - rng.uniform(0.2, 0.6)
+    logits[1:, :, EOS] = -30.0  # nothing else finishes
+    peaks = rng.integers(2, V, size=(L, V))
+    np.put_along_axis(logits[1:], peaks[1:, :, None], 6.0, axis=-1)  # one likely token per row
+    return _log_softmax(logits)
+
+
+def _shrink_draw(rng: np.random.Generator) -> np.ndarray:
+    """<eos> second best at the first step; the third token's branch finishes well, the best one's does not."""
+    V, L = 8, 3
+    logits = rng.normal(size=(L, V, V))
+    a, b = (int(x) for x in rng.choice(np.arange(2, V), size=2, replace=False))
+    first = logits[0, BOS]
+    first[:] = -4.0 + 0.3 * rng.normal(size=V)
+    d1 = rng.uniform(0.5, 0.9)
+    first[a], first[EOS], first[b] = 2.0, 2.0 - d1, 2.0 - d1 - rng.uniform(0.02, 0.08)
+    logits[1, a] = 0.3 * rng.normal(size=V)  # after the best token: nothing good
+    logits[1, a, EOS] = -8.0
+    logits[1, b] = -4.0 + 0.3 * rng.normal(size=V)  # after the third: <eos>, almost surely
+    logits[1, b, EOS] = 4.0
+    return _log_softmax(logits)
+
+
 def _beam_draw(V: int, beam_size: int, max_len: int, alpha: float, eos_bias: float = 0.0) -> Draw:
     """A hidden beam case: a random table of ``max_len`` steps over ``V`` tokens."""
     return lambda rng: (random_table(seed_of(rng), max_len, V, eos_bias), BOS, EOS, beam_size, max_len, alpha)
+
+
+def _told_apart(
+    draw: Callable[[np.random.Generator], np.ndarray],
+    beam_size: int,
+    max_len: int,
+    alpha: float,
+    **mistake: bool,
+) -> Draw:
+    """A hidden beam case drawn until ``mistake`` gives another answer than the procedure."""
+    return lambda rng: (
+        _differing_table(rng, draw, beam_size, max_len, alpha, mistake),
+        BOS,
+        EOS,
+        beam_size,
+        max_len,
+        alpha,
+    )
 
 
 _HIDDEN_BEAM: dict[str, Draw] = {
@@ -414,6 +578,10 @@ _HIDDEN_BEAM: dict[str, Draw] = {
     "strong length normalisation": _beam_draw(6, 4, 7, 2.0, 0.8),
     "no normalisation, beam 3": _beam_draw(6, 3, 6, 0.0, 0.8),
     "runs to max_len": _beam_draw(5, 2, 5, 0.7, -3.0),
+    "one finishes early, the best is live at max_len": _told_apart(
+        _early_finish_draw, 3, 5, 1.0, live_at_max_len=False
+    ),
+    "the beam shrinks when one finishes": _told_apart(_shrink_draw, 2, 3, 1.0, shrink=False),
 }
 
 
@@ -425,23 +593,36 @@ def _visible_beam() -> list[Case]:
     ]
 
 
-def _beam(
-    scores: np.ndarray, k: int, max_len: int, alpha: float, penalty: Callable[[int, float], float]
-) -> tuple[list[int], float]:
-    hypotheses = reference_beam_search(
-        _table_step(scores), np.zeros(1, dtype=np.int64), BOS, EOS, k, max_len, 0.0
-    )
-    ranked = sorted(
-        ((list(h.tokens), h.log_prob / penalty(len(h.tokens), alpha)) for h in hypotheses),
-        key=lambda h: -h[1],
-    )
-    return ranked[0]
+_PENALTY_MISTAKES: dict[str, Callable[[int, float], float]] = {
+    "the length penalty is inverted: the score is log p / lp with lp = ((5 + |y|) / 6) ** alpha; "
+    "multiplying by lp (or dividing by 1 / lp) favours short outputs": lambda n, a: (
+        1.0 / length_penalty(n, a)
+    ),
+    "the length penalty is missing: rank finished hypotheses by log p / lp, lp = ((5 + |y|) / 6) ** alpha": (
+        lambda n, a: 1.0
+    ),
+    "|y| leaves out <eos>: count every generated token, <eos> included": lambda n, a: length_penalty(
+        n - 1, a
+    ),
+    "the penalty divides by the length itself, |y| ** alpha: use GNMT's ((5 + |y|) / 6) ** alpha": (
+        lambda n, a: float(n) ** a
+    ),
+}
+
+_SEARCH_MISTAKES: dict[str, dict[str, bool]] = {
+    "the beam never shrinks: of all extensions keep the beam_size best; those ending in <eos> are "
+    "finished, and only the others stay live, so fewer than beam_size may go on": {"shrink": False},
+    "the hypotheses still live after the last step are left out when others have finished: after step "
+    "max_len - 1 finish every live hypothesis as it is and rank it with those that ended in <eos>": {
+        "live_at_max_len": False
+    },
+}
 
 
 @verifier
 def _verify_beam(case: Case, result: object) -> None:
     name = "beam_search"
-    _raise_if_error(name, result, case)
+    _raise_if_decoding_error(name, result, case)
     scores, _, _, k, max_len, alpha = case.args
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise GradingFailure(
@@ -454,19 +635,11 @@ def _verify_beam(case: Case, result: object) -> None:
     )[0]
     expected_tokens, expected_score = list(best.tokens), best.score
     variants = {
-        "the length penalty is inverted: the score is log p / lp with lp = ((5 + |y|) / 6) ** alpha; "
-        "multiplying by lp (or dividing by 1 / lp) favours short outputs": _beam(
-            scores, k, max_len, alpha, lambda n, a: 1.0 / length_penalty(n, a)
-        ),
-        "the length penalty is missing: rank finished hypotheses by log p / lp, lp = ((5 + |y|) / 6) ** alpha": _beam(
-            scores, k, max_len, alpha, lambda n, a: 1.0
-        ),
-        "|y| leaves out <eos>: count every generated token, <eos> included": _beam(
-            scores, k, max_len, alpha, lambda n, a: length_penalty(n - 1, a)
-        ),
-        "the penalty divides by the length itself, |y| ** alpha: use GNMT's ((5 + |y|) / 6) ** alpha": _beam(
-            scores, k, max_len, alpha, lambda n, a: float(n) ** a
-        ),
+        description: beam_variant(scores, k, max_len, alpha, penalty=penalty)
+        for description, penalty in _PENALTY_MISTAKES.items()
+    } | {
+        description: beam_variant(scores, k, max_len, alpha, **options)  # type: ignore[arg-type]
+        for description, options in _SEARCH_MISTAKES.items()
     }
     if tokens == expected_tokens:
         for description, (_, wrong_score) in variants.items():
@@ -504,13 +677,53 @@ BEAM_SEARCH = Part(
     hidden=_HIDDEN_BEAM,
     verify=_verify_beam,
     substitutes={"step_log_probs": source_of(correct.step_log_probs)},
-    parameters=("scores", "bos", "eos", "beam_size", "max_len", "alpha"),
+    parameters=("decoder", "bos", "eos", "beam_size", "max_len", "alpha"),
 )
 
 
 def beam_search(fn: Callable[..., tuple[list[int], float]]) -> None:
-    """``beam_search(scores, bos, eos, beam_size, max_len, alpha)`` -> (best tokens, normalised score)."""
+    """``beam_search(decoder, bos, eos, beam_size, max_len, alpha)`` -> (best tokens, normalised score)."""
     run_part_in_process(BEAM_SEARCH, fn)
+
+
+# -- The notebook's last cell: a trained model to decode ------------------------------
+
+
+@dataclass(frozen=True)
+class DateModel:
+    """Chapter 7's date model with additive attention, stored as arrays and run with NumPy.
+
+    ``decoder(date)`` encodes a written date and returns what ``step_log_probs``
+    reads in the notebook: an object whose ``log_probs(tokens)`` gives the
+    log-probabilities of the next character after ``tokens`` (``<bos>`` first).
+    """
+
+    network: NumpySeq2Seq
+    source: PairVocabulary
+    target: PairVocabulary
+    bos: int = BOS_ID
+    eos: int = EOS_ID
+
+    def decoder(self, date: str) -> PrefixDecoder:
+        """The decoder of one written date (e.g. "saturday the 21st of november 2026")."""
+        return PrefixDecoder(self.network.step_function(), self.network.encode(self.source.encode(date)))
+
+    def text(self, tokens: Sequence[int]) -> str:
+        """The characters of ``tokens`` up to ``<eos>``."""
+        return "".join(self.target.decode(tokens))
+
+    def test_dates(self, count: int) -> list[tuple[str, str]]:
+        """``count`` dates the model never saw, with their ISO form (the chapter's test dates)."""
+        return date_pairs(count, 1000)
+
+
+def date_model() -> DateModel:
+    """The trained date model that exercise 7's last cell decodes (``python -m
+    rnncourse.experiments.ch07_seq2seq --part model`` stored it)."""
+    arrays = load_arrays("ch07_seq2seq_date_model")
+    source = PairVocabulary([str(t) for t in arrays.pop("source_tokens")], characters)
+    target = PairVocabulary([str(t) for t in arrays.pop("target_tokens")], characters)
+    return DateModel(NumpySeq2Seq(arrays), source, target)
 
 
 # -- Part 5: corpus BLEU ----------------------------------------------------------------
@@ -563,11 +776,18 @@ def _one_sentence(rng: np.random.Generator) -> tuple[list[list[str]], list[list[
     return [references[0][:-1] + ["w0"]], references[:1]
 
 
+def _no_four_gram(rng: np.random.Generator) -> tuple[list[list[str]], list[list[str]]]:
+    """Every fourth word of every hypothesis replaced by one no reference holds: no 4-gram matches."""
+    hypotheses, references = random_corpus(seed_of(rng), 12, 6)
+    return [[w if i % 4 != 3 else "zz" for i, w in enumerate(h)] for h in hypotheses], references
+
+
 _HIDDEN_BLEU: dict[str, Draw] = {
     "hypotheses longer than references": _longer_hypotheses,
     "one sentence": _one_sentence,
     "a larger corpus": lambda rng: random_corpus(seed_of(rng), 40, 12),
     "a corpus of repeated words": lambda rng: random_corpus(seed_of(rng), 15, 3),
+    "no 4-gram matches anywhere": _no_four_gram,
 }
 
 
@@ -581,27 +801,73 @@ def _sacrebleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequenc
     )
 
 
+def _gram_counts(
+    hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]], orders: int, clip: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Matches and hypothesis n-grams (sentences, orders): clipped, or every hypothesis n-gram in the reference."""
+    matches, totals = np.zeros((len(hypotheses), orders)), np.zeros((len(hypotheses), orders))
+    for i, (h, r) in enumerate(zip(hypotheses, references)):
+        for n in range(1, orders + 1):
+            matches[i, n - 1], totals[i, n - 1] = clipped_matches(h, r, n)
+            if not clip:
+                ref = ngrams(r, n)
+                matches[i, n - 1] = sum(count for gram, count in ngrams(h, n).items() if gram in ref)
+    return matches, totals
+
+
 def _bleu_variant(
     hypotheses: Sequence[Sequence[str]],
     references: Sequence[Sequence[str]],
     clip: bool = True,
     penalty: Callable[[int, int], float] = brevity_penalty,
     weights: Sequence[float] = (0.25, 0.25, 0.25, 0.25),
+    smooth: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    average: str = "geometric",
+    sentence_penalty: bool = False,
+    sentence_precisions: bool = False,
 ) -> float:
-    """BLEU computed with one of the named mistakes."""
-    matches, totals = [0] * 4, [0] * 4
-    for h, r in zip(hypotheses, references):
-        for n in range(1, 5):
-            m, t = clipped_matches(h, r, n)
-            if not clip:
-                ref = ngrams(r, n)
-                m = sum(count for gram, count in ngrams(h, n).items() if gram in ref)
-            matches[n - 1] += m
-            totals[n - 1] += t
-    if min(matches) == 0 or min(totals) == 0:
+    """Corpus BLEU as the notebook defines it (the defaults), or with one of the named mistakes.
+
+    ``smooth(matches, totals)`` returns smoothed precisions (4,); ``average``
+    "arithmetic" averages the precisions instead of taking their geometric
+    mean; ``sentence_penalty`` averages the sentences' brevity penalties;
+    ``sentence_precisions`` averages the sentences' precisions.
+    """
+    matches, totals = _gram_counts(hypotheses, references, len(weights), clip)
+    if sentence_precisions:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precisions = np.nanmean(np.where(totals > 0, matches / totals, np.nan), axis=0)
+    elif smooth is not None:
+        precisions = smooth(matches.sum(axis=0), totals.sum(axis=0))
+    else:
+        precisions = matches.sum(axis=0) / np.maximum(totals.sum(axis=0), 1)
+    if min(precisions) <= 0 or not np.all(np.isfinite(precisions)):
         return 0.0
-    c, r_len = sum(len(h) for h in hypotheses), sum(len(r) for r in references)
-    return penalty(c, r_len) * math.exp(sum(w * math.log(m / t) for w, m, t in zip(weights, matches, totals)))
+    if sentence_penalty:
+        bp = float(np.mean([penalty(len(h), len(r)) for h, r in zip(hypotheses, references)]))
+    else:
+        bp = penalty(sum(len(h) for h in hypotheses), sum(len(r) for r in references))
+    if average == "arithmetic":
+        return bp * float(np.dot(weights, precisions))
+    return bp * math.exp(sum(w * math.log(p) for w, p in zip(weights, precisions)))
+
+
+def _add_one(matches: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Add-one smoothing of every order above 1 (sacrebleu's "add-k", k = 1)."""
+    smoothed = (matches + 1.0) / (totals + 1.0)
+    smoothed[0] = matches[0] / totals[0]
+    return smoothed
+
+
+def _floor(matches: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """A zero count replaced by 0.1 (sacrebleu's "floor")."""
+    return np.where(matches > 0, matches, 0.1) / totals
+
+
+def _exp_smoothing(matches: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """The k-th zero count replaced by 1 / 2^k (Chen and Cherry's method 3, sacrebleu's "exp")."""
+    zeros = np.cumsum(matches == 0)
+    return np.where(matches > 0, matches, 1.0 / 2.0**zeros) / totals
 
 
 @verifier
@@ -615,24 +881,60 @@ def _verify_bleu(case: Case, result: object) -> None:
         raise GradingFailure(
             f"{name} returned BLEU times 100 (as sacrebleu prints it); return it between 0 and 1."
         )
+    h, r = hypotheses, references
+    no_smoothing = "corpus BLEU is not smoothed: p_n = m_n / t_n, and BLEU is 0 when some order has no match"
     mistakes = {
         "n-gram counts are not clipped: a hypothesis n-gram matches at most as many times as the reference "
-        "holds it, min(count_h, count_r)": _bleu_variant(hypotheses, references, clip=False),
+        "holds it, min(count_h, count_r)": _bleu_variant(h, r, clip=False),
         "the brevity penalty is inverted: it is exp(1 - r / c) when the hypotheses are SHORTER (c <= r), "
         "1 when they are longer": _bleu_variant(
-            hypotheses, references, penalty=lambda c, r: 1.0 if c <= r else math.exp(1.0 - c / r)
+            h, r, penalty=lambda c, n: 1.0 if c <= n else math.exp(1.0 - c / n)
+        ),
+        "the brevity penalty's ratio is upside down: it is exp(1 - r / c), with c the hypotheses' total "
+        "length and r the references'": _bleu_variant(
+            h, r, penalty=lambda c, n: 1.0 if c > n else math.exp(1.0 - c / n)
+        ),
+        "the brevity penalty is applied to longer hypotheses too: it is 1 when c > r": _bleu_variant(
+            h, r, penalty=lambda c, n: math.exp(1.0 - n / c)
         ),
         "the brevity penalty is missing: multiply by exp(1 - r / c) when c <= r": _bleu_variant(
-            hypotheses, references, penalty=lambda c, r: 1.0
+            h, r, penalty=lambda c, n: 1.0
         ),
+        "the brevity penalty is computed sentence by sentence and averaged: it is one penalty for the "
+        "corpus, from the total lengths c and r": _bleu_variant(h, r, sentence_penalty=True),
         "the precisions are weighted 1/2^n (as in Dive into Deep Learning); BLEU's weights are uniform, 1/4 each": _bleu_variant(
-            hypotheses, references, weights=(0.5, 0.25, 0.125, 0.0625)
+            h, r, weights=(0.5, 0.25, 0.125, 0.0625)
+        ),
+        "n stops at 3: BLEU uses the n-grams of n = 1, 2, 3 and 4 (range(1, 5))": _bleu_variant(
+            h, r, weights=(1 / 3, 1 / 3, 1 / 3)
+        ),
+        "the precisions are averaged arithmetically: BLEU takes their geometric mean, "
+        "exp(sum_n 1/4 log p_n)": _bleu_variant(h, r, average="arithmetic"),
+        "the precisions are averaged over sentences: corpus BLEU sums the matches and the n-gram counts "
+        "over all sentences first, then divides": _bleu_variant(h, r, sentence_precisions=True),
+        f"add-one smoothing: {no_smoothing}": _bleu_variant(h, r, smooth=_add_one),
+        f"a zero count is floored (smoothing): {no_smoothing}": _bleu_variant(h, r, smooth=_floor),
+        f"zero counts are smoothed (sentence BLEU's exp method): {no_smoothing}": _bleu_variant(
+            h, r, smooth=_exp_smoothing
         ),
         "this is the mean of sentence scores: corpus BLEU sums the matches, n-gram counts and lengths over "
         "all sentences first, then takes the ratios": float(
-            np.mean([sentence_bleu(h, r) for h, r in zip(hypotheses, references)])
+            np.mean([sentence_bleu(a, b) for a, b in zip(h, r)])
+        ),
+        "this is the mean of unsmoothed sentence scores: corpus BLEU sums the matches, n-gram counts and "
+        "lengths over all sentences first, then takes the ratios": float(
+            np.mean([_bleu_variant([a], [b]) for a, b in zip(h, r)])
         ),
     }
+    if expected == 0.0 and value != 0.0:
+        named = [
+            d for d, wrong in mistakes.items() if wrong != 0.0 and abs(wrong - value) <= 1e-9 * abs(value)
+        ]
+        cause = f" Likely mistake: {'; or '.join(named)}." if named else ""
+        raise GradingFailure(
+            f"{name} gives {value:.4g}, but some n-gram order has no match in the whole corpus, so BLEU is 0: "
+            f"return 0 without smoothing.{cause}"
+        )
     _compare_scalar(value, expected, name, mistakes)
 
 

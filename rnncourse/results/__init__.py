@@ -5,6 +5,8 @@ the figures; :func:`load` reads one and :func:`store_rows` writes a table
 that several scripts write parts of (a list of rows, each script replacing its
 own). The page reruns a smaller part of the run and checks that it agrees
 with the stored result within a tolerance.
+A stored model's weights are ``chNN_<slug>_<name>.npz`` (NumPy arrays, no
+pickles), read by :func:`load_arrays`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 FOLDER = Path(__file__).resolve().parent
 
@@ -27,6 +31,17 @@ def load(name: str) -> dict[str, Any]:
         )
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def load_arrays(name: str) -> dict[str, np.ndarray]:
+    """The stored arrays ``<name>.npz`` of this package (a model's weights), read without pickles."""
+    path = resources.files(__name__) / f"{name}.npz"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no stored arrays {name}.npz in rnncourse/results; the script that makes them says its name"
+        )
+    with path.open("rb") as file, np.load(file, allow_pickle=False) as stored:
+        return {key: stored[key] for key in stored.files}
 
 
 def store_rows(name: str, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> Path:

@@ -26,6 +26,8 @@ kind, ``rnncourse.checks`` the argument checks):
 ``optim``                 clipping, SGD, Adam
 ``word2vec``              skip-gram and CBOW with negative sampling
 ``hierarchical_softmax``  balanced and Huffman trees, path probabilities
-``decoding``              greedy and beam search over a step function
+``decoding``              greedy and beam search over a step function, read by prefixes
+``attention``             additive and multiplicative attention with a padding mask (forward)
+``seq2seq``               a trained encoder-decoder's forward, from its arrays (decoding)
 ========================  ==================================================
 """

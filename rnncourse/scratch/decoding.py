@@ -18,6 +18,10 @@ log-probability, and moves those that end in ``<eos>`` to the finished list
 (the live beam shrinks by as many). It stops when no prefix is live or after
 ``max_len`` tokens (live prefixes then finish without ``<eos>``).
 
+:class:`PrefixDecoder` reads a step function through whole prefixes instead
+of states, ``log_probs([<bos>, y_1, .., y_t])`` -> (V,): how exercise 7's
+decoding parts read a decoder, a score table or a trained network alike.
+
 Length normalisation. ``log p(y)`` only falls as y grows, so the
 most probable finished hypothesis is biased towards short ones. GNMT (Wu et
 al. 2016) ranks finished hypotheses by
@@ -32,7 +36,7 @@ alpha favours longer outputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -152,3 +156,34 @@ def beam_search(
         finished.extend(zip(prefixes, totals.tolist()))
     ranked = [Hypothesis(p, lp, lp / length_penalty(len(p), alpha)) for p, lp in finished]
     return sorted(ranked, key=lambda h: -h.score)
+
+
+class PrefixDecoder:
+    """A step function read through whole prefixes: ``log_probs(tokens)`` -> (V,).
+
+    ``log_probs([bos, y_1, ..., y_t])`` is ``log p(y_{t+1} | y_1..y_t)``. A
+    recurrent decoder needs the state those tokens led to; this keeps the state
+    after every prefix it has been asked about, so that each new token costs
+    one step, in whatever order a search asks for the prefixes.
+
+    Args:
+        step: the step function (batch of one row is enough); state: the source's first state.
+    """
+
+    def __init__(self, step: Step, state: Any) -> None:
+        self._step = step
+        self._after: dict[tuple[int, ...], Any] = {(): state}  # the state once a prefix is read
+        self._log_probs: dict[tuple[int, ...], np.ndarray] = {}
+
+    def log_probs(self, tokens: Sequence[int]) -> np.ndarray:
+        """Log-probabilities (V,) of the token after ``tokens`` (``<bos>`` first)."""
+        key = tuple(int(token) for token in tokens)
+        if not key:
+            raise ValueError("tokens must hold at least <bos>, the decoder's first input")
+        if key not in self._log_probs:
+            if key[:-1] not in self._after:
+                self.log_probs(key[:-1])
+            log_probs, state = self._step(np.array([key[-1]], dtype=np.int64), self._after[key[:-1]])
+            self._log_probs[key] = np.asarray(log_probs, dtype=np.float64)[0]
+            self._after[key] = state
+        return self._log_probs[key].copy()

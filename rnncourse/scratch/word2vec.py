@@ -14,8 +14,15 @@ Per (centre, context) pair, with sigma the logistic sigmoid:
     d loss / d u_o     = (sigma(u_o . v_c) - 1) v_c
     d loss / d u_{n_k} = sigma(u_{n_k} . v_c) v_c
 
-CBOW swaps the roles: the input is the mean ``h`` of the context words'
+CBOW swaps the roles: the input is the mean ``h`` of the C context words'
 ``W_in`` vectors, and the word to tell apart from the noise is the centre.
+The exact gradient of the mean gives each context vector ``dh / C``
+(``cbow_mean_backward``). word2vec's reference code (``word2vec.c``, with
+its default ``-cbow 1`` and mean) adds the whole ``dh`` to every context
+vector instead (``cbow_word2vec_backward``): the gradient of a *sum* of the
+context vectors, used with the mean's forward. That is C times the exact
+step, in effect a C-times larger learning rate for ``W_in``; with the same
+rate, the exact gradient moves CBOW's input vectors C times less per example.
 
 The noise distribution is the unigram distribution raised to 3/4 and
 renormalised, ``P_n(w) = f(w)^0.75 / sum_w' f(w')^0.75``: rarer words are
@@ -35,15 +42,10 @@ from typing import NamedTuple
 import numpy as np
 
 from rnncourse.checks import check_floating, check_shape
+from rnncourse.scratch.activations import sigmoid
 
 #: The exponent of the noise distribution (Mikolov et al. 2013, found by trying).
 NOISE_POWER = 0.75
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # Written with exp(-|x|) so that neither branch overflows for large |x|.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -152,7 +154,7 @@ def sgns_forward(v: np.ndarray, u_pos: np.ndarray, u_neg: np.ndarray) -> tuple[n
     score_pos = np.sum(u_pos * v, axis=1)  # (N,)
     score_neg = np.einsum("nke,ne->nk", u_neg, v)  # (N, K)
     loss = -_log_sigmoid(score_pos) - _log_sigmoid(-score_neg).sum(axis=1)
-    return loss, SgnsCache(v, u_pos, u_neg, _sigmoid(score_pos), _sigmoid(score_neg))
+    return loss, SgnsCache(v, u_pos, u_neg, sigmoid(score_pos), sigmoid(score_neg))
 
 
 def sgns_backward(dloss: np.ndarray, cache: SgnsCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,5 +182,14 @@ def cbow_mean_forward(v_context: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def cbow_mean_backward(dh: np.ndarray, C: int) -> np.ndarray:
-    """Each context vector gets dh / C: (N, E) -> (N, C, E)."""
+    """The exact gradient of the mean: each context vector gets dh / C, (N, E) -> (N, C, E)."""
     return np.repeat(dh[:, None, :] / C, C, axis=1)
+
+
+def cbow_word2vec_backward(dh: np.ndarray, C: int) -> np.ndarray:
+    """word2vec's CBOW update: each context vector gets the whole dh, (N, E) -> (N, C, E).
+
+    Not the gradient of ``cbow_mean_forward`` (that is ``dh / C``) but C times
+    it, as ``word2vec.c`` adds its accumulated error to every context word.
+    """
+    return np.repeat(dh[:, None, :], C, axis=1)

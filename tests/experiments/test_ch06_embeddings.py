@@ -43,6 +43,39 @@ def test_word2vec_lowers_the_loss_and_groups_words_by_context(architecture: str)
     assert cos[i["king"], i["queen"]] > cos[i["king"], i["fish"]]
 
 
+def test_cbow_update_is_checked() -> None:
+    ids, counts, _ = _toy_stream(repeats=20)
+    with pytest.raises(ValueError, match="cbow_update"):
+        exp.train_word2vec(ids, counts, architecture="cbow", cbow_update="sum")
+
+
+def test_pmi_alignment_counts_pairs_as_training_sees_them() -> None:
+    """Without subsampling, the shifted PMI by hand: log(#(w, c) / (#(w) P_n(c))) - log K."""
+    ids, counts, words = _toy_stream(repeats=40)
+    V, window, K = len(words), 2, 5
+    rng = np.random.default_rng(1)
+    run = exp.Word2VecRun(rng.normal(size=(V, 3)), rng.normal(size=(V, 3)), [], [])
+    scores, shifted = exp.pmi_alignment(
+        run, ids, counts, window, K, threshold=1.0, draws=1, min_count=1, top=V
+    )
+    joint = np.zeros((V, V))
+    for t in range(len(ids)):
+        for d in range(-window, window + 1):
+            if d != 0 and 0 <= t + d < len(ids):
+                joint[ids[t], ids[t + d]] += 1
+    noise = counts**0.75 / np.sum(counts**0.75)
+    seen = joint > 0
+    expected = np.log(joint / (joint.sum(axis=1, keepdims=True) * noise[None, :]))[seen] - np.log(K)
+    assert rel_error(shifted, expected) < 1e-12
+    assert rel_error(scores, (run.W_in @ run.W_out.T)[seen]) < 1e-12
+    # A count threshold keeps only the pairs seen that often; subsampling changes the pairs themselves
+    # (frequent words drop out, and words further apart become neighbours).
+    fewer, _ = exp.pmi_alignment(run, ids, counts, window, K, threshold=1.0, draws=1, min_count=30, top=V)
+    assert 0 < len(fewer) == int((joint >= 30).sum()) < len(scores)
+    _, thinned = exp.pmi_alignment(run, ids, counts, window, K, threshold=1e-2, draws=1, min_count=1, top=V)
+    assert len(thinned) != len(scores) or rel_error(thinned, shifted) > 1e-3
+
+
 def test_heldout_loss_of_an_untrained_model_is_k_plus_one_log_two() -> None:
     ids, counts, _ = _toy_stream()
     V = len(counts)

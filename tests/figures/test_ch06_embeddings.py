@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from rnncourse.figures import ch06_embeddings as figs
@@ -63,13 +64,30 @@ def test_softmax_costs_plots_the_table_on_log_axes() -> None:
     np.testing.assert_array_equal(times["full softmax"], [10.0, 100.0])
 
 
-def test_word2vec_losses_and_the_untrained_line() -> None:
-    fig = figs.plot_word2vec_losses({"skipgram": ([1e6, 2e6], [3.0, 2.7])}, untrained=6 * np.log(2))
-    ax = fig.axes[0]
-    curve = next(line for line in ax.lines if line.get_label() == "skipgram")
-    np.testing.assert_array_equal(curve.get_xdata(), [1.0, 2.0])  # in millions
-    flat = next(line for line in ax.lines if "untrained" in line.get_label())
+def test_word2vec_runs_draw_each_curve_and_each_heldout_bar() -> None:
+    fig = figs.plot_word2vec_runs(
+        {"skipgram": ([1.0, 2.0], [3.0, 2.7]), "cbow": ([0.5, 1.5], [3.1, 2.9])},
+        {"skipgram": 2.9, "cbow": 3.2},
+        untrained=6 * np.log(2),
+    )
+    left, right = fig.axes[:2]
+    curve = next(line for line in left.lines if line.get_label() == "cbow")
+    np.testing.assert_array_equal(curve.get_xdata(), [0.5, 1.5])
+    flat = next(line for line in left.lines if "untrained" in line.get_label())
     assert abs(flat.get_ydata()[0] - 6 * np.log(2)) < 1e-12
+    assert [bar.get_width() for bar in right.patches] == [2.9, 3.2]
+    (marker,) = right.lines  # the untrained loss, across the bars: a vertical line
+    assert list(marker.get_xdata()) == [6 * np.log(2)] * 2
+
+
+def test_pmi_alignment_plots_every_pair_and_the_fitted_slope() -> None:
+    pmi = np.array([-1.0, 0.0, 1.0, 2.0])
+    scores = 0.5 * pmi + 0.25
+    fig = figs.plot_pmi_alignment(pmi, scores)
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), np.stack([pmi, scores], axis=1))
+    fitted = next(line for line in ax.lines if "least squares" in line.get_label())
+    assert "slope 0.50" in fitted.get_label()
 
 
 def test_projection_places_words_and_arrows() -> None:
@@ -87,3 +105,17 @@ def test_gender_lean_bars_are_sorted_and_signed() -> None:
     widths = [bar.get_width() for bar in ax.patches]
     assert widths == sorted(widths) == [-0.2, 0.01, 0.15]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["nurse", "teacher", "captain"]
+
+
+@pytest.mark.parametrize("name", ["word2vec runs", "pmi"])
+def test_the_word2vec_figures_fit_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    fig = {
+        "word2vec runs": lambda: figs.plot_word2vec_runs(
+            {"(1) skip-gram": ([1.0, 2.0], [3.0, 2.7])}, {"skip-gram": 2.9}, untrained=6 * np.log(2)
+        ),
+        "pmi": lambda: figs.plot_pmi_alignment(np.array([-1.0, 0.0, 1.0]), np.array([-0.5, 0.0, 0.5])),
+    }[name]()
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []

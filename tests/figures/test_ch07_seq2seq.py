@@ -57,6 +57,21 @@ def test_length_penalty_panels_show_the_long_output_overtaking() -> None:
     assert short[0] > long[0] and long[-1] > short[-1]  # the crossing the caption describes
 
 
+def test_beam_widths_draw_one_line_per_alpha_in_points_and_ratios() -> None:
+    rows = [
+        {"k": k, "alpha": a, "bleu": 0.1 * k / (1 + a), "length_ratio": 1.0 - 0.01 * k + 0.1 * a}
+        for k in (1, 5, 10)
+        for a in (0.0, 1.0)
+    ]
+    fig = figs.plot_beam_widths(rows, {"bleu": 0.12, "length_ratio": 0.95})
+    left, right = fig.axes[:2]
+    bleu = {line.get_label(): list(line.get_ydata()) for line in left.get_lines()}
+    assert np.allclose(bleu["beam, alpha = 0"], [10.0, 50.0, 100.0])  # in points
+    assert np.allclose(bleu["greedy"], [12.0, 12.0])
+    ratio = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in right.get_lines()}
+    assert ratio["beam, alpha = 1"] == ([1, 5, 10], pytest.approx([1.09, 1.05, 1.0]))
+
+
 def test_attention_labels_are_as_large_as_the_text_and_never_overlap() -> None:
     """Chapter 7's heatmap once printed a tick over <eos>: upright labels at least MIN_FONT_PT apart."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -74,3 +89,18 @@ def test_attention_labels_are_as_large_as_the_text_and_never_overlap() -> None:
         boxes = [label.get_window_extent(renderer) for label in labels if label.get_text().strip()]
         overlaps = [(a, b) for a, b in zip(boxes, boxes[1:]) if a.overlaps(b)]
         assert overlaps == []
+
+
+@pytest.mark.parametrize("name", ["beam widths", "score by length"])
+def test_the_verse_figures_fit_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    rows = [{"k": k, "alpha": a, "bleu": 0.2, "length_ratio": 0.9} for k in (1, 5, 20) for a in (0.0, 1.0)]
+    fig = {
+        "beam widths": lambda: figs.plot_beam_widths(rows, {"bleu": 0.2, "length_ratio": 0.95}),
+        "score by length": lambda: figs.plot_accuracy_by_length(
+            {"a": [0.3, 0.2], "b": [0.2, 0.1]}, [1, 11, 13], title="verses", ylabel="BLEU"
+        ),
+    }[name]()
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []

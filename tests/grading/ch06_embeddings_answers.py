@@ -206,6 +206,33 @@ def sgns_loss_and_grads(v, u_pos, u_neg):
 """,
             "sigma(u_pos . v) - 1",
         ),
+        (
+            """
+def sgns_loss_and_grads(v, u_pos, u_neg):
+    N = v.shape[0]
+    s_pos, s_neg = np.sum(u_pos * v, axis=1), np.einsum("nke,ne->nk", u_neg, v)
+    eps = 1e-7  # "to avoid log 0"
+    loss = np.mean(-np.log(sigmoid(s_pos) + eps) - np.log(sigmoid(-s_neg) + eps).sum(axis=1))
+    g_pos, g_neg = (sigmoid(s_pos) - 1.0) / N, sigmoid(s_neg) / N
+    dv = g_pos[:, None] * u_pos + np.einsum("nk,nke->ne", g_neg, u_neg)
+    return loss, dv, g_pos[:, None] * v, g_neg[:, :, None] * v[:, None, :]
+""",
+            "float32 arithmetic somewhere, or a formula that loses digits",
+        ),
+        (
+            """
+def sgns_loss_and_grads(v, u_pos, u_neg):
+    N = v.shape[0]
+    v32, p32, n32 = v.astype(np.float32), u_pos.astype(np.float32), u_neg.astype(np.float32)
+    s_pos, s_neg = np.sum(p32 * v32, axis=1), np.einsum("nke,ne->nk", n32, v32)
+    loss = float(np.mean(np.logaddexp(0, -s_pos) + np.logaddexp(0, s_neg).sum(axis=1)))
+    s_pos, s_neg = np.sum(u_pos * v, axis=1), np.einsum("nke,ne->nk", u_neg, v)
+    g_pos, g_neg = (sigmoid(s_pos) - 1.0) / N, sigmoid(s_neg) / N
+    dv = g_pos[:, None] * u_pos + np.einsum("nk,nke->ne", g_neg, u_neg)
+    return loss, dv, g_pos[:, None] * v, g_neg[:, :, None] * v[:, None, :]
+""",
+            "float32 arithmetic somewhere, or a formula that loses digits",
+        ),
     ],
     "hs_log_prob": [
         (
@@ -261,6 +288,16 @@ def analogy(vectors, a, b, c):
     return int(np.argmax(scores))
 """,
             "direction is reversed",
+        ),
+        (
+            """
+def analogy(vectors, a, b, c):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = unit @ (vectors[b] - vectors[a] + vectors[c])  # the offset of the raw vectors
+    scores[[a, b, c]] = -np.inf
+    return int(np.argmax(scores))
+""",
+            "offset b - a + c is built from the raw vectors",
         ),
         ("def analogy(vectors, a, b, c):\n    return 'queen'\n", "returned str"),
     ],

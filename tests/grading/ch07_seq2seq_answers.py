@@ -30,23 +30,21 @@ def additive_attention(query, keys, mask, W_q, W_k, v):
     return np.einsum("ns,nsh->nh", weights, keys), weights
 """,
     "greedy_decode": """
-def greedy_decode(scores, bos, eos, max_len):
+def greedy_decode(decoder, bos, eos, max_len):
     out = []
-    token = bos
     while len(out) < max_len and (not out or out[-1] != eos):
-        row = step_log_probs(scores, len(out), token)
-        token = max(range(len(row)), key=lambda w: row[w])
-        out.append(token)
+        row = step_log_probs(decoder, [bos] + out)
+        out.append(max(range(len(row)), key=lambda w: row[w]))
     return out
 """,
     "beam_search": """
-def beam_search(scores, bos, eos, beam_size, max_len, alpha):
+def beam_search(decoder, bos, eos, beam_size, max_len, alpha):
     beams = {(): 0.0}
     done = {}
     for t in range(max_len):
         expanded = {}
         for prefix, logp in beams.items():
-            row = step_log_probs(scores, t, prefix[-1] if prefix else bos)
+            row = step_log_probs(decoder, (bos,) + prefix)
             for w, value in enumerate(row):
                 expanded[prefix + (w,)] = logp + value
         best = sorted(expanded.items(), key=lambda item: item[1], reverse=True)[:beam_size]
@@ -101,22 +99,21 @@ def additive_attention(query, keys, mask, W_q, W_k, v):
     return (weights[:, :, None] * keys).sum(axis=1), weights
 """,
     "greedy_decode": """
-def greedy_decode(scores, bos, eos, max_len):
-    tokens, prev = [bos], bos
+def greedy_decode(decoder, bos, eos, max_len):
+    tokens = [bos]
     for t in range(max_len):
-        prev = int(np.argmax(step_log_probs(scores, t, prev)))
-        tokens.append(prev)
-        if prev == eos:
+        tokens.append(int(np.argmax(step_log_probs(decoder, tokens))))
+        if tokens[-1] == eos:
             break
-    return tokens
+    return tokens  # <bos> is kept
 """,
     "beam_search": """
-def beam_search(scores, bos, eos, beam_size, max_len, alpha):
+def beam_search(decoder, bos, eos, beam_size, max_len, alpha):
     live, finished = [([], 0.0)], []
     for t in range(max_len):
         candidates = []
         for tokens, logp in live:
-            row = step_log_probs(scores, t, tokens[-1] if tokens else bos)
+            row = step_log_probs(decoder, [bos] + tokens)
             candidates += [(tokens + [w], logp + float(row[w])) for w in range(len(row))]
         candidates.sort(key=lambda c: -c[1])
         live = [c for c in candidates[:beam_size] if c[0][-1] != eos]
@@ -162,15 +159,15 @@ def additive_attention(query, keys, mask, W_q, W_k, v):
 """,
     "greedy_decode": """
 from rnncourse.scratch.decoding import greedy_search
-def greedy_decode(scores, bos, eos, max_len):
-    step = lambda tokens, t: (scores[t, tokens], t + 1)
+def greedy_decode(decoder, bos, eos, max_len):
+    step = lambda tokens, t: (decoder[t, tokens], t + 1)
     row = greedy_search(step, np.zeros(1, dtype=int), bos, eos, max_len)[0][0].tolist()
     return row[: row.index(eos) + 1] if eos in row else row
 """,
     "beam_search": """
 from rnncourse.scratch.decoding import beam_search as course_beam
-def beam_search(scores, bos, eos, beam_size, max_len, alpha):
-    step = lambda tokens, t: (scores[t, tokens], t + 1)
+def beam_search(decoder, bos, eos, beam_size, max_len, alpha):
+    step = lambda tokens, t: (decoder[t, tokens], t + 1)
     best = course_beam(step, np.zeros(1, dtype=int), bos, eos, beam_size, max_len, alpha)[0]
     return list(best.tokens), best.score
 """,

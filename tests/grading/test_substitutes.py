@@ -205,9 +205,17 @@ def test_exercise_5_gru_step_its_backward_and_the_given_rnn_step(seed: int) -> N
     assert all(close(a, r) for a, r in zip(ours, (dx, dh_prev, dW_xh, dW_hh, db, db), strict=True))
 
 
-def test_exercise_7_given_step_reads_the_score_table() -> None:
+def test_exercise_7_given_step_reads_the_score_table_or_a_network() -> None:
     scores = np.random.default_rng(0).normal(size=(4, 6, 6))
-    assert np.array_equal(alone(ch07_seq2seq.step_log_probs)(scores, 2, 3), scores[2, 3])
+    step = alone(ch07_seq2seq.step_log_probs)
+    assert np.array_equal(step(scores, [1, 5, 3]), scores[2, 3])  # <bos> 5 3: step t = 2 after token 3
+    assert np.array_equal(step(scores, [1]), scores[0, 1])
+
+    class Network:
+        def log_probs(self, tokens):
+            return np.array([float(len(tokens)), float(tokens[-1])])
+
+    assert np.array_equal(step(Network(), [1, 4]), [2.0, 4.0])
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -11,6 +11,7 @@ from rnncourse.scratch.word2vec import (
     cbow_mean_backward,
     cbow_mean_forward,
     cbow_windows,
+    cbow_word2vec_backward,
     keep_probabilities,
     noise_distribution,
     sample_negatives,
@@ -76,18 +77,26 @@ def test_sgns_gradients_match_numerical() -> None:
     )
 
 
-def test_sgns_matches_torch_autograd() -> None:
-    v, u_pos, u_neg, dloss = _vectors(1, N=4, K=5, E=6)
+def _torch_sgns(
+    v: np.ndarray, u_pos: np.ndarray, u_neg: np.ndarray, dloss: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The loss and its gradients (v, u_pos, u_neg) by torch's logsigmoid and autograd."""
     tv, tp, tn = (torch.tensor(a, requires_grad=True) for a in (v, u_pos, u_neg))
     loss_t = -torch.nn.functional.logsigmoid((tp * tv).sum(1)) - torch.nn.functional.logsigmoid(
         -torch.einsum("nke,ne->nk", tn, tv)
     ).sum(1)
     loss_t.backward(torch.from_numpy(dloss))
+    return loss_t.detach().numpy(), tuple(t.grad.numpy() for t in (tv, tp, tn))  # type: ignore[union-attr]
+
+
+def test_sgns_matches_torch_autograd() -> None:
+    v, u_pos, u_neg, dloss = _vectors(1, N=4, K=5, E=6)
+    torch_loss, torch_grads = _torch_sgns(v, u_pos, u_neg, dloss)
     loss, cache = sgns_forward(v, u_pos, u_neg)
     grads = sgns_backward(dloss, cache)
-    assert rel_error(loss, loss_t.detach().numpy()) < 1e-12
-    for ours, theirs in zip(grads, (tv.grad, tp.grad, tn.grad)):
-        assert rel_error(ours, theirs.numpy()) < 1e-12
+    assert rel_error(loss, torch_loss) < 1e-12
+    for ours, theirs in zip(grads, torch_grads):
+        assert rel_error(ours, theirs) < 1e-12
 
 
 def test_sgns_loss_is_finite_for_huge_scores() -> None:
@@ -96,12 +105,30 @@ def test_sgns_loss_is_finite_for_huge_scores() -> None:
     assert np.isfinite(loss).all() and abs(loss[0] - 3600.0) < 1e-9
 
 
+def test_sgns_gradients_match_torch_for_large_scores_of_both_signs() -> None:
+    """sigma comes from rnncourse.scratch.activations: near 0 and 1 its gradients stay right."""
+    v, u_pos, u_neg, dloss = _vectors(4, N=6, K=4, E=5)
+    v, u_pos, u_neg = 6.0 * v, 6.0 * u_pos, 6.0 * u_neg  # scores of a few hundred, either sign
+    torch_loss, torch_grads = _torch_sgns(v, u_pos, u_neg, dloss)
+    loss, cache = sgns_forward(v, u_pos, u_neg)
+    assert np.abs(cache.sig_pos * (1 - cache.sig_pos)).max() < 1e-2  # the sigmoids are saturated
+    assert rel_error(loss, torch_loss) < 1e-12
+    for ours, theirs in zip(sgns_backward(dloss, cache), torch_grads):
+        assert rel_error(ours, theirs) < 1e-12
+
+
 def test_cbow_mean_gradient_matches_numerical() -> None:
     rng = np.random.default_rng(2)
     v_ctx, dh = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 5))
     h, C = cbow_mean_forward(v_ctx)
     assert rel_error(h, v_ctx.sum(axis=1) / 4) < 1e-15
     check_gradients(lambda: cbow_mean_forward(v_ctx)[0], {"v": v_ctx}, {"v": cbow_mean_backward(dh, C)}, dh)
+
+
+def test_word2vecs_cbow_update_is_c_times_the_gradient_of_the_mean() -> None:
+    dh = np.random.default_rng(5).normal(size=(3, 5))
+    assert rel_error(cbow_word2vec_backward(dh, 4), 4 * cbow_mean_backward(dh, 4)) < 1e-15
+    assert all(np.array_equal(cbow_word2vec_backward(dh, 4)[:, j], dh) for j in range(4))
 
 
 def test_wrong_shapes_are_named() -> None:

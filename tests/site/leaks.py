@@ -3,6 +3,14 @@
 A built page shows code through syntax highlighting (every token its own
 <span>) and escapes characters, so the search compares text with tags,
 entities and all white space removed, on both sides.
+
+Two searches: single lines that no reading page or package module publishes
+anyway (:func:`secret_lines`), and runs of ``RUN_LENGTH`` consecutive code
+lines of a solution region or a hidden test (:func:`secret_runs`), which no
+page may show whatever else publishes them: a page that prints three lines of
+a part in a row lets a learner pass it by copying. :func:`runs_on_page` looks
+for the runs in a page's code cells before any build; the site test looks for
+them, joined, in everything the build wrote (outputs too).
 """
 
 from __future__ import annotations

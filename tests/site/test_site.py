@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, chromium_driver
-from tests.site.leaks import find_leaks, published_text, secret_lines
+from tests.site.leaks import find_leaks, published_text, secret_lines, secret_runs
 
 pytestmark = pytest.mark.slow
 
@@ -86,6 +86,22 @@ def test_no_solution_or_hidden_test_line_reaches_the_site(site: Path, secrets: s
     assert find_leaks(site, secrets) == {}
 
 
+@pytest.fixture(scope="module")
+def runs(repo: Path) -> set[str]:
+    found: set[str] = set()
+    for notebook in sorted((repo / "solutions").glob("*/*.ipynb")):
+        found |= {"".join(run) for run in secret_runs(notebook)}  # squeezed lines, joined
+    assert len(found) > 50, "the search found too few runs of solution lines to be meaningful"
+    return found
+
+
+def test_no_page_shows_three_consecutive_lines_of_a_solution_or_hidden_test(
+    site: Path, runs: set[str]
+) -> None:
+    """Issue 21, item 8: a part is not passed by copying a page, even where the package publishes its lines."""
+    assert find_leaks(site, runs) == {}
+
+
 def test_the_leak_search_finds_a_published_solution(
     tmp_path: Path, repo: Path, secrets: set[str], tool_env
 ) -> None:
@@ -99,6 +115,9 @@ def test_the_leak_search_finds_a_published_solution(
     )
     leaks = find_leaks(tmp_path, secrets)
     assert leaks and len(next(iter(leaks.values()))) >= len(secret_lines(notebook) & secrets) // 2
+    runs = {"".join(run) for run in secret_runs(notebook)}
+    copied = find_leaks(tmp_path, runs)
+    assert copied and len(next(iter(copied.values()))) >= len(runs) // 2
 
 
 EXTERNAL = re.compile(
