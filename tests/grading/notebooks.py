@@ -89,7 +89,7 @@ import nbformat
 cells = [c.source for c in nbformat.read(sys.argv[1], as_version=4).cells if c.cell_type == "code"]
 namespace = {"__name__": "__main__"}
 for source in cells[1:]:  # the first is the install cell, for Colab
-    source = source.removeprefix("%%try_it\n")  # the lab's magic runs such a cell as it is
+    source = source.removeprefix("%%try_it\\n")  # the lab's magic runs such a cell as it is
     exec(compile(source, sys.argv[1], "exec"), namespace)
 """
 
@@ -98,8 +98,9 @@ def run_code_cells(path: Path, env: dict[str, str]) -> str:
     """Everything a source notebook prints when its code cells run in order, in a new Python.
 
     The install cell (the notebook's first code cell, for Colab) is left out; the rest is
-    plain Python, but for the first line ``%%try_it`` of the cells that try parts. For the closing cells that put the learner's parts to work, which the
-    grader skips (they need the course package). One BLAS thread, as in the notebooks:
+    plain Python, but for the first line ``%%try_it`` of the cells that try parts. For the
+    closing cells that put the learner's parts to work, which the grader skips (they need
+    the course package). One BLAS thread, as in the notebooks:
     their loops of small products only slow down with more.
     """
     threads = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
