@@ -1,7 +1,9 @@
 """The pages' sources follow the book's conventions (CONTRIBUTING.md, "Writing a page").
 
 Code fits 88 columns, so that a code cell never scrolls sideways at 1280 px; chapter titles
-carry no number (the site numbers them); an exercise is titled after its chapter.
+carry no number (the site numbers them); an exercise is titled after its chapter; every reading
+page cites its sources in the text and ends with its own bibliography, built by
+sphinxcontrib-bibtex from `book/references.bib`, instead of a hand-written list.
 """
 
 from __future__ import annotations
@@ -19,20 +21,7 @@ CODE_COLUMNS = 88
 # rewrites one reformats it (`ruff format --line-length 88 <page>`, then splits what ruff
 # cannot: long strings and comments), runs it again, and takes it off this list.
 STILL_OVER_88 = {
-    "book/ch04_lstm.ipynb",
-    "book/ch05_gru.ipynb",
-    "book/ch06_embeddings.ipynb",
-    "book/ch07_seq2seq.ipynb",
-    "book/ch08_applications.ipynb",
-    "book/ch08_applications_seq2seq.ipynb",
-    "book/ch08_applications_series.ipynb",
-    "book/ch08_applications_text.ipynb",
-    "exercises/ch01_recurrence/ch01_recurrence.ipynb",
-    "exercises/ch04_lstm/ch04_lstm.ipynb",
     "exercises/ch05_gru/ch05_gru.ipynb",
-    "exercises/ch06_embeddings/ch06_embeddings.ipynb",
-    "exercises/ch07_seq2seq/ch07_seq2seq.ipynb",
-    "exercises/ch08_applications/ch08_applications.ipynb",
 }
 PAGES = sorted(
     path.relative_to(REPO).as_posix()
@@ -80,3 +69,45 @@ def test_each_exercise_is_titled_after_its_chapter() -> None:
         number = int(key[2:4])
         chapter = title(REPO / "book" / f"{key}.ipynb").split(": ")[0]
         assert title(source) == f"Exercise {number}: {chapter}"
+
+
+BIBLIOGRAPHY = "```{bibliography}\n:filter: docname in docnames\n```"
+CITATION = re.compile(r"\{cite:[tp]\}`([^`]+)`")
+BIB_KEY = re.compile(r"^@\w+\{([^,\s]+),", re.MULTILINE)
+READING_PAGES = sorted(path.name for path in (REPO / "book").glob("ch*.ipynb"))
+
+
+def markdown(path: Path) -> str:
+    notebook = nbformat.read(path, as_version=4)
+    return "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def cited_keys(text: str) -> set[str]:
+    return {key.strip() for keys in CITATION.findall(text) for key in keys.split(",")}
+
+
+@pytest.mark.parametrize("page", READING_PAGES)
+def test_each_page_cites_in_its_text_and_ends_with_its_own_bibliography(page: str) -> None:
+    """CONTRIBUTING.md, "Citing": cite where the idea is used; the list is generated, not typed."""
+    text = markdown(REPO / "book" / page)
+    assert text.count("\n## References\n") == 1, f"{page}: one '## References' section"
+    body, references = text.split("\n## References\n")
+    references = references.split("\n## ")[0]
+    assert cited_keys(body), f"{page} cites nothing in its text"
+    assert BIBLIOGRAPHY in references, f"{page}: the references section holds the bibliography directive"
+    typed = [line for line in references.splitlines() if re.match(r"\s*(?:[-*+]|\d+\.)\s", line)]
+    assert typed == [], f"{page} still has a hand-written reference list: {typed[:2]}"
+
+
+def test_every_citation_has_an_entry_and_every_entry_is_cited() -> None:
+    entries = BIB_KEY.findall((REPO / "book" / "references.bib").read_text(encoding="utf-8"))
+    assert len(entries) == len(set(entries)), "a key is defined twice in references.bib"
+    sources = [REPO / "book" / page for page in READING_PAGES] + sorted((REPO / "book").glob("*.md"))
+    cited = set().union(
+        *(
+            cited_keys(markdown(path) if path.suffix == ".ipynb" else path.read_text(encoding="utf-8"))
+            for path in sources
+        )
+    )
+    assert sorted(cited - set(entries)) == [], "cited but not in book/references.bib"
+    assert sorted(set(entries) - cited) == [], "in book/references.bib but cited by no page"

@@ -231,6 +231,22 @@ def test_chapter_one_cites_into_its_own_bibliography(site: Path) -> None:
     assert all(f'id="{href[1:]}"' in references for href in citations)
 
 
+@pytest.mark.parametrize(
+    "key",
+    [*CHAPTERS, "ch08_applications_text", "ch08_applications_series", "ch08_applications_seq2seq"],
+)
+def test_every_chapter_page_cites_into_its_own_bibliography(site: Path, key: str) -> None:
+    """Each page numbers its own list from [1] (the same label names other works elsewhere)."""
+    page = (site / f"book/{key}.html").read_text(encoding="utf-8")
+    references = page[page.index('id="references"') :]
+    entries = re.findall(r'role="doc-biblioentry"', references)
+    citations = re.findall(r'<a class="reference internal" href="(#id\d+)" title="', page)
+    assert entries and citations, f"{key}: no bibliography or no citation"
+    assert all(f'id="{href[1:]}"' in references for href in citations), key
+    elsewhere = re.findall(r'<a class="reference internal" href="[^"#]+\.html#id\d+" title="', page)
+    assert elsewhere == [], f"{key}: a citation links to another page's list"
+
+
 def test_the_glossary_defines_terms_that_chapters_link(site: Path) -> None:
     glossary = (site / "book/glossary.html").read_text(encoding="utf-8")
     assert 'id="term-hidden-state"' in glossary
