@@ -534,7 +534,7 @@ LONG_RUN: dict[str, Any] = {
 
 
 #: Where the forget bias should matter more: the same task, twice as long.
-LONGER_RUN: dict[str, Any] = LONG_RUN | {"seeds": list(range(4)), "T": 200, "steps": 3000}
+LONGER_RUN: dict[str, Any] = LONG_RUN | {"seeds": list(range(5)), "T": 200, "steps": 3000}
 #: Three seeds of a run whose forget gates are watched.
 GATE_RUN: dict[str, Any] = {"seeds": [0, 1, 2], "T": 100, "hidden": 32, "steps": 1500, "eval_every": 50}
 TEXT_STEPS = 6000
