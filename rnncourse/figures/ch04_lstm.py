@@ -1,4 +1,4 @@
-"""Chapter 4's figures: the LSTM cell, gradients through time, the forget bias, bidirectional padding.
+"""Chapter 4's figures: the LSTM cell, gradients through time, the forget bias, padding, text.
 
 Each function takes the data it draws (computed by ``rnncourse.experiments.ch04_lstm``
 or loaded from ``rnncourse.results``) and returns a ``Figure``; lines carry
@@ -19,6 +19,7 @@ from rnncourse.figures._draw import (
     arrow,
     box,
     diagram_axes,
+    finish_axes,
     new_figure,
     path_arrow,
 )
@@ -202,6 +203,39 @@ def plot_forget_gates(runs: Sequence[Mapping[str, Sequence]], baseline: float) -
     axes[0, 0].set_ylabel("mean $f_t$ per unit")
     axes[1, 0].set_ylabel("test MSE")
     axes[0, 0].legend(fontsize=8, loc="lower right")
+    return fig
+
+
+# -- learning real text ----------------------------------------------------------------------
+
+
+def plot_text_learning(
+    curves: Mapping[str, Mapping[str, Sequence[float]]], baselines: Mapping[str, float]
+) -> Figure:
+    """Held-out nats per character against training steps, each model beside count baselines.
+
+    Args:
+        curves: label -> ``steps`` (E,) and ``held_out_nats`` (E,), as ``train_text`` stores them.
+        baselines: label -> nats per character of a model that does not train (a flat line).
+
+    Returns:
+        A figure with one axes: one solid line per curve (labelled), one dashed
+        horizontal line per baseline (labelled, ``gid`` "baseline").
+    """
+    if not curves:
+        raise ValueError("plot_text_learning needs at least one curve")
+    fig = new_figure(0.8, 0.42)
+    ax = fig.subplots()
+    for k, (label, value) in enumerate(baselines.items()):
+        line = ax.axhline(
+            value, color=SERIES_COLORS[len(curves) + k], linestyle="--", linewidth=1.5, label=label
+        )
+        line.set_gid("baseline")
+    for k, (label, curve) in enumerate(curves.items()):
+        ax.plot(curve["steps"], curve["held_out_nats"], color=SERIES_COLORS[k], linewidth=2, label=label)
+    finish_axes(
+        ax, xlabel="training step", ylabel="nats per character\n(held-out play)", legend_loc="upper right"
+    )
     return fig
 
 

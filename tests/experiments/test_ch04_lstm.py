@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rnncourse.experiments import ch04_lstm as exp
 from rnncourse.gradcheck import rel_error
@@ -88,3 +89,26 @@ def test_the_forget_gate_trace_watches_every_unit_at_every_evaluation() -> None:
     assert np.array(trace["unit_forget"]).shape == (3, 4)
     assert all(0 < f < 1 for row in trace["unit_forget"] for f in row)
     assert set(trace["state"]) >= {"rnn.weight_ih_l0", "rnn.weight_hh_l0"}
+
+
+def test_unigram_nats_is_the_smoothed_frequency_of_each_held_out_character() -> None:
+    # counts + 1 = (3, 2, 1) out of 6: the held-out 0 and 1 cost log 2 and log 3 nats
+    nats = exp.unigram_nats(np.array([0, 0, 1]), np.array([0, 1]), size=3)
+    assert abs(nats - (np.log(2) + np.log(3)) / 2) < 1e-12
+
+
+def test_the_text_lstm_is_seeded_and_learns_more_than_character_frequencies() -> None:
+    vocab, train_ids, held_ids = exp.text_data()
+    unigram = exp.unigram_nats(train_ids, held_ids[: exp.TEXT_EVAL_CHARS], vocab.size)
+    first = exp.train_text("lstm", steps=100, samples=20)
+    again = exp.train_text("lstm", steps=100, samples=20)
+    assert first["held_out_nats"] == again["held_out_nats"] and first["samples"] == again["samples"]
+    assert first["steps"] == [0, 100]
+    assert abs(first["held_out_nats"][0] - np.log(vocab.size)) < 0.1  # untrained: near uniform
+    assert first["held_out_nats"][-1] < unigram - 0.1  # 100 steps already beat the frequencies
+    assert all(sample.startswith(exp.TEXT_PROMPT) for sample in first["samples"].values())
+
+
+def test_train_text_names_the_models_it_knows() -> None:
+    with pytest.raises(ValueError, match="lstm"):
+        exp.train_text("gru", steps=1)

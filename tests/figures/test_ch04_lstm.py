@@ -14,6 +14,7 @@ from rnncourse.figures.ch04_lstm import (
     plot_forget_bias,
     plot_forget_gates,
     plot_gradient_through_time,
+    plot_text_learning,
 )
 
 
@@ -110,3 +111,22 @@ def test_cell_diagram_fits_the_page_with_labels_as_large_as_the_text() -> None:
     fig = draw_lstm_cell()
     assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
     assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []
+
+
+def test_text_plot_draws_each_curve_and_each_baseline_flat() -> None:
+    curves = {
+        "LSTM": {"steps": [0, 250, 500], "held_out_nats": [4.1, 2.3, 1.9]},
+        "RNN": {"steps": [0, 250, 500], "held_out_nats": [4.1, 2.5, 2.2]},
+    }
+    fig = plot_text_learning(curves, {"unigram": 3.3, "5-gram": 1.8})
+    (ax,) = fig.axes
+    drawn = {line.get_label(): line for line in ax.get_lines()}
+    for label, curve in curves.items():
+        assert list(drawn[label].get_xdata()) == curve["steps"]
+        assert list(drawn[label].get_ydata()) == curve["held_out_nats"]
+    flat = [line for line in ax.get_lines() if line.get_gid() == "baseline"]
+    assert {line.get_label(): line.get_ydata()[0] for line in flat} == {"unigram": 3.3, "5-gram": 1.8}
+    assert {text.get_text() for text in ax.get_legend().get_texts()} == {"LSTM", "RNN", "unigram", "5-gram"}
+    renders(fig)
+    with pytest.raises(ValueError, match="at least one curve"):
+        plot_text_learning({}, {"unigram": 3.3})
