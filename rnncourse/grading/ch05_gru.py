@@ -13,14 +13,17 @@ two biases ``b_xh``, ``b_hh`` (3H,), as in ``torch.nn.GRU``.
 Parts 1 to 3 compare with the course's reference to ``core.TOLERANCE``;
 part 2's gradients are also checked against central differences of the
 reference forward (``gradcheck.numerical_gradient``). Part 4 trains, so its
-values depend on how the learner draws random numbers: it is checked for
-shape, reproducibility (the same seed gives the same curve, another seed
-another one) and trend (the loss falls), never for exact values.
+values depend on how the learner draws random numbers: it returns the
+curves and the initial weights each seed drew, and is checked for shape,
+reproducibility (the same seed gives the same run, another seed another
+one) and trend (the loss falls); then each curve is compared with the
+course's training replayed from the learner's own initial weights
+(``replay_losses``), so that only a curve that training produced passes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -364,7 +367,7 @@ def variants_differ(
     return rel_error(np.asarray(forward(*args)), np.asarray(reset_before(*args)))
 
 
-# -- Part 4: a training run, checked for shape, reproducibility and trend ------------
+# -- Part 4: a training run, replayed from the initial weights it returns ---------------
 
 
 CELL_GATES = {"gru": 3, "rnn": 1}
@@ -439,6 +442,98 @@ def _visible_training() -> list[Case]:
     return training_cases(_VISIBLE_TRAINING, 600)
 
 
+#: The initial weights a run returns for each seed, in the order of the step's arguments, then the read-out's.
+PARAMETER_NAMES = ("W_xh", "W_hh", "b_xh", "b_hh", "W_out", "b_out")
+#: A learner's curve must equal the replay of its training to this much (relative to the curve's
+#: largest loss). Rounding in another order of operations moves a 30-step curve by about 1e-15
+#: of its scale; a loss recorded one step late, or any other training, moves it by 1e-3 or more.
+REPLAY_TOLERANCE = 1e-6
+
+
+def initial_shapes(cell: str, D: int, H: int) -> dict[str, tuple[int, ...]]:
+    """The shape of each initial weight of a ``cell`` ("gru" or "rnn") network with D inputs and H units."""
+    G = CELL_GATES[cell]
+    shapes = ((G * H, D), (G * H, H), (G * H,), (G * H,), (1, H), (1,))
+    return dict(zip(PARAMETER_NAMES, shapes, strict=True))
+
+
+def draw_initial(cell: str, D: int, H: int, seed: int) -> dict[str, np.ndarray]:
+    """The course's initial weights for one seed: uniform in +-1/sqrt(H), as torch draws them; b_out = 0."""
+    rng = np.random.default_rng(seed)
+    bound = 1 / np.sqrt(H)
+    shapes = initial_shapes(cell, D, H)
+    initial = {name: rng.uniform(-bound, bound, shapes[name]) for name in PARAMETER_NAMES[:5]}
+    return initial | {"b_out": np.zeros(1)}
+
+
+#: Training slips whose losses ``replay_losses`` reproduces, for the messages that name them.
+TRAINING_SLIPS = {
+    "accumulated": "the gradients of each step are added to those of earlier steps: start every step's "
+    "sums at zero",
+    "last step only": "each weight's gradient is that of one step of the sequence only: backpropagation "
+    "through time sums the gradients of every step t = T, ..., 1",
+    "dh not carried": "the gradient dh_prev of each step is not passed back: the step at t - 1 must "
+    "receive the dh_prev that the step at t returned",
+    "read-out frozen": "the read-out W_out, b_out is not updated: it is trained like every other weight",
+    "half gradient": "the gradient of the mean squared error is 2 * (pred - y) / N (the factor 2 is missing)",
+}
+
+
+def replay_losses(
+    cell: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    steps: int,
+    learning_rate: float,
+    initial: Mapping[str, np.ndarray],
+    slip: str | None = None,
+) -> np.ndarray:
+    """Full-batch gradient descent from ``initial``: the loss before each of ``steps`` updates, then after the last.
+
+    The network reads ``x`` (N, T, D) from h_0 = 0 with the course's step forward and backward of
+    ``cell``, predicts ``h_T W_out^T + b_out`` and is trained on the mean squared error against ``y``
+    (N, 1). ``initial`` maps each of ``PARAMETER_NAMES`` to its array. ``slip`` (a key of
+    ``TRAINING_SLIPS``) trains with that mistake instead.
+
+    Returns:
+        (steps + 1,) losses: entry k is the loss after k updates.
+    """
+    forward, backward = (
+        (_reference_step, reference_backward)
+        if cell == "gru"
+        else (correct.rnn_step_forward, correct.rnn_step_backward)
+    )
+    N, T, _ = x.shape
+    params = [np.array(initial[name], dtype=float) for name in PARAMETER_NAMES[:4]]
+    w_out = np.array(initial["W_out"], dtype=float).reshape(1, -1)
+    b_out = np.array(initial["b_out"], dtype=float).reshape(1)
+    H = w_out.shape[1]
+    carried = [np.zeros_like(p) for p in params]
+    losses = np.zeros(steps + 1)
+    for step in range(steps + 1):
+        states = [np.zeros((N, H))]
+        for t in range(T):
+            states.append(forward(x[:, t], states[-1], *params))
+        error = states[-1] @ w_out.T + b_out - y  # (N, 1)
+        losses[step] = np.mean(error**2)
+        if step == steps:
+            break
+        d_pred = (1 if slip == "half gradient" else 2) * error / N
+        grads = [np.zeros_like(p) for p in params]
+        dh = d_pred @ w_out
+        for t in reversed(range(T)):
+            _, dh_prev, *dparams = backward(dh, x[:, t], states[t], *params)
+            dh = d_pred @ w_out if slip == "dh not carried" else dh_prev
+            grads = list(dparams) if slip == "last step only" else [g + d for g, d in zip(grads, dparams)]
+        if slip == "accumulated":
+            grads = carried = [c + g for c, g in zip(carried, grads, strict=True)]
+        d_w_out, d_b_out = d_pred.T @ states[-1], d_pred.sum(0)
+        params = [p - learning_rate * g for p, g in zip(params, grads, strict=True)]
+        if slip != "read-out frozen":
+            w_out, b_out = w_out - learning_rate * d_w_out, b_out - learning_rate * d_b_out
+    return losses
+
+
 def reference_curves(
     cell: str,
     x: np.ndarray,
@@ -447,73 +542,111 @@ def reference_curves(
     steps: int,
     learning_rate: float,
     seeds: Sequence[int],
-) -> np.ndarray:
-    """The course's ``train_loss_curves``: (S, steps) full-batch SGD losses of a GRU or tanh RNN with a linear read-out.
+) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+    """The course's ``train_loss_curves``: (S, steps) full-batch losses, and each seed's initial weights.
 
     Used to test the check (its curves pass), never as the expected values:
     another correct answer draws its initial weights in another order.
     """
-    forward, backward = (
-        (lambda *a: reference_step_forward(*a)[0], reference_backward)
-        if cell == "gru"
-        else (correct.rnn_step_forward, correct.rnn_step_backward)
-    )
-    G, (N, T, D), H = CELL_GATES[cell], x.shape, hidden_size
-    curves = np.zeros((len(seeds), steps))
-    for s, seed in enumerate(seeds):
-        rng = np.random.default_rng(seed)
-        bound = 1 / np.sqrt(H)
-        params = [rng.uniform(-bound, bound, shape) for shape in ((G * H, D), (G * H, H), (G * H,), (G * H,))]
-        w_out, b_out = rng.uniform(-bound, bound, (1, H)), np.zeros(1)
-        for step in range(steps):
-            states = [np.zeros((N, H))]
-            for t in range(T):
-                states.append(forward(x[:, t], states[-1], *params))
-            error = states[-1] @ w_out.T + b_out - y  # (N, 1)
-            curves[s, step] = np.mean(error**2)
-            d_pred = 2 * error / N
-            grads = [np.zeros_like(p) for p in params]
-            dh = d_pred @ w_out
-            d_w_out, d_b_out = d_pred.T @ states[-1], d_pred.sum(0)
-            for t in reversed(range(T)):
-                _, dh, *dparams = backward(dh, x[:, t], states[t], *params)
-                grads = [g + d for g, d in zip(grads, dparams, strict=True)]
-            params = [p - learning_rate * g for p, g in zip(params, grads, strict=True)]
-            w_out, b_out = w_out - learning_rate * d_w_out, b_out - learning_rate * d_b_out
-    return curves
+    initial = [draw_initial(cell, x.shape[2], hidden_size, seed) for seed in seeds]
+    curves = [replay_losses(cell, x, y, steps, learning_rate, weights)[:steps] for weights in initial]
+    return np.array(curves).reshape(len(seeds), steps), initial
 
 
-@verifier
-def _verify_training(case: Case, result: object) -> None:
+def _run(case: Case, s: int) -> str:
+    """How messages name run ``s``: its place in ``seeds``, and its seed when the case is visible."""
+    seeds = case.args[6]
+    return f"seeds[{s}]" if case.hidden else f"seeds[{s}] = {seeds[s]}"
+
+
+def _training_result(case: Case, result: object) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+    """The curves (S, steps) and the initial weights of each seed, checked for their form."""
     name = "train_loss_curves"
-    _raise_if_error(name, result, case)
-    steps, seeds = case.args[4], case.args[6]
+    cell, x, _, H, steps, _, seeds = case.args
     S = len(seeds)
-    if isinstance(result, np.ndarray) and result.shape == (steps, S) and steps != S:
-        raise GradingFailure(f"{name} returned shape {result.shape}: one row per seed, (len(seeds), steps).")
-    if isinstance(result, np.ndarray) and result.shape == (steps,):
+    returns = (
+        "return two things, `curves, initial`: the losses, shape (len(seeds), steps), and a list "
+        f"with, for each seed, a dict of the weights its run started from ({', '.join(PARAMETER_NAMES)})."
+    )
+    if isinstance(result, np.ndarray):
+        raise GradingFailure(f"{name} returned only an array; {returns}")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        count = f" of {len(result)} items" if isinstance(result, (tuple, list)) else ""
+        raise GradingFailure(f"{name} returned {type_name(result)}{count}; {returns}")
+    curves, initial = result
+    if isinstance(curves, np.ndarray) and curves.shape == (steps, S) and steps != S:
+        raise GradingFailure(
+            f"{name} returned curves of shape {curves.shape}: one row per seed, (len(seeds), steps)."
+        )
+    if isinstance(curves, np.ndarray) and curves.shape == (steps,):
         raise GradingFailure(
             f"{name} returned one curve; return one row per seed, shape (len(seeds), steps)."
         )
-    curves = check_array(result, name, (S, steps), "the losses, one row per seed")
-    if np.any(curves < 0):
+    curves = check_array(curves, name, (S, steps), "the losses, one row per seed")
+    if not isinstance(initial, (list, tuple)) or len(initial) != S:
         raise GradingFailure(
-            f"{name}: a mean squared error is never negative; record np.mean((pred - y) ** 2)."
+            f"{name} returned {type_name(initial)} as its initial weights; {returns} Here that list has "
+            f"{S} dicts."
         )
-    for i in range(S):
-        for j in range(i + 1, S):
-            same = np.array_equal(curves[i], curves[j])
-            if seeds[i] == seeds[j] and not same:
+    shapes = initial_shapes(cell, x.shape[2], H)
+    weights = []
+    for s, drawn in enumerate(initial):
+        if not isinstance(drawn, dict) or set(drawn) != set(PARAMETER_NAMES):
+            keys = f"the keys {sorted(drawn)}" if isinstance(drawn, dict) else type_name(drawn)
+            raise GradingFailure(
+                f"{name}: the initial weights of {_run(case, s)} are {keys}; give a dict with the keys "
+                f"{', '.join(PARAMETER_NAMES)}."
+            )
+        checked = {}
+        for key, shape in shapes.items():
+            value = drawn[key]
+            if (
+                key in ("W_out", "b_out")
+                and isinstance(value, np.ndarray)
+                and value.size == int(np.prod(shape))
+            ):
+                value = value.reshape(shape)  # (H,) or (H, 1) for W_out, () for b_out: the same numbers
+            if key == "b_out" and isinstance(value, (int, float)):
+                value = np.full(1, float(value))
+            checked[key] = check_array(value, f"{name} (initial {key})", shape, f"the initial {key}")
+        weights.append(checked)
+    return curves, weights
+
+
+def _same_weights(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray]) -> bool:
+    return all(np.array_equal(a[key], b[key]) for key in PARAMETER_NAMES)
+
+
+def _check_seeds(case: Case, curves: np.ndarray, initial: list[dict[str, np.ndarray]]) -> None:
+    """The same seed gives the same run, another seed another one."""
+    name, seeds = "train_loss_curves", case.args[6]
+    for i in range(len(seeds)):
+        for j in range(i + 1, len(seeds)):
+            same_weights = _same_weights(initial[i], initial[j])
+            same_curve = np.array_equal(curves[i], curves[j])
+            if seeds[i] == seeds[j] and not (same_curve and same_weights):
+                what = "curves" if not same_curve else "initial weights"
                 raise GradingFailure(
-                    f"{name}: two runs with the same seed gave different curves. Draw every random number "
+                    f"{name}: two runs with the same seed gave different {what}. Draw every random number "
                     "from one generator made inside the function for each seed, "
                     "rng = np.random.default_rng(seed), and nothing from np.random's global state."
                 )
-            if seeds[i] != seeds[j] and same:
+            if seeds[i] != seeds[j] and same_weights:
                 raise GradingFailure(
-                    f"{name}: seeds {seeds[i]} and {seeds[j]} gave the same curve: the seed is not used. "
+                    f"{name}: {_run(case, i)} and {_run(case, j)} gave the same initial weights: the seed is "
+                    "not used. Draw the initial weights from rng = np.random.default_rng(seed)."
+                )
+            if seeds[i] != seeds[j] and same_curve:
+                raise GradingFailure(
+                    f"{name}: {_run(case, i)} and {_run(case, j)} gave the same curve: the seed is not used. "
                     "Draw the initial weights from np.random.default_rng(seed)."
                 )
+
+
+def _check_trend(case: Case, curves: np.ndarray) -> None:
+    """The loss falls, mostly monotonically, to below the loss of predicting the mean of y."""
+    name = "train_loss_curves"
+    steps, S = case.args[4], len(case.args[6])
     first, tail = curves[:, 0], curves[:, -max(steps // 5, 1) :].mean(axis=1)
     if np.any(tail > first * 1.05):
         raise GradingFailure(
@@ -526,9 +659,9 @@ def _verify_training(case: Case, result: object) -> None:
     if np.any(tail > np.maximum(TREND_BASELINE * baseline + TREND_SLACK, TREND_FRACTION * first)):
         raise GradingFailure(
             f"{name}: the loss hardly falls (by the end it should be below the loss of predicting "
-            "the mean of y, which the read-out's bias alone learns in a few steps). Check that every parameter, the read-out's too, is "
-            "updated, that the loss is recorded before each step's update, and that the gradient of the "
-            "mean over the batch is 2 * (pred - y) / N."
+            "the mean of y, which the read-out's bias alone learns in a few steps). Check that every "
+            "parameter, the read-out's too, is updated, that the loss is recorded before each step's "
+            "update, and that the gradient of the mean over the batch is 2 * (pred - y) / N."
         )
     # A mostly monotone trend: the running mean over SMOOTHING steps falls on most steps
     # (a correct run may oscillate a little when its initial weights are large).
@@ -542,6 +675,106 @@ def _verify_training(case: Case, result: object) -> None:
             "this learning rate should fall almost every step. Check the gradients' signs and that each "
             "step uses the weights updated by the step before."
         )
+
+
+def _deviation(curve: np.ndarray, losses: np.ndarray) -> np.ndarray:
+    """How far each loss of ``curve`` lies from ``losses``, relative to the larger curve's scale."""
+    scale = max(float(np.abs(losses).max()), float(np.abs(curve).max()), np.finfo(float).tiny)
+    return np.abs(curve - losses) / scale
+
+
+def _agrees(curve: np.ndarray, losses: np.ndarray) -> bool:
+    """Whether ``curve`` equals ``losses`` to ``REPLAY_TOLERANCE`` (NaN or infinite losses never agree)."""
+    return bool(np.all(np.isfinite(losses)) and np.all(_deviation(curve, losses) <= REPLAY_TOLERANCE))
+
+
+def _not_trained(case: Case, s: int) -> str:
+    return (
+        f"train_loss_curves: the losses of {_run(case, s)} are not those of training from the initial "
+        "weights you returned"
+    )
+
+
+def _check_slips(
+    case: Case, curve: np.ndarray, initial: Mapping[str, np.ndarray], replay: np.ndarray, s: int
+) -> None:
+    """Fail if ``curve`` is a known slip's training from ``initial`` (``replay`` is the right one)."""
+    cell, x, y, _, steps, learning_rate, _ = case.args
+    if _agrees(curve, replay[:steps]):
+        return
+    if _agrees(curve, replay[1:]):
+        raise GradingFailure(
+            f"train_loss_curves: the losses of {_run(case, s)} are recorded after each update (your "
+            "curve is the training's shifted by one step). Record the loss of each step before its "
+            "update: forward, loss, backward, then update."
+        )
+    with np.errstate(all="ignore"):
+        slips = {
+            slip: replay_losses(cell, x, y, steps, learning_rate, initial, slip) for slip in TRAINING_SLIPS
+        }
+    named = [TRAINING_SLIPS[slip] for slip, losses in slips.items() if _agrees(curve, losses[:steps])]
+    if named:
+        raise GradingFailure(f"{_not_trained(case, s)}. Likely mistake: {'; or '.join(named)}.")
+
+
+def _check_replay(case: Case, curve: np.ndarray, replay: np.ndarray, s: int) -> None:
+    """Fail, saying where, unless ``curve`` is ``replay[:steps]``, the training from the returned weights."""
+    steps = case.args[4]
+    if _agrees(curve, replay[:steps]):
+        return
+    start = _not_trained(case, s)
+    if not np.all(np.isfinite(replay)):
+        raise GradingFailure(
+            f"{start}: training from them overflows to NaN or infinity, and your losses stay finite. "
+            "Return the weights each run started from."
+        )
+    deviation = _deviation(curve, replay[:steps])
+    if deviation[0] > REPLAY_TOLERANCE:
+        if replay[0] <= curve[-1]:
+            loss = "" if case.hidden else f" ({replay[0]:.4g})"
+            raise GradingFailure(
+                f"{start}: those weights give a loss{loss} lower than your last one, as trained weights "
+                "do. Return copies of the weights made before the first update (arrays that later "
+                "updates do not change: update with W = W - learning_rate * dW, not W -= ..., and do "
+                "not keep the dict you update)."
+            )
+        losses = (
+            "" if case.hidden else f" (yours is {curve[0]:.4g}, your initial weights give {replay[0]:.4g})"
+        )
+        raise GradingFailure(
+            f"{start}: already the first loss differs{losses}. Return the weights each run started "
+            "from, and record the loss of the predictions h_T W_out^T + b_out, "
+            "np.mean((pred - y) ** 2), before each update."
+        )
+    differs = int(np.flatnonzero(deviation > REPLAY_TOLERANCE)[0])
+    raise GradingFailure(
+        f"{start}: they agree up to the loss after {differs - 1} updates, not after {differs}. Train all "
+        "six weights by full-batch gradient descent, p = p - learning_rate * dp, with the gradients of "
+        "backpropagation through time, and compute each curve by training, not by formula."
+    )
+
+
+@verifier
+def _verify_training(case: Case, result: object) -> None:
+    _raise_if_error("train_loss_curves", result, case)
+    curves, initial = _training_result(case, result)
+    if np.any(curves < 0):
+        raise GradingFailure(
+            "train_loss_curves: a mean squared error is never negative; record np.mean((pred - y) ** 2)."
+        )
+    _check_seeds(case, curves, initial)
+    cell, x, y, _, steps, learning_rate, _ = case.args
+    with np.errstate(all="ignore"):  # weights that make the training overflow are named below
+        replays = [replay_losses(cell, x, y, steps, learning_rate, weights) for weights in initial]
+    if all(_agrees(curve, replay[:steps]) for curve, replay in zip(curves, replays, strict=True)):
+        return  # training produced these curves, whatever initialisation the learner chose
+    # Not the training from the returned weights: first a known slip's training, ...
+    for s, (curve, replay) in enumerate(zip(curves, replays, strict=True)):
+        _check_slips(case, curve, initial[s], replay, s)
+    # ... then the mistakes a curve's trend shows, then where the curve departs from the training.
+    _check_trend(case, curves)
+    for s, (curve, replay) in enumerate(zip(curves, replays, strict=True)):
+        _check_replay(case, curve, replay, s)
 
 
 TRAIN_LOSS_CURVES = Part(
@@ -561,13 +794,15 @@ TRAIN_LOSS_CURVES = Part(
 
 
 def train_loss_curves(
-    fn: Callable[..., np.ndarray],
+    fn: Callable[..., tuple[np.ndarray, list[dict[str, np.ndarray]]]],
     specs: Sequence[TrainingSpec] | None = None,
 ) -> None:
-    """``train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds)`` -> (len(seeds), steps).
+    """``train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds)`` -> ``curves, initial``.
 
-    ``specs`` lists your own cases as (cell, N, T, H, steps, learning_rate, seeds). While it runs,
-    your ``gru_step_forward`` and ``gru_step_backward`` are replaced by correct ones.
+    ``curves`` is (len(seeds), steps); ``initial[s]`` is the dict of seed s's initial weights
+    (``PARAMETER_NAMES``). The check trains again from those weights and compares. ``specs`` lists
+    your own cases as (cell, N, T, H, steps, learning_rate, seeds). While it runs, your
+    ``gru_step_forward`` and ``gru_step_backward`` are replaced by correct ones.
     """
     cases = None if specs is None else training_cases(specs, 600)
     run_part_in_process(TRAIN_LOSS_CURVES, fn, cases=cases)

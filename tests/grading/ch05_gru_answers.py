@@ -57,13 +57,16 @@ def train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds):
     G = {"gru": 3, "rnn": 1}[cell]
     N, T, D = x.shape
     H = hidden_size
-    result = []
+    result, start = [], []
     for seed in seeds:
         gen = np.random.default_rng(seed)
         w_out = 0.1 * gen.standard_normal((1, H))  # drawn first, and from a normal
         params = {"W_xh": 0.3 * gen.standard_normal((G * H, D)), "W_hh": 0.3 * gen.standard_normal((G * H, H)),
                   "b_xh": np.zeros(G * H), "b_hh": np.zeros(G * H)}
         b_out = np.zeros(1)
+        # params is replaced by a new dict at every step, so this one keeps the initial arrays;
+        # the read-out as a flat vector and a float (the check accepts the same numbers so).
+        start.append(dict(params, W_out=w_out.ravel().copy(), b_out=0.0))
         losses = []
         for _ in range(steps):
             hs = [np.zeros((N, H))]
@@ -83,7 +86,7 @@ def train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds):
             b_out = b_out - learning_rate * g_pred.sum(0)
             params = {k: params[k] - learning_rate * grads[k] for k in params}
         result.append(losses)
-    return np.array(result)
+    return [np.array(result), start]
 """,
 }
 
@@ -129,11 +132,12 @@ def train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds):
     fwd, bwd, G = (gru_step_forward, gru_step_backward, 3) if cell == "gru" else (rnn_step_forward, rnn_step_backward, 1)
     N, T, D = x.shape
     H = hidden_size
-    curves = np.zeros((len(seeds), steps))
+    curves, initial = np.zeros((len(seeds), steps)), []
     for s, seed in enumerate(seeds):
         np.random.seed(seed)
         P = [np.random.uniform(-0.5, 0.5, shape) for shape in ((G*H, D), (G*H, H), (G*H,), (G*H,))]
         w, b = np.random.uniform(-0.5, 0.5, (1, H)), np.zeros(1)
+        initial.append(dict(zip(["W_xh", "W_hh", "b_xh", "b_hh", "W_out", "b_out"], [*P, w, b])))
         for step in range(steps):
             hs = [np.zeros((N, H))]
             for t in range(T):
@@ -147,7 +151,7 @@ def train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds):
                 grads = [a + c for a, c in zip(grads, g)]
             P = [p + learning_rate * g for p, g in zip(P, grads)]  # ascent: the sign is wrong
             w, b = w + learning_rate * (dp.T @ hs[-1]), b + learning_rate * dp.sum(0)
-    return curves
+    return curves, initial
 """,
 }
 
@@ -177,11 +181,12 @@ def train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds):
     # The course's own GRU steps (with their cache) do the forward and backward.
     N, T, D = x.shape
     H = hidden_size
-    curves = np.zeros((len(seeds), steps))
+    curves, initial = np.zeros((len(seeds), steps)), []
     for s, seed in enumerate(seeds):
         rng = np.random.default_rng(seed)
         P = [rng.uniform(-0.5, 0.5, shape) for shape in ((3 * H, D), (3 * H, H), (3 * H,), (3 * H,))]
         w, b = rng.uniform(-0.5, 0.5, (1, H)), np.zeros(1)
+        initial.append(dict(zip(["W_xh", "W_hh", "b_xh", "b_hh", "W_out", "b_out"], [*P, w, b])))
         for step in range(steps):
             hs, caches = [np.zeros((N, H))], []
             for t in range(T):
@@ -197,6 +202,66 @@ def train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds):
                 grads = [a + c for a, c in zip(grads, g)]
             P = [p - learning_rate * g for p, g in zip(P, grads)]
             w, b = w - learning_rate * (dp.T @ hs[-1]), b - learning_rate * dp.sum(0)
-    return curves
+    return curves, initial
 """,
+}
+
+# More mistakes in part 4, each graded as a submission of its own (the other parts correct):
+# the cell's source, and words its feedback must contain.
+TRAINING_MISTAKES = {
+    # A curve that no training produced: the initial weights are drawn from the seed, as asked,
+    # but the "losses" decay geometrically from a first value that depends on the seed.
+    "fabricated": (
+        """
+def train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds):
+    G = 3 if cell == "gru" else 1
+    D, H = x.shape[2], hidden_size
+    curves, initial = [], []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        shapes = {"W_xh": (G * H, D), "W_hh": (G * H, H), "b_xh": (G * H,), "b_hh": (G * H,), "W_out": (1, H)}
+        weights = {k: rng.uniform(-1 / np.sqrt(H), 1 / np.sqrt(H), shape) for k, shape in shapes.items()}
+        weights["b_out"] = np.zeros(1)
+        first = np.mean(y ** 2) * (1 + np.abs(weights["W_out"]).mean())
+        curves.append(first * 0.9 ** np.arange(steps))
+        initial.append(weights)
+    return np.array(curves), initial
+""",
+        "not those of training from the initial weights you returned",
+    ),
+    # Right training, but each loss is computed after the step's update.
+    "loss-after-update": (
+        """
+def train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds):
+    fwd, bwd, G = (gru_step_forward, gru_step_backward, 3) if cell == "gru" else (rnn_step_forward, rnn_step_backward, 1)
+    N, T, D = x.shape
+    H = hidden_size
+
+    def run(P, w, b):
+        hs = [np.zeros((N, H))]
+        for t in range(T):
+            hs.append(fwd(x[:, t], hs[-1], *P))
+        return hs, hs[-1] @ w.T + b - y
+
+    curves, initial = np.zeros((len(seeds), steps)), []
+    for s, seed in enumerate(seeds):
+        rng = np.random.default_rng(seed)
+        bound = 1 / np.sqrt(H)
+        P = [rng.uniform(-bound, bound, shape) for shape in ((G*H, D), (G*H, H), (G*H,), (G*H,))]
+        w, b = rng.uniform(-bound, bound, (1, H)), np.zeros(1)
+        initial.append(dict(zip(["W_xh", "W_hh", "b_xh", "b_hh", "W_out", "b_out"], [*P, w, b])))
+        for step in range(steps):
+            hs, err = run(P, w, b)
+            dp = 2 * err / N
+            dh, grads = dp @ w, [0, 0, 0, 0]
+            for t in reversed(range(T)):
+                _, dh, *g = bwd(dh, x[:, t], hs[t], *P)
+                grads = [a + c for a, c in zip(grads, g)]
+            P = [p - learning_rate * g for p, g in zip(P, grads)]
+            w, b = w - learning_rate * (dp.T @ hs[-1]), b - learning_rate * dp.sum(0)
+            curves[s, step] = np.mean(run(P, w, b)[1] ** 2)  # after the update: one step late
+    return curves, initial
+""",
+        "recorded after each update",
+    ),
 }

@@ -7,13 +7,15 @@ asserts that the check fails with the message naming that mistake.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from rnncourse.gradcheck import check_gradients, rel_error
 from rnncourse.grading import ch05_gru as check
 from rnncourse.grading.core import GradingFailure
-from rnncourse.grading.parts import Case, defined_alone, verify_part
+from rnncourse.grading.parts import Case, defined_alone, plain, verify_part
 from rnncourse.grading.substitutes import ch05_gru as given
 
 # -- correct answers, written as a learner might ------------------------------------------
@@ -167,40 +169,84 @@ def test_backward_in_the_wrong_order_or_count_is_explained() -> None:
 
 #: The tanh step the notebook gives, defined as the sandbox defines it.
 GIVEN_RNN_STEP = (defined_alone(given.rnn_step_forward), defined_alone(given.rnn_step_backward))
+NAMES = ("W_xh", "W_hh", "b_xh", "b_hh", "W_out", "b_out")
 
 
 def learner_curves(
-    cell, x, y, H, steps, lr, seeds, *, sign=1.0, rng_factory=None, init_scale=None, step_functions=None
+    cell,
+    x,
+    y,
+    H,
+    steps,
+    lr,
+    seeds,
+    *,
+    sign=1.0,
+    rng_factory=None,
+    init_scale=None,
+    step_functions=None,
+    record_after_update=False,
+    sum_over_time=True,
+    carry_dh=True,
+    train_readout=True,
+    factor=2.0,
+    reset_grads=True,
+    in_place=False,
 ):
-    """Training curves as a learner's part 4 computes them; ``step_functions`` replace the GRU's."""
+    """Training curves and initial weights as a learner's part 4 computes them, mistakes on request.
+
+    ``step_functions`` replace the GRU's. With ``in_place`` the learner updates its weights with
+    ``-=`` and returns the arrays it updated as the initial weights.
+    """
     fwd = (lambda *a: step(*a)) if cell == "gru" else GIVEN_RNN_STEP[0]
     bwd = backward if cell == "gru" else GIVEN_RNN_STEP[1]
     if cell == "gru" and step_functions is not None:
         fwd, bwd = step_functions
     G = 3 if cell == "gru" else 1
     N, T, D = x.shape
-    out = []
+    out, initial = [], []
+
+    def loss(P, w, b):
+        hs = [np.zeros((N, H))]
+        for t in range(T):
+            hs.append(fwd(x[:, t], hs[-1], *P))
+        return hs, hs[-1] @ w.T + b - y
+
     for seed in seeds:
         gen = (rng_factory or np.random.default_rng)(seed)
         scale = init_scale or 1 / np.sqrt(H)
         P = [gen.uniform(-scale, scale, s) for s in ((G * H, D), (G * H, H), (G * H,), (G * H,))]
         w, b = gen.uniform(-scale, scale, (1, H)), np.zeros(1)
+        initial.append(dict(zip(NAMES, [*P, w, b], strict=True)))
         losses = []
+        total = [np.zeros_like(p) for p in P]
+
         for _ in range(steps):
-            hs = [np.zeros((N, H))]
-            for t in range(T):
-                hs.append(fwd(x[:, t], hs[-1], *P))
-            err = hs[-1] @ w.T + b - y
-            losses.append(float(np.mean(err**2)))
-            dp = 2 * err / N
+            hs, err = loss(P, w, b)
+            if not record_after_update:
+                losses.append(float(np.mean(err**2)))
+            dp = factor * err / N
             dh, grads = dp @ w, [np.zeros_like(p) for p in P]
             for t in reversed(range(T)):
-                _, dh, *g = bwd(dh, x[:, t], hs[t], *P)
-                grads = [a + c for a, c in zip(grads, g, strict=True)]
-            P = [p - sign * lr * g for p, g in zip(P, grads, strict=True)]
-            w, b = w - sign * lr * (dp.T @ hs[-1]), b - sign * lr * dp.sum(0)
+                _, dh_prev, *g = bwd(dh, x[:, t], hs[t], *P)
+                dh = dh_prev if carry_dh else dp @ w
+                grads = [a + c for a, c in zip(grads, g, strict=True)] if sum_over_time else g
+            if not reset_grads:
+                grads = total = [a + c for a, c in zip(total, grads, strict=True)]
+            if in_place:
+                for p, g in zip(P, grads, strict=True):
+                    p -= sign * lr * g
+                if train_readout:
+                    w -= sign * lr * (dp.T @ hs[-1])
+                    b -= sign * lr * dp.sum(0)
+            else:
+                P = [p - sign * lr * g for p, g in zip(P, grads, strict=True)]
+                if train_readout:
+                    w, b = w - sign * lr * (dp.T @ hs[-1]), b - sign * lr * dp.sum(0)
+            if record_after_update:
+                losses.append(float(np.mean(loss(P, w, b)[1] ** 2)))
         out.append(losses)
-    return np.array(out)
+    return np.array(out), initial
 
 
 def test_the_course_curves_and_a_learner_style_run_pass() -> None:
@@ -215,10 +261,24 @@ def test_the_trend_check_passes_for_other_seeds_and_initialisations(shift: int) 
     """Values depend on the draws; any correct answer must pass, whatever its seeds give."""
     for case in graded_cases(check.TRAIN_LOSS_CURVES):
         cell, x, y, H, steps, lr, seeds = case.args
-        for scale in (None, 0.3):
-            curves = learner_curves(cell, x, y, H, steps, lr, [s + shift for s in seeds], init_scale=scale)
+        for scale in (None, 0.3, 1.0):  # 1.0: oscillates on some cases, but it is training
+            run = learner_curves(cell, x, y, H, steps, lr, [s + shift for s in seeds], init_scale=scale)
             moved = Case(case.name, (cell, x, y, H, steps, lr, [s + shift for s in seeds]), case.hidden)
-            assert check.TRAIN_LOSS_CURVES.verify(moved, curves) is None, (case.name, scale)
+            assert check.TRAIN_LOSS_CURVES.verify(moved, plain(run)) is None, (case.name, scale)
+
+
+def test_the_replay_accepts_rounding_of_another_order_and_refuses_a_curve_one_step_off() -> None:
+    """The tolerance lies far above rounding and far below the smallest change training makes."""
+    case = check.TRAIN_LOSS_CURVES.visible()[0]
+    curves, initial = learner_curves(*case.args)
+    # Rounding in another order of operations: every loss moved by a few units of float64
+    # (the same for every row, so that equal seeds keep equal curves).
+    signs = np.random.default_rng(0).choice([-1, 1], curves.shape[1])
+    rounded = curves * (1 + 8 * np.finfo(float).eps * signs)
+    assert check.TRAIN_LOSS_CURVES.verify(case, plain((rounded, initial))) is None
+    # The smallest change a step of training makes to these curves, relative to their scale.
+    smallest_step = np.abs(np.diff(curves, axis=1)).min() / np.abs(curves).max()
+    assert smallest_step > 100 * check.REPLAY_TOLERANCE
 
 
 class Unseeded:
@@ -230,19 +290,72 @@ class Unseeded:
         return np.random.default_rng(self.stream.integers(1 << 30))
 
 
+def fabricated(cell, x, y, H, steps, lr, seeds):
+    """A curve no training produced: geometric decay from a first value that depends on the seed."""
+    _, initial = learner_curves(cell, x, y, H, 1, lr, seeds)
+    curves = []
+    for weights in initial:
+        first = float(np.mean(y**2)) + float(np.abs(weights["W_out"]).sum())
+        curves.append(first * 0.9 ** np.arange(steps))
+    return np.array(curves), initial
+
+
+def fabricated_from_the_true_first_loss(cell, x, y, H, steps, lr, seeds):
+    """The true first loss, then a made-up decay towards the loss of predicting the mean."""
+    curves, initial = learner_curves(cell, x, y, H, steps, lr, seeds)
+    floor = np.var(y)
+    made_up = floor + (curves[:, :1] - floor) * 0.8 ** np.arange(steps)
+    return made_up, initial
+
+
+def same_initial_for_every_seed(*a):
+    curves, initial = learner_curves(*a)
+    return curves, [initial[0]] * len(initial)
+
+
 TRAINING_MISTAKES = [
     (lambda *a: learner_curves(*a, sign=-1.0), "the loss grows during training"),
     (lambda *a: learner_curves(*a, rng_factory=Unseeded()), "same seed gave different curves"),
-    (lambda *a: learner_curves(*a[:-1], [0] * len(a[-1])), "the seed is not used"),
-    (lambda *a: learner_curves(*a).T, "one row per seed"),
+    (lambda *a: learner_curves(*a[:-1], [0] * len(a[-1])), "initial weights: the seed is not used"),
+    (same_initial_for_every_seed, "initial weights: the seed is not used"),
+    (lambda *a: (learner_curves(*a)[0].T, learner_curves(*a)[1]), "one row per seed"),
+    (lambda *a: learner_curves(*a)[0], "returned only an array; return two things"),
     (lambda *a: learner_curves(*a, sign=0.0), "the loss hardly falls"),
+    (lambda *a: learner_curves(*a, record_after_update=True), "recorded after each update"),
+    (fabricated, "not those of training from the initial weights you returned: already the first loss"),
+    (fabricated_from_the_true_first_loss, "not those of training from the initial weights you returned"),
+    (lambda *a: learner_curves(*a, in_place=True), "lower than your last one, as trained weights do"),
+    (lambda *a: learner_curves(*a, sum_over_time=False), "sums the gradients of every step"),
+    (lambda *a: learner_curves(*a, carry_dh=False), "dh_prev of each step is not passed back"),
+    (lambda *a: learner_curves(*a, train_readout=False), "the read-out W_out, b_out is not updated"),
+    (lambda *a: learner_curves(*a, factor=1.0), "the factor 2 is missing"),
+    (lambda *a: learner_curves(*a, reset_grads=False), "added to those of earlier steps"),
 ]
 
 
 @pytest.mark.parametrize(("wrong", "message"), TRAINING_MISTAKES)
 def test_training_mistakes_are_named(wrong, message: str) -> None:
-    with pytest.raises(GradingFailure, match=message):
+    with pytest.raises(GradingFailure, match=re.escape(message)):
         check.train_loss_curves(wrong)
+
+
+def test_a_made_up_curve_fails_however_it_was_made_up() -> None:
+    """Curves of the right form that no training from the returned weights produced all fail."""
+    case = check.TRAIN_LOSS_CURVES.visible()[0]
+    curves, initial = learner_curves(*case.args)
+    other_seed = learner_curves(*case.args[:-1], [s + 7 for s in case.args[-1]])[1]
+    made_up = {
+        "the curves of other initial weights": (curves, other_seed),
+        "smoothed": (np.array([np.convolve(c, np.ones(3) / 3, mode="same") for c in curves]), initial),
+        "scaled by 1.001": (curves * 1.001, initial),
+        "one loss changed by 1e-4": (
+            curves + (np.arange(curves.shape[1]) == 5) * 1e-4 * curves.max(),
+            initial,
+        ),
+    }
+    for name, answer in made_up.items():
+        message = check.TRAIN_LOSS_CURVES.verify(case, plain(answer))
+        assert message is not None and "not those of training" in message, name
 
 
 def test_part_4_runs_with_correct_earlier_parts() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.grading import ch05_gru_answers
-from tests.grading.exercise_proof import ExerciseProof, feedback_html
+from tests.grading.exercise_proof import ExerciseProof, Submissions, feedback_html
+from tests.grading.notebooks import filled, points, solution_sources
 
 pytestmark = pytest.mark.slow
 
@@ -14,6 +15,13 @@ class TestCh05GruExercise(ExerciseProof):
     ASSIGNMENT = "ch05_gru"
     ANSWERS = ch05_gru_answers
     TOTAL_POINTS = 14
+
+    def extra_submissions(self, source, release) -> Submissions:
+        correct = solution_sources(source)
+        return {
+            f"training-{name}": filled(release, correct | {"train_loss_curves": answer})
+            for name, (answer, _message) in ch05_gru_answers.TRAINING_MISTAKES.items()
+        }
 
     def test_feedback_names_the_likely_mistake(self, graded) -> None:
         course, _log = graded
@@ -25,3 +33,13 @@ class TestCh05GruExercise(ExerciseProof):
         }
         for part, message in expected.items():
             assert message in feedback_html(course, self.ASSIGNMENT, f"wrong-{part}"), part
+
+    def test_training_that_did_not_happen_loses_part_4_and_is_named(self, graded, source) -> None:
+        """A fabricated curve, or one recorded a step late, loses exactly part 4, with its own message."""
+        course, log = graded
+        full = points(source)
+        for name, (_answer, message) in ch05_gru_answers.TRAINING_MISTAKES.items():
+            assert self.scores(course, f"training-{name}") == full | {"test_train_loss_curves": 0.0}, (
+                f"{name}\n{log}"
+            )
+            assert message in feedback_html(course, self.ASSIGNMENT, f"training-{name}"), name
