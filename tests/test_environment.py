@@ -8,6 +8,7 @@ import importlib.metadata
 import re
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -135,8 +136,12 @@ def test_lock_writes_the_locks_as_they_are(repo: Path) -> None:
         import lock
     finally:
         sys.path.remove(str(repo / "tools"))
+    # The environment's own packages only: another test of the same worker may have put a
+    # folder with other distributions on sys.path.
+    site_packages = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
     installed = {
-        normalise(d.metadata["Name"]): d.version.split("+")[0] for d in importlib.metadata.distributions()
+        normalise(d.metadata["Name"]): d.version.split("+")[0]
+        for d in importlib.metadata.distributions(path=site_packages)
     }
     wanted = {
         **lock_pins(repo),

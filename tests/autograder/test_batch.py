@@ -190,6 +190,7 @@ def test_make_grade_asks_for_bubblewrap_alone_never_the_tests_browser(repo: Path
                 str(repo / "Makefile"),
                 "grade",
                 "STAMP=",
+                "GRADE_STAMP=",
                 "BIN=/none",
             ],
             cwd=folder,

@@ -695,7 +695,10 @@ def test_a_flooding_submission_costs_the_grader_a_few_seconds_at_most(tool_env: 
     assert measured["status"] == "ok", measured
     assert "UnreadableAnswer" in measured["answer"], measured  # the bomb was refused, not inflated
     assert measured["cpu"] < 5.0, measured  # CPU time of the grader's process: the same at any load
-    assert measured["rss_mib"] < 500, measured
+    # The peak memory of the grader's process: 177 MiB on an idle machine, 583 MiB once at a load
+    # of about 10 (parsing the 16 MB line's 8 million numbers is most of it; why it varies with load
+    # is not understood yet). A buffer rebuilt on every read, or the bomb inflated, costs gigabytes.
+    assert measured["rss_mib"] < 1024, measured
 
 
 def test_a_line_longer_than_the_cap_stops_the_sandbox() -> None:
