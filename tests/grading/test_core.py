@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnncourse.grading.core import FLOAT32_FLOOR, TOLERANCE, GradingFailure, compare, describe_difference
+from rnncourse.grading.core import (
+    FLOAT32_FLOOR,
+    TOLERANCE,
+    GradingFailure,
+    compare,
+    describe_difference,
+    run_learner_code,
+)
 
 RIGHT = np.random.default_rng(5).normal(size=(3, 6, 4))
 
@@ -62,3 +69,30 @@ def test_the_transpose_is_named_and_unrelated_values_are_not_described() -> None
     unrelated = np.random.default_rng(2).normal(size=RIGHT.shape)
     assert describe_difference(unrelated, RIGHT) == ""
     assert describe_difference(np.array(3.0), np.array(2.0)) == ""  # one number is a multiple of any other
+
+
+def test_a_garbage_collector_callback_is_not_the_learners_call() -> None:
+    """gc runs its callbacks wherever a collection starts; the harness's callback may use any library."""
+    import gc
+
+    import torch
+
+    def harness_callback(phase: str, info: dict[str, int]) -> None:
+        torch.zeros(1)  # a library no part allows, called by the harness, not by the learner
+
+    def learner(n: int) -> int:
+        gc.collect()  # a collection inside the learner's code runs the callback
+        return n + 1
+
+    gc.callbacks.append(harness_callback)
+    try:
+        assert run_learner_code(learner, 1) == 2
+    finally:
+        gc.callbacks.remove(harness_callback)
+
+    def cheat(n: int) -> int:  # the same call made by the learner is refused
+        torch.zeros(1)
+        return n + 1
+
+    with pytest.raises(GradingFailure, match="torch"):
+        run_learner_code(cheat, 1)
