@@ -84,6 +84,7 @@ def test_a_garbage_collector_callback_is_not_the_learners_call() -> None:
         gc.collect()  # a collection inside the learner's code runs the callback
         return n + 1
 
+    gc.collect()  # garbage of earlier tests (their weakref callbacks) collected before
     gc.callbacks.append(harness_callback)
     try:
         assert run_learner_code(learner, 1) == 2
