@@ -71,29 +71,63 @@ def test_the_transpose_is_named_and_unrelated_values_are_not_described() -> None
     assert describe_difference(np.array(3.0), np.array(2.0)) == ""  # one number is a multiple of any other
 
 
-def test_a_garbage_collector_callback_is_not_the_learners_call() -> None:
-    """gc runs its callbacks wherever a collection starts; the harness's callback may use any library."""
+def test_a_collection_starting_inside_the_learners_call_is_not_blamed_on_it() -> None:
+    """Finalizers and gc callbacks other code left behind (a harness's, a database pool's) may use any
+    library; an automatic collection must not run them inside the learner's call."""
     import gc
+    import weakref
 
     import torch
 
     def harness_callback(phase: str, info: dict[str, int]) -> None:
         torch.zeros(1)  # a library no part allows, called by the harness, not by the learner
 
+    class Pooled:  # cyclic garbage with a finalizer, as a connection pool leaves it
+        def __init__(self) -> None:
+            self.me = self
+
     def learner(n: int) -> int:
-        gc.collect()  # a collection inside the learner's code runs the callback
+        containers = [[[]] for _ in range(50 * gc.get_threshold()[0])]  # enough to start a collection
+        del containers
         return n + 1
 
-    gc.collect()  # garbage of earlier tests (their weakref callbacks) collected before
+    gc.collect()
     gc.callbacks.append(harness_callback)
+    leftover = Pooled()
+    weakref.finalize(leftover, torch.zeros, 1)
+    del leftover
     try:
         assert run_learner_code(learner, 1) == 2
     finally:
         gc.callbacks.remove(harness_callback)
+    assert gc.isenabled()
+    gc.collect()
 
-    def cheat(n: int) -> int:  # the same call made by the learner is refused
-        torch.zeros(1)
+
+def test_a_collection_the_learner_starts_runs_as_the_learners_code() -> None:
+    """A finalizer of the learner's own, run by their gc.collect(), is no way around the monitor."""
+    import gc
+    import weakref
+
+    import torch
+
+    def cheat(n: int) -> int:
+        class Cyclic:
+            def __init__(self) -> None:
+                self.me = self
+
+        garbage = Cyclic()
+        weakref.finalize(garbage, torch.zeros, 1)
+        del garbage
+        gc.collect()
         return n + 1
 
     with pytest.raises(GradingFailure, match="torch"):
         run_learner_code(cheat, 1)
+
+    def direct(n: int) -> int:
+        torch.zeros(1)
+        return n + 1
+
+    with pytest.raises(GradingFailure, match="torch"):
+        run_learner_code(direct, 1)
