@@ -41,8 +41,8 @@ from rnncourse.grading.parts import (
     Draw,
     LearnerError,
     Part,
-    error_message,
     hidden_from,
+    raise_if_error,
     run_part_in_process,
     verifier,
 )
@@ -67,14 +67,6 @@ def _has_punctuation(tokens: Iterable[object]) -> bool:
         isinstance(token, str) and token not in (PAD, UNK) and any(c in string.punctuation for c in token)
         for token in tokens
     )
-
-
-def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
-    if isinstance(result, LearnerError):
-        raise GradingFailure(error_message(name, result, case, advice))
-
-
-# -- Correct earlier parts, substituted while later parts run (NumPy only) ------------
 
 
 # -- Hidden sentences: drawn words, with the features each case is about -------------
@@ -170,7 +162,7 @@ _HIDDEN_VOCAB: dict[str, Draw] = {
 @verifier
 def _verify_vocab(case: Case, result: object) -> None:
     name = "build_vocab"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     expected = Vocabulary.build(case.args[0]).index
     if not isinstance(result, dict):
         raise GradingFailure(f"{name} returned {type_name(result)}; return a dict from token to index.")
@@ -294,7 +286,7 @@ _HIDDEN_ENCODE: dict[str, Draw] = {
 @verifier
 def _verify_encode(case: Case, result: object) -> None:
     name = "encode_and_pad"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     sentences, vocab, max_len = case.args
     vocabulary = Vocabulary(sorted(vocab, key=vocab.get))
     expected, expected_lengths = pad_batch([vocabulary.encode(s) for s in sentences], max_len)
@@ -466,7 +458,7 @@ def _correct_cell(
 @verifier
 def _verify_cell(case: Case, result: object) -> None:
     name = "rnn_cell_forward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     x_t, h_prev, W_xh, W_hh, b_h = case.args
     (N, D), H = x_t.shape, W_hh.shape[0]
     result = check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
@@ -565,7 +557,7 @@ def _correct_rnn_forward(
 @verifier
 def _verify_sequence(case: Case, result: object) -> None:
     name = "rnn_forward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     x, h0, W_xh, W_hh, b_h = case.args
     (N, T, _), H = x.shape, W_hh.shape[0]
     if isinstance(result, np.ndarray) and result.shape == (N, T + 1, H):
@@ -740,7 +732,7 @@ def _same_breakdown(result: np.ndarray, variant: np.ndarray) -> bool:
 @verifier
 def _verify_softmax(case: Case, result: object) -> None:
     name = "softmax"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     (z,) = case.args
     if (
         isinstance(result, np.ndarray)
@@ -861,14 +853,14 @@ def _last_real_states(h: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def _verify_classify(case: Case, result: object) -> None:
     name = "classify"
     if isinstance(result, LearnerError) and result.type_name == "IndexError":
-        _raise_if_error(
+        raise_if_error(
             name,
             result,
             case,
             "The last real token of a sequence of length L is at index L - 1: "
             "you may have used lengths off by one.",
         )
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y = case.args
     (N, T, _), C = x.shape, W_hy.shape[0]
     if isinstance(result, np.ndarray) and result.shape == (N, T, C) and T != N:

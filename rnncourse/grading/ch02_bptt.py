@@ -41,11 +41,10 @@ from rnncourse.grading.core import (
 from rnncourse.grading.parts import (
     Case,
     Draw,
-    LearnerError,
     Part,
     drawn,
-    error_message,
     hidden_from,
+    raise_if_error,
     run_part_in_process,
     verifier,
 )
@@ -59,11 +58,6 @@ from rnncourse.scratch.rnn import SequenceCache, rnn_backward, rnn_forward, rnn_
 from rnncourse.scratch.tbptt import RNN_LM_PARAMS, rnn_lm_loss_and_grads, rnn_lm_tbptt_sgd
 
 GRAD_NAMES = (*RNN_LM_PARAMS, "h0")
-
-
-def _raise_if_error(name: str, result: object, case: Case) -> None:
-    if isinstance(result, LearnerError):
-        raise GradingFailure(error_message(name, result, case))
 
 
 def _check_tuple(result: object, name: str, length: int, what: str) -> Sequence[Any]:
@@ -85,9 +79,6 @@ def _check_dict(
             f"{name}: the gradients have no entry {missing}; the dict needs the keys {list(keys)}."
         )
     return {key: check_array(result[key], name, shapes[key], f"the gradient {key!r}") for key in keys}
-
-
-# -- Correct earlier parts, substituted while later parts run (NumPy only) ------------
 
 
 # -- Part 1: the backward pass of one step -------------------------------------------
@@ -136,7 +127,7 @@ STEP_OUTPUTS = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db_h")
 @verifier
 def _verify_step(case: Case, result: object) -> None:
     name = "rnn_step_backward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     dh_t, x_t, h_prev, h_t, W_xh, W_hh = case.args
     (N, D), H = x_t.shape, W_hh.shape[0]
     values = _check_tuple(result, name, 5, "dx_t, dh_prev, dW_xh, dW_hh, db_h")
@@ -360,7 +351,7 @@ _BPTT_MISTAKES: dict[str, dict[str, Any]] = {
 @verifier
 def _verify_bptt(case: Case, result: object) -> None:
     name = "bptt"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     params, x, targets, mask, h0 = case.args
     N, H = h0.shape
     loss, grads, h_last = _check_tuple(
@@ -444,7 +435,7 @@ _HIDDEN_CLIP: dict[str, Draw] = {
 @verifier
 def _verify_clip(case: Case, result: object) -> None:
     name = "clip_by_global_norm"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     grads, max_norm = case.args
     clipped, norm = _check_tuple(
         result, name, 2, "the clipped gradients (a dict) and the norm before clipping (a float)"
@@ -609,7 +600,7 @@ _TBPTT_MISTAKES: dict[str, dict[str, Any]] = {
 @verifier
 def _verify_tbptt(case: Case, result: object) -> None:
     name = "tbptt_train"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     params, x, targets, h0, k, lr, max_norm = case.args
     N, T, _ = x.shape
     H = params["W_hh"].shape[0]
@@ -803,7 +794,7 @@ def _as_ids(result: object, name: str, n: int) -> list[int]:
 @verifier
 def _verify_generate(case: Case, result: object) -> None:
     name = "generate"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     params, h, first_id, uniforms, temperature = case.args
     got = _as_ids(result, name, len(uniforms))
     expected, _ = generate_reference(params, h, first_id, uniforms, temperature)

@@ -40,10 +40,9 @@ from rnncourse.grading.core import (
 from rnncourse.grading.parts import (
     Case,
     Draw,
-    LearnerError,
     Part,
-    error_message,
     hidden_from,
+    raise_if_error,
     run_part_in_process,
     seed_of,
     verifier,
@@ -68,11 +67,6 @@ from rnncourse.scratch.gradient_flow import (
 from rnncourse.scratch.gradient_flow import gradient_norms as norms_of
 
 VERDICTS = (VANISHES, GROWS_THEN_VANISHES, NEUTRAL, EXPLODES)
-
-
-def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
-    if isinstance(result, LearnerError):
-        raise GradingFailure(error_message(name, result, case, advice))
 
 
 # -- Correct earlier parts and the provided helper, substituted while later parts run ---
@@ -170,7 +164,7 @@ def _norms_variant(h: np.ndarray, W_hh: np.ndarray, g: np.ndarray, mistake: str)
 @verifier
 def _verify_norms(case: Case, result: object) -> None:
     name = "gradient_norms"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     h, W_hh, g = case.args
     T = h.shape[1]
     if isinstance(result, np.ndarray) and result.shape == (T,) and T > 0:
@@ -378,7 +372,7 @@ def _verdict_mistake(verdict: str, expected: str) -> str | None:
 @verifier
 def _verify_diagnose(case: Case, result: object) -> None:
     name = "diagnose"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     W, gamma = case.args
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         raise GradingFailure(
@@ -566,7 +560,7 @@ _PRODUCT_MISTAKES = {
 @verifier
 def _verify_product(case: Case, result: object) -> None:
     name = "jacobian_product_norms"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     h, W_hh = case.args
     T = h.shape[0]
     if isinstance(result, np.ndarray) and result.shape == (T,):
@@ -690,7 +684,7 @@ _HIDDEN_TRAIN: dict[str, Draw] = {
 @verifier
 def _verify_train(case: Case, result: object) -> None:
     name = "train_with_clipping"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     w0, target, T, lr, max_norm, steps = case.args
     if isinstance(result, (list, tuple)):
         result = (
@@ -837,7 +831,7 @@ def _init_mistakes(A: np.ndarray, scheme: str, gain: float, expected: np.ndarray
 @verifier
 def _verify_init(case: Case, result: object) -> None:
     name = "recurrent_init"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     A, scheme, gain = case.args
     H = A.shape[0]
     if isinstance(result, (tuple, list)):

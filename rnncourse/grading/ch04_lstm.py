@@ -30,10 +30,9 @@ from rnncourse.gradcheck import numerical_gradient
 from rnncourse.grading.core import GradingFailure, check_array, compare, float64_inputs, type_name
 from rnncourse.grading.parts import (
     Case,
-    LearnerError,
     Part,
-    error_message,
     hidden_from,
+    raise_if_error,
     run_part_in_process,
     verifier,
 )
@@ -49,11 +48,6 @@ from rnncourse.scratch.recurrent import RecurrentLayer, State
 GRADIENT_TOLERANCE = 1e-7
 
 
-def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
-    if isinstance(result, LearnerError):
-        raise GradingFailure(error_message(name, result, case, advice))
-
-
 def _tuple_of(name: str, result: object, count: int, what: str) -> tuple[Any, ...]:
     if isinstance(result, np.ndarray):
         raise GradingFailure(f"{name} returned one array; return {count} values: {what}.")
@@ -61,9 +55,6 @@ def _tuple_of(name: str, result: object, count: int, what: str) -> tuple[Any, ..
         size = f" of {len(result)} items" if isinstance(result, (tuple, list)) else ""
         raise GradingFailure(f"{name} returned {type_name(result)}{size}; return {count} values: {what}.")
     return tuple(result)
-
-
-# -- Correct earlier parts, substituted while later parts run (NumPy only) ------------
 
 
 # -- The step, with the mistakes it can be written with ------------------------------
@@ -137,7 +128,7 @@ def _visible_step() -> list[Case]:
 @verifier
 def _verify_step(case: Case, result: object) -> None:
     name = "lstm_step_forward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     h_prev = case.args[1]
     N, H = h_prev.shape
     h, c = _tuple_of(
@@ -301,7 +292,7 @@ def _compare_gradients(
 @verifier
 def _verify_backward(case: Case, result: object) -> None:
     name = "lstm_step_backward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     dh, dc, *forward_args = case.args
     x_t, h_prev = forward_args[0], forward_args[1]
     (N, D), H = x_t.shape, h_prev.shape[1]
@@ -456,7 +447,7 @@ def _padding_slips(args: tuple[Any, ...]) -> dict[str, tuple[np.ndarray, np.ndar
 @verifier
 def _verify_sequence(case: Case, result: object) -> None:
     name = "lstm_forward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     x, lengths, h0, c0, W_xh, W_hh, b = case.args
     (N, T, _), H = x.shape, h0.shape[1]
     h, h_last, c_last = _tuple_of(name, result, 3, "h (N, T, H), h_last (N, H), c_last (N, H)")
@@ -658,7 +649,7 @@ def _torch_mistakes(
 @verifier
 def _verify_torch(case: Case, result: object) -> None:
     name = "run_torch_lstm"
-    _raise_if_error(
+    raise_if_error(
         name,
         result,
         case,
@@ -832,7 +823,7 @@ def _numerical_sequence_gradients(args: tuple[np.ndarray, ...]) -> list[np.ndarr
 @verifier
 def _verify_sequence_backward(case: Case, result: object) -> None:
     name = "lstm_backward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     _, x, h0, c0, W_xh, W_hh, b = case.args
     values = _tuple_of(name, result, 6, "dx, dh0, dc0, dW_xh, dW_hh, db")
     shapes = [x.shape, h0.shape, c0.shape, W_xh.shape, W_hh.shape, b.shape]

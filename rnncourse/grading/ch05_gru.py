@@ -33,10 +33,9 @@ from rnncourse.grading.core import GradingFailure, check_array, compare, float64
 from rnncourse.grading.parts import (
     Case,
     Draw,
-    LearnerError,
     Part,
-    error_message,
     hidden_from,
+    raise_if_error,
     run_part_in_process,
     seed_of,
     verifier,
@@ -52,11 +51,6 @@ GRADIENT_NAMES = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db_xh", "db_hh")
 #: A learner's gradient may differ from central differences by this much (relative): the
 #: differences themselves are accurate to about 1e-10 here, a wrong formula is off by 1e-3 or more.
 NUMERICAL_TOLERANCE = 1e-6
-
-
-def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
-    if isinstance(result, LearnerError):
-        raise GradingFailure(error_message(name, result, case, advice))
 
 
 def _step_args(seed: int, N: int, D: int, H: int) -> tuple[np.ndarray, ...]:
@@ -113,7 +107,7 @@ def _reference_step(*args: np.ndarray) -> np.ndarray:
 
 def _step_result(name: str, case: Case, result: object) -> np.ndarray:
     """The h_t a step function returned, checked for errors, tuples, shape and values."""
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     N, H = case.args[1].shape
     if isinstance(result, tuple):
         raise GradingFailure(f"{name} returned a tuple; return only h_t, an array of shape {(N, H)}.")
@@ -252,7 +246,7 @@ def _backward_mistakes(dh_t: np.ndarray, *args: np.ndarray) -> dict[str, tuple[n
 @verifier
 def _verify_backward(case: Case, result: object) -> None:
     name = "gru_step_backward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     dh_t, *args = case.args
     if not isinstance(result, (tuple, list)) or len(result) != 6:
         count = f" of {len(result)} items" if isinstance(result, (tuple, list)) else ""
@@ -756,7 +750,7 @@ def _check_replay(case: Case, curve: np.ndarray, replay: np.ndarray, s: int) -> 
 
 @verifier
 def _verify_training(case: Case, result: object) -> None:
-    _raise_if_error("train_loss_curves", result, case)
+    raise_if_error("train_loss_curves", result, case)
     curves, initial = _training_result(case, result)
     if np.any(curves < 0):
         raise GradingFailure(

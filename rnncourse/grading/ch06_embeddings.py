@@ -38,10 +38,9 @@ from rnncourse.grading.core import (
 from rnncourse.grading.parts import (
     Case,
     Draw,
-    LearnerError,
     Part,
     drawn,
-    error_message,
+    raise_if_error,
     run_part_in_process,
     verifier,
 )
@@ -62,11 +61,6 @@ GRADIENT_TOLERANCE = 1e-6
 #: computed in float64 but in a form that loses digits (through tanh, or
 #: 1 - sigmoid) is off by 1e-9 already at scores of 20; a named mistake, by 1e-3.
 LOG_TOLERANCE = 1e-8
-
-
-def _raise_if_error(name: str, result: object, case: Case) -> None:
-    if isinstance(result, LearnerError):
-        raise GradingFailure(error_message(name, result, case))
 
 
 def _tuple_of(name: str, result: object, count: int, what: str) -> tuple[Any, ...]:
@@ -146,7 +140,7 @@ def _visible_lookup() -> list[Case]:
 @verifier
 def _verify_lookup(case: Case, result: object) -> None:
     name = "embedding_forward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     ids, W = case.args
     (N, T), E = ids.shape, W.shape[1]
     if isinstance(result, np.ndarray) and result.shape == (T, N, E) and T != N:
@@ -203,7 +197,7 @@ def _visible_scatter() -> list[Case]:
 @verifier
 def _verify_scatter(case: Case, result: object) -> None:
     name = "embedding_backward"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     dout, ids, V, pad = case.args
     E = dout.shape[-1]
     result = check_array(result, name, (V, E), "the gradient dW (V, E)")
@@ -281,7 +275,7 @@ _HIDDEN_NOISE: dict[str, Draw] = {
 @verifier
 def _verify_noise(case: Case, result: object) -> None:
     name = "noise_distribution"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     (counts,) = case.args
     result = check_array(result, name, counts.shape, "the probabilities (V,)")
     mistakes = {
@@ -342,7 +336,7 @@ def _mean_sgns_loss(v: np.ndarray, u_pos: np.ndarray, u_neg: np.ndarray) -> np.n
 @verifier
 def _verify_sgns(case: Case, result: object) -> None:
     name = "sgns_loss_and_grads"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     v, u_pos, u_neg = (a.copy() for a in case.args)
     N, K, E = u_neg.shape
     loss, dv, du_pos, du_neg = _tuple_of(name, result, 4, "loss, dv, du_pos, du_neg")
@@ -452,7 +446,7 @@ def _path_log_p(h: np.ndarray, U: np.ndarray, nodes: np.ndarray, signs: np.ndarr
 @verifier
 def _verify_tree(case: Case, result: object) -> None:
     name = "hs_log_prob"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     h, U, nodes, signs = (a.copy() for a in case.args)
     log_p, dh, dU = _tuple_of(name, result, 3, "log_p, dh, dU")
     log_p = _scalar(name, log_p, "log_p")
@@ -596,7 +590,7 @@ def _visible_analogy() -> list[Case]:
 @verifier
 def _verify_analogy(case: Case, result: object) -> None:
     name = "analogy"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     vectors, a, b, c = case.args
     if isinstance(result, np.ndarray) and result.size == 1 and np.issubdtype(result.dtype, np.integer):
         result = int(result.reshape(-1)[0])

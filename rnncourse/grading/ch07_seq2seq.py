@@ -39,6 +39,7 @@ from rnncourse.grading.parts import (
     Part,
     error_message,
     hidden_from,
+    raise_if_error,
     run_part_in_process,
     seed_of,
     verifier,
@@ -51,11 +52,6 @@ from rnncourse.scratch.decoding import beam_search as reference_beam_search
 from rnncourse.scratch.decoding import greedy_search as reference_greedy_search
 from rnncourse.scratch.losses import padded_mean_cross_entropy, softmax_cross_entropy
 from rnncourse.scratch.seq2seq import NumpySeq2Seq
-
-
-def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
-    if isinstance(result, LearnerError):
-        raise GradingFailure(error_message(name, result, case, advice))
 
 
 def _scalar(name: str, result: object, what: str) -> float:
@@ -124,7 +120,7 @@ def _token_losses(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
 @verifier
 def _verify_loss(case: Case, result: object) -> None:
     name = "masked_cross_entropy"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     logits, y, lengths = case.args
     T = logits.shape[1]
     if (
@@ -235,7 +231,7 @@ def _attention(
 @verifier
 def _verify_attention(case: Case, result: object) -> None:
     name = "additive_attention"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     query, keys, mask, W_q, W_k, v = case.args
     N, S, Hk = keys.shape
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -873,7 +869,7 @@ def _exp_smoothing(matches: np.ndarray, totals: np.ndarray) -> np.ndarray:
 @verifier
 def _verify_bleu(case: Case, result: object) -> None:
     name = "corpus_bleu"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     hypotheses, references = case.args
     value = _scalar(name, result, "BLEU (between 0 and 1)")
     expected = _sacrebleu(hypotheses, references)

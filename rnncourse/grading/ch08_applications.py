@@ -52,7 +52,7 @@ from rnncourse.grading.parts import (
     Draw,
     LearnerError,
     Part,
-    error_message,
+    raise_if_error,
     run_part_in_process,
     seed_of,
     verifier,
@@ -62,19 +62,11 @@ from rnncourse.grading.substitutes import source_of
 from rnncourse.nn.sampling import next_token_probs
 
 
-def _raise_if_error(name: str, result: object, case: Case, advice: str = "") -> None:
-    if isinstance(result, LearnerError):
-        raise GradingFailure(error_message(name, result, case, advice))
-
-
 def _tuple_of(result: object, name: str, count: int, what: str) -> tuple[Any, ...]:
     if not isinstance(result, (tuple, list)) or len(result) != count:
         got = f"{len(result)} items" if isinstance(result, (tuple, list)) else type_name(result)
         raise GradingFailure(f"{name} returned {got}; return {count} values: {what}.")
     return tuple(result)
-
-
-# -- Correct earlier parts and the given model, defined while later parts run (NumPy only) ---
 
 
 # -- Part 1: a leakage-free data pipeline -------------------------------------------------
@@ -126,7 +118,7 @@ def _windows(z: np.ndarray, window: int, first: int, stop: int) -> tuple[np.ndar
 @verifier
 def _verify_prepare(case: Case, result: object) -> None:
     name = "prepare_data"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     values, window, n_train = case.args
     T = len(values)
     X_train, y_train, X_test, y_test, mean, std = _tuple_of(
@@ -322,7 +314,7 @@ def _sampling_mistakes(logits: np.ndarray, temperature: float, top_k: int) -> di
 def _verify_sampling(case: Case, result: object) -> None:
     name = "sample_tokens"
     logits, temperature, top_k, num_samples, _seed = case.args
-    _raise_if_error(name, result, case, _sampling_error_advice(result, logits, temperature))
+    raise_if_error(name, result, case, _sampling_error_advice(result, logits, temperature))
     V = len(logits)
     if not isinstance(result, np.ndarray):
         raise GradingFailure(
@@ -481,7 +473,7 @@ def _variant(
 @verifier
 def _verify_early_stopping(case: Case, result: object) -> None:
     name = "fit_early_stopping"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     if not isinstance(result, dict):
         raise GradingFailure(
             f"{name} returned {type_name(result)}; return a dict with the keys train_loss, val_loss, "
@@ -674,7 +666,7 @@ def _targets(case: Case) -> np.ndarray:
 @verifier
 def _verify_forecast(case: Case, result: object) -> None:
     name = "fit_and_forecast"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     train_values, windows = case.args
     n = len(windows)
     prediction = check_array(result, name, (n,), "one forecast per test window")
@@ -871,7 +863,7 @@ def _order_free(prediction: np.ndarray, test_ids: np.ndarray, labels: np.ndarray
 @verifier
 def _verify_classify(case: Case, result: object) -> None:
     name = "fit_and_classify"
-    _raise_if_error(name, result, case)
+    raise_if_error(name, result, case)
     test_ids = case.args[2]
     n = len(test_ids)
     if not isinstance(result, np.ndarray):

@@ -331,6 +331,16 @@ def error_message(
     return f"{message} {advice}" if advice else message
 
 
+def raise_if_error(function: str, result: object, case: Case, advice: str = "") -> None:
+    """Fail with :func:`error_message` when ``result`` is the exception ``function`` raised on ``case``.
+
+    Every check calls it first on what the learner's call gave, so that a
+    result is never compared while it is an error.
+    """
+    if isinstance(result, LearnerError):
+        raise GradingFailure(error_message(function, result, case, advice))
+
+
 def verifier(check: Callable[[Case, Any], None]) -> Callable[[Case, object], str | None]:
     """A ``verify`` from a check that raises ``GradingFailure`` (its message) or returns."""
 
