@@ -211,7 +211,7 @@ def run_learner_code(
     def library(filename: str) -> str | None:
         if filename.startswith("<frozen"):  # the import machinery, running a library's finder or module
             return "<import>"
-        return library_of(os.path.realpath(filename)) if filename else None
+        return library_of(_real_path(filename)) if filename else None
 
     def inside_allowed(frame: FrameType | None) -> bool:
         while frame is not None and frame is not caller:
@@ -222,7 +222,7 @@ def run_learner_code(
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         if event == "call":
-            filename = os.path.realpath(frame.f_code.co_filename)
+            filename = _real_path(frame.f_code.co_filename)
             entered = library(filename)
             from_library = frame.f_back is not None and library(frame.f_back.f_code.co_filename) is not None
             course = filename.startswith(_COURSE_DIR)
@@ -272,6 +272,13 @@ def run_learner_code(
     if calls:
         raise GradingFailure(forbidden_calls_message(name, calls, imports))
     return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_path(filename: str) -> str:
+    """``os.path.realpath``, kept: the call monitor asks it at every call the learner's code makes,
+    and resolving links takes system calls (a training loop makes many thousands of calls)."""
+    return os.path.realpath(filename)
 
 
 @functools.lru_cache(maxsize=1)
