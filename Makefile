@@ -41,12 +41,14 @@ JOBS ?= 2
 
 .PHONY: book test style lab work-copies validate release secret first-cells learner-edition grade similarity feedback export bench lock system system-grade clean
 
+# Every lock is a whole closure (tools/lock.py) and is installed with --no-deps, so that pip
+# adds nothing a lock leaves out on purpose (rfc3987-syntax: see LEFT_OUT there).
 # The website's tools alone: no torch, no JupyterLab, no test tools.
 $(BOOK_STAMP): requirements-book.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -r requirements-book.lock
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-book.lock
 	touch $@
 
 # The learner's environment. requirements.lock holds everything but torch and the data-only
@@ -55,7 +57,7 @@ $(BOOK_STAMP): requirements-book.lock
 # PyTorch's CPU index (one quick look-up) or else the registry, and checks that no nvidia-*
 # package is present.
 $(STAMP): $(BOOK_STAMP) requirements.lock requirements-data.lock pyproject.toml tools/install_torch.py
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-data.lock
 	$(BIN)/python tools/install_torch.py
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
@@ -64,12 +66,12 @@ $(STAMP): $(BOOK_STAMP) requirements.lock requirements-data.lock pyproject.toml 
 # The instructor's grading tools (Dask, PostgreSQL's driver, copydetect), on top of the
 # learner's environment: `make grade`, `make similarity`, `make bench` and the tests use them.
 $(GRADE_STAMP): $(STAMP) requirements-grade.lock
-	$(BIN)/python -m pip install --quiet -r requirements-grade.lock
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-grade.lock
 	touch $@
 
 # The test and style tools, on top of the grader's environment.
 $(TEST_STAMP): $(GRADE_STAMP) requirements-test.lock
-	$(BIN)/python -m pip install --quiet -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-test.lock
 	touch $@
 
 book: $(BOOK_STAMP)

@@ -17,9 +17,9 @@ the version installed in the environment that runs this script:
 - ``requirements-test.lock``: ``[test]``, the test and style tools, less what the two
   locks below it pin already (`make test`, `make style`).
 
-Left out of every lock: pip itself (the Makefile upgrades it first), this package, and the
-data-only packages of ``requirements-data.lock`` (installed with ``--no-deps``). torch is
-not among the pins but on a ``# cpu-build: torch==X`` line at the end of
+Left out of every lock: pip itself (the Makefile upgrades it first), this package,
+rfc3987-syntax (see ``LEFT_OUT``), and the data-only packages of ``requirements-data.lock``.
+Every lock is a whole closure and is installed with ``--no-deps``. torch is not among the pins but on a ``# cpu-build: torch==X`` line at the end of
 ``requirements.lock``, which pip reads as a comment and ``tools/install_torch.py``
 installs (the CPU build, ``--no-deps``): listed among the others, it would make pip take
 PyPI's CUDA build and resolve its NVIDIA packages.
@@ -41,7 +41,12 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[1]
-LEFT_OUT = {"pip", "rnncourse"}
+# rfc3987-syntax is jsonschema's optional IRI format check (asked for by jupyter-events'
+# jsonschema[format-nongpl]); importing it compiles 38 grammars, 2.5 s of CPU in every process
+# that imports nbformat (each nbgrader command, `make validate`, every grading worker), and
+# nothing the course runs validates an IRI. Without it jsonschema skips that one format.
+# Because it is left out, the locks are installed with --no-deps (each is a whole closure).
+LEFT_OUT = {"pip", "rnncourse", "rfc3987-syntax"}
 DATA_LOCK = REPO / "requirements-data.lock"
 
 BOOK_LOCK, LEARNER_LOCK = "requirements-book.lock", "requirements.lock"
