@@ -108,7 +108,7 @@ style: $(TEST_STAMP)
 	$(BIN)/mypy
 
 test: $(TEST_STAMP) style system
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 # The learner's JupyterLab works in work/ (gitignored), never in the tracked
 # release: work/exercises/<id>/ is copied from exercises/ once, when missing,

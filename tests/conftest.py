@@ -27,6 +27,20 @@ def tool_env() -> dict[str, str]:
     return env
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long files first: the book's pages and the files with a ``slow`` test, then the rest.
+
+    `make test` hands whole files to its two workers in this order (``--dist loadfile
+    --no-loadscope-reorder``): with the long files dealt out first and the many short ones
+    last, the workers finish together instead of one running a long file alone at the end.
+    A file keeps its own order.
+    """
+    long_files = {
+        item.path for item in items if item.path.suffix == ".ipynb" or item.get_closest_marker("slow")
+    }
+    items.sort(key=lambda item: item.path not in long_files)
+
+
 # The torch side's tests use tiny tensors: one thread is fastest there, and it
 # does not fight the other test process for 2 cores.
 ONE_TORCH_THREAD = ("tests/nn/", "tests/models/", "tests/test_training.py", "tests/test_checks_torch.py")

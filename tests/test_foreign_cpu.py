@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a whole pytest run per CPU
+
 REPO = Path(__file__).resolve().parents[1]
 GUARD = "RNNCOURSE_FOREIGN_CPU_RUN"
 
