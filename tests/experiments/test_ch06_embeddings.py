@@ -65,7 +65,7 @@ def test_pmi_alignment_counts_pairs_as_training_sees_them() -> None:
                 joint[ids[t], ids[t + d]] += 1
     noise = counts**0.75 / np.sum(counts**0.75)
     seen = joint > 0
-    expected = np.log(joint / (joint.sum(axis=1, keepdims=True) * noise[None, :]))[seen] - np.log(K)
+    expected = np.log((joint / (joint.sum(axis=1, keepdims=True) * noise[None, :]))[seen]) - np.log(K)
     assert rel_error(shifted, expected) < 1e-12
     assert rel_error(scores, (run.W_in @ run.W_out.T)[seen]) < 1e-12
     # A count threshold keeps only the pairs seen that often; subsampling changes the pairs themselves
