@@ -223,7 +223,7 @@ def run_learner_code(
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         if event == "call":
             filename = _real_path(frame.f_code.co_filename)
-            entered = library(filename)
+            entered = library_of(filename)
             from_library = frame.f_back is not None and library(frame.f_back.f_code.co_filename) is not None
             course = filename.startswith(_COURSE_DIR)
             if (course or (entered not in (None, *permitted) and not from_library)) and not inside_allowed(
@@ -241,7 +241,7 @@ def run_learner_code(
     # harness's, a database pool's) inside the learner's call, where the monitor would blame them
     # on the learner. With it off, everything run during the call is the learner's doing, a
     # collection the learner starts (gc.collect) included.
-    collecting = gc.isenabled()
+    automatic_collection = gc.isenabled()
     gc.disable()
     sys.setprofile(profile)
     threading.setprofile(profile)
@@ -265,7 +265,7 @@ def run_learner_code(
         profiling_was_kept = sys.getprofile() is profile
         sys.setprofile(previous)
         threading.setprofile(None)  # type: ignore[arg-type]
-        if collecting:
+        if automatic_collection:
             gc.enable()
     if not profiling_was_kept:
         raise GradingFailure(f"{name} switched off the grader's call monitor (sys.setprofile).")
