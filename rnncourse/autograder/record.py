@@ -10,7 +10,12 @@ nbgrader's own steps finish it without reading it again:
   ``SaveAutoGrades``, ``AssignLatePenalties``, ``CheckCellMetadata`` in the
   course's config);
 - :func:`feedback`: ``GenerateFeedback``'s preprocessors (scores and comments
-  from the gradebook) and its HTML exporter with the course's template.
+  from the gradebook) and its HTML exporter with the course's template
+  (:class:`FeedbackExporter`: the same page, without a second parse of it).
+
+``CheckCellMetadata`` is one of nbgrader's sanitising steps and, in the
+course's config, also the last autograde step; the single pass runs it once,
+when sanitising (:func:`_after_the_sandbox`).
 
 Every process builds these steps once and keeps them. The gradebook is any
 SQLAlchemy URL; SQLite connections wait for another process's lock
@@ -20,16 +25,19 @@ SQLAlchemy URL; SQLite connections wait for another process's lock
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbconvert.exporters import HTMLExporter
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.api import Gradebook
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import CheckCellMetadata, Execute
 from nbgrader.utils import parse_utc
 from traitlets import Bool
 from traitlets.config import Config
@@ -38,6 +46,12 @@ from traitlets.utils.importstring import import_item
 SQLITE_LOCK_WAIT = 120  # seconds a process waits for the gradebook's lock
 NO_RESPONSE = "No response."  # nbgrader's automatic comment on an answer cell left as released
 FEEDBACK_TEMPLATES = Path(__file__).with_name("feedback")
+NO_DESCRIPTION = "No description has been provided for this image"  # nbconvert's alt text
+# An <img> tag with no alt attribute. The page's <img> tags are the template's own: every
+# learner-written piece (markdown, HTML outputs) has been through nbconvert's clean_html
+# (c.HTMLExporter.sanitize_html), which shows an <img> tag as text. Attribute values are
+# quoted and escaped, so a tag ends at its first '>'.
+_IMAGE_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\salt\s*=)", re.IGNORECASE)
 
 
 def with_lock_wait(db_url: str) -> str:
@@ -67,7 +81,13 @@ def _once(kind: str, config: Config, build: Any) -> Any:
 
 
 def _after_the_sandbox(config: Config) -> list[Preprocessor]:
-    """The configured autograde steps after nbgrader's Execute (which the sandbox replaced)."""
+    """The configured autograde steps after nbgrader's Execute (which the sandbox replaced).
+
+    Except ``CheckCellMetadata``: sanitising (``autograde.SANITIZE``) checked
+    this same notebook's nbgrader metadata, and nothing since writes any (the
+    sandbox's results are outputs, and ``fill_notebook`` writes its own key).
+    A second check could never fail, and cost a fifth of recording.
+    """
     configured = list(config.Autograde.get("autograde_preprocessors", []))
     if not configured:
         from nbgrader.converters import Autograde
@@ -75,7 +95,8 @@ def _after_the_sandbox(config: Config) -> list[Preprocessor]:
         configured = Autograde.class_traits()["autograde_preprocessors"].default()
     classes = [import_item(c) if isinstance(c, str) else c for c in configured]
     runs = [i for i, c in enumerate(classes) if issubclass(c, Execute)]
-    return [step(config=config) for step in classes[runs[-1] + 1 if runs else 0 :]]
+    after = classes[runs[-1] + 1 if runs else 0 :]
+    return [step(config=config) for step in after if not issubclass(step, CheckCellMetadata)]
 
 
 def record(
@@ -116,6 +137,35 @@ class HideNoResponse(Preprocessor):  # type: ignore[misc]
         return cell, resources
 
 
+class FeedbackExporter(HTMLExporter):  # type: ignore[misc]
+    """nbconvert's ``HTMLExporter``, without parsing again the page it has just rendered.
+
+    ``HTMLExporter.from_notebook_node`` renders the template, then parses the
+    whole page with BeautifulSoup to give an alt text to every image without
+    one and a tabindex to JupyterLab's cells; that parse was half of a
+    feedback page's cost (``bench/bench_grading.py``). nbgrader's feedback
+    template is the classic one, which has no JupyterLab cells, so here the
+    page is rendered with the same filters and images get the same alt text
+    by a search for ``<img`` tags without one. ``tests/autograder/test_record.py``
+    compares the two pages element by element.
+    """
+
+    def from_notebook_node(  # type: ignore[override]
+        self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        # The two filters HTMLExporter registers for each notebook: its language's
+        # highlighter (unless configured) and the choice among an output's formats.
+        language = nb.metadata.get("language_info", {})
+        lexer = language.get("pygments_lexer", language.get("name"))
+        highlight = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        self.register_filter("highlight_code", highlight)
+        resources = self._init_resources(resources)
+        choose = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+        self.register_filter("filter_data_type", choose)
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return _IMAGE_WITHOUT_ALT.sub(f'<img alt="{NO_DESCRIPTION}"', html), resources
+
+
 def _feedback_exporter(config: Config) -> HTMLExporter:
     """GenerateFeedback's exporter and preprocessors, with the templates of this installation."""
     config = copy.deepcopy(config)
@@ -127,7 +177,7 @@ def _feedback_exporter(config: Config) -> HTMLExporter:
         str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
     ]
     converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
-    exporter = HTMLExporter(parent=converter, config=converter.config)
+    exporter = FeedbackExporter(parent=converter, config=converter.config)
     for step in converter.preprocessors:
         exporter.register_preprocessor(step)  # as GenerateFeedback registers them
     return exporter
