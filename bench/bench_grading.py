@@ -36,7 +36,8 @@ the one its answers earn (a correct answer full marks, an untouched release
 0, a wrong part exactly its points, a hostile case what the corpus says);
 the exit status is 1 otherwise. Like ``bench_recurrent.py``, the script
 prints the load at both ends and gives no met/not-met verdict on a busy
-machine (``verdict.py``).
+machine, nor when a run ends with a load well above its own workers' (other
+work started beside it: ``verdict.py``).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
-from verdict import busy_reason, goal_lines, load_line
+from verdict import busy_reason, goal_lines, load_line, shared_run
 
 # `python bench/bench_grading.py` puts bench/ on the path, not the repository root.
 REPO = Path(__file__).resolve().parents[1]
@@ -107,6 +108,7 @@ class Run:
     reused: int  # sandbox results found in the cache: identical notebooks run once
     scores: Scores
     load: float = 0.0  # the 1-minute load average just before the run
+    load_after: float = 0.0  # and just after it (its own workers count)
 
     @property
     def serial(self) -> float:
@@ -252,8 +254,9 @@ def grade(template: Path, root: Path, pair: int, workers: int, cell_seconds: flo
         sys.exit(f"make grade failed with {workers} workers:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     if int(split["workers"]) != workers or int(split["count"]) != len(list(root.glob("submitted/*"))):
         sys.exit(f"unexpected run: {split.group(0)}")
+    load_after = os.getloadavg()[0]
     steps = [float(split[step]) for step in ("during", "reading", "sandboxes", "nbgrader")]
-    return Run(pair, workers, total, *steps, int(split["cached"]), scores(root), load)
+    return Run(pair, workers, total, *steps, int(split["cached"]), scores(root), load, load_after)
 
 
 def sandbox_startup(cell_seconds: float, repeats: int = 3) -> float:
@@ -269,13 +272,13 @@ def table(runs: list[Run], count: int) -> list[str]:
     """Wall-clock seconds (total, serial), then each step's seconds summed over the class."""
     lines = [
         f"{'pair':>4} {'workers':>7} {'total s':>8} {'serial s':>9} {'reading s':>10} {'sandboxes s':>12} "
-        f"{'nbgrader s':>11} {'submissions/min':>16} {'reused':>7} {'load before':>12}"
+        f"{'nbgrader s':>11} {'submissions/min':>16} {'reused':>7} {'load before':>12} {'load after':>11}"
     ]
     for run in runs:
         lines.append(
             f"{run.pair:>4} {run.workers:>7} {run.total:>8.1f} {run.serial:>9.1f} {run.reading:>10.1f} "
             f"{run.sandboxes:>12.1f} {run.nbgrader:>11.1f} {run.per_minute(count):>16.1f} {run.reused:>7} "
-            f"{run.load:>12.2f}"
+            f"{run.load:>12.2f} {run.load_after:>11.2f}"
         )
     return lines
 
@@ -419,7 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     if cores < 2:
         print("one core: no speed-up to measure")
     print("goals:")
-    print("\n".join(goal_lines(goals, busy_reason(load_before[0], cores, {}))))
+    shared = [shared_run(f"pair {r.pair}, {r.workers} workers", r.load_after, r.workers, cores) for r in runs]
+    print("\n".join(goal_lines(goals, busy_reason(load_before[0], cores, {}, shared))))
     print(load_line("at the end", os.getloadavg(), cores) + " (this benchmark's own work included)")
     return 1 if unlike or wrong else 0
 

@@ -8,8 +8,10 @@ that tests can feed them made-up timings:
   reference was measured badly (a moment of load), and the share is capped
   and marked, never printed above 100%;
 - no met/not-met verdict when the machine is busy: a load average above
-  ``BUSY_LOAD_PER_CORE`` per core before the run, or repeats of one case that
-  spread by more than ``UNSTEADY_SPREAD`` (interquartile range over median).
+  ``BUSY_LOAD_PER_CORE`` per core before the run, a run that ends with a load
+  that much above its own busy processes (other work started beside it), or
+  repeats of one case that spread by more than ``UNSTEADY_SPREAD``
+  (interquartile range over median).
 """
 
 from __future__ import annotations
@@ -78,16 +80,33 @@ def load_line(when: str, loads: Sequence[float], cores: int) -> str:
     return f"load average (1, 5, 15 min) {when}: {' '.join(f'{x:.2f}' for x in loads)} on {cores} cores"
 
 
-def busy_reason(load_before: float, cores: int, spreads: dict[str, float]) -> str | None:
+def shared_run(name: str, load_after: float, own: int, cores: int) -> str | None:
+    """Why a run shared the machine with other work, judged by the load at its end; None if it did not.
+
+    A run that keeps ``own`` processes busy ends with a 1-minute load average
+    of at most about ``own`` (less if it lasted under a few minutes); more
+    than ``BUSY_LOAD_PER_CORE`` per core above that is someone else's work.
+    """
+    excess = load_after - own
+    if excess > BUSY_LOAD_PER_CORE * cores:
+        return f"load {load_after:.1f} at the end of {name}, {excess:.1f} above its own {own} busy processes"
+    return None
+
+
+def busy_reason(
+    load_before: float, cores: int, spreads: dict[str, float], shared: Sequence[str | None] = ()
+) -> str | None:
     """Why the run gives no verdict, or None when the machine was quiet.
 
     ``load_before`` is the 1-minute load average before the run (after it,
     the benchmark's own work counts); ``spreads`` maps a case's name to the
-    spread of its repeats (``Repeats.spread``).
+    spread of its repeats (``Repeats.spread``); ``shared`` holds
+    :func:`shared_run`'s answer for each timed run.
     """
     reasons = []
     if load_before > BUSY_LOAD_PER_CORE * cores:
         reasons.append(f"load {load_before:.1f} on {cores} cores")
+    reasons += [reason for reason in shared if reason]
     if spreads:
         case, worst = max(spreads.items(), key=lambda item: item[1])
         if worst > UNSTEADY_SPREAD:

@@ -136,9 +136,12 @@ def test_quick_benchmark_grades_twice_and_agrees(tool_env: dict[str, str]) -> No
         out,
         re.M,
     ), out
-    # one row per run: pair, workers, total, serial, reading, sandboxes, nbgrader, submissions/min, reused, load
+    # one row per run: pair, workers, total, serial, reading, sandboxes, nbgrader, submissions/min, reused,
+    # the load before and after
     for workers in {1, cores}:
-        assert re.search(rf"^\s+1\s+{workers}" + r"\s+[\d.]+" * 6 + r"\s+0\s+[\d.]+$", out, re.M), out
+        assert re.search(rf"^\s+1\s+{workers}" + r"\s+[\d.]+" * 6 + r"\s+0\s+[\d.]+\s+[\d.]+$", out, re.M), (
+            out
+        )
     assert re.search(
         rf"^submissions per minute, side by side: pair 1: 1 worker [\d.]+, {cores} workers [\d.]+ \(load before ",
         out,

@@ -85,3 +85,13 @@ def test_a_quiet_machine_gets_met_and_not_met() -> None:
 def test_the_load_line_names_all_three_averages_and_the_cores() -> None:
     line = verdict.load_line("at the start", (1.25, 0.5, 0.125), 2)
     assert line == "load average (1, 5, 15 min) at the start: 1.25 0.50 0.12 on 2 cores"
+
+
+def test_a_run_that_ends_far_above_its_own_load_gives_no_verdict() -> None:
+    # two workers keep two processes busy: a load of 2.4 at the end is theirs, 3.3 is not
+    assert verdict.shared_run("2 workers", load_after=2.4, own=2, cores=2) is None
+    shared = verdict.shared_run("2 workers", load_after=3.3, own=2, cores=2)
+    assert shared == "load 3.3 at the end of 2 workers, 1.3 above its own 2 busy processes"
+    busy = verdict.busy_reason(load_before=0.4, cores=2, spreads={}, shared=[None, shared])
+    assert busy is not None and shared in busy and "no verdict" in busy
+    assert verdict.busy_reason(load_before=0.4, cores=2, spreads={}, shared=[None, None]) is None
