@@ -32,6 +32,7 @@ from typing import ClassVar
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 from nbgrader.api import Gradebook
 
 from tests.grading.notebooks import filled, grade_ids, points, solution_sources
@@ -105,6 +106,11 @@ def scores(course: Path, assignment: str, student: str) -> dict[str, float]:
 def feedback_html(course: Path, assignment: str, student: str) -> str:
     """The feedback page `make grade` wrote for one student."""
     return (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
+
+
+def feedback_text(course: Path, assignment: str, student: str) -> str:
+    """What the learner reads on that page: its text, HTML entities decoded."""
+    return BeautifulSoup(feedback_html(course, assignment, student), features="html.parser").get_text()
 
 
 class ExerciseProof:

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from tests.grading import ch01_recurrence_answers
-from tests.grading.exercise_proof import ExerciseProof, Submissions, feedback_html
+from tests.grading.exercise_proof import ExerciseProof, Submissions, feedback_text
 from tests.grading.notebooks import filled, solution_sources
 
 pytestmark = pytest.mark.slow
@@ -31,8 +31,8 @@ class TestCh01RecurrenceExercise(ExerciseProof):
 
     def test_feedback_names_the_likely_mistake(self, graded) -> None:
         course, _log = graded
-        assert "the bias b_h is missing" in feedback_html(course, self.ASSIGNMENT, "wrong-rnn_cell_forward")
-        assert "read the state after the padding" in feedback_html(course, self.ASSIGNMENT, "wrong-classify")
+        assert "the bias b_h is missing" in feedback_text(course, self.ASSIGNMENT, "wrong-rnn_cell_forward")
+        assert "read the state after the padding" in feedback_text(course, self.ASSIGNMENT, "wrong-classify")
 
     def test_bad_submissions_do_not_stop_the_others(self, graded) -> None:
         course, log = graded

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.grading import ch02_bptt_answers
-from tests.grading.exercise_proof import ExerciseProof, feedback_html
+from tests.grading.exercise_proof import ExerciseProof, feedback_text
 
 pytestmark = pytest.mark.slow
 
@@ -25,4 +25,4 @@ class TestCh02BpttExercise(ExerciseProof):
             "wrong-generate": "the logits are multiplied by the temperature",
         }
         for student, message in expected.items():
-            assert message in feedback_html(course, self.ASSIGNMENT, student), student
+            assert message in feedback_text(course, self.ASSIGNMENT, student), student

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.grading import ch03_vanishing_answers
-from tests.grading.exercise_proof import ExerciseProof, feedback_html
+from tests.grading.exercise_proof import ExerciseProof, feedback_text
 
 pytestmark = pytest.mark.slow
 
@@ -25,4 +25,4 @@ class TestCh03VanishingExercise(ExerciseProof):
             "recurrent_init": "the signs are not fixed",
         }
         for part, words in expected.items():
-            assert words in feedback_html(course, self.ASSIGNMENT, f"wrong-{part}"), part
+            assert words in feedback_text(course, self.ASSIGNMENT, f"wrong-{part}"), part

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.grading import ch04_lstm_answers
-from tests.grading.exercise_proof import ExerciseProof, feedback_html
+from tests.grading.exercise_proof import ExerciseProof, feedback_text
 
 pytestmark = pytest.mark.slow
 
@@ -25,4 +25,4 @@ class TestCh04LstmExercise(ExerciseProof):
             "wrong-lstm_backward": "(its dc_prev) is not passed on",
         }
         for student, words in expected.items():
-            assert words in feedback_html(course, self.ASSIGNMENT, student), student
+            assert words in feedback_text(course, self.ASSIGNMENT, student), student

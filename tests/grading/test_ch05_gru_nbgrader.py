@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.grading import ch05_gru_answers
-from tests.grading.exercise_proof import ExerciseProof, Submissions, feedback_html
+from tests.grading.exercise_proof import ExerciseProof, Submissions, feedback_text
 from tests.grading.notebooks import filled, points, solution_sources
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ class TestCh05GruExercise(ExerciseProof):
             "train_loss_curves": "the loss grows during training",
         }
         for part, message in expected.items():
-            assert message in feedback_html(course, self.ASSIGNMENT, f"wrong-{part}"), part
+            assert message in feedback_text(course, self.ASSIGNMENT, f"wrong-{part}"), part
 
     def test_training_that_did_not_happen_loses_part_4_and_is_named(self, graded, source) -> None:
         """A fabricated curve, or one recorded a step late, loses exactly part 4, with its own message."""
@@ -42,4 +42,4 @@ class TestCh05GruExercise(ExerciseProof):
             assert self.scores(course, f"training-{name}") == full | {"test_train_loss_curves": 0.0}, (
                 f"{name}\n{log}"
             )
-            assert message in feedback_html(course, self.ASSIGNMENT, f"training-{name}"), name
+            assert message in feedback_text(course, self.ASSIGNMENT, f"training-{name}"), name

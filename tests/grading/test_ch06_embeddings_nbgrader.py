@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.grading import ch06_embeddings_answers
-from tests.grading.exercise_proof import ExerciseProof, feedback_html
+from tests.grading.exercise_proof import ExerciseProof, feedback_text
 
 pytestmark = pytest.mark.slow
 
@@ -17,10 +17,10 @@ class TestCh06EmbeddingsExercise(ExerciseProof):
 
     def test_feedback_names_the_likely_mistake(self, graded) -> None:
         course, _log = graded
-        html = {
-            part: feedback_html(course, self.ASSIGNMENT, f"wrong-{part}")
+        text = {
+            part: feedback_text(course, self.ASSIGNMENT, f"wrong-{part}")
             for part in ("embedding_backward", "noise_distribution", "analogy")
         }
-        assert "overwritten instead of added" in html["embedding_backward"]
-        assert "not raised to the power 0.75" in html["noise_distribution"]
-        assert "query words are not excluded" in html["analogy"]
+        assert "overwritten instead of added" in text["embedding_backward"]
+        assert "not raised to the power 0.75" in text["noise_distribution"]
+        assert "query words are not excluded" in text["analogy"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.grading import ch07_seq2seq_answers
-from tests.grading.exercise_proof import ExerciseProof, Submissions, feedback_html
+from tests.grading.exercise_proof import ExerciseProof, Submissions, feedback_text
 from tests.grading.notebooks import filled, points, solution_sources
 
 #: Issue 18, item 8: BLEU computed by a library that implements it earns nothing.
@@ -42,7 +42,7 @@ class TestCh07Seq2seqExercise(ExerciseProof):
         full = points(source)
         for student in ("sacrebleu", "sacrebleu-inside"):
             assert self.scores(course, student) == full | {"test_corpus_bleu": 0.0}, f"{student}\n{log}"
-            assert "sacrebleu is not available while grading" in feedback_html(
+            assert "sacrebleu is not available while grading" in feedback_text(
                 course, self.ASSIGNMENT, student
             )
 
@@ -56,4 +56,4 @@ class TestCh07Seq2seqExercise(ExerciseProof):
             "corpus_bleu": "n-gram counts are not clipped",
         }
         for part, message in expected.items():
-            assert message in feedback_html(course, self.ASSIGNMENT, f"wrong-{part}"), part
+            assert message in feedback_text(course, self.ASSIGNMENT, f"wrong-{part}"), part

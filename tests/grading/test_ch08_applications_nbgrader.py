@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.grading import ch08_applications_answers
-from tests.grading.exercise_proof import ExerciseProof, feedback_html
+from tests.grading.exercise_proof import ExerciseProof, feedback_text
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ class TestCh08ApplicationsExercise(ExerciseProof):
         course, _log = graded
 
         def feedback(part: str) -> str:
-            return feedback_html(course, self.ASSIGNMENT, f"wrong-{part}")
+            return feedback_text(course, self.ASSIGNMENT, f"wrong-{part}")
 
         assert "LEAKAGE: the scaler is fitted on the whole series" in feedback("prepare_data")
         assert "the temperature multiplies the logits" in feedback("sample_tokens")
