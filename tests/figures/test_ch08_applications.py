@@ -112,3 +112,32 @@ def test_token_heatmap_wraps_long_text_and_prints_it_as_large_as_the_text() -> N
     assert printed.count("d") == 2 and len(printed) == 2 * len(snippet)  # every token, in every row
     shown = np.concatenate([np.asarray(ax.get_images()[0].get_array()) for ax in lines], axis=1)
     assert np.array_equal(shown, np.stack(list(rows.values())))
+
+
+def test_token_heatmap_with_long_row_names_keeps_every_token_inside_its_cell() -> None:
+    """The neuron figure names each row by its unit and properties: the names take width, the tokens
+    keep 12 pt and never overlap their neighbours."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+
+    snippet = list("text.quantize(Decimal('+35236450.6'), Decimal('1e-2'))\n")
+    rows = {
+        "unit 75: string, brackets": np.linspace(-1, 1, len(snippet)),
+        "unit 17: line position": np.linspace(1, -1, len(snippet)),
+    }
+    fig = figs.plot_token_heatmap(snippet, rows, -1.0, 1.0, "RdBu_r", "units")
+    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
+    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    figure_box = fig.bbox
+    for ax in fig.axes[:-1]:
+        names = [label.get_window_extent(renderer) for label in ax.get_yticklabels()]
+        assert all(box.x0 >= figure_box.x0 - 1 for box in names)  # the names are not cut off
+        for row in range(len(rows)):
+            boxes = sorted(
+                (t.get_window_extent(renderer) for t in ax.texts if round(t.get_position()[1]) == row),
+                key=lambda box: box.x0,
+            )
+            assert all(left.x1 <= right.x0 for left, right in zip(boxes, boxes[1:]))
+            assert boxes[0].x0 >= max(box.x1 for box in names)  # right of the row names
