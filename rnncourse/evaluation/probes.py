@@ -26,7 +26,7 @@ much of what it reads the input and the architecture already put there.
 ``accuracy``, ``r_squared``  the held-out scores
 ``probe_property``           probe, baseline and single unit, fitted on one span, scored on another
 ``ProbeScores``              what ``probe_property`` returns
-``Kind``                     ``"binary"`` or ``"numeric"``: what a property is
+``PropertyKind``             ``"binary"`` or ``"numeric"``: what a property is
 ===========================  ======================================================================
 
 The fits are written in NumPy (a convex problem of H + 1 unknowns, solved to
@@ -45,9 +45,9 @@ from typing import Literal
 import numpy as np
 
 __all__ = [
-    "Kind",
     "Probe",
     "ProbeScores",
+    "PropertyKind",
     "accuracy",
     "best_unit",
     "correlations",
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: A property is a 0/1 label (``"binary"``: logistic probes, accuracy) or a number (``"numeric"``: ridge, R^2).
-Kind = Literal["binary", "numeric"]
+PropertyKind = Literal["binary", "numeric"]
 
 
 def _check(states: np.ndarray, values: np.ndarray, name: str = "values") -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +102,7 @@ class Probe:
     positive) or ``"numeric"`` (the score is the predicted value).
     """
 
-    kind: Kind
+    kind: PropertyKind
     mean: np.ndarray  # (H,)
     scale: np.ndarray  # (H,)
     weights: np.ndarray  # (H,)
@@ -226,7 +226,7 @@ def probe_property(
     train_values: np.ndarray,
     test_states: np.ndarray,
     test_values: np.ndarray,
-    kind: Kind,
+    kind: PropertyKind,
     unit: int,
     l2: float = 1.0,
 ) -> ProbeScores:

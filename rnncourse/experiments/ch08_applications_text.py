@@ -44,7 +44,7 @@ from rnncourse.data.python_source import python_source_text
 from rnncourse.data.reviews import Reviews, load_reviews, split_reviews
 from rnncourse.data.shakespeare import play_names, play_text
 from rnncourse.evaluation import probes
-from rnncourse.evaluation.probes import Kind
+from rnncourse.evaluation.probes import PropertyKind
 from rnncourse.models.char_lm import CharLM, StreamChunks, char_loss, evaluate_nats
 from rnncourse.models.char_lm import generate as generate_chars
 from rnncourse.models.classifiers import BagOfWords, RecurrentClassifier
@@ -250,7 +250,7 @@ def hidden_states(model: CharLM, vocab: CharVocab, text: str) -> np.ndarray:
 
 
 #: What each property is, for its probe: a 0/1 label or a number.
-PROPERTY_KINDS: dict[str, Kind] = {
+PROPERTY_KINDS: dict[str, PropertyKind] = {
     "inside a string": "binary",
     "inside brackets": "binary",
     "position in the line": "numeric",
