@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from rnncourse.figures._draw import (
     MIN_FONT_PT,
@@ -37,6 +38,7 @@ from rnncourse.figures._draw import (
     arrow,
     box,
     diagram_axes,
+    finish_axes,
     new_figure,
     plot_curves,
 )
@@ -50,24 +52,23 @@ def draw_bptt_graph(steps: int = 4) -> Figure:
         inputs ("input") and losses ("loss"); arrows tagged "forward" (x_t -> h_t,
         h_{t-1} -> h_t, h_t -> L_t) and "backward" (L_t -> h_t, h_{t+1} -> h_t).
     """
-    fig = new_figure(1.0, 0.42)
+    fig = new_figure(1.0, 0.47)
     ax = fig.add_subplot()
     gap, w, h = 2.4, 1.0, 0.7
-    diagram_axes(ax, (-0.8, gap * steps + 0.8), (-2.2, 2.3))
-    box(ax, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=13)
+    diagram_axes(ax, (-0.8, gap * steps + 0.8), (-2.9, 2.3))
+    box(ax, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=MIN_FONT_PT + 1)
     for t in range(1, steps + 1):
         x = gap * t
-        box(ax, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="state", fontsize=13)
-        box(ax, (x, -1.7), 0.8, 0.55, f"$x_{{{t}}}$", role="input", gid="input", fontsize=12)
-        box(ax, (x, 1.7), 0.9, 0.55, f"$L_{{{t}}}$", role="output", gid="loss", fontsize=12)
+        box(ax, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="state", fontsize=MIN_FONT_PT + 1)
+        box(ax, (x, -1.7), 0.8, 0.55, f"$x_{{{t}}}$", role="input", gid="input")
+        box(ax, (x, 1.7), 0.9, 0.55, f"$L_{{{t}}}$", role="output", gid="loss")
         arrow(
             ax,
             (x, -1.42),
             (x, -h / 2),
             gid="forward",
             label="$W_{xh}$",
-            label_at=(x + 0.38, -1.0),
-            fontsize=9,
+            label_at=(x + 0.5, -1.0),
         )
         arrow(ax, (x - 0.12, h / 2), (x - 0.12, 1.42), gid="forward")
         arrow(
@@ -79,8 +80,7 @@ def draw_bptt_graph(steps: int = 4) -> Figure:
             (x - w / 2, 0.12),
             gid="forward",
             label="$W_{hh}$",
-            label_at=(x - gap / 2, 0.42),
-            fontsize=10,
+            label_at=(x - gap / 2, 0.45),
             color=PALETTE["weight"],
         )
         arrow(
@@ -92,13 +92,14 @@ def draw_bptt_graph(steps: int = 4) -> Figure:
             linestyle="--",
         )
     ax.text(
-        gap * (steps + 1) / 2,
-        -2.15,
-        r"red, dashed: $\delta_t = \partial L_t/\partial h_t + J_{t+1}^\top \delta_{t+1}$,"
+        gap * steps / 2,
+        -2.5,
+        "red, dashed (the backward pass):\n"
+        r"$\delta_t = \partial L_t/\partial h_t + J_{t+1}^\top \delta_{t+1}$,"
         r"  $J_{t+1} = \mathrm{diag}(f'(a_{t+1}))\,W_{hh}$",
         ha="center",
         va="center",
-        fontsize=11,
+        fontsize=MIN_FONT_PT,
         color=PALETTE["feedback"],
     )
     return fig
@@ -170,7 +171,7 @@ def draw_clipping(gradient: Sequence[float] = (3.0, 0.8), threshold: float = 1.0
     g = np.asarray(gradient, dtype=float)
     by_norm = g * min(1.0, threshold / np.linalg.norm(g))
     by_entry = np.clip(g, -threshold, threshold)
-    fig = new_figure(0.55, 0.45)
+    fig = new_figure(1.0, 0.42)
     ax = fig.add_subplot()
     angle = np.linspace(0, 2 * np.pi, 200)
     ax.plot(
@@ -195,9 +196,12 @@ def draw_clipping(gradient: Sequence[float] = (3.0, 0.8), threshold: float = 1.0
     ax.set_ylim(-1.3, 1.3)
     ax.axhline(0, color="#dddddd", linewidth=0.8, zorder=0)
     ax.axvline(0, color="#dddddd", linewidth=0.8, zorder=0)
-    ax.set_xlabel("$g_1$")
-    ax.set_ylabel("$g_2$")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_xticks(np.arange(-1, ax.get_xlim()[1] + 1e-9))
+    ax.set_yticks([-1, 0, 1])
+    ax.set_xlabel("$g_1$", fontsize=MIN_FONT_PT)
+    ax.set_ylabel("$g_2$", fontsize=MIN_FONT_PT)
+    ax.tick_params(labelsize=MIN_FONT_PT)
+    ax.legend(fontsize=MIN_FONT_PT, loc="center left", bbox_to_anchor=(1.03, 0.5), frameon=False)
     return fig
 
 
@@ -211,7 +215,7 @@ def plot_truncation(rows: Sequence[Mapping[str, Any]]) -> Figure:
         One axes (log2 x) with a line labelled "d = <d>" per delay, a vertical
         line per d at k = d, and chance (0.5) dotted.
     """
-    fig = new_figure(0.7, 0.42)
+    fig = new_figure(0.8, 0.5)
     ax = fig.add_subplot()
     delays = sorted({int(r["d"]) for r in rows})
     for i, d in enumerate(delays):
@@ -225,10 +229,13 @@ def plot_truncation(rows: Sequence[Mapping[str, Any]]) -> Figure:
     all_ks = sorted({int(r["k"]) for r in rows})
     ax.set_xticks(all_ks, [str(k) for k in all_ks])
     ax.minorticks_off()
-    ax.set_xlabel("chunk length k (truncation)")
-    ax.set_ylabel("accuracy, bit from d steps ago")
     ax.set_ylim(0.4, 1.03)
-    ax.legend()
+    finish_axes(
+        ax,
+        xlabel="chunk length k (truncation)",
+        ylabel="accuracy of the bit\nseen d steps ago",
+        legend_loc="lower right",
+    )
     return fig
 
 
@@ -241,7 +248,7 @@ def plot_cost(rows: Sequence[Mapping[str, Any]]) -> Figure:
     Returns:
         Two axes (time, memory), each with the lines "full BPTT" and "truncated, k = <k>".
     """
-    fig = new_figure(1.0, 0.38)
+    fig = new_figure(1.0, 0.45)
     ax_time, ax_memory = fig.subplots(1, 2)
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
@@ -253,12 +260,11 @@ def plot_cost(rows: Sequence[Mapping[str, Any]]) -> Figure:
         color = SERIES_COLORS[i]
         ax_time.plot(Ts, [r["cpu_seconds"] for r in group], "-o", color=color, label=label)
         ax_memory.plot(Ts, [r["saved_bytes"] / 1e6 for r in group], "-o", color=color, label=label)
-    ax_time.set_xlabel("sequence length T")
-    ax_time.set_ylabel("CPU seconds per pass")
-    ax_memory.set_xlabel("sequence length T")
-    ax_memory.set_ylabel("MB kept for the backward")
-    ax_time.legend()
-    ax_memory.legend()
+    longest = max(r["T"] for r in rows)
+    for ax, ylabel in ((ax_time, "CPU seconds per pass"), (ax_memory, "MB kept for the backward")):
+        ax.set_xticks([0, longest / 2, longest])
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        finish_axes(ax, xlabel="sequence length T", ylabel=ylabel, legend_loc="upper left")
     return fig
 
 
@@ -271,7 +277,7 @@ def plot_char_lm(
         One axes with lines "training (moving average)", "validation (held-out play)"
         and "uniform guess, ln V".
     """
-    fig = new_figure(0.8, 0.42)
+    fig = new_figure(0.9, 0.5)
     ax = fig.add_subplot()
     values = np.asarray(losses, dtype=float)
     smooth = np.convolve(values, np.ones(window) / window, mode="valid")
@@ -292,5 +298,6 @@ def plot_char_lm(
     )
     ax.axhline(uniform, color=PALETTE["muted"], linestyle=":", label="uniform guess, ln V")
     ax.set_ylim(0, uniform + 0.3)
-    ax.legend()
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.legend(fontsize=MIN_FONT_PT, loc="lower left")
     return fig

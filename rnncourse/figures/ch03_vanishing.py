@@ -25,8 +25,19 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, MaxNLocator
 
-from rnncourse.figures._draw import PALETTE, SERIES_COLORS, arrow, box, diagram_axes, new_figure, plot_curves
+from rnncourse.figures._draw import (
+    MIN_FONT_PT,
+    PALETTE,
+    SERIES_COLORS,
+    TITLE_FONT_PT,
+    arrow,
+    box,
+    diagram_axes,
+    new_figure,
+    plot_curves,
+)
 
 
 def draw_backward_chain(steps: int = 4) -> Figure:
@@ -35,10 +46,10 @@ def draw_backward_chain(steps: int = 4) -> Figure:
     Patches are tagged ``"state"`` (the states), ``"output"`` (the loss) and
     ``"arrow"`` (forward arrows) or ``"weight"`` (backward arrows).
     """
-    fig = new_figure(1.0, 0.28)
+    fig = new_figure(1.0, 0.3)
     ax = fig.add_subplot()
     spacing = 2.2
-    diagram_axes(ax, (-0.8, spacing * steps + 2.6), (-1.6, 1.3))
+    diagram_axes(ax, (-0.8, spacing * steps + 2.6), (-2.0, 0.9))
     for t in range(steps + 1):
         label = f"$h_{{{t}}}$" if t < steps else "$h_T$"
         box(ax, (spacing * t, 0.0), 1.1, 0.7, label, role="cell" if t else "state", gid="state")
@@ -56,12 +67,14 @@ def draw_backward_chain(steps: int = 4) -> Figure:
     box(ax, (spacing * steps + 1.9, 0.0), 0.9, 0.7, "$L$", role="output", gid="output")
     arrow(ax, (spacing * steps + 0.6, 0.0), (spacing * steps + 1.45, 0.0), gid="arrow")
     ax.text(
-        spacing * steps / 2,
-        -1.3,
-        r"$\partial L/\partial h_{T-k} = (J_T J_{T-1} \cdots J_{T-k+1})^\top\, \partial L/\partial h_T,"
-        r"\quad J_t = \mathrm{diag}(f'(a_t))\, W_{hh}$",
+        spacing * steps / 2 + 0.9,
+        -1.45,
+        r"$\partial L/\partial h_{T-k} = (J_T\, J_{T-1} \cdots J_{T-k+1})^\top\, \partial L/\partial h_T$"
+        "\n"
+        r"$J_t = \mathrm{diag}(f'(a_t))\, W_{hh}$",
         ha="center",
-        fontsize=11,
+        va="center",
+        fontsize=MIN_FONT_PT,
     )
     return fig
 
@@ -89,12 +102,24 @@ def plot_gradient_decay(
     for label, values in (bounds or {}).items():
         (line,) = ax.plot(distances, values, "--", color=colors.get(label, PALETTE["muted"]), linewidth=1)
         line.set_gid("bound")
-    for text, k in (marks or {}).items():
+    for row, (text, k) in enumerate((marks or {}).items()):
+        # one label per row, from the top down, starting at its mark and reading right
         ax.axvline(k, color=PALETTE["muted"], linestyle=":", linewidth=1)
-        ax.text(k, 1.5, " " + text, rotation=90, va="bottom", fontsize=8, color=PALETTE["muted"])
+        ax.text(
+            k,
+            10.0 ** (4.5 - 1.7 * row),
+            " " + text,
+            va="center",
+            fontsize=MIN_FONT_PT,
+            color=PALETTE["muted"],
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1},
+        )
     ax.set_yscale("log")
-    ax.set_ylabel(r"$\|\partial L/\partial h_{T-k}\| \,/\, \|\partial L/\partial h_T\|$")
+    ax.set_ylabel(
+        r"$\|\partial L/\partial h_{T-k}\| \,/\, \|\partial L/\partial h_T\|$", fontsize=MIN_FONT_PT
+    )
     ax.set_ylim(1e-12, 1e6)
+    ax.yaxis.set_major_locator(LogLocator(base=10.0, numticks=7))
     return fig
 
 
@@ -136,10 +161,10 @@ def plot_exploding(
         baseline: the loss of a model that learned nothing, dotted on the loss panel (``gid``
             ``"baseline"``), or None.
     """
-    fig = new_figure(1.0, 0.42)
+    fig = new_figure(1.0, 0.62)
     axes = fig.subplots(1, 2)
     for ax, key, ylabel in zip(
-        axes, ("loss", "grad_norm"), ("training loss (MSE)", "gradient norm before clipping")
+        axes, ("loss", "grad_norm"), ("training loss (MSE)", "gradient norm\nbefore clipping")
     ):
         for i, (label, run) in enumerate(runs.items()):
             values = np.asarray(run[key], dtype=float)
@@ -150,17 +175,23 @@ def plot_exploding(
                 top = np.nanmax(finite) if np.any(np.isfinite(finite)) else 1.0
                 (cross,) = ax.plot([step], [top], "x", color=SERIES_COLORS[i], markersize=12, mew=3)
                 cross.set_gid("nonfinite")
-                ax.annotate("inf / NaN", (step, top), textcoords="offset points", xytext=(6, -12), fontsize=9)
+                ax.annotate(
+                    "inf / NaN", (step, top), textcoords="offset points", xytext=(8, -4), fontsize=MIN_FONT_PT
+                )
         if key == "loss" and baseline is not None:
             (line,) = ax.plot(
                 ax.get_xlim(), [baseline, baseline], ":", color=PALETTE["muted"], label="predicts 1: 1/6"
             )
             line.set_gid("baseline")
         ax.set_yscale("log")
-        ax.set_xlabel("training step")
-        ax.set_ylabel(ylabel)
+        ax.yaxis.set_major_locator(LogLocator(base=10.0, numticks=6))
+        ax.xaxis.set_major_locator(MaxNLocator(3))
+        ax.set_xlabel("training step", fontsize=MIN_FONT_PT)
+        ax.set_ylabel(ylabel, fontsize=MIN_FONT_PT)
+        ax.tick_params(labelsize=MIN_FONT_PT)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=9)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=MIN_FONT_PT, frameon=False)
     return fig
 
 
@@ -178,7 +209,7 @@ def plot_input_gradients(norms: Mapping[str, Sequence[float]]) -> Figure:
 def plot_adding_curves(
     curves: Mapping[int, Mapping[str, tuple[Sequence[int], Sequence[float]]]], baseline: float
 ) -> Figure:
-    """Test MSE against training steps, one panel per sequence length, the baseline dashed.
+    """Test MSE against training steps, one panel per sequence length (two a row), the baseline dashed.
 
     Args:
         curves: T -> {label: (steps, test MSE)}: one line per label; the curves of a panel may
@@ -186,8 +217,13 @@ def plot_adding_curves(
         baseline: the MSE of always predicting 1 (1/6), a horizontal line tagged ``"baseline"``.
     """
     lengths = sorted(curves)
-    fig = new_figure(1.0, 0.36)
-    axes = np.atleast_1d(fig.subplots(1, len(lengths), sharey=True))
+    columns = min(2, len(lengths))
+    rows = -(-len(lengths) // columns)
+    fig = new_figure(1.0, 0.18 + 0.32 * rows)
+    grid = np.atleast_1d(fig.subplots(rows, columns, sharey=True, sharex=False, squeeze=False)).ravel()
+    for spare in grid[len(lengths) :]:
+        spare.remove()
+    axes = grid[: len(lengths)]
     labels = sorted({label for panel in curves.values() for label in panel})
     colors = {label: SERIES_COLORS[i % len(SERIES_COLORS)] for i, label in enumerate(labels)}
     for ax, T in zip(axes, lengths):
@@ -198,9 +234,19 @@ def plot_adding_curves(
         )
         line.set_gid("baseline")
         ax.set_yscale("log")
-        ax.set_title(f"T = {T}", fontsize=11)
-        ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.set_title(f"T = {T}", fontsize=TITLE_FONT_PT)
+        ax.set_xlabel("training step", fontsize=MIN_FONT_PT)
+        ax.tick_params(labelsize=MIN_FONT_PT)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("test MSE")
-    axes[-1].legend(fontsize=8)
+    for ax in axes[::columns]:
+        ax.set_ylabel("test MSE", fontsize=MIN_FONT_PT)
+    handles, names = axes[0].get_legend_handles_labels()
+    for ax in axes[1:]:  # a model missing from the first panel still gets its entry
+        for handle, name in zip(*ax.get_legend_handles_labels()):
+            if name not in names:
+                handles, names = [*handles, handle], [*names, name]
+    fig.legend(
+        handles, names, loc="outside lower center", ncols=len(names), fontsize=MIN_FONT_PT, frameon=False
+    )
     return fig

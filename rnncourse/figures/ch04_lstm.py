@@ -11,11 +11,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from rnncourse.figures._draw import (
     MIN_FONT_PT,
     PALETTE,
     SERIES_COLORS,
+    TITLE_FONT_PT,
     arrow,
     box,
     diagram_axes,
@@ -153,7 +155,7 @@ def plot_forget_bias(runs: Mapping[str, Sequence[Mapping[str, Sequence[float]]]]
         A figure with one axes per label (shared y, log scale); each has one line per seed
         (``gid`` "seed") and the baseline (label "predict 1 (MSE 1/6)").
     """
-    fig = new_figure(1.0, 0.38)
+    fig = new_figure(1.0, 0.45)
     axes = fig.subplots(1, len(runs), sharey=True, squeeze=False)[0]
     for k, (ax, (label, seeds)) in enumerate(zip(axes, runs.items())):
         for run in seeds:
@@ -164,11 +166,13 @@ def plot_forget_bias(runs: Mapping[str, Sequence[Mapping[str, Sequence[float]]]]
         ax.axhline(
             baseline, color=PALETTE["muted"], linestyle=":", linewidth=1.5, label="predict 1 (MSE 1/6)"
         )
-        ax.set_title(label, fontsize=11)
-        ax.set_xlabel("training step")
+        ax.xaxis.set_major_locator(MaxNLocator(3))
+        ax.set_title(label, fontsize=TITLE_FONT_PT)
+        ax.set_xlabel("training step", fontsize=MIN_FONT_PT)
+        ax.tick_params(labelsize=MIN_FONT_PT)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=9, loc="lower left")
-    axes[0].set_ylabel("test MSE")
+        ax.legend(fontsize=MIN_FONT_PT, loc="upper right")
+    axes[0].set_ylabel("test MSE", fontsize=MIN_FONT_PT)
     return fig
 
 

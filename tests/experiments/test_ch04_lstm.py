@@ -112,3 +112,49 @@ def test_the_text_lstm_is_seeded_and_learns_more_than_character_frequencies() ->
 def test_train_text_names_the_models_it_knows() -> None:
     with pytest.raises(ValueError, match="lstm"):
         exp.train_text("gru", steps=1)
+
+
+def test_the_forget_bias_summary_counts_each_seed_against_the_target() -> None:
+    def curve(*mse: float) -> dict:
+        return {"steps": [0, 100, 200, 300][: len(mse)], "test_mse": list(mse), "final_mse": mse[-1]}
+
+    stored = {
+        "seeds": [0, 1, 2],
+        "runs": {
+            "a": [curve(1.0, 0.2, 0.005, 0.001), curve(1.0, 0.2, 0.2, 0.2), curve(1.0, 0.009, 0.002, 0.003)],
+            "b": [curve(1.0, 0.2, 0.2, 0.2)] * 3,
+        },
+    }
+    summary = exp.summarise_forget_bias(stored)
+    assert summary["a"]["reach"] == [200, None, 100] and summary["a"]["solved"] == 2
+    assert summary["a"]["median_steps"] == 150.0 and summary["a"]["median_final_mse"] == 0.003
+    assert summary["b"] == {
+        "reach": [None] * 3,
+        "solved": 0,
+        "seeds": 3,
+        "median_steps": None,
+        "final_mse": [0.2] * 3,
+        "median_final_mse": 0.2,
+    }
+    assert exp.summarise_forget_bias(stored, target=0.25)["b"]["reach"] == [100] * 3
+    with pytest.raises(ValueError, match="seeds"):
+        exp.summarise_forget_bias({"seeds": [0, 1], "runs": {"a": stored["runs"]["a"]}})
+
+
+def test_earlier_counts_a_seed_that_never_solved_as_later_than_any_step() -> None:
+    assert exp.seeds_solved_earlier([100, None, 300, 200], [200, None, None, 200]) == 2
+    assert exp.seeds_solved_earlier([None], [5000]) == 0
+    with pytest.raises(ValueError, match="pair"):
+        exp.seeds_solved_earlier([1, 2], [1])
+
+
+def test_the_long_forget_bias_run_trains_both_biases_at_the_longer_length() -> None:
+    quick = exp.stored_run("forget_bias_long", quick=True)  # 20 steps, the first seed
+    assert quick["settings"]["T"] == 2 * exp.LONG_RUN["T"]
+    assert quick["settings"]["hidden"] < exp.LONG_RUN["hidden"]
+    assert set(quick["runs"]) == set(exp.BIASES) and quick["seeds"] == exp.LONGER_RUN["seeds"][:1]
+    for label, (run,) in quick["runs"].items():
+        assert run["steps"] == [0, 10, 20], label
+        assert 0.05 < run["test_mse"][-1] < 2.0  # an adding-problem MSE, not yet solved
+    # the same seed starts from other forget biases only: the curves differ
+    assert quick["runs"]["torch default (about 0)"][0] != quick["runs"]["forget bias 1 (Keras)"][0]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
+from rnncourse import results
 from rnncourse.figures import ch02_bptt as figs
+from tests.figures.page_rules import figure_functions, not_on_the_page, rule_breaks
+
+PAGE = Path(__file__).resolve().parents[2] / "book" / "ch02_bptt.ipynb"
 
 
 def _by_gid(ax, gid: str) -> list:  # type: ignore[no-untyped-def]
@@ -99,10 +106,29 @@ def test_shared_weights_has_one_matrix_used_and_credited_at_every_step(steps: in
         assert y1 < y0
 
 
-def test_shared_weights_fits_the_page_with_labels_as_large_as_the_text() -> None:
-    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
+# -- the page's rules: a figure fits the column and its text reads like the body text ------
 
-    fig = figs.draw_shared_weights(3)
-    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
-    small = [(text, size) for text, size in text_sizes(fig) if size < MIN_FONT_PT]
-    assert small == [], f"texts below {MIN_FONT_PT} pt: {small}"
+
+def _chapter_figures() -> dict[str, Callable[[], Figure]]:
+    """Every figure of the page, by function, built with the page's call on the stored runs it reads."""
+    shakespeare = results.load("ch02_bptt_shakespeare")
+    return {
+        "plot_char_lm": lambda: figs.plot_char_lm(
+            shakespeare["losses"], shakespeare["valid"], shakespeare["uniform_nats"]
+        ),
+        "draw_bptt_graph": lambda: figs.draw_bptt_graph(steps=4),
+        "draw_shared_weights": lambda: figs.draw_shared_weights(steps=3),
+        "plot_truncation": lambda: figs.plot_truncation(results.load("ch02_bptt_delay")["rows"]),
+        "plot_cost": lambda: figs.plot_cost(results.load("ch02_bptt_cost")["rows"]),
+        "draw_clipping": lambda: figs.draw_clipping(gradient=(3.0, 0.8), threshold=1.0),
+    }
+
+
+def test_every_figure_of_the_module_is_in_the_list_and_on_the_page() -> None:
+    assert figure_functions(figs) == set(_chapter_figures()), "a new figure needs a line in _chapter_figures"
+    assert not_on_the_page(figure_functions(figs), PAGE) == set()
+
+
+@pytest.mark.parametrize("name", list(_chapter_figures()))
+def test_every_figure_fits_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    assert rule_breaks(_chapter_figures()[name]()) == []

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from rnncourse.data.adding import BASELINE_MSE
+from rnncourse.figures import ch03_vanishing as figures
 from rnncourse.figures.ch03_vanishing import (
     draw_backward_chain,
     plot_adding_curves,
@@ -16,6 +20,11 @@ from rnncourse.figures.ch03_vanishing import (
     plot_input_gradients,
     plot_power_norms,
 )
+from rnncourse.results import load
+from rnncourse.scratch.gradient_flow import diagnose, non_normal_matrix, power_norms
+from tests.figures.page_rules import figure_functions, not_on_the_page, rule_breaks
+
+PAGE = Path(__file__).resolve().parents[2] / "book" / "ch03_vanishing.ipynb"
 
 
 def _renders(fig: Figure) -> None:
@@ -124,3 +133,64 @@ def test_adding_curves_one_panel_per_length_with_the_baseline() -> None:
     }
     assert len(rnn_colours) == 1  # one colour per model across the panels
     _renders(fig)
+
+
+# -- the page's rules: a figure fits the column and its text reads like the body text ------
+
+
+def _chapter_figures() -> dict[str, Callable[[], Figure]]:
+    """Every figure of the page, by function, drawn with the page's labels and marks.
+
+    The data is the page's where it costs nothing (the diagram, the non-normal powers, the
+    stored adding runs); where the page trains or measures, curves of the same length and
+    range stand in (the rule is about text, which the data does not change).
+    """
+    W = non_normal_matrix(10, 0.9, 2.0)
+    sigma, rho, _ = diagnose(W, gamma=1.0)
+    k = np.arange(101)
+    names = ["spectral radius 0.5", "spectral radius 1.0", "spectral radius 1.5", "non-normal, radius 0.9"]
+    ratios = {name: float(r) ** k for name, r in zip(names, (0.5, 1.0, 1.5, 0.9))}
+    bounds = {name: 2.0**k for name in names}
+    losses = np.full(300, 0.17)
+    losses[1] = 5.7e6
+    runs = {
+        "SGD": {"loss": [*losses[:47], float("nan")], "grad_norm": [*np.full(47, 1e3), float("nan")]},
+        "SGD, clipped at 1": {"loss": losses, "grad_norm": np.full(300, 3.0)},
+        "IRNN, Adam 0.001, clipped": {"loss": np.geomspace(1.0, 1e-2, 300), "grad_norm": np.ones(300)},
+        "GRU, Adam 0.01, clipped": {"loss": np.geomspace(1.0, 1e-3, 300), "grad_norm": np.ones(300)},
+    }
+    models = [
+        "tanh RNN, torch default",
+        "tanh RNN, orthogonal",
+        "IRNN (ReLU, W_hh = I)",
+        "LSTM, torch default",
+        "GRU, torch default",
+    ]
+    curves: dict[int, dict[str, tuple]] = {}
+    for run in load("ch03_vanishing_adding")["runs"]:
+        if run["seed"] == 0 and run["row"] in ("tanh RNN", "LSTM", "GRU"):
+            curves.setdefault(run["length"], {})[run["row"]] = (run["steps"], run["test_mse"])
+    return {
+        "draw_backward_chain": lambda: draw_backward_chain(steps=4),
+        "plot_power_norms": lambda: plot_power_norms(power_norms(W, 400), sigma, rho),
+        "plot_gradient_decay": lambda: plot_gradient_decay(
+            ratios, bounds, marks={'"not" (k = 3)': 3, "umbrella (k = 9)": 9}
+        ),
+        "plot_exploding": lambda: plot_exploding(runs, {"SGD": 47}, baseline=BASELINE_MSE),
+        "plot_input_gradients": lambda: plot_input_gradients(
+            {name: np.geomspace(10.0 ** (-5 * i), 1.0, 100) for i, name in enumerate(models)}
+        ),
+        "plot_adding_curves": lambda: plot_adding_curves(curves, BASELINE_MSE),
+    }
+
+
+def test_every_figure_of_the_module_is_in_the_list_and_on_the_page() -> None:
+    assert figure_functions(figures) == set(_chapter_figures()), (
+        "a new figure needs a line in _chapter_figures"
+    )
+    assert not_on_the_page(figure_functions(figures), PAGE) == set()
+
+
+@pytest.mark.parametrize("name", list(_chapter_figures()))
+def test_every_figure_fits_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    assert rule_breaks(_chapter_figures()[name]()) == []

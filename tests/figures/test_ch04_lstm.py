@@ -130,3 +130,11 @@ def test_text_plot_draws_each_curve_and_each_baseline_flat() -> None:
     renders(fig)
     with pytest.raises(ValueError, match="at least one curve"):
         plot_text_learning({}, {"unigram": 3.3})
+
+
+@pytest.mark.parametrize("run", ["forget_bias", "forget_bias_long"])
+def test_the_forget_bias_figures_fit_the_page_with_labels_as_large_as_the_text(run: str) -> None:
+    from rnncourse.results import load
+    from tests.figures.page_rules import rule_breaks
+
+    assert rule_breaks(plot_forget_bias(load(f"ch04_lstm_{run}")["runs"], baseline=1 / 6)) == []
