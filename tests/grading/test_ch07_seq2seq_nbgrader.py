@@ -51,7 +51,7 @@ class TestCh07Seq2seqExercise(ExerciseProof):
         expected = {
             "masked_cross_entropy": "divided by N*T",
             "additive_attention": "softmax over padding",
-            "greedy_decode": "leave &lt;bos&gt; out",
+            "greedy_decode": "leave <bos> out",
             "beam_search": "the length penalty is inverted",
             "corpus_bleu": "n-gram counts are not clipped",
         }
