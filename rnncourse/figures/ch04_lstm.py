@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator
 
 from rnncourse.figures._draw import (
     MIN_FONT_PT,
@@ -117,9 +117,10 @@ def plot_gradient_through_time(
         floor: values below it are drawn at it (a norm of exactly 0 has no logarithm).
 
     Returns:
-        A figure with one axes, one line per curve; x is steps back (0..T-1).
+        A figure with one axes, one line per curve; x is steps back (0..T-1). The legend
+        sits below the axes, two columns, so that it hides no line.
     """
-    fig = new_figure(0.8, 0.42)
+    fig = new_figure(1.0, 0.66)
     ax = fig.subplots()
     for k, (label, norms) in enumerate(curves.items()):
         values = np.maximum(np.asarray(norms, dtype=float)[::-1], floor)
@@ -132,11 +133,14 @@ def plot_gradient_through_time(
             linewidth=2,
             label=label,
         )
-    ax.set_xlabel("steps back from the loss, T - t")
-    ax.set_ylabel("mean gradient norm")
+    ax.set_xlabel("steps back from the loss, T - t", fontsize=MIN_FONT_PT)
+    ax.set_ylabel("mean gradient norm", fontsize=MIN_FONT_PT)
     ax.set_ylim(bottom=floor)
+    # a tick every 10 decades: the slopes are the message, not the values
+    ax.yaxis.set_major_locator(LogLocator(base=1e10))
+    ax.tick_params(labelsize=MIN_FONT_PT)
     ax.grid(alpha=0.3, which="major")
-    ax.legend(fontsize=9, loc="lower left")
+    fig.legend(loc="outside lower center", ncols=2, fontsize=MIN_FONT_PT, frameon=False)
     return fig
 
 
@@ -185,28 +189,52 @@ def plot_forget_gates(runs: Sequence[Mapping[str, Sequence]], baseline: float) -
         baseline: the MSE of the best constant prediction, drawn as a dotted line.
 
     Returns:
-        Two rows of axes: on top one line per unit (``gid`` "unit") and the median over
-        units (label "median unit"); below the test MSE (label "test MSE", log scale).
+        Two rows of axes: on top one line per unit (``gid`` "unit", the first labelled
+        "one unit") and the median over units (label "median unit"); below the test MSE
+        (label "test MSE", log scale) and the baseline. One legend below the panels.
     """
-    fig = new_figure(1.0, 0.5)
+    fig = new_figure(1.0, 0.72)
     axes = fig.subplots(2, len(runs), sharex=True, sharey="row", squeeze=False, height_ratios=(2, 1))
     for k, run in enumerate(runs):
         top, bottom = axes[0, k], axes[1, k]
         steps, forget = np.asarray(run["steps"]), np.asarray(run["unit_forget"])  # (E,), (E, H)
-        for unit in forget.T:
-            (line,) = top.plot(steps, unit, color=SERIES_COLORS[0], alpha=0.3, linewidth=0.8)
+        for u, unit in enumerate(forget.T):
+            (line,) = top.plot(
+                steps,
+                unit,
+                color=SERIES_COLORS[0],
+                alpha=0.3,
+                linewidth=0.8,
+                label="one unit" if u == 0 else None,
+            )
             line.set_gid("unit")
         top.plot(steps, np.median(forget, axis=1), color=SERIES_COLORS[1], linewidth=2.2, label="median unit")
         top.set_ylim(0, 1)
+        top.yaxis.set_major_locator(MaxNLocator(2))
         top.grid(alpha=0.3)
-        top.set_title(f"seed {k}", fontsize=10)
+        top.set_title(f"seed {k}", fontsize=TITLE_FONT_PT)
         bottom.semilogy(steps, run["test_mse"], color=SERIES_COLORS[2], linewidth=1.6, label="test MSE")
-        bottom.axhline(baseline, color=PALETTE["muted"], linestyle=":", linewidth=1.5)
-        bottom.set_xlabel("training step")
+        bottom.axhline(
+            baseline, color=PALETTE["muted"], linestyle=":", linewidth=1.5, label="predict 1 (MSE 1/6)"
+        )
+        bottom.yaxis.set_major_locator(LogLocator(base=10.0, numticks=3))
+        bottom.xaxis.set_major_locator(MaxNLocator(4, steps=[5, 10]))
+        bottom.set_xlabel("training step", fontsize=MIN_FONT_PT)
         bottom.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("mean $f_t$ per unit")
-    axes[1, 0].set_ylabel("test MSE")
-    axes[0, 0].legend(fontsize=8, loc="lower right")
+        for ax in (top, bottom):
+            ax.tick_params(labelsize=MIN_FONT_PT)
+    axes[0, 0].set_ylabel("mean $f_t$ per unit", fontsize=MIN_FONT_PT)
+    axes[1, 0].set_ylabel("test MSE", fontsize=MIN_FONT_PT)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    more_handles, more_labels = axes[1, 0].get_legend_handles_labels()
+    fig.legend(
+        handles + more_handles,
+        labels + more_labels,
+        loc="outside lower center",
+        ncols=2,
+        fontsize=MIN_FONT_PT,
+        frameon=False,
+    )
     return fig
 
 
@@ -264,7 +292,7 @@ def plot_bidirectional_padding(alone: np.ndarray, per_length: np.ndarray, whole_
         "whole array": np.abs(whole_array[:L] - alone).max(axis=1),
         "per length": np.abs(per_length[:L] - alone).max(axis=1),
     }
-    fig = new_figure(0.6, 0.32)
+    fig = new_figure(0.8, 0.45)
     ax = fig.subplots()
     for k, (label, values) in enumerate(errors.items()):
         bars = ax.bar(
@@ -277,8 +305,10 @@ def plot_bidirectional_padding(alone: np.ndarray, per_length: np.ndarray, whole_
         for bar in bars:
             bar.set_gid(label)
     ax.set_xticks(steps)
-    ax.set_xlabel("real step t of the padded sequence")
-    ax.set_ylabel(r"max $|h^{\leftarrow}_t - h^{\leftarrow}_t\,$(alone)$|$")
+    ax.yaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 5, 10]))
+    ax.tick_params(labelsize=MIN_FONT_PT)
+    ax.set_xlabel("real step t of the padded sequence", fontsize=MIN_FONT_PT)
+    ax.set_ylabel(r"max $|h^{\leftarrow}_t - h^{\leftarrow}_t\,$(alone)$|$", fontsize=MIN_FONT_PT)
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=MIN_FONT_PT, loc="upper left")
     return fig

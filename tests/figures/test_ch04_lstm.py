@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from rnncourse.data.adding import BASELINE_MSE
+from rnncourse.experiments import ch04_lstm as exp
+from rnncourse.figures import ch04_lstm as figs
 from rnncourse.figures.ch04_lstm import (
     draw_lstm_cell,
     plot_bidirectional_padding,
@@ -16,6 +21,10 @@ from rnncourse.figures.ch04_lstm import (
     plot_gradient_through_time,
     plot_text_learning,
 )
+from rnncourse.results import load
+from tests.figures.page_rules import figure_functions, not_on_the_page, rule_breaks
+
+PAGE = Path(__file__).resolve().parents[2] / "book" / "ch04_lstm.ipynb"
 
 
 def renders(fig: Figure) -> None:
@@ -105,14 +114,6 @@ def test_forget_gate_plot_draws_every_unit_and_the_curve_of_each_seed() -> None:
     renders(fig)
 
 
-def test_cell_diagram_fits_the_page_with_labels_as_large_as_the_text() -> None:
-    from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
-
-    fig = draw_lstm_cell()
-    assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
-    assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []
-
-
 def test_text_plot_draws_each_curve_and_each_baseline_flat() -> None:
     curves = {
         "LSTM": {"steps": [0, 250, 500], "held_out_nats": [4.1, 2.3, 1.9]},
@@ -132,9 +133,67 @@ def test_text_plot_draws_each_curve_and_each_baseline_flat() -> None:
         plot_text_learning({}, {"unigram": 3.3})
 
 
-@pytest.mark.parametrize("run", ["forget_bias", "forget_bias_long"])
-def test_the_forget_bias_figures_fit_the_page_with_labels_as_large_as_the_text(run: str) -> None:
-    from rnncourse.results import load
-    from tests.figures.page_rules import rule_breaks
+# -- the page's rules: a figure fits the column and its text reads like the body text ------
 
-    assert rule_breaks(plot_forget_bias(load(f"ch04_lstm_{run}")["runs"], baseline=1 / 6)) == []
+
+def _chapter_figures() -> dict[str, Callable[[], Figure]]:
+    """Every figure of the page, by name, built with the page's call on the page's data.
+
+    The data costs nothing here: the stored runs, and the page's own NumPy measurements
+    (gradients through time at initialisation, the padded bidirectional layer), which
+    take milliseconds.
+    """
+
+    def gradients() -> Figure:
+        runs = {"tanh RNN": exp.gradient_through_time("rnn_tanh", T=100)}
+        for label, bias in [
+            ("LSTM, torch init (b_f near 0)", None),
+            ("LSTM, b_f = 1 (Keras)", 1.0),
+            ("LSTM, b_f = 3", 3.0),
+            ("LSTM, b_f = -2", -2.0),
+        ]:
+            runs[label] = exp.gradient_through_time("lstm", T=100, forget_bias=bias)
+        path = "LSTM, b_f = 3: cell path alone"
+        curves = {label: r["state"] for label, r in runs.items()}
+        return figs.plot_gradient_through_time(
+            curves | {path: runs["LSTM, b_f = 3"]["cell_path"]}, dashed=[path]
+        )
+
+    def text() -> Figure:
+        stored = load("ch04_lstm_text")
+        return figs.plot_text_learning(
+            {"LSTM, 128 units": stored["runs"]["lstm"], "tanh RNN, 256 units": stored["runs"]["rnn"]},
+            {"character frequencies (unigram)": stored["unigram_nats"]}
+            | {f"Kneser-Ney {n}-gram": nats for n, nats in stored["kneser_ney_nats"].items()},
+        )
+
+    def padding() -> Figure:
+        pad = exp.bidirectional_padding(seed=0, T=8, length=3)
+        return figs.plot_bidirectional_padding(pad["alone"], pad["per_length"], pad["whole_array"])
+
+    return {
+        "draw_lstm_cell": figs.draw_lstm_cell,
+        "plot_gradient_through_time": gradients,
+        "plot_forget_bias": lambda: figs.plot_forget_bias(
+            load("ch04_lstm_forget_bias")["runs"], BASELINE_MSE
+        ),
+        "plot_forget_bias (T = 200)": lambda: figs.plot_forget_bias(
+            load("ch04_lstm_forget_bias_long")["runs"], BASELINE_MSE
+        ),
+        "plot_forget_gates": lambda: figs.plot_forget_gates(
+            load("ch04_lstm_forget_gates")["runs"], BASELINE_MSE
+        ),
+        "plot_text_learning": text,
+        "plot_bidirectional_padding": padding,
+    }
+
+
+def test_every_figure_of_the_module_is_in_the_list_and_on_the_page() -> None:
+    built = {name.split(" ")[0] for name in _chapter_figures()}
+    assert figure_functions(figs) == built, "a new figure needs a line in _chapter_figures"
+    assert not_on_the_page(figure_functions(figs), PAGE) == set()
+
+
+@pytest.mark.parametrize("name", list(_chapter_figures()))
+def test_every_figure_fits_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    assert rule_breaks(_chapter_figures()[name]()) == []
