@@ -14,10 +14,13 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatter, LogLocator, MaxNLocator
 
 from rnncourse.figures._draw import (
+    MIN_FONT_PT,
     PALETTE,
     SERIES_COLORS,
+    TITLE_FONT_PT,
     arrow,
     box,
     diagram_axes,
@@ -39,9 +42,9 @@ KIND_COLORS = {
     "gru": SERIES_COLORS[2],
 }
 TASK_TITLES = {
-    "adding": "(a) adding problem, T = 100 (MSE)",
-    "counting": "(b) $a^n b^n$, determined steps (cross-entropy)",
-    "charlm": "(c) character LM, Hamlet (nats/char)",
+    "adding": "(a) adding problem, T = 100\nMSE",
+    "counting": "(b) $a^n b^n$, determined steps\ncross-entropy",
+    "charlm": "(c) character LM, Hamlet\nnats per character",
 }
 
 
@@ -56,11 +59,11 @@ def draw_gru_cell() -> Figure:
         "state") and the input x_t (``gid`` "input"); the state path is an arrow chain
         ``gid`` "state path".
     """
-    fig = new_figure(0.95, 0.5)
+    fig = new_figure(1.0, 0.56)
     ax = fig.subplots()
     y_top, y_mid, y_gate, y_in = 2.6, 1.4, 0.0, -1.6
     x_z, x_minus, x_r, x_n, x_sum = 1.6, 3.0, 3.6, 5.4, 7.0
-    node = 0.42
+    node, gate_w, minus_w = 0.42, 1.2, 0.7
 
     box(ax, (-0.4, y_top), 1.0, 0.6, "$h_{t-1}$", role="state", gid="state")
     box(ax, (-0.4, y_in + 0.6), 1.0, 0.6, "$h_{t-1}$", role="state", gid="state")
@@ -77,38 +80,38 @@ def draw_gru_cell() -> Figure:
         y_top + 0.55,
         r"$h_t = z_t \odot h_{t-1} + (1 - z_t) \odot n_t$",
         ha="center",
-        fontsize=11,
+        fontsize=MIN_FONT_PT,
         color=PALETTE["feedback"],
     )
 
     gates = {"z": (x_z, r"$\sigma$: $z_t$"), "r": (x_r, r"$\sigma$: $r_t$"), "n": (x_n, r"tanh: $n_t$")}
     for x, label in gates.values():
-        box(ax, (x, y_gate), 1.0, 0.6, label, role="cell", gid="gate", fontsize=11)
+        box(ax, (x, y_gate), gate_w, 0.6, label, role="cell", gid="gate", fontsize=MIN_FONT_PT)
         # every block reads [h_{t-1}, x_t] through its own rows of W_xh, W_hh and the biases
         path_arrow(ax, [(0.1, y_in + 0.6), (x, y_in + 0.6), (x, y_gate - 0.3)], color=PALETTE["weight"])
     arrow(ax, (1.2, y_in - 0.22), (1.2, y_in + 0.6), color=PALETTE["weight"])
     # z keeps the old state; 1 - z lets the candidate in
     arrow(ax, (x_z, y_gate + 0.3), (x_z, y_top - node / 2))
-    box(ax, (x_minus, y_mid), 0.6, node, "1 −", role="cell", gid="one minus", fontsize=10)
-    path_arrow(ax, [(x_z + 0.3, y_gate + 0.3), (x_z + 0.3, y_mid), (x_minus - 0.3, y_mid)])
+    box(ax, (x_minus, y_mid), minus_w, node, "1 −", role="cell", gid="one minus", fontsize=MIN_FONT_PT)
+    path_arrow(ax, [(x_z + 0.3, y_gate + 0.3), (x_z + 0.3, y_mid), (x_minus - minus_w / 2, y_mid)])
     box(ax, (x_n, y_mid), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
-    arrow(ax, (x_minus + 0.3, y_mid), (x_n - node / 2, y_mid))
+    arrow(ax, (x_minus + minus_w / 2, y_mid), (x_n - node / 2, y_mid))
     arrow(ax, (x_n, y_gate + 0.3), (x_n, y_mid - node / 2))
     path_arrow(ax, [(x_n + node / 2, y_mid), (x_sum, y_mid), (x_sum, y_top - node / 2)])
     # r scales what the candidate reads of the old state (after W_hn in torch)
-    arrow(ax, (x_r + 0.5, y_gate), (x_n - 0.5, y_gate))
+    arrow(ax, (x_r + gate_w / 2, y_gate), (x_n - gate_w / 2, y_gate))
     ax.text(
-        4.3,
+        9.6,
         y_in - 0.55,
         r"$n_t = \tanh(W_{xn} x_t + b_{xn} + r_t \odot (W_{hn} h_{t-1} + b_{hn}))$",
-        fontsize=10,
-        ha="left",
+        fontsize=MIN_FONT_PT,
+        ha="right",
     )
     ax.text(
         2.2,
         y_in + 0.35,
         r"$[h_{t-1}; x_t]$ through $W_{xh}, W_{hh}$ (rows r, z, n)",
-        fontsize=10,
+        fontsize=MIN_FONT_PT,
         color=PALETTE["weight"],
     )
     diagram_axes(ax, (-1.0, 9.6), (-2.5, 3.4))
@@ -119,12 +122,15 @@ def plot_learning_curves(result: Mapping[str, Any]) -> Figure:
     """Evaluation loss against training step, one panel per task, one colour per kind.
 
     Thin lines: each seed; thick line: the median over seeds (label ``"<kind> median"``);
-    the dotted grey line is the task's target. Log scale on the loss.
+    the dotted grey line is the task's target. Log scale on the loss. Two panels a row;
+    the legend (the kinds by name) fills the cell after the last panel.
     """
     tasks = list(result["runs"])
-    fig = new_figure(1.0, 0.36)
-    axes = fig.subplots(1, len(tasks))
-    for ax, task in zip(np.atleast_1d(axes), tasks):
+    rows = (len(tasks) + 2) // 2  # room for the legend after the last panel
+    fig = new_figure(1.0, 0.42 * rows)
+    grid = fig.subplots(rows, 2, squeeze=False).ravel()
+    axes, spare = grid[: len(tasks)], grid[len(tasks) :]
+    for ax, task in zip(axes, tasks):
         for kind, runs in result["runs"][task].items():
             steps = np.asarray(runs[0]["steps"])
             losses = np.array([run["losses"] for run in runs])
@@ -137,11 +143,24 @@ def plot_learning_curves(result: Mapping[str, Any]) -> Figure:
             result["targets"][task], color=PALETTE["muted"], linestyle=":", linewidth=1.5, label="target"
         )
         ax.set_yscale("log")
-        ax.set_xlabel("training step")
-        ax.set_title(TASK_TITLES.get(task, task), fontsize=10)
+        ax.yaxis.set_major_locator(LogLocator(base=10.0, numticks=4))
+        # within one decade (the character LM) the minor ticks carry the labels: plain numbers
+        ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
+        ax.xaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 5, 10]))
+        ax.tick_params(which="both", labelsize=MIN_FONT_PT)
+        ax.set_xlabel("training step", fontsize=MIN_FONT_PT)
+        ax.set_ylabel("evaluation loss", fontsize=MIN_FONT_PT)
+        ax.set_title(TASK_TITLES.get(task, task), fontsize=TITLE_FONT_PT)
         ax.grid(alpha=0.3)
-    np.atleast_1d(axes)[0].set_ylabel("evaluation loss")
-    np.atleast_1d(axes)[0].legend(fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    names = [KIND_LABELS.get(label.removesuffix(" median"), label) for label in labels]
+    for ax in spare:
+        ax.axis("off")
+    legend_ax = spare[0] if len(spare) else axes[-1]
+    legend_ax.legend(
+        handles, [f"{name}, median" if name != "target" else name for name in names], loc="center",
+        fontsize=MIN_FONT_PT, frameon=False, title="thin lines: single seeds", title_fontsize=MIN_FONT_PT,
+    )  # fmt: skip
     return fig
 
 
@@ -149,11 +168,11 @@ def plot_costs(result: Mapping[str, Any]) -> Figure:
     """Seconds per epoch, torch.nn (left) and the course's NumPy layers (right), grouped by task.
 
     One bar per (task, kind); bars are labelled ``"<kind>"`` through their
-    container, and their heights are the stored seconds.
+    container, and their heights are the stored seconds. One legend below both panels.
     """
     tasks = list(result["epoch_seconds"])
     kinds = list(next(iter(result["epoch_seconds"].values())))
-    fig = new_figure(1.0, 0.34)
+    fig = new_figure(1.0, 0.6)
     axes = fig.subplots(1, 2, sharey=True)
     width = 0.8 / len(kinds)
     for ax, backend in zip(axes, ("torch", "numpy")):
@@ -167,12 +186,23 @@ def plot_costs(result: Mapping[str, Any]) -> Figure:
                 label=kind,
             )
         ax.set_xticks(range(len(tasks)), tasks)
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+        ax.tick_params(labelsize=MIN_FONT_PT)
         ax.set_title(
-            "torch.nn, one thread" if backend == "torch" else "course NumPy layer (forward + backward)"
+            "torch.nn, one thread" if backend == "torch" else "course NumPy layer\n(forward + backward)",
+            fontsize=TITLE_FONT_PT,
         )
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("CPU seconds per epoch of 1024 sequences")
-    axes[0].legend(fontsize=9)
+    axes[0].set_ylabel("CPU seconds per epoch\n(1,024 sequences)", fontsize=MIN_FONT_PT)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        [KIND_LABELS.get(label, label) for label in labels],
+        loc="outside lower center",
+        ncols=2,
+        fontsize=MIN_FONT_PT,
+        frameon=False,
+    )
     return fig
 
 
@@ -181,12 +211,14 @@ def plot_summary(result: Mapping[str, Any]) -> Figure:
     the target, and median final loss (relative to the best kind of the task).
 
     A kind whose median run never reached the target gets a hatched bar at the run's full length,
-    labelled "never". Bar containers are labelled with the kind; heights are the data.
+    labelled "never". Bar containers are labelled with the kind; heights are the data. Two
+    panels a row; the legend (the kinds by name) fills the cell after the third.
     """
     tasks = list(result["summary"])
     kinds = list(next(iter(result["summary"].values())))
-    fig = new_figure(1.0, 0.32)
-    axes = fig.subplots(1, 3)
+    fig = new_figure(1.0, 0.8)
+    grid = fig.subplots(2, 2).ravel()
+    axes, legend_ax = grid[:3], grid[3]
     width = 0.8 / len(kinds)
     positions = np.arange(len(tasks))
     for k, kind in enumerate(kinds):
@@ -200,18 +232,32 @@ def plot_summary(result: Mapping[str, Any]) -> Figure:
             if r is None:
                 bar.set_hatch("//")
                 bar.set_alpha(0.4)
-                axes[1].text(bar.get_x() + bar.get_width() / 2, bar.get_height(), "never", ha="center",
-                             va="bottom", fontsize=7, rotation=90)  # fmt: skip
+                # inside the bar, from its top down: above it would run into the title
+                axes[1].text(bar.get_x() + bar.get_width() / 2, 0.97 * bar.get_height(), "never",
+                             ha="center", va="top", fontsize=MIN_FONT_PT, rotation=90,
+                             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})  # fmt: skip
         best = [min(result["summary"][task][other]["final_loss_median"] for other in kinds) for task in tasks]
         axes[2].bar(offset, [row["final_loss_median"] / b for row, b in zip(rows, best)], width,
                     color=KIND_COLORS[kind], label=kind)  # fmt: skip
     titles = ("parameters", "median steps to the target", "final loss / best kind's")
     for ax, title in zip(axes, titles):
         ax.set_xticks(positions, tasks)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=TITLE_FONT_PT)
         ax.grid(axis="y", alpha=0.3)
+        ax.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     axes[2].set_yscale("log")
-    axes[0].legend(fontsize=8, loc="lower right")
+    axes[2].yaxis.set_major_locator(LogLocator(base=10.0, numticks=4))
+    for ax in axes:
+        ax.tick_params(which="both", labelsize=MIN_FONT_PT)
+    handles, labels = axes[0].get_legend_handles_labels()
+    legend_ax.axis("off")
+    legend_ax.legend(
+        handles,
+        [KIND_LABELS.get(label, label) for label in labels],
+        loc="center",
+        fontsize=MIN_FONT_PT,
+        frameon=False,
+    )
     return fig
 
 
@@ -219,24 +265,26 @@ def plot_counting(result: Mapping[str, Any], train_max: int = 10) -> Figure:
     """How far each model counts: the largest n with every a^k b^k, k <= n, accepted, per seed.
 
     One row of dots per kind (their x data are the counts), and a shaded band
-    over the training range 1..train_max.
+    over the training range 1..train_max, named in the one legend above the axes (the
+    rows are named by their tick labels).
     """
     summary = result["summary"]["counting"]
     kinds = list(summary)
-    fig = new_figure(0.8, 0.24)
+    fig = new_figure(1.0, 0.4)
     ax = fig.subplots()
-    ax.axvspan(0.5, train_max + 0.5, color=PALETTE["state"], label=f"trained on n ≤ {train_max}")
+    band = ax.axvspan(0.5, train_max + 0.5, color=PALETTE["state"], label=f"trained on n ≤ {train_max}")
     for row, kind in enumerate(kinds):
         counts = summary[kind]["counts_to"]
         ax.plot(
             counts, [row] * len(counts), "o", color=KIND_COLORS[kind], markersize=8, alpha=0.7, label=kind
         )
     ax.set_yticks(range(len(kinds)), [KIND_LABELS[k] for k in kinds])
-    ax.set_xlabel("counts correctly up to n (every a^k b^k, k ≤ n, accepted)")
+    ax.set_xlabel(r"counts correctly up to n (accepts every $a^k b^k$, $k \leq n$)", fontsize=MIN_FONT_PT)
     ax.set_xlim(0, max(train_max * 2, max(max(summary[k]["counts_to"]) for k in kinds) + 2))
     ax.set_ylim(-0.6, len(kinds) - 0.4)
+    ax.tick_params(labelsize=MIN_FONT_PT)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    fig.legend(handles=[band], loc="outside upper right", fontsize=MIN_FONT_PT, frameon=False)
     return fig
 
 
@@ -317,23 +365,28 @@ def plot_gru_gates(x: np.ndarray, z: np.ndarray, r: np.ndarray) -> Figure:
     """
     T = x.shape[0]
     marked = np.flatnonzero(x[:, 1] > 0.5)
-    fig = new_figure(1.0, 0.55)
+    fig = new_figure(1.0, 0.78)
     axes = fig.subplots(3, 1, sharex=True, height_ratios=(1, 2, 2))
     steps = np.arange(T)
     axes[0].bar(steps, x[:, 0], width=0.8, color=PALETTE["muted"], label="value")
     bars = axes[0].bar(marked, x[marked, 0], width=1.6, color=SERIES_COLORS[1], label="marked value")
     for bar in bars:
         bar.set_gid("marked")
-    axes[0].set_ylabel("input")
-    axes[0].legend(fontsize=8, loc="upper right", ncols=2)
+    axes[0].set_ylabel("input", fontsize=MIN_FONT_PT)
+    axes[0].yaxis.set_major_locator(MaxNLocator(1))
+    fig.legend(loc="outside upper center", ncols=2, fontsize=MIN_FONT_PT, frameon=False)
     image = None
     for ax, gate, name in ((axes[1], z, "update gate $z_t$"), (axes[2], r, "reset gate $r_t$")):
         image = ax.imshow(gate.T, aspect="auto", cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest")
-        ax.set_ylabel(f"{name}\nunit")
+        ax.set_ylabel(f"{name}\nunit", fontsize=MIN_FONT_PT)
+        ax.yaxis.set_major_locator(MaxNLocator(3, integer=True))
     for ax in axes:
+        ax.tick_params(labelsize=MIN_FONT_PT)
         for step in marked:
             ax.axvline(step, color=SERIES_COLORS[1], linestyle=":", linewidth=1.2, gid="marker line")
-    axes[2].set_xlabel("step t")
+    axes[2].set_xlabel("step t", fontsize=MIN_FONT_PT)
     assert image is not None
-    fig.colorbar(image, ax=axes[1:], label="gate value", shrink=0.9)
+    colorbar = fig.colorbar(image, ax=axes[1:], shrink=0.9, ticks=[0.0, 0.5, 1.0])
+    colorbar.set_label("gate value", fontsize=MIN_FONT_PT)
+    colorbar.ax.tick_params(labelsize=MIN_FONT_PT)
     return fig

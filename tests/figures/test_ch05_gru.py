@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from rnncourse.data.adding import adding_problem
+from rnncourse.experiments import ch05_gru as experiment
+from rnncourse.figures import ch05_gru as figs
 from rnncourse.figures.ch05_gru import (
     KIND_COLORS,
     draw_gru_cell,
@@ -19,7 +24,12 @@ from rnncourse.figures.ch05_gru import (
     plot_variants,
     table_rows,
 )
+from rnncourse.porting import gate_activations
 from rnncourse.results import load
+from rnncourse.scratch.gru import gru_reset_before_step_forward, gru_step_forward
+from tests.figures.page_rules import figure_functions, not_on_the_page, rule_breaks
+
+PAGE = Path(__file__).resolve().parents[2] / "book" / "ch05_gru.ipynb"
 
 KINDS = ("rnn", "lstm", "lstm_fb1", "gru")
 
@@ -69,8 +79,17 @@ def render(fig: Figure) -> None:
 def test_learning_curves_draw_each_median_and_the_target() -> None:
     result = fake_result()
     fig = plot_learning_curves(result)
-    assert len(fig.axes) == 2
-    for ax, task in zip(fig.axes, ("adding", "counting"), strict=True):
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 2
+    (legend,) = [ax.get_legend() for ax in fig.axes if not ax.axison and ax.get_legend()]
+    assert [text.get_text() for text in legend.get_texts()] == [
+        "vanilla RNN (tanh), median",
+        "LSTM, median",
+        "LSTM, forget bias 1, median",
+        "GRU, median",
+        "target",
+    ]
+    for ax, task in zip(panels, ("adding", "counting"), strict=True):
         lines = {line.get_label(): line for line in ax.get_lines()}
         for k, kind in enumerate(KINDS):
             median = lines[f"{kind} median"]
@@ -106,7 +125,14 @@ def test_costs_bars_have_the_stored_heights() -> None:
 def test_summary_bars_show_params_steps_and_relative_loss() -> None:
     result = fake_result()
     fig = plot_summary(result)
-    params_ax, steps_ax, loss_ax = fig.axes
+    params_ax, steps_ax, loss_ax, legend_ax = fig.axes
+    assert not legend_ax.axison
+    assert [text.get_text() for text in legend_ax.get_legend().get_texts()] == [
+        "vanilla RNN (tanh)",
+        "LSTM",
+        "LSTM, forget bias 1",
+        "GRU",
+    ]
     for k, kind in enumerate(KINDS):
         (params,) = [c for c in params_ax.containers if c.get_label() == kind]
         assert [b.get_height() for b in params] == [100 * (k + 1)] * 2
@@ -196,3 +222,61 @@ def test_gru_gates_draws_both_gates_and_the_marked_steps() -> None:
         lines = [line for line in ax.get_lines() if line.get_gid() == "marker line"]
         assert sorted(line.get_xdata()[0] for line in lines) == [2, 8]
     render(fig)
+
+
+# -- the page's rules: a figure fits the column and its text reads like the body text ------
+
+
+def _chapter_figures() -> dict[str, Callable[[], Figure]]:
+    """Every figure of the page, by function, built with the page's call on the page's data.
+
+    The stored runs, and the page's two cheap NumPy computations: the two GRU variants on
+    the same random weights (section 5.2) and the stored GRU's gates on a new sequence.
+    """
+
+    def variants() -> Figure:
+        rng = np.random.default_rng(11)
+        T, H, D = 30, 4, 3
+        weights = [
+            rng.uniform(-1, 1, (3 * H, D)),
+            rng.uniform(-1, 1, (3 * H, H)),
+            rng.uniform(-1, 1, 3 * H),
+            rng.uniform(-1, 1, 3 * H),
+        ]
+        xs = rng.normal(size=(T, 1, D))
+        h_a = h_b = np.zeros((1, H))
+        after, before, mean_r = [], [], []
+        for t in range(T):
+            h_a, cache = gru_step_forward(xs[t], h_a, *weights)
+            h_b, _ = gru_reset_before_step_forward(xs[t], h_b, *weights)
+            after.append(h_a[0])
+            before.append(h_b[0])
+            mean_r.append(cache.r.mean())
+        return figs.plot_variants(np.array(after), np.array(before), np.array(mean_r))
+
+    def gates() -> Figure:
+        stored = load("ch05_gru_gates")
+        state = {name.removeprefix("rnn."): np.array(v) for name, v in stored["state_dict"].items()}
+        probe = adding_problem(200, experiment.ADDING_T, seed=7)
+        activations = gate_activations("gru", state, probe.x)
+        return figs.plot_gru_gates(probe.x[0], activations["z"][0], activations["r"][0])
+
+    return {
+        "draw_gru_cell": figs.draw_gru_cell,
+        "plot_variants": variants,
+        "plot_summary": lambda: figs.plot_summary(load("ch05_gru_comparison")),
+        "plot_learning_curves": lambda: figs.plot_learning_curves(load("ch05_gru_comparison")),
+        "plot_counting": lambda: figs.plot_counting(load("ch05_gru_comparison")),
+        "plot_costs": lambda: figs.plot_costs(load("ch05_gru_comparison")),
+        "plot_gru_gates": gates,
+    }
+
+
+def test_every_figure_of_the_module_is_in_the_list_and_on_the_page() -> None:
+    assert figure_functions(figs) == set(_chapter_figures()), "a new figure needs a line in _chapter_figures"
+    assert not_on_the_page(figure_functions(figs), PAGE) == set()
+
+
+@pytest.mark.parametrize("name", list(_chapter_figures()))
+def test_every_figure_fits_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    assert rule_breaks(_chapter_figures()[name]()) == []
