@@ -7,6 +7,7 @@ test builds every figure of its module as the page builds it and checks both.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
@@ -28,6 +29,18 @@ def not_on_the_page(names: set[str], page: Path) -> set[str]:
     """The names of ``names`` that the notebook ``page`` never calls as ``figs.<name>(``."""
     source = page.read_text(encoding="utf-8")
     return {name for name in names if f"figs.{name}(" not in source}
+
+
+def unchecked_figures(module: ModuleType, built: Iterable[str], page: Path) -> dict[str, set[str]]:
+    """What a chapter's test leaves unchecked: figures of ``module`` it does not build, names it
+    builds that ``module`` does not define, figures ``page`` never calls; empty if nothing."""
+    names = figure_functions(module)
+    gaps = {
+        "not built by the test": names - set(built),
+        "built but not in the module": set(built) - names,
+        "not on the page": not_on_the_page(names, page),
+    }
+    return {gap: found for gap, found in gaps.items() if found}
 
 
 def rule_breaks(fig: Figure) -> list[str]:
