@@ -96,12 +96,15 @@ def draw_tree(tree: Tree, words: Sequence[str], probabilities: np.ndarray | None
             (line,) = ax.plot([x0, x1], [y0, y1], color=PALETTE["weight" if sign > 0 else "feedback"], lw=1.3)
             line.set_gid("edge")
     for n, x in x_node.items():
-        box(ax, (x, -node_depth[n]), 0.55, 0.42, f"$n_{{{n}}}$", role="cell", gid="node", fontsize=10)
+        box(ax, (x, -node_depth[n]), 0.55, 0.42, f"$n_{{{n}}}$", role="cell", gid="node")
     for w in range(V):
         label = words[w] if probabilities is None else f"{words[w]}\n{probabilities[w]:.2f}"
-        box(ax, (x_leaf[w], y_leaf - 0.25), 1.05, 0.7, label, role="output", gid="leaf", fontsize=9)
+        box(ax, (x_leaf[w], y_leaf - 0.25), 1.05, 0.7, label, role="output", gid="leaf")
     ax.text(
-        -0.6, 0.45, "blue: left, $\\sigma(u_n \\cdot h)$;  red: right, $\\sigma(-u_n \\cdot h)$", fontsize=9
+        -0.6,
+        0.45,
+        "blue: left, $\\sigma(u_n \\cdot h)$;  red: right, $\\sigma(-u_n \\cdot h)$",
+        fontsize=MIN_FONT_PT,
     )
     diagram_axes(ax, (-0.8, 1.2 * (V - 1) + 0.8), (y_leaf - 0.75, 0.7))
     return fig
@@ -212,14 +215,15 @@ def plot_projection(
     ax.scatter(points[:, 0], points[:, 1], color=SERIES_COLORS[0], s=18, gid="word")
     index = {w: i for i, w in enumerate(words)}
     for w, (x, y) in zip(words, points):
-        ax.annotate(w, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=10)
+        ax.annotate(w, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=MIN_FONT_PT)
     for first, second in pairs:
         (x0, y0), (x1, y1) = points[index[first]], points[index[second]]
         ax.annotate(
             "", (x1, y1), (x0, y0), arrowprops={"arrowstyle": "-|>", "color": SERIES_COLORS[1], "lw": 1.2}
         )
-    ax.set_xlabel("first principal direction")
-    ax.set_ylabel("second principal direction")
+    ax.set_xlabel("first principal direction", fontsize=MIN_FONT_PT)
+    ax.set_ylabel("second principal direction", fontsize=MIN_FONT_PT)
+    ax.tick_params(labelsize=MIN_FONT_PT)
     ax.grid(alpha=0.3)
     return fig
 

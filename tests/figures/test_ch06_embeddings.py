@@ -107,15 +107,32 @@ def test_gender_lean_bars_are_sorted_and_signed() -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["nurse", "teacher", "captain"]
 
 
-@pytest.mark.parametrize("name", ["word2vec runs", "pmi"])
-def test_the_word2vec_figures_fit_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+PAGE_TREE_WORDS = ["the", "of", "and", "one", "in", "a", "to", "zero"]  # the page's eight most frequent
+PAGE_PAIRS = [
+    ("man", "woman"),
+    ("king", "queen"),
+    ("uncle", "aunt"),
+    ("brother", "sister"),
+    ("nephew", "niece"),
+]
+
+
+@pytest.mark.parametrize("name", ["word2vec runs", "pmi", "tree", "projection"])
+def test_the_figures_fit_the_page_with_labels_as_large_as_the_text(name: str) -> None:
     from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
 
+    words = [w for pair in PAGE_PAIRS for w in pair]
     fig = {
         "word2vec runs": lambda: figs.plot_word2vec_runs(
             {"(1) skip-gram": ([1.0, 2.0], [3.0, 2.7])}, {"skip-gram": 2.9}, untrained=6 * np.log(2)
         ),
         "pmi": lambda: figs.plot_pmi_alignment(np.array([-1.0, 0.0, 1.0]), np.array([-0.5, 0.0, 0.5])),
+        "tree": lambda: figs.draw_tree(
+            huffman_tree(np.arange(16.0, 8.0, -1.0)), PAGE_TREE_WORDS, np.full(8, 0.125)
+        ),
+        "projection": lambda: figs.plot_projection(
+            np.random.default_rng(0).normal(size=(len(words), 2)), words, PAGE_PAIRS
+        ),
     }[name]()
     assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
     assert [(t, s) for t, s in text_sizes(fig) if s < MIN_FONT_PT] == []
