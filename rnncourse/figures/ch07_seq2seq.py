@@ -54,6 +54,8 @@ def plot_training(losses: Mapping[str, Sequence[float]], window: int = 20, title
         title=title,
     )
     ax.set_yscale("log")
+    # a curve within one decade gets labelled minor ticks (2x10^-1, ...): as large as the rest
+    ax.tick_params(axis="y", which="minor", labelsize=MIN_FONT_PT)
     return fig
 
 

@@ -91,7 +91,7 @@ def test_attention_labels_are_as_large_as_the_text_and_never_overlap() -> None:
         assert overlaps == []
 
 
-@pytest.mark.parametrize("name", ["beam widths", "score by length"])
+@pytest.mark.parametrize("name", ["beam widths", "score by length", "training within a decade"])
 def test_the_verse_figures_fit_the_page_with_labels_as_large_as_the_text(name: str) -> None:
     from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
 
@@ -100,6 +100,10 @@ def test_the_verse_figures_fit_the_page_with_labels_as_large_as_the_text(name: s
         "beam widths": lambda: figs.plot_beam_widths(rows, {"bleu": 0.2, "length_ratio": 0.95}),
         "score by length": lambda: figs.plot_accuracy_by_length(
             {"a": [0.3, 0.2], "b": [0.2, 0.1]}, [1, 11, 13], title="verses", ylabel="BLEU"
+        ),
+        # a loss from 4 to 0.2: matplotlib labels the log axis's minor ticks
+        "training within a decade": lambda: figs.plot_training(
+            {"a": [4.0, 2.0, 1.0], "b": [0.5, 0.3, 0.2]}, window=1
         ),
     }[name]()
     assert fig.get_size_inches()[0] <= PAGE_WIDTH + 1e-9
