@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from rnncourse.figures._draw import (
     MIN_FONT_PT,
@@ -237,6 +238,8 @@ def plot_gender_lean(lean: Mapping[str, float]) -> Figure:
     colors = [SERIES_COLORS[0] if v > 0 else SERIES_COLORS[1] for v in values]
     ax.barh([w for w, _ in items], values, color=colors)
     ax.axvline(0, color=PALETTE["edge"], lw=1)
-    ax.set_xlabel('cos(w, "he") - cos(w, "she")')
+    ax.set_xlabel('cos(w, "he") - cos(w, "she")', fontsize=MIN_FONT_PT)
+    ax.xaxis.set_major_locator(MaxNLocator(6))  # labels at 12 pt need room
+    ax.tick_params(labelsize=MIN_FONT_PT)
     ax.grid(alpha=0.3, axis="x")
     return fig

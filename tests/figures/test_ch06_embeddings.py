@@ -117,7 +117,7 @@ PAGE_PAIRS = [
 ]
 
 
-@pytest.mark.parametrize("name", ["word2vec runs", "pmi", "tree", "projection"])
+@pytest.mark.parametrize("name", ["word2vec runs", "pmi", "tree", "projection", "gender lean"])
 def test_the_figures_fit_the_page_with_labels_as_large_as_the_text(name: str) -> None:
     from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, text_sizes
 
@@ -130,6 +130,7 @@ def test_the_figures_fit_the_page_with_labels_as_large_as_the_text(name: str) ->
         "tree": lambda: figs.draw_tree(
             huffman_tree(np.arange(16.0, 8.0, -1.0)), PAGE_TREE_WORDS, np.full(8, 0.125)
         ),
+        "gender lean": lambda: figs.plot_gender_lean({"nurse": -0.2, "captain": 0.15, "homemaker": -0.25}),
         "projection": lambda: figs.plot_projection(
             np.random.default_rng(0).normal(size=(len(words), 2)), words, PAGE_PAIRS
         ),
