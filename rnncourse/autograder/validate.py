@@ -136,6 +136,12 @@ def run(notebook: nbformat.NotebookNode, folder: Path, timeout: int = CELL_TIMEO
     Errors do not stop the run (each part is independent); a kernel that dies
     or a cell over its time bound does, and is reported by the caller. The
     kernel's sockets are local files (IPC) in a temporary folder.
+
+    What the kernel process itself writes to its stderr (not a cell's output,
+    which the notebook keeps) goes to a file: libzmq can abort a kernel that is
+    shutting down with "Assertion failed: pfd.revents & POLLIN" (zeromq/libzmq
+    issue 1307), noise about teardown the learner cannot act on. When the
+    kernel dies, the ``DeadKernelError`` raised carries that file's last line.
     """
     with tempfile.TemporaryDirectory(prefix="rnncourse-validate-") as sockets:
         local = {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}  # Unix sockets: not on Windows
@@ -147,7 +153,13 @@ def run(notebook: nbformat.NotebookNode, folder: Path, timeout: int = CELL_TIMEO
             resources={"metadata": {"path": str(folder)}},
             config=Config({"KernelManager": local} if os.name == "posix" else {}),
         )
-        client.execute()
+        kernel_stderr = Path(sockets) / "kernel-stderr.txt"
+        with kernel_stderr.open("w", encoding="utf-8") as log:
+            try:
+                client.execute(stderr=log)
+            except DeadKernelError as died:
+                last = kernel_stderr.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+                raise DeadKernelError(" ".join(last)) from died
 
 
 def part_lines(part: Outcome, width: int = BOX_WIDTH) -> list[str]:
@@ -214,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         run(notebook, path.resolve().parent, args.timeout)
     except CellTimeoutError:
         stopped = f"a cell ran longer than {args.timeout} s (an endless loop?)"
-    except DeadKernelError:
+    except DeadKernelError as died:
         stopped = "the kernel died (out of memory, or the code exited Python)"
+        if str(died):
+            stopped += f"; its last message: {died}"
     text, ok = report(path, notebook, stopped)
     print(text)
     return 0 if ok else 1

@@ -87,6 +87,37 @@ def test_the_untouched_release_fails_every_part_by_name(release, tmp_path: Path,
     assert "0 other cell(s) raised an error" in output, output
 
 
+#: A cell that writes below the notebook's capture, to the kernel process's own stderr, as libzmq does
+#: when it aborts a kernel during shutdown ("Assertion failed: pfd.revents & POLLIN").
+#: (ipykernel keeps that stream's copy when it captures fd 2; without capture fd 2 is that stream.)
+TO_KERNEL_STDERR = (
+    "import os, sys\nos.write(getattr(sys.stderr, '_original_stdstream_copy', None) or 2, b'{words}\\n')\n"
+)
+
+
+def test_the_kernel_process_stderr_stays_out_of_the_learners_terminal(
+    release, solutions, tmp_path, tool_env
+) -> None:
+    notebook = filled(release, solutions)
+    notebook.cells.append(nbformat.v4.new_code_cell(TO_KERNEL_STDERR.format(words="teardown noise")))
+    status, output = validate(notebook, tmp_path, tool_env)  # asserts that stderr is empty
+    assert status == 0, output
+    assert "teardown noise" not in output
+
+
+def test_a_kernel_that_dies_is_reported_with_its_last_message(release, solutions, tmp_path, tool_env) -> None:
+    notebook = filled(release, solutions)
+    notebook.cells.append(
+        nbformat.v4.new_code_cell(TO_KERNEL_STDERR.format(words="the last words") + "os.abort()")
+    )
+    status, output = validate(notebook, tmp_path, tool_env)
+    assert status == 1, output
+    assert (
+        "The run stopped early: the kernel died (out of memory, or the code exited Python); "
+        "its last message: the last words"
+    ) in output, output
+
+
 def message_of(answer: str, name: str) -> str:
     """What the course's check says about ``answer``, asked here directly, in this process."""
     namespace: dict[str, object] = {"np": np}
