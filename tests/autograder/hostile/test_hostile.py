@@ -28,7 +28,6 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-from bs4 import BeautifulSoup
 from nbgrader.api import Gradebook
 
 from rnncourse.grading import ch01_recurrence as check
@@ -36,6 +35,7 @@ from rnncourse.grading.core import GradingFailure
 from rnncourse.grading.parts import HiddenKey, plain, run_part_in_process
 from tests.autograder.hostile.corpus import CORPUS, NOTHING, POINTS, Context, Fifo, Hostile, Link
 from tests.grading import ch01_recurrence_answers
+from tests.grading.exercise_proof import feedback_text
 from tests.grading.notebooks import filled, released_course, solution_sources
 from tests.grading.test_parts_hidden import GUESSES
 
@@ -286,11 +286,6 @@ def feedback(root: Path, student: str) -> str:
     return (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
 
 
-def feedback_text(root: Path, student: str) -> str:
-    """What the learner reads on the feedback page: its text, entities decoded."""
-    return BeautifulSoup(feedback(root, student), features="html.parser").get_text()
-
-
 def test_the_batch_finishes_and_reports_every_submission(graded) -> None:
     _, run, *_ = graded
     log = run.stdout + run.stderr
@@ -329,7 +324,7 @@ def test_its_feedback_says_what_happened(graded, name: str) -> None:
     if case.reported:
         text = next(line for line in run.stdout.splitlines() if line.startswith(name + " "))
     else:
-        text = feedback_text(root, name)
+        text = feedback_text(root, ASSIGNMENT, name)
     for phrase in case.says:
         assert phrase in text, f"{name}: {phrase!r} missing"
 
@@ -425,7 +420,7 @@ def test_an_answer_changed_in_place_gets_the_labs_verdict_from_make_grade(graded
     with pytest.raises(GradingFailure) as lab:
         run_part_in_process(check.RNN_CELL_FORWARD, namespace["rnn_cell_forward"])
     assert "modified its argument h_prev in place" in str(lab.value)
-    assert str(lab.value) in feedback_text(root, "in-place")
+    assert str(lab.value) in feedback_text(root, ASSIGNMENT, "in-place")
 
 
 def test_grading_leaves_every_tracked_file_untouched(graded) -> None:
