@@ -20,6 +20,7 @@ name                      what it is for
 ``heatmap``               an annotated matrix with a colour bar
 ``plot_curves``           several series against a shared x (learning curves)
 ``finish_axes``           axis names, title, light grid and legend: every plot's finish
+``legend_below``          the figure's legend under its plots (long labels hide no line)
 ========================  ==========================================================
 
 Conventions. Diagrams are drawn in data coordinates on an axes that
@@ -67,6 +68,7 @@ __all__ = [
     "diagram_axes",
     "finish_axes",
     "heatmap",
+    "legend_below",
     "new_figure",
     "path_arrow",
     "plot_curves",
@@ -479,6 +481,20 @@ def finish_axes(
         ax.set_title(title, fontsize=TITLE_FONT_PT)
     ax.grid(alpha=0.3, axis=grid_axis)
     ax.legend(fontsize=MIN_FONT_PT, loc=legend_loc)
+
+
+def legend_below(fig: Figure, ncol: int = 1) -> None:
+    """Move the legends of ``fig``'s axes into one legend under the plots.
+
+    For long labels or many lines, which inside the axes would hide the data.
+    The legend lists every labelled artist of every axes, at ``MIN_FONT_PT``;
+    constrained layout makes room for it below the axes.
+    """
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+    fig.legend(fontsize=MIN_FONT_PT, ncol=ncol, loc="outside lower center")
 
 
 sharp_inline_figures()

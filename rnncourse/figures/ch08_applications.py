@@ -31,6 +31,8 @@ from rnncourse.figures._draw import (
     PALETTE,
     SERIES_COLORS,
     TITLE_FONT_PT,
+    finish_axes,
+    legend_below,
     new_figure,
     plot_curves,
 )
@@ -40,15 +42,13 @@ def plot_forecasts(
     x: Sequence[float], actual: np.ndarray, forecasts: Mapping[str, np.ndarray], ylabel: str, title: str
 ) -> Figure:
     """The actual values (black) and each method's one-step forecasts, all (T,) against x (T,)."""
-    fig = new_figure(1.0, 0.42)
+    fig = new_figure(1.0, 0.55)
     ax = fig.add_subplot()
     ax.plot(x, actual, color="black", linewidth=2.5, label="actual")
     for i, (name, values) in enumerate(forecasts.items()):
         ax.plot(x, values, "--", color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=1.5, label=name)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=11)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9, ncol=len(forecasts) + 1)
+    finish_axes(ax, xlabel="year", ylabel=ylabel, title=title)
+    legend_below(fig, ncol=len(forecasts) + 1)  # inside the axes it would hide the forecasts
     return fig
 
 
@@ -84,23 +84,18 @@ def plot_anomaly(
     """
     start, stop = window
     index = np.arange(start, stop)
-    fig = new_figure(1.0, 0.5)
+    fig = new_figure(1.0, 0.6)
     top, bottom = fig.subplots(2, 1, sharex=True)
     top.plot(index, values[start:stop], color=SERIES_COLORS[0], linewidth=1.2, label="series")
     for a, b in _runs(labels[start:stop]):
         top.axvspan(
             start + a, start + b, color=PALETTE["output"], alpha=0.8, gid="labelled", label="labelled anomaly"
         )
-    top.set_ylabel("value")
-    top.legend(fontsize=9, loc="upper right")
-    top.grid(alpha=0.3)
+    finish_axes(top, ylabel="value", legend_loc="upper right")
     shown = errors[start - offset : stop - offset]
     bottom.plot(index, shown, color=SERIES_COLORS[1], linewidth=1.2, label="|prediction error|")
     bottom.axhline(threshold, color="black", linestyle="--", linewidth=1.2, label="threshold")
-    bottom.set_ylabel("error (scaled)")
-    bottom.set_xlabel("time step")
-    bottom.legend(fontsize=9, loc="upper right")
-    bottom.grid(alpha=0.3)
+    finish_axes(bottom, xlabel="time step", ylabel="error (scaled)", legend_loc="upper right")
     return fig
 
 
@@ -112,7 +107,7 @@ def _runs(labels: np.ndarray) -> list[tuple[int, int]]:
 
 def plot_learning_curves(train_loss: Sequence[float], val_loss: Sequence[float], title: str) -> Figure:
     """Training and validation loss per epoch; a vertical line (label "best epoch") where validation is lowest."""
-    fig = new_figure(0.7, 0.42)
+    fig = new_figure(0.9, 0.45)
     ax = fig.add_subplot()
     plot_curves(
         ax,
@@ -123,7 +118,7 @@ def plot_learning_curves(train_loss: Sequence[float], val_loss: Sequence[float],
     )
     best = int(np.argmin(val_loss)) + 1
     ax.axvline(best, color=PALETTE["muted"], linestyle=":", label="best epoch")
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=MIN_FONT_PT)
     return fig
 
 

@@ -23,8 +23,18 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
-from rnncourse.figures._draw import PALETTE, SERIES_COLORS, heatmap, new_figure, plot_curves
+from rnncourse.figures._draw import (
+    MIN_FONT_PT,
+    PALETTE,
+    SERIES_COLORS,
+    finish_axes,
+    heatmap,
+    legend_below,
+    new_figure,
+    plot_curves,
+)
 
 __all__ = [
     "plot_early_stopping",
@@ -49,7 +59,7 @@ def plot_early_stopping(train: Sequence[float], val: Sequence[float], patience: 
         at the lowest validation loss (what ``restore_best_weights=True`` keeps)
         and one with gid ``"last"`` at the final epoch (what Keras keeps by default).
     """
-    fig = new_figure(0.8, 0.4)
+    fig = new_figure(1.0, 0.6)
     ax = fig.subplots()
     plot_curves(
         ax, {"training": list(train), "validation": list(val)}, styles={"training": "--"}, ylabel=ylabel
@@ -57,11 +67,11 @@ def plot_early_stopping(train: Sequence[float], val: Sequence[float], patience: 
     best = int(np.argmin(val))
     (marker,) = ax.plot([best + 1], [val[best]], "o", color=SERIES_COLORS[2], markersize=10)
     marker.set_gid("best")
-    marker.set_label(f"best epoch ({best + 1}): restored by fit / restore_best_weights=True")
+    marker.set_label(f"best epoch ({best + 1}), kept by restore_best_weights=True")
     (last,) = ax.plot([len(val)], [val[-1]], "s", color=PALETTE["feedback"], markersize=9)
     last.set_gid("last")
-    last.set_label(f"last epoch ({len(val)}), {patience} without improvement: Keras' default keeps it")
-    ax.legend(fontsize=8)
+    last.set_label(f"last epoch ({len(val)}), after {patience} without improvement: Keras' default")
+    legend_below(fig)  # the long labels would hide the curves
     return fig
 
 
@@ -77,7 +87,7 @@ def plot_regularisation(runs: Mapping[str, Mapping[str, Sequence[float]]], ylabe
         ``name``, the training line ``name + " (train)"``, and each run's best
         validation epoch has a marker with gid ``"best"``.
     """
-    fig = new_figure(0.9, 0.45)
+    fig = new_figure(1.0, 0.75)
     ax = fig.subplots()
     for i, (name, run) in enumerate(runs.items()):
         color = SERIES_COLORS[i % len(SERIES_COLORS)]
@@ -94,10 +104,8 @@ def plot_regularisation(runs: Mapping[str, Mapping[str, Sequence[float]]], ylabe
         best = int(np.argmin(run["val"]))
         (marker,) = ax.plot([best + 1], [run["val"][best]], "o", color=color, markersize=8)
         marker.set_gid("best")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
+    finish_axes(ax, xlabel="epoch", ylabel=ylabel)
+    legend_below(fig, ncol=2)  # ten lines: inside the axes they would hide the curves
     return fig
 
 
@@ -110,15 +118,14 @@ def plot_gradient_reach(reach: Mapping[str, Sequence[float]]) -> Figure:
     Returns:
         A figure with one axes, log-scale y; x is the distance back (0 = the last step).
     """
-    fig = new_figure(0.75, 0.38)
+    fig = new_figure(1.0, 0.45)
     ax = fig.subplots()
     for i, (name, values) in enumerate(reach.items()):
         norms = np.asarray(values, dtype=float)
         ax.semilogy(np.arange(len(norms)), norms[::-1], color=SERIES_COLORS[i], linewidth=2, label=name)
-    ax.set_xlabel("steps back from the last output, T - t")
-    ax.set_ylabel(r"$\| \partial y_T / \partial x_t \|$")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
+    finish_axes(
+        ax, xlabel="steps back from the last output, T - t", ylabel=r"$\| \partial y_T / \partial x_t \|$"
+    )
     return fig
 
 
@@ -161,16 +168,17 @@ def plot_timings(runs: Mapping[str, Sequence[Mapping[str, float | int | str]]], 
         runs: device name -> records of ``time_recurrent`` (N, T, H, seconds).
         batch: which N to draw.
     """
-    fig = new_figure(0.75, 0.38)
+    fig = new_figure(1.0, 0.45)
     ax = fig.subplots()
     for i, (name, records) in enumerate(runs.items()):
         chosen = sorted((int(r["H"]), 1000 * float(r["seconds"])) for r in records if int(r["N"]) == batch)
         if chosen:
             hs, ms = zip(*chosen, strict=True)
             ax.loglog(hs, ms, "o-", color=SERIES_COLORS[i], linewidth=2, label=name)
-    ax.set_xlabel("hidden size H")
-    ax.set_ylabel("ms per training step")
-    ax.set_title(f"LSTM, batch N = {batch}", fontsize=11)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=9)
+    finish_axes(ax, xlabel="hidden size H", ylabel="ms per training step", title=f"LSTM, batch N = {batch}")
+    # The measured sizes name the x ticks: log-scale minor labels (3 x 10^1, ...) collide at 12 pt.
+    sizes = sorted({int(r["H"]) for records in runs.values() for r in records if int(r["N"]) == batch})
+    ax.set_xticks(sizes, [str(h) for h in sizes])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.tick_params(which="both", labelsize=MIN_FONT_PT)
     return fig

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from rnncourse.figures import ch08_applications as figs
+from tests.figures.page_rules import figure_functions, rule_breaks
 
 
 def lines_by_label(fig: Figure, axis: int = 0) -> dict[str, np.ndarray]:
@@ -141,3 +144,41 @@ def test_token_heatmap_with_long_row_names_keeps_every_token_inside_its_cell() -
             )
             assert all(left.x1 <= right.x0 for left, right in zip(boxes, boxes[1:]))
             assert boxes[0].x0 >= max(box.x1 for box in names)  # right of the row names
+
+
+# -- the page's rules: the series page's figures fit the column, their text >= 12 pt ----------------------
+# (built from arrays of the page's shapes and with its labels; the sizes of texts do not depend on the data)
+
+_MONTHS = 1992 + np.arange(48) / 12
+_ANOMALY = np.zeros(7500, dtype=bool)
+_ANOMALY[4150:4230] = True
+
+SERIES_FIGURES: dict[str, Callable[[], Figure]] = {
+    "plot_forecasts": lambda: figs.plot_forecasts(
+        _MONTHS,
+        356 + np.sin(_MONTHS * 2 * np.pi),
+        {name: 356 + np.cos(_MONTHS * 2 * np.pi) for name in ("persistence", "seasonal naive", "GRU(16)")},
+        "CO2 (ppm)",
+        "one-step forecasts, 1992-1995",
+    ),
+    "plot_learning_curves": lambda: figs.plot_learning_curves(
+        list(1 / np.arange(1, 40)), list(0.1 + 1 / np.arange(1, 40)), "GRU(16) on CO2 differences"
+    ),
+    "plot_horizon_errors": lambda: figs.plot_horizon_errors(
+        {name: np.linspace(0.3, 3, 24) * k for k, name in enumerate(("persistence", "GRU(16)"), 1)}, "ppm"
+    ),
+    "plot_anomaly": lambda: figs.plot_anomaly(
+        np.sin(np.arange(7500) / 20), _ANOMALY, np.abs(np.cos(np.arange(6300) / 7)), 0.9, (3900, 4500), 1200
+    ),
+}
+
+
+def test_the_series_page_draws_exactly_these_figures() -> None:
+    page = Path(__file__).resolve().parents[2] / "book" / "ch08_applications_series.ipynb"
+    source = page.read_text(encoding="utf-8")
+    assert {name for name in figure_functions(figs) if f"figs.{name}(" in source} == set(SERIES_FIGURES)
+
+
+@pytest.mark.parametrize("name", list(SERIES_FIGURES))
+def test_every_series_figure_fits_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    assert rule_breaks(SERIES_FIGURES[name]()) == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from rnncourse.figures import ch08_applications_practice as practice_figures
 from rnncourse.figures.ch08_applications_practice import (
     plot_early_stopping,
     plot_gradient_reach,
@@ -17,6 +20,10 @@ from rnncourse.figures.ch08_applications_practice import (
     plot_timings,
 )
 from rnncourse.figures.ch08_applications_seq2seq import plot_captions, plot_piano_roll, plot_scores
+from rnncourse.results import load
+from tests.figures.page_rules import rule_breaks, unchecked_figures
+
+PRACTICE_PAGE = Path(__file__).resolve().parents[2] / "book" / "ch08_applications.ipynb"
 
 
 def renders(fig: Figure) -> bool:
@@ -137,3 +144,61 @@ def test_scores_bars_per_system() -> None:
     assert heights == [0.5, 1.0, 2.0, 3.0]
     with pytest.raises(ValueError):
         plot_scores({"a": {"x": 1.0}, "b": {"y": 1.0}}, "score")
+
+
+# -- the page's rules: every figure of the practice page fits the column, its text >= 12 pt ------------
+
+
+def _practice_figures() -> dict[str, Callable[[], Figure]]:
+    """Each figure of ``figures/ch08_applications_practice.py`` as the practice page builds it: from the
+    stored runs where the page reads them, from curves of the page's lengths where it trains first."""
+    stored, hardware = load("ch08_applications_practice"), load("ch08_applications_gpu")
+    regularisation, schedules, sweep = stored["regularisation"], stored["schedules"], stored["sweep"]
+    embeds = sorted({run["embed"] for run in sweep["runs"]})
+    seq_lens = sorted({run["seq_len"] for run in sweep["runs"]})
+    grid = np.array(
+        [
+            [
+                next(r["val_bpc"][-1] for r in sweep["runs"] if (r["embed"], r["seq_len"]) == (e, t))
+                for t in seq_lens
+            ]
+            for e in embeds
+        ]
+    )
+    epochs = np.arange(1, 13)
+    reach = {  # 100 steps back, the page's two initialisations
+        "torch default": list(np.logspace(-9, 0, 100)),
+        "Keras default (forget bias 1, orthogonal)": list(np.logspace(-3, 0, 100)),
+    }
+    return {
+        "plot_early_stopping": lambda: plot_early_stopping(
+            list(3.0 / epochs), list(2.0 + (epochs - 8.0) ** 2 / 50), patience=3, ylabel="bits per character"
+        ),
+        "plot_regularisation": lambda: plot_regularisation(
+            {n: {"train": r["train_bpc"], "val": r["val_bpc"]} for n, r in regularisation["runs"].items()},
+            ylabel="bits per character",
+        ),
+        "plot_gradient_reach": lambda: plot_gradient_reach(reach),
+        "plot_schedules": lambda: plot_schedules(
+            {n: {"lr": r["lr"], "val": r["val_bpc"]} for n, r in schedules["runs"].items()},
+            ylabel="validation bpc",
+        ),
+        "plot_sweep": lambda: plot_sweep(grid, embeds, seq_lens, "validation bits per character"),
+        "plot_timings": lambda: plot_timings(hardware["runs"], batch=64),
+    }
+
+
+def test_every_practice_figure_is_checked_and_on_the_page() -> None:
+    assert unchecked_figures(practice_figures, _practice_figures(), PRACTICE_PAGE) == {}
+
+
+@pytest.mark.parametrize("name", list(_practice_figures()))
+def test_every_practice_figure_fits_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    assert rule_breaks(_practice_figures()[name]()) == []
+
+
+def test_timings_name_the_measured_hidden_sizes_on_the_x_axis() -> None:
+    runs = {"cpu": [{"N": 64, "T": 50, "H": h, "seconds": h / 1e4} for h in (32, 128, 512)]}
+    (ax,) = plot_timings(runs, batch=64).axes
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["32", "128", "512"]
+    assert ax.xaxis.get_minorticklocs().size == 0

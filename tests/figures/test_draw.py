@@ -20,6 +20,7 @@ from rnncourse.figures._draw import (
     diagram_axes,
     finish_axes,
     heatmap,
+    legend_below,
     new_figure,
     path_arrow,
     plot_curves,
@@ -117,6 +118,26 @@ def test_diagram_axes_names_rows_top_down_and_columns_left_to_right() -> None:
     only_rows = _axes()
     diagram_axes(only_rows, (0, 1), (0, 1), row_labels=["r"])
     assert list(only_rows.get_xticks()) == []  # unnamed columns get no ticks
+
+
+def test_legend_below_gathers_every_axes_labels_into_one_legend_under_the_plots() -> None:
+    fig = new_figure(1.0, 0.5)
+    left, right = fig.subplots(1, 2)
+    left.plot([0, 1], [1, 0], label="training")
+    right.plot([0, 1], [0, 1], label="a label long enough to hide a curve inside the axes")
+    finish_axes(left)
+    finish_axes(right)
+    legend_below(fig, ncol=2)
+    assert left.get_legend() is None and right.get_legend() is None
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "training",
+        "a label long enough to hide a curve inside the axes",
+    ]
+    assert {t.get_fontsize() for t in legend.get_texts()} == {MIN_FONT_PT}
+    fig.canvas.draw()  # laid out: the legend sits below both axes
+    lowest_axes = min(ax.get_window_extent().y0 for ax in fig.axes)
+    assert legend.get_window_extent().y1 <= lowest_axes
 
 
 def test_finish_axes_names_grids_and_lists_the_labelled_lines() -> None:
