@@ -62,7 +62,15 @@ def plot_strip_attention(image: np.ndarray, words: Sequence[str], weights: np.nd
     fig = new_figure(1.0, 0.55)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1, T / 2])
     W = image.shape[1]
-    top.imshow(image, cmap="Greys", vmin=0, vmax=1, extent=(0, W, image.shape[0], 0), interpolation="nearest")
+    top.imshow(
+        image,
+        cmap="Greys",
+        vmin=0,
+        vmax=1,
+        aspect="auto",
+        extent=(0, W, image.shape[0], 0),
+        interpolation="nearest",
+    )
     top.set_yticks([])
     top.set_title("the test strip, and where each generated word looked", fontsize=TITLE_FONT_PT)
     shown = bottom.imshow(
@@ -76,6 +84,7 @@ def plot_strip_attention(image: np.ndarray, words: Sequence[str], weights: np.nd
     bar = fig.colorbar(shown, ax=[top, bottom], shrink=0.8)
     bar.set_label("attention weight", fontsize=MIN_FONT_PT)
     bar.ax.tick_params(labelsize=MIN_FONT_PT)
-    for x in range(8, W, 8):  # the borders between digits
-        bottom.axvline(x, color=SERIES_COLORS[1], linewidth=1.5, linestyle="--")
+    for x in range(8, W, 8):  # the borders between 8-pixel digits, on both
+        for ax in (top, bottom):
+            ax.axvline(x, color=SERIES_COLORS[1], linewidth=1.5, linestyle="--")
     return fig
