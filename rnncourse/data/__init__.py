@@ -22,6 +22,7 @@ Nothing is downloaded at run time. Import from the module:
 ``music``           folk tunes as ABC text, and ABC to notes
 ``midi``            a minimal MIDI file writer
 ``captions``        emoji icons captioned with their names
+``digit_strips``    handwritten digits tiled into captioned strips
 ``negation``        generated sentences of negation and contrast
 ==================  ========================================================
 """

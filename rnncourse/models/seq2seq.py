@@ -30,6 +30,10 @@ Loss. :func:`masked_cross_entropy` is the mean over the *real* target tokens
 Captioning (:class:`CaptionModel`) is the same decoder with an image in place
 of the source: fixed features f (N, F) set the first state of an LSTM decoder,
 which then writes the caption word by word (:func:`caption`).
+:class:`AttentionCaptioner` goes further: a small CNN (:class:`ConvColumns`)
+turns the image into a sequence of column features, the memory that the
+attentive :class:`Decoder` above reads, so that each word can look at its own
+part of the image.
 """
 
 from __future__ import annotations
@@ -187,16 +191,21 @@ class Seq2Seq(nn.Module):
 
     def step_function(self) -> Callable[[np.ndarray, Encoded], tuple[np.ndarray, Encoded]]:
         """A step for :mod:`rnncourse.scratch.decoding`: tokens (K,) and an :class:`Encoded` -> log-probs (K, V), next."""
+        return decoder_step_function(self.decoder)
 
-        @torch.no_grad()
-        def step(tokens: np.ndarray, enc: Encoded) -> tuple[np.ndarray, Encoded]:
-            logits, state, _ = self.decoder.step(
-                torch.as_tensor(tokens, dtype=torch.long), enc.state, enc.memory, enc.mask, enc.summary
-            )
-            log_probs = torch.log_softmax(logits.double(), dim=-1).numpy()
-            return log_probs, Encoded(state, enc.memory, enc.mask, enc.summary)
 
-        return step
+def decoder_step_function(decoder: Decoder) -> Callable[[np.ndarray, Encoded], tuple[np.ndarray, Encoded]]:
+    """One step of ``decoder`` as :mod:`rnncourse.scratch.decoding` calls it: tokens (K,), Encoded -> log-probs (K, V), next."""
+
+    @torch.no_grad()
+    def step(tokens: np.ndarray, enc: Encoded) -> tuple[np.ndarray, Encoded]:
+        logits, state, _ = decoder.step(
+            torch.as_tensor(tokens, dtype=torch.long), enc.state, enc.memory, enc.mask, enc.summary
+        )
+        log_probs = torch.log_softmax(logits.double(), dim=-1).numpy()
+        return log_probs, Encoded(state, enc.memory, enc.mask, enc.summary)
+
+    return step
 
 
 def masked_cross_entropy(logits: Tensor, targets: Tensor, lengths: Tensor) -> Tensor:
@@ -298,3 +307,87 @@ def caption(
         for row, t in zip(rows, token[:, 0].tolist()):
             row.append(t)
     return [vocab.decode(row) for row in rows]
+
+
+class ConvColumns(nn.Module):
+    """A small CNN that reads an image as a sequence of columns: the encoder of :class:`AttentionCaptioner`.
+
+        a = maxpool2x2(relu(conv3x3(x))),  b = relu(conv3x3(a))         (N, C, H/2, W/2)
+        memory[n, j] = W_m b[n, :, :, j] + b_m                             (N, W/2, M)
+
+    Column j of the memory stands for the image's pixel columns 2j and 2j+1,
+    and sees the eight columns 2j-3 .. 2j+4 (the second convolution works at
+    half the resolution, so its reach doubles): about one 8-pixel digit. The
+    decoder's attention chooses, at every word, which bands to read, as Xu et
+    al. (2015) attended over a CNN's grid of regions.
+
+    Args:
+        height: H, the images' height (even, at least 2); channels: C; memory_size: M.
+
+    ``forward(images (N, H, W))`` -> memory (N, W // 2, M).
+    """
+
+    def __init__(self, height: int, channels: int = 32, memory_size: int = 64) -> None:
+        super().__init__()
+        if height < 2 or height % 2:
+            raise ValueError(f"the image height must be even and at least 2, got {height}")
+        self.height = height
+        self.conv1 = nn.Conv2d(1, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.to_memory = nn.Linear(channels * (height // 2), memory_size)
+
+    def forward(self, images: Tensor) -> Tensor:
+        check_shape("images", images, {"N": None, "H": self.height, "W": None})
+        if images.shape[2] < 2:
+            raise ValueError(f"the images must be at least 2 pixels wide, got {images.shape[2]}")
+        a = nn.functional.max_pool2d(torch.relu(self.conv1(images[:, None])), 2)  # (N, C, H/2, W/2)
+        b = torch.relu(self.conv2(a))  # (N, C, H/2, W/2)
+        columns = b.permute(0, 3, 1, 2).flatten(2)  # (N, W/2, C * H/2)
+        return self.to_memory(columns)
+
+
+class AttentionCaptioner(nn.Module):
+    """CNN columns -> the attentive GRU :class:`Decoder` of translation -> a caption.
+
+        memory = ConvColumns(image)                      (N, J, M), J = W // 2 columns
+        s_0 = tanh(W_b mean_j memory_j + b_b)            (N, H)
+        then the decoder's step: c_t = attention(s_{t-1}, memory), s_t, logits_t
+
+    The attention weights (N, T, J) say which columns each word read. Decoding
+    uses :mod:`rnncourse.scratch.decoding` through :meth:`step_function`.
+
+    Args:
+        height: the images' height; vocab_size: V; embed_size: E; hidden_size: H;
+        channels, memory_size: the CNN's (see :class:`ConvColumns`).
+
+    ``forward(images (N, height, W), tokens_in (N, T))`` -> (logits (N, T, V), weights (N, T, W // 2)).
+    """
+
+    def __init__(
+        self,
+        height: int,
+        vocab_size: int,
+        embed_size: int = 16,
+        hidden_size: int = 64,
+        channels: int = 16,
+        memory_size: int = 32,
+    ) -> None:
+        super().__init__()
+        self.encoder = ConvColumns(height, channels, memory_size)
+        self.bridge = nn.Linear(memory_size, hidden_size)
+        self.decoder = Decoder(vocab_size, embed_size, hidden_size, memory_size, "additive")
+
+    def encode(self, images: Tensor) -> Encoded:
+        """The decoder's first state, the column memory, an all-true mask and the mean column."""
+        memory = self.encoder(images)
+        summary = memory.mean(dim=1)
+        mask = torch.ones(memory.shape[:2], dtype=torch.bool, device=memory.device)
+        return Encoded(torch.tanh(self.bridge(summary)), memory, mask, summary)
+
+    def forward(self, images: Tensor, tokens_in: Tensor) -> tuple[Tensor, Tensor | None]:
+        enc = self.encode(images)
+        return self.decoder(tokens_in, enc.state, enc.memory, enc.mask, enc.summary)
+
+    def step_function(self) -> Callable[[np.ndarray, Encoded], tuple[np.ndarray, Encoded]]:
+        """A step for :mod:`rnncourse.scratch.decoding` (see :func:`decoder_step_function`)."""
+        return decoder_step_function(self.decoder)
