@@ -3,14 +3,19 @@
 ==========================  ===============================================================
 name                        what it is for
 ==========================  ===============================================================
-``chat_split``              chatterbot-corpus pairs split at random *within* every topic
+``chat_split``              chatterbot-corpus pairs, each once, split at random within topics
 ``reply_only``              the same pairs without their prompts: a language model's data
-``ChatModel``               a trained ``Seq2Seq`` and its vocabularies; ``train_chat_model``
+``train_chat_model``        ``Seq2Seq`` with early stopping, from scratch or from another model
+``train_models``            the page's three models on one split (``ChatRun``)
 ``pair_log_probs``          ``log p(reply | prompt)`` of pairs, and their lengths
+``held_out_perplexity``     perplexity per word of the reference replies of held-out pairs
 ``greedy_replies``          the most likely word at every step
 ``sampled_replies``         words drawn from the model's distribution at a temperature
-``retrieval_scores``        the baseline scorer of candidate replies (tf-idf cosines)
-``chat_scores``             every measure of the page on one split
+``retrieval_scores``        the baseline scorers of candidate replies (``TfIdf`` cosines)
+``recall_scores``           recall@1 of 10 for every scorer, MMI at every weight
+``mmi_rerank``              the candidate with the highest MMI score, per prompt
+``chat_scores``             recall, diversity and examples of one split
+``run``                     the stored result
 ==========================  ===============================================================
 
 The measures are ``rnncourse.evaluation.dialogue``'s; the model is
@@ -405,7 +410,6 @@ def chat_scores(
 
 RESULT = Path(__file__).resolve().parents[1] / "results" / "ch08_applications_chatbot.json"
 SEED = 0
-SETTINGS = {"embed": 64, "hidden": 128, "batch_size": 32, "patience": 3, "max_epochs": 40}
 #: Adam's step size from scratch, and when starting from the language model.
 LR, FINE_TUNE_LR = 2e-3, 1e-3
 
@@ -423,7 +427,7 @@ class ChatRun:
     bot: ChatModel
 
 
-def train_models(seed: int = SEED, from_scratch: bool = True) -> ChatRun:
+def train_models(seed: int = SEED, from_scratch: bool = True, max_epochs: int = 40) -> ChatRun:
     """Split, then train the language model of replies (prompts removed), the chatbot from scratch
     (skipped when ``from_scratch`` is False: then it is the language model) and the chatbot started
     from the language model: the same network, settings and reply vocabulary (words seen twice in
@@ -431,13 +435,21 @@ def train_models(seed: int = SEED, from_scratch: bool = True) -> ChatRun:
     train, val, test = chat_split(seed)
     target = PairVocabulary.from_texts([r for _, r in train], words, min_count=2)
     language_model = train_chat_model(
-        reply_only(train), reply_only(val), target, lr=LR, seed=seed, **SETTINGS
+        reply_only(train), reply_only(val), target, lr=LR, seed=seed, max_epochs=max_epochs
     )
     scratch = (
-        train_chat_model(train, val, target, lr=LR, seed=seed, **SETTINGS) if from_scratch else language_model
+        train_chat_model(train, val, target, lr=LR, seed=seed, max_epochs=max_epochs)
+        if from_scratch
+        else language_model
     )
     bot = train_chat_model(
-        train, val, target, lr=FINE_TUNE_LR, seed=seed, start_from=language_model.model, **SETTINGS
+        train,
+        val,
+        target,
+        lr=FINE_TUNE_LR,
+        seed=seed,
+        start_from=language_model.model,
+        max_epochs=max_epochs,
     )
     return ChatRun(train, val, test, language_model, scratch, bot)
 
@@ -457,10 +469,10 @@ def _history(chat: ChatModel) -> dict[str, Any]:
     }
 
 
-def run(seed: int = SEED) -> dict[str, Any]:
-    """Split, train the three models, score them: the stored result."""
+def run(seed: int = SEED, max_epochs: int = 40) -> dict[str, Any]:
+    """Split, train the three models (at most ``max_epochs`` each), score them: the stored result."""
     start = time.process_time()
-    models = train_models(seed)
+    models = train_models(seed, max_epochs=max_epochs)
     train, val, test = models.train, models.val, models.test
     bot, language_model, scratch = models.bot, models.language_model, models.from_scratch
     return {
@@ -494,14 +506,14 @@ def run(seed: int = SEED) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m rnncourse.experiments.ch08_applications_chatbot [--print]``: the stored run."""
+    """``python -m rnncourse.experiments.ch08_applications_chatbot [--quick]``: the stored run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--print", action="store_true", help="print the result, do not store it")
+    parser.add_argument("--quick", action="store_true", help="one epoch per model, print only")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    result = run()
+    result = run(max_epochs=1 if args.quick else 40)
     text = json.dumps(result, indent=1, ensure_ascii=False) + "\n"
-    if args.print:
+    if args.quick:
         print(text)
         return
     RESULT.write_text(text, encoding="utf-8")
