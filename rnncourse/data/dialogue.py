@@ -42,11 +42,15 @@ def _as_text(utterance: object) -> str:
     return " ".join(str(utterance).split())
 
 
-def dialogue_pairs(topic: str | None = None) -> list[tuple[str, str]]:
+def dialogue_pairs(topic: str | None = None, skip_malformed: bool = False) -> list[tuple[str, str]]:
     """(prompt, reply) pairs of one topic, or of every topic in ``topics()`` order.
 
     Args:
         topic: a name from :func:`topics`, or None for all of them.
+        skip_malformed: skip a conversation written as one string instead of a
+            list of utterances (``trivia.yml`` has one). By default it is read as
+            it always was here, one character per utterance, which gives about
+            100 one-character pairs (chapter 4's stored run was made so).
 
     Returns:
         Pairs of non-empty strings with white space collapsed, in file order.
@@ -59,6 +63,8 @@ def dialogue_pairs(topic: str | None = None) -> list[tuple[str, str]]:
             raise ValueError(f"unknown topic {name!r}; known: {topics()}")
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
         for conversation in document.get("conversations", []):
+            if skip_malformed and not isinstance(conversation, list):
+                continue
             lines = [_as_text(u) for u in conversation]
             pairs += [(a, b) for a, b in zip(lines, lines[1:]) if a and b]
     return pairs

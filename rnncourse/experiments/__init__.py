@@ -16,6 +16,7 @@ its page teaches or times, and the module's docstring says so.
 ``ch07_seq2seq``                   chapter 7
 ``ch08_applications``              chapter 8, time series
 ``ch08_applications_practice``     chapter 8, training practice, and the GPU timings
+``ch08_applications_chatbot``      chapter 8, the chatbot measured by what moves
 ``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
 ``ch08_applications_captioning``   chapter 8, captioning digit strips and emoji icons
 ``ch08_applications_text``         chapter 8, text

@@ -11,6 +11,7 @@
 ``ch07_seq2seq``                   chapter 7
 ``ch08_applications``              chapter 8, the overview and time series
 ``ch08_applications_practice``     chapter 8, training practice
+``ch08_applications_chatbot``      chapter 8, the chatbot
 ``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
 ``ch08_applications_captioning``   chapter 8, captioning digit strips and emoji icons
 =================================  =========================================================

@@ -20,6 +20,16 @@ def test_dialogue_pairs_follow_the_conversations() -> None:
         dialogue_pairs("weather")
 
 
+def test_skip_malformed_drops_the_conversation_read_letter_by_letter() -> None:
+    trivia, kept = dialogue_pairs("trivia"), dialogue_pairs("trivia", skip_malformed=True)
+    letters = [pair for pair in trivia if len(pair[0]) == 1 and len(pair[1]) == 1]
+    # trivia.yml's one conversation written as a string: read by default as one character per line
+    assert len(letters) > 50
+    assert not any(len(a) == 1 and len(b) == 1 for a, b in kept)
+    assert set(kept) <= set(trivia) and len(trivia) - len(kept) >= len(letters)
+    assert dialogue_pairs("greetings", skip_malformed=True) == dialogue_pairs("greetings")
+
+
 def test_reply_streams_mark_the_reply_words_as_targets() -> None:
     vocab = PairVocabulary.from_texts(["hello there", "hi"], words)
     ids, reply = reply_streams([("Hello there", "Hi"), ("hello", "hi friend")], vocab, max_words=5)

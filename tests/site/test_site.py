@@ -35,7 +35,7 @@ PAGES = [
     "book/glossary.html",
     *(f"book/{key}.html" for key in CHAPTERS),
     *(f"exercises/{key}/{key}.html" for key in CHAPTERS),
-    *(f"book/ch08_applications_{section}.html" for section in ("text", "series", "seq2seq")),
+    *(f"book/ch08_applications_{section}.html" for section in ("text", "series", "seq2seq", "chatbot")),
 ]
 
 
@@ -239,6 +239,7 @@ def test_chapter_one_cites_into_its_own_bibliography(site: Path) -> None:
         "ch08_applications_series",
         "ch08_applications_seq2seq",
         "ch08_applications_captioning",
+        "ch08_applications_chatbot",
     ],
 )
 def test_every_chapter_page_cites_into_its_own_bibliography(site: Path, key: str) -> None:
