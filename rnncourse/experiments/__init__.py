@@ -17,6 +17,7 @@ its page teaches or times, and the module's docstring says so.
 ``ch08_applications``              chapter 8, time series
 ``ch08_applications_practice``     chapter 8, training practice, and the GPU timings
 ``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
-``ch08_applications_text``         chapter 8, text
+``ch08_applications_sentiment``    chapter 8, sentiment and the generated negation set
+``ch08_applications_text``         chapter 8, character language models, looking inside
 =================================  =========================================================
 """

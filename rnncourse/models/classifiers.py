@@ -129,7 +129,8 @@ class RecurrentClassifier(nn.Module):
         hidden_size: H; num_classes: C.
         vectors: (V, E) pretrained word vectors, row 0 for padding; then the
             input is word ids. None: the input is already (N, T, D) features.
-        freeze: keep ``vectors`` fixed (False: fine-tune them with the rest).
+        freeze: keep ``vectors`` fixed (False: fine-tune a copy of them with the rest; the
+            tensor passed in is left as it is).
         bidirectional: a second layer reads each sequence backwards; the read-out
             sees both final states, (N, 2H).
         dropout: the share of the inputs and of the final state zeroed in training.
@@ -155,7 +156,9 @@ class RecurrentClassifier(nn.Module):
         if vectors is not None:
             if vectors.shape[1] != input_size:
                 raise ValueError(f"vectors are {vectors.shape[1]}-d, but input_size is {input_size}")
-            self.embed = nn.Embedding.from_pretrained(vectors, freeze=freeze, padding_idx=0)
+            # a fine-tuned table is a copy: from_pretrained would share (and train) the caller's tensor
+            table = vectors if freeze else vectors.clone()
+            self.embed = nn.Embedding.from_pretrained(table, freeze=freeze, padding_idx=0)
         self.rnn = cast(
             nn.RNNBase, recurrent_layer(kind, input_size, hidden_size, bidirectional=bidirectional)
         )

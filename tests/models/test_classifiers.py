@@ -133,3 +133,11 @@ def test_bidirectional_classifier_reads_both_ways_and_fine_tunes() -> None:
     model.train()
     torch.manual_seed(3)
     assert not torch.allclose(model(ids, lengths), batch)  # dropout acts in training
+    # fine-tuning trains a copy: the caller's vectors stay as they were
+    before = vectors.clone()
+    model(ids, lengths).sum().backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    assert model.embed is not None and not torch.equal(model.embed.weight, before)
+    assert torch.equal(vectors, before)
