@@ -19,7 +19,7 @@ is good". Only single clauses are decided by their bag of words, so a model
 that counts words is right on those and about half of the rest, while a
 recurrent model that reads the clauses in order can be right on all.
 
-The same generator writes English (the text page, with the review lexicon)
+The same generator writes English (the sentiment page, with ``REVIEW_LEXICON``)
 and integer ids (exercise 8, with roles drawn for each case): a
 :class:`Lexicon` maps each role to its tokens, whatever they are.
 """
@@ -32,7 +32,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-__all__ = ["Lexicon", "Sentences", "id_lexicon", "left_padded", "sentences"]
+__all__ = ["REVIEW_LEXICON", "Lexicon", "Sentences", "id_lexicon", "left_padded", "sentences"]
 
 Token = TypeVar("Token", str, int)
 
@@ -138,3 +138,30 @@ def left_padded(tokens: Sequence[Sequence[int]], length: int | None = None) -> n
         if len(t):
             out[row, T - len(t) :] = t
     return out
+
+
+#: The sentiment page's English lexicon: adjectives that film reviews use with a clear polarity
+#: (each is more frequent in the fresh, or in the rotten, snippets of ``rnncourse.data.reviews``,
+#: as ``tests/data/test_negation.py`` checks; "good" is not: it leans too little), subjects a
+#: review talks about, "not" and "never".
+REVIEW_LEXICON: Lexicon[str] = Lexicon(
+    positive=(
+        "great", "funny", "moving", "charming", "beautiful", "wonderful", "smart",
+        "entertaining", "touching", "engaging", "compelling", "enjoyable", "witty", "powerful", "fresh",
+        "delightful", "fascinating", "brilliant", "satisfying", "impressive",
+    ),
+    negative=(
+        "bad", "boring", "dull", "tedious", "stupid", "predictable", "flat", "lifeless", "pointless",
+        "mediocre", "pretentious", "awful", "weak", "bland", "silly", "forgettable", "tiresome",
+        "annoying", "clumsy", "lame", "dumb", "unfunny", "shallow", "sloppy",
+    ),
+    negators=("not", "never"),
+    intensifiers=("very", "really", "quite"),
+    subjects=(
+        ("the", "film"), ("the", "plot"), ("the", "acting"), ("the", "script"), ("the", "ending"),
+        ("the", "cast"),
+    ),
+    link=("is",),
+    contrast=(",", "but"),
+    end=(".",),
+)  # fmt: skip

@@ -20,5 +20,7 @@ its page teaches or times, and the module's docstring says so.
 ``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
 ``ch08_applications_captioning``   chapter 8, captioning digit strips and emoji icons
 ``ch08_applications_text``         chapter 8, text
+``ch08_applications_sentiment``    chapter 8, sentiment and the generated negation set
+``ch08_applications_text``         chapter 8, character language models, looking inside
 =================================  =========================================================
 """

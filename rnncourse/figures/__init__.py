@@ -14,6 +14,7 @@
 ``ch08_applications_chatbot``      chapter 8, the chatbot
 ``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
 ``ch08_applications_captioning``   chapter 8, captioning digit strips and emoji icons
+``ch08_applications_sentiment``    chapter 8, sentiment
 =================================  =========================================================
 
 Import from the chapter's module, ``from rnncourse.figures import ch01_recurrence as figs``.

@@ -76,3 +76,31 @@ def test_bad_arguments_are_refused() -> None:
         negation.sentences(WORDS, 5, np.random.default_rng(0), max_clauses=1, min_clauses=2)
     with pytest.raises(ValueError, match="positive"):
         negation.Lexicon((), ("bad",), ("not",), (), (("it",),), ("is",), ("but",))
+
+
+def test_the_review_lexicon_words_lean_the_way_the_reviews_use_them() -> None:
+    """Each sentiment word of ``REVIEW_LEXICON`` is more frequent (share of snippets holding it)
+    among the snippets of its own polarity than among the others'."""
+    from collections import Counter
+
+    from rnncourse.data.reviews import load_reviews
+
+    reviews = load_reviews()
+    seen: list[Counter[str]] = [Counter(), Counter()]
+    for text, label in zip(reviews.texts, reviews.labels):
+        seen[int(label)].update(set(text.lower().replace(",", " ").replace(".", " ").split()))
+    sizes = np.bincount(reviews.labels, minlength=2)
+    lexicon = negation.REVIEW_LEXICON
+    for polarity, words in ((1, lexicon.positive), (0, lexicon.negative)):
+        for word in words:
+            share = [(seen[c][word] + 1) / sizes[c] for c in (0, 1)]
+            lean = np.log(share[polarity] / share[1 - polarity])
+            assert lean > 0.1, f"{word!r} leans {lean:.2f} towards its own polarity"
+    assert not set(lexicon.positive) & set(lexicon.negative)
+
+
+def test_review_sentences_are_seeded() -> None:
+    a = negation.sentences(negation.REVIEW_LEXICON, 50, np.random.default_rng(7))
+    b = negation.sentences(negation.REVIEW_LEXICON, 50, np.random.default_rng(7))
+    assert a.tokens == b.tokens and a.labels.tolist() == b.labels.tolist()
+    assert all(t[-1] == "." for t in a.tokens)

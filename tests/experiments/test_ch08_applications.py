@@ -31,10 +31,6 @@ def test_ngram_perplexity_by_hand() -> None:
     assert text_ex.ngram_perplexity(alternating, alternating, V=2, order=2, alpha=0.0) == pytest.approx(1.0)
 
 
-def test_review_tokens_split_punctuation_and_negation_like_glove() -> None:
-    assert text_ex.review_tokens("It isn't GOOD, really.") == ["it", "is", "n't", "good", ",", "really", "."]
-
-
 def test_a_unit_chosen_for_two_properties_is_one_row_named_with_both() -> None:
     inside = {
         "properties": {
