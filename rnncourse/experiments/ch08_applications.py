@@ -27,7 +27,7 @@ from rnncourse.evaluation import anomaly
 from rnncourse.evaluation import forecasting as fc
 from rnncourse.models.classifiers import RecurrentClassifier
 from rnncourse.models.sequence import SequenceModel
-from rnncourse.results import load, store_rows
+from rnncourse.results import load, store_table
 from rnncourse.training import fit, set_seed
 
 # -- a GRU that reads a window and predicts the next value ---------------------------------
@@ -648,8 +648,8 @@ def captioning_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def store_summary() -> None:
-    """Rewrite the chapter's rows of ``ch08_applications_summary.json`` from the stored runs."""
-    path = store_rows(SUMMARY_NAME, chapter_rows(), SUMMARY_KEY)
+    """Rewrite ``ch08_applications_summary.json`` whole from the stored runs."""
+    path = store_table(SUMMARY_NAME, chapter_rows(), SUMMARY_KEY)
     print(f"wrote {path}")
 
 

@@ -1,10 +1,10 @@
 """Stored results of runs too long for a reading page: ``chNN_<slug>_<name>.json``.
 
 Each file records the command, the seeds and the data it came from next to
-the figures; :func:`load` reads one and :func:`store_rows` writes a table
-that several scripts write parts of (a list of rows, each script replacing its
-own). The page reruns a smaller part of the run and checks that it agrees
-with the stored result within a tolerance.
+the figures; :func:`load` reads one and :func:`store_table` writes a table
+(a list of rows) built from several stored runs. The page reruns a smaller
+part of the run and checks that it agrees with the stored result within a
+tolerance.
 A stored model's weights are ``chNN_<slug>_<name>.npz`` (NumPy arrays, no
 pickles), read by :func:`load_arrays`.
 """
@@ -44,19 +44,21 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
         return {key: stored[key] for key in stored.files}
 
 
-def store_rows(name: str, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> Path:
-    """Merge ``rows`` into the table ``<name>.json`` (a JSON list of rows) and write it; its path.
+def store_table(name: str, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> Path:
+    """Write ``rows`` as the table ``<name>.json`` (a JSON list of rows, in order); its path.
 
-    A stored row whose ``key`` fields equal a new row's is replaced by it; the
-    other stored rows are kept, in their order, and new rows are appended. So
-    each script that makes part of a table rewrites its own rows only.
+    The table is rewritten whole, so a row that its stored runs no longer
+    produce leaves it. Two rows may not share their ``key`` fields.
     """
     if any(k not in row for row in rows for k in key):
         raise ValueError(f"every row needs the key fields {list(key)}")
+    keys = [tuple(row[k] for k in key) for row in rows]
+    if len(set(keys)) != len(keys):
+        raise ValueError(
+            f"two rows share their key fields {list(key)}: {sorted(k for k in keys if keys.count(k) > 1)}"
+        )
     path = FOLDER / f"{name}.json"
-    table: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
-    new = {tuple(row[k] for k in key): dict(row) for row in rows}
-    merged = [new.pop(tuple(row[k] for k in key), row) for row in table]  # replaced where a key is new
-    merged += list(new.values())
-    path.write_text(json.dumps(merged, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps([dict(row) for row in rows], indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return path

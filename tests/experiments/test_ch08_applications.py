@@ -77,21 +77,21 @@ def test_window_gru_and_the_co2_setup() -> None:
 # -- the chapter's table --------------------------------------------------------------------
 
 
-def test_store_rows_replaces_rows_by_key_and_keeps_the_others(tmp_path, monkeypatch) -> None:
+def test_store_table_rewrites_the_table_whole_and_refuses_two_rows_with_one_key(
+    tmp_path, monkeypatch
+) -> None:
     import json
 
     import rnncourse.results as results
 
     monkeypatch.setattr(results, "FOLDER", tmp_path)
-    results.store_rows("t", [{"a": 1, "v": "old"}, {"a": 2, "v": "kept"}], ("a",))
-    path = results.store_rows("t", [{"a": 1, "v": "new"}, {"a": 3, "v": "added"}], ("a",))
-    assert json.loads(path.read_text()) == [
-        {"a": 1, "v": "new"},
-        {"a": 2, "v": "kept"},
-        {"a": 3, "v": "added"},
-    ]
+    results.store_table("t", [{"a": 1, "v": "old"}, {"a": 2, "v": "no longer produced"}], ("a",))
+    path = results.store_table("t", [{"a": 3, "v": "added"}, {"a": 1, "v": "new"}], ("a",))
+    assert json.loads(path.read_text()) == [{"a": 3, "v": "added"}, {"a": 1, "v": "new"}]
     with pytest.raises(ValueError, match="key fields"):
-        results.store_rows("t", [{"v": 1}], ("a",))
+        results.store_table("t", [{"v": 1}], ("a",))
+    with pytest.raises(ValueError, match="share their key"):
+        results.store_table("t", [{"a": 1, "v": "x"}, {"a": 1, "v": "y"}], ("a",))
 
 
 def test_the_stored_summary_is_the_stored_runs_table() -> None:
@@ -103,9 +103,9 @@ def test_the_stored_summary_is_the_stored_runs_table() -> None:
     assert all(set(row["baseline"]) == set(row["model"]) == {"name", "value"} for row in rows)
     stored = load(series_ex.SUMMARY_NAME)
     assert isinstance(stored, list)  # a list of rows, as issue 20 asks
-    by_key = {(r["application"], r["split"]): r for r in stored}
-    for row in rows:  # current: rerun `python -m rnncourse.experiments.ch08_applications summary`
-        assert by_key[(row["application"], row["split"])] == row
+    # exactly the table the stored runs make, no stale row: else rerun
+    # `python -m rnncourse.experiments.ch08_applications summary`
+    assert stored == rows
     series_run = load(series_ex.RESULT_NAME)
     vowels = next(r for r in rows if r["application"].startswith("speaker"))
     assert vowels["model"]["value"] == pytest.approx(series_run["vowels"]["gru_accuracy"], abs=1e-4)
