@@ -18,5 +18,6 @@ its page teaches or times, and the module's docstring says so.
 ``ch08_applications_practice``     chapter 8, training practice, and the GPU timings
 ``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
 ``ch08_applications_text``         chapter 8, text
+``ch08_applications_translation``  chapter 8, translation of Bible verses, two splits
 =================================  =========================================================
 """

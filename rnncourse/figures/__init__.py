@@ -12,6 +12,7 @@
 ``ch08_applications``              chapter 8, the overview and time series
 ``ch08_applications_practice``     chapter 8, training practice
 ``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
+``ch08_applications_translation``  chapter 8, translation: attention, BLEU by length
 =================================  =========================================================
 
 Import from the chapter's module, ``from rnncourse.figures import ch01_recurrence as figs``.

@@ -233,7 +233,13 @@ def test_chapter_one_cites_into_its_own_bibliography(site: Path) -> None:
 
 @pytest.mark.parametrize(
     "key",
-    [*CHAPTERS, "ch08_applications_text", "ch08_applications_series", "ch08_applications_seq2seq"],
+    [
+        *CHAPTERS,
+        "ch08_applications_text",
+        "ch08_applications_series",
+        "ch08_applications_seq2seq",
+        "ch08_applications_translation",
+    ],
 )
 def test_every_chapter_page_cites_into_its_own_bibliography(site: Path, key: str) -> None:
     """Each page numbers its own list from [1] (the same label names other works elsewhere)."""
