@@ -32,6 +32,8 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
+
 Tokens = Sequence[str]
 
 
@@ -91,3 +93,41 @@ def sentence_bleu(hypothesis: Tokens, reference: Tokens, max_n: int = 4) -> floa
     """Smoothed BLEU in [0, 1] of one sentence (the "exp" smoothing above)."""
     matches, totals = zip(*(clipped_matches(hypothesis, reference, n) for n in range(1, max_n + 1)))
     return _bleu(matches, totals, len(hypothesis), len(reference), smooth=True)
+
+
+def sentence_statistics(hypothesis: Tokens, reference: Tokens, max_n: int = 4) -> list[int]:
+    """What corpus BLEU sums over sentences: ``[m_1 .. m_N, t_1 .. t_N, c, r]`` (matches, totals, lengths)."""
+    matches, totals = zip(*(clipped_matches(hypothesis, reference, n) for n in range(1, max_n + 1)))
+    return [*matches, *totals, len(hypothesis), len(reference)]
+
+
+def paired_bootstrap(
+    hypotheses_a: Sequence[Tokens],
+    hypotheses_b: Sequence[Tokens],
+    references: Sequence[Tokens],
+    rounds: int,
+    rng: np.random.Generator,
+    max_n: int = 4,
+) -> float:
+    """Share of bootstrap resamples of the test sentences on which system A's corpus BLEU beats B's.
+
+    Paired bootstrap resampling (Koehn 2004): draw the test set's sentences
+    with replacement ``rounds`` times, score both systems on each resample, and
+    count how often A wins. Near 1 (or 0), the difference is not an accident
+    of which sentences the test set holds; near 0.5, it may well be.
+    """
+    if not len(hypotheses_a) == len(hypotheses_b) == len(references):
+        raise ValueError("need one hypothesis of each system per reference")
+    stats = [
+        np.array([sentence_statistics(h, r, max_n) for h, r in zip(hyps, references)])
+        for hyps in (hypotheses_a, hypotheses_b)
+    ]  # (n, 2 * max_n + 2) each
+    wins = 0
+    for _ in range(rounds):
+        rows = rng.integers(0, len(references), size=len(references))
+        a, b = (
+            _bleu(s[:max_n].tolist(), s[max_n : 2 * max_n].tolist(), int(s[-2]), int(s[-1]), smooth=False)
+            for s in (stats[0][rows].sum(axis=0), stats[1][rows].sum(axis=0))
+        )
+        wins += a > b
+    return wins / rounds

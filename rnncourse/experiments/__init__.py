@@ -22,5 +22,6 @@ its page teaches or times, and the module's docstring says so.
 ``ch08_applications_text``         chapter 8, text
 ``ch08_applications_sentiment``    chapter 8, sentiment and the generated negation set
 ``ch08_applications_text``         chapter 8, character language models, looking inside
+``ch08_applications_translation``  chapter 8, translation of Bible verses, two splits
 =================================  =========================================================
 """

@@ -15,6 +15,7 @@
 ``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
 ``ch08_applications_captioning``   chapter 8, captioning digit strips and emoji icons
 ``ch08_applications_sentiment``    chapter 8, sentiment
+``ch08_applications_translation``  chapter 8, translation: attention, BLEU by length
 =================================  =========================================================
 
 Import from the chapter's module, ``from rnncourse.figures import ch01_recurrence as figs``.

@@ -24,6 +24,12 @@ Without attention every step sees the same fixed-size summary: the
 bottleneck that attention removes by choosing, at every step, a new mix of
 the source's states.
 
+Dropout (``dropout=p`` > 0, training mode only) zeroes a share p of the
+embedded tokens of both sides and of ``[s_t; c_t]`` before the output layer:
+the places where it is safe in a recurrent network (chapter 8's practice
+page), never the recurrent state itself. With p = 0 (the default) no dropout
+layer exists and no random number is drawn.
+
 Loss. :func:`masked_cross_entropy` is the mean over the *real* target tokens
 (those before and including ``<eos>``): padding neither counts nor dilutes.
 
@@ -55,6 +61,13 @@ from rnncourse.nn.sampling import sample_next
 ATTENTION_KINDS = (None, "additive", "multiplicative")
 
 
+def _dropout(p: float) -> nn.Module:
+    """``nn.Dropout(p)``, or the identity when p is 0 (so that no random number is drawn)."""
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {p}")
+    return nn.Dropout(p) if p > 0 else nn.Identity()
+
+
 def lengths_mask(lengths: Tensor, size: int) -> Tensor:
     """(N, size) bool, True at the first ``lengths[n]`` positions of row n."""
     return torch.arange(size, device=lengths.device)[None, :] < lengths[:, None]
@@ -65,12 +78,19 @@ class Encoder(nn.Module):
 
     Args:
         vocab_size: V_src; embed_size: E; hidden_size: H; bidirectional: two directions.
+        dropout: the share of embedded tokens zeroed in training.
     """
 
     def __init__(
-        self, vocab_size: int, embed_size: int, hidden_size: int, bidirectional: bool = False
+        self,
+        vocab_size: int,
+        embed_size: int,
+        hidden_size: int,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
+        self.dropout = _dropout(dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD_ID)
         self.rnn = recurrent_layer("gru", embed_size, hidden_size, bidirectional=bidirectional)
         self.output_size = hidden_size * (2 if bidirectional else 1)
@@ -80,7 +100,7 @@ class Encoder(nn.Module):
         N, S = check_shape("src", src, {"N": None, "S": None})
         check_lengths(lengths.cpu().numpy(), N, S)
         packed = pack_padded_sequence(
-            self.embedding(src), lengths.cpu(), batch_first=True, enforce_sorted=False
+            self.dropout(self.embedding(src)), lengths.cpu(), batch_first=True, enforce_sorted=False
         )
         out, h_n = self.rnn(packed)
         memory, _ = pad_packed_sequence(out, batch_first=True, total_length=S)
@@ -94,6 +114,7 @@ class Decoder(nn.Module):
     Args:
         vocab_size: V_tgt; embed_size: E; hidden_size: H; memory_size: dirs*H of the encoder.
         attention: None, "additive" or "multiplicative".
+        dropout: the share of embedded tokens and of ``[s_t; c_t]`` zeroed in training.
     """
 
     def __init__(
@@ -103,8 +124,10 @@ class Decoder(nn.Module):
         hidden_size: int,
         memory_size: int,
         attention: str | None = None,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
+        self.dropout = _dropout(dropout)
         if attention not in ATTENTION_KINDS:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {attention!r}")
         self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD_ID)
@@ -125,8 +148,8 @@ class Decoder(nn.Module):
             context = summary
         else:
             context, weights = self.attention(state, memory, mask)
-        state = self.cell(torch.cat([self.embedding(tokens), context], dim=-1), state)
-        return self.out(torch.cat([state, context], dim=-1)), state, weights
+        state = self.cell(torch.cat([self.dropout(self.embedding(tokens)), context], dim=-1), state)
+        return self.out(self.dropout(torch.cat([state, context], dim=-1))), state, weights
 
     def forward(
         self, tgt_in: Tensor, state: Tensor, memory: Tensor, mask: Tensor, summary: Tensor
@@ -162,6 +185,8 @@ class Seq2Seq(nn.Module):
         src_vocab, tgt_vocab: vocabulary sizes; embed_size: E; hidden_size: H.
         attention: None (fixed summary), "additive" or "multiplicative".
         bidirectional: a bidirectional encoder (its summary is bridged to H).
+        dropout: the share of embedded tokens (both sides) and of the decoder's
+            ``[s_t; c_t]`` zeroed in training (0: none).
     """
 
     def __init__(
@@ -172,11 +197,14 @@ class Seq2Seq(nn.Module):
         hidden_size: int = 64,
         attention: str | None = "additive",
         bidirectional: bool = False,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        self.encoder = Encoder(src_vocab, embed_size, hidden_size, bidirectional)
+        self.encoder = Encoder(src_vocab, embed_size, hidden_size, bidirectional, dropout)
         self.bridge = nn.Linear(self.encoder.output_size, hidden_size)
-        self.decoder = Decoder(tgt_vocab, embed_size, hidden_size, self.encoder.output_size, attention)
+        self.decoder = Decoder(
+            tgt_vocab, embed_size, hidden_size, self.encoder.output_size, attention, dropout
+        )
 
     def encode(self, src: Tensor, src_lengths: Tensor) -> Encoded:
         """Encode src (N, S) with lengths (N,): the decoder's first state s_0 = tanh(W_b summary + b_b) and the rest."""

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 import sacrebleu
 
-from rnncourse.evaluation.bleu import brevity_penalty, clipped_matches, corpus_bleu, sentence_bleu
+from rnncourse.evaluation.bleu import (
+    brevity_penalty,
+    clipped_matches,
+    corpus_bleu,
+    paired_bootstrap,
+    sentence_bleu,
+    sentence_statistics,
+)
 
 
 def test_clipping_by_hand() -> None:
@@ -66,3 +73,26 @@ def test_perfect_and_errors() -> None:
     assert corpus_bleu([["a", "b", "c", "d"]], [["a", "b", "c", "d"]]) == 1.0
     with pytest.raises(ValueError, match="references"):
         corpus_bleu([["a"]], [])
+
+
+def test_summed_sentence_statistics_give_corpus_bleu() -> None:
+    rng = np.random.default_rng(4)
+    refs = [list(rng.choice(list("abc"), size=rng.integers(6, 12))) for _ in range(12)]
+    hyps = [list(rng.choice(list("abc"), size=rng.integers(5, 12))) for _ in range(12)]
+    stats = np.sum([sentence_statistics(h, r) for h, r in zip(hyps, refs)], axis=0)
+    matches, totals = stats[:4], stats[4:8]
+    c, r = int(stats[8]), int(stats[9])
+    assert (c, r) == (sum(map(len, hyps)), sum(map(len, refs))) and matches.min() > 0
+    by_hand = brevity_penalty(c, r) * math.exp(np.mean(np.log(matches / totals)))
+    assert abs(by_hand - corpus_bleu(hyps, refs)) < 1e-12
+
+
+def test_paired_bootstrap_counts_the_resamples_a_wins() -> None:
+    rng = np.random.default_rng(0)
+    refs = [list(rng.choice(list("abcdefgh"), size=8)) for _ in range(30)]
+    noisy = [r[:4] + list("zzzz") for r in refs]  # half right in every sentence
+    assert paired_bootstrap(refs, noisy, refs, 50, np.random.default_rng(1)) == 1.0
+    assert paired_bootstrap(noisy, refs, refs, 50, np.random.default_rng(1)) == 0.0
+    assert paired_bootstrap(noisy, noisy, refs, 50, np.random.default_rng(1)) == 0.0  # ties are no win
+    with pytest.raises(ValueError, match="one hypothesis"):
+        paired_bootstrap(refs[:2], refs, refs, 5, rng)

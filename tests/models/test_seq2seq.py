@@ -109,3 +109,27 @@ def test_clear_errors() -> None:
         Seq2Seq(9, 9, attention="dot")
     with pytest.raises(ValueError, match="lengths"):
         model(torch.zeros(2, 3, dtype=torch.long), torch.tensor([4, 1]), torch.zeros(2, 2, dtype=torch.long))
+
+
+def test_dropout_acts_in_training_only_and_zero_draws_nothing() -> None:
+    """With p > 0 two training passes differ and eval mode is deterministic; p = 0 leaves torch's
+    random stream untouched, so runs made before the option existed are unchanged."""
+    src, src_lengths, tgt, _ = _batch(2)
+    torch.manual_seed(0)
+    model = Seq2Seq(9, 9, 8, 10, "additive", dropout=0.5).double()
+    plain = Seq2Seq(9, 9, 8, 10, "additive").double()
+    plain.load_state_dict(model.state_dict())  # dropout adds no weights: the same state_dict
+    model.train()
+    first, second = model(src, src_lengths, tgt[:, :-1])[0], model(src, src_lengths, tgt[:, :-1])[0]
+    assert rel_error(first.detach().numpy(), second.detach().numpy()) > 1e-3
+    model.eval()
+    evaluated = model(src, src_lengths, tgt[:, :-1])[0].detach().numpy()
+    assert rel_error(evaluated, plain(src, src_lengths, tgt[:, :-1])[0].detach().numpy()) < 1e-12
+    torch.manual_seed(5)
+    plain.train()
+    plain(src, src_lengths, tgt[:, :-1])
+    after = torch.rand(3)
+    torch.manual_seed(5)
+    assert torch.equal(after, torch.rand(3))
+    with pytest.raises(ValueError, match="dropout must be in"):
+        Seq2Seq(9, 9, dropout=1.0)

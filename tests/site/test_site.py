@@ -241,6 +241,7 @@ def test_chapter_one_cites_into_its_own_bibliography(site: Path) -> None:
         "ch08_applications_captioning",
         "ch08_applications_chatbot",
         "ch08_applications_sentiment",
+        "ch08_applications_translation",
     ],
 )
 def test_every_chapter_page_cites_into_its_own_bibliography(site: Path, key: str) -> None:
