@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from rnncourse.figures._draw import (
     MIN_FONT_PT,
@@ -165,18 +166,16 @@ def plot_sampling_distributions(
     symbols: Sequence[str], distributions: Mapping[str, np.ndarray], title: str
 ) -> Figure:
     """Grouped bars: for each setting (temperature, top-k, ...), the probability (V,) of each symbol."""
-    fig = new_figure(0.9, 0.4)
+    fig = new_figure(1.0, 0.5)
     ax = fig.add_subplot()
     count = len(distributions)
     width = 0.8 / count
     positions = np.arange(len(symbols))
     for i, (name, p) in enumerate(distributions.items()):
         ax.bar(positions + (i - (count - 1) / 2) * width, p, width, color=SERIES_COLORS[i % 6], label=name)
+    finish_axes(ax, ylabel="probability", title=title, grid_axis="y")
     ax.set_xticks(positions, [{" ": "\u2423", "\n": "\\n"}.get(s, s) for s in symbols])
-    ax.set_ylabel("probability")
-    ax.set_title(title, fontsize=11)
-    ax.legend(fontsize=9)
-    ax.grid(alpha=0.3, axis="y")
+    legend_below(fig, ncol=count)  # five settings: inside the axes they would hide the bars
     return fig
 
 
@@ -185,7 +184,7 @@ def plot_perplexity_curves(
 ) -> Figure:
     """Held-out perplexity against training steps, one line per model (steps, values), and a dotted
     horizontal line (labelled with its name) per baseline."""
-    fig = new_figure(0.8, 0.42)
+    fig = new_figure(1.0, 0.6)
     ax = fig.add_subplot()
     for i, (name, (steps, values)) in enumerate(curves.items()):
         ax.plot(steps, values, color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=2, label=name)
@@ -194,9 +193,19 @@ def plot_perplexity_curves(
             value, color=SERIES_COLORS[(len(curves) + j) % len(SERIES_COLORS)], linestyle=":", label=name
         )
     ax.set_yscale("log")
-    ax.set_xlabel("training step (one chunk of B x k characters)")
-    ax.set_ylabel("held-out perplexity (log scale)")
-    ax.set_title(title, fontsize=11)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=9)
+    finish_axes(
+        ax,
+        xlabel="training step (one chunk of B x k characters)",
+        ylabel="held-out perplexity (log scale)",
+        title=title,
+    )
+    # Plain numbers on the log axis (2, 3, 4, 6, 10), not matplotlib's 6 x 10^0 minor labels.
+    values = [v for _, series in curves.values() for v in series] + list(baselines.values())
+    ticks = [
+        t for t in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20, 30, 40, 60, 80, 100) if min(values) <= t * 1.1
+    ]
+    ticks = [t for t in ticks if t <= max(values) * 1.1]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.yaxis.set_minor_locator(NullLocator())
+    legend_below(fig, ncol=2)
     return fig

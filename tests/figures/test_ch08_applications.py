@@ -173,12 +173,50 @@ SERIES_FIGURES: dict[str, Callable[[], Figure]] = {
 }
 
 
-def test_the_series_page_draws_exactly_these_figures() -> None:
-    page = Path(__file__).resolve().parents[2] / "book" / "ch08_applications_series.ipynb"
-    source = page.read_text(encoding="utf-8")
-    assert {name for name in figure_functions(figs) if f"figs.{name}(" in source} == set(SERIES_FIGURES)
+_TEXT_TOKENS = list("def f(x):\n    return [x * 2 for x in range(10)]  # ok!!")
+
+#: The text page's figures (the token heatmap as its neuron section draws it: three named units).
+TEXT_FIGURES: dict[str, Callable[[], Figure]] = {
+    "plot_perplexity_curves": lambda: figs.plot_perplexity_curves(
+        {
+            f"LSTM on {kind}": (list(range(100, 3001, 100)), list(scale + 8 / np.arange(1, 31)))
+            for kind, scale in (("shakespeare", 4.6), ("python", 2.3))
+        },
+        {"5-gram, Shakespeare": 6.4, "5-gram, Python": 3.65},
+        "held-out perplexity during training",
+    ),
+    "plot_sampling_distributions": lambda: figs.plot_sampling_distributions(
+        [" ", "\n", "s", "n", "x", "a", "d", "p"],
+        {name: np.linspace(0.3, 0.01, 8) for name in ("T=0.5", "T=1", "T=1.5", "top-k 5", "nucleus 0.9")},
+        "next character after 'def __init__(self, '",
+    ),
+    "plot_token_heatmap": lambda: figs.plot_token_heatmap(
+        _TEXT_TOKENS,
+        {
+            f"unit {unit}: {what}": np.linspace(-1, 1, len(_TEXT_TOKENS)) * sign
+            for unit, what, sign in ((75, "string", 1), (17, "brackets", -1), (3, "line position", 1))
+        },
+        -1.0,
+        1.0,
+        "RdBu_r",
+        "units over held-out Python they were not chosen on",
+    ),
+}
 
 
-@pytest.mark.parametrize("name", list(SERIES_FIGURES))
-def test_every_series_figure_fits_the_page_with_labels_as_large_as_the_text(name: str) -> None:
-    assert rule_breaks(SERIES_FIGURES[name]()) == []
+@pytest.mark.parametrize(
+    ("page", "drawn"),
+    [("ch08_applications_series", SERIES_FIGURES), ("ch08_applications_text", TEXT_FIGURES)],
+)
+def test_each_page_draws_exactly_its_figures(page: str, drawn: dict[str, Callable[[], Figure]]) -> None:
+    source = (Path(__file__).resolve().parents[2] / "book" / f"{page}.ipynb").read_text(encoding="utf-8")
+    assert {name for name in figure_functions(figs) if f"figs.{name}(" in source} == set(drawn)
+
+
+def test_every_figure_of_the_module_is_checked_for_a_page() -> None:
+    assert figure_functions(figs) == set(SERIES_FIGURES) | set(TEXT_FIGURES)
+
+
+@pytest.mark.parametrize("name", [*SERIES_FIGURES, *TEXT_FIGURES])
+def test_every_figure_fits_the_page_with_labels_as_large_as_the_text(name: str) -> None:
+    assert rule_breaks((SERIES_FIGURES | TEXT_FIGURES)[name]()) == []
