@@ -7,5 +7,6 @@
 ``anomaly``      anomaly detection by prediction error, and its scores
 ``ngram``        an interpolated Kneser-Ney n-gram model: the baseline a language model must beat
 ``probes``       looking inside a network: single units and linear probes of its states, held out
+``dialogue``     chat replies: diversity, held-out perplexity, recall@1 among candidates, MMI
 ===============  ===========================================================
 """
