@@ -11,6 +11,7 @@ Nothing is downloaded at run time. Import from the module:
 ``counting``        the counting language a^n b^n
 ``char_stream``     characters as ids; a stream cut into truncated-BPTT chunks
 ``pairs``           source-target pairs: dates, copying, English-French verses
+``splits``          a list split in order, the last part for testing
 ``packaged``        files shipped by the data-only packages
 ``shakespeare``     Shakespeare's plays, and dialogue pairs from them
 ``python_source``   Python's standard library as text

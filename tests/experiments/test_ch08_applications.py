@@ -103,8 +103,9 @@ def test_the_stored_summary_is_the_stored_runs_table() -> None:
     assert all(set(row["baseline"]) == set(row["model"]) == {"name", "value"} for row in rows)
     stored = load(series_ex.SUMMARY_NAME)
     assert isinstance(stored, list)  # a list of rows, as issue 20 asks
-    # exactly the table the stored runs make, no stale row: else rerun
-    # `python -m rnncourse.experiments.ch08_applications summary`
+    by_key = {(r["application"], r["split"]): r for r in stored}
+    assert len(by_key) == len(stored)  # (application, split) names one row
+    # current, and nothing else: rerun `python -m rnncourse.experiments.ch08_applications summary`
     assert stored == rows
     series_run = load(series_ex.RESULT_NAME)
     vowels = next(r for r in rows if r["application"].startswith("speaker"))

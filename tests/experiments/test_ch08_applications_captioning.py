@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from rnncourse.data.captions import emoji_captions, load_image
 from rnncourse.data.digit_strips import Strips, caption_of, strip_split
 from rnncourse.experiments import ch08_applications_captioning as cap
+from rnncourse.models.seq2seq import caption
 from rnncourse.results import load
 
 
@@ -76,3 +78,26 @@ def test_the_stored_run_supports_the_page() -> None:
     # the emoji captioner fits its icons, and on new icons does no better than the nearest icon
     assert icons["captioner, training icons"] > 0.9
     assert abs(icons["captioner, test"] - icons["nearest icon, test"]) < 0.05
+
+
+def test_captioner_fits_distinct_features_and_samples() -> None:
+    # four "images", each a one-hot feature vector, with captions of different lengths
+    features = np.eye(4, dtype=np.float32)
+    captions = ["red heart", "blue car", "a small green tree", "sun"]
+    model, vocab, losses = cap.train_captioner(
+        features, captions, epochs=150, hidden=32, batch_size=4, lr=1e-2
+    )
+    assert losses[-1] < 0.1 * losses[0]
+    assert [" ".join(c) for c in caption(model, features, vocab)] == captions
+    sampled = caption(model, features, vocab, temperature=0.5, generator=torch.Generator().manual_seed(0))
+    assert len(sampled) == 4 and all(isinstance(w, str) for c in sampled for w in c)
+    with pytest.raises(ValueError):
+        caption(model, features, vocab, temperature=1.0)
+
+
+def test_icon_features_are_downsampled_pixels() -> None:
+    icons = emoji_captions()[:3]
+    features = cap.icon_features(icons, size=6)
+    assert features.shape == (3, 3 * 6 * 6) and features.dtype == np.float32
+    assert features.min() >= 0.0 and features.max() <= 1.0
+    assert np.array_equal(features[1], load_image(icons[1].path, 6).reshape(-1).astype(np.float32))

@@ -81,7 +81,7 @@ def test_training_stops_on_validation_bleu_and_keeps_the_best_epoch() -> None:
     if len(history) < 8:  # stopped early: the last epoch did not beat the best
         assert history[-1] <= max(history) and translator.best_epoch == len(history) - 2
     assert max(history) > 50  # it learned the word-for-word task
-    from rnncourse.experiments.ch08_applications_seq2seq import bleu
+    from rnncourse.evaluation.bleu import bleu
 
     restored = bleu(translator.translate([s for s, _ in val]), [words(t) for _, t in val])
     assert abs(restored - max(translator.val_bleu)) < 1e-9  # the best weights are the ones kept

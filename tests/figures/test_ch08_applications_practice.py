@@ -1,4 +1,4 @@
-"""Figures of chapter 8's practice and sequence-to-sequence pages draw the data they are given."""
+"""Figures of chapter 8's practice page draw the data they are given."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from rnncourse.figures.ch08_applications_practice import (
     plot_sweep,
     plot_timings,
 )
-from rnncourse.figures.ch08_applications_seq2seq import plot_captions, plot_piano_roll, plot_scores
 from rnncourse.results import load
 from tests.figures.page_rules import rule_breaks, unchecked_figures
 
@@ -111,39 +110,6 @@ def test_timings_pick_the_batch_and_convert_to_ms() -> None:
     assert list(line.get_xdata()) == [32, 128]
     assert list(line.get_ydata()) == pytest.approx([2.0, 4.0])
     assert renders(fig)
-
-
-def test_captions_show_truth_and_guess() -> None:
-    images = [np.ones((8, 8, 3)), np.zeros((8, 8, 3))]
-    fig = plot_captions(images, ["red heart", "flag: japan"], ["red heart", "flag: france"])
-    assert [ax.get_title() for ax in fig.axes] == ["red heart", "flag: japan"]
-    assert fig.axes[1].get_xlabel() == "model: flag: france"
-    assert np.array_equal(fig.axes[1].get_images()[0].get_array(), images[1])
-    with pytest.raises(ValueError):
-        plot_captions(images, ["a"], ["b", "c"])
-    assert renders(fig)
-
-
-def test_piano_roll_places_pitches_by_extent() -> None:
-    roll = np.zeros((5, 8))
-    roll[0, :4] = 1
-    roll[4, 4:] = 1
-    fig = plot_piano_roll(roll, lowest_pitch=60, steps_per_beat=4, title="t")
-    (ax,) = fig.axes
-    image = ax.get_images()[0]
-    assert np.array_equal(image.get_array(), roll)
-    assert tuple(image.get_extent()) == (0, 2.0, 59.5, 64.5)  # 8 steps of a quarter beat; pitches 60..64
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["C4"]
-    assert renders(fig)
-
-
-def test_scores_bars_per_system() -> None:
-    fig = plot_scores({"a": {"baseline": 1.0, "model": 2.0}, "b": {"baseline": 3.0, "model": 0.5}}, "score")
-    (ax,) = fig.axes
-    heights = sorted(p.get_height() for p in ax.patches)
-    assert heights == [0.5, 1.0, 2.0, 3.0]
-    with pytest.raises(ValueError):
-        plot_scores({"a": {"x": 1.0}, "b": {"y": 1.0}}, "score")
 
 
 # -- the page's rules: every figure of the practice page fits the column, its text >= 12 pt ------------

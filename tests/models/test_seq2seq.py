@@ -6,9 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from rnncourse.data.pairs import BOS_ID, EOS_ID
+from rnncourse.data.pairs import BOS_ID, EOS_ID, PairVocabulary, encode_pairs, words
 from rnncourse.gradcheck import rel_error
-from rnncourse.models.seq2seq import Seq2Seq, masked_cross_entropy, seq2seq_loss, teacher_forcing_batch
+from rnncourse.models.seq2seq import (
+    Seq2Seq,
+    masked_cross_entropy,
+    seq2seq_loss,
+    teacher_forcing_batch,
+    translate,
+)
 from rnncourse.scratch.decoding import beam_search, greedy_search
 from rnncourse.training import FreshBatches, fit
 
@@ -101,6 +107,30 @@ def test_teacher_forcing_batch_shifts_the_target_by_one() -> None:
     output = model(src, src_lengths, tgt_in)
     expected = masked_cross_entropy(output[0], tgt_out, tgt_lengths)
     assert seq2seq_loss(output, (tgt_out, tgt_lengths)).item() == expected.item()
+
+
+def test_translate_decodes_a_trained_model_into_words() -> None:
+    """A copy task over word pairs: after training, greedy translation returns the source's words."""
+    pairs = [(f"w{i} w{j}", f"w{i} w{j}") for i in range(4) for j in range(4)] * 4
+    vocab = PairVocabulary.from_texts([s for s, _ in pairs], words)
+    src, src_len, tgt, tgt_len = (torch.from_numpy(a) for a in encode_pairs(pairs, vocab, vocab))
+    torch.manual_seed(0)
+    model = Seq2Seq(len(vocab), len(vocab), 16, 32, "additive")
+    history = fit(
+        model,
+        FreshBatches(lambda step: teacher_forcing_batch(src, src_len, tgt, tgt_len)),
+        None,
+        seq2seq_loss,
+        torch.optim.Adam(model.parameters(), lr=1e-2),
+        epochs=1,
+        clip_norm=1.0,
+        progress=False,
+        seed=None,
+        steps_per_epoch=100,
+    )
+    assert history.step_loss[-1] < 0.1 * history.step_loss[0]
+    assert translate(model, ["w1 w2", "w3 w0"], vocab, vocab, max_len=5) == [["w1", "w2"], ["w3", "w0"]]
+    assert translate(model, ["w1 w2"], vocab, vocab, max_len=1) == [["w1"]]  # cut at max_len
 
 
 def test_clear_errors() -> None:
