@@ -33,14 +33,13 @@ import math
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
 
 from rnncourse.data.dialogue import dialogue_pairs, topics
 from rnncourse.data.pairs import BOS_ID, EOS_ID, PairVocabulary, encode_pairs, words
@@ -54,7 +53,7 @@ from rnncourse.evaluation.dialogue import (
     top_reply_share,
 )
 from rnncourse.models.retrieval import RetrievalModel
-from rnncourse.models.seq2seq import Seq2Seq, seq2seq_loss, teacher_forcing_batch
+from rnncourse.models.seq2seq import Seq2Seq, pair_batches, seq2seq_loss
 from rnncourse.nn.sampling import sample_next
 from rnncourse.scratch.decoding import greedy_search
 from rnncourse.training import ShuffledBatches, fit
@@ -126,21 +125,6 @@ class ChatModel:
     best_epoch: int
 
 
-def _batch_maker(
-    pairs: Sequence[tuple[str, str]], source: PairVocabulary, target: PairVocabulary
-) -> Callable[[Tensor], tuple[Any, ...]]:
-    src, src_len, tgt, tgt_len = (torch.from_numpy(a) for a in encode_pairs(pairs, source, target))
-
-    def trimmed(rows: Tensor) -> tuple[Any, ...]:
-        """The pairs ``rows``, cut to their longest source and target."""
-        longest_src, longest_tgt = int(src_len[rows].max()), int(tgt_len[rows].max())
-        return teacher_forcing_batch(
-            src[rows, :longest_src], src_len[rows], tgt[rows, : longest_tgt + 1], tgt_len[rows]
-        )
-
-    return trimmed
-
-
 def train_chat_model(
     train: Sequence[tuple[str, str]],
     val: Sequence[tuple[str, str]],
@@ -178,14 +162,14 @@ def train_chat_model(
             {k: v for k, v in start_from.state_dict().items() if not k.startswith("encoder.embedding")}
             | {k: v for k, v in mine.items() if k.startswith("encoder.embedding")}
         )
-    make_val = _batch_maker(val, source, target)
+    make_val = pair_batches(val, source, target)
     val_batches = [make_val(torch.arange(i, min(i + 256, len(val)))) for i in range(0, len(val), 256)]
     history = fit(
         model,
         ShuffledBatches(
             len(train),
             batch_size,
-            _batch_maker(train, source, target),
+            pair_batches(train, source, target),
             torch.Generator().manual_seed(seed),
         ),
         val_batches,

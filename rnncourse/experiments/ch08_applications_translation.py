@@ -35,13 +35,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from rnncourse.data.pairs import PairVocabulary, bible_pairs, encode_pairs, words
 from rnncourse.data.splits import split_in_order
 from rnncourse.evaluation.bleu import bleu, paired_bootstrap
 from rnncourse.models.retrieval import RetrievalModel
-from rnncourse.models.seq2seq import Seq2Seq, seq2seq_loss, teacher_forcing_batch, translate
+from rnncourse.models.seq2seq import Seq2Seq, pair_batches, seq2seq_loss, translate
 from rnncourse.training import ShuffledBatches, fit
 
 T = TypeVar("T")
@@ -98,19 +98,6 @@ class Translator:
         return translate(self.model, sources, self.source, self.target, max_len)
 
 
-def _batches(pairs: Sequence[tuple[str, str]], source: PairVocabulary, target: PairVocabulary) -> Any:
-    """index (B,) -> a teacher-forcing batch of those pairs, cut to their longest source and target."""
-    src, src_len, tgt, tgt_len = (torch.from_numpy(a) for a in encode_pairs(pairs, source, target))
-
-    def batch(rows: Tensor) -> tuple[Any, ...]:
-        longest_src, longest_tgt = int(src_len[rows].max()), int(tgt_len[rows].max())
-        return teacher_forcing_batch(
-            src[rows, :longest_src], src_len[rows], tgt[rows, : longest_tgt + 1], tgt_len[rows]
-        )
-
-    return batch
-
-
 def train_translator(
     train: Sequence[tuple[str, str]],
     val: Sequence[tuple[str, str]],
@@ -147,7 +134,7 @@ def train_translator(
         if halve_after is None
         else torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "max", factor=0.5, patience=halve_after)
     )
-    val_batch = _batches(val, source, target)(torch.arange(len(val)))
+    val_batch = pair_batches(val, source, target)(torch.arange(len(val)))
     val_sources, references = [s for s, _ in val], [words(t) for _, t in val]
 
     def val_bleu(model: nn.Module) -> float:
@@ -157,7 +144,7 @@ def train_translator(
     history = fit(
         model,
         ShuffledBatches(
-            len(train), batch_size, _batches(train, source, target), torch.Generator().manual_seed(seed)
+            len(train), batch_size, pair_batches(train, source, target), torch.Generator().manual_seed(seed)
         ),
         [val_batch],
         seq2seq_loss,

@@ -268,6 +268,26 @@ def teacher_forcing_batch(
     return src, src_lengths, tgt[:, :-1], (tgt[:, 1:], tgt_lengths)
 
 
+def pair_batches(
+    pairs: Sequence[tuple[str, str]], source: PairVocabulary, target: PairVocabulary
+) -> Callable[[Tensor], tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor]]]:
+    """The batch maker ``training.fit`` reads: rows (B,) of ``pairs`` -> a :func:`teacher_forcing_batch`.
+
+    The pairs are encoded once, padded to the longest of all; each batch is
+    cut to its own longest source (B, S_max) and target (B, T_max + 1), so
+    that a batch of short verses does not run the network over padding.
+    """
+    src, src_len, tgt, tgt_len = (torch.from_numpy(a) for a in encode_pairs(pairs, source, target))
+
+    def batch(rows: Tensor) -> tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor]]:
+        longest_src, longest_tgt = int(src_len[rows].max()), int(tgt_len[rows].max())
+        return teacher_forcing_batch(
+            src[rows, :longest_src], src_len[rows], tgt[rows, : longest_tgt + 1], tgt_len[rows]
+        )
+
+    return batch
+
+
 def seq2seq_loss(output: tuple[Tensor, Tensor | None], target: tuple[Tensor, Tensor]) -> Tensor:
     """:func:`masked_cross_entropy` of the model's output ``(logits, weights)`` on ``(targets, lengths)``."""
     return masked_cross_entropy(output[0], *target)

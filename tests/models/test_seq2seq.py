@@ -11,6 +11,7 @@ from rnncourse.gradcheck import rel_error
 from rnncourse.models.seq2seq import (
     Seq2Seq,
     masked_cross_entropy,
+    pair_batches,
     seq2seq_loss,
     teacher_forcing_batch,
     translate,
@@ -163,3 +164,21 @@ def test_dropout_acts_in_training_only_and_zero_draws_nothing() -> None:
     assert torch.equal(after, torch.rand(3))
     with pytest.raises(ValueError, match="dropout must be in"):
         Seq2Seq(9, 9, dropout=1.0)
+
+
+def test_pair_batches_cut_each_batch_to_its_own_longest_pair() -> None:
+    pairs = [("a b", "x"), ("a b c d e", "x y z w"), ("c", "y z")]
+    vocab = PairVocabulary.from_texts([text for pair in pairs for text in pair], words)
+    src, src_len, tgt, tgt_len = (torch.from_numpy(a) for a in encode_pairs(pairs, vocab, vocab))
+    make = pair_batches(pairs, vocab, vocab)
+    short = make(torch.tensor([0, 2]))  # sources of 2 and 1 words, targets of 1 and 2 (+ <bos>/<eos>)
+    s, s_len, decoder_in, (scored, t_len) = short
+    assert s.shape == (2, int(src_len[[0, 2]].max())) and s.shape[1] < src.shape[1]
+    assert torch.equal(s, src[[0, 2], : s.shape[1]]) and torch.equal(s_len, src_len[[0, 2]])
+    longest = int(tgt_len[[0, 2]].max())
+    assert torch.equal(decoder_in, tgt[[0, 2], :longest]) and torch.equal(
+        scored, tgt[[0, 2], 1 : longest + 1]
+    )
+    assert torch.equal(t_len, tgt_len[[0, 2]])
+    whole = make(torch.arange(3))  # the longest pair sets the width of a batch holding it
+    assert whole[0].shape == src.shape and whole[2].shape[1] == tgt.shape[1] - 1
