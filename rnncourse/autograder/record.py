@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -137,8 +140,49 @@ class HideNoResponse(Preprocessor):  # type: ignore[misc]
         return cell, resources
 
 
+class Kept:
+    """The last ``entries`` results of a function of strings, kept by its arguments (least recently used out).
+
+    A class's notebooks share most of their cells (the instructor's text, the
+    released code, often the answers), so each distinct cell is turned into
+    HTML once per worker instead of once per learner. Only sources shorter than
+    ``longest`` characters are kept, so that memory stays bounded.
+    """
+
+    def __init__(self, entries: int = 512, longest: int = 10_000) -> None:
+        self.entries = entries
+        self.longest = longest
+        self.results: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], source: str, make: Callable[[], str]) -> str:
+        if len(source) >= self.longest:
+            return make()
+        if key in self.results:
+            self.results.move_to_end(key)
+            return self.results[key]
+        result = self.results[key] = make()
+        if len(self.results) > self.entries:
+            self.results.popitem(last=False)
+        return result
+
+
+class KeptHighlight(Highlight2HTML):  # type: ignore[misc]
+    """nbconvert's code highlighter, whose pages are kept by source, language and magics language."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kept = Kept()
+
+    def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
+        magics = metadata.get("magics_language") if isinstance(metadata, dict) else None
+        key = (source, language or self.pygments_lexer, magics)
+        return self.kept.get(
+            key, source, lambda: str(super(KeptHighlight, self).__call__(source, language, metadata))
+        )
+
+
 class FeedbackExporter(HTMLExporter):  # type: ignore[misc]
-    """nbconvert's ``HTMLExporter``, without parsing again the page it has just rendered.
+    """nbconvert's ``HTMLExporter``, without parsing again the page it has just rendered, and with kept cells.
 
     ``HTMLExporter.from_notebook_node`` renders the template, then parses the
     whole page with BeautifulSoup to give an alt text to every image without
@@ -146,9 +190,29 @@ class FeedbackExporter(HTMLExporter):  # type: ignore[misc]
     feedback page's cost (``bench/bench_grading.py``). nbgrader's feedback
     template is the classic one, which has no JupyterLab cells, so here the
     page is rendered with the same filters and images get the same alt text
-    by a search for ``<img`` tags without one. ``tests/autograder/test_record.py``
-    compares the two pages element by element.
+    by a search for ``<img`` tags without one.
+
+    Code highlighting and markdown, most of what is left of a page's cost, are
+    pure functions of a cell's text: their HTML is kept (:class:`Kept`) and
+    reused for the next learner's identical cell. ``tests/autograder/test_record.py``
+    compares the pages with ``HTMLExporter``'s element by element, for
+    learners whose cells differ and for those whose cells are the same.
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.highlighters: dict[str | None, Highlight2HTML] = {}  # by the notebook's lexer
+        self.markdown = Kept()
+
+    @pass_context
+    def markdown2html(self, context: Any, source: str) -> str:
+        """``HTMLExporter.markdown2html``, kept by source and path (cells with attachments: made each time)."""
+        if context.get("cell", {}).get("attachments"):
+            return str(super().markdown2html(context, source))
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        return self.markdown.get(
+            (source, path), source, lambda: str(super(FeedbackExporter, self).markdown2html(context, source))
+        )
 
     def from_notebook_node(  # type: ignore[override]
         self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
@@ -157,8 +221,9 @@ class FeedbackExporter(HTMLExporter):  # type: ignore[misc]
         # highlighter (unless configured) and the choice among an output's formats.
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name"))
-        highlight = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
-        self.register_filter("highlight_code", highlight)
+        if lexer not in self.highlighters:
+            self.highlighters[lexer] = KeptHighlight(pygments_lexer=lexer, parent=self)
+        self.register_filter("highlight_code", self.filters.get("highlight_code", self.highlighters[lexer]))
         resources = self._init_resources(resources)
         choose = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
         self.register_filter("filter_data_type", choose)

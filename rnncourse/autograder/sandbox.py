@@ -1,6 +1,6 @@
 """Run a learner's notebook in a sandbox, and bring back only plain values.
 
-``run_sandboxed`` starts ``runner.py`` (as ``/work/_runner.py``) under bubblewrap (``bwrap``, Debian's
+``run_sandboxed`` starts ``runner.py`` (compiled, as ``/work/_runner.pyc``) under bubblewrap (``bwrap``, Debian's
 ``bubblewrap``) in a fresh private folder, and returns each cell's outputs and,
 per part and case, what the learner's function returned (decoded by
 ``_codec``), which the grader then verifies outside the sandbox.
@@ -26,7 +26,7 @@ What the sandbox sees (everything else of the host does not exist there):
   with ``-S`` so no ``.pth`` file runs, and answers their imports with a
   clear ImportError (``rnncourse.grading.<any>``: checks that do nothing);
 - ``/work``: the private folder, writable, in memory and bounded in size
-  (``WORK_BYTES``), with the runner and ``_codec.py`` bound read-only into it;
+  (``WORK_BYTES``), with the runner and ``_codec``, compiled, bound read-only into it;
   a private ``/tmp`` of at most 64 MiB; ``/proc`` and a minimal ``/dev``.
   Everything else, the sandbox's own ``/`` included, is read-only.
 
@@ -63,6 +63,7 @@ import contextlib
 import io
 import json
 import os
+import py_compile
 import resource
 import secrets
 import selectors
@@ -83,6 +84,7 @@ import numpy as np
 from rnncourse.grading import _codec
 
 SITE_IN_SANDBOX = "/opt/site-packages"
+WORK = "/work"  # the sandbox's private folder, its working directory
 HIDDEN_PACKAGES = ("torch", "torchgen", "functorch", "scipy", "nbgrader", "rnncourse")
 REPORT_CAP = 64 * 1024**2  # what the runner may send back, answers and cell outputs together
 LINE_CAP = 32 * 1024**2  # one report line (a part's answers are its longest: a few kB in every exercise)
@@ -184,16 +186,40 @@ def run_sandboxed(
 # ---- what the sandbox is sent ---------------------------------------------------------------------
 
 
+# The runner and the codec as compiled code, made once per grader process: compiling their
+# source in every sandbox cost each submission about 10 ms of its start-up.
+_COMPILED: dict[str, bytes] = {}
+IN_SANDBOX = {"_runner": Path(__file__).with_name("runner.py"), "_codec": Path(_codec.__file__)}
+
+
+def _compiled(name: str) -> bytes:
+    """``IN_SANDBOX[name]`` as a ``.pyc`` whose code names its file ``/work/<name>.py`` (tracebacks)."""
+    if name not in _COMPILED:
+        with tempfile.TemporaryDirectory(prefix="rnncourse-pyc-") as folder:
+            target = Path(folder) / f"{name}.pyc"
+            # Unchecked: the sandbox has no source to compare with; a new source is a new process's
+            # business (and a new cache key, autograde._code_version).
+            py_compile.compile(
+                str(IN_SANDBOX[name]),
+                cfile=str(target),
+                dfile=f"{WORK}/{name}.py",
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+            _COMPILED[name] = target.read_bytes()
+    return _COMPILED[name]
+
+
 def _prepare(code: Path) -> None:
-    """The runner and the codec, which the sandbox sees read-only in its /work."""
+    """The runner and the codec, compiled, which the sandbox sees read-only in its /work.
+
+    Python runs ``_runner.pyc`` as its program and imports ``_codec`` from
+    ``_codec.pyc`` (a folder on the path may hold bytecode without its source).
+    """
     code.chmod(0o755)
-    # The runner keeps its in-sandbox name, /work/_runner.py; the codec comes from grading/.
-    for source, name in (
-        (Path(__file__).with_name("runner.py"), "_runner.py"),
-        (Path(_codec.__file__), "_codec.py"),
-    ):
-        shutil.copy(source, code / name)
-        (code / name).chmod(0o644)
+    for name in IN_SANDBOX:
+        (code / f"{name}.pyc").write_bytes(_compiled(name))
+        (code / f"{name}.pyc").chmod(0o644)
 
 
 def _line(message: dict[str, Any]) -> bytes:
@@ -299,10 +325,10 @@ def _command(code: Path, uid: int | None) -> list[str]:
     # /tmp is shared by the sandbox only: sticky and open to its (dropped) user.
     command += ["--proc", "/proc", "--dev", "/dev"]
     command += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
-    command += ["--perms", "1777", "--size", str(WORK_BYTES), "--tmpfs", "/work"]
-    for name in ("_runner.py", "_codec.py"):
-        command += ["--ro-bind", str(code / name), f"/work/{name}"]
-    command += ["--chdir", "/work"]
+    command += ["--perms", "1777", "--size", str(WORK_BYTES), "--tmpfs", WORK]
+    for name in IN_SANDBOX:
+        command += ["--ro-bind", str(code / f"{name}.pyc"), f"{WORK}/{name}.pyc"]
+    command += ["--chdir", WORK]
     command += ["--remount-ro", "/"]  # the sandbox's own root folder too: only /work and /tmp are writable
     if uid is not None:
         command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
@@ -310,7 +336,7 @@ def _command(code: Path, uid: int | None) -> list[str]:
         command += ["--inh-caps=-all", "--bounding-set=-all"]
     else:
         command += ["--"]
-    return command + [str(python), "-S", "-B", "/work/_runner.py"]
+    return command + [str(python), "-S", "-B", f"{WORK}/_runner.pyc"]
 
 
 def _environment() -> dict[str, str]:
@@ -318,7 +344,7 @@ def _environment() -> dict[str, str]:
     threads = "1"  # the grader runs several sandboxes side by side
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": "/work",
+        "HOME": WORK,
         "PYTHONPATH": SITE_IN_SANDBOX,
         "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",

@@ -111,3 +111,54 @@ def test_feedback_is_the_page_nbconverts_html_exporter_writes(course) -> None:
     assert [image.get("alt") for image in images] == [record.NO_DESCRIPTION, "a dot"]
     assert '&lt;img src="dot.png"' in page
     assert graded.feedback is not None and "Part 1" in graded.feedback
+
+
+def test_kept_cells_never_show_another_learners_text(course) -> None:
+    """Pages made one after another by one exporter, which keeps the HTML of cells it has seen.
+
+    A learner whose answer and markdown differ gets a page with their own text, equal to
+    HTMLExporter's; a learner whose cells are all the same as another's gets the same page.
+    """
+    setup, _, graded = course
+    ours = record._once("feedback", setup.config, record._feedback_exporter)
+    theirs = HTMLExporter(parent=ours.parent, config=ours.config)
+    for step in ours._preprocessors:
+        theirs.register_preprocessor(step)
+    given = record.resources(ASSIGNMENT, "ada", setup.db_url)
+    first = nbformat.reads(graded.notebook, as_version=4)
+    second = copy.deepcopy(first)
+    answer = next(
+        cell for cell in second.cells if cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+    )
+    answer.source += "\nspelled_only_by_the_second_learner = 1"
+    text = next(cell for cell in second.cells if cell.cell_type == "markdown")
+    text.source += "\n\nA sentence only the *second* learner wrote."
+    pages = []
+    for notebook in (first, second, first):
+        page, _ = ours.from_notebook_node(copy.deepcopy(notebook), copy.deepcopy(given))
+        expected, _ = theirs.from_notebook_node(copy.deepcopy(notebook), copy.deepcopy(given))
+        assert (
+            BeautifulSoup(page, "html.parser").get_text() == BeautifulSoup(expected, "html.parser").get_text()
+        )
+        pages.append(page)
+    assert "spelled_only_by_the_second_learner" in pages[1] and "<em>second</em> learner" in pages[1]
+    assert "spelled_only_by_the_second_learner" not in pages[0] + pages[2]
+    assert "<em>second</em>" not in pages[0] + pages[2]
+    assert pages[0] == pages[2]
+
+
+def test_kept_results_are_bounded_and_least_recently_used_go_first() -> None:
+    kept = record.Kept(entries=2, longest=10)
+    made: list[str] = []
+
+    def make(text: str):
+        return lambda: made.append(text) or text.upper()
+
+    assert kept.get(("a",), "a", make("a")) == "A"
+    assert kept.get(("b",), "b", make("b")) == "B"
+    assert kept.get(("a",), "a", make("a")) == "A"  # kept: not made again, and now the most recent
+    assert kept.get(("c",), "c", make("c")) == "C"  # "b" goes
+    assert kept.get(("b",), "b", make("b")) == "B"
+    assert made == ["a", "b", "c", "b"]
+    assert list(kept.results) == [("c",), ("b",)]
+    assert kept.get(("long",), "x" * 10, make("long")) == "LONG" and ("long",) not in kept.results
