@@ -180,6 +180,7 @@ export: $(GRADE_STAMP)
 bench: $(GRADE_STAMP) system-grade
 	$(BIN)/python bench/bench_recurrent.py
 	$(BIN)/python bench/bench_grading.py
+	$(BIN)/python bench/bench_grading_steps.py
 
 lock: $(TEST_STAMP)
 	$(BIN)/python tools/lock.py

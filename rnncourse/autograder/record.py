@@ -111,6 +111,15 @@ def record(
     db_url: str,
 ) -> nbformat.NotebookNode:
     """Record the verified ``notebook`` in the gradebook with nbgrader's steps; the autograded notebook."""
+    record_submission(assignment, student, timestamp, db_url)
+    given = resources(assignment, student, db_url)
+    for step in steps_after_the_sandbox(config):
+        notebook, given = step(notebook, given)
+    return notebook
+
+
+def record_submission(assignment: str, student: str, timestamp: str | None, db_url: str) -> None:
+    """The learner and their submission in the gradebook, with its timestamp, as nbgrader's ``Autograde`` does."""
     with Gradebook(db_url) as gradebook:
         gradebook.update_or_create_student(student)
         gradebook.find_assignment(assignment)  # MissingEntry: it was never registered
@@ -118,10 +127,12 @@ def record(
             gradebook.update_or_create_submission(assignment, student, timestamp=parse_utc(timestamp))
         else:
             gradebook.update_or_create_submission(assignment, student)
-    given = resources(assignment, student, db_url)
-    for step in _once("record", config, _after_the_sandbox):
-        notebook, given = step(notebook, given)
-    return notebook
+
+
+def steps_after_the_sandbox(config: Config) -> list[Preprocessor]:
+    """This process's instances of the configured autograde steps after the sandbox (built once)."""
+    steps: list[Preprocessor] = _once("record", config, _after_the_sandbox)
+    return steps
 
 
 class HideNoResponse(Preprocessor):  # type: ignore[misc]
