@@ -211,6 +211,20 @@ def attention_map(translator: Translator, source: str, target: str) -> dict[str,
     }
 
 
+#: Words of English a verse drawn as an attention map may have: a map a phone can show.
+ATTENTION_WORDS = (6, 12)
+
+
+def attention_example(test: Pairs, seen: set[str]) -> int:
+    """Index of the test verse whose attention the page draws: the first one whose English is
+    not in ``seen`` (train and validation) word for word, with ``ATTENTION_WORDS`` English words."""
+    low, high = ATTENTION_WORDS
+    for index, (source, _) in enumerate(test):
+        if source not in seen and low <= len(source.split()) <= high:
+            return index
+    raise ValueError(f"no test verse of {low} to {high} words is new to training")
+
+
 def translation_run(
     train: Pairs, val: Pairs, test: Pairs, epochs: int = 40, **settings: Any
 ) -> tuple[Translator, dict[str, Any]]:
@@ -305,16 +319,16 @@ def main(argv: list[str] | None = None) -> None:
     for name, (train, val, test) in verse_splits().items():
         translator, record = translation_run(train, val, test, args.epochs, **SETTINGS)
         if name == RANDOM:
-            record["attention"] = attention_map(translator, *test[ATTENTION_EXAMPLE])
+            index = attention_example(test, {s for s, _ in train + val})
+            record["attention"] = attention_map(translator, *test[index]) | {
+                "test_index": index,
+                "seq2seq": " ".join(translator.translate([test[index][0]])[0]),
+            }
         result["splits"][name] = record
         result["cpu_seconds_total"] += record["cpu_seconds"]
         print(name, record["bleu"], record["epochs_run"], record["cpu_seconds"], flush=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
-
-
-#: The test verse (of the random split) whose attention the page draws.
-ATTENTION_EXAMPLE = 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from rnncourse.experiments.ch08_applications_translation import (
     LENGTH_EDGES,
     ORDERED,
     RANDOM,
+    attention_example,
     attention_map,
     bleu_by_length,
     random_split,
@@ -47,6 +48,22 @@ def test_the_random_split_tests_on_chapter_7s_verses() -> None:
     assert everything == bible_pairs(16) and len(ordered_val) == 200  # canonical order kept
     assert len(ordered_test) == round(0.1 * len(everything))
     assert ordered_test == everything[-len(ordered_test) :]  # the tail in canonical order
+
+
+def test_the_attention_example_is_new_to_training_and_short_enough_to_read() -> None:
+    test = [
+        ("seen verse of seven words here now", "a"),  # in training: passed over
+        ("too short new", "b"),
+        ("a new verse of exactly seven words", "c"),
+        ("another new verse of seven words too", "d"),
+    ]
+    seen = {"seen verse of seven words here now"}
+    assert attention_example(test, seen) == 2
+    with pytest.raises(ValueError, match="new to training"):
+        attention_example(test[:2], seen)
+    train, val, verses = verse_splits()[RANDOM]
+    index = attention_example(verses, {source for source, _ in train + val})
+    assert verses[index][0] not in {source for source, _ in train + val}
 
 
 def test_random_split_draws_without_overlap_and_rejects_bad_sizes() -> None:
