@@ -17,12 +17,17 @@ recording steps (``record.steps_after_the_sandbox``), writing the notebook and
 the feedback page. It prints the mean milliseconds of each step and the start-up
 of an empty sandbox, with the machine's load at both ends, and checks that
 every grade is the one its answers earn (so the steps timed are the whole pass).
+Last, it makes every feedback page again with two fresh exporters in
+alternating order, one keeping the HTML of the cells it has seen (as ``make
+grade`` does) and one keeping none, and prints their medians side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -90,7 +95,27 @@ def sanitise_with(
     return step(config=config).preprocess(notebook, given)  # type: ignore[no-any-return]
 
 
-def grade_in_steps(task: submission.Task, setup: submission.Setup, steps: Steps) -> None:
+def feedback_side_by_side(
+    setup: submission.Setup, graded: list[tuple[str, nbformat.NotebookNode]]
+) -> dict[str, list[float]]:
+    """Seconds of each feedback page made again by two fresh exporters, in alternating order: one that
+    keeps the HTML of the cells it has seen (``make grade``'s) and one that keeps none."""
+    exporters = {}
+    for name, kept in (("cells kept", 512), ("none kept", 0)):
+        config = Config(setup.config)
+        config.FeedbackExporter.kept_cells = kept
+        exporters[name] = record.feedback_exporter(config)
+    seconds: dict[str, list[float]] = {name: [] for name in exporters}
+    for turn, (student, notebook) in enumerate(graded):
+        for name in sorted(exporters, reverse=bool(turn % 2)):
+            given = record.resources(ASSIGNMENT, student, setup.db_url)
+            started = time.perf_counter()
+            exporters[name].from_notebook_node(copy.deepcopy(notebook), given)
+            seconds[name].append(time.perf_counter() - started)
+    return seconds
+
+
+def grade_in_steps(task: submission.Task, setup: submission.Setup, steps: Steps) -> nbformat.NotebookNode:
     """``submission.grade`` of ``task``, its pieces called and timed one at a time."""
     assert task.content is not None
     content = task.content
@@ -135,6 +160,7 @@ def grade_in_steps(task: submission.Task, setup: submission.Setup, steps: Steps)
         "feedback page",
         lambda: record.feedback(notebook, task.assignment, task.student, setup.config, setup.db_url),
     )
+    return notebook
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,15 +202,24 @@ def main(argv: list[str] | None = None) -> int:
             {ASSIGNMENT: nbformat.writes(release_notebook)},
         )
         steps = Steps()
-        for learner in submissions:
-            grade_in_steps(batch.task_for(root, learner.student, ASSIGNMENT), setup, steps)
+        notebooks = [
+            (learner.student, grade_in_steps(batch.task_for(root, learner.student, ASSIGNMENT), setup, steps))
+            for learner in submissions
+        ]
         graded = scores(root)
+        pages = feedback_side_by_side(setup, notebooks)
     count = len(submissions)
     print(
         f"class: {count} submissions of {ASSIGNMENT} (seed {args.seed}), graded one after another in one process"
     )
     print("\n".join(steps.table(count)))
     print(f"an empty sandbox's start-up (median of 3): {1e3 * sandbox_startup(CELL_SECONDS):.0f} ms")
+    kept, none = (statistics.median(pages[name]) for name in ("cells kept", "none kept"))
+    print(
+        f"feedback pages made again, side by side in alternating order ({count} each): median "
+        f"{1e3 * kept:.1f} ms keeping the HTML of cells seen before, {1e3 * none:.1f} ms keeping none "
+        f"({none / kept:.2f}x)"
+    )
     wrong = [s.student for s in submissions if graded.get(s.student) != s.expected]
     print(f"grades as their answers earn: {count - len(wrong)} of {count} submissions")
     print(load_line("at the end", os.getloadavg(), cores) + " (this benchmark's own work included)")

@@ -42,7 +42,7 @@ from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import CheckCellMetadata, Execute
 from nbgrader.utils import parse_utc
-from traitlets import Bool
+from traitlets import Bool, Integer
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
@@ -166,7 +166,7 @@ class Kept:
         self.results: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 
     def get(self, key: tuple[Any, ...], source: str, make: Callable[[], str]) -> str:
-        if len(source) >= self.longest:
+        if len(source) >= self.longest or self.entries <= 0:
             return make()
         if key in self.results:
             self.results.move_to_end(key)
@@ -180,9 +180,9 @@ class Kept:
 class KeptHighlight(Highlight2HTML):  # type: ignore[misc]
     """nbconvert's code highlighter, whose pages are kept by source, language and magics language."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, entries: int = 512, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.kept = Kept()
+        self.kept = Kept(entries)
 
     def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
         magics = metadata.get("magics_language") if isinstance(metadata, dict) else None
@@ -205,15 +205,20 @@ class FeedbackExporter(HTMLExporter):  # type: ignore[misc]
 
     Code highlighting and markdown, most of what is left of a page's cost, are
     pure functions of a cell's text: their HTML is kept (:class:`Kept`) and
-    reused for the next learner's identical cell. ``tests/autograder/test_record.py``
+    reused for the next learner's identical cell (``c.FeedbackExporter.kept_cells``
+    of them; 0 keeps none). ``tests/autograder/test_record.py``
     compares the pages with ``HTMLExporter``'s element by element, for
     learners whose cells differ and for those whose cells are the same.
     """
 
+    kept_cells = Integer(
+        512, help="cells whose HTML each worker keeps, highlighted and rendered (0: none)"
+    ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.highlighters: dict[str | None, Highlight2HTML] = {}  # by the notebook's lexer
-        self.markdown = Kept()
+        self.markdown = Kept(self.kept_cells)
 
     @pass_context
     def markdown2html(self, context: Any, source: str) -> str:
@@ -233,7 +238,7 @@ class FeedbackExporter(HTMLExporter):  # type: ignore[misc]
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name"))
         if lexer not in self.highlighters:
-            self.highlighters[lexer] = KeptHighlight(pygments_lexer=lexer, parent=self)
+            self.highlighters[lexer] = KeptHighlight(self.kept_cells, pygments_lexer=lexer, parent=self)
         self.register_filter("highlight_code", self.filters.get("highlight_code", self.highlighters[lexer]))
         resources = self._init_resources(resources)
         choose = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
@@ -242,7 +247,7 @@ class FeedbackExporter(HTMLExporter):  # type: ignore[misc]
         return _IMAGE_WITHOUT_ALT.sub(f'<img alt="{NO_DESCRIPTION}"', html), resources
 
 
-def _feedback_exporter(config: Config) -> HTMLExporter:
+def feedback_exporter(config: Config) -> HTMLExporter:
     """GenerateFeedback's exporter and preprocessors, with the templates of this installation."""
     config = copy.deepcopy(config)
     import nbgrader
@@ -263,7 +268,7 @@ def feedback(
     notebook: nbformat.NotebookNode, assignment: str, student: str, config: Config, db_url: str
 ) -> str:
     """The feedback page of a recorded notebook, as ``nbgrader generate_feedback`` writes it."""
-    html, _ = _once("feedback", config, _feedback_exporter).from_notebook_node(
+    html, _ = _once("feedback", config, feedback_exporter).from_notebook_node(
         notebook, resources(assignment, student, db_url)
     )
     return str(html)

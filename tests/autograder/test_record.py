@@ -82,7 +82,7 @@ def test_nothing_after_sanitising_writes_nbgrader_metadata(course) -> None:
 def test_feedback_is_the_page_nbconverts_html_exporter_writes(course) -> None:
     """The same elements, attributes and text as HTMLExporter's page (which parses its page again)."""
     setup, _, graded = course
-    ours = record._once("feedback", setup.config, record._feedback_exporter)
+    ours = record._once("feedback", setup.config, record.feedback_exporter)
     theirs = HTMLExporter(parent=ours.parent, config=ours.config)
     for step in ours._preprocessors:
         theirs.register_preprocessor(step)
@@ -120,7 +120,7 @@ def test_kept_cells_never_show_another_learners_text(course) -> None:
     HTMLExporter's; a learner whose cells are all the same as another's gets the same page.
     """
     setup, _, graded = course
-    ours = record._once("feedback", setup.config, record._feedback_exporter)
+    ours = record._once("feedback", setup.config, record.feedback_exporter)
     theirs = HTMLExporter(parent=ours.parent, config=ours.config)
     for step in ours._preprocessors:
         theirs.register_preprocessor(step)
@@ -162,3 +162,6 @@ def test_kept_results_are_bounded_and_least_recently_used_go_first() -> None:
     assert made == ["a", "b", "c", "b"]
     assert list(kept.results) == [("c",), ("b",)]
     assert kept.get(("long",), "x" * 10, make("long")) == "LONG" and ("long",) not in kept.results
+    none = record.Kept(entries=0)
+    assert none.get(("a",), "a", make("a")) == none.get(("a",), "a", make("a")) == "A"
+    assert made[-2:] == ["a", "a"] and not none.results

@@ -43,3 +43,7 @@ def test_quick_run_times_every_step_and_grades_the_class_right() -> None:
     assert re.search(r"^all but the sandbox\s+[\d.]+$", out, re.M), out
     assert re.search(r"^an empty sandbox's start-up \(median of 3\): \d+ ms$", out, re.M), out
     assert "grades as their answers earn: 6 of 6 submissions" in out, out
+    side_by_side = (
+        r"^feedback pages made again, side by side in alternating order \(6 each\): median [\d.]+ ms"
+    )
+    assert re.search(side_by_side, out, re.M), out
