@@ -291,13 +291,27 @@ def differences(first: Scores, second: Scores, students: list[str]) -> list[str]
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+def class_options(parser: argparse.ArgumentParser, size: int) -> None:
+    """The options that choose the class (``--quick``, ``--size``, ``--seed``), as every grading benchmark has them."""
     parser.add_argument("--quick", action="store_true", help="6 submissions: a smoke test")
     parser.add_argument(
-        "--size", type=int, default=1000, help="submissions in the class (at least 60; not with --quick)"
+        "--size", type=int, default=size, help="submissions in the class (at least 60; not with --quick)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the class's answers and order")
+
+
+def check_class_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A class of at least 60 (or ``--quick``), and a sandbox that starts here; else the parser's error."""
+    if not args.quick and args.size < 60:
+        parser.error("--size: a class of at least 60 submissions (or --quick)")
+    problem = sandbox.sandbox_available()
+    if problem:
+        parser.error(f"the sandbox is not available: {problem}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    class_options(parser, size=1000)
     parser.add_argument(
         "--cell-timeout",
         type=float,
@@ -313,11 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = args.pairs if args.pairs is not None else 1
     if pairs < 1:
         parser.error("--pairs: at least 1")
-    if not args.quick and args.size < 60:
-        parser.error("--size: a class of at least 60 submissions (or --quick)")
-    problem = sandbox.sandbox_available()
-    if problem:
-        parser.error(f"the sandbox is not available: {problem}")
+    check_class_options(parser, args)
     cores = os.cpu_count() or 1
 
     # Read before anything starts: afterwards the load counts this benchmark's own work.

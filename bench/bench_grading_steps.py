@@ -51,6 +51,8 @@ from bench_grading import (  # noqa: E402
     ASSIGNMENT,
     CELL_SECONDS,
     build_class,
+    check_class_options,
+    class_options,
     sandbox_startup,
     scores,
     submit,
@@ -165,17 +167,9 @@ def grade_in_steps(task: submission.Task, setup: submission.Setup, steps: Steps)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="6 submissions: a smoke test")
-    parser.add_argument(
-        "--size", type=int, default=60, help="submissions in the class (at least 60; not with --quick)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the class's answers and order")
+    class_options(parser, size=60)
     args = parser.parse_args(argv)
-    if not args.quick and args.size < 60:
-        parser.error("--size: a class of at least 60 submissions (or --quick)")
-    problem = sandbox.sandbox_available()
-    if problem:
-        parser.error(f"the sandbox is not available: {problem}")
+    check_class_options(parser, args)
     cores = os.cpu_count() or 1
     print(load_line("at the start", os.getloadavg(), cores), flush=True)
     # nbgrader's own: its gradebook adds objects through relationships SQLAlchemy 2 warns about
