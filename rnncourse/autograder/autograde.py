@@ -9,7 +9,8 @@ instructor's test cells and the learner's other cells.
 Instead of running everything in one Jupyter kernel with the instructor's
 rights, :class:`SandboxedExecute`
 
-1. sends the learner's code cells (never the test cells) and one request per
+1. sends the learner's code cells (never the test cells, nor the closing cells
+   after the last answer and test cell: :func:`closing_cells`) and one request per
    graded part (``PARTS`` of ``rnncourse.grading.<assignment>``: function
    name, the inputs of its visible cases and of its hidden cases, drawn from
    the course's secret (``rnncourse.autograder.secret``), correct earlier
@@ -75,12 +76,39 @@ HIDDEN_TESTS = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# What a closing cell shows in the feedback (see closing_cells).
+NOT_RUN = (
+    "[Not run by the grader: this cell comes after the last graded part, so it cannot change "
+    "a grade. Your own notebook shows what it does.]\n"
+)
 
 
 def is_test_cell(cell: nbformat.NotebookNode) -> bool:
     """An autograded test cell: nbgrader's grade=True and solution=False, code."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def closing_cells(nb: nbformat.NotebookNode) -> set[int]:
+    """The indices of the code cells after the last answer or test cell: the grader does not run them.
+
+    Every part is checked on the namespace the learner's cells leave behind. In
+    the lab, a part's test cell sees the namespace as it is at that cell, so a
+    cell after the last answer and test cell cannot change what the lab's checks
+    saw, and the grader's verdicts stay the lab's only without it: a closing cell
+    that redefined a part's function would otherwise be graded instead. The
+    exercises' closing cells put the learner's parts to work (a few seconds of
+    training each), which would be most of a submission's cost. A notebook with
+    no answer or test cell has no closing cells.
+    """
+    marked = [
+        index
+        for index, cell in enumerate(nb.cells)
+        if (meta := cell.get("metadata", {}).get("nbgrader", {})).get("grade") or meta.get("solution")
+    ]
+    if not marked:
+        return set()
+    return {index for index, cell in enumerate(nb.cells) if index > marked[-1] and cell.cell_type == "code"}
 
 
 def chapter_parts(assignment: str) -> list[Part]:
@@ -97,14 +125,17 @@ def chapter_parts(assignment: str) -> list[Part]:
 def sandbox_inputs(
     nb: nbformat.NotebookNode, parts: Sequence[Part], key: HiddenKey
 ) -> tuple[list[tuple[int, str]], list[sandbox.PartRequest]]:
-    """What the sandbox receives: (index, source) of every non-test code cell, and one request per part.
+    """What the sandbox receives: (index, source) of the code cells to run, and one request per part.
+
+    The cells to run are every code cell but the test cells and the closing cells.
 
     Each part's cases are its visible ones and its hidden ones drawn from ``key``.
     """
+    closing = closing_cells(nb)
     cells = [
         (index, cell.source)
         for index, cell in enumerate(nb.cells)
-        if cell.cell_type == "code" and not is_test_cell(cell)
+        if cell.cell_type == "code" and not is_test_cell(cell) and index not in closing
     ]
     requests = [
         sandbox.PartRequest(
@@ -435,11 +466,16 @@ def fill_notebook(
 ) -> None:
     """Write the sandbox's outputs and the verdicts into ``nb`` (see the module docstring)."""
     by_grade_id = {part.grade_id: part for part in parts}
+    closing = closing_cells(nb)
     count = 0
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             cell.source = safe_markdown(cell.source)
         if cell.cell_type != "code":
+            continue
+        if index in closing:
+            cell.execution_count = None
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=NOT_RUN)]
             continue
         count += 1
         cell.execution_count = count
@@ -466,6 +502,7 @@ def fill_notebook(
 __all__ = [
     "SandboxedExecute",
     "chapter_parts",
+    "closing_cells",
     "fill_notebook",
     "run_cached",
     "sandbox_inputs",

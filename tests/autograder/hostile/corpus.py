@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from rnncourse.grading import ch01_recurrence
 from tests.grading.ch01_recurrence_answers import IN_PLACE
 from tests.grading.notebooks import filled
 
@@ -108,8 +109,14 @@ def stubs(context: Context) -> dict[str, str]:
 
 
 def extra_cell(notebook: nbformat.NotebookNode, code: str, at: int | None = None) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell(code)
-    notebook.cells.insert(len(notebook.cells) if at is None else at, cell)
+    """``notebook`` with a new code cell at index ``at``, by default just before its last test cell.
+
+    The grader does not run the cells after the last test cell (``autograde.closing_cells``),
+    so an attack placed there would prove nothing.
+    """
+    if at is None:
+        at = max(index for index, cell in enumerate(notebook.cells) if is_test(cell))
+    notebook.cells.insert(at, nbformat.v4.new_code_cell(code))
     return notebook
 
 
@@ -490,6 +497,13 @@ threading.Thread(target=keep_stealing, daemon=True).start()
 """
 
 
+def closing_cell(c: Context) -> nbformat.NotebookNode:
+    """The correct answers, then, after the last test cell, a cell that unmakes every part and never ends."""
+    unmade = "".join(f"{part.function} = None\n" for part in ch01_recurrence.PARTS)
+    notebook = filled(c.release, c.correct)
+    return extra_cell(notebook, unmade + "while True:\n    pass\n", at=len(notebook.cells))
+
+
 def walk_the_interpreter(c: Context) -> nbformat.NotebookNode:
     """Part 3 left undone; a cell and a thread search the interpreter for the correct code of later parts."""
     return extra_cell(with_answers(c, rnn_cell_forward=STUB), WALK)
@@ -637,4 +651,6 @@ CORPUS = [
     Hostile("edited-metadata", edited_metadata, full(), ["bonus", "graded as released"], reported=True),
     # item 8: a library the part does not allow
     Hostile("other-library", other_library, full(softmax=True), ["mpmath is not available while grading"]),
+    # a cell after the last test cell is not run: it cannot change what the lab's checks saw
+    Hostile("closing-cell", closing_cell, full(), ["Not run by the grader"]),
 ]
