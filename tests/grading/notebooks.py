@@ -99,9 +99,9 @@ def run_code_cells(path: Path, env: dict[str, str]) -> str:
 
     The install cell (the notebook's first code cell, for Colab) is left out; the rest is
     plain Python, but for the first line ``%%try_it`` of the cells that try parts. For the
-    closing cells that put the learner's parts to work, which the grader skips (they need
-    the course package). One BLAS thread, as in the notebooks:
-    their loops of small products only slow down with more.
+    closing cells that put the learner's parts to work, which the grader does not run
+    (``autograde.closing_cells``). One BLAS thread, as in the notebooks: their loops of
+    small products only slow down with more.
     """
     threads = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     run = subprocess.run(
