@@ -92,11 +92,11 @@ def is_test_cell(cell: nbformat.NotebookNode) -> bool:
 def closing_cells(nb: nbformat.NotebookNode) -> set[int]:
     """The indices of the code cells after the last answer or test cell: the grader does not run them.
 
-    Every part is checked on the namespace the learner's cells leave behind. In
-    the lab, a part's test cell sees the namespace as it is at that cell, so a
-    cell after the last answer and test cell cannot change what the lab's checks
-    saw, and the grader's verdicts stay the lab's only without it: a closing cell
-    that redefined a part's function would otherwise be graded instead. The
+    Every part is checked on the namespace the cells that ran leave behind. In
+    the lab, a part's test cell sees the namespace as it is at that cell, so no
+    check there sees a cell after the last answer and test cell. Running such a
+    cell here could only make the verdicts differ from the lab's (a closing cell
+    that redefined a part's function would be graded instead of the answer). The
     exercises' closing cells put the learner's parts to work (a few seconds of
     training each), which would be most of a submission's cost. A notebook with
     no answer or test cell has no closing cells.
