@@ -3,7 +3,8 @@
 A chapter's files carry its key, ``chNN_<slug>``. The map in CONTRIBUTING.md ("Where things are") lists,
 for each of the eight chapters, its key and its files. This test fails when a path in the map does
 not exist, when a file carrying a chapter key is missing from the map, when the website's table of
-contents or the landing page disagree with the map, or when a concept module imports a chapter module.
+contents or the landing page disagree with the map, when a concept module imports a chapter module,
+or when a chapter's checks or figures import names out of their toolkits rather than the toolkit module.
 """
 
 from __future__ import annotations
@@ -197,6 +198,20 @@ def _importers(repo: Path, folders: tuple[str, ...], module: str) -> list[str]:
         for path in sorted((repo / PACKAGE / folder).rglob("*.py"))
         if module in _imports(path)
     ]
+
+
+#: The toolkits the chapter checks and figures share, used by module (CONTRIBUTING, "Conventions").
+TOOLKITS = {"rnncourse.grading.core", "rnncourse.grading.parts", "rnncourse.figures._draw"}
+
+
+def test_chapter_checks_and_figures_use_their_toolkits_by_module(repo: Path) -> None:
+    offenders = []
+    for folder in ("grading", "figures"):
+        for path in sorted((repo / "rnncourse" / folder).glob("ch[0-9][0-9]_*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module in TOOLKITS:
+                    offenders.append(f"{folder}/{path.name}: from {node.module} import ...")
+    assert offenders == []
 
 
 def test_the_root_holds_only_what_both_sides_use(repo: Path) -> None:

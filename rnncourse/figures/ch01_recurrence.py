@@ -37,19 +37,7 @@ from matplotlib.figure import Figure
 
 from rnncourse.data.text import Vocabulary, pad_batch, tokenize
 from rnncourse.data.toy import CAPTION_STEPS, FORECAST_DAYS, TOY_CORPUS, TRANSLATION_PAIR
-from rnncourse.figures._draw import (
-    MIN_FONT_PT,
-    PALETTE,
-    SERIES_COLORS,
-    TITLE_FONT_PT,
-    arrow,
-    box,
-    diagram_axes,
-    heatmap,
-    new_figure,
-    path_arrow,
-    plot_curves,
-)
+from rnncourse.figures import _draw as draw
 
 # -- the loop and its unrolled picture -----------------------------------------------
 
@@ -63,14 +51,16 @@ def _cell_column(ax: Axes, x: float, sub: str) -> None:
 
     ``sub`` is the subscript as mathtext writes it: ``"t"``, or ``"{3}"`` for step 3.
     """
-    box(ax, (x, 0), _CELL_W, _CELL_H, f"$h_{sub}$", role="cell", fontsize=15)
-    box(ax, (x, -_IO_Y), _IO_W, _IO_H, f"$x_{sub}$", role="input", fontsize=14)
-    box(ax, (x, _IO_Y), _IO_W, _IO_H, f"$y_{sub}$", role="output", fontsize=14)
+    draw.box(ax, (x, 0), _CELL_W, _CELL_H, f"$h_{sub}$", role="cell", fontsize=15)
+    draw.box(ax, (x, -_IO_Y), _IO_W, _IO_H, f"$x_{sub}$", role="input", fontsize=14)
+    draw.box(ax, (x, _IO_Y), _IO_W, _IO_H, f"$y_{sub}$", role="output", fontsize=14)
     inner, outer = _CELL_H / 2, _IO_Y - _IO_H / 2  # an arrow's ends: the cell's edge, the x or y box's edge
     into_cell = ((x, -outer), (x, -inner), "$W_{xh}$", -1.05)
     out_of_cell = ((x, inner), (x, outer), "$W_{hy}$", 1.05)
     for start, end, weight, label_y in (into_cell, out_of_cell):
-        arrow(ax, start, end, label=weight, label_at=(x + 0.1, label_y), ha="left", color=PALETTE["weight"])
+        draw.arrow(
+            ax, start, end, label=weight, label_at=(x + 0.1, label_y), ha="left", color=draw.PALETTE["weight"]
+        )
 
 
 def draw_unrolled(steps: int = 4) -> Figure:
@@ -90,34 +80,36 @@ def draw_unrolled(steps: int = 4) -> Figure:
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     spacing = 2.0
-    fig = new_figure(1.0, 0.85)
+    fig = draw.new_figure(1.0, 0.85)
     ax_fold, ax_unroll = fig.subplots(2, 1)
 
     # Folded: one cell whose output comes back as its own input at the next step.
     _cell_column(ax_fold, 0, "t")
     right = _CELL_W / 2
     loop = [(right, 0.2), (right + 1.3, 0.9), (right + 1.3, -0.9), (right, -0.2)]
-    path_arrow(ax_fold, loop, curved=True, color=PALETTE["weight"])
-    weight_style = {"fontsize": MIN_FONT_PT, "color": PALETTE["weight"]}
+    draw.path_arrow(ax_fold, loop, curved=True, color=draw.PALETTE["weight"])
+    weight_style = {"fontsize": draw.MIN_FONT_PT, "color": draw.PALETTE["weight"]}
     ax_fold.text(right + 1.05, 0, "$W_{hh}$", ha="left", va="center", **weight_style)
-    ax_fold.text(right + 0.55, -0.62, "$h_{t-1}$", ha="center", va="top", fontsize=MIN_FONT_PT)
-    ax_fold.set_title("folded: one cell and a loop", fontsize=TITLE_FONT_PT)
-    diagram_axes(ax_fold, (-0.9, 2.5), (-2.2, 2.2))
+    ax_fold.text(right + 0.55, -0.62, "$h_{t-1}$", ha="center", va="top", fontsize=draw.MIN_FONT_PT)
+    ax_fold.set_title("folded: one cell and a loop", fontsize=draw.TITLE_FONT_PT)
+    draw.diagram_axes(ax_fold, (-0.9, 2.5), (-2.2, 2.2))
 
     # Unrolled: h_0, then one copy of the cell per step.
-    box(ax_unroll, (0, 0), _CELL_W, _CELL_H, "$h_0$", role="state", fontsize=15)
-    ax_unroll.text(0, -_CELL_H / 2 - 0.15, "(zeros)", ha="center", va="top", fontsize=MIN_FONT_PT)
+    draw.box(ax_unroll, (0, 0), _CELL_W, _CELL_H, "$h_0$", role="state", fontsize=15)
+    ax_unroll.text(0, -_CELL_H / 2 - 0.15, "(zeros)", ha="center", va="top", fontsize=draw.MIN_FONT_PT)
     for t in range(1, steps + 1):
         x = spacing * t
         _cell_column(ax_unroll, x, f"{{{t}}}")
         link = ((x - spacing + _CELL_W / 2, 0), (x - _CELL_W / 2, 0))
-        arrow(ax_unroll, *link, label="$W_{hh}$", label_at=(x - spacing / 2, 0.25), color=PALETTE["weight"])
+        draw.arrow(
+            ax_unroll, *link, label="$W_{hh}$", label_at=(x - spacing / 2, 0.25), color=draw.PALETTE["weight"]
+        )
     ax_unroll.text(spacing * steps + _CELL_W / 2 + 0.15, 0, r"$\cdots$", ha="left", va="center", fontsize=15)
     ax_unroll.set_title(
         f"unrolled over {steps} steps: {steps} copies of the drawing,\none set of weights",
-        fontsize=TITLE_FONT_PT,
+        fontsize=draw.TITLE_FONT_PT,
     )
-    diagram_axes(ax_unroll, (-0.8, spacing * steps + 1.3), (-2.2, 2.2))
+    draw.diagram_axes(ax_unroll, (-0.8, spacing * steps + 1.3), (-2.2, 2.2))
     fig.suptitle(
         r"$h_t = \tanh(W_{xh}\,x_t + W_{hh}\,h_{t-1} + b_h)$,    $y_t = W_{hy}\,h_t + b_y$",
         fontsize=14,
@@ -142,7 +134,7 @@ def draw_step_shapes(N: int = 1, D: int = 4, H: int = 8, C: int = 3) -> Figure:
         A figure with one axes; every array is a box with ``gid="array"``
         whose text holds its symbol and its shape with the numbers filled in.
     """
-    fig = new_figure(1.0, 0.86)
+    fig = draw.new_figure(1.0, 0.86)
     ax = fig.subplots()
 
     def shape(symbols: str, *values: int) -> str:
@@ -159,30 +151,30 @@ def draw_step_shapes(N: int = 1, D: int = 4, H: int = 8, C: int = 3) -> Figure:
         ((6.6, -1.8), 2.6, "$y_t$", shape("N, C", N, C), "output"),
     )
     for centre, width, symbol, dims, role in arrays:
-        box(ax, centre, width, 1.0, f"{symbol}\n{dims}", role=role, gid="array")
-    box(ax, (3.3, 0.6), 1.6, 0.6, f"$b_h$ ({H},)", role="state", gid="parameter")
+        draw.box(ax, centre, width, 1.0, f"{symbol}\n{dims}", role=role, gid="array")
+    draw.box(ax, (3.3, 0.6), 1.6, 0.6, f"$b_h$ ({H},)", role="state", gid="parameter")
     products = (  # tail, tip, the weight matrix and its shape, where that label goes
         ((2.7, 5.4), (5.2, 5.4), f"@ $W_{{xh}}^T$\n{shape('D, H', D, H)}", (3.95, 5.95), "center"),
         ((2.7, 3.0), (5.2, 3.0), f"@ $W_{{hh}}^T$\n{shape('H, H', H, H)}", (3.95, 3.55), "center"),
         ((6.6, 0.1), (6.6, -1.3), f"@ $W_{{hy}}^T$ + $b_y$\n{shape('H, C', H, C)}", (6.8, -0.6), "left"),
     )
     for start, end, label, label_at, ha in products:
-        arrow(ax, start, end, label=label, label_at=label_at, ha=ha, color=PALETTE["weight"])
+        draw.arrow(ax, start, end, label=label, label_at=label_at, ha=ha, color=draw.PALETTE["weight"])
     # the sum: h_{t-1} W_hh^T from above, b_h from the left, x_t W_xh^T around the right
-    arrow(ax, (6.6, 2.5), (6.6, 1.1), label="+", label_at=(6.85, 1.8), fontsize=15)
-    arrow(ax, (4.1, 0.6), (4.9, 0.6), label="+", label_at=(4.5, 0.95), fontsize=15)
-    path_arrow(ax, [(8.0, 5.4), (9.1, 5.4), (9.1, 0.6), (8.3, 0.6)])
+    draw.arrow(ax, (6.6, 2.5), (6.6, 1.1), label="+", label_at=(6.85, 1.8), fontsize=15)
+    draw.arrow(ax, (4.1, 0.6), (4.9, 0.6), label="+", label_at=(4.5, 0.95), fontsize=15)
+    draw.path_arrow(ax, [(8.0, 5.4), (9.1, 5.4), (9.1, 0.6), (8.3, 0.6)])
     ax.text(9.3, 3.0, "+", ha="left", va="center", fontsize=15)
     # h_t is the h_{t-1} of the next step.
     next_step = [(5.3, 0.1), (5.3, -0.5), (0.6, -0.5), (0.6, 2.5)]
-    path_arrow(ax, next_step, color=PALETTE["muted"], linestyle="--")
+    draw.path_arrow(ax, next_step, color=draw.PALETTE["muted"], linestyle="--")
     note = "next step: $h_t$\nbecomes $h_{t-1}$"
-    ax.text(0.8, -0.7, note, ha="left", va="top", fontsize=MIN_FONT_PT, color=PALETTE["muted"])
+    ax.text(0.8, -0.7, note, ha="left", va="top", fontsize=draw.MIN_FONT_PT, color=draw.PALETTE["muted"])
     ax.set_title(
         f"one step for a batch of N row vectors (N={N}, D={D}, H={H}, C={C});\nweights are stored (out, in)",
-        fontsize=TITLE_FONT_PT,
+        fontsize=draw.TITLE_FONT_PT,
     )
-    diagram_axes(ax, (-0.1, 10.0), (-2.5, 6.4))
+    draw.diagram_axes(ax, (-0.1, 10.0), (-2.5, 6.4))
     return fig
 
 
@@ -216,23 +208,25 @@ def draw_padding_vs_steps(
     n = len(sentences)
     pad_fraction = 1 - lengths.sum() / ids.size if ids.size else 0.0
 
-    fig = new_figure(1.0, 0.2 + 0.14 * n)
+    fig = draw.new_figure(1.0, 0.2 + 0.14 * n)
     ax_pad, ax_step = fig.subplots(2, 1, height_ratios=[1, 1.8])
     cell = 0.9
     for row in range(n):  # the first sentence is the top row
         for col in range(max_len):
             centre, index = (col, n - 1 - row), str(ids[row, col])
             if col < lengths[row]:
-                box(ax_pad, centre, cell, cell, index, role="input", gid="token")
+                draw.box(ax_pad, centre, cell, cell, index, role="input", gid="token")
             else:
-                box(ax_pad, centre, cell, cell, index, role="pad", linestyle=":")
+                draw.box(ax_pad, centre, cell, cell, index, role="pad", linestyle=":")
     rows = [f"sentence {row + 1}" for row in range(n)]
     positions = [str(c + 1) if c % 2 == 0 or max_len <= 12 else "" for c in range(max_len)]
-    diagram_axes(ax_pad, (-0.6, max_len - 0.4), (-0.6, n - 0.4), row_labels=rows, column_labels=positions)
-    ax_pad.set_xlabel("position (padding index 0 shown dotted)", fontsize=MIN_FONT_PT)
+    draw.diagram_axes(
+        ax_pad, (-0.6, max_len - 0.4), (-0.6, n - 0.4), row_labels=rows, column_labels=positions
+    )
+    ax_pad.set_xlabel("position (padding index 0 shown dotted)", fontsize=draw.MIN_FONT_PT)
     ax_pad.set_title(
         f"padded to a fixed length:\none ({n}, {max_len}) array, {pad_fraction:.0%} of its entries are padding",
-        fontsize=TITLE_FONT_PT,
+        fontsize=draw.TITLE_FONT_PT,
     )
 
     step_gap = 1.6  # wider than the grid: the words are written out
@@ -241,17 +235,17 @@ def draw_padding_vs_steps(
         words = tokenize(sentence)[: lengths[row]]  # as written: unknown words would decode to <unk>
         for col, word in enumerate(words):
             x = step_gap * col
-            box(ax_step, (x, y), 1.3, cell, word, role="cell", gid="step")
+            draw.box(ax_step, (x, y), 1.3, cell, word, role="cell", gid="step")
             if col > 0:
-                arrow(ax_step, (x - step_gap + 0.65, y), (x - 0.65, y))
+                draw.arrow(ax_step, (x - step_gap + 0.65, y), (x - 0.65, y))
         last = step_gap * (len(words) - 1)
         ax_step.text(last + 0.75, y, f"$\\to h_{{{len(words)}}}$", ha="left", va="center", fontsize=14)
     right = step_gap * (int(lengths.max()) - 1) + 2.0
     steps_taken = [f"T = {length}" for length in lengths.tolist()]
-    diagram_axes(ax_step, (-0.8, right), (-0.6, n - 0.4), row_labels=steps_taken)
+    draw.diagram_axes(ax_step, (-0.8, right), (-0.6, n - 0.4), row_labels=steps_taken)
     ax_step.set_title(
         "one token at a time: T steps for a sentence of T tokens,\nthe same weights at every step",
-        fontsize=TITLE_FONT_PT,
+        fontsize=draw.TITLE_FONT_PT,
     )
     return fig
 
@@ -382,20 +376,20 @@ def _draw_pattern(ax: Axes, pattern: IOPattern) -> None:
     first_x = 0.0
     if pattern.initial is not None:
         first_x = 1.6  # room for the initial vector on the left
-        box(ax, (0, 0), 1.1, io_h, pattern.initial, role="input", gid="initial")
-        arrow(ax, (0.55, 0), (first_x - size / 2, 0), label="$h_0$", label_at=(0.85, 0.3))
+        draw.box(ax, (0, 0), 1.1, io_h, pattern.initial, role="input", gid="initial")
+        draw.arrow(ax, (0.55, 0), (first_x - size / 2, 0), label="$h_0$", label_at=(0.85, 0.3))
     decoder_start = next((i for i, s in enumerate(pattern.steps) if s.role == "decoder"), None)
     for col, step in enumerate(pattern.steps):
         x = first_x + spacing * col
         padded = step.role == "pad"
         outline = ":" if padded else "-"
-        box(ax, (x, 0), size, size, labels[step.role], role=step.role, linestyle=outline)
+        draw.box(ax, (x, 0), size, size, labels[step.role], role=step.role, linestyle=outline)
         if col > 0:  # the state passed on; into the first decoder cell it is the context
             context = col == decoder_start
             link = ((x - spacing + size / 2, 0), (x - size / 2, 0))
-            arrow(ax, *link, color=PALETTE["weight"] if context else None)
+            draw.arrow(ax, *link, color=draw.PALETTE["weight"] if context else None)
         if step.input is not None:
-            box(
+            draw.box(
                 ax,
                 (x, -y_io),
                 io_w,
@@ -403,38 +397,44 @@ def _draw_pattern(ax: Axes, pattern: IOPattern) -> None:
                 step.input,
                 role="pad" if padded else "input",
                 gid="input",
-                fontsize=14 if step.input.startswith("$") else MIN_FONT_PT,
+                fontsize=14 if step.input.startswith("$") else draw.MIN_FONT_PT,
                 linestyle=outline,
             )
-            arrow(ax, (x, -y_io + io_h / 2), (x, -size / 2))
+            draw.arrow(ax, (x, -y_io + io_h / 2), (x, -size / 2))
         if step.output is not None:
-            box(
+            draw.box(
                 ax,
                 (x, y_io),
                 io_w,
                 io_h,
                 step.output,
                 role="output",
-                fontsize=14 if step.output.startswith("$") else MIN_FONT_PT,
+                fontsize=14 if step.output.startswith("$") else draw.MIN_FONT_PT,
             )
             if step.read_from is None:
-                arrow(ax, (x, size / 2), (x, y_io - io_h / 2))
+                draw.arrow(ax, (x, size / 2), (x, y_io - io_h / 2))
             else:  # read the state of an earlier column, not this one
                 source_x = first_x + spacing * step.read_from
                 read_out = ((source_x + size / 4, size / 2), (x - io_w / 4, y_io - io_h / 2))
-                arrow(ax, *read_out, color=PALETTE["weight"], gid="read-out")
+                draw.arrow(ax, *read_out, color=draw.PALETTE["weight"], gid="read-out")
                 ax.text(source_x, 0, "$h_T$", ha="center", va="center", fontsize=14)
         if step.feeds_next:
             turn, next_x = x + spacing / 2, x + spacing
             feedback = [(x + io_w / 2, y_io), (turn, y_io), (turn, -y_io), (next_x - io_w / 2, -y_io)]
-            path_arrow(ax, feedback, color=PALETTE["feedback"], linestyle="--", gid="feedback")
+            draw.path_arrow(ax, feedback, color=draw.PALETTE["feedback"], linestyle="--", gid="feedback")
     if decoder_start is not None:
         x_mid = first_x + spacing * (decoder_start - 0.5)
         ax.text(
-            x_mid, 0.45, "context", ha="center", va="bottom", fontsize=MIN_FONT_PT, color=PALETTE["weight"]
+            x_mid,
+            0.45,
+            "context",
+            ha="center",
+            va="bottom",
+            fontsize=draw.MIN_FONT_PT,
+            color=draw.PALETTE["weight"],
         )
-    ax.set_title(f"{pattern.name}: {pattern.example}", fontsize=TITLE_FONT_PT)
-    diagram_axes(ax, (-0.7, first_x + spacing * (len(pattern.steps) - 1) + 0.7), (-1.7, 1.7))
+    ax.set_title(f"{pattern.name}: {pattern.example}", fontsize=draw.TITLE_FONT_PT)
+    draw.diagram_axes(ax, (-0.7, first_x + spacing * (len(pattern.steps) - 1) + 0.7), (-1.7, 1.7))
 
 
 def draw_io_patterns(patterns: Sequence[IOPattern] | None = None) -> Figure:
@@ -458,7 +458,7 @@ def draw_io_patterns(patterns: Sequence[IOPattern] | None = None) -> Figure:
         raise ValueError("draw_io_patterns needs at least one pattern")
     # One pattern per row, all at one scale: every row has the same height, and the
     # equal-aspect axes of the longest chain still fits the page's width.
-    fig = new_figure(1.0, 0.32 * len(patterns))
+    fig = draw.new_figure(1.0, 0.32 * len(patterns))
     axes = fig.subplots(len(patterns), 1, squeeze=False)[:, 0]
     for ax, pattern in zip(axes, patterns):
         _draw_pattern(ax, pattern)
@@ -489,15 +489,15 @@ def plot_training(
     styles: dict[str, str] = {}
     colors: dict[str, str] = {}
     for i, (name, (train, val)) in enumerate(curves.items()):
-        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        color = draw.SERIES_COLORS[i % len(draw.SERIES_COLORS)]
         for kind, values, style in (("training", train, "-"), ("validation", val, "--")):
             label = f"{name}, {kind}"
             series[label], styles[label], colors[label] = values, style, color
-    fig = new_figure(1.0, 0.5)
+    fig = draw.new_figure(1.0, 0.5)
     ax = fig.subplots()
     if floor is not None:
-        ax.axhline(floor, color=PALETTE["muted"], linestyle=":", linewidth=1.5, label=floor_label)
-    plot_curves(ax, series, styles=styles, colors=colors, ylabel="cross-entropy (mean per review)")
+        ax.axhline(floor, color=draw.PALETTE["muted"], linestyle=":", linewidth=1.5, label=floor_label)
+    draw.plot_curves(ax, series, styles=styles, colors=colors, ylabel="cross-entropy (mean per review)")
     ax.set_ylim(bottom=0)
     return fig
 
@@ -515,12 +515,12 @@ def plot_activations(a_min: float = -4.0, a_max: float = 4.0) -> Figure:
     if not a_min < a_max:
         raise ValueError(f"need a_min < a_max, got {a_min} and {a_max}")
     a = np.linspace(a_min, a_max, 401)
-    fig = new_figure(1.0, 0.5)
+    fig = draw.new_figure(1.0, 0.5)
     ax_f, ax_df = fig.subplots(1, 2)
-    ax_f.axhspan(-1, 1, color=SERIES_COLORS[0], alpha=0.06)  # tanh's range
+    ax_f.axhspan(-1, 1, color=draw.SERIES_COLORS[0], alpha=0.06)  # tanh's range
     for ax in (ax_f, ax_df):
-        ax.axhline(0, color=PALETTE["muted"], linewidth=0.8)
-        ax.axvline(0, color=PALETTE["muted"], linewidth=0.8)
+        ax.axhline(0, color=draw.PALETTE["muted"], linewidth=0.8)
+        ax.axvline(0, color=draw.PALETTE["muted"], linewidth=0.8)
     tanh = np.tanh(a)
     panels = {
         "$f(a)$: tanh stays in (-1, 1),\nReLU is unbounded above": {"tanh": tanh, "ReLU": np.maximum(a, 0)},
@@ -531,7 +531,7 @@ def plot_activations(a_min: float = -4.0, a_max: float = 4.0) -> Figure:
     }
     for ax, (title, curves) in zip((ax_f, ax_df), panels.items()):
         series = {label: values.tolist() for label, values in curves.items()}
-        plot_curves(
+        draw.plot_curves(
             ax, series, x=a.tolist(), xlabel="pre-activation $a$", title=title, legend_loc="upper left"
         )
     return fig
@@ -562,7 +562,7 @@ def _per_step_heatmap(
     if len(columns) != K:
         raise ValueError(f"got {len(columns)} column names for {K} columns")
     rows = [f"t={t}: {token}" for t, token in enumerate(tokens, start=1)]
-    return heatmap(values, rows, columns, ylabel="step $t$ (token read)", **style)
+    return draw.heatmap(values, rows, columns, ylabel="step $t$ (token read)", **style)
 
 
 def plot_hidden_states(h: np.ndarray, tokens: Sequence[str], title: str = "hidden states $h_t$") -> Figure:

@@ -31,17 +31,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from rnncourse.figures._draw import (
-    MIN_FONT_PT,
-    PALETTE,
-    SERIES_COLORS,
-    arrow,
-    box,
-    diagram_axes,
-    finish_axes,
-    new_figure,
-    plot_curves,
-)
+from rnncourse.figures import _draw as draw
 
 
 def draw_bptt_graph(steps: int = 4) -> Figure:
@@ -52,17 +42,17 @@ def draw_bptt_graph(steps: int = 4) -> Figure:
         inputs ("input") and losses ("loss"); arrows tagged "forward" (x_t -> h_t,
         h_{t-1} -> h_t, h_t -> L_t) and "backward" (L_t -> h_t, h_{t+1} -> h_t).
     """
-    fig = new_figure(1.0, 0.47)
+    fig = draw.new_figure(1.0, 0.47)
     ax = fig.add_subplot()
     gap, w, h = 2.4, 1.0, 0.7
-    diagram_axes(ax, (-0.8, gap * steps + 0.8), (-2.9, 2.3))
-    box(ax, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=MIN_FONT_PT + 1)
+    draw.diagram_axes(ax, (-0.8, gap * steps + 0.8), (-2.9, 2.3))
+    draw.box(ax, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=draw.MIN_FONT_PT + 1)
     for t in range(1, steps + 1):
         x = gap * t
-        box(ax, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="state", fontsize=MIN_FONT_PT + 1)
-        box(ax, (x, -1.7), 0.8, 0.55, f"$x_{{{t}}}$", role="input", gid="input")
-        box(ax, (x, 1.7), 0.9, 0.55, f"$L_{{{t}}}$", role="output", gid="loss")
-        arrow(
+        draw.box(ax, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="state", fontsize=draw.MIN_FONT_PT + 1)
+        draw.box(ax, (x, -1.7), 0.8, 0.55, f"$x_{{{t}}}$", role="input", gid="input")
+        draw.box(ax, (x, 1.7), 0.9, 0.55, f"$L_{{{t}}}$", role="output", gid="loss")
+        draw.arrow(
             ax,
             (x, -1.42),
             (x, -h / 2),
@@ -70,25 +60,30 @@ def draw_bptt_graph(steps: int = 4) -> Figure:
             label="$W_{xh}$",
             label_at=(x + 0.5, -1.0),
         )
-        arrow(ax, (x - 0.12, h / 2), (x - 0.12, 1.42), gid="forward")
-        arrow(
-            ax, (x + 0.12, 1.42), (x + 0.12, h / 2), gid="backward", color=PALETTE["feedback"], linestyle="--"
+        draw.arrow(ax, (x - 0.12, h / 2), (x - 0.12, 1.42), gid="forward")
+        draw.arrow(
+            ax,
+            (x + 0.12, 1.42),
+            (x + 0.12, h / 2),
+            gid="backward",
+            color=draw.PALETTE["feedback"],
+            linestyle="--",
         )
-        arrow(
+        draw.arrow(
             ax,
             (x - gap + w / 2, 0.12),
             (x - w / 2, 0.12),
             gid="forward",
             label="$W_{hh}$",
             label_at=(x - gap / 2, 0.45),
-            color=PALETTE["weight"],
+            color=draw.PALETTE["weight"],
         )
-        arrow(
+        draw.arrow(
             ax,
             (x - w / 2, -0.15),
             (x - gap + w / 2, -0.15),
             gid="backward",
-            color=PALETTE["feedback"],
+            color=draw.PALETTE["feedback"],
             linestyle="--",
         )
     ax.text(
@@ -99,8 +94,8 @@ def draw_bptt_graph(steps: int = 4) -> Figure:
         r"  $J_{t+1} = \mathrm{diag}(f'(a_{t+1}))\,W_{hh}$",
         ha="center",
         va="center",
-        fontsize=MIN_FONT_PT,
-        color=PALETTE["feedback"],
+        fontsize=draw.MIN_FONT_PT,
+        color=draw.PALETTE["feedback"],
     )
     return fig
 
@@ -114,28 +109,39 @@ def draw_shared_weights(steps: int = 3) -> Figure:
         h_{t-1} -> h_t ("use") and a red dashed arrow back ("contribution") labelled with
         that use's term of the gradient, (delta_t * f'_t)^T h_{t-1}.
     """
-    fig = new_figure(1.0, 0.55)
+    fig = draw.new_figure(1.0, 0.55)
     ax = fig.add_subplot()
     gap, w, h = 2.6, 0.9, 0.7
-    diagram_axes(ax, (-0.8, gap * steps + 0.8), (-3.3, 2.2))
-    box(ax, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=MIN_FONT_PT + 1)
+    draw.diagram_axes(ax, (-0.8, gap * steps + 0.8), (-3.3, 2.2))
+    draw.box(ax, (0, 0), w, h, "$h_0$", role="state", gid="state", fontsize=draw.MIN_FONT_PT + 1)
     shared_at = (gap * steps / 2, -2.2)
-    box(ax, shared_at, 2.6, 0.7, "$W_{hh}$ (one matrix)", role="state", gid="shared", fontsize=MIN_FONT_PT)
+    draw.box(
+        ax,
+        shared_at,
+        2.6,
+        0.7,
+        "$W_{hh}$ (one matrix)",
+        role="state",
+        gid="shared",
+        fontsize=draw.MIN_FONT_PT,
+    )
     for t in range(1, steps + 1):
         x = gap * t
-        box(ax, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="state", fontsize=MIN_FONT_PT + 1)
-        box(ax, (x, 1.6), 0.9, 0.55, f"$L_{{{t}}}$", role="output", gid="loss", fontsize=MIN_FONT_PT)
-        arrow(ax, (x, h / 2), (x, 1.32), gid="forward")
-        arrow(ax, (x - gap + w / 2, 0), (x - w / 2, 0), gid="forward")
+        draw.box(ax, (x, 0), w, h, f"$h_{{{t}}}$", role="cell", gid="state", fontsize=draw.MIN_FONT_PT + 1)
+        draw.box(
+            ax, (x, 1.6), 0.9, 0.55, f"$L_{{{t}}}$", role="output", gid="loss", fontsize=draw.MIN_FONT_PT
+        )
+        draw.arrow(ax, (x, h / 2), (x, 1.32), gid="forward")
+        draw.arrow(ax, (x - gap + w / 2, 0), (x - w / 2, 0), gid="forward")
         middle = x - gap / 2
         top = (shared_at[0] + (middle - shared_at[0]) * 0.35, shared_at[1] + 0.35)
-        arrow(ax, top, (middle - 0.1, -0.06), gid="use", color=PALETTE["weight"])
-        arrow(
+        draw.arrow(ax, top, (middle - 0.1, -0.06), gid="use", color=draw.PALETTE["weight"])
+        draw.arrow(
             ax,
             (middle + 0.1, -0.06),
             (top[0] + 0.25, top[1]),
             gid="contribution",
-            color=PALETTE["feedback"],
+            color=draw.PALETTE["feedback"],
             linestyle="--",
         )
         ax.text(
@@ -144,8 +150,8 @@ def draw_shared_weights(steps: int = 3) -> Figure:
             rf"$(\delta_{{{t}}} \odot f'_{{{t}}})^\top h_{{{t - 1}}}$",
             ha="center",
             va="center",
-            fontsize=MIN_FONT_PT,
-            color=PALETTE["feedback"],
+            fontsize=draw.MIN_FONT_PT,
+            color=draw.PALETTE["feedback"],
         )
     ax.text(
         shared_at[0],
@@ -153,8 +159,8 @@ def draw_shared_weights(steps: int = 3) -> Figure:
         r"$\partial L/\partial W_{hh}$ = the sum of the red terms, one per use",
         ha="center",
         va="center",
-        fontsize=MIN_FONT_PT,
-        color=PALETTE["feedback"],
+        fontsize=draw.MIN_FONT_PT,
+        color=draw.PALETTE["feedback"],
     )
     return fig
 
@@ -171,24 +177,29 @@ def draw_clipping(gradient: Sequence[float] = (3.0, 0.8), threshold: float = 1.0
     g = np.asarray(gradient, dtype=float)
     by_norm = g * min(1.0, threshold / np.linalg.norm(g))
     by_entry = np.clip(g, -threshold, threshold)
-    fig = new_figure(1.0, 0.42)
+    fig = draw.new_figure(1.0, 0.42)
     ax = fig.add_subplot()
     angle = np.linspace(0, 2 * np.pi, 200)
     ax.plot(
         threshold * np.cos(angle),
         threshold * np.sin(angle),
         ":",
-        color=PALETTE["muted"],
+        color=draw.PALETTE["muted"],
         label="norm = threshold",
     )
     square = threshold * np.array([[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]])
     ax.plot(
-        square[:, 0], square[:, 1], "--", color=PALETTE["muted"], linewidth=1, label="each entry = threshold"
+        square[:, 0],
+        square[:, 1],
+        "--",
+        color=draw.PALETTE["muted"],
+        linewidth=1,
+        label="each entry = threshold",
     )
     for vector, label, color in (
-        (g, "gradient", PALETTE["edge"]),
-        (by_norm, "clipped by global norm", SERIES_COLORS[0]),
-        (by_entry, "clipped element by element", SERIES_COLORS[1]),
+        (g, "gradient", draw.PALETTE["edge"]),
+        (by_norm, "clipped by global norm", draw.SERIES_COLORS[0]),
+        (by_entry, "clipped element by element", draw.SERIES_COLORS[1]),
     ):
         ax.plot([0, vector[0]], [0, vector[1]], "-o", color=color, linewidth=2, markevery=[1], label=label)
     ax.set_aspect("equal")
@@ -198,10 +209,10 @@ def draw_clipping(gradient: Sequence[float] = (3.0, 0.8), threshold: float = 1.0
     ax.axvline(0, color="#dddddd", linewidth=0.8, zorder=0)
     ax.set_xticks(np.arange(-1, ax.get_xlim()[1] + 1e-9))
     ax.set_yticks([-1, 0, 1])
-    ax.set_xlabel("$g_1$", fontsize=MIN_FONT_PT)
-    ax.set_ylabel("$g_2$", fontsize=MIN_FONT_PT)
-    ax.tick_params(labelsize=MIN_FONT_PT)
-    ax.legend(fontsize=MIN_FONT_PT, loc="center left", bbox_to_anchor=(1.03, 0.5), frameon=False)
+    ax.set_xlabel("$g_1$", fontsize=draw.MIN_FONT_PT)
+    ax.set_ylabel("$g_2$", fontsize=draw.MIN_FONT_PT)
+    ax.tick_params(labelsize=draw.MIN_FONT_PT)
+    ax.legend(fontsize=draw.MIN_FONT_PT, loc="center left", bbox_to_anchor=(1.03, 0.5), frameon=False)
     return fig
 
 
@@ -215,22 +226,22 @@ def plot_truncation(rows: Sequence[Mapping[str, Any]]) -> Figure:
         One axes (log2 x) with a line labelled "d = <d>" per delay, a vertical
         line per d at k = d, and chance (0.5) dotted.
     """
-    fig = new_figure(0.8, 0.5)
+    fig = draw.new_figure(0.8, 0.5)
     ax = fig.add_subplot()
     delays = sorted({int(r["d"]) for r in rows})
     for i, d in enumerate(delays):
         ks = sorted({int(r["k"]) for r in rows if r["d"] == d})
         mean = [float(np.mean([r["accuracy"] for r in rows if r["d"] == d and r["k"] == k])) for k in ks]
-        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        color = draw.SERIES_COLORS[i % len(draw.SERIES_COLORS)]
         ax.plot(ks, mean, "-o", color=color, linewidth=2, label=f"d = {d}")
         ax.axvline(d, color=color, linestyle="--", linewidth=1)
-    ax.axhline(0.5, color=PALETTE["muted"], linestyle=":", label="chance")
+    ax.axhline(0.5, color=draw.PALETTE["muted"], linestyle=":", label="chance")
     ax.set_xscale("log", base=2)
     all_ks = sorted({int(r["k"]) for r in rows})
     ax.set_xticks(all_ks, [str(k) for k in all_ks])
     ax.minorticks_off()
     ax.set_ylim(0.4, 1.03)
-    finish_axes(
+    draw.finish_axes(
         ax,
         xlabel="chunk length k (truncation)",
         ylabel="accuracy of the bit\nseen d steps ago",
@@ -248,7 +259,7 @@ def plot_cost(rows: Sequence[Mapping[str, Any]]) -> Figure:
     Returns:
         Two axes (time, memory), each with the lines "full BPTT" and "truncated, k = <k>".
     """
-    fig = new_figure(1.0, 0.45)
+    fig = draw.new_figure(1.0, 0.45)
     ax_time, ax_memory = fig.subplots(1, 2)
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
@@ -257,14 +268,14 @@ def plot_cost(rows: Sequence[Mapping[str, Any]]) -> Figure:
     for i, (label, group) in enumerate(groups.items()):
         group = sorted(group, key=lambda r: r["T"])
         Ts = [r["T"] for r in group]
-        color = SERIES_COLORS[i]
+        color = draw.SERIES_COLORS[i]
         ax_time.plot(Ts, [r["cpu_seconds"] for r in group], "-o", color=color, label=label)
         ax_memory.plot(Ts, [r["saved_bytes"] / 1e6 for r in group], "-o", color=color, label=label)
     longest = max(r["T"] for r in rows)
     for ax, ylabel in ((ax_time, "CPU seconds per pass"), (ax_memory, "MB kept for the backward")):
         ax.set_xticks([0, longest / 2, longest])
         ax.yaxis.set_major_locator(MaxNLocator(4))
-        finish_axes(ax, xlabel="sequence length T", ylabel=ylabel, legend_loc="upper left")
+        draw.finish_axes(ax, xlabel="sequence length T", ylabel=ylabel, legend_loc="upper left")
     return fig
 
 
@@ -277,12 +288,12 @@ def plot_char_lm(
         One axes with lines "training (moving average)", "validation (held-out play)"
         and "uniform guess, ln V".
     """
-    fig = new_figure(0.9, 0.5)
+    fig = draw.new_figure(0.9, 0.5)
     ax = fig.add_subplot()
     values = np.asarray(losses, dtype=float)
     smooth = np.convolve(values, np.ones(window) / window, mode="valid")
     steps = np.arange(window, len(values) + 1)
-    plot_curves(
+    draw.plot_curves(
         ax,
         {"training (moving average)": smooth.tolist()},
         x=steps.tolist(),
@@ -293,11 +304,11 @@ def plot_char_lm(
         [v[0] for v in valid],
         [v[1] for v in valid],
         "o--",
-        color=SERIES_COLORS[1],
+        color=draw.SERIES_COLORS[1],
         label="validation (held-out play)",
     )
-    ax.axhline(uniform, color=PALETTE["muted"], linestyle=":", label="uniform guess, ln V")
+    ax.axhline(uniform, color=draw.PALETTE["muted"], linestyle=":", label="uniform guess, ln V")
     ax.set_ylim(0, uniform + 0.3)
     ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.legend(fontsize=MIN_FONT_PT, loc="lower left")
+    ax.legend(fontsize=draw.MIN_FONT_PT, loc="lower left")
     return fig

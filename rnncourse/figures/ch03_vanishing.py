@@ -27,17 +27,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator
 
-from rnncourse.figures._draw import (
-    MIN_FONT_PT,
-    PALETTE,
-    SERIES_COLORS,
-    TITLE_FONT_PT,
-    arrow,
-    box,
-    diagram_axes,
-    new_figure,
-    plot_curves,
-)
+from rnncourse.figures import _draw as draw
 
 
 def draw_backward_chain(steps: int = 4) -> Figure:
@@ -46,26 +36,26 @@ def draw_backward_chain(steps: int = 4) -> Figure:
     Patches are tagged ``"state"`` (the states), ``"output"`` (the loss) and
     ``"arrow"`` (forward arrows) or ``"weight"`` (backward arrows).
     """
-    fig = new_figure(1.0, 0.3)
+    fig = draw.new_figure(1.0, 0.3)
     ax = fig.add_subplot()
     spacing = 2.2
-    diagram_axes(ax, (-0.8, spacing * steps + 2.6), (-2.0, 0.9))
+    draw.diagram_axes(ax, (-0.8, spacing * steps + 2.6), (-2.0, 0.9))
     for t in range(steps + 1):
         label = f"$h_{{{t}}}$" if t < steps else "$h_T$"
-        box(ax, (spacing * t, 0.0), 1.1, 0.7, label, role="cell" if t else "state", gid="state")
+        draw.box(ax, (spacing * t, 0.0), 1.1, 0.7, label, role="cell" if t else "state", gid="state")
         if t:
-            arrow(ax, (spacing * (t - 1) + 0.6, 0.12), (spacing * t - 0.6, 0.12), gid="arrow")
-            arrow(
+            draw.arrow(ax, (spacing * (t - 1) + 0.6, 0.12), (spacing * t - 0.6, 0.12), gid="arrow")
+            draw.arrow(
                 ax,
                 (spacing * t - 0.6, -0.25),
                 (spacing * (t - 1) + 0.6, -0.25),
                 label=f"$J_{{{t}}}^\\top$" if t < steps else "$J_T^\\top$",
                 label_at=(spacing * (t - 0.5), -0.6),
-                color=PALETTE["feedback"],
+                color=draw.PALETTE["feedback"],
                 gid="weight",
             )
-    box(ax, (spacing * steps + 1.9, 0.0), 0.9, 0.7, "$L$", role="output", gid="output")
-    arrow(ax, (spacing * steps + 0.6, 0.0), (spacing * steps + 1.45, 0.0), gid="arrow")
+    draw.box(ax, (spacing * steps + 1.9, 0.0), 0.9, 0.7, "$L$", role="output", gid="output")
+    draw.arrow(ax, (spacing * steps + 0.6, 0.0), (spacing * steps + 1.45, 0.0), gid="arrow")
     ax.text(
         spacing * steps / 2 + 0.9,
         -1.45,
@@ -74,7 +64,7 @@ def draw_backward_chain(steps: int = 4) -> Figure:
         r"$J_t = \mathrm{diag}(f'(a_t))\, W_{hh}$",
         ha="center",
         va="center",
-        fontsize=MIN_FONT_PT,
+        fontsize=draw.MIN_FONT_PT,
     )
     return fig
 
@@ -92,31 +82,33 @@ def plot_gradient_decay(
             colour of that label's line (tagged ``"bound"``).
         marks: text -> distance k, drawn as vertical dotted lines (e.g. the umbrella sentence).
     """
-    fig = new_figure(1.0, 0.5)
+    fig = draw.new_figure(1.0, 0.5)
     ax = fig.add_subplot()
     distances = np.arange(len(next(iter(ratios.values()))))
-    plot_curves(
+    draw.plot_curves(
         ax, ratios, x=distances.tolist(), xlabel="distance k = T - t (steps back from the loss)", ylabel=""
     )
-    colors = {label: SERIES_COLORS[i % len(SERIES_COLORS)] for i, label in enumerate(ratios)}
+    colors = {label: draw.SERIES_COLORS[i % len(draw.SERIES_COLORS)] for i, label in enumerate(ratios)}
     for label, values in (bounds or {}).items():
-        (line,) = ax.plot(distances, values, "--", color=colors.get(label, PALETTE["muted"]), linewidth=1)
+        (line,) = ax.plot(
+            distances, values, "--", color=colors.get(label, draw.PALETTE["muted"]), linewidth=1
+        )
         line.set_gid("bound")
     for row, (text, k) in enumerate((marks or {}).items()):
         # one label per row, from the top down, starting at its mark and reading right
-        ax.axvline(k, color=PALETTE["muted"], linestyle=":", linewidth=1)
+        ax.axvline(k, color=draw.PALETTE["muted"], linestyle=":", linewidth=1)
         ax.text(
             k,
             10.0 ** (4.5 - 1.7 * row),
             " " + text,
             va="center",
-            fontsize=MIN_FONT_PT,
-            color=PALETTE["muted"],
+            fontsize=draw.MIN_FONT_PT,
+            color=draw.PALETTE["muted"],
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1},
         )
     ax.set_yscale("log")
     ax.set_ylabel(
-        r"$\|\partial L/\partial h_{T-k}\| \,/\, \|\partial L/\partial h_T\|$", fontsize=MIN_FONT_PT
+        r"$\|\partial L/\partial h_{T-k}\| \,/\, \|\partial L/\partial h_T\|$", fontsize=draw.MIN_FONT_PT
     )
     ax.set_ylim(1e-12, 1e6)
     ax.yaxis.set_major_locator(LogLocator(base=10.0, numticks=7))
@@ -125,10 +117,10 @@ def plot_gradient_decay(
 
 def plot_power_norms(norms: Sequence[float], sigma_max: float, spectral_radius: float) -> Figure:
     """||W^k||_2 of one matrix for k = 0..K, against sigma_max^k and rho^k, on a log scale."""
-    fig = new_figure(0.8, 0.45)
+    fig = draw.new_figure(0.8, 0.45)
     ax = fig.add_subplot()
     k = np.arange(len(norms))
-    plot_curves(
+    draw.plot_curves(
         ax,
         {
             r"$\|W^k\|_2$, measured": list(norms),
@@ -161,7 +153,7 @@ def plot_exploding(
         baseline: the loss of a model that learned nothing, dotted on the loss panel (``gid``
             ``"baseline"``), or None.
     """
-    fig = new_figure(1.0, 0.62)
+    fig = draw.new_figure(1.0, 0.62)
     axes = fig.subplots(1, 2)
     for ax, key, ylabel in zip(
         axes, ("loss", "grad_norm"), ("training loss (MSE)", "gradient norm\nbefore clipping")
@@ -169,38 +161,42 @@ def plot_exploding(
         for i, (label, run) in enumerate(runs.items()):
             values = np.asarray(run[key], dtype=float)
             finite = np.where(np.isfinite(values), values, np.nan)
-            ax.plot(np.arange(len(values)), finite, color=SERIES_COLORS[i], linewidth=1.5, label=label)
+            ax.plot(np.arange(len(values)), finite, color=draw.SERIES_COLORS[i], linewidth=1.5, label=label)
             step = nonfinite.get(label)
             if step is not None:
                 top = np.nanmax(finite) if np.any(np.isfinite(finite)) else 1.0
-                (cross,) = ax.plot([step], [top], "x", color=SERIES_COLORS[i], markersize=12, mew=3)
+                (cross,) = ax.plot([step], [top], "x", color=draw.SERIES_COLORS[i], markersize=12, mew=3)
                 cross.set_gid("nonfinite")
                 ax.annotate(
-                    "inf / NaN", (step, top), textcoords="offset points", xytext=(8, -4), fontsize=MIN_FONT_PT
+                    "inf / NaN",
+                    (step, top),
+                    textcoords="offset points",
+                    xytext=(8, -4),
+                    fontsize=draw.MIN_FONT_PT,
                 )
         if key == "loss" and baseline is not None:
             (line,) = ax.plot(
-                ax.get_xlim(), [baseline, baseline], ":", color=PALETTE["muted"], label="predicts 1: 1/6"
+                ax.get_xlim(), [baseline, baseline], ":", color=draw.PALETTE["muted"], label="predicts 1: 1/6"
             )
             line.set_gid("baseline")
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(LogLocator(base=10.0, numticks=6))
         ax.xaxis.set_major_locator(MaxNLocator(3))
-        ax.set_xlabel("training step", fontsize=MIN_FONT_PT)
-        ax.set_ylabel(ylabel, fontsize=MIN_FONT_PT)
-        ax.tick_params(labelsize=MIN_FONT_PT)
+        ax.set_xlabel("training step", fontsize=draw.MIN_FONT_PT)
+        ax.set_ylabel(ylabel, fontsize=draw.MIN_FONT_PT)
+        ax.tick_params(labelsize=draw.MIN_FONT_PT)
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=MIN_FONT_PT, frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=draw.MIN_FONT_PT, frameon=False)
     return fig
 
 
 def plot_input_gradients(norms: Mapping[str, Sequence[float]]) -> Figure:
     """||dL/dx_t|| for t = 1..T (one line per model, log scale): how much each input can be learned from."""
-    fig = new_figure(1.0, 0.45)
+    fig = draw.new_figure(1.0, 0.45)
     ax = fig.add_subplot()
     length = len(next(iter(norms.values())))
-    plot_curves(ax, norms, x=list(range(1, length + 1)), xlabel="input step t (the loss is at step T)")
+    draw.plot_curves(ax, norms, x=list(range(1, length + 1)), xlabel="input step t (the loss is at step T)")
     ax.set_yscale("log")
     ax.set_ylabel(r"$\|\partial L/\partial x_t\|$ at initialisation")
     return fig
@@ -219,34 +215,34 @@ def plot_adding_curves(
     lengths = sorted(curves)
     columns = min(2, len(lengths))
     rows = -(-len(lengths) // columns)
-    fig = new_figure(1.0, 0.18 + 0.32 * rows)
+    fig = draw.new_figure(1.0, 0.18 + 0.32 * rows)
     grid = np.atleast_1d(fig.subplots(rows, columns, sharey=True, sharex=False, squeeze=False)).ravel()
     for spare in grid[len(lengths) :]:
         spare.remove()
     axes = grid[: len(lengths)]
     labels = sorted({label for panel in curves.values() for label in panel})
-    colors = {label: SERIES_COLORS[i % len(SERIES_COLORS)] for i, label in enumerate(labels)}
+    colors = {label: draw.SERIES_COLORS[i % len(draw.SERIES_COLORS)] for i, label in enumerate(labels)}
     for ax, T in zip(axes, lengths):
         for label, (steps, mse) in curves[T].items():
             ax.plot(steps, mse, color=colors[label], linewidth=1.5, label=label)
         line = ax.axhline(
-            baseline, color=PALETTE["muted"], linestyle="--", linewidth=1, label="predict 1: 1/6"
+            baseline, color=draw.PALETTE["muted"], linestyle="--", linewidth=1, label="predict 1: 1/6"
         )
         line.set_gid("baseline")
         ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(4))
-        ax.set_title(f"T = {T}", fontsize=TITLE_FONT_PT)
-        ax.set_xlabel("training step", fontsize=MIN_FONT_PT)
-        ax.tick_params(labelsize=MIN_FONT_PT)
+        ax.set_title(f"T = {T}", fontsize=draw.TITLE_FONT_PT)
+        ax.set_xlabel("training step", fontsize=draw.MIN_FONT_PT)
+        ax.tick_params(labelsize=draw.MIN_FONT_PT)
         ax.grid(alpha=0.3)
     for ax in axes[::columns]:
-        ax.set_ylabel("test MSE", fontsize=MIN_FONT_PT)
+        ax.set_ylabel("test MSE", fontsize=draw.MIN_FONT_PT)
     handles, names = axes[0].get_legend_handles_labels()
     for ax in axes[1:]:  # a model missing from the first panel still gets its entry
         for handle, name in zip(*ax.get_legend_handles_labels()):
             if name not in names:
                 handles, names = [*handles, handle], [*names, name]
     fig.legend(
-        handles, names, loc="outside lower center", ncols=len(names), fontsize=MIN_FONT_PT, frameon=False
+        handles, names, loc="outside lower center", ncols=len(names), fontsize=draw.MIN_FONT_PT, frameon=False
     )
     return fig

@@ -13,18 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator
 
-from rnncourse.figures._draw import (
-    MIN_FONT_PT,
-    PALETTE,
-    SERIES_COLORS,
-    TITLE_FONT_PT,
-    arrow,
-    box,
-    diagram_axes,
-    finish_axes,
-    new_figure,
-    path_arrow,
-)
+from rnncourse.figures import _draw as draw
 
 # -- the cell ------------------------------------------------------------------------------
 
@@ -38,33 +27,33 @@ def draw_lstm_cell() -> Figure:
         (``gid`` "sum"), the states c_{t-1}, h_{t-1}, c_t, h_t (``gid`` "state") and the
         input x_t (``gid`` "input"); the cell path is one thick arrow chain ``gid`` "cell path".
     """
-    fig = new_figure(1.0, 0.62)
+    fig = draw.new_figure(1.0, 0.62)
     ax = fig.subplots()
     y_cell, y_gate, y_in = 2.6, 0.0, -1.6
     x_f, x_i, x_g, x_o = 1.5, 3.1, 4.5, 6.3
     node = 0.42
 
-    box(ax, (-0.4, y_cell), 1.0, 0.6, "$c_{t-1}$", role="state", gid="state")
-    box(ax, (-0.4, y_in + 0.6), 1.0, 0.6, "$h_{t-1}$", role="state", gid="state")
-    box(ax, (9.0, y_cell), 0.9, 0.6, "$c_t$", role="state", gid="state")
-    box(ax, (9.0, y_gate - 0.2), 0.9, 0.6, "$h_t$", role="output", gid="state")
-    box(ax, (1.2, y_in - 0.5), 0.8, 0.55, "$x_t$", role="input", gid="input")
+    draw.box(ax, (-0.4, y_cell), 1.0, 0.6, "$c_{t-1}$", role="state", gid="state")
+    draw.box(ax, (-0.4, y_in + 0.6), 1.0, 0.6, "$h_{t-1}$", role="state", gid="state")
+    draw.box(ax, (9.0, y_cell), 0.9, 0.6, "$c_t$", role="state", gid="state")
+    draw.box(ax, (9.0, y_gate - 0.2), 0.9, 0.6, "$h_t$", role="output", gid="state")
+    draw.box(ax, (1.2, y_in - 0.5), 0.8, 0.55, "$x_t$", role="input", gid="input")
     # The cell path: c_{t-1} -> (x f) -> (+ i g) -> c_t, nothing but an elementwise product and a sum.
-    box(ax, (x_f, y_cell), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
-    box(ax, (x_g, y_cell), node, node, "$+$", role="cell", gid="sum", fontsize=13)
+    draw.box(ax, (x_f, y_cell), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
+    draw.box(ax, (x_g, y_cell), node, node, "$+$", role="cell", gid="sum", fontsize=13)
     for start, end in (
         ((0.1, y_cell), (x_f - node / 2, y_cell)),
         ((x_f + node / 2, y_cell), (x_g - node / 2, y_cell)),
     ):
-        arrow(ax, start, end, color=PALETTE["feedback"], gid="cell path")
-    arrow(ax, (x_g + node / 2, y_cell), (8.55, y_cell), color=PALETTE["feedback"], gid="cell path")
+        draw.arrow(ax, start, end, color=draw.PALETTE["feedback"], gid="cell path")
+    draw.arrow(ax, (x_g + node / 2, y_cell), (8.55, y_cell), color=draw.PALETTE["feedback"], gid="cell path")
     ax.text(
         4.4,
         y_cell + 0.55,
         r"cell path: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$",
         ha="center",
-        fontsize=MIN_FONT_PT,
-        color=PALETTE["feedback"],
+        fontsize=draw.MIN_FONT_PT,
+        color=draw.PALETTE["feedback"],
     )
 
     gates = {
@@ -74,31 +63,33 @@ def draw_lstm_cell() -> Figure:
         "o": (x_o, r"$\sigma$: $o_t$"),
     }
     for x, label in gates.values():
-        box(ax, (x, y_gate), 1.15, 0.6, label, role="cell", gid="gate")
+        draw.box(ax, (x, y_gate), 1.15, 0.6, label, role="cell", gid="gate")
         # every gate reads [h_{t-1}, x_t] through its own block of W_xh, W_hh and b
-        path_arrow(ax, [(0.1, y_in + 0.6), (x, y_in + 0.6), (x, y_gate - 0.3)], color=PALETTE["weight"])
-    arrow(ax, (1.2, y_in - 0.22), (1.2, y_in + 0.6), color=PALETTE["weight"])
-    arrow(ax, (x_f, y_gate + 0.3), (x_f, y_cell - node / 2))
-    box(ax, (3.8, 1.4), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
-    arrow(ax, (x_i, y_gate + 0.3), (3.65, 1.4 - node / 2))
-    arrow(ax, (x_g, y_gate + 0.3), (3.95, 1.4 - node / 2))
-    arrow(ax, (3.8, 1.4 + node / 2), (x_g - 0.1, y_cell - node / 2))
+        draw.path_arrow(
+            ax, [(0.1, y_in + 0.6), (x, y_in + 0.6), (x, y_gate - 0.3)], color=draw.PALETTE["weight"]
+        )
+    draw.arrow(ax, (1.2, y_in - 0.22), (1.2, y_in + 0.6), color=draw.PALETTE["weight"])
+    draw.arrow(ax, (x_f, y_gate + 0.3), (x_f, y_cell - node / 2))
+    draw.box(ax, (3.8, 1.4), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
+    draw.arrow(ax, (x_i, y_gate + 0.3), (3.65, 1.4 - node / 2))
+    draw.arrow(ax, (x_g, y_gate + 0.3), (3.95, 1.4 - node / 2))
+    draw.arrow(ax, (3.8, 1.4 + node / 2), (x_g - 0.1, y_cell - node / 2))
     # Output: h_t = o_t * tanh(c_t).
-    box(ax, (7.6, 1.4), 0.8, 0.5, "tanh", role="cell", gid="squash")
-    box(ax, (7.6, y_gate - 0.2), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
-    arrow(ax, (7.6, y_cell), (7.6, 1.65))
-    arrow(ax, (7.6, 1.15), (7.6, y_gate - 0.2 + node / 2))
-    arrow(ax, (x_o + 0.575, y_gate - 0.2), (7.6 - node / 2, y_gate - 0.2))
-    arrow(ax, (7.6 + node / 2, y_gate - 0.2), (8.55, y_gate - 0.2))
-    ax.text(7.35, 0.55, r"$h_t = o_t \odot \tanh(c_t)$", fontsize=MIN_FONT_PT, ha="right")
+    draw.box(ax, (7.6, 1.4), 0.8, 0.5, "tanh", role="cell", gid="squash")
+    draw.box(ax, (7.6, y_gate - 0.2), node, node, r"$\times$", role="cell", gid="product", fontsize=13)
+    draw.arrow(ax, (7.6, y_cell), (7.6, 1.65))
+    draw.arrow(ax, (7.6, 1.15), (7.6, y_gate - 0.2 + node / 2))
+    draw.arrow(ax, (x_o + 0.575, y_gate - 0.2), (7.6 - node / 2, y_gate - 0.2))
+    draw.arrow(ax, (7.6 + node / 2, y_gate - 0.2), (8.55, y_gate - 0.2))
+    ax.text(7.35, 0.55, r"$h_t = o_t \odot \tanh(c_t)$", fontsize=draw.MIN_FONT_PT, ha="right")
     ax.text(
         3.5,
         y_in + 0.35,
         r"$[h_{t-1}; x_t]$ through $W_{xh}, W_{hh}, b$ (rows i, f, g, o)",
-        fontsize=MIN_FONT_PT,
-        color=PALETTE["weight"],
+        fontsize=draw.MIN_FONT_PT,
+        color=draw.PALETTE["weight"],
     )
-    diagram_axes(ax, (-1.0, 9.6), (-2.5, 3.4))
+    draw.diagram_axes(ax, (-1.0, 9.6), (-2.5, 3.4))
     return fig
 
 
@@ -120,7 +111,7 @@ def plot_gradient_through_time(
         A figure with one axes, one line per curve; x is steps back (0..T-1). The legend
         sits below the axes, two columns, so that it hides no line.
     """
-    fig = new_figure(1.0, 0.66)
+    fig = draw.new_figure(1.0, 0.66)
     ax = fig.subplots()
     for k, (label, norms) in enumerate(curves.items()):
         values = np.maximum(np.asarray(norms, dtype=float)[::-1], floor)
@@ -129,18 +120,18 @@ def plot_gradient_through_time(
             np.arange(len(values)),
             values,
             style,
-            color=SERIES_COLORS[k % len(SERIES_COLORS)],
+            color=draw.SERIES_COLORS[k % len(draw.SERIES_COLORS)],
             linewidth=2,
             label=label,
         )
-    ax.set_xlabel("steps back from the loss, T - t", fontsize=MIN_FONT_PT)
-    ax.set_ylabel("mean gradient norm", fontsize=MIN_FONT_PT)
+    ax.set_xlabel("steps back from the loss, T - t", fontsize=draw.MIN_FONT_PT)
+    ax.set_ylabel("mean gradient norm", fontsize=draw.MIN_FONT_PT)
     ax.set_ylim(bottom=floor)
     # a tick every 10 decades: the slopes are the message, not the values
     ax.yaxis.set_major_locator(LogLocator(base=1e10))
-    ax.tick_params(labelsize=MIN_FONT_PT)
+    ax.tick_params(labelsize=draw.MIN_FONT_PT)
     ax.grid(alpha=0.3, which="major")
-    fig.legend(loc="outside lower center", ncols=2, fontsize=MIN_FONT_PT, frameon=False)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=draw.MIN_FONT_PT, frameon=False)
     return fig
 
 
@@ -159,24 +150,24 @@ def plot_forget_bias(runs: Mapping[str, Sequence[Mapping[str, Sequence[float]]]]
         A figure with one axes per label (shared y, log scale); each has one line per seed
         (``gid`` "seed") and the baseline (label "predict 1 (MSE 1/6)").
     """
-    fig = new_figure(1.0, 0.45)
+    fig = draw.new_figure(1.0, 0.45)
     axes = fig.subplots(1, len(runs), sharey=True, squeeze=False)[0]
     for k, (ax, (label, seeds)) in enumerate(zip(axes, runs.items())):
         for run in seeds:
             (line,) = ax.semilogy(
-                run["steps"], run["test_mse"], color=SERIES_COLORS[k], alpha=0.7, linewidth=1.4
+                run["steps"], run["test_mse"], color=draw.SERIES_COLORS[k], alpha=0.7, linewidth=1.4
             )
             line.set_gid("seed")
         ax.axhline(
-            baseline, color=PALETTE["muted"], linestyle=":", linewidth=1.5, label="predict 1 (MSE 1/6)"
+            baseline, color=draw.PALETTE["muted"], linestyle=":", linewidth=1.5, label="predict 1 (MSE 1/6)"
         )
         ax.xaxis.set_major_locator(MaxNLocator(3))
-        ax.set_title(label, fontsize=TITLE_FONT_PT)
-        ax.set_xlabel("training step", fontsize=MIN_FONT_PT)
-        ax.tick_params(labelsize=MIN_FONT_PT)
+        ax.set_title(label, fontsize=draw.TITLE_FONT_PT)
+        ax.set_xlabel("training step", fontsize=draw.MIN_FONT_PT)
+        ax.tick_params(labelsize=draw.MIN_FONT_PT)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=MIN_FONT_PT, loc="upper right")
-    axes[0].set_ylabel("test MSE", fontsize=MIN_FONT_PT)
+        ax.legend(fontsize=draw.MIN_FONT_PT, loc="upper right")
+    axes[0].set_ylabel("test MSE", fontsize=draw.MIN_FONT_PT)
     return fig
 
 
@@ -193,7 +184,7 @@ def plot_forget_gates(runs: Sequence[Mapping[str, Sequence]], baseline: float) -
         "one unit") and the median over units (label "median unit"); below the test MSE
         (label "test MSE", log scale) and the baseline. One legend below the panels.
     """
-    fig = new_figure(1.0, 0.72)
+    fig = draw.new_figure(1.0, 0.72)
     axes = fig.subplots(2, len(runs), sharex=True, sharey="row", squeeze=False, height_ratios=(2, 1))
     for k, run in enumerate(runs):
         top, bottom = axes[0, k], axes[1, k]
@@ -202,29 +193,31 @@ def plot_forget_gates(runs: Sequence[Mapping[str, Sequence]], baseline: float) -
             (line,) = top.plot(
                 steps,
                 unit,
-                color=SERIES_COLORS[0],
+                color=draw.SERIES_COLORS[0],
                 alpha=0.3,
                 linewidth=0.8,
                 label="one unit" if u == 0 else None,
             )
             line.set_gid("unit")
-        top.plot(steps, np.median(forget, axis=1), color=SERIES_COLORS[1], linewidth=2.2, label="median unit")
+        top.plot(
+            steps, np.median(forget, axis=1), color=draw.SERIES_COLORS[1], linewidth=2.2, label="median unit"
+        )
         top.set_ylim(0, 1)
         top.yaxis.set_major_locator(MaxNLocator(2))
         top.grid(alpha=0.3)
-        top.set_title(f"seed {k}", fontsize=TITLE_FONT_PT)
-        bottom.semilogy(steps, run["test_mse"], color=SERIES_COLORS[2], linewidth=1.6, label="test MSE")
+        top.set_title(f"seed {k}", fontsize=draw.TITLE_FONT_PT)
+        bottom.semilogy(steps, run["test_mse"], color=draw.SERIES_COLORS[2], linewidth=1.6, label="test MSE")
         bottom.axhline(
-            baseline, color=PALETTE["muted"], linestyle=":", linewidth=1.5, label="predict 1 (MSE 1/6)"
+            baseline, color=draw.PALETTE["muted"], linestyle=":", linewidth=1.5, label="predict 1 (MSE 1/6)"
         )
         bottom.yaxis.set_major_locator(LogLocator(base=10.0, numticks=3))
         bottom.xaxis.set_major_locator(MaxNLocator(4, steps=[5, 10]))
-        bottom.set_xlabel("training step", fontsize=MIN_FONT_PT)
+        bottom.set_xlabel("training step", fontsize=draw.MIN_FONT_PT)
         bottom.grid(alpha=0.3)
         for ax in (top, bottom):
-            ax.tick_params(labelsize=MIN_FONT_PT)
-    axes[0, 0].set_ylabel("mean $f_t$ per unit", fontsize=MIN_FONT_PT)
-    axes[1, 0].set_ylabel("test MSE", fontsize=MIN_FONT_PT)
+            ax.tick_params(labelsize=draw.MIN_FONT_PT)
+    axes[0, 0].set_ylabel("mean $f_t$ per unit", fontsize=draw.MIN_FONT_PT)
+    axes[1, 0].set_ylabel("test MSE", fontsize=draw.MIN_FONT_PT)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     more_handles, more_labels = axes[1, 0].get_legend_handles_labels()
     fig.legend(
@@ -232,7 +225,7 @@ def plot_forget_gates(runs: Sequence[Mapping[str, Sequence]], baseline: float) -
         labels + more_labels,
         loc="outside lower center",
         ncols=2,
-        fontsize=MIN_FONT_PT,
+        fontsize=draw.MIN_FONT_PT,
         frameon=False,
     )
     return fig
@@ -256,16 +249,16 @@ def plot_text_learning(
     """
     if not curves:
         raise ValueError("plot_text_learning needs at least one curve")
-    fig = new_figure(0.8, 0.42)
+    fig = draw.new_figure(0.8, 0.42)
     ax = fig.subplots()
     for k, (label, value) in enumerate(baselines.items()):
         line = ax.axhline(
-            value, color=SERIES_COLORS[len(curves) + k], linestyle="--", linewidth=1.5, label=label
+            value, color=draw.SERIES_COLORS[len(curves) + k], linestyle="--", linewidth=1.5, label=label
         )
         line.set_gid("baseline")
     for k, (label, curve) in enumerate(curves.items()):
-        ax.plot(curve["steps"], curve["held_out_nats"], color=SERIES_COLORS[k], linewidth=2, label=label)
-    finish_axes(
+        ax.plot(curve["steps"], curve["held_out_nats"], color=draw.SERIES_COLORS[k], linewidth=2, label=label)
+    draw.finish_axes(
         ax, xlabel="training step", ylabel="nats per character\n(held-out play)", legend_loc="upper right"
     )
     return fig
@@ -292,23 +285,23 @@ def plot_bidirectional_padding(alone: np.ndarray, per_length: np.ndarray, whole_
         "whole array": np.abs(whole_array[:L] - alone).max(axis=1),
         "per length": np.abs(per_length[:L] - alone).max(axis=1),
     }
-    fig = new_figure(0.8, 0.45)
+    fig = draw.new_figure(0.8, 0.45)
     ax = fig.subplots()
     for k, (label, values) in enumerate(errors.items()):
         bars = ax.bar(
             steps + (k - 0.5) * 0.35,
             values,
             width=0.35,
-            color=SERIES_COLORS[k + 1],
+            color=draw.SERIES_COLORS[k + 1],
             label=f"reversed {label}",
         )
         for bar in bars:
             bar.set_gid(label)
     ax.set_xticks(steps)
     ax.yaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 5, 10]))
-    ax.tick_params(labelsize=MIN_FONT_PT)
-    ax.set_xlabel("real step t of the padded sequence", fontsize=MIN_FONT_PT)
-    ax.set_ylabel(r"max $|h^{\leftarrow}_t - h^{\leftarrow}_t\,$(alone)$|$", fontsize=MIN_FONT_PT)
+    ax.tick_params(labelsize=draw.MIN_FONT_PT)
+    ax.set_xlabel("real step t of the padded sequence", fontsize=draw.MIN_FONT_PT)
+    ax.set_ylabel(r"max $|h^{\leftarrow}_t - h^{\leftarrow}_t\,$(alone)$|$", fontsize=draw.MIN_FONT_PT)
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=MIN_FONT_PT, loc="upper left")
+    ax.legend(fontsize=draw.MIN_FONT_PT, loc="upper left")
     return fig

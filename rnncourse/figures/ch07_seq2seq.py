@@ -22,15 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from rnncourse.figures._draw import (
-    MIN_FONT_PT,
-    PAGE_WIDTH,
-    SERIES_COLORS,
-    TITLE_FONT_PT,
-    finish_axes,
-    new_figure,
-    plot_curves,
-)
+from rnncourse.figures import _draw as draw
 from rnncourse.scratch.decoding import length_penalty
 
 
@@ -44,9 +36,9 @@ def smooth(values: Sequence[float], window: int) -> list[float]:
 
 def plot_training(losses: Mapping[str, Sequence[float]], window: int = 20, title: str = "") -> Figure:
     """Training loss (mean over real tokens) per step, smoothed over ``window`` steps, log scale."""
-    fig = new_figure(0.8, 0.38)
+    fig = draw.new_figure(0.8, 0.38)
     ax = fig.subplots()
-    plot_curves(
+    draw.plot_curves(
         ax,
         {name: smooth(values, window) for name, values in losses.items()},
         xlabel="training step",
@@ -55,7 +47,7 @@ def plot_training(losses: Mapping[str, Sequence[float]], window: int = 20, title
     )
     ax.set_yscale("log")
     # a curve within one decade gets labelled minor ticks (2x10^-1, ...): as large as the rest
-    ax.tick_params(axis="y", which="minor", labelsize=MIN_FONT_PT)
+    ax.tick_params(axis="y", which="minor", labelsize=draw.MIN_FONT_PT)
     return fig
 
 
@@ -67,13 +59,20 @@ def plot_accuracy_by_length(
 ) -> Figure:
     """A score in [0, 1] (exact-match accuracy, BLEU) of each model in source-length bins [edges[i], edges[i+1])."""
     centres = [(lo + hi - 1) / 2 for lo, hi in zip(edges[:-1], edges[1:])]
-    fig = new_figure(0.7, 0.38)
+    fig = draw.new_figure(0.7, 0.38)
     ax = fig.subplots()
     for i, (name, values) in enumerate(accuracy.items()):
-        ax.plot(centres, values, "o-", color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=2, label=name)
+        ax.plot(
+            centres,
+            values,
+            "o-",
+            color=draw.SERIES_COLORS[i % len(draw.SERIES_COLORS)],
+            linewidth=2,
+            label=name,
+        )
     ax.set_xticks(centres, [f"{lo}-{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])])
     ax.set_ylim(-0.03, 1.03)
-    finish_axes(ax, xlabel="source length (tokens)", ylabel=ylabel, title=title)
+    draw.finish_axes(ax, xlabel="source length (tokens)", ylabel=ylabel, title=title)
     return fig
 
 
@@ -88,20 +87,20 @@ def plot_attention(
         )
     # Columns wide enough for a character at MIN_FONT_PT; the source's tick labels stand
     # upright, so that a long one (``<eos>``) never runs into its neighbours.
-    width = min(1.0, (2.4 + 0.24 * len(source)) / PAGE_WIDTH)
-    fig = new_figure(width, (1.6 + 0.26 * len(target)) / PAGE_WIDTH)
+    width = min(1.0, (2.4 + 0.24 * len(source)) / draw.PAGE_WIDTH)
+    fig = draw.new_figure(width, (1.6 + 0.26 * len(target)) / draw.PAGE_WIDTH)
     ax = fig.subplots()
     image = ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(source)), [repr(s)[1:-1] if s == " " else s for s in source], rotation=90)
     ax.set_yticks(range(len(target)), list(target))
-    ax.tick_params(labelsize=MIN_FONT_PT)
-    ax.set_xlabel("source token (read by the encoder)", fontsize=MIN_FONT_PT)
-    ax.set_ylabel("target token written", fontsize=MIN_FONT_PT)
+    ax.tick_params(labelsize=draw.MIN_FONT_PT)
+    ax.set_xlabel("source token (read by the encoder)", fontsize=draw.MIN_FONT_PT)
+    ax.set_ylabel("target token written", fontsize=draw.MIN_FONT_PT)
     if title:
-        ax.set_title(title, fontsize=TITLE_FONT_PT)
+        ax.set_title(title, fontsize=draw.TITLE_FONT_PT)
     colorbar = fig.colorbar(image, ax=ax)
-    colorbar.set_label("attention weight", fontsize=MIN_FONT_PT)
-    colorbar.ax.tick_params(labelsize=MIN_FONT_PT)
+    colorbar.set_label("attention weight", fontsize=draw.MIN_FONT_PT)
+    colorbar.ax.tick_params(labelsize=draw.MIN_FONT_PT)
     return fig
 
 
@@ -109,9 +108,9 @@ def plot_length_penalty(
     alphas: Sequence[float], lengths: Sequence[int], short: tuple[int, float], long: tuple[int, float]
 ) -> Figure:
     """Left: lp(|y|) for each alpha. Right: score = log p / lp of a short and a long output against alpha."""
-    fig = new_figure(1.0, 0.36)
+    fig = draw.new_figure(1.0, 0.36)
     left, right = fig.subplots(1, 2)
-    plot_curves(
+    draw.plot_curves(
         left,
         {f"alpha = {a:g}": [length_penalty(n, a) for n in lengths] for a in alphas},
         x=list(lengths),
@@ -120,7 +119,7 @@ def plot_length_penalty(
         title="the length penalty grows with |y|",
     )
     grid = np.linspace(0.0, max(alphas), 41)
-    plot_curves(
+    draw.plot_curves(
         right,
         {f"|y| = {n}, log p = {lp:g}": [lp / length_penalty(n, a) for a in grid] for n, lp in (short, long)},
         x=list(grid),
@@ -141,14 +140,14 @@ def plot_beam_widths(rows: Sequence[Mapping[str, float]], greedy: Mapping[str, f
     """
     alphas = sorted({float(r["alpha"]) for r in rows})
     widths = sorted({int(r["k"]) for r in rows})
-    fig = new_figure(1.0, 0.38)
+    fig = draw.new_figure(1.0, 0.38)
     left, right = fig.subplots(1, 2)
     for ax, key, ylabel, scale in (
         (left, "bleu", "corpus BLEU (points)", 100.0),
         (right, "length_ratio", "output length / reference length", 1.0),
     ):
-        ax.axhline(scale * greedy[key], color=SERIES_COLORS[2], ls=":", lw=1.5, label="greedy")
-        plot_curves(
+        ax.axhline(scale * greedy[key], color=draw.SERIES_COLORS[2], ls=":", lw=1.5, label="greedy")
+        draw.plot_curves(
             ax,
             {
                 f"beam, alpha = {a:g}": [

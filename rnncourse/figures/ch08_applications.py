@@ -26,39 +26,31 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
-from rnncourse.figures._draw import (
-    MIN_FONT_PT,
-    PAGE_WIDTH,
-    PALETTE,
-    SERIES_COLORS,
-    TITLE_FONT_PT,
-    finish_axes,
-    legend_below,
-    new_figure,
-    plot_curves,
-)
+from rnncourse.figures import _draw as draw
 
 
 def plot_forecasts(
     x: Sequence[float], actual: np.ndarray, forecasts: Mapping[str, np.ndarray], ylabel: str, title: str
 ) -> Figure:
     """The actual values (black) and each method's one-step forecasts, all (T,) against x (T,)."""
-    fig = new_figure(1.0, 0.55)
+    fig = draw.new_figure(1.0, 0.55)
     ax = fig.add_subplot()
     ax.plot(x, actual, color="black", linewidth=2.5, label="actual")
     for i, (name, values) in enumerate(forecasts.items()):
-        ax.plot(x, values, "--", color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=1.5, label=name)
-    finish_axes(ax, xlabel="year", ylabel=ylabel, title=title)
-    legend_below(fig, ncol=len(forecasts) + 1)  # inside the axes it would hide the forecasts
+        ax.plot(
+            x, values, "--", color=draw.SERIES_COLORS[i % len(draw.SERIES_COLORS)], linewidth=1.5, label=name
+        )
+    draw.finish_axes(ax, xlabel="year", ylabel=ylabel, title=title)
+    draw.legend_below(fig, ncol=len(forecasts) + 1)  # inside the axes it would hide the forecasts
     return fig
 
 
 def plot_horizon_errors(errors: Mapping[str, np.ndarray], unit: str) -> Figure:
     """RMSE (H,) per horizon h = 1..H for each method; recursive model forecasts drawn solid, baselines dashed."""
-    fig = new_figure(0.8, 0.42)
+    fig = draw.new_figure(0.8, 0.42)
     ax = fig.add_subplot()
     styles = {name: "--" for name in errors if name in ("persistence", "seasonal naive")}
-    plot_curves(
+    draw.plot_curves(
         ax,
         {name: list(values) for name, values in errors.items()},
         styles=styles,
@@ -85,18 +77,23 @@ def plot_anomaly(
     """
     start, stop = window
     index = np.arange(start, stop)
-    fig = new_figure(1.0, 0.6)
+    fig = draw.new_figure(1.0, 0.6)
     top, bottom = fig.subplots(2, 1, sharex=True)
-    top.plot(index, values[start:stop], color=SERIES_COLORS[0], linewidth=1.2, label="series")
+    top.plot(index, values[start:stop], color=draw.SERIES_COLORS[0], linewidth=1.2, label="series")
     for a, b in _runs(labels[start:stop]):
         top.axvspan(
-            start + a, start + b, color=PALETTE["output"], alpha=0.8, gid="labelled", label="labelled anomaly"
+            start + a,
+            start + b,
+            color=draw.PALETTE["output"],
+            alpha=0.8,
+            gid="labelled",
+            label="labelled anomaly",
         )
-    finish_axes(top, ylabel="value", legend_loc="upper right")
+    draw.finish_axes(top, ylabel="value", legend_loc="upper right")
     shown = errors[start - offset : stop - offset]
-    bottom.plot(index, shown, color=SERIES_COLORS[1], linewidth=1.2, label="|prediction error|")
+    bottom.plot(index, shown, color=draw.SERIES_COLORS[1], linewidth=1.2, label="|prediction error|")
     bottom.axhline(threshold, color="black", linestyle="--", linewidth=1.2, label="threshold")
-    finish_axes(bottom, xlabel="time step", ylabel="error (scaled)", legend_loc="upper right")
+    draw.finish_axes(bottom, xlabel="time step", ylabel="error (scaled)", legend_loc="upper right")
     return fig
 
 
@@ -108,9 +105,9 @@ def _runs(labels: np.ndarray) -> list[tuple[int, int]]:
 
 def plot_learning_curves(train_loss: Sequence[float], val_loss: Sequence[float], title: str) -> Figure:
     """Training and validation loss per epoch; a vertical line (label "best epoch") where validation is lowest."""
-    fig = new_figure(0.9, 0.45)
+    fig = draw.new_figure(0.9, 0.45)
     ax = fig.add_subplot()
-    plot_curves(
+    draw.plot_curves(
         ax,
         {"training": list(train_loss), "validation": list(val_loss)},
         styles={"validation": "--"},
@@ -118,8 +115,8 @@ def plot_learning_curves(train_loss: Sequence[float], val_loss: Sequence[float],
         title=title,
     )
     best = int(np.argmin(val_loss)) + 1
-    ax.axvline(best, color=PALETTE["muted"], linestyle=":", label="best epoch")
-    ax.legend(fontsize=MIN_FONT_PT)
+    ax.axvline(best, color=draw.PALETTE["muted"], linestyle=":", label="best epoch")
+    ax.legend(fontsize=draw.MIN_FONT_PT)
     return fig
 
 
@@ -137,10 +134,10 @@ def plot_token_heatmap(
     shown = [{"\n": "\\n", " ": "\u2423", "\t": "\\t"}.get(token, token) for token in tokens]
     # a cell holds its token at MIN_FONT_PT (about 0.1 in a character); the names and the bar take 2 in
     cell = max(0.25, 0.1 * max((len(t) for t in shown), default=1) + 0.12)
-    per_line = max(1, int((PAGE_WIDTH - 2.0) / cell))
+    per_line = max(1, int((draw.PAGE_WIDTH - 2.0) / cell))
     starts = list(range(0, max(len(tokens), 1), per_line))
-    width = min(1.0, (2.0 + cell * min(per_line, len(tokens))) / PAGE_WIDTH)
-    fig = new_figure(width, (0.35 + 0.3 * len(names)) * len(starts) / PAGE_WIDTH + 0.06)
+    width = min(1.0, (2.0 + cell * min(per_line, len(tokens))) / draw.PAGE_WIDTH)
+    fig = draw.new_figure(width, (0.35 + 0.3 * len(names)) * len(starts) / draw.PAGE_WIDTH + 0.06)
     axes = fig.subplots(len(starts), 1, squeeze=False)[:, 0]
     images = []
     colours = matplotlib.colormaps[cmap]
@@ -152,13 +149,15 @@ def plot_token_heatmap(
                 red, green, blue, _ = colours((data[r, start + c] - vmin) / (vmax - vmin))
                 dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # white text on dark cells
                 colour = "white" if dark else "black"
-                ax.text(c, r, shown[start + c], ha="center", va="center", fontsize=MIN_FONT_PT, color=colour)
-        ax.set_yticks(range(len(names)), names, fontsize=MIN_FONT_PT)
+                ax.text(
+                    c, r, shown[start + c], ha="center", va="center", fontsize=draw.MIN_FONT_PT, color=colour
+                )
+        ax.set_yticks(range(len(names)), names, fontsize=draw.MIN_FONT_PT)
         ax.set_xticks([])
         ax.set_xlim(-0.5, per_line - 0.5 if len(starts) > 1 else stop - start - 0.5)
-    axes[0].set_title(title, fontsize=TITLE_FONT_PT)
+    axes[0].set_title(title, fontsize=draw.TITLE_FONT_PT)
     colorbar = fig.colorbar(images[0], ax=list(axes), fraction=0.03)
-    colorbar.ax.tick_params(labelsize=MIN_FONT_PT)
+    colorbar.ax.tick_params(labelsize=draw.MIN_FONT_PT)
     return fig
 
 
@@ -166,16 +165,18 @@ def plot_sampling_distributions(
     symbols: Sequence[str], distributions: Mapping[str, np.ndarray], title: str
 ) -> Figure:
     """Grouped bars: for each setting (temperature, top-k, ...), the probability (V,) of each symbol."""
-    fig = new_figure(1.0, 0.5)
+    fig = draw.new_figure(1.0, 0.5)
     ax = fig.add_subplot()
     count = len(distributions)
     width = 0.8 / count
     positions = np.arange(len(symbols))
     for i, (name, p) in enumerate(distributions.items()):
-        ax.bar(positions + (i - (count - 1) / 2) * width, p, width, color=SERIES_COLORS[i % 6], label=name)
-    finish_axes(ax, ylabel="probability", title=title, grid_axis="y")
+        ax.bar(
+            positions + (i - (count - 1) / 2) * width, p, width, color=draw.SERIES_COLORS[i % 6], label=name
+        )
+    draw.finish_axes(ax, ylabel="probability", title=title, grid_axis="y")
     ax.set_xticks(positions, [{" ": "\u2423", "\n": "\\n"}.get(s, s) for s in symbols])
-    legend_below(fig, ncol=count)  # five settings: inside the axes they would hide the bars
+    draw.legend_below(fig, ncol=count)  # five settings: inside the axes they would hide the bars
     return fig
 
 
@@ -184,16 +185,19 @@ def plot_perplexity_curves(
 ) -> Figure:
     """Held-out perplexity against training steps, one line per model (steps, values), and a dotted
     horizontal line (labelled with its name) per baseline."""
-    fig = new_figure(1.0, 0.6)
+    fig = draw.new_figure(1.0, 0.6)
     ax = fig.add_subplot()
     for i, (name, (steps, values)) in enumerate(curves.items()):
-        ax.plot(steps, values, color=SERIES_COLORS[i % len(SERIES_COLORS)], linewidth=2, label=name)
+        ax.plot(steps, values, color=draw.SERIES_COLORS[i % len(draw.SERIES_COLORS)], linewidth=2, label=name)
     for j, (name, value) in enumerate(baselines.items()):
         ax.axhline(
-            value, color=SERIES_COLORS[(len(curves) + j) % len(SERIES_COLORS)], linestyle=":", label=name
+            value,
+            color=draw.SERIES_COLORS[(len(curves) + j) % len(draw.SERIES_COLORS)],
+            linestyle=":",
+            label=name,
         )
     ax.set_yscale("log")
-    finish_axes(
+    draw.finish_axes(
         ax,
         xlabel="training step (one chunk of B x k characters)",
         ylabel="held-out perplexity (log scale)",
@@ -207,5 +211,5 @@ def plot_perplexity_curves(
     ticks = [t for t in ticks if t <= max(values) * 1.1]
     ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     ax.yaxis.set_minor_locator(NullLocator())
-    legend_below(fig, ncol=2)
+    draw.legend_below(fig, ncol=2)
     return fig

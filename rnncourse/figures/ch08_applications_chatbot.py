@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import MIN_FONT_PT, SERIES_COLORS, TITLE_FONT_PT, new_figure
+from rnncourse.figures import _draw as draw
 
 __all__ = ["plot_chat_scores", "plot_generic_replies"]
 
@@ -29,15 +29,17 @@ def _bars(ax: Axes, values: Mapping[str, float], title: str, xlabel: str, digits
     """One horizontal bar per item, the first on top, its value written at its end."""
     names = list(values)
     for row, name in enumerate(names):
-        (bar,) = ax.barh(row, values[name], color=SERIES_COLORS[row % len(SERIES_COLORS)], height=0.6)
+        (bar,) = ax.barh(
+            row, values[name], color=draw.SERIES_COLORS[row % len(draw.SERIES_COLORS)], height=0.6
+        )
         bar.set_gid(name)
-        ax.text(values[name], row, f" {values[name]:.{digits}f}", va="center", fontsize=MIN_FONT_PT)
-    ax.set_yticks(range(len(names)), names, fontsize=MIN_FONT_PT)
+        ax.text(values[name], row, f" {values[name]:.{digits}f}", va="center", fontsize=draw.MIN_FONT_PT)
+    ax.set_yticks(range(len(names)), names, fontsize=draw.MIN_FONT_PT)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.25 * max(values.values()))
-    ax.set_xlabel(xlabel, fontsize=MIN_FONT_PT)
-    ax.set_title(title, fontsize=TITLE_FONT_PT)
-    ax.tick_params(labelsize=MIN_FONT_PT)
+    ax.set_xlabel(xlabel, fontsize=draw.MIN_FONT_PT)
+    ax.set_title(title, fontsize=draw.TITLE_FONT_PT)
+    ax.tick_params(labelsize=draw.MIN_FONT_PT)
     ax.grid(alpha=0.3, axis="x")
 
 
@@ -50,7 +52,7 @@ def plot_chat_scores(perplexity: Mapping[str, float], recall: Mapping[str, float
     """
     if not perplexity or not recall:
         raise ValueError("both panels need at least one bar")
-    fig = new_figure(1.0, 0.18 + 0.075 * (len(perplexity) + len(recall)))
+    fig = draw.new_figure(1.0, 0.18 + 0.075 * (len(perplexity) + len(recall)))
     top, bottom = fig.subplots(2, 1, height_ratios=[len(perplexity), len(recall)])
     _bars(
         top, perplexity, "Does the prompt help predict the reply?", "perplexity per word (lower is better)", 1
@@ -67,7 +69,7 @@ def plot_generic_replies(diversity: Mapping[str, Mapping[str, float]]) -> Figure
     """
     if not diversity:
         raise ValueError("no way of replying to draw")
-    fig = new_figure(1.0, 0.1 + 0.07 * len(diversity))
+    fig = draw.new_figure(1.0, 0.1 + 0.07 * len(diversity))
     left, right = fig.subplots(1, 2)
     _bars(left, {k: v["top reply share"] for k, v in diversity.items()}, "same reply to many", "share", 2)
     _bars(right, {k: v["distinct-2"] for k, v in diversity.items()}, "variety", "distinct-2", 2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import MIN_FONT_PT, TITLE_FONT_PT, new_figure
+from rnncourse.figures import _draw as draw
 
 __all__ = ["plot_piano_roll"]
 
@@ -30,7 +30,7 @@ def plot_piano_roll(roll: np.ndarray, lowest_pitch: int, steps_per_beat: int, ti
         A figure with one axes holding one image (``roll``, lowest pitch at the
         bottom); y ticks name the C and G of each octave that appears.
     """
-    fig = new_figure(1.0, 0.3)
+    fig = draw.new_figure(1.0, 0.3)
     ax = fig.subplots()
     P, S = roll.shape
     ax.imshow(
@@ -45,8 +45,8 @@ def plot_piano_roll(roll: np.ndarray, lowest_pitch: int, steps_per_beat: int, ti
     )
     ticks = [p for p in range(lowest_pitch, lowest_pitch + P) if p % 12 in (0, 7)]
     ax.set_yticks(ticks, [f"{_NAMES[p % 12]}{p // 12 - 1}" for p in ticks])
-    ax.set_xlabel("beats (quarter notes)", fontsize=MIN_FONT_PT)
-    ax.set_ylabel("pitch", fontsize=MIN_FONT_PT)
-    ax.tick_params(labelsize=MIN_FONT_PT)
-    ax.set_title(title, fontsize=TITLE_FONT_PT)
+    ax.set_xlabel("beats (quarter notes)", fontsize=draw.MIN_FONT_PT)
+    ax.set_ylabel("pitch", fontsize=draw.MIN_FONT_PT)
+    ax.tick_params(labelsize=draw.MIN_FONT_PT)
+    ax.set_title(title, fontsize=draw.TITLE_FONT_PT)
     return fig

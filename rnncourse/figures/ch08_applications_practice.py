@@ -25,16 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
-from rnncourse.figures._draw import (
-    MIN_FONT_PT,
-    PALETTE,
-    SERIES_COLORS,
-    finish_axes,
-    heatmap,
-    legend_below,
-    new_figure,
-    plot_curves,
-)
+from rnncourse.figures import _draw as draw
 
 __all__ = [
     "plot_early_stopping",
@@ -59,19 +50,19 @@ def plot_early_stopping(train: Sequence[float], val: Sequence[float], patience: 
         at the lowest validation loss (what ``restore_best_weights=True`` keeps)
         and one with gid ``"last"`` at the final epoch (what Keras keeps by default).
     """
-    fig = new_figure(1.0, 0.6)
+    fig = draw.new_figure(1.0, 0.6)
     ax = fig.subplots()
-    plot_curves(
+    draw.plot_curves(
         ax, {"training": list(train), "validation": list(val)}, styles={"training": "--"}, ylabel=ylabel
     )
     best = int(np.argmin(val))
-    (marker,) = ax.plot([best + 1], [val[best]], "o", color=SERIES_COLORS[2], markersize=10)
+    (marker,) = ax.plot([best + 1], [val[best]], "o", color=draw.SERIES_COLORS[2], markersize=10)
     marker.set_gid("best")
     marker.set_label(f"best epoch ({best + 1}), kept by restore_best_weights=True")
-    (last,) = ax.plot([len(val)], [val[-1]], "s", color=PALETTE["feedback"], markersize=9)
+    (last,) = ax.plot([len(val)], [val[-1]], "s", color=draw.PALETTE["feedback"], markersize=9)
     last.set_gid("last")
     last.set_label(f"last epoch ({len(val)}), after {patience} without improvement: Keras' default")
-    legend_below(fig)  # the long labels would hide the curves
+    draw.legend_below(fig)  # the long labels would hide the curves
     return fig
 
 
@@ -87,10 +78,10 @@ def plot_regularisation(runs: Mapping[str, Mapping[str, Sequence[float]]], ylabe
         ``name``, the training line ``name + " (train)"``, and each run's best
         validation epoch has a marker with gid ``"best"``.
     """
-    fig = new_figure(1.0, 0.75)
+    fig = draw.new_figure(1.0, 0.75)
     ax = fig.subplots()
     for i, (name, run) in enumerate(runs.items()):
-        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        color = draw.SERIES_COLORS[i % len(draw.SERIES_COLORS)]
         epochs = np.arange(1, len(run["val"]) + 1)
         ax.plot(epochs, run["val"], "-", color=color, linewidth=2, label=name)
         ax.plot(
@@ -104,8 +95,8 @@ def plot_regularisation(runs: Mapping[str, Mapping[str, Sequence[float]]], ylabe
         best = int(np.argmin(run["val"]))
         (marker,) = ax.plot([best + 1], [run["val"][best]], "o", color=color, markersize=8)
         marker.set_gid("best")
-    finish_axes(ax, xlabel="epoch", ylabel=ylabel)
-    legend_below(fig, ncol=2)  # ten lines: inside the axes they would hide the curves
+    draw.finish_axes(ax, xlabel="epoch", ylabel=ylabel)
+    draw.legend_below(fig, ncol=2)  # ten lines: inside the axes they would hide the curves
     return fig
 
 
@@ -118,12 +109,12 @@ def plot_gradient_reach(reach: Mapping[str, Sequence[float]]) -> Figure:
     Returns:
         A figure with one axes, log-scale y; x is the distance back (0 = the last step).
     """
-    fig = new_figure(1.0, 0.45)
+    fig = draw.new_figure(1.0, 0.45)
     ax = fig.subplots()
     for i, (name, values) in enumerate(reach.items()):
         norms = np.asarray(values, dtype=float)
-        ax.semilogy(np.arange(len(norms)), norms[::-1], color=SERIES_COLORS[i], linewidth=2, label=name)
-    finish_axes(
+        ax.semilogy(np.arange(len(norms)), norms[::-1], color=draw.SERIES_COLORS[i], linewidth=2, label=name)
+    draw.finish_axes(
         ax, xlabel="steps back from the last output, T - t", ylabel=r"$\| \partial y_T / \partial x_t \|$"
     )
     return fig
@@ -136,17 +127,17 @@ def plot_schedules(runs: Mapping[str, Mapping[str, Sequence[float]]], ylabel: st
         runs: schedule name -> {"lr": [...], "val": [...]} of equal lengths.
         ylabel: the validation loss's unit.
     """
-    fig = new_figure(1.0, 0.38)
+    fig = draw.new_figure(1.0, 0.38)
     ax_lr, ax_val = fig.subplots(1, 2)
-    plot_curves(ax_lr, {name: list(run["lr"]) for name, run in runs.items()}, ylabel="learning rate")
-    plot_curves(ax_val, {name: list(run["val"]) for name, run in runs.items()}, ylabel=ylabel)
+    draw.plot_curves(ax_lr, {name: list(run["lr"]) for name, run in runs.items()}, ylabel="learning rate")
+    draw.plot_curves(ax_val, {name: list(run["val"]) for name, run in runs.items()}, ylabel=ylabel)
     return fig
 
 
 def plot_sweep(values: np.ndarray, embeds: Sequence[int], seq_lens: Sequence[int], label: str) -> Figure:
     """A heatmap of ``values`` (len(embeds), len(seq_lens)): rows embedding sizes, columns sequence lengths."""
     values = np.asarray(values, dtype=float)
-    return heatmap(
+    return draw.heatmap(
         values,
         [f"E = {e}" for e in embeds],
         [f"T = {t}" for t in seq_lens],
@@ -168,17 +159,19 @@ def plot_timings(runs: Mapping[str, Sequence[Mapping[str, float | int | str]]], 
         runs: device name -> records of ``time_recurrent`` (N, T, H, seconds).
         batch: which N to draw.
     """
-    fig = new_figure(1.0, 0.45)
+    fig = draw.new_figure(1.0, 0.45)
     ax = fig.subplots()
     for i, (name, records) in enumerate(runs.items()):
         chosen = sorted((int(r["H"]), 1000 * float(r["seconds"])) for r in records if int(r["N"]) == batch)
         if chosen:
             hs, ms = zip(*chosen, strict=True)
-            ax.loglog(hs, ms, "o-", color=SERIES_COLORS[i], linewidth=2, label=name)
-    finish_axes(ax, xlabel="hidden size H", ylabel="ms per training step", title=f"LSTM, batch N = {batch}")
+            ax.loglog(hs, ms, "o-", color=draw.SERIES_COLORS[i], linewidth=2, label=name)
+    draw.finish_axes(
+        ax, xlabel="hidden size H", ylabel="ms per training step", title=f"LSTM, batch N = {batch}"
+    )
     # The measured sizes name the x ticks: log-scale minor labels (3 x 10^1, ...) collide at 12 pt.
     sizes = sorted({int(r["H"]) for records in runs.values() for r in records if int(r["N"]) == batch})
     ax.set_xticks(sizes, [str(h) for h in sizes])
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.tick_params(which="both", labelsize=MIN_FONT_PT)
+    ax.tick_params(which="both", labelsize=draw.MIN_FONT_PT)
     return fig

@@ -21,7 +21,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, PALETTE, SERIES_COLORS, TITLE_FONT_PT, new_figure
+from rnncourse.figures import _draw as draw
 
 
 def plot_accuracies(accuracy: Mapping[str, Mapping[str, float]], chance: Mapping[str, float]) -> Figure:
@@ -35,13 +35,13 @@ def plot_accuracies(accuracy: Mapping[str, Mapping[str, float]], chance: Mapping
     models = list(accuracy[sets[0]])
     if any(list(accuracy[s]) != models for s in sets):
         raise ValueError("every data set must name the same models, in the same order")
-    fig = new_figure(1.0, 0.12 + 0.07 * len(models))
+    fig = draw.new_figure(1.0, 0.12 + 0.07 * len(models))
     axes = fig.subplots(1, len(sets), sharey=True, squeeze=False)[0]
     y = np.arange(len(models))[::-1]
     for ax, name in zip(axes, sets):
         for row, model in zip(y, models):
             value = accuracy[name][model]
-            colour = SERIES_COLORS[0] if "GRU" in model or "LSTM" in model else PALETTE["muted"]
+            colour = draw.SERIES_COLORS[0] if "GRU" in model or "LSTM" in model else draw.PALETTE["muted"]
             (bar,) = ax.barh(row, value, color=colour).patches
             bar.set_gid(f"{name}|{model}")
             ax.text(
@@ -51,14 +51,14 @@ def plot_accuracies(accuracy: Mapping[str, Mapping[str, float]], chance: Mapping
                 ha="right",
                 va="center",
                 color="white",
-                fontsize=MIN_FONT_PT,
+                fontsize=draw.MIN_FONT_PT,
             )
         ax.axvline(chance[name], color="black", linestyle=":", gid="chance")
         ax.set_xlim(0.0, 1.0)
-        ax.set_title(name, fontsize=TITLE_FONT_PT)
-        ax.set_xlabel("test accuracy", fontsize=MIN_FONT_PT)
-        ax.tick_params(labelsize=MIN_FONT_PT)
-    axes[0].set_yticks(y, models, fontsize=MIN_FONT_PT)
+        ax.set_title(name, fontsize=draw.TITLE_FONT_PT)
+        ax.set_xlabel("test accuracy", fontsize=draw.MIN_FONT_PT)
+        ax.tick_params(labelsize=draw.MIN_FONT_PT)
+    axes[0].set_yticks(y, models, fontsize=draw.MIN_FONT_PT)
     return fig
 
 
@@ -80,8 +80,8 @@ def plot_confidence(sentences: Sequence[tuple[Sequence[str], Sequence[float]]], 
     # a column of 0.3 in holds a 12 pt token written upright; the tallest token sets the row height
     tallest = max(len(t) for tokens, _ in sentences for t in tokens)
     row_height = 0.12 * tallest + 0.25
-    width = min(1.0, (1.2 + 0.3 * longest) / PAGE_WIDTH)
-    fig = new_figure(width, (0.5 + row_height * len(sentences)) / PAGE_WIDTH)
+    width = min(1.0, (1.2 + 0.3 * longest) / draw.PAGE_WIDTH)
+    fig = draw.new_figure(width, (0.5 + row_height * len(sentences)) / draw.PAGE_WIDTH)
     ax = fig.subplots()
     image = ax.imshow(grid, aspect="auto", cmap="RdYlGn", vmin=0.0, vmax=1.0)
     colours = matplotlib.colormaps["RdYlGn"]
@@ -90,12 +90,14 @@ def plot_confidence(sentences: Sequence[tuple[Sequence[str], Sequence[float]]], 
             red, green, blue, _ = colours(float(p[c]))
             dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
             ax.text(
-                c, r, token, ha="center", va="center", rotation=90, fontsize=MIN_FONT_PT,
+                c, r, token, ha="center", va="center", rotation=90, fontsize=draw.MIN_FONT_PT,
                 color="white" if dark else "black",
             )  # fmt: skip
-    ax.set_yticks(range(len(sentences)), [str(r + 1) for r in range(len(sentences))], fontsize=MIN_FONT_PT)
+    ax.set_yticks(
+        range(len(sentences)), [str(r + 1) for r in range(len(sentences))], fontsize=draw.MIN_FONT_PT
+    )
     ax.set_xticks([])
-    ax.set_title(title, fontsize=TITLE_FONT_PT)
+    ax.set_title(title, fontsize=draw.TITLE_FONT_PT)
     colorbar = fig.colorbar(image, ax=ax, fraction=0.04)
-    colorbar.ax.tick_params(labelsize=MIN_FONT_PT)
+    colorbar.ax.tick_params(labelsize=draw.MIN_FONT_PT)
     return fig

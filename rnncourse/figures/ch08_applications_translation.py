@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnncourse.figures._draw import MIN_FONT_PT, PAGE_WIDTH, SERIES_COLORS, finish_axes, new_figure
+from rnncourse.figures import _draw as draw
 
 
 def plot_validation_bleu(val_bleu: Mapping[str, Sequence[float]], best_epoch: Mapping[str, int]) -> Figure:
@@ -29,15 +29,15 @@ def plot_validation_bleu(val_bleu: Mapping[str, Sequence[float]], best_epoch: Ma
         val_bleu: split -> BLEU after epochs 1, 2, ...
         best_epoch: split -> the kept epoch, counted from 1.
     """
-    fig = new_figure(0.8, 0.38)
+    fig = draw.new_figure(0.8, 0.38)
     ax = fig.subplots()
     for i, (name, values) in enumerate(val_bleu.items()):
-        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        color = draw.SERIES_COLORS[i % len(draw.SERIES_COLORS)]
         epochs = np.arange(1, len(values) + 1)
         ax.plot(epochs, values, "o-", color=color, linewidth=2, markersize=4, label=name)
         best = best_epoch[name]
         ax.plot([best], [values[best - 1]], "o", markersize=14, fillstyle="none", color=color, gid="best")
-    finish_axes(ax, xlabel="epoch", ylabel="validation BLEU (greedy)", legend_loc="center right")
+    draw.finish_axes(ax, xlabel="epoch", ylabel="validation BLEU (greedy)", legend_loc="center right")
     return fig
 
 
@@ -49,21 +49,21 @@ def plot_alignment(weights: np.ndarray, source: Sequence[str], target: Sequence[
         raise ValueError(
             f"weights has shape {weights.shape}; expected (T, S) = ({len(target)}, {len(source)})"
         )
-    fig = new_figure(
-        min(1.0, (2.6 + 0.3 * len(source)) / PAGE_WIDTH), (1.8 + 0.28 * len(target)) / PAGE_WIDTH
+    fig = draw.new_figure(
+        min(1.0, (2.6 + 0.3 * len(source)) / draw.PAGE_WIDTH), (1.8 + 0.28 * len(target)) / draw.PAGE_WIDTH
     )
     ax = fig.subplots()
     image = ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
     rows = np.arange(len(target))
-    ax.plot(weights.argmax(axis=1), rows, "o", color=SERIES_COLORS[1], markersize=4, gid="peak")
+    ax.plot(weights.argmax(axis=1), rows, "o", color=draw.SERIES_COLORS[1], markersize=4, gid="peak")
     ax.set_xticks(range(len(source)), list(source), rotation=90)
     ax.set_yticks(rows, list(target))
-    ax.tick_params(labelsize=MIN_FONT_PT)
-    ax.set_xlabel("English token read", fontsize=MIN_FONT_PT)
-    ax.set_ylabel("French token written", fontsize=MIN_FONT_PT)
+    ax.tick_params(labelsize=draw.MIN_FONT_PT)
+    ax.set_xlabel("English token read", fontsize=draw.MIN_FONT_PT)
+    ax.set_ylabel("French token written", fontsize=draw.MIN_FONT_PT)
     colorbar = fig.colorbar(image, ax=ax)
-    colorbar.set_label("attention weight", fontsize=MIN_FONT_PT)
-    colorbar.ax.tick_params(labelsize=MIN_FONT_PT)
+    colorbar.set_label("attention weight", fontsize=draw.MIN_FONT_PT)
+    colorbar.ax.tick_params(labelsize=draw.MIN_FONT_PT)
     return fig
 
 
@@ -82,14 +82,18 @@ def plot_bleu_by_length(
     buckets = rows[names[0]]
     x = np.arange(len(buckets))
     width = 0.8 / len(names)
-    fig = new_figure(0.8, 0.42)
+    fig = draw.new_figure(0.8, 0.42)
     ax = fig.subplots()
     for i, name in enumerate(names):
         heights = [row["bleu"] for row in rows[name]]
-        ax.bar(x + (i - (len(names) - 1) / 2) * width, heights, width, color=SERIES_COLORS[i], label=name)
+        ax.bar(
+            x + (i - (len(names) - 1) / 2) * width, heights, width, color=draw.SERIES_COLORS[i], label=name
+        )
     labels = [f"{row['lo']}-{row['hi'] - 1}\n({row['pairs']} verses)" for row in buckets]
     ax.set_xticks(x, labels)
     if top is not None:
         ax.set_ylim(0, top)
-    finish_axes(ax, xlabel="English source length (words)", ylabel="test BLEU", title=title, grid_axis="y")
+    draw.finish_axes(
+        ax, xlabel="English source length (words)", ylabel="test BLEU", title=title, grid_axis="y"
+    )
     return fig

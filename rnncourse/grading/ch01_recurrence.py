@@ -28,24 +28,7 @@ import numpy as np
 
 from rnncourse.data.text import PAD, UNK, Vocabulary, pad_batch, tokenize
 from rnncourse.gradcheck import rel_error
-from rnncourse.grading.core import (
-    TOLERANCE,
-    GradingFailure,
-    check_array,
-    compare,
-    float64_inputs,
-    type_name,
-)
-from rnncourse.grading.parts import (
-    Case,
-    Draw,
-    LearnerError,
-    Part,
-    hidden_from,
-    raise_if_error,
-    run_part_in_process,
-    verifier,
-)
+from rnncourse.grading import core, parts
 from rnncourse.grading.substitutes import ch01_recurrence as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.scratch.activations import sigmoid
@@ -142,16 +125,16 @@ def _punctuated_sentences(rng: np.random.Generator, count: int = 3) -> list[str]
 # -- Part 1: vocabulary --------------------------------------------------------------
 
 
-def vocab_cases(sentences: Sequence[str], name: str | None = None) -> list[Case]:
+def vocab_cases(sentences: Sequence[str], name: str | None = None) -> list[parts.Case]:
     """One case: ``build_vocab(sentences)``."""
-    return [Case(name or f"{len(sentences)} sentences", (list(sentences),))]
+    return [parts.Case(name or f"{len(sentences)} sentences", (list(sentences),))]
 
 
-def _visible_vocab() -> list[Case]:
+def _visible_vocab() -> list[parts.Case]:
     return vocab_cases(VISIBLE_SENTENCES)
 
 
-_HIDDEN_VOCAB: dict[str, Draw] = {
+_HIDDEN_VOCAB: dict[str, parts.Draw] = {
     "mixed case, tabs, repeated spaces and an empty sentence": lambda rng: (_mixed_case_sentences(rng),),
     "order of first appearance": lambda rng: (_first_appearance_sentences(rng),),
     "punctuation": lambda rng: (_punctuated_sentences(rng),),
@@ -159,25 +142,27 @@ _HIDDEN_VOCAB: dict[str, Draw] = {
 }
 
 
-@verifier
-def _verify_vocab(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_vocab(case: parts.Case, result: object) -> None:
     name = "build_vocab"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     expected = Vocabulary.build(case.args[0]).index
     if not isinstance(result, dict):
-        raise GradingFailure(f"{name} returned {type_name(result)}; return a dict from token to index.")
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return a dict from token to index."
+        )
     if result.get(PAD) != 0 or result.get(UNK) != 1:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: {PAD!r} must have index 0 and {UNK!r} index 1 "
             f"(got {result.get(PAD)!r} and {result.get(UNK)!r})."
         )
     if "" in result:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: the empty string is a token; split with `.split()` (no argument), which "
             "treats any run of spaces, tabs and newlines as one separator, not `.split(' ')`."
         )
     if any(isinstance(token, str) and token != token.lower() for token in result if token not in (PAD, UNK)):
-        raise GradingFailure(f'{name}: tokens must be lower-cased ("The" and "the" are one token).')
+        raise core.GradingFailure(f'{name}: tokens must be lower-cased ("The" and "the" are one token).')
     if set(result) != set(expected):
         missing = sorted(set(expected) - set(result))
         rule = (
@@ -186,23 +171,25 @@ def _verify_vocab(case: Case, result: object) -> None:
             else "split each lower-cased sentence on white space"
         )
         if case.hidden:
-            raise GradingFailure(f"{name}: wrong set of tokens; {rule}.")
+            raise core.GradingFailure(f"{name}: wrong set of tokens; {rule}.")
         extra = sorted(set(result) - set(expected), key=str)
-        raise GradingFailure(f"{name}: wrong set of tokens (missing {missing}, unexpected {extra}); {rule}.")
+        raise core.GradingFailure(
+            f"{name}: wrong set of tokens (missing {missing}, unexpected {extra}); {rule}."
+        )
     indices = list(result.values())
     if not all(type(index) is int for index in indices) or sorted(indices) != list(range(len(expected))):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: indices must be 0, 1, ..., {len(expected) - 1} with no gaps or repeats; "
             "give a token an index only the first time you see it."
         )
     if result != expected:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: indices are in the wrong order; number tokens in order of first "
             "appearance, sentence by sentence, word by word (not alphabetically)."
         )
 
 
-BUILD_VOCAB = Part(
+BUILD_VOCAB = parts.Part(
     grade_id="test_build_vocab",
     function="build_vocab",
     title="Part 1: the vocabulary",
@@ -222,7 +209,7 @@ def build_vocab(
     Runs the visible cases, or one case of your own ``sentences``.
     """
     cases = None if sentences is None else vocab_cases(sentences)
-    run_part_in_process(BUILD_VOCAB, build_vocab_fn, cases=cases)
+    parts.run_part_in_process(BUILD_VOCAB, build_vocab_fn, cases=cases)
 
 
 # -- Part 2: encoding and padding ----------------------------------------------------
@@ -232,14 +219,14 @@ _VISIBLE_ENCODE = (VISIBLE_SENTENCES, ("the cat sat down", "a bird", "The dog an
 
 def encode_cases(
     vocab_sentences: Sequence[str], sentences: Sequence[str], max_len: int, name: str | None = None
-) -> list[Case]:
+) -> list[parts.Case]:
     """One case: ``encode_and_pad(sentences, vocab, max_len)`` with the vocabulary of ``vocab_sentences``."""
     vocab = dict(Vocabulary.build(vocab_sentences).index)
     name = name or f"{len(sentences)} sentences, max_len {max_len}"
-    return [Case(name, (list(sentences), vocab, max_len))]
+    return [parts.Case(name, (list(sentences), vocab, max_len))]
 
 
-def _visible_encode() -> list[Case]:
+def _visible_encode() -> list[parts.Case]:
     return encode_cases(*_VISIBLE_ENCODE)
 
 
@@ -276,27 +263,27 @@ def _one_token_rows(rng: np.random.Generator) -> tuple[Any, ...]:
     return _encode_args([" ".join(known)], sentences, 1)
 
 
-_HIDDEN_ENCODE: dict[str, Draw] = {
+_HIDDEN_ENCODE: dict[str, parts.Draw] = {
     "long sentences, unknown words and an empty sentence": _long_and_unknown,
     "punctuation": _punctuated_encode,
     "max_len 1 and an unknown word": _one_token_rows,
 }
 
 
-@verifier
-def _verify_encode(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_encode(case: parts.Case, result: object) -> None:
     name = "encode_and_pad"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     sentences, vocab, max_len = case.args
     vocabulary = Vocabulary(sorted(vocab, key=vocab.get))
     expected, expected_lengths = pad_batch([vocabulary.encode(s) for s in sentences], max_len)
     if isinstance(result, np.ndarray):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned one array; return two, the ids and the lengths: `return ids, lengths`."
         )
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return a pair of NumPy arrays: `return ids, lengths`."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return a pair of NumPy arrays: `return ids, lengths`."
         )
     ids, lengths = (np.asarray(part) for part in result)
     _check_ids(name, ids, expected, vocabulary, sentences, max_len, case.hidden)
@@ -315,15 +302,15 @@ def _check_ids(
     if result.shape != expected.shape:
         longest = max((len(tokenize(s)) for s in sentences), default=0)
         if result.shape == (len(sentences), longest):
-            raise GradingFailure(
+            raise core.GradingFailure(
                 f"{name} returned ids of shape {result.shape}: cut sentences longer than "
                 f"max_len={max_len} to their first max_len tokens, and pad the others to max_len."
             )
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned ids of shape {result.shape}; expected {expected.shape} (sentences, max_len)."
         )
     if not np.issubdtype(result.dtype, np.integer):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned ids of dtype {result.dtype}; indices must be integers (e.g. np.int64)."
         )
     if np.array_equal(result, expected):
@@ -338,9 +325,11 @@ def _check_ids(
         tail = ids[-max_len:] if max_len else []
         kept_last[row, : len(tail)] = tail
     if np.array_equal(result, pre_padded):
-        raise GradingFailure(f"{name}: pad at the end of each sentence (after its tokens), not at the start.")
+        raise core.GradingFailure(
+            f"{name}: pad at the end of each sentence (after its tokens), not at the start."
+        )
     if np.array_equal(result, kept_last):
-        raise GradingFailure(f"{name}: keep the first max_len tokens of a long sentence, not the last.")
+        raise core.GradingFailure(f"{name}: keep the first max_len tokens of a long sentence, not the last.")
     unknown = vocabulary.index[UNK]
     unknown_positions = [
         (row, col)
@@ -349,7 +338,7 @@ def _check_ids(
         if token not in vocabulary.index
     ]
     if any(result[row, col] != unknown for row, col in unknown_positions):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: a word missing from the vocabulary must become {UNK!r}, index {unknown}."
         )
     hint = (
@@ -358,8 +347,8 @@ def _check_ids(
         else "lower-case and split each sentence, look every token up in vocab, then pad with 0"
     )
     if hidden:
-        raise GradingFailure(f"{name}: wrong indices. {hint[0].upper()}{hint[1:]}.")
-    raise GradingFailure(
+        raise core.GradingFailure(f"{name}: wrong indices. {hint[0].upper()}{hint[1:]}.")
+    raise core.GradingFailure(
         f"{name}: wrong indices. Expected\n{expected}\ngot\n{result}\n{hint[0].upper()}{hint[1:]}."
     )
 
@@ -368,30 +357,30 @@ def _check_lengths(
     name: str, result: np.ndarray, expected: np.ndarray, sentences: Sequence[str], hidden: bool
 ) -> None:
     if result.shape != expected.shape:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned lengths of shape {result.shape}; expected {expected.shape}, "
             "one length per sentence."
         )
     if not np.issubdtype(result.dtype, np.integer):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned lengths of dtype {result.dtype}; lengths are integers (e.g. np.int64)."
         )
     if np.array_equal(result, expected):
         return
     uncut = np.array([len(tokenize(s)) for s in sentences], dtype=np.int64).reshape(expected.shape)
     if np.array_equal(result, uncut):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: lengths count the tokens before the cut; a sentence cut to max_len has "
             "length max_len: the length is how many entries of its row are real tokens."
         )
     values = "" if hidden else f" {result.tolist()}, expected {expected.tolist()}"
-    raise GradingFailure(
+    raise core.GradingFailure(
         f"{name}: wrong lengths{values}: the length of a sentence is the number of its tokens "
         "that fit in the row (not its number of characters)."
     )
 
 
-ENCODE_AND_PAD = Part(
+ENCODE_AND_PAD = parts.Part(
     grade_id="test_encode_and_pad",
     function="encode_and_pad",
     title="Part 2: encoding and padding",
@@ -421,7 +410,7 @@ def encode_and_pad(
             default_sentences if sentences is None else sentences,
             default_max_len if max_len is None else max_len,
         )
-    run_part_in_process(ENCODE_AND_PAD, encode_and_pad_fn, cases=cases)
+    parts.run_part_in_process(ENCODE_AND_PAD, encode_and_pad_fn, cases=cases)
 
 
 # -- Part 3: one step of the recurrence ----------------------------------------------
@@ -436,16 +425,18 @@ _HIDDEN_CELL_SHAPES = {
 }
 
 
-def cell_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
+def cell_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[parts.Case]:
     """``rnn_cell_forward(x_t, h_prev, W_xh, W_hh, b_h)`` for each (N, D, H), case i drawn with seed + i."""
     cases = []
     for i, (N, D, H) in enumerate(shapes):
-        p = float64_inputs(seed + i, x_t=(N, D), h_prev=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
-        cases.append(Case(f"N={N}, D={D}, H={H}", (p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"])))
+        p = core.float64_inputs(seed + i, x_t=(N, D), h_prev=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
+        cases.append(
+            parts.Case(f"N={N}, D={D}, H={H}", (p["x_t"], p["h_prev"], p["W_xh"], p["W_hh"], p["b_h"]))
+        )
     return cases
 
 
-def _visible_cell() -> list[Case]:
+def _visible_cell() -> list[parts.Case]:
     return cell_cases(_VISIBLE_CELL_SEED, _VISIBLE_CELL_SHAPES)
 
 
@@ -455,13 +446,13 @@ def _correct_cell(
     return rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0]
 
 
-@verifier
-def _verify_cell(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_cell(case: parts.Case, result: object) -> None:
     name = "rnn_cell_forward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     x_t, h_prev, W_xh, W_hh, b_h = case.args
     (N, D), H = x_t.shape, W_hh.shape[0]
-    result = check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
+    result = core.check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
     x_part, h_part, b = x_t @ W_xh.T, h_prev @ W_hh.T, b_h
     a = x_part + h_part + b
     h_transposed = h_prev @ W_hh
@@ -490,17 +481,17 @@ def _verify_cell(case: Case, result: object) -> None:
         mistakes["both weights are transposed: use x_t @ W_xh.T and h_prev @ W_hh.T"] = np.tanh(
             x_transposed + h_transposed + b
         )
-    compare(result, _correct_cell(x_t, h_prev, W_xh, W_hh, b_h), name, mistakes)
+    core.compare(result, _correct_cell(x_t, h_prev, W_xh, W_hh, b_h), name, mistakes)
 
 
-RNN_CELL_FORWARD = Part(
+RNN_CELL_FORWARD = parts.Part(
     grade_id="test_rnn_cell_forward",
     function="rnn_cell_forward",
     title="Part 3: one step of the recurrence",
     points=3,
     visible=_visible_cell,
     verify=_verify_cell,
-    hidden=hidden_from(cell_cases, _HIDDEN_CELL_SHAPES),
+    hidden=parts.hidden_from(cell_cases, _HIDDEN_CELL_SHAPES),
     parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_h"),
 )
 
@@ -520,7 +511,7 @@ def rnn_cell_forward(
         cases = cell_cases(
             _VISIBLE_CELL_SEED if seed is None else seed, _VISIBLE_CELL_SHAPES if shapes is None else shapes
         )
-    run_part_in_process(RNN_CELL_FORWARD, rnn_cell_forward_fn, cases=cases)
+    parts.run_part_in_process(RNN_CELL_FORWARD, rnn_cell_forward_fn, cases=cases)
 
 
 # -- Part 4: the recurrence over a sequence ------------------------------------------
@@ -535,16 +526,18 @@ _HIDDEN_SEQUENCE_SHAPES = {
 }
 
 
-def sequence_cases(seed: int, shapes: Sequence[tuple[int, int, int, int]]) -> list[Case]:
+def sequence_cases(seed: int, shapes: Sequence[tuple[int, int, int, int]]) -> list[parts.Case]:
     """``rnn_forward(x, h0, W_xh, W_hh, b_h)`` for each (N, T, D, H), case i drawn with seed + i."""
     cases = []
     for i, (N, T, D, H) in enumerate(shapes):
-        p = float64_inputs(seed + i, x=(N, T, D), h0=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
-        cases.append(Case(f"N={N}, T={T}, D={D}, H={H}", (p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"])))
+        p = core.float64_inputs(seed + i, x=(N, T, D), h0=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,))
+        cases.append(
+            parts.Case(f"N={N}, T={T}, D={D}, H={H}", (p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"]))
+        )
     return cases
 
 
-def _visible_sequence() -> list[Case]:
+def _visible_sequence() -> list[parts.Case]:
     return sequence_cases(_VISIBLE_SEQUENCE_SEED, _VISIBLE_SEQUENCE_SHAPES)
 
 
@@ -554,23 +547,23 @@ def _correct_rnn_forward(
     return reference_rnn_forward(x, h0, W_xh, W_hh, b_h)[0]
 
 
-@verifier
-def _verify_sequence(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_sequence(case: parts.Case, result: object) -> None:
     name = "rnn_forward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     x, h0, W_xh, W_hh, b_h = case.args
     (N, T, _), H = x.shape, W_hh.shape[0]
     if isinstance(result, np.ndarray) and result.shape == (N, T + 1, H):
-        raise GradingFailure(f"{name} returned T+1 states: return h_1..h_T, without h0.")
+        raise core.GradingFailure(f"{name} returned T+1 states: return h_1..h_T, without h0.")
     if isinstance(result, np.ndarray) and result.shape == (T, N, H) and T != N:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned shape (T, N, H) = {result.shape}; stack the states on axis 1 to get (N, T, H)."
         )
     if isinstance(result, np.ndarray) and result.shape == (N, H) and T != 1:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned only one state (N, H); return every hidden state, shape (N, T, H)."
         )
-    result = check_array(result, name, (N, T, H), "the hidden states h_1..h_T (N, T, H)")
+    result = core.check_array(result, name, (N, T, H), "the hidden states h_1..h_T (N, T, H)")
     expected = _correct_rnn_forward(x, h0, W_xh, W_hh, b_h)
     from_h0_every_step = np.stack([_correct_cell(x[:, t], h0, W_xh, W_hh, b_h) for t in range(T)], axis=1)
     from_zero = _correct_rnn_forward(x, np.zeros_like(h0), W_xh, W_hh, b_h)
@@ -585,17 +578,17 @@ def _verify_sequence(case: Case, result: object) -> None:
         mistakes["the states are stacked on axis 0, shape (T, N, H); stack them on axis 1"] = (
             expected.transpose(1, 0, 2)
         )
-    compare(result, expected, name, mistakes)
+    core.compare(result, expected, name, mistakes)
 
 
-RNN_FORWARD = Part(
+RNN_FORWARD = parts.Part(
     grade_id="test_rnn_forward",
     function="rnn_forward",
     title="Part 4: the recurrence over a sequence",
     points=3,
     visible=_visible_sequence,
     verify=_verify_sequence,
-    hidden=hidden_from(sequence_cases, _HIDDEN_SEQUENCE_SHAPES),
+    hidden=parts.hidden_from(sequence_cases, _HIDDEN_SEQUENCE_SHAPES),
     substitutes={"rnn_cell_forward": source_of(correct.rnn_cell_forward)},
     parameters=("x", "h0", "W_xh", "W_hh", "b_h"),
 )
@@ -617,7 +610,7 @@ def rnn_forward(
             _VISIBLE_SEQUENCE_SEED if seed is None else seed,
             _VISIBLE_SEQUENCE_SHAPES if shapes is None else shapes,
         )
-    run_part_in_process(RNN_FORWARD, rnn_forward_fn, cases=cases)
+    parts.run_part_in_process(RNN_FORWARD, rnn_forward_fn, cases=cases)
 
 
 # -- Part 5: softmax -----------------------------------------------------------------
@@ -642,7 +635,9 @@ _LOGIT_KINDS = (
 )
 
 
-def softmax_cases(seed: int, shapes: Sequence[tuple[int, int]], logits: Sequence[Any] = ()) -> list[Case]:
+def softmax_cases(
+    seed: int, shapes: Sequence[tuple[int, int]], logits: Sequence[Any] = ()
+) -> list[parts.Case]:
     """``softmax(logits)`` cases.
 
     For every (N, C) in ``shapes``: ordinary logits, logits around +1000 and
@@ -654,14 +649,14 @@ def softmax_cases(seed: int, shapes: Sequence[tuple[int, int]], logits: Sequence
     cases = []
     for N, C in shapes:
         for kind, offset, scale in _LOGIT_KINDS:
-            cases.append(Case(f"{kind}, {N}x{C}", (offset + scale * rng.normal(size=(N, C)),)))
+            cases.append(parts.Case(f"{kind}, {N}x{C}", (offset + scale * rng.normal(size=(N, C)),)))
     for i, z in enumerate(logits):
         number = f" ({i + 1})" if len(logits) > 1 else ""
-        cases.append(Case(f"rows of very different scales{number}", (np.array(z, dtype=np.float64),)))
+        cases.append(parts.Case(f"rows of very different scales{number}", (np.array(z, dtype=np.float64),)))
     return cases
 
 
-def _visible_softmax() -> list[Case]:
+def _visible_softmax() -> list[parts.Case]:
     return softmax_cases(*_VISIBLE_SOFTMAX)
 
 
@@ -687,11 +682,11 @@ def _rows_around_plus_and_minus_1000(rng: np.random.Generator) -> tuple[np.ndarr
     return (np.array([rows[i] for i in rng.permutation(3)]),)
 
 
-def _logits_draw(offset: float, scale: float, N: int, C: int) -> Draw:
+def _logits_draw(offset: float, scale: float, N: int, C: int) -> parts.Draw:
     return lambda rng: (offset + scale * rng.normal(size=(N, C)),)
 
 
-_HIDDEN_SOFTMAX: dict[str, Draw] = {
+_HIDDEN_SOFTMAX: dict[str, parts.Draw] = {
     f"{kind}, {N}x{C}": _logits_draw(offset, scale, N, C)
     for N, C in ((1, 1), (1, 4), (6, 2), (3, 9))
     for kind, offset, scale in _LOGIT_KINDS
@@ -726,13 +721,13 @@ def _same_breakdown(result: np.ndarray, variant: np.ndarray) -> bool:
     bad = ~np.isfinite(variant)
     if not np.array_equal(bad, ~np.isfinite(result)) or not bad.any():
         return False
-    return rel_error(np.where(bad, 0.0, result), np.where(bad, 0.0, variant)) < TOLERANCE
+    return rel_error(np.where(bad, 0.0, result), np.where(bad, 0.0, variant)) < core.TOLERANCE
 
 
-@verifier
-def _verify_softmax(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_softmax(case: parts.Case, result: object) -> None:
     name = "softmax"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     (z,) = case.args
     if (
         isinstance(result, np.ndarray)
@@ -742,12 +737,12 @@ def _verify_softmax(case: Case, result: object) -> None:
     ):
         for mistake, variant in _softmax_variants(z).items():
             if _same_breakdown(result, variant):
-                raise GradingFailure(f"{name} returns NaN or inf: {mistake}.")
-        raise GradingFailure(
+                raise core.GradingFailure(f"{name} returns NaN or inf: {mistake}.")
+        raise core.GradingFailure(
             f"{name} returns NaN or inf. Subtract each row's maximum from the logits before exp; "
             "then the largest exponential is exactly 1 and the sum is at least 1."
         )
-    result = check_array(result, name, z.shape, "probabilities (N, C)")
+    result = core.check_array(result, name, z.shape, "probabilities (N, C)")
     expected = reference_softmax(z)
     with np.errstate(all="ignore"):
         over_rows = reference_softmax(z, axis=0)
@@ -755,7 +750,7 @@ def _verify_softmax(case: Case, result: object) -> None:
         everything = everything / everything.sum()
     log_softmax = z - z.max(axis=-1, keepdims=True)
     log_softmax = log_softmax - np.log(np.exp(log_softmax).sum(axis=-1, keepdims=True))
-    compare(
+    core.compare(
         result,
         expected,
         name,
@@ -768,7 +763,7 @@ def _verify_softmax(case: Case, result: object) -> None:
     )
 
 
-SOFTMAX = Part(
+SOFTMAX = parts.Part(
     grade_id="test_softmax",
     function="softmax",
     title="Part 5: softmax",
@@ -799,7 +794,7 @@ def softmax(
             default_shapes if shapes is None else shapes,
             default_logits if logits is None else logits,
         )
-    run_part_in_process(SOFTMAX, softmax_fn, cases=cases)
+    parts.run_part_in_process(SOFTMAX, softmax_fn, cases=cases)
 
 
 # -- Part 6: many-to-one classifier of padded sentences ------------------------------
@@ -819,7 +814,7 @@ _HIDDEN_CLASSIFY: dict[str, ClassifyShape] = {
 }
 
 
-def classify_cases(seed: int, shapes: Sequence[ClassifyShape]) -> list[Case]:
+def classify_cases(seed: int, shapes: Sequence[ClassifyShape]) -> list[parts.Case]:
     """``classify(x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y)`` cases, case i drawn with seed + i.
 
     ``shapes`` lists (lengths, T, D, H, C): a padded batch of N = len(lengths)
@@ -833,15 +828,15 @@ def classify_cases(seed: int, shapes: Sequence[ClassifyShape]) -> list[Case]:
         N = len(lengths)
         if N == 0 or lengths.min() < 1 or lengths.max() > T:
             raise ValueError(f"lengths must lie in 1..T={T}, got {lengths.tolist()}")
-        p = float64_inputs(
+        p = core.float64_inputs(
             seed + i, x=(N, T, D), h0=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,), W_hy=(C, H), b_y=(C,)
         )
         args = (p["x"], lengths, p["h0"], p["W_xh"], p["W_hh"], p["b_h"], p["W_hy"], p["b_y"])
-        cases.append(Case(f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}, C={C}", args))
+        cases.append(parts.Case(f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}, C={C}", args))
     return cases
 
 
-def _visible_classify() -> list[Case]:
+def _visible_classify() -> list[parts.Case]:
     return classify_cases(*_VISIBLE_CLASSIFY)
 
 
@@ -849,32 +844,32 @@ def _last_real_states(h: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return h[np.arange(h.shape[0]), lengths - 1]
 
 
-@verifier
-def _verify_classify(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_classify(case: parts.Case, result: object) -> None:
     name = "classify"
-    if isinstance(result, LearnerError) and result.type_name == "IndexError":
-        raise_if_error(
+    if isinstance(result, parts.LearnerError) and result.type_name == "IndexError":
+        parts.raise_if_error(
             name,
             result,
             case,
             "The last real token of a sequence of length L is at index L - 1: "
             "you may have used lengths off by one.",
         )
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     x, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y = case.args
     (N, T, _), C = x.shape, W_hy.shape[0]
     if isinstance(result, np.ndarray) and result.shape == (N, T, C) and T != N:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned a prediction for every step (N, T, C); classify each sequence once, "
             "from its state at its last real token."
         )
     if isinstance(result, np.ndarray) and result.shape == (N, N, C) and N > 1:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned shape (N, N, C) = {result.shape}: `h[:, lengths - 1]` picks every "
             "sequence's state at every length. Index both axes: h[np.arange(N), lengths - 1]"
             + (" (or, since T = N here, you returned a prediction for every step)." if T == N else ".")
         )
-    result = check_array(result, name, (N, C), "class probabilities (N, C)")
+    result = core.check_array(result, name, (N, C), "class probabilities (N, C)")
     h = _correct_rnn_forward(x, h0, W_xh, W_hh, b_h)
 
     def probabilities(states: np.ndarray) -> np.ndarray:
@@ -905,17 +900,17 @@ def _verify_classify(case: Case, result: object) -> None:
             "used lengths off by one: a sequence of length L ends at index L - 1, so its last state "
             "is h[n, lengths[n] - 1], not h[n, lengths[n]]"
         ] = probabilities(h[np.arange(N), lengths])
-    compare(result, probabilities(last), name, mistakes)
+    core.compare(result, probabilities(last), name, mistakes)
 
 
-CLASSIFY = Part(
+CLASSIFY = parts.Part(
     grade_id="test_classify",
     function="classify",
     title="Part 6: a many-to-one classifier of padded sentences",
     points=3,
     visible=_visible_classify,
     verify=_verify_classify,
-    hidden=hidden_from(classify_cases, _HIDDEN_CLASSIFY),
+    hidden=parts.hidden_from(classify_cases, _HIDDEN_CLASSIFY),
     substitutes={
         "rnn_forward": source_of(correct.rnn_forward),
         "softmax": source_of(correct.softmax),
@@ -942,8 +937,8 @@ def classify(
         own = classify_cases(
             _VISIBLE_CLASSIFY[0] if seed is None else seed, _VISIBLE_CLASSIFY[1] if cases is None else cases
         )
-    run_part_in_process(CLASSIFY, classify_fn, cases=own)
+    parts.run_part_in_process(CLASSIFY, classify_fn, cases=own)
 
 
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [BUILD_VOCAB, ENCODE_AND_PAD, RNN_CELL_FORWARD, RNN_FORWARD, SOFTMAX, CLASSIFY]
+PARTS: list[parts.Part] = [BUILD_VOCAB, ENCODE_AND_PAD, RNN_CELL_FORWARD, RNN_FORWARD, SOFTMAX, CLASSIFY]

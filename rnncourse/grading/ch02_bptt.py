@@ -31,23 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from rnncourse.grading.core import (
-    GradingFailure,
-    check_array,
-    compare,
-    float64_inputs,
-    type_name,
-)
-from rnncourse.grading.parts import (
-    Case,
-    Draw,
-    Part,
-    drawn,
-    hidden_from,
-    raise_if_error,
-    run_part_in_process,
-    verifier,
-)
+from rnncourse.grading import core, parts
 from rnncourse.grading.substitutes import ch02_bptt as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.scratch import rnn as reference_rnn
@@ -62,7 +46,9 @@ GRAD_NAMES = (*RNN_LM_PARAMS, "h0")
 
 def _check_tuple(result: object, name: str, length: int, what: str) -> Sequence[Any]:
     if not isinstance(result, (tuple, list)) or len(result) != length:
-        raise GradingFailure(f"{name} returned {type_name(result)}; return {length} values: {what}.")
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return {length} values: {what}."
+        )
     return result
 
 
@@ -70,15 +56,15 @@ def _check_dict(
     result: object, name: str, keys: Sequence[str], shapes: Mapping[str, tuple[int, ...]]
 ) -> dict[str, np.ndarray]:
     if not isinstance(result, dict):
-        raise GradingFailure(
-            f"{name} returned {type_name(result)} for the gradients; return a dict {list(keys)}."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)} for the gradients; return a dict {list(keys)}."
         )
     missing = [key for key in keys if key not in result]
     if missing:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: the gradients have no entry {missing}; the dict needs the keys {list(keys)}."
         )
-    return {key: check_array(result[key], name, shapes[key], f"the gradient {key!r}") for key in keys}
+    return {key: core.check_array(result[key], name, shapes[key], f"the gradient {key!r}") for key in keys}
 
 
 # -- Part 1: the backward pass of one step -------------------------------------------
@@ -94,22 +80,22 @@ _HIDDEN_STEP: dict[str, StepShape] = {
 }
 
 
-def step_cases(seed: int, shapes: Sequence[StepShape]) -> list[Case]:
+def step_cases(seed: int, shapes: Sequence[StepShape]) -> list[parts.Case]:
     """``rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)`` for each (N, D, H); h_t is computed from the others."""
     cases = []
     for i, (N, D, H) in enumerate(shapes):
-        p = float64_inputs(
+        p = core.float64_inputs(
             seed + i, x_t=(N, D), h_prev=(N, H), W_xh=(H, D), W_hh=(H, H), b_h=(H,), dh_t=(N, H)
         )
         h_t = np.tanh(
             p["x_t"] @ (2 * p["W_xh"]).T + p["h_prev"] @ p["W_hh"].T + p["b_h"]
         )  # some units near saturation
         args = (p["dh_t"], p["x_t"], p["h_prev"], h_t, 2 * p["W_xh"], p["W_hh"])
-        cases.append(Case(f"N={N}, D={D}, H={H}", args))
+        cases.append(parts.Case(f"N={N}, D={D}, H={H}", args))
     return cases
 
 
-def _visible_step() -> list[Case]:
+def _visible_step() -> list[parts.Case]:
     return step_cases(*_VISIBLE_STEP)
 
 
@@ -124,10 +110,10 @@ def _reference_step(
 STEP_OUTPUTS = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db_h")
 
 
-@verifier
-def _verify_step(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_step(case: parts.Case, result: object) -> None:
     name = "rnn_step_backward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     dh_t, x_t, h_prev, h_t, W_xh, W_hh = case.args
     (N, D), H = x_t.shape, W_hh.shape[0]
     values = _check_tuple(result, name, 5, "dx_t, dh_prev, dW_xh, dW_hh, db_h")
@@ -170,27 +156,27 @@ def _verify_step(case: Case, result: object) -> None:
         },
     }
     for label, value, shape, reference in zip(STEP_OUTPUTS, values, shapes, expected):
-        array = check_array(
+        array = core.check_array(
             value, f"{name} ({label}, value {STEP_OUTPUTS.index(label) + 1} of 5)", shape, label
         )
-        compare(array, reference, f"{name} ({label})", wrong[label])
+        core.compare(array, reference, f"{name} ({label})", wrong[label])
 
 
-RNN_STEP_BACKWARD = Part(
+RNN_STEP_BACKWARD = parts.Part(
     grade_id="test_rnn_step_backward",
     function="rnn_step_backward",
     title="Part 1: the backward pass of one step",
     points=3,
     visible=_visible_step,
     verify=_verify_step,
-    hidden=hidden_from(step_cases, _HIDDEN_STEP),
+    hidden=parts.hidden_from(step_cases, _HIDDEN_STEP),
     parameters=("dh_t", "x_t", "h_prev", "h_t", "W_xh", "W_hh"),
 )
 
 
 def rnn_step_backward(fn: Callable[..., Any]) -> None:
     """``rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)`` -> dx_t, dh_prev, dW_xh, dW_hh, db_h."""
-    run_part_in_process(RNN_STEP_BACKWARD, fn)
+    parts.run_part_in_process(RNN_STEP_BACKWARD, fn)
 
 
 # -- Part 2: BPTT over a sequence with a loss at every step --------------------------
@@ -203,7 +189,7 @@ def lm_inputs(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Deterministic ``params, x, targets, mask, h0`` for one shape; ``lengths`` pads the rows."""
     N, T, D, H, C = shape
-    p = float64_inputs(
+    p = core.float64_inputs(
         seed, W_xh=(H, D), W_hh=(H, H), b_h=(H,), W_hy=(C, H), b_y=(C,), x=(N, T, D), h0=(N, H)
     )
     params = {name: p[name] for name in RNN_LM_PARAMS}
@@ -228,12 +214,15 @@ _HIDDEN_BPTT: list[tuple[str, LMShape, list[int] | None]] = [
 ]
 
 
-def bptt_cases(seed: int, specs: Sequence[tuple[str, LMShape, list[int] | None]]) -> list[Case]:
+def bptt_cases(seed: int, specs: Sequence[tuple[str, LMShape, list[int] | None]]) -> list[parts.Case]:
     """``bptt(params, x, targets, mask, h0)`` cases, case i drawn with seed + i."""
-    return [Case(name, lm_inputs(seed + i, shape, lengths)) for i, (name, shape, lengths) in enumerate(specs)]
+    return [
+        parts.Case(name, lm_inputs(seed + i, shape, lengths))
+        for i, (name, shape, lengths) in enumerate(specs)
+    ]
 
 
-def _visible_bptt() -> list[Case]:
+def _visible_bptt() -> list[parts.Case]:
     return bptt_cases(40, _VISIBLE_BPTT)
 
 
@@ -348,10 +337,10 @@ _BPTT_MISTAKES: dict[str, dict[str, Any]] = {
 }
 
 
-@verifier
-def _verify_bptt(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_bptt(case: parts.Case, result: object) -> None:
     name = "bptt"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     params, x, targets, mask, h0 = case.args
     N, H = h0.shape
     loss, grads, h_last = _check_tuple(
@@ -363,10 +352,10 @@ def _verify_bptt(case: Case, result: object) -> None:
         for description, switches in _BPTT_MISTAKES.items()
     }
     if not isinstance(loss, (int, float)) or isinstance(loss, bool):
-        raise GradingFailure(
-            f"{name} returned {type_name(loss)} for the loss; return a Python float (float(...))."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(loss)} for the loss; return a Python float (float(...))."
         )
-    compare(
+    core.compare(
         np.array(float(loss)),
         np.array(exp_loss),
         f"{name} (the loss)",
@@ -380,18 +369,18 @@ def _verify_bptt(case: Case, result: object) -> None:
             mistakes[
                 "the gradient of h0 is missing: it is what flows back past the first step, da_1 @ W_hh"
             ] = np.zeros_like(h0)
-        compare(got[key], exp_grads[key], f"{name} (the gradient {key!r})", mistakes)
-    h_last = check_array(h_last, f"{name} (h_T)", (N, H), "the last hidden state h_T")
-    compare(h_last, exp_h, f"{name} (h_T)", {"h_T is the state after the last step, not h0": h0})
+        core.compare(got[key], exp_grads[key], f"{name} (the gradient {key!r})", mistakes)
+    h_last = core.check_array(h_last, f"{name} (h_T)", (N, H), "the last hidden state h_T")
+    core.compare(h_last, exp_h, f"{name} (h_T)", {"h_T is the state after the last step, not h0": h0})
 
 
-BPTT = Part(
+BPTT = parts.Part(
     grade_id="test_bptt",
     function="bptt",
     title="Part 2: backpropagation through time over a sequence",
     points=4,
     visible=_visible_bptt,
-    hidden=hidden_from(bptt_cases, {spec[0]: spec for spec in _HIDDEN_BPTT}),
+    hidden=parts.hidden_from(bptt_cases, {spec[0]: spec for spec in _HIDDEN_BPTT}),
     verify=_verify_bptt,
     substitutes={"rnn_step_backward": source_of(correct.rnn_step_backward)},
     parameters=("params", "x", "targets", "mask", "h0"),
@@ -400,7 +389,7 @@ BPTT = Part(
 
 def bptt(fn: Callable[..., Any]) -> None:
     """``bptt(params, x, targets, mask, h0)`` -> loss, grads (with "h0"), h_T."""
-    run_part_in_process(BPTT, fn)
+    parts.run_part_in_process(BPTT, fn)
 
 
 # -- Part 3: clipping by global norm -------------------------------------------------
@@ -411,38 +400,40 @@ ClipSpec = tuple[Mapping[str, tuple[int, ...]], float, float]  # shapes, scale, 
 
 def _clip_args(seed: int, spec: ClipSpec) -> tuple[dict[str, np.ndarray], float]:
     shapes, scale, max_norm = spec
-    return {key: scale * value for key, value in float64_inputs(seed, **shapes).items()}, max_norm
+    return {key: scale * value for key, value in core.float64_inputs(seed, **shapes).items()}, max_norm
 
 
-def _visible_clip() -> list[Case]:
+def _visible_clip() -> list[parts.Case]:
     rnn_shapes = {"W_xh": (4, 3), "W_hh": (4, 4), "b_h": (4,)}
     return [
-        Case("three gradients, norm above the threshold", _clip_args(60, (rnn_shapes, 5.0, 1.0))),
-        Case("three gradients, norm below the threshold", _clip_args(61, (rnn_shapes, 0.1, 5.0))),
+        parts.Case("three gradients, norm above the threshold", _clip_args(60, (rnn_shapes, 5.0, 1.0))),
+        parts.Case("three gradients, norm below the threshold", _clip_args(61, (rnn_shapes, 0.1, 5.0))),
     ]
 
 
-_HIDDEN_CLIP: dict[str, Draw] = {
-    "one gradient": drawn(_clip_args, ({"W": (3, 5)}, 4.0, 2.5)),
-    "one entry per gradient": drawn(_clip_args, ({"a": (1,), "b": (1,), "c": (1, 1)}, 10.0, 0.5)),
-    "all gradients zero": drawn(_clip_args, ({"W": (2, 2), "b": (2,)}, 0.0, 1.0)),
-    "huge gradients": drawn(
+_HIDDEN_CLIP: dict[str, parts.Draw] = {
+    "one gradient": parts.drawn(_clip_args, ({"W": (3, 5)}, 4.0, 2.5)),
+    "one entry per gradient": parts.drawn(_clip_args, ({"a": (1,), "b": (1,), "c": (1, 1)}, 10.0, 0.5)),
+    "all gradients zero": parts.drawn(_clip_args, ({"W": (2, 2), "b": (2,)}, 0.0, 1.0)),
+    "huge gradients": parts.drawn(
         _clip_args, ({"W_xh": (5, 2), "W_hh": (5, 5), "b_h": (5,), "W_hy": (3, 5), "b_y": (3,)}, 1e6, 5.0)
     ),
 }
 
 
-@verifier
-def _verify_clip(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_clip(case: parts.Case, result: object) -> None:
     name = "clip_by_global_norm"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     grads, max_norm = case.args
     clipped, norm = _check_tuple(
         result, name, 2, "the clipped gradients (a dict) and the norm before clipping (a float)"
     )
     expected, expected_norm = reference_clip(grads, max_norm)
     if not isinstance(norm, (int, float)) or isinstance(norm, bool):
-        raise GradingFailure(f"{name} returned {type_name(norm)} for the norm; return a Python float.")
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(norm)} for the norm; return a Python float."
+        )
     squared = sum(float(np.sum(g**2)) for g in grads.values())
     per_array = {key: float(np.linalg.norm(g)) for key, g in grads.items()}
     norm_mistakes = {
@@ -456,7 +447,7 @@ def _verify_clip(case: Case, result: object) -> None:
             sum(per_array.values())
         ),
     }
-    compare(np.array(float(norm)), np.array(expected_norm), f"{name} (the norm)", norm_mistakes)
+    core.compare(np.array(float(norm)), np.array(expected_norm), f"{name} (the norm)", norm_mistakes)
     shapes = {key: g.shape for key, g in grads.items()}
     got = _check_dict(clipped, name, list(grads), shapes)
     by_entry = clip_elementwise(grads, max_norm)
@@ -473,10 +464,10 @@ def _verify_clip(case: Case, result: object) -> None:
             ]
             * (max_norm / expected_norm if expected_norm > 0 else 1.0),
         }
-        compare(got[key], expected[key], f"{name} (the gradient {key!r})", mistakes)
+        core.compare(got[key], expected[key], f"{name} (the gradient {key!r})", mistakes)
 
 
-CLIP = Part(
+CLIP = parts.Part(
     grade_id="test_clip_by_global_norm",
     function="clip_by_global_norm",
     title="Part 3: clipping by global norm",
@@ -490,7 +481,7 @@ CLIP = Part(
 
 def clip_by_global_norm(fn: Callable[..., Any]) -> None:
     """``clip_by_global_norm(grads, max_norm)`` -> (clipped dict, norm before clipping)."""
-    run_part_in_process(CLIP, fn)
+    parts.run_part_in_process(CLIP, fn)
 
 
 # -- Part 4: truncated BPTT training over chunks -------------------------------------
@@ -508,16 +499,16 @@ _HIDDEN_TBPTT: list[tuple[str, LMShape, int, float]] = [
 _LR = 0.5
 
 
-def tbptt_cases(seed: int, specs: Sequence[tuple[str, LMShape, int, float]]) -> list[Case]:
+def tbptt_cases(seed: int, specs: Sequence[tuple[str, LMShape, int, float]]) -> list[parts.Case]:
     """``tbptt_train(params, x, targets, h0, k, lr, max_norm)`` cases, case i drawn with seed + i."""
     cases = []
     for i, (name, shape, k, max_norm) in enumerate(specs):
         params, x, targets, _, h0 = lm_inputs(seed + i, shape)
-        cases.append(Case(name, (params, x, targets, h0, k, _LR, max_norm)))
+        cases.append(parts.Case(name, (params, x, targets, h0, k, _LR, max_norm)))
     return cases
 
 
-def _visible_tbptt() -> list[Case]:
+def _visible_tbptt() -> list[parts.Case]:
     return tbptt_cases(80, _VISIBLE_TBPTT)
 
 
@@ -597,10 +588,10 @@ _TBPTT_MISTAKES: dict[str, dict[str, Any]] = {
 }
 
 
-@verifier
-def _verify_tbptt(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_tbptt(case: parts.Case, result: object) -> None:
     name = "tbptt_train"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     params, x, targets, h0, k, lr, max_norm = case.args
     N, T, _ = x.shape
     H = params["W_hh"].shape[0]
@@ -615,14 +606,14 @@ def _verify_tbptt(case: Case, result: object) -> None:
     if not isinstance(losses, (list, tuple)) or not all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses
     ):
-        raise GradingFailure(
-            f"{name} returned {type_name(losses)} for the losses; return a list of floats, one per chunk."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(losses)} for the losses; return a list of floats, one per chunk."
         )
     if len(losses) != len(exp_losses):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned {len(losses)} chunk losses for T={T} and k={k}; there are {len(exp_losses)} chunks (the last may be shorter than k)."
         )
-    compare(
+    core.compare(
         np.array(losses, dtype=np.float64),
         np.array(exp_losses),
         f"{name} (the chunk losses)",
@@ -634,9 +625,9 @@ def _verify_tbptt(case: Case, result: object) -> None:
         mistakes[
             "the parameters were not updated: theta <- theta - lr * clipped gradient after every chunk"
         ] = params[key]
-        compare(got[key], exp_params[key], f"{name} (the new {key!r})", mistakes)
-    h_last = check_array(h_last, f"{name} (the final state)", (N, H), "the final state h (N, H)")
-    compare(
+        core.compare(got[key], exp_params[key], f"{name} (the new {key!r})", mistakes)
+    h_last = core.check_array(h_last, f"{name} (the final state)", (N, H), "the final state h (N, H)")
+    core.compare(
         h_last,
         exp_h,
         f"{name} (the final state)",
@@ -644,14 +635,14 @@ def _verify_tbptt(case: Case, result: object) -> None:
     )
 
 
-TBPTT_TRAIN = Part(
+TBPTT_TRAIN = parts.Part(
     grade_id="test_tbptt_train",
     function="tbptt_train",
     title="Part 4: truncated BPTT, one update per chunk, the state carried across",
     points=3,
     visible=_visible_tbptt,
     verify=_verify_tbptt,
-    hidden=hidden_from(tbptt_cases, {spec[0]: spec for spec in _HIDDEN_TBPTT}),
+    hidden=parts.hidden_from(tbptt_cases, {spec[0]: spec for spec in _HIDDEN_TBPTT}),
     substitutes={
         "bptt": source_of(correct.bptt),
         "clip_by_global_norm": source_of(correct.clip_by_global_norm),
@@ -663,7 +654,7 @@ TBPTT_TRAIN = Part(
 
 def tbptt_train(fn: Callable[..., Any]) -> None:
     """``tbptt_train(params, x, targets, h0, k, lr, max_norm)`` -> new params, final state, chunk losses."""
-    run_part_in_process(TBPTT_TRAIN, fn)
+    parts.run_part_in_process(TBPTT_TRAIN, fn)
 
 
 # -- Part 5: sampling text from the trained model ------------------------------------
@@ -704,7 +695,7 @@ def generate_reference(
     return ids, closest
 
 
-def generate_cases(seed: int, specs: Sequence[tuple[str, GenerateSpec]]) -> list[Case]:
+def generate_cases(seed: int, specs: Sequence[tuple[str, GenerateSpec]]) -> list[parts.Case]:
     """``generate(params, h, first_id, uniforms, temperature)`` cases, case i drawn from seed + i.
 
     The readout is scaled up so that the distributions are far from uniform; the uniform
@@ -712,7 +703,7 @@ def generate_cases(seed: int, specs: Sequence[tuple[str, GenerateSpec]]) -> list
     """
     cases = []
     for i, (name, (V, H, n, temperature)) in enumerate(specs):
-        p = float64_inputs(seed + i, W_xh=(H, V), W_hh=(H, H), b_h=(H,), W_hy=(V, H), b_y=(V,), h=(H,))
+        p = core.float64_inputs(seed + i, W_xh=(H, V), W_hh=(H, H), b_h=(H,), W_hy=(V, H), b_y=(V,), h=(H,))
         params = {name: p[name] for name in RNN_LM_PARAMS}
         params["W_xh"], params["W_hy"] = 2.0 * params["W_xh"], 3.0 * params["W_hy"]
         rng = np.random.default_rng(seed + i)
@@ -721,11 +712,11 @@ def generate_cases(seed: int, specs: Sequence[tuple[str, GenerateSpec]]) -> list
             uniforms = rng.random(n)
             if generate_reference(params, p["h"], first, uniforms, temperature)[1] > _BOUNDARY_MARGIN:
                 break
-        cases.append(Case(name, (params, p["h"], first, uniforms, temperature)))
+        cases.append(parts.Case(name, (params, p["h"], first, uniforms, temperature)))
     return cases
 
 
-def _visible_generate() -> list[Case]:
+def _visible_generate() -> list[parts.Case]:
     return generate_cases(60, _VISIBLE_GENERATE)
 
 
@@ -748,13 +739,13 @@ def generate_variant(
         if mistake != "drawn before the step":
             z = params["W_hy"] @ h + params["b_y"]
         p = softmax(z / (temperature * scale))
-        drawn = (
+        drawn_id = (
             int(np.argmax(p))
             if mistake == "argmax"
             else int(min(np.searchsorted(np.cumsum(p), u, side="right"), len(p) - 1))
         )
-        ids.append(drawn)
-        x = int(first_id) if mistake == "not fed back" else drawn
+        ids.append(drawn_id)
+        x = int(first_id) if mistake == "not fed back" else drawn_id
     return ids
 
 
@@ -778,23 +769,23 @@ def _as_ids(result: object, name: str, n: int) -> list[int]:
     if not isinstance(result, (list, tuple)) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in result
     ):
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return the drawn ids as a list of Python ints (int(i))."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return the drawn ids as a list of Python ints (int(i))."
         )
     if len(result) == n + 1:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned {n + 1} ids for {n} uniform numbers: return only the {n} drawn ids, not "
             "first_id."
         )
     if len(result) != n:
-        raise GradingFailure(f"{name} returned {len(result)} ids; draw one per uniform number: {n}.")
+        raise core.GradingFailure(f"{name} returned {len(result)} ids; draw one per uniform number: {n}.")
     return list(result)
 
 
-@verifier
-def _verify_generate(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_generate(case: parts.Case, result: object) -> None:
     name = "generate"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     params, h, first_id, uniforms, temperature = case.args
     got = _as_ids(result, name, len(uniforms))
     expected, _ = generate_reference(params, h, first_id, uniforms, temperature)
@@ -807,9 +798,9 @@ def _verify_generate(case: Case, result: object) -> None:
         and variant != expected
     ]
     if named:
-        raise GradingFailure(f"{name} draws other characters. Likely mistake: {'; or '.join(named)}.")
+        raise core.GradingFailure(f"{name} draws other characters. Likely mistake: {'; or '.join(named)}.")
     first_wrong = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
-    raise GradingFailure(
+    raise core.GradingFailure(
         f"{name} draws other characters from position {first_wrong} on (id {got[first_wrong]} where "
         f"{expected[first_wrong]} was due). At each step: h = tanh(W_xh[:, x] + W_hh @ h + b_h) with x the "
         "last id, the logits W_hy @ h + b_y divided by the temperature, their softmax, then the first i "
@@ -817,22 +808,22 @@ def _verify_generate(case: Case, result: object) -> None:
     )
 
 
-GENERATE = Part(
+GENERATE = parts.Part(
     grade_id="test_generate",
     function="generate",
     title="Part 5: sampling text from the model",
     points=2,
     visible=_visible_generate,
     verify=_verify_generate,
-    hidden=hidden_from(generate_cases, {name: (name, spec) for name, spec in _HIDDEN_GENERATE.items()}),
+    hidden=parts.hidden_from(generate_cases, {name: (name, spec) for name, spec in _HIDDEN_GENERATE.items()}),
     parameters=("params", "h", "first_id", "uniforms", "temperature"),
 )
 
 
 def generate(fn: Callable[..., Any]) -> None:
     """``generate(params, h, first_id, uniforms, temperature)`` -> the drawn ids, a list of n ints."""
-    run_part_in_process(GENERATE, fn)
+    parts.run_part_in_process(GENERATE, fn)
 
 
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [RNN_STEP_BACKWARD, BPTT, CLIP, TBPTT_TRAIN, GENERATE]
+PARTS: list[parts.Part] = [RNN_STEP_BACKWARD, BPTT, CLIP, TBPTT_TRAIN, GENERATE]

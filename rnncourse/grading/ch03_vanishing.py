@@ -29,24 +29,7 @@ from typing import Any
 import numpy as np
 
 from rnncourse.gradcheck import numerical_gradient, rel_error
-from rnncourse.grading.core import (
-    TOLERANCE,
-    GradingFailure,
-    check_array,
-    compare,
-    float64_inputs,
-    type_name,
-)
-from rnncourse.grading.parts import (
-    Case,
-    Draw,
-    Part,
-    hidden_from,
-    raise_if_error,
-    run_part_in_process,
-    seed_of,
-    verifier,
-)
+from rnncourse.grading import core, parts
 from rnncourse.grading.substitutes import ch03_vanishing as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.initialisation import from_matrix
@@ -95,22 +78,22 @@ _RECURRENT_SCALE = 1.5  # W_hh entries in [-1.5, 1.5): some steps grow the gradi
 
 def norms_inputs(seed: int, N: int, T: int, H: int) -> dict[str, np.ndarray]:
     """The full forward of a case: x (N, T, 2), h0, W_xh, W_hh, b_h, and dh_last (N, H)."""
-    p = float64_inputs(seed, x=(N, T, 2), h0=(N, H), W_xh=(H, 2), W_hh=(H, H), b_h=(H,), dh_last=(N, H))
+    p = core.float64_inputs(seed, x=(N, T, 2), h0=(N, H), W_xh=(H, 2), W_hh=(H, H), b_h=(H,), dh_last=(N, H))
     p["W_hh"] = _RECURRENT_SCALE * p["W_hh"]
     return p
 
 
-def norms_cases(seed: int, shapes: Sequence[Shape3]) -> list[Case]:
+def norms_cases(seed: int, shapes: Sequence[Shape3]) -> list[parts.Case]:
     """``gradient_norms(h, W_hh, dh_last)`` for each (N, T, H): h the states of a real tanh RNN."""
     cases = []
     for i, (N, T, H) in enumerate(shapes):
         p = norms_inputs(seed + i, N, T, H)
         h, _ = flow_forward(p["x"], p["h0"], p["W_xh"], p["W_hh"], p["b_h"], "tanh")
-        cases.append(Case(f"N={N}, T={T}, H={H}", (h, p["W_hh"], p["dh_last"])))
+        cases.append(parts.Case(f"N={N}, T={T}, H={H}", (h, p["W_hh"], p["dh_last"])))
     return cases
 
 
-def _visible_norms() -> list[Case]:
+def _visible_norms() -> list[parts.Case]:
     return norms_cases(_VISIBLE_NORMS_SEED, _VISIBLE_NORMS_SHAPES)
 
 
@@ -161,23 +144,23 @@ def _norms_variant(h: np.ndarray, W_hh: np.ndarray, g: np.ndarray, mistake: str)
     return norms
 
 
-@verifier
-def _verify_norms(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_norms(case: parts.Case, result: object) -> None:
     name = "gradient_norms"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     h, W_hh, g = case.args
     T = h.shape[1]
     if isinstance(result, np.ndarray) and result.shape == (T,) and T > 0:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned {T} norms; return T + 1 = {T + 1}: entry t is ||dL/dh_t|| for t = 0..T, "
             "with dL/dh_0 (the gradient reaching the initial state) at index 0 and ||dh_last|| at index T."
         )
     if isinstance(result, np.ndarray) and result.ndim == 2:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned an array of shape {result.shape}; return one norm per step, shape ({T + 1},): "
             "the norm over the whole batch and every unit, np.sqrt(np.sum(g**2))."
         )
-    result = check_array(result, name, (T + 1,), "the norms ||dL/dh_t||, t = 0..T")
+    result = core.check_array(result, name, (T + 1,), "the norms ||dL/dh_t||, t = 0..T")
     expected = reference_gradient_norms(h, W_hh, g)
     mistakes = {
         "the tanh derivative is missing: multiply by 1 - h_t**2 before multiplying by W_hh": _norms_variant(
@@ -196,17 +179,17 @@ def _verify_norms(case: Case, result: object) -> None:
         "this is the mean of the per-example norms; take one norm over the whole batch, "
         "np.sqrt(np.sum(g**2))": _norms_variant(h, W_hh, g, "per example"),
     }
-    compare(result, expected, name, mistakes)
+    core.compare(result, expected, name, mistakes)
 
 
-GRADIENT_NORMS = Part(
+GRADIENT_NORMS = parts.Part(
     grade_id="test_gradient_norms",
     function="gradient_norms",
     title="Part 1: gradient norms through time",
     points=3,
     visible=_visible_norms,
     verify=_verify_norms,
-    hidden=hidden_from(norms_cases, _HIDDEN_NORMS_SHAPES),
+    hidden=parts.hidden_from(norms_cases, _HIDDEN_NORMS_SHAPES),
     parameters=("h", "W_hh", "dh_last"),
 )
 
@@ -222,7 +205,7 @@ def gradient_norms(
         cases = norms_cases(
             _VISIBLE_NORMS_SEED if seed is None else seed, _VISIBLE_NORMS_SHAPES if shapes is None else shapes
         )
-    run_part_in_process(GRADIENT_NORMS, gradient_norms_fn, cases=cases)
+    parts.run_part_in_process(GRADIENT_NORMS, gradient_norms_fn, cases=cases)
 
 
 # -- Part 2: what W_hh predicts ----------------------------------------------------------
@@ -248,12 +231,12 @@ def _orthogonal(rng: np.random.Generator, size: int) -> np.ndarray:
     return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
 
 
-def _visible_diagnose() -> list[Case]:
+def _visible_diagnose() -> list[parts.Case]:
     return [
-        Case("a normal matrix, 0.5 times a rotation", (_rotation(0.7, 0.5), 1.0)),
-        Case("non-normal: rho = 0.9 but sigma_max > 2", (_shift(4, 0.9, 2.0), 1.0)),
-        Case("the identity, as the IRNN starts: rho = sigma_max = 1", (np.eye(3), 1.0)),
-        Case("complex eigenvalues of modulus 1.2", (_rotation(1.1, 1.2), 1.0)),
+        parts.Case("a normal matrix, 0.5 times a rotation", (_rotation(0.7, 0.5), 1.0)),
+        parts.Case("non-normal: rho = 0.9 but sigma_max > 2", (_shift(4, 0.9, 2.0), 1.0)),
+        parts.Case("the identity, as the IRNN starts: rho = sigma_max = 1", (np.eye(3), 1.0)),
+        parts.Case("complex eigenvalues of modulus 1.2", (_rotation(1.1, 1.2), 1.0)),
     ]
 
 
@@ -264,7 +247,7 @@ _VERDICT_MARGIN = 0.02
 
 def _diagnose_draw(
     make: Callable[[np.random.Generator], tuple[np.ndarray, float]], verdict: str | None
-) -> Draw:
+) -> parts.Draw:
     """Draws ``make(rng)`` until its verdict is ``verdict`` (any, if None), clear of the boundary at 1.
 
     A "neutral" draw must sit on the boundary instead: gamma rho within 1e-12 of 1, deep
@@ -289,7 +272,7 @@ def _random_square(rng: np.random.Generator, size: int, scale: float) -> np.ndar
     return scale * rng.uniform(-1.0, 1.0, (size, size))
 
 
-_HIDDEN_DIAGNOSE: dict[str, Draw] = {
+_HIDDEN_DIAGNOSE: dict[str, parts.Draw] = {
     "a sigmoid network, gamma = 1/4": _diagnose_draw(
         lambda rng: (_shift(3, rng.uniform(1.6, 2.4), rng.uniform(1.0, 2.0)), 0.25), VANISHES
     ),
@@ -300,7 +283,7 @@ _HIDDEN_DIAGNOSE: dict[str, Draw] = {
         lambda rng: (np.array([[rng.uniform(0.2, 0.8)]]), 1.0), VANISHES
     ),
     "symmetric, rho just below 1": _diagnose_draw(
-        lambda rng: (_symmetric(seed_of(rng), 5, rng.uniform(0.9, 0.97)), 1.0), VANISHES
+        lambda rng: (_symmetric(parts.seed_of(rng), 5, rng.uniform(0.9, 0.97)), 1.0), VANISHES
     ),
     "non-normal, sigmoid: gamma rho < 1 <= gamma sigma_max": _diagnose_draw(
         lambda rng: (_shift(5, rng.uniform(2.5, 3.5), rng.uniform(2.5, 3.5)), 0.25), GROWS_THEN_VANISHES
@@ -369,20 +352,20 @@ def _verdict_mistake(verdict: str, expected: str) -> str | None:
     return None
 
 
-@verifier
-def _verify_diagnose(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_diagnose(case: parts.Case, result: object) -> None:
     name = "diagnose"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     W, gamma = case.args
     if not isinstance(result, (tuple, list)) or len(result) != 3:
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return three things: `return sigma, rho, verdict` "
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return three things: `return sigma, rho, verdict` "
             "(two floats and one of the strings " + ", ".join(repr(v) for v in VERDICTS) + ")."
         )
     sigma, rho, verdict = result
     if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (sigma, rho)):
-        raise GradingFailure(
-            f"{name}: sigma and rho must be numbers (floats), got {type_name(sigma)} and {type_name(rho)}; "
+        raise core.GradingFailure(
+            f"{name}: sigma and rho must be numbers (floats), got {core.type_name(sigma)} and {core.type_name(rho)}; "
             "a complex eigenvalue counts by its modulus, np.abs."
         )
     expected_sigma, expected_rho, expected_verdict = reference_diagnose(W, gamma)
@@ -406,18 +389,18 @@ def _verify_diagnose(case: Case, result: object) -> None:
     }
     got = np.array([float(sigma), float(rho)])
     wanted = np.array([expected_sigma, expected_rho])
-    if rel_error(got[:1], wanted[:1]) >= TOLERANCE or rel_error(got[1:], wanted[1:]) >= TOLERANCE:
+    if rel_error(got[:1], wanted[:1]) >= core.TOLERANCE or rel_error(got[1:], wanted[1:]) >= core.TOLERANCE:
         for mistake, (s, r) in numbers.items():
             variant = np.array([s, r])
-            if rel_error(variant, wanted) > 1e-6 and rel_error(got, variant) < TOLERANCE:
-                raise GradingFailure(f"{name} gives wrong numbers. Likely mistake: {mistake}.")
-        which = "sigma" if rel_error(got[:1], wanted[:1]) >= TOLERANCE else "rho"
-        raise GradingFailure(
+            if rel_error(variant, wanted) > 1e-6 and rel_error(got, variant) < core.TOLERANCE:
+                raise core.GradingFailure(f"{name} gives wrong numbers. Likely mistake: {mistake}.")
+        which = "sigma" if rel_error(got[:1], wanted[:1]) >= core.TOLERANCE else "rho"
+        raise core.GradingFailure(
             f"{name}: {which} is wrong. sigma is gamma times the largest singular value of W_hh, rho gamma "
             "times the largest modulus of its eigenvalues."
         )
     if verdict not in VERDICTS:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned the verdict {verdict!r}; use exactly one of "
             + ", ".join(map(repr, VERDICTS))
             + "."
@@ -426,8 +409,8 @@ def _verify_diagnose(case: Case, result: object) -> None:
         return
     likely = _verdict_mistake(str(verdict), expected_verdict)
     if likely is not None:
-        raise GradingFailure(f"{name} says {verdict!r}. Likely mistake: {likely}.")
-    raise GradingFailure(
+        raise core.GradingFailure(f"{name} says {verdict!r}. Likely mistake: {likely}.")
+    raise core.GradingFailure(
         f"{name} returned the verdict {verdict!r}; with gamma sigma_max = {expected_sigma:.3g} and gamma rho = "
         f"{expected_rho:.3g} it is {_verdict_from(expected_sigma, expected_rho)!r}"
         if not case.hidden
@@ -436,7 +419,7 @@ def _verify_diagnose(case: Case, result: object) -> None:
     )
 
 
-DIAGNOSE = Part(
+DIAGNOSE = parts.Part(
     grade_id="test_diagnose",
     function="diagnose",
     title="Part 2: vanishing or exploding, from W_hh",
@@ -453,10 +436,10 @@ def diagnose(diagnose_fn: Callable[..., Any], matrices: Sequence[tuple[Any, floa
     cases = None
     if matrices is not None:
         cases = [
-            Case(f"matrix {i + 1}", (np.array(W, dtype=np.float64), float(g)))
+            parts.Case(f"matrix {i + 1}", (np.array(W, dtype=np.float64), float(g)))
             for i, (W, g) in enumerate(matrices)
         ]
-    run_part_in_process(DIAGNOSE, diagnose_fn, cases=cases)
+    parts.run_part_in_process(DIAGNOSE, diagnose_fn, cases=cases)
 
 
 # -- Part 3: the norm of the Jacobian product, against the bound -------------------------
@@ -473,7 +456,7 @@ def _product_matrix(rng: np.random.Generator, H: int, kind: str) -> np.ndarray:
     return scale * rng.uniform(-1.0, 1.0, (H, H))
 
 
-def product_cases(seed: int, specs: Sequence[ProductSpec]) -> list[Case]:
+def product_cases(seed: int, specs: Sequence[ProductSpec]) -> list[parts.Case]:
     """``jacobian_product_norms(h, W_hh)`` for each (T, H, kind of W_hh, input scale).
 
     ``h`` (T, H) is the run of a real tanh RNN over one sequence of two inputs per step
@@ -484,11 +467,11 @@ def product_cases(seed: int, specs: Sequence[ProductSpec]) -> list[Case]:
     for i, (T, H, kind, input_scale) in enumerate(specs):
         rng = np.random.default_rng(seed + i)
         W_hh = _product_matrix(rng, H, kind)
-        p = float64_inputs(seed + i, x=(1, T, 2), h0=(1, H), W_xh=(H, 2), b_h=(H,))
+        p = core.float64_inputs(seed + i, x=(1, T, 2), h0=(1, H), W_xh=(H, 2), b_h=(H,))
         h, _ = flow_forward(
             input_scale * p["x"], input_scale * p["h0"], p["W_xh"], W_hh, input_scale * p["b_h"]
         )
-        cases.append(Case(f"T={T}, H={H}, {kind} W_hh", (h[0], W_hh)))
+        cases.append(parts.Case(f"T={T}, H={H}, {kind} W_hh", (h[0], W_hh)))
     return cases
 
 
@@ -503,7 +486,7 @@ _HIDDEN_PRODUCT: dict[str, ProductSpec] = {
 }
 
 
-def _visible_product() -> list[Case]:
+def _visible_product() -> list[parts.Case]:
     return product_cases(30, _VISIBLE_PRODUCT)
 
 
@@ -557,41 +540,41 @@ _PRODUCT_MISTAKES = {
 }
 
 
-@verifier
-def _verify_product(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_product(case: parts.Case, result: object) -> None:
     name = "jacobian_product_norms"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     h, W_hh = case.args
     T = h.shape[0]
     if isinstance(result, np.ndarray) and result.shape == (T,):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned {T} norms; return T + 1 = {T + 1}: entry k is the norm of the product of the "
             "last k Jacobians, and entry 0 (no Jacobian: the identity) is 1."
         )
-    result = check_array(result, name, (T + 1,), "the norms ||J_T ... J_{T-k+1}||, k = 0..T")
+    result = core.check_array(result, name, (T + 1,), "the norms ||J_T ... J_{T-k+1}||, k = 0..T")
     expected = reference_product_norms(h, W_hh)
     mistakes = {message: _product_variant(h, W_hh, key) for key, message in _PRODUCT_MISTAKES.items()}
     mistakes[
         "the norms are in reverse order: index k is the product of the last k Jacobians, so index 0 is 1"
     ] = expected[::-1]
-    compare(result, expected, name, mistakes)
+    core.compare(result, expected, name, mistakes)
 
 
-PRODUCT_NORMS = Part(
+PRODUCT_NORMS = parts.Part(
     grade_id="test_jacobian_product_norms",
     function="jacobian_product_norms",
     title="Part 3: the norm of the Jacobian product, against the bound",
     points=3,
     visible=_visible_product,
     verify=_verify_product,
-    hidden=hidden_from(product_cases, _HIDDEN_PRODUCT),
+    hidden=parts.hidden_from(product_cases, _HIDDEN_PRODUCT),
     parameters=("h", "W_hh"),
 )
 
 
 def jacobian_product_norms(product_fn: Callable[..., np.ndarray]) -> None:
     """``jacobian_product_norms(h, W_hh)`` -> (T + 1,): ||J_T ... J_{T-k+1}||_2 for k = 0..T."""
-    run_part_in_process(PRODUCT_NORMS, product_fn)
+    parts.run_part_in_process(PRODUCT_NORMS, product_fn)
 
 
 # -- Part 4: a diverging run, made to converge ------------------------------------------
@@ -634,8 +617,8 @@ _TRAIN_VISIBLE = (("starts at 1.2: the first step would overshoot", (1.2, 1.0, 2
 TrainArgs = tuple[float, float, int, float, float, int]  # w0, target, T, lr, max_norm, steps
 
 
-def _visible_train() -> list[Case]:
-    return [Case(name, args) for name, args in _TRAIN_VISIBLE]
+def _visible_train() -> list[parts.Case]:
+    return [parts.Case(name, args) for name, args in _TRAIN_VISIBLE]
 
 
 def _steady(args: TrainArgs) -> bool:
@@ -645,7 +628,9 @@ def _steady(args: TrainArgs) -> bool:
     return rel_error(reference_train(*args), reference_train(*nudged)) < 1e-11  # type: ignore[arg-type]
 
 
-def _train_draw(make: Callable[[np.random.Generator], TrainArgs], keep: Callable[[TrainArgs], bool]) -> Draw:
+def _train_draw(
+    make: Callable[[np.random.Generator], TrainArgs], keep: Callable[[TrainArgs], bool]
+) -> parts.Draw:
     """Draws ``make(rng)`` until the run is steady and ``keep`` holds."""
 
     def draw(rng: np.random.Generator) -> TrainArgs:
@@ -663,7 +648,7 @@ def _never_clipped(args: TrainArgs) -> bool:
     return max(grads) < 0.9 * max_norm
 
 
-_HIDDEN_TRAIN: dict[str, Draw] = {
+_HIDDEN_TRAIN: dict[str, parts.Draw] = {
     "no steps": _train_draw(lambda rng: (rng.uniform(1.1, 1.3), 1.0, 20, 0.002, 1.0, 0), lambda a: True),
     "one step": _train_draw(lambda rng: (rng.uniform(1.2, 1.4), 1.0, 20, 0.002, 1.0, 1), lambda a: True),
     "clipping never needed": _train_draw(
@@ -681,10 +666,10 @@ _HIDDEN_TRAIN: dict[str, Draw] = {
 }
 
 
-@verifier
-def _verify_train(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_train(case: parts.Case, result: object) -> None:
     name = "train_with_clipping"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     w0, target, T, lr, max_norm, steps = case.args
     if isinstance(result, (list, tuple)):
         result = (
@@ -693,7 +678,7 @@ def _verify_train(case: Case, result: object) -> None:
             else result
         )
     if isinstance(result, np.ndarray) and result.shape == (steps,) and steps > 0:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned {steps} weights; return steps + 1 = {steps + 1}: w0 first, then the weight after "
             "each update."
         )
@@ -702,11 +687,11 @@ def _verify_train(case: Case, result: object) -> None:
         and result.shape == (steps + 1,)
         and np.issubdtype(result.dtype, np.floating)
     ) and not np.all(np.isfinite(result)):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: the run diverged (inf or NaN): the gradient at w0 is huge, and one unclipped step "
             "throws w far away. Clip the gradient to norm max_norm before every update."
         )
-    result = check_array(result, name, (steps + 1,), "the weights w_0..w_steps")
+    result = core.check_array(result, name, (steps + 1,), "the weights w_0..w_steps")
     expected = reference_train(w0, target, T, lr, max_norm, steps)
     mistakes = {
         f"{label}": _train_variant(w0, target, T, lr, max_norm, steps, key)
@@ -722,10 +707,10 @@ def _verify_train(case: Case, result: object) -> None:
     mistakes["the weights are shifted by one step: return w0 first, then the weight after each update"] = (
         np.concatenate([expected[1:], expected[-1:]])
     )
-    compare(result, expected, name, {k: v for k, v in mistakes.items() if np.all(np.isfinite(v))})
+    core.compare(result, expected, name, {k: v for k, v in mistakes.items() if np.all(np.isfinite(v))})
 
 
-TRAIN = Part(
+TRAIN = parts.Part(
     grade_id="test_train_with_clipping",
     function="train_with_clipping",
     title="Part 4: clipping makes a diverging run converge",
@@ -740,19 +725,19 @@ TRAIN = Part(
 
 def train_with_clipping(train_fn: Callable[..., Any]) -> None:
     """``train_with_clipping(w0, target, T, lr, max_norm, steps)`` -> w_0..w_steps, (steps + 1,)."""
-    run_part_in_process(TRAIN, train_fn)
+    parts.run_part_in_process(TRAIN, train_fn)
 
 
 # -- Part 5: initialisations of W_hh ----------------------------------------------------
 
 
-def _visible_init() -> list[Case]:
-    inputs = float64_inputs(50, A4=(4, 4), A3=(3, 3), A5=(5, 5))
+def _visible_init() -> list[parts.Case]:
+    inputs = core.float64_inputs(50, A4=(4, 4), A3=(3, 3), A5=(5, 5))
     return [
-        Case("orthogonal, a random 4 x 4 matrix", (inputs["A4"], "orthogonal", 1.0)),
-        Case("orthogonal, 3 x 3, gain 1.2", (inputs["A3"], "orthogonal", 1.2)),
-        Case("identity, 3 x 3, gain 1", (inputs["A3"], "identity", 1.0)),
-        Case("spectral radius 0.9, a random 5 x 5 matrix", (inputs["A5"], "spectral", 0.9)),
+        parts.Case("orthogonal, a random 4 x 4 matrix", (inputs["A4"], "orthogonal", 1.0)),
+        parts.Case("orthogonal, 3 x 3, gain 1.2", (inputs["A3"], "orthogonal", 1.2)),
+        parts.Case("identity, 3 x 3, gain 1", (inputs["A3"], "identity", 1.0)),
+        parts.Case("spectral radius 0.9, a random 5 x 5 matrix", (inputs["A5"], "spectral", 0.9)),
     ]
 
 
@@ -760,7 +745,7 @@ def _uniform(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return rng.uniform(-1.0, 1.0, shape)
 
 
-_HIDDEN_INIT: dict[str, Draw] = {
+_HIDDEN_INIT: dict[str, parts.Draw] = {
     "orthogonal, one entry, negative": lambda rng: (
         np.array([[-rng.uniform(0.5, 3.0)]]),
         "orthogonal",
@@ -828,15 +813,15 @@ def _init_mistakes(A: np.ndarray, scheme: str, gain: float, expected: np.ndarray
     }
 
 
-@verifier
-def _verify_init(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_init(case: parts.Case, result: object) -> None:
     name = "recurrent_init"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     A, scheme, gain = case.args
     H = A.shape[0]
     if isinstance(result, (tuple, list)):
-        raise GradingFailure(f"{name} returned {type_name(result)}; return only the (H, H) matrix.")
-    result = check_array(result, name, (H, H), f"the {scheme} recurrent matrix")
+        raise core.GradingFailure(f"{name} returned {core.type_name(result)}; return only the (H, H) matrix.")
+    result = core.check_array(result, name, (H, H), f"the {scheme} recurrent matrix")
     expected = from_matrix(A, scheme, gain)
     if scheme == "orthogonal":
         # Orthogonal up to a scale (its RMS singular value), so that a result without the
@@ -844,15 +829,15 @@ def _verify_init(case: Case, result: object) -> None:
         scale = float(np.sqrt(np.sum(result**2) / H))
         scaled = result / scale if scale > 0 else result
         if rel_error(scaled.T @ scaled, np.eye(H)) > 1e-6:
-            raise GradingFailure(
+            raise core.GradingFailure(
                 f"{name}: for 'orthogonal' the result is not a multiple of an orthogonal matrix (its columns "
                 "are not orthogonal, or not of one length). Take the Q of np.linalg.qr(A), not A rescaled, "
                 "nor R."
             )
-    compare(result, expected, name, _init_mistakes(A, scheme, gain, expected))
+    core.compare(result, expected, name, _init_mistakes(A, scheme, gain, expected))
 
 
-RECURRENT_INIT = Part(
+RECURRENT_INIT = parts.Part(
     grade_id="test_recurrent_init",
     function="recurrent_init",
     title="Part 5: three initialisations of W_hh",
@@ -866,8 +851,8 @@ RECURRENT_INIT = Part(
 
 def recurrent_init(init_fn: Callable[..., np.ndarray]) -> None:
     """``recurrent_init(A, scheme, gain)`` -> (H, H) for scheme "orthogonal", "identity" or "spectral"."""
-    run_part_in_process(RECURRENT_INIT, init_fn)
+    parts.run_part_in_process(RECURRENT_INIT, init_fn)
 
 
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [GRADIENT_NORMS, DIAGNOSE, PRODUCT_NORMS, TRAIN, RECURRENT_INIT]
+PARTS: list[parts.Part] = [GRADIENT_NORMS, DIAGNOSE, PRODUCT_NORMS, TRAIN, RECURRENT_INIT]

@@ -27,15 +27,7 @@ from typing import Any
 import numpy as np
 
 from rnncourse.gradcheck import numerical_gradient
-from rnncourse.grading.core import GradingFailure, check_array, compare, float64_inputs, type_name
-from rnncourse.grading.parts import (
-    Case,
-    Part,
-    hidden_from,
-    raise_if_error,
-    run_part_in_process,
-    verifier,
-)
+from rnncourse.grading import core, parts
 from rnncourse.grading.substitutes import ch04_lstm as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.porting import reorder_gates, stacked_from_torch
@@ -50,10 +42,12 @@ GRADIENT_TOLERANCE = 1e-7
 
 def _tuple_of(name: str, result: object, count: int, what: str) -> tuple[Any, ...]:
     if isinstance(result, np.ndarray):
-        raise GradingFailure(f"{name} returned one array; return {count} values: {what}.")
+        raise core.GradingFailure(f"{name} returned one array; return {count} values: {what}.")
     if not isinstance(result, (tuple, list)) or len(result) != count:
         size = f" of {len(result)} items" if isinstance(result, (tuple, list)) else ""
-        raise GradingFailure(f"{name} returned {type_name(result)}{size}; return {count} values: {what}.")
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}{size}; return {count} values: {what}."
+        )
     return tuple(result)
 
 
@@ -108,51 +102,53 @@ _HIDDEN_STEP = {
 }
 
 
-def step_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
+def step_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[parts.Case]:
     """``lstm_step_forward(x_t, h_prev, c_prev, W_xh, W_hh, b)`` for each (N, D, H), case i drawn with seed + i."""
     cases = []
     for k, (N, D, H) in enumerate(shapes):
-        p = float64_inputs(
+        p = core.float64_inputs(
             seed + k, x_t=(N, D), h_prev=(N, H), c_prev=(N, H), W_xh=(4 * H, D), W_hh=(4 * H, H), b=(4 * H,)
         )
         # A cell state of a few units, as after some steps: tanh(c) is then not nearly c.
         args = (p["x_t"], p["h_prev"], 2.0 * p["c_prev"], p["W_xh"], 2.0 * p["W_hh"], p["b"])
-        cases.append(Case(f"N={N}, D={D}, H={H}", args))
+        cases.append(parts.Case(f"N={N}, D={D}, H={H}", args))
     return cases
 
 
-def _visible_step() -> list[Case]:
+def _visible_step() -> list[parts.Case]:
     return step_cases(*_VISIBLE_STEP)
 
 
-@verifier
-def _verify_step(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_step(case: parts.Case, result: object) -> None:
     name = "lstm_step_forward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     h_prev = case.args[1]
     N, H = h_prev.shape
     h, c = _tuple_of(
         name, result, 2, "the new hidden state h_t and the new cell state c_t, `return h_t, c_t`"
     )
-    h = check_array(h, name, (N, H), "h_t (N, H)")
-    c = check_array(c, name, (N, H), "c_t (N, H)")
+    h = core.check_array(h, name, (N, H), "h_t (N, H)")
+    c = core.check_array(c, name, (N, H), "c_t (N, H)")
     h_ref, c_ref, _ = lstm_step_forward(*case.args)
     swapped = max(abs(h - c_ref).max(), abs(c - h_ref).max()) < 1e-10 * max(1.0, abs(c_ref).max())
     if swapped and abs(h_ref - c_ref).max() > 1e-6:
-        raise GradingFailure(f"{name} returns c_t first and h_t second; return `h_t, c_t`, in that order.")
+        raise core.GradingFailure(
+            f"{name} returns c_t first and h_t second; return `h_t, c_t`, in that order."
+        )
     x_t, h_prev, c_prev, W_xh, W_hh, b = case.args
     wrong = {text: _step(x_t, h_prev, c_prev, W_xh, W_hh, b, key) for key, text in _STEP_MISTAKES.items()}
-    compare(c, c_ref, f"{name} (its c_t)", {text: w[1] for text, w in wrong.items()})
-    compare(h, h_ref, f"{name} (its h_t)", {text: w[0] for text, w in wrong.items()})
+    core.compare(c, c_ref, f"{name} (its c_t)", {text: w[1] for text, w in wrong.items()})
+    core.compare(h, h_ref, f"{name} (its h_t)", {text: w[0] for text, w in wrong.items()})
 
 
-STEP_FORWARD = Part(
+STEP_FORWARD = parts.Part(
     grade_id="test_lstm_step_forward",
     function="lstm_step_forward",
     title="Part 1: one LSTM step",
     points=3,
     visible=_visible_step,
-    hidden=hidden_from(step_cases, _HIDDEN_STEP),
+    hidden=parts.hidden_from(step_cases, _HIDDEN_STEP),
     verify=_verify_step,
     parameters=("x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b"),
 )
@@ -172,7 +168,7 @@ def step_forward(
         cases = step_cases(
             _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
         )
-    run_part_in_process(STEP_FORWARD, fn, cases=cases)
+    parts.run_part_in_process(STEP_FORWARD, fn, cases=cases)
 
 
 # -- Part 2: one step backward ---------------------------------------------------------
@@ -238,11 +234,11 @@ _HIDDEN_BACKWARD = {
 }
 
 
-def backward_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
+def backward_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[parts.Case]:
     """``lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_xh, W_hh, b)`` for each (N, D, H)."""
     cases = []
     for k, (N, D, H) in enumerate(shapes):
-        p = float64_inputs(
+        p = core.float64_inputs(
             seed + k,
             dh=(N, H),
             dc=(N, H),
@@ -263,11 +259,11 @@ def backward_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Ca
             2.0 * p["W_hh"],
             p["b"],
         )
-        cases.append(Case(f"N={N}, D={D}, H={H}", args))
+        cases.append(parts.Case(f"N={N}, D={D}, H={H}", args))
     return cases
 
 
-def _visible_backward() -> list[Case]:
+def _visible_backward() -> list[parts.Case]:
     return backward_cases(*_VISIBLE_BACKWARD)
 
 
@@ -280,7 +276,7 @@ def _compare_gradients(
 ) -> None:
     """Each gradient against its numerical value, naming the mistake whose result it matches."""
     for k, grad_name in enumerate(grad_names):
-        compare(
+        core.compare(
             grads[k],
             numerical[k],
             f"{name} (its {grad_name}, checked against a numerical gradient)",
@@ -289,33 +285,33 @@ def _compare_gradients(
         )
 
 
-@verifier
-def _verify_backward(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_backward(case: parts.Case, result: object) -> None:
     name = "lstm_step_backward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     dh, dc, *forward_args = case.args
     x_t, h_prev = forward_args[0], forward_args[1]
     (N, D), H = x_t.shape, h_prev.shape[1]
     shapes = [(N, D), (N, H), (N, H), (4 * H, D), (4 * H, H), (4 * H,)]
     values = _tuple_of(name, result, 6, "dx_t, dh_prev, dc_prev, dW_xh, dW_hh, db")
     if isinstance(values[5], np.ndarray) and values[5].shape == (N, 4 * H) and N > 1:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned db of shape (N, 4H); b is shared by the batch: sum over axis 0."
         )
-    grads = [check_array(v, name, s, g) for v, s, g in zip(values, shapes, _GRAD_NAMES)]
+    grads = [core.check_array(v, name, s, g) for v, s, g in zip(values, shapes, _GRAD_NAMES)]
     numerical = _numerical_step_gradients(tuple(forward_args), dh, dc)
     cache = lstm_step_forward(*forward_args)[2]
     wrong = {text: _backward(cache, dh, dc, key) for key, text in _BACKWARD_MISTAKES.items()}
     _compare_gradients(name, _GRAD_NAMES, grads, numerical, wrong)
 
 
-STEP_BACKWARD = Part(
+STEP_BACKWARD = parts.Part(
     grade_id="test_lstm_step_backward",
     function="lstm_step_backward",
     title="Part 2: the step's backward, gradient-checked",
     points=4,
     visible=_visible_backward,
-    hidden=hidden_from(backward_cases, _HIDDEN_BACKWARD),
+    hidden=parts.hidden_from(backward_cases, _HIDDEN_BACKWARD),
     verify=_verify_backward,
     substitutes={"lstm_step_forward": source_of(correct.lstm_step_forward)},
     parameters=("dh_t", "dc_t", "x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b"),
@@ -337,7 +333,7 @@ def step_backward(
         cases = backward_cases(
             _VISIBLE_BACKWARD[0] if seed is None else seed, _VISIBLE_BACKWARD[1] if shapes is None else shapes
         )
-    run_part_in_process(STEP_BACKWARD, fn, cases=cases)
+    parts.run_part_in_process(STEP_BACKWARD, fn, cases=cases)
 
 
 # -- Part 3: a padded batch of sequences -----------------------------------------------
@@ -354,21 +350,21 @@ _HIDDEN_SEQUENCE: dict[str, SequenceShape] = {
 }
 
 
-def sequence_cases(seed: int, shapes: Sequence[SequenceShape]) -> list[Case]:
+def sequence_cases(seed: int, shapes: Sequence[SequenceShape]) -> list[parts.Case]:
     """``lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b)`` cases; the pads are not zero (as an embedded ``<pad>``)."""
     cases = []
     for k, (lengths_given, T, D, H) in enumerate(shapes):
         lengths = np.array(lengths_given, dtype=np.int64)
         N = len(lengths)
-        p = float64_inputs(
+        p = core.float64_inputs(
             seed + k, x=(N, T, D), h0=(N, H), c0=(N, H), W_xh=(4 * H, D), W_hh=(4 * H, H), b=(4 * H,)
         )
         args = (p["x"], lengths, p["h0"], 2.0 * p["c0"], p["W_xh"], 2.0 * p["W_hh"], p["b"])
-        cases.append(Case(f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}", args))
+        cases.append(parts.Case(f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}", args))
     return cases
 
 
-def _visible_sequence() -> list[Case]:
+def _visible_sequence() -> list[parts.Case]:
     return sequence_cases(*_VISIBLE_SEQUENCE)
 
 
@@ -444,16 +440,16 @@ def _padding_slips(args: tuple[Any, ...]) -> dict[str, tuple[np.ndarray, np.ndar
     }
 
 
-@verifier
-def _verify_sequence(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_sequence(case: parts.Case, result: object) -> None:
     name = "lstm_forward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     x, lengths, h0, c0, W_xh, W_hh, b = case.args
     (N, T, _), H = x.shape, h0.shape[1]
     h, h_last, c_last = _tuple_of(name, result, 3, "h (N, T, H), h_last (N, H), c_last (N, H)")
-    h = check_array(h, name, (N, T, H), "every hidden state h (N, T, H)")
-    h_last = check_array(h_last, name, (N, H), "h_last (N, H)")
-    c_last = check_array(c_last, name, (N, H), "c_last (N, H)")
+    h = core.check_array(h, name, (N, T, H), "every hidden state h (N, T, H)")
+    h_last = core.check_array(h_last, name, (N, H), "h_last (N, H)")
+    c_last = core.check_array(c_last, name, (N, H), "c_last (N, H)")
     h_ref, h_last_ref, c_last_ref = _reference_sequence(x, lengths, h0, c0, W_xh, W_hh, b)
     unmasked, h_unmasked, c_unmasked = _reference_sequence(x, None, h0, c0, W_xh, W_hh, b)
     real = np.arange(T)[None, :, None] < lengths[:, None, None]
@@ -465,7 +461,7 @@ def _verify_sequence(case: Case, result: object) -> None:
         "the state keeps changing through the padding: stop each sequence at its own length "
         "(keep h and c where t >= lengths[n])"
     )
-    compare(
+    core.compare(
         h,
         h_ref,
         f"{name} (its h)",
@@ -477,7 +473,7 @@ def _verify_sequence(case: Case, result: object) -> None:
         }
         | {text: slip[0] for text, slip in slips.items()},
     )
-    compare(
+    core.compare(
         h_last,
         h_last_ref,
         f"{name} (its h_last)",
@@ -490,7 +486,7 @@ def _verify_sequence(case: Case, result: object) -> None:
         }
         | {text: slip[1] for text, slip in slips.items()},
     )
-    compare(
+    core.compare(
         c_last,
         c_last_ref,
         f"{name} (its c_last)",
@@ -499,13 +495,13 @@ def _verify_sequence(case: Case, result: object) -> None:
     )
 
 
-SEQUENCE_FORWARD = Part(
+SEQUENCE_FORWARD = parts.Part(
     grade_id="test_lstm_forward",
     function="lstm_forward",
     title="Part 3: a padded batch of sequences",
     points=4,
     visible=_visible_sequence,
-    hidden=hidden_from(sequence_cases, _HIDDEN_SEQUENCE),
+    hidden=parts.hidden_from(sequence_cases, _HIDDEN_SEQUENCE),
     verify=_verify_sequence,
     substitutes={"lstm_step_forward": source_of(correct.lstm_step_forward)},
     parameters=("x", "lengths", "h0", "c0", "W_xh", "W_hh", "b"),
@@ -527,7 +523,7 @@ def sequence_forward(
         own = sequence_cases(
             _VISIBLE_SEQUENCE[0] if seed is None else seed, _VISIBLE_SEQUENCE[1] if cases is None else cases
         )
-    run_part_in_process(SEQUENCE_FORWARD, fn, cases=own)
+    parts.run_part_in_process(SEQUENCE_FORWARD, fn, cases=own)
 
 
 # -- Part 4: torch.nn.LSTM's weights -----------------------------------------------------
@@ -553,22 +549,22 @@ def torch_state(seed: int, D: int, H: int, layers: int) -> dict[str, np.ndarray]
             f"bias_ih_l{layer}": (4 * H,),
             f"bias_hh_l{layer}": (4 * H,),
         }
-    return float64_inputs(seed, **shapes)
+    return core.float64_inputs(seed, **shapes)
 
 
-def torch_cases(seed: int, shapes: Sequence[TorchShape]) -> list[Case]:
+def torch_cases(seed: int, shapes: Sequence[TorchShape]) -> list[parts.Case]:
     """``run_torch_lstm(state_dict, x, lengths)`` cases: a state dict of arrays with torch's names."""
     cases = []
     for k, (lengths_given, T, D, H, L) in enumerate(shapes):
         lengths = np.array(lengths_given, dtype=np.int64)
         state = torch_state(seed + k, D, H, L)
-        x = float64_inputs(seed + 1000 + k, x=(len(lengths), T, D))["x"]
+        x = core.float64_inputs(seed + 1000 + k, x=(len(lengths), T, D))["x"]
         name = f"lengths {tuple(lengths.tolist())}, T={T}, D={D}, H={H}, {L} layer(s)"
-        cases.append(Case(name, (state, x, lengths)))
+        cases.append(parts.Case(name, (state, x, lengths)))
     return cases
 
 
-def _visible_torch() -> list[Case]:
+def _visible_torch() -> list[parts.Case]:
     return torch_cases(*_VISIBLE_TORCH)
 
 
@@ -646,10 +642,10 @@ def _torch_mistakes(
     }
 
 
-@verifier
-def _verify_torch(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_torch(case: parts.Case, result: object) -> None:
     name = "run_torch_lstm"
-    raise_if_error(
+    parts.raise_if_error(
         name,
         result,
         case,
@@ -662,27 +658,27 @@ def _verify_torch(case: Case, result: object) -> None:
     L = sum(key.startswith("weight_ih_l") for key in state)
     output, h_n, c_n = _tuple_of(name, result, 3, "output (N, T, H), h_n (L, N, H), c_n (L, N, H)")
     if isinstance(h_n, np.ndarray) and h_n.shape == (N, H) and L > 1:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned h_n of shape (N, H); torch's h_n holds every layer's final state, (L, N, H)."
         )
-    output = check_array(output, name, (N, T, H), "the top layer's output (N, T, H)")
-    h_n = check_array(h_n, name, (L, N, H), "h_n (L, N, H), one final state per layer")
-    c_n = check_array(c_n, name, (L, N, H), "c_n (L, N, H)")
+    output = core.check_array(output, name, (N, T, H), "the top layer's output (N, T, H)")
+    h_n = core.check_array(h_n, name, (L, N, H), "h_n (L, N, H), one final state per layer")
+    c_n = core.check_array(c_n, name, (L, N, H), "c_n (L, N, H)")
     expected = _run_state(state, x, lengths)
     wrong = _torch_mistakes(state, x, lengths)
     swapped = {"h_n and c_n are swapped: torch returns output, (h_n, c_n)": expected[2]}
-    compare(output, expected[0], f"{name} (its output)", {text: w[0] for text, w in wrong.items()})
-    compare(h_n, expected[1], f"{name} (its h_n)", {text: w[1] for text, w in wrong.items()} | swapped)
-    compare(c_n, expected[2], f"{name} (its c_n)", {text: w[2] for text, w in wrong.items()})
+    core.compare(output, expected[0], f"{name} (its output)", {text: w[0] for text, w in wrong.items()})
+    core.compare(h_n, expected[1], f"{name} (its h_n)", {text: w[1] for text, w in wrong.items()} | swapped)
+    core.compare(c_n, expected[2], f"{name} (its c_n)", {text: w[2] for text, w in wrong.items()})
 
 
-TORCH_WEIGHTS = Part(
+TORCH_WEIGHTS = parts.Part(
     grade_id="test_run_torch_lstm",
     function="run_torch_lstm",
     title="Part 4: torch.nn.LSTM's weights in your LSTM",
     points=4,
     visible=_visible_torch,
-    hidden=hidden_from(torch_cases, _HIDDEN_TORCH),
+    hidden=parts.hidden_from(torch_cases, _HIDDEN_TORCH),
     verify=_verify_torch,
     substitutes={
         "lstm_step_forward": source_of(correct.lstm_step_forward),
@@ -707,7 +703,7 @@ def torch_weights(
         own = torch_cases(
             _VISIBLE_TORCH[0] if seed is None else seed, _VISIBLE_TORCH[1] if cases is None else cases
         )
-    run_part_in_process(TORCH_WEIGHTS, fn, cases=own)
+    parts.run_part_in_process(TORCH_WEIGHTS, fn, cases=own)
 
 
 # -- Part 5: the backward over a sequence ----------------------------------------------------
@@ -725,11 +721,11 @@ _HIDDEN_SEQUENCE_BACKWARD: dict[str, BackwardShape] = {
 }
 
 
-def sequence_backward_cases(seed: int, shapes: Sequence[BackwardShape]) -> list[Case]:
+def sequence_backward_cases(seed: int, shapes: Sequence[BackwardShape]) -> list[parts.Case]:
     """``lstm_backward(dh, x, h0, c0, W_xh, W_hh, b)`` cases for each (N, T, D, H): dh is dL/dh_t at every step."""
     cases = []
     for k, (N, T, D, H) in enumerate(shapes):
-        p = float64_inputs(
+        p = core.float64_inputs(
             seed + k,
             dh=(N, T, H),
             x=(N, T, D),
@@ -740,11 +736,11 @@ def sequence_backward_cases(seed: int, shapes: Sequence[BackwardShape]) -> list[
             b=(4 * H,),
         )
         args = (p["dh"], p["x"], p["h0"], 2.0 * p["c0"], p["W_xh"], 2.0 * p["W_hh"], p["b"])
-        cases.append(Case(f"N={N}, T={T}, D={D}, H={H}", args))
+        cases.append(parts.Case(f"N={N}, T={T}, D={D}, H={H}", args))
     return cases
 
 
-def _visible_sequence_backward() -> list[Case]:
+def _visible_sequence_backward() -> list[parts.Case]:
     return sequence_backward_cases(*_VISIBLE_SEQUENCE_BACKWARD)
 
 
@@ -820,26 +816,26 @@ def _numerical_sequence_gradients(args: tuple[np.ndarray, ...]) -> list[np.ndarr
     return [numerical_gradient(hidden_states, value, dh) for value in inputs]
 
 
-@verifier
-def _verify_sequence_backward(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_sequence_backward(case: parts.Case, result: object) -> None:
     name = "lstm_backward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     _, x, h0, c0, W_xh, W_hh, b = case.args
     values = _tuple_of(name, result, 6, "dx, dh0, dc0, dW_xh, dW_hh, db")
     shapes = [x.shape, h0.shape, c0.shape, W_xh.shape, W_hh.shape, b.shape]
-    grads = [check_array(v, name, s, g) for v, s, g in zip(values, shapes, _SEQUENCE_GRADS)]
+    grads = [core.check_array(v, name, s, g) for v, s, g in zip(values, shapes, _SEQUENCE_GRADS)]
     numerical = _numerical_sequence_gradients(case.args)
     wrong = {text: _sequence_backward(case.args, slip) for slip, text in _SEQUENCE_SLIPS.items()}
     _compare_gradients(name, _SEQUENCE_GRADS, grads, numerical, wrong)
 
 
-SEQUENCE_BACKWARD = Part(
+SEQUENCE_BACKWARD = parts.Part(
     grade_id="test_lstm_backward",
     function="lstm_backward",
     title="Part 5: the backward over a sequence, gradient-checked",
     points=4,
     visible=_visible_sequence_backward,
-    hidden=hidden_from(sequence_backward_cases, _HIDDEN_SEQUENCE_BACKWARD),
+    hidden=parts.hidden_from(sequence_backward_cases, _HIDDEN_SEQUENCE_BACKWARD),
     verify=_verify_sequence_backward,
     substitutes={
         "lstm_step_forward": source_of(correct.lstm_step_forward),
@@ -868,8 +864,8 @@ def sequence_backward(
             _VISIBLE_SEQUENCE_BACKWARD[0] if seed is None else seed,
             _VISIBLE_SEQUENCE_BACKWARD[1] if shapes is None else shapes,
         )
-    run_part_in_process(SEQUENCE_BACKWARD, fn, cases=cases)
+    parts.run_part_in_process(SEQUENCE_BACKWARD, fn, cases=cases)
 
 
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [STEP_FORWARD, STEP_BACKWARD, SEQUENCE_FORWARD, TORCH_WEIGHTS, SEQUENCE_BACKWARD]
+PARTS: list[parts.Part] = [STEP_FORWARD, STEP_BACKWARD, SEQUENCE_FORWARD, TORCH_WEIGHTS, SEQUENCE_BACKWARD]

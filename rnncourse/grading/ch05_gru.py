@@ -29,17 +29,7 @@ from typing import Any
 import numpy as np
 
 from rnncourse.gradcheck import numerical_gradient, rel_error
-from rnncourse.grading.core import GradingFailure, check_array, compare, float64_inputs, type_name
-from rnncourse.grading.parts import (
-    Case,
-    Draw,
-    Part,
-    hidden_from,
-    raise_if_error,
-    run_part_in_process,
-    seed_of,
-    verifier,
-)
+from rnncourse.grading import core, parts
 from rnncourse.grading.substitutes import ch05_gru as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.scratch.activations import sigmoid
@@ -55,16 +45,19 @@ NUMERICAL_TOLERANCE = 1e-6
 
 def _step_args(seed: int, N: int, D: int, H: int) -> tuple[np.ndarray, ...]:
     """x_t (N, D), h_prev (N, H), W_xh (3H, D), W_hh (3H, H), b_xh, b_hh (3H,); weights scaled to 2/sqrt(H)."""
-    p = float64_inputs(
+    p = core.float64_inputs(
         seed, x_t=(N, D), h_prev=(N, H), W_xh=(3 * H, D), W_hh=(3 * H, H), b_xh=(3 * H,), b_hh=(3 * H,)
     )
     scale = 2.0 / np.sqrt(H)
     return (2 * p["x_t"], p["h_prev"], scale * p["W_xh"], scale * p["W_hh"], p["b_xh"], p["b_hh"])
 
 
-def step_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
+def step_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[parts.Case]:
     """One case per (N, D, H): the six arguments of a GRU step, case i drawn with seed + i."""
-    return [Case(f"N={N}, D={D}, H={H}", _step_args(seed + i, N, D, H)) for i, (N, D, H) in enumerate(shapes)]
+    return [
+        parts.Case(f"N={N}, D={D}, H={H}", _step_args(seed + i, N, D, H))
+        for i, (N, D, H) in enumerate(shapes)
+    ]
 
 
 _VISIBLE_STEP = (0, ((3, 4, 5), (2, 3, 3)))
@@ -77,7 +70,7 @@ _HIDDEN_STEP = {
 }
 
 
-def _visible_step() -> list[Case]:
+def _visible_step() -> list[parts.Case]:
     return step_cases(*_VISIBLE_STEP)
 
 
@@ -105,13 +98,13 @@ def _reference_step(*args: np.ndarray) -> np.ndarray:
     return reference_step_forward(*args)[0]
 
 
-def _step_result(name: str, case: Case, result: object) -> np.ndarray:
+def _step_result(name: str, case: parts.Case, result: object) -> np.ndarray:
     """The h_t a step function returned, checked for errors, tuples, shape and values."""
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     N, H = case.args[1].shape
     if isinstance(result, tuple):
-        raise GradingFailure(f"{name} returned a tuple; return only h_t, an array of shape {(N, H)}.")
-    return check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
+        raise core.GradingFailure(f"{name} returned a tuple; return only h_t, an array of shape {(N, H)}.")
+    return core.check_array(result, name, (N, H), "the new hidden state h_t (N, H)")
 
 
 def _gates(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +113,10 @@ def _gates(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run_step_part(
-    part: Part, fn: Callable[..., np.ndarray], seed: int | None, shapes: Sequence[tuple[int, int, int]] | None
+    part: parts.Part,
+    fn: Callable[..., np.ndarray],
+    seed: int | None,
+    shapes: Sequence[tuple[int, int, int]] | None,
 ) -> None:
     """A step part on its visible cases, or on the learner's own seed or (N, D, H) shapes."""
     cases = None
@@ -128,11 +124,11 @@ def _run_step_part(
         cases = step_cases(
             _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
         )
-    run_part_in_process(part, fn, cases=cases)
+    parts.run_part_in_process(part, fn, cases=cases)
 
 
-@verifier
-def _verify_step(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_step(case: parts.Case, result: object) -> None:
     name = "gru_step_forward"
     result = _step_result(name, case, result)
     x_t, h_prev, W_xh, W_hh, b_xh, b_hh = case.args
@@ -158,17 +154,17 @@ def _verify_step(case: Case, result: object) -> None:
         "the reset gate is missing from the candidate": _mix(z, np.tanh(p["xn"] + p["hn"]), h_prev),
         "h_t is the candidate alone; mix it with h_{t-1}: (1 - z_t) n_t + z_t h_{t-1}": n,
     }
-    compare(result, _reference_step(*case.args), name, mistakes)
+    core.compare(result, _reference_step(*case.args), name, mistakes)
 
 
-GRU_STEP_FORWARD = Part(
+GRU_STEP_FORWARD = parts.Part(
     grade_id="test_gru_step_forward",
     function="gru_step_forward",
     title="Part 1: one GRU step, torch's convention",
     points=3,
     visible=_visible_step,
     verify=_verify_step,
-    hidden=hidden_from(step_cases, _HIDDEN_STEP),
+    hidden=parts.hidden_from(step_cases, _HIDDEN_STEP),
     parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"),
 )
 
@@ -185,16 +181,16 @@ def gru_step_forward(
 # -- Part 2: the backward of one step ------------------------------------------------
 
 
-def backward_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[Case]:
+def backward_cases(seed: int, shapes: Sequence[tuple[int, int, int]]) -> list[parts.Case]:
     """``gru_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, b_xh, b_hh)`` for each (N, D, H)."""
     cases = []
     for i, (N, D, H) in enumerate(shapes):
-        dh_t = float64_inputs(seed + 1000 + i, dh_t=(N, H))["dh_t"]
-        cases.append(Case(f"N={N}, D={D}, H={H}", (dh_t, *_step_args(seed + i, N, D, H))))
+        dh_t = core.float64_inputs(seed + 1000 + i, dh_t=(N, H))["dh_t"]
+        cases.append(parts.Case(f"N={N}, D={D}, H={H}", (dh_t, *_step_args(seed + i, N, D, H))))
     return cases
 
 
-def _visible_backward() -> list[Case]:
+def _visible_backward() -> list[parts.Case]:
     return backward_cases(*_VISIBLE_STEP)
 
 
@@ -243,15 +239,15 @@ def _backward_mistakes(dh_t: np.ndarray, *args: np.ndarray) -> dict[str, tuple[n
     }
 
 
-@verifier
-def _verify_backward(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_backward(case: parts.Case, result: object) -> None:
     name = "gru_step_backward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     dh_t, *args = case.args
     if not isinstance(result, (tuple, list)) or len(result) != 6:
         count = f" of {len(result)} items" if isinstance(result, (tuple, list)) else ""
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}{count}; return the six gradients "
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}{count}; return the six gradients "
             "dx_t, dh_prev, dW_xh, dW_hh, db_xh, db_hh, in this order."
         )
     expected = reference_backward(dh_t, *args)
@@ -259,7 +255,7 @@ def _verify_backward(case: Case, result: object) -> None:
     mistakes = _backward_mistakes(dh_t, *args)
     for k, grad_name in enumerate(GRADIENT_NAMES):
         shape = expected[k].shape
-        got = check_array(result[k], f"{name} ({grad_name})", shape, f"{grad_name}, shape {shape}")
+        got = core.check_array(result[k], f"{name} ({grad_name})", shape, f"{grad_name}, shape {shape}")
         if rel_error(got, expected[k]) < 1e-10:
             continue
         named = {description: wrong[k] for description, wrong in mistakes.items() if wrong[k].shape == shape}
@@ -267,21 +263,21 @@ def _verify_backward(case: Case, result: object) -> None:
         if against_numeric < NUMERICAL_TOLERANCE:
             continue  # agrees with central differences: right, however it was computed
         try:
-            compare(got, expected[k], f"{name} ({grad_name})", named)
-        except GradingFailure as failure:
-            raise GradingFailure(
+            core.compare(got, expected[k], f"{name} ({grad_name})", named)
+        except core.GradingFailure as failure:
+            raise core.GradingFailure(
                 f"{failure} It differs from the numerical gradient (central differences) "
                 f"by a relative error of {against_numeric:.1e}."
             ) from None
 
 
-GRU_STEP_BACKWARD = Part(
+GRU_STEP_BACKWARD = parts.Part(
     grade_id="test_gru_step_backward",
     function="gru_step_backward",
     title="Part 2: the backward of one GRU step",
     points=4,
     visible=_visible_backward,
-    hidden=hidden_from(backward_cases, _HIDDEN_STEP),
+    hidden=parts.hidden_from(backward_cases, _HIDDEN_STEP),
     verify=_verify_backward,
     parameters=("dh_t", "x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"),
 )
@@ -298,7 +294,7 @@ def gru_step_backward(
         cases = backward_cases(
             _VISIBLE_STEP[0] if seed is None else seed, _VISIBLE_STEP[1] if shapes is None else shapes
         )
-    run_part_in_process(GRU_STEP_BACKWARD, fn, cases=cases)
+    parts.run_part_in_process(GRU_STEP_BACKWARD, fn, cases=cases)
 
 
 # -- Part 3: the other variant, reset before the product ------------------------------
@@ -308,8 +304,8 @@ def _reference_reset_before(*args: np.ndarray) -> np.ndarray:
     return reference_reset_before(*args)[0]
 
 
-@verifier
-def _verify_reset_before(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_reset_before(case: parts.Case, result: object) -> None:
     name = "gru_reset_before_step_forward"
     result = _step_result(name, case, result)
     h_prev = case.args[1]
@@ -329,17 +325,17 @@ def _verify_reset_before(case: Case, result: object) -> None:
             z, np.tanh(p["xn"] + (r * h_prev) @ p["Wn"] + p["bn"]), h_prev
         ),
     }
-    compare(result, _reference_reset_before(*case.args), name, mistakes)
+    core.compare(result, _reference_reset_before(*case.args), name, mistakes)
 
 
-GRU_RESET_BEFORE = Part(
+GRU_RESET_BEFORE = parts.Part(
     grade_id="test_gru_reset_before_step_forward",
     function="gru_reset_before_step_forward",
     title="Part 3: the other variant, reset before the product",
     points=3,
     visible=_visible_step,
     verify=_verify_reset_before,
-    hidden=hidden_from(step_cases, _HIDDEN_STEP),
+    hidden=parts.hidden_from(step_cases, _HIDDEN_STEP),
     parameters=("x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh"),
 )
 
@@ -396,22 +392,22 @@ def training_data(seed: int, N: int, T: int) -> tuple[np.ndarray, np.ndarray]:
 TrainingSpec = tuple[str, int, int, int, int, float, Sequence[int]]  # cell, N, T, H, steps, lr, seeds
 
 
-def training_cases(specs: Sequence[TrainingSpec], data_seed: int) -> list[Case]:
+def training_cases(specs: Sequence[TrainingSpec], data_seed: int) -> list[parts.Case]:
     """``train_loss_curves(cell, x, y, hidden_size, steps, learning_rate, seeds)`` per (cell, N, T, H, steps, lr, seeds)."""
     cases = []
     for i, (cell, N, T, H, steps, lr, seeds) in enumerate(specs):
         x, y = training_data(data_seed + i, N, T)
         name = f"{cell}, N={N}, T={T}, H={H}, {steps} steps, seeds {list(seeds)}"
-        cases.append(Case(name, (cell, x, y, H, steps, lr, list(seeds))))
+        cases.append(parts.Case(name, (cell, x, y, H, steps, lr, list(seeds))))
     return cases
 
 
-def _training_draw(spec: TrainingSpec) -> Draw:
+def _training_draw(spec: TrainingSpec) -> parts.Draw:
     """The spec's data drawn anew, and its seeds replaced by drawn ones with the same repeats."""
     cell, N, T, H, steps, lr, seeds = spec
 
     def draw(rng: np.random.Generator) -> tuple[Any, ...]:
-        x, y = training_data(seed_of(rng), N, T)
+        x, y = training_data(parts.seed_of(rng), N, T)
         distinct = list(dict.fromkeys(seeds))
         drawn = rng.choice(10**6, size=len(distinct), replace=False)
         renamed = {seed: int(new) for seed, new in zip(distinct, drawn)}
@@ -432,7 +428,7 @@ _HIDDEN_TRAINING = {
 }
 
 
-def _visible_training() -> list[Case]:
+def _visible_training() -> list[parts.Case]:
     return training_cases(_VISIBLE_TRAINING, 600)
 
 
@@ -547,13 +543,13 @@ def reference_curves(
     return np.array(curves).reshape(len(seeds), steps), initial
 
 
-def _run(case: Case, s: int) -> str:
+def _run(case: parts.Case, s: int) -> str:
     """How messages name run ``s``: its place in ``seeds``, and its seed when the case is visible."""
     seeds = case.args[6]
     return f"seeds[{s}]" if case.hidden else f"seeds[{s}] = {seeds[s]}"
 
 
-def _training_result(case: Case, result: object) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+def _training_result(case: parts.Case, result: object) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
     """The curves (S, steps) and the initial weights of each seed, checked for their form."""
     name = "train_loss_curves"
     cell, x, _, H, steps, _, seeds = case.args
@@ -563,31 +559,31 @@ def _training_result(case: Case, result: object) -> tuple[np.ndarray, list[dict[
         f"with, for each seed, a dict of the weights its run started from ({', '.join(PARAMETER_NAMES)})."
     )
     if isinstance(result, np.ndarray):
-        raise GradingFailure(f"{name} returned only an array; {returns}")
+        raise core.GradingFailure(f"{name} returned only an array; {returns}")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         count = f" of {len(result)} items" if isinstance(result, (tuple, list)) else ""
-        raise GradingFailure(f"{name} returned {type_name(result)}{count}; {returns}")
+        raise core.GradingFailure(f"{name} returned {core.type_name(result)}{count}; {returns}")
     curves, initial = result
     if isinstance(curves, np.ndarray) and curves.shape == (steps, S) and steps != S:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned curves of shape {curves.shape}: one row per seed, (len(seeds), steps)."
         )
     if isinstance(curves, np.ndarray) and curves.shape == (steps,):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned one curve; return one row per seed, shape (len(seeds), steps)."
         )
-    curves = check_array(curves, name, (S, steps), "the losses, one row per seed")
+    curves = core.check_array(curves, name, (S, steps), "the losses, one row per seed")
     if not isinstance(initial, (list, tuple)) or len(initial) != S:
-        raise GradingFailure(
-            f"{name} returned {type_name(initial)} as its initial weights; {returns} Here that list has "
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(initial)} as its initial weights; {returns} Here that list has "
             f"{S} dicts."
         )
     shapes = initial_shapes(cell, x.shape[2], H)
     weights = []
     for s, drawn in enumerate(initial):
         if not isinstance(drawn, dict) or set(drawn) != set(PARAMETER_NAMES):
-            keys = f"the keys {sorted(drawn)}" if isinstance(drawn, dict) else type_name(drawn)
-            raise GradingFailure(
+            keys = f"the keys {sorted(drawn)}" if isinstance(drawn, dict) else core.type_name(drawn)
+            raise core.GradingFailure(
                 f"{name}: the initial weights of {_run(case, s)} are {keys}; give a dict with the keys "
                 f"{', '.join(PARAMETER_NAMES)}."
             )
@@ -602,7 +598,7 @@ def _training_result(case: Case, result: object) -> tuple[np.ndarray, list[dict[
                 value = value.reshape(shape)  # (H,) or (H, 1) for W_out, () for b_out: the same numbers
             if key == "b_out" and isinstance(value, (int, float)):
                 value = np.full(1, float(value))
-            checked[key] = check_array(value, f"{name} (initial {key})", shape, f"the initial {key}")
+            checked[key] = core.check_array(value, f"{name} (initial {key})", shape, f"the initial {key}")
         weights.append(checked)
     return curves, weights
 
@@ -611,7 +607,7 @@ def _same_weights(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray]) -> b
     return all(np.array_equal(a[key], b[key]) for key in PARAMETER_NAMES)
 
 
-def _check_seeds(case: Case, curves: np.ndarray, initial: list[dict[str, np.ndarray]]) -> None:
+def _check_seeds(case: parts.Case, curves: np.ndarray, initial: list[dict[str, np.ndarray]]) -> None:
     """The same seed gives the same run, another seed another one."""
     name, seeds = "train_loss_curves", case.args[6]
     for i in range(len(seeds)):
@@ -620,30 +616,30 @@ def _check_seeds(case: Case, curves: np.ndarray, initial: list[dict[str, np.ndar
             same_curve = np.array_equal(curves[i], curves[j])
             if seeds[i] == seeds[j] and not (same_curve and same_weights):
                 what = "curves" if not same_curve else "initial weights"
-                raise GradingFailure(
+                raise core.GradingFailure(
                     f"{name}: two runs with the same seed gave different {what}. Draw every random number "
                     "from one generator made inside the function for each seed, "
                     "rng = np.random.default_rng(seed), and nothing from np.random's global state."
                 )
             if seeds[i] != seeds[j] and same_weights:
-                raise GradingFailure(
+                raise core.GradingFailure(
                     f"{name}: {_run(case, i)} and {_run(case, j)} gave the same initial weights: the seed is "
                     "not used. Draw the initial weights from rng = np.random.default_rng(seed)."
                 )
             if seeds[i] != seeds[j] and same_curve:
-                raise GradingFailure(
+                raise core.GradingFailure(
                     f"{name}: {_run(case, i)} and {_run(case, j)} gave the same curve: the seed is not used. "
                     "Draw the initial weights from np.random.default_rng(seed)."
                 )
 
 
-def _check_trend(case: Case, curves: np.ndarray) -> None:
+def _check_trend(case: parts.Case, curves: np.ndarray) -> None:
     """The loss falls, mostly monotonically, to below the loss of predicting the mean of y."""
     name = "train_loss_curves"
     steps, S = case.args[4], len(case.args[6])
     first, tail = curves[:, 0], curves[:, -max(steps // 5, 1) :].mean(axis=1)
     if np.any(tail > first * 1.05):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: the loss grows during training. The update must go against the gradient: "
             "p = p - learning_rate * dp (and the gradients of each step must be computed afresh, not added "
             "to those of earlier steps)."
@@ -651,7 +647,7 @@ def _check_trend(case: Case, curves: np.ndarray) -> None:
     y = np.asarray(case.args[2])
     baseline = float(np.mean((y - y.mean()) ** 2))  # the loss of predicting the mean of y
     if np.any(tail > np.maximum(TREND_BASELINE * baseline + TREND_SLACK, TREND_FRACTION * first)):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: the loss hardly falls (by the end it should be below the loss of predicting "
             "the mean of y, which the read-out's bias alone learns in a few steps). Check that every "
             "parameter, the read-out's too, is updated, that the loss is recorded before each step's "
@@ -663,7 +659,7 @@ def _check_trend(case: Case, curves: np.ndarray) -> None:
     smooth = np.stack([np.convolve(row, np.ones(width) / width, mode="valid") for row in curves])
     rises = np.mean(np.diff(smooth, axis=1) > 0, axis=1) if smooth.shape[1] > 1 else np.zeros(S)
     if np.any(rises > RISES_ALLOWED):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: the loss goes up on {rises.max():.0%} of the steps (averaged over {width} steps); "
             "full-batch gradient descent with "
             "this learning rate should fall almost every step. Check the gradients' signs and that each "
@@ -682,7 +678,7 @@ def _agrees(curve: np.ndarray, losses: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(losses)) and np.all(_deviation(curve, losses) <= REPLAY_TOLERANCE))
 
 
-def _not_trained(case: Case, s: int) -> str:
+def _not_trained(case: parts.Case, s: int) -> str:
     return (
         f"train_loss_curves: the losses of {_run(case, s)} are not those of training from the initial "
         "weights you returned"
@@ -690,14 +686,14 @@ def _not_trained(case: Case, s: int) -> str:
 
 
 def _check_slips(
-    case: Case, curve: np.ndarray, initial: Mapping[str, np.ndarray], replay: np.ndarray, s: int
+    case: parts.Case, curve: np.ndarray, initial: Mapping[str, np.ndarray], replay: np.ndarray, s: int
 ) -> None:
     """Fail if ``curve`` is a known slip's training from ``initial`` (``replay`` is the right one)."""
     cell, x, y, _, steps, learning_rate, _ = case.args
     if _agrees(curve, replay[:steps]):
         return
     if _agrees(curve, replay[1:]):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"train_loss_curves: the losses of {_run(case, s)} are recorded after each update (your "
             "curve is the training's shifted by one step). Record the loss of each step before its "
             "update: forward, loss, backward, then update."
@@ -708,17 +704,17 @@ def _check_slips(
         }
     named = [TRAINING_SLIPS[slip] for slip, losses in slips.items() if _agrees(curve, losses[:steps])]
     if named:
-        raise GradingFailure(f"{_not_trained(case, s)}. Likely mistake: {'; or '.join(named)}.")
+        raise core.GradingFailure(f"{_not_trained(case, s)}. Likely mistake: {'; or '.join(named)}.")
 
 
-def _check_replay(case: Case, curve: np.ndarray, replay: np.ndarray, s: int) -> None:
+def _check_replay(case: parts.Case, curve: np.ndarray, replay: np.ndarray, s: int) -> None:
     """Fail, saying where, unless ``curve`` is ``replay[:steps]``, the training from the returned weights."""
     steps = case.args[4]
     if _agrees(curve, replay[:steps]):
         return
     start = _not_trained(case, s)
     if not np.all(np.isfinite(replay)):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{start}: training from them overflows to NaN or infinity, and your losses stay finite. "
             "Return the weights each run started from."
         )
@@ -726,7 +722,7 @@ def _check_replay(case: Case, curve: np.ndarray, replay: np.ndarray, s: int) -> 
     if deviation[0] > REPLAY_TOLERANCE:
         if replay[0] <= curve[-1]:
             loss = "" if case.hidden else f" ({replay[0]:.4g})"
-            raise GradingFailure(
+            raise core.GradingFailure(
                 f"{start}: those weights give a loss{loss} lower than your last one, as trained weights "
                 "do. Return copies of the weights made before the first update (arrays that later "
                 "updates do not change: update with W = W - learning_rate * dW, not W -= ..., and do "
@@ -735,25 +731,25 @@ def _check_replay(case: Case, curve: np.ndarray, replay: np.ndarray, s: int) -> 
         losses = (
             "" if case.hidden else f" (yours is {curve[0]:.4g}, your initial weights give {replay[0]:.4g})"
         )
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{start}: already the first loss differs{losses}. Return the weights each run started "
             "from, and record the loss of the predictions h_T W_out^T + b_out, "
             "np.mean((pred - y) ** 2), before each update."
         )
     differs = int(np.flatnonzero(deviation > REPLAY_TOLERANCE)[0])
-    raise GradingFailure(
+    raise core.GradingFailure(
         f"{start}: they agree up to the loss after {differs - 1} updates, not after {differs}. Train all "
         "six weights by full-batch gradient descent, p = p - learning_rate * dp, with the gradients of "
         "backpropagation through time, and compute each curve by training, not by formula."
     )
 
 
-@verifier
-def _verify_training(case: Case, result: object) -> None:
-    raise_if_error("train_loss_curves", result, case)
+@parts.verifier
+def _verify_training(case: parts.Case, result: object) -> None:
+    parts.raise_if_error("train_loss_curves", result, case)
     curves, initial = _training_result(case, result)
     if np.any(curves < 0):
-        raise GradingFailure(
+        raise core.GradingFailure(
             "train_loss_curves: a mean squared error is never negative; record np.mean((pred - y) ** 2)."
         )
     _check_seeds(case, curves, initial)
@@ -771,7 +767,7 @@ def _verify_training(case: Case, result: object) -> None:
         _check_replay(case, curve, replay, s)
 
 
-TRAIN_LOSS_CURVES = Part(
+TRAIN_LOSS_CURVES = parts.Part(
     grade_id="test_train_loss_curves",
     function="train_loss_curves",
     title="Part 4: a seeded training run",
@@ -799,8 +795,8 @@ def train_loss_curves(
     ``gru_step_forward`` and ``gru_step_backward`` are replaced by correct ones.
     """
     cases = None if specs is None else training_cases(specs, 600)
-    run_part_in_process(TRAIN_LOSS_CURVES, fn, cases=cases)
+    parts.run_part_in_process(TRAIN_LOSS_CURVES, fn, cases=cases)
 
 
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [GRU_STEP_FORWARD, GRU_STEP_BACKWARD, GRU_RESET_BEFORE, TRAIN_LOSS_CURVES]
+PARTS: list[parts.Part] = [GRU_STEP_FORWARD, GRU_STEP_BACKWARD, GRU_RESET_BEFORE, TRAIN_LOSS_CURVES]

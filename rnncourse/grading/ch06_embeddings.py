@@ -27,23 +27,7 @@ import numpy as np
 
 from rnncourse.evaluation.vectors import answer_analogies, unit_rows
 from rnncourse.gradcheck import numerical_gradient, rel_error
-from rnncourse.grading.core import (
-    TOLERANCE,
-    GradingFailure,
-    check_array,
-    compare,
-    float64_inputs,
-    type_name,
-)
-from rnncourse.grading.parts import (
-    Case,
-    Draw,
-    Part,
-    drawn,
-    raise_if_error,
-    run_part_in_process,
-    verifier,
-)
+from rnncourse.grading import core, parts
 from rnncourse.scratch.activations import sigmoid
 from rnncourse.scratch.embedding import embedding_backward as reference_embedding_backward
 from rnncourse.scratch.embedding import embedding_forward as reference_embedding_forward
@@ -65,8 +49,8 @@ LOG_TOLERANCE = 1e-8
 
 def _tuple_of(name: str, result: object, count: int, what: str) -> tuple[Any, ...]:
     if not isinstance(result, (tuple, list)) or len(result) != count:
-        got = f"{len(result)} items" if isinstance(result, (tuple, list)) else type_name(result)
-        raise GradingFailure(f"{name} returned {got}; return {count} values: {what}.")
+        got = f"{len(result)} items" if isinstance(result, (tuple, list)) else core.type_name(result)
+        raise core.GradingFailure(f"{name} returned {got}; return {count} values: {what}.")
     return tuple(result)
 
 
@@ -74,9 +58,11 @@ def _scalar(name: str, value: object, what: str) -> float:
     if isinstance(value, np.ndarray) and value.size == 1:
         value = float(value.reshape(-1)[0])
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise GradingFailure(f"{name} returned {type_name(value)} for {what}; return one number (a float).")
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(value)} for {what}; return one number (a float)."
+        )
     if not np.isfinite(value):
-        raise GradingFailure(f"{name} returned NaN or infinity for {what}.")
+        raise core.GradingFailure(f"{name} returned NaN or infinity for {what}.")
     return float(value)
 
 
@@ -97,11 +83,11 @@ def compare_gradient(
         for description, wrong in mistakes.items()
         if wrong.shape == result.shape
         and rel_error(wrong, numeric) > 1e-4
-        and rel_error(result, wrong) < TOLERANCE
+        and rel_error(result, wrong) < core.TOLERANCE
     ]
     if named:
-        raise GradingFailure(f"{name}: {what} is wrong. Likely mistake: {'; or '.join(named)}.")
-    raise GradingFailure(
+        raise core.GradingFailure(f"{name}: {what} is wrong. Likely mistake: {'; or '.join(named)}.")
+    raise core.GradingFailure(
         f"{name}: {what} disagrees with the numerical gradient (central differences) by a relative "
         f"error of {error:.1e} (tolerance {GRADIENT_TOLERANCE:.0e}). Derive it term by term from the loss."
     )
@@ -127,41 +113,41 @@ def _ids(seed: int, N: int, T: int, V: int, padded: bool) -> np.ndarray:
 
 
 def _lookup_args(seed: int, name: str, N: int, T: int, V: int, E: int) -> tuple[Any, ...]:
-    return _ids(seed, N, T, V, "padded" in name), float64_inputs(seed, W=(V, E))["W"]
+    return _ids(seed, N, T, V, "padded" in name), core.float64_inputs(seed, W=(V, E))["W"]
 
 
-def _visible_lookup() -> list[Case]:
+def _visible_lookup() -> list[parts.Case]:
     return [
-        Case(name, _lookup_args(600 + i, name, *spec))
+        parts.Case(name, _lookup_args(600 + i, name, *spec))
         for i, (name, spec) in enumerate(_VISIBLE_LOOKUP.items())
     ]
 
 
-@verifier
-def _verify_lookup(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_lookup(case: parts.Case, result: object) -> None:
     name = "embedding_forward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     ids, W = case.args
     (N, T), E = ids.shape, W.shape[1]
     if isinstance(result, np.ndarray) and result.shape == (T, N, E) and T != N:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned shape (T, N, E); look up W[ids] so that it keeps the shape of ids."
         )
-    result = check_array(result, name, (N, T, E), "the embedded tokens (N, T, E)")
+    result = core.check_array(result, name, (N, T, E), "the embedded tokens (N, T, E)")
     expected = reference_embedding_forward(ids, W)[0]
     mistakes = {}
     if W.shape[0] > 1:
         mistakes["ids are off by one: row v of W embeds token v, counting from 0"] = W[(ids + 1) % W.shape[0]]
-    compare(result, expected, name, mistakes)
+    core.compare(result, expected, name, mistakes)
 
 
-EMBEDDING_FORWARD = Part(
+EMBEDDING_FORWARD = parts.Part(
     grade_id="test_embedding_forward",
     function="embedding_forward",
     title="Part 1: the embedding lookup",
     points=1,
     visible=_visible_lookup,
-    hidden={name: drawn(_lookup_args, name, *spec) for name, spec in _HIDDEN_LOOKUP.items()},
+    hidden={name: parts.drawn(_lookup_args, name, *spec) for name, spec in _HIDDEN_LOOKUP.items()},
     verify=_verify_lookup,
     parameters=("ids", "W"),
 )
@@ -169,7 +155,7 @@ EMBEDDING_FORWARD = Part(
 
 def embedding_forward(embedding_forward_fn: Callable[..., np.ndarray]) -> None:
     """``embedding_forward(ids, W)``: ids (N, T) ints, W (V, E) -> (N, T, E)."""
-    run_part_in_process(EMBEDDING_FORWARD, embedding_forward_fn)
+    parts.run_part_in_process(EMBEDDING_FORWARD, embedding_forward_fn)
 
 
 # -- Part 2: embedding backward ------------------------------------------------------
@@ -185,23 +171,24 @@ _HIDDEN_SCATTER = {
 
 
 def _scatter_args(seed: int, N: int, T: int, V: int, E: int, pad: int | None) -> tuple[Any, ...]:
-    return float64_inputs(seed, dout=(N, T, E))["dout"], _ids(seed, N, T, V, pad == 0), V, pad
+    return core.float64_inputs(seed, dout=(N, T, E))["dout"], _ids(seed, N, T, V, pad == 0), V, pad
 
 
-def _visible_scatter() -> list[Case]:
+def _visible_scatter() -> list[parts.Case]:
     return [
-        Case(name, _scatter_args(620 + i, *spec)) for i, (name, spec) in enumerate(_VISIBLE_SCATTER.items())
+        parts.Case(name, _scatter_args(620 + i, *spec))
+        for i, (name, spec) in enumerate(_VISIBLE_SCATTER.items())
     ]
 
 
-@verifier
-def _verify_scatter(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_scatter(case: parts.Case, result: object) -> None:
     name = "embedding_backward"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     dout, ids, V, pad = case.args
     E = dout.shape[-1]
-    result = check_array(result, name, (V, E), "the gradient dW (V, E)")
-    W = float64_inputs(1, W=(V, E))["W"]  # values do not matter: the lookup is linear in W
+    result = core.check_array(result, name, (V, E), "the gradient dW (V, E)")
+    W = core.float64_inputs(1, W=(V, E))["W"]  # values do not matter: the lookup is linear in W
     numeric = numerical_gradient(lambda: W[ids], W, dout)
     if pad is not None:
         numeric[pad] = 0.0  # padding_idx: that row is never trained
@@ -227,13 +214,13 @@ def _verify_scatter(case: Case, result: object) -> None:
     compare_gradient(result, numeric, name, "dW", mistakes)
 
 
-EMBEDDING_BACKWARD = Part(
+EMBEDDING_BACKWARD = parts.Part(
     grade_id="test_embedding_backward",
     function="embedding_backward",
     title="Part 2: the embedding's sparse gradient",
     points=2,
     visible=_visible_scatter,
-    hidden={name: drawn(_scatter_args, *spec) for name, spec in _HIDDEN_SCATTER.items()},
+    hidden={name: parts.drawn(_scatter_args, *spec) for name, spec in _HIDDEN_SCATTER.items()},
     verify=_verify_scatter,
     parameters=("dout", "ids", "V", "padding_idx"),
 )
@@ -241,7 +228,7 @@ EMBEDDING_BACKWARD = Part(
 
 def embedding_backward(embedding_backward_fn: Callable[..., np.ndarray]) -> None:
     """``embedding_backward(dout, ids, V, padding_idx)`` -> dW (V, E), repeated ids added up."""
-    run_part_in_process(EMBEDDING_BACKWARD, embedding_backward_fn)
+    parts.run_part_in_process(EMBEDDING_BACKWARD, embedding_backward_fn)
 
 
 # -- Part 3: the noise distribution --------------------------------------------------
@@ -249,8 +236,8 @@ def embedding_backward(embedding_backward_fn: Callable[..., np.ndarray]) -> None
 _VISIBLE_NOISE = {"five words": [120.0, 40.0, 16.0, 5.0, 1.0]}
 
 
-def _visible_noise() -> list[Case]:
-    return [Case(n, (np.array(c),)) for n, c in _VISIBLE_NOISE.items()]
+def _visible_noise() -> list[parts.Case]:
+    return [parts.Case(n, (np.array(c),)) for n, c in _VISIBLE_NOISE.items()]
 
 
 def _counts_with_a_zero(rng: np.random.Generator) -> tuple[np.ndarray]:
@@ -264,7 +251,7 @@ def _zipf_counts(rng: np.random.Generator) -> tuple[np.ndarray]:
     return (rng.permutation(np.round(top / np.arange(1, 51))),)
 
 
-_HIDDEN_NOISE: dict[str, Draw] = {
+_HIDDEN_NOISE: dict[str, parts.Draw] = {
     "one word": lambda rng: (np.array([float(rng.integers(1, 100))]),),
     "a word never seen (count 0)": _counts_with_a_zero,
     "Zipf counts of 50 words": _zipf_counts,
@@ -272,12 +259,12 @@ _HIDDEN_NOISE: dict[str, Draw] = {
 }
 
 
-@verifier
-def _verify_noise(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_noise(case: parts.Case, result: object) -> None:
     name = "noise_distribution"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     (counts,) = case.args
-    result = check_array(result, name, counts.shape, "the probabilities (V,)")
+    result = core.check_array(result, name, counts.shape, "the probabilities (V,)")
     mistakes = {
         "the counts are not raised to the power 0.75: P_n(w) is f(w)^0.75, renormalised": counts
         / counts.sum(),
@@ -286,10 +273,10 @@ def _verify_noise(case: Case, result: object) -> None:
         ** 0.75,
         "the power is 1/0.75 instead of 0.75": counts ** (4 / 3) / np.sum(counts ** (4 / 3)),
     }
-    compare(result, reference_noise(counts), name, mistakes)
+    core.compare(result, reference_noise(counts), name, mistakes)
 
 
-NOISE_DISTRIBUTION = Part(
+NOISE_DISTRIBUTION = parts.Part(
     grade_id="test_noise_distribution",
     function="noise_distribution",
     title="Part 3: the noise distribution",
@@ -303,7 +290,7 @@ NOISE_DISTRIBUTION = Part(
 
 def noise_distribution(noise_distribution_fn: Callable[..., np.ndarray]) -> None:
     """``noise_distribution(counts)`` -> (V,) probabilities proportional to counts^0.75."""
-    run_part_in_process(NOISE_DISTRIBUTION, noise_distribution_fn)
+    parts.run_part_in_process(NOISE_DISTRIBUTION, noise_distribution_fn)
 
 
 # -- Part 4: skip-gram negative-sampling loss and gradients --------------------------
@@ -318,14 +305,15 @@ _HIDDEN_SGNS = {
 
 
 def _sgns_args(seed: int, name: str, N: int, K: int, E: int) -> tuple[Any, ...]:
-    p = float64_inputs(seed, v=(N, E), u_pos=(N, E), u_neg=(N, K, E))
+    p = core.float64_inputs(seed, v=(N, E), u_pos=(N, E), u_neg=(N, K, E))
     scale = 4.0 if "large" in name else 1.5  # scores well away from 0, where sigma is not 1/2
     return scale * p["v"], scale * p["u_pos"], scale * p["u_neg"]
 
 
-def _visible_sgns() -> list[Case]:
+def _visible_sgns() -> list[parts.Case]:
     return [
-        Case(name, _sgns_args(640 + i, name, *spec)) for i, (name, spec) in enumerate(_VISIBLE_SGNS.items())
+        parts.Case(name, _sgns_args(640 + i, name, *spec))
+        for i, (name, spec) in enumerate(_VISIBLE_SGNS.items())
     ]
 
 
@@ -333,10 +321,10 @@ def _mean_sgns_loss(v: np.ndarray, u_pos: np.ndarray, u_neg: np.ndarray) -> np.n
     return np.array(sgns_forward(v, u_pos, u_neg)[0].mean())
 
 
-@verifier
-def _verify_sgns(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_sgns(case: parts.Case, result: object) -> None:
     name = "sgns_loss_and_grads"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     v, u_pos, u_neg = (a.copy() for a in case.args)
     N, K, E = u_neg.shape
     loss, dv, du_pos, du_neg = _tuple_of(name, result, 4, "loss, dv, du_pos, du_neg")
@@ -353,7 +341,7 @@ def _verify_sgns(case: Case, result: object) -> None:
         ),
     }
     loss_mistakes_arrays = {what: np.array(wrong) for what, wrong in loss_mistakes.items()}
-    compare(
+    core.compare(
         np.array(loss), np.array(expected.mean()), f"{name} (the loss)", loss_mistakes_arrays, LOG_TOLERANCE
     )
     # Analytic variants for naming mistakes; acceptance is by the numerical gradient.
@@ -381,20 +369,20 @@ def _verify_sgns(case: Case, result: object) -> None:
         },
     }
     for key, (value, shape, _) in grads.items():
-        check_array(value, name, shape, key)
+        core.check_array(value, name, shape, key)
     inputs = {"dv": v, "du_pos": u_pos, "du_neg": u_neg}
     for key, (value, _, _) in grads.items():
         numeric = numerical_gradient(lambda: _mean_sgns_loss(v, u_pos, u_neg), inputs[key], np.array(1.0))
         compare_gradient(value, numeric, name, key, mistakes[key])
 
 
-SGNS_LOSS_AND_GRADS = Part(
+SGNS_LOSS_AND_GRADS = parts.Part(
     grade_id="test_sgns_loss_and_grads",
     function="sgns_loss_and_grads",
     title="Part 4: the negative-sampling loss and its gradients",
     points=3,
     visible=_visible_sgns,
-    hidden={name: drawn(_sgns_args, name, *spec) for name, spec in _HIDDEN_SGNS.items()},
+    hidden={name: parts.drawn(_sgns_args, name, *spec) for name, spec in _HIDDEN_SGNS.items()},
     verify=_verify_sgns,
     parameters=("v", "u_pos", "u_neg"),
 )
@@ -402,7 +390,7 @@ SGNS_LOSS_AND_GRADS = Part(
 
 def sgns_loss_and_grads(sgns_fn: Callable[..., tuple[Any, ...]]) -> None:
     """``sgns_loss_and_grads(v, u_pos, u_neg)`` -> (mean loss, dv (N, E), du_pos (N, E), du_neg (N, K, E))."""
-    run_part_in_process(SGNS_LOSS_AND_GRADS, sgns_fn)
+    parts.run_part_in_process(SGNS_LOSS_AND_GRADS, sgns_fn)
 
 
 # -- Part 5: one word's hierarchical-softmax log-probability -------------------------
@@ -430,12 +418,14 @@ def _tree_for(kind: str, V: int) -> Tree:
 
 def _tree_args(seed: int, kind: str, V: int, word: int, E: int) -> tuple[Any, ...]:
     nodes, signs = _path(_tree_for(kind, V), word)
-    p = float64_inputs(seed, h=(E,), U=(V - 1, E))
+    p = core.float64_inputs(seed, h=(E,), U=(V - 1, E))
     return 1.5 * p["h"], 1.5 * p["U"], nodes, signs
 
 
-def _visible_tree() -> list[Case]:
-    return [Case(name, _tree_args(660 + i, *spec)) for i, (name, spec) in enumerate(_VISIBLE_TREE.items())]
+def _visible_tree() -> list[parts.Case]:
+    return [
+        parts.Case(name, _tree_args(660 + i, *spec)) for i, (name, spec) in enumerate(_VISIBLE_TREE.items())
+    ]
 
 
 def _path_log_p(h: np.ndarray, U: np.ndarray, nodes: np.ndarray, signs: np.ndarray) -> np.ndarray:
@@ -443,17 +433,17 @@ def _path_log_p(h: np.ndarray, U: np.ndarray, nodes: np.ndarray, signs: np.ndarr
     return np.array(-np.logaddexp(0.0, -x).sum())
 
 
-@verifier
-def _verify_tree(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_tree(case: parts.Case, result: object) -> None:
     name = "hs_log_prob"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     h, U, nodes, signs = (a.copy() for a in case.args)
     log_p, dh, dU = _tuple_of(name, result, 3, "log_p, dh, dU")
     log_p = _scalar(name, log_p, "log_p")
     x = signs * (U[nodes] @ h)
     expected = _path_log_p(h, U, nodes, signs)
     unsigned = U[nodes] @ h
-    compare(
+    core.compare(
         np.array(log_p),
         np.array(expected),
         f"{name} (log_p)",
@@ -469,8 +459,8 @@ def _verify_tree(case: Case, result: object) -> None:
         LOG_TOLERANCE,
     )
     (E,) = h.shape
-    dh = check_array(dh, name, (E,), "dh")
-    dU = check_array(dU, name, U.shape, "dU")
+    dh = core.check_array(dh, name, (E,), "dh")
+    dU = core.check_array(dU, name, U.shape, "dU")
     sig = sigmoid(x)
     with_sigma = np.zeros_like(U)
     with_sigma[nodes] = (sig * signs)[:, None] * h
@@ -502,13 +492,13 @@ def _verify_tree(case: Case, result: object) -> None:
     )
 
 
-HS_LOG_PROB = Part(
+HS_LOG_PROB = parts.Part(
     grade_id="test_hs_log_prob",
     function="hs_log_prob",
     title="Part 5: one word's probability in a hierarchical softmax",
     points=3,
     visible=_visible_tree,
-    hidden={name: drawn(_tree_args, *spec) for name, spec in _HIDDEN_TREE.items()},
+    hidden={name: parts.drawn(_tree_args, *spec) for name, spec in _HIDDEN_TREE.items()},
     verify=_verify_tree,
     parameters=("h", "U", "nodes", "signs"),
 )
@@ -516,7 +506,7 @@ HS_LOG_PROB = Part(
 
 def hs_log_prob(hs_fn: Callable[..., tuple[Any, ...]]) -> None:
     """``hs_log_prob(h, U, nodes, signs)`` -> (log P(w | h), dh (E,), dU (V - 1, E))."""
-    run_part_in_process(HS_LOG_PROB, hs_fn)
+    parts.run_part_in_process(HS_LOG_PROB, hs_fn)
 
 
 # -- Part 6: analogies, with the query words excluded --------------------------------
@@ -583,20 +573,20 @@ def _raw_offset_args(seed: int, V: int, E: int) -> tuple[Any, ...]:
     return _analogy_args(seed, V, E, raw_offset_set)
 
 
-def _visible_analogy() -> list[Case]:
-    return [Case(name, _analogy_args(*spec)) for name, spec in _VISIBLE_ANALOGY.items()]
+def _visible_analogy() -> list[parts.Case]:
+    return [parts.Case(name, _analogy_args(*spec)) for name, spec in _VISIBLE_ANALOGY.items()]
 
 
-@verifier
-def _verify_analogy(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_analogy(case: parts.Case, result: object) -> None:
     name = "analogy"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     vectors, a, b, c = case.args
     if isinstance(result, np.ndarray) and result.size == 1 and np.issubdtype(result.dtype, np.integer):
         result = int(result.reshape(-1)[0])
     if isinstance(result, bool) or not isinstance(result, int):
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return the row index of the answer, an int."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return the row index of the answer, an int."
         )
     ask = np.array([a]), np.array([b]), np.array([c])
     expected = int(answer_analogies(unit_rows(vectors), *ask)[0])
@@ -622,21 +612,21 @@ def _verify_analogy(case: Case, result: object) -> None:
     }
     named = [description for description, answer in wrong.items() if answer == result and answer != expected]
     if named:
-        raise GradingFailure(f"{name} returned the wrong word. Likely mistake: {'; or '.join(named)}.")
-    raise GradingFailure(
+        raise core.GradingFailure(f"{name} returned the wrong word. Likely mistake: {'; or '.join(named)}.")
+    raise core.GradingFailure(
         f"{name} returned row {result}, not the answer. Score every word by the cosine of its "
         "vector with b - a + c (all rows of length 1), exclude a, b and c, and take the argmax."
     )
 
 
-ANALOGY = Part(
+ANALOGY = parts.Part(
     grade_id="test_analogy",
     function="analogy",
     title="Part 6: analogies, query words excluded",
     points=2,
     visible=_visible_analogy,
-    hidden={name: drawn(_analogy_args, *spec) for name, spec in _HIDDEN_ANALOGY.items()}
-    | {name: drawn(_raw_offset_args, *spec) for name, spec in _HIDDEN_RAW_OFFSET.items()},
+    hidden={name: parts.drawn(_analogy_args, *spec) for name, spec in _HIDDEN_ANALOGY.items()}
+    | {name: parts.drawn(_raw_offset_args, *spec) for name, spec in _HIDDEN_RAW_OFFSET.items()},
     verify=_verify_analogy,
     parameters=("vectors", "a", "b", "c"),
 )
@@ -644,10 +634,10 @@ ANALOGY = Part(
 
 def analogy(analogy_fn: Callable[..., int]) -> None:
     """``analogy(vectors, a, b, c)`` -> the row d answering a : b :: c : d (3CosAdd, a, b, c excluded)."""
-    run_part_in_process(ANALOGY, analogy_fn)
+    parts.run_part_in_process(ANALOGY, analogy_fn)
 
 
-PARTS: list[Part] = [
+PARTS: list[parts.Part] = [
     EMBEDDING_FORWARD,
     EMBEDDING_BACKWARD,
     NOISE_DISTRIBUTION,

@@ -25,25 +25,7 @@ import sacrebleu
 
 from rnncourse.data.pairs import BOS_ID, EOS_ID, PairVocabulary, characters, date_pairs
 from rnncourse.evaluation.bleu import brevity_penalty, clipped_matches, ngrams, sentence_bleu
-from rnncourse.grading.core import (
-    GradingFailure,
-    check_array,
-    compare,
-    float64_inputs,
-    type_name,
-)
-from rnncourse.grading.parts import (
-    Case,
-    Draw,
-    LearnerError,
-    Part,
-    error_message,
-    hidden_from,
-    raise_if_error,
-    run_part_in_process,
-    seed_of,
-    verifier,
-)
+from rnncourse.grading import core, parts
 from rnncourse.grading.substitutes import ch07_seq2seq as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.results import load_arrays
@@ -59,14 +41,16 @@ def _scalar(name: str, result: object, what: str) -> float:
     if isinstance(result, np.ndarray) and result.size == 1 and np.issubdtype(result.dtype, np.floating):
         result = float(result.reshape(()))
     if isinstance(result, bool) or not isinstance(result, (int, float)):
-        raise GradingFailure(f"{name} returned {type_name(result)}; return {what} as one float.")
+        raise core.GradingFailure(f"{name} returned {core.type_name(result)}; return {what} as one float.")
     if not math.isfinite(result):
-        raise GradingFailure(f"{name} returned {result}; {what} is a finite number.")
+        raise core.GradingFailure(f"{name} returned {result}; {what} is a finite number.")
     return float(result)
 
 
 def _compare_scalar(result: float, expected: float, name: str, mistakes: dict[str, float]) -> None:
-    compare(np.array([result]), np.array([expected]), name, {k: np.array([v]) for k, v in mistakes.items()})
+    core.compare(
+        np.array([result]), np.array([expected]), name, {k: np.array([v]) for k, v in mistakes.items()}
+    )
 
 
 # -- Correct helpers, defined while a part runs (NumPy only) --------------------------
@@ -86,7 +70,7 @@ _HIDDEN_LOSS: dict[str, LossShape] = {
 }
 
 
-def loss_cases(seed: int, shapes: Sequence[LossShape]) -> list[Case]:
+def loss_cases(seed: int, shapes: Sequence[LossShape]) -> list[parts.Case]:
     """``masked_cross_entropy(logits, y, lengths)`` cases, case i drawn with seed + i.
 
     ``y`` (N, T + 1) is ``<bos>`` (id 2) then the target ids; past each
@@ -102,11 +86,11 @@ def loss_cases(seed: int, shapes: Sequence[LossShape]) -> list[Case]:
         logits = scale * rng.normal(size=(len(lengths), T, V)) + (3.0 * scale if scale > 10 else 0.0)
         y = rng.integers(0, V, size=(len(lengths), T + 1)).astype(np.int64)
         y[:, 0] = 2 % V
-        cases.append(Case(f"lengths {tuple(lengths.tolist())}, T={T}, V={V}", (logits, y, lengths)))
+        cases.append(parts.Case(f"lengths {tuple(lengths.tolist())}, T={T}, V={V}", (logits, y, lengths)))
     return cases
 
 
-def _visible_loss() -> list[Case]:
+def _visible_loss() -> list[parts.Case]:
     return loss_cases(*_VISIBLE_LOSS)
 
 
@@ -117,10 +101,10 @@ def _token_losses(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
 
 
-@verifier
-def _verify_loss(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_loss(case: parts.Case, result: object) -> None:
     name = "masked_cross_entropy"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     logits, y, lengths = case.args
     T = logits.shape[1]
     if (
@@ -128,7 +112,7 @@ def _verify_loss(case: Case, result: object) -> None:
         and not np.all(np.isfinite(result))
         and np.abs(logits).max() > 100
     ):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned {result} on logits of up to {np.abs(logits).max():.0f}: exp of such logits "
             "overflows to inf (and inf / inf is NaN), or a probability rounds to 0 and its log is -inf. Compute "
             "the log-softmax as z - m - log(sum(exp(z - m))), with m the maximum of each row z."
@@ -159,13 +143,13 @@ def _verify_loss(case: Case, result: object) -> None:
     _compare_scalar(value, expected, name, mistakes)
 
 
-MASKED_CROSS_ENTROPY = Part(
+MASKED_CROSS_ENTROPY = parts.Part(
     grade_id="test_masked_cross_entropy",
     function="masked_cross_entropy",
     title="Part 1: masked cross-entropy over padded targets",
     points=2,
     visible=_visible_loss,
-    hidden=hidden_from(loss_cases, _HIDDEN_LOSS),
+    hidden=parts.hidden_from(loss_cases, _HIDDEN_LOSS),
     verify=_verify_loss,
     parameters=("logits", "y", "lengths"),
 )
@@ -173,7 +157,7 @@ MASKED_CROSS_ENTROPY = Part(
 
 def masked_cross_entropy(fn: Callable[..., float]) -> None:
     """``masked_cross_entropy(logits, y, lengths)`` -> the mean over real target tokens (a float)."""
-    run_part_in_process(MASKED_CROSS_ENTROPY, fn)
+    parts.run_part_in_process(MASKED_CROSS_ENTROPY, fn)
 
 
 # -- Part 2: additive attention with a padding mask -----------------------------------
@@ -192,7 +176,7 @@ _HIDDEN_ATTENTION: dict[str, AttentionShape] = {
 }
 
 
-def attention_cases(seed: int, shapes: Sequence[AttentionShape]) -> list[Case]:
+def attention_cases(seed: int, shapes: Sequence[AttentionShape]) -> list[parts.Case]:
     """``additive_attention(query, keys, mask, W_q, W_k, v)`` cases, case i drawn with seed + i.
 
     The keys at padded positions are not zero (an encoder's states after the
@@ -202,15 +186,15 @@ def attention_cases(seed: int, shapes: Sequence[AttentionShape]) -> list[Case]:
     for i, (lengths_given, S, Hq, Hk, A) in enumerate(shapes):
         lengths = np.array(lengths_given, dtype=np.int64)
         N = len(lengths)
-        p = float64_inputs(seed + i, query=(N, Hq), keys=(N, S, Hk), W_q=(A, Hq), W_k=(A, Hk), v=(A,))
+        p = core.float64_inputs(seed + i, query=(N, Hq), keys=(N, S, Hk), W_q=(A, Hq), W_k=(A, Hk), v=(A,))
         mask = (np.arange(S)[None, :] < lengths[:, None]).astype(np.float64)
         keys = p["keys"] * 2.0
         name = f"lengths {tuple(lengths.tolist())}, S={S}, Hq={Hq}, Hk={Hk}, A={A}"
-        cases.append(Case(name, (p["query"], keys, mask, p["W_q"] * 2.0, p["W_k"] * 2.0, p["v"] * 2.0)))
+        cases.append(parts.Case(name, (p["query"], keys, mask, p["W_q"] * 2.0, p["W_k"] * 2.0, p["v"] * 2.0)))
     return cases
 
 
-def _visible_attention() -> list[Case]:
+def _visible_attention() -> list[parts.Case]:
     return attention_cases(*_VISIBLE_ATTENTION)
 
 
@@ -228,18 +212,18 @@ def _attention(
     return scores, weights, np.einsum("ns,nsk->nk", weights, keys)
 
 
-@verifier
-def _verify_attention(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_attention(case: parts.Case, result: object) -> None:
     name = "additive_attention"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     query, keys, mask, W_q, W_k, v = case.args
     N, S, Hk = keys.shape
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return two arrays: `return context, weights`."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return two arrays: `return context, weights`."
         )
-    context = check_array(result[0], name, (N, Hk), "the context (N, Hk), first")
-    weights = check_array(result[1], name, (N, S), "the weights (N, S), second")
+    context = core.check_array(result[0], name, (N, Hk), "the context (N, Hk), first")
+    weights = core.check_array(result[1], name, (N, S), "the weights (N, S), second")
     scores, expected_weights, expected_context = _attention(query, keys, mask, W_q, W_k, v)
     unmasked = _softmax_rows(scores)
     after = unmasked * mask
@@ -253,23 +237,23 @@ def _verify_attention(case: Case, result: object) -> None:
         "the softmax is taken over axis 0 (the batch); take it over the source positions, axis -1": over_batch,
         "tanh is missing: the score is v . tanh(W_q q + W_k k)": linear,
     }
-    compare(weights, expected_weights, name + "'s weights", weight_mistakes)
+    core.compare(weights, expected_weights, name + "'s weights", weight_mistakes)
     context_mistakes = {
         "the context is a plain mean of the keys; weight each key by its attention weight": (
             keys * mask[..., None]
         ).sum(axis=1)
         / mask.sum(axis=1, keepdims=True),
     }
-    compare(context, expected_context, name + "'s context", context_mistakes)
+    core.compare(context, expected_context, name + "'s context", context_mistakes)
 
 
-ADDITIVE_ATTENTION = Part(
+ADDITIVE_ATTENTION = parts.Part(
     grade_id="test_additive_attention",
     function="additive_attention",
     title="Part 2: additive attention with a padding mask",
     points=3,
     visible=_visible_attention,
-    hidden=hidden_from(attention_cases, _HIDDEN_ATTENTION),
+    hidden=parts.hidden_from(attention_cases, _HIDDEN_ATTENTION),
     verify=_verify_attention,
     parameters=("query", "keys", "mask", "W_q", "W_k", "v"),
 )
@@ -277,7 +261,7 @@ ADDITIVE_ATTENTION = Part(
 
 def additive_attention(fn: Callable[..., tuple[np.ndarray, np.ndarray]]) -> None:
     """``additive_attention(query, keys, mask, W_q, W_k, v)`` -> context (N, Hk), weights (N, S)."""
-    run_part_in_process(ADDITIVE_ATTENTION, fn)
+    parts.run_part_in_process(ADDITIVE_ATTENTION, fn)
 
 
 # -- Decoders for the decoding parts ---------------------------------------------------
@@ -341,8 +325,8 @@ def _tokens(name: str, result: object, what: str) -> list[int]:
     if not isinstance(result, (list, tuple)) or not all(
         isinstance(x, int) and not isinstance(x, bool) for x in result
     ):
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return {what} as a list of int token ids."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return {what} as a list of int token ids."
         )
     return [int(x) for x in result]
 
@@ -353,25 +337,25 @@ _READING_ADVICE = (
 )
 
 
-def _raise_if_decoding_error(name: str, result: object, case: Case) -> None:
+def _raise_if_decoding_error(name: str, result: object, case: parts.Case) -> None:
     """A failure for an exception; when it may come from reading the decoder, how to read it."""
-    if isinstance(result, LearnerError):
+    if isinstance(result, parts.LearnerError):
         reading = "step_log_probs" in result.line + result.message or (
             result.type_name in ("IndexError", "TypeError") and "out of range" in result.message
         )
         advice = f"If it was raised reading the decoder: {_READING_ADVICE}" if reading else ""
-        raise GradingFailure(error_message(name, result, case, advice))
+        raise core.GradingFailure(parts.error_message(name, result, case, advice))
 
 
 # -- Part 3: greedy decoding ----------------------------------------------------------
 
 
-def _greedy_draw(V: int, max_len: int, eos_bias: float = 0.0) -> Draw:
+def _greedy_draw(V: int, max_len: int, eos_bias: float = 0.0) -> parts.Draw:
     """A hidden greedy case: a random table of ``max_len`` steps over ``V`` tokens."""
-    return lambda rng: (random_table(seed_of(rng), max_len, V, eos_bias), BOS, EOS, max_len)
+    return lambda rng: (random_table(parts.seed_of(rng), max_len, V, eos_bias), BOS, EOS, max_len)
 
 
-_HIDDEN_GREEDY: dict[str, Draw] = {
+_HIDDEN_GREEDY: dict[str, parts.Draw] = {
     "max_len 1": _greedy_draw(4, 1),
     "five tokens, <eos> likely": _greedy_draw(5, 6, 1.5),
     "runs to max_len": _greedy_draw(6, 5, -4.0),
@@ -379,11 +363,11 @@ _HIDDEN_GREEDY: dict[str, Draw] = {
 }
 
 
-def _visible_greedy() -> list[Case]:
+def _visible_greedy() -> list[parts.Case]:
     return [
-        Case("random table, V=6, max_len=7", (random_table(9, 7, 6, 0.5), BOS, EOS, 7)),
-        Case("random table without <eos>, max_len=5", (random_table(13, 5, 6, -4.0), BOS, EOS, 5)),
-        Case("the hand-made table", (trap_table(), BOS, EOS, 2)),
+        parts.Case("random table, V=6, max_len=7", (random_table(9, 7, 6, 0.5), BOS, EOS, 7)),
+        parts.Case("random table without <eos>, max_len=5", (random_table(13, 5, 6, -4.0), BOS, EOS, 5)),
+        parts.Case("the hand-made table", (trap_table(), BOS, EOS, 2)),
     ]
 
 
@@ -400,8 +384,8 @@ def _one_short(expected: list[int], max_len: int) -> str:
     return f"{keep_eos}; or {whole_loop}"
 
 
-@verifier
-def _verify_greedy(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_greedy(case: parts.Case, result: object) -> None:
     name = "greedy_decode"
     _raise_if_decoding_error(name, result, case)
     scores, _, _, max_len = case.args
@@ -416,25 +400,25 @@ def _verify_greedy(case: Case, result: object) -> None:
         ][0]
     ]
     if tokens == [BOS, *expected]:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: leave <bos> out of the output; it is the first input, not a generated token."
         )
     if expected and tokens == expected[:-1]:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: the output stops one token short. Likely mistake: {_one_short(expected, max_len)}."
         )
     if EOS in expected and len(tokens) > len(expected) and tokens[: len(expected)] == expected:
-        raise GradingFailure(f"{name}: stop at the first <eos>; the output ends with it.")
+        raise core.GradingFailure(f"{name}: stop at the first <eos>; the output ends with it.")
     if tokens == full and tokens != expected:
-        raise GradingFailure(f"{name}: stop at the first <eos>; nothing comes after it.")
+        raise core.GradingFailure(f"{name}: stop at the first <eos>; nothing comes after it.")
     shown = "" if case.hidden else f" Expected {expected}, got {tokens}."
-    raise GradingFailure(
+    raise core.GradingFailure(
         f"{name}: wrong tokens.{shown} At each step read step_log_probs(decoder, tokens) with the tokens so far "
         "(<bos> first), take its argmax, append it, and stop after <eos> or max_len tokens."
     )
 
 
-GREEDY_DECODE = Part(
+GREEDY_DECODE = parts.Part(
     grade_id="test_greedy_decode",
     function="greedy_decode",
     title="Part 3: greedy decoding",
@@ -449,7 +433,7 @@ GREEDY_DECODE = Part(
 
 def greedy_decode(fn: Callable[..., list[int]]) -> None:
     """``greedy_decode(decoder, bos, eos, max_len)`` -> the greedy tokens, ending with <eos> if produced."""
-    run_part_in_process(GREEDY_DECODE, fn)
+    parts.run_part_in_process(GREEDY_DECODE, fn)
 
 
 # -- Part 4: beam search with length normalisation ------------------------------------
@@ -544,9 +528,16 @@ def _shrink_draw(rng: np.random.Generator) -> np.ndarray:
     return _log_softmax(logits)
 
 
-def _beam_draw(V: int, beam_size: int, max_len: int, alpha: float, eos_bias: float = 0.0) -> Draw:
+def _beam_draw(V: int, beam_size: int, max_len: int, alpha: float, eos_bias: float = 0.0) -> parts.Draw:
     """A hidden beam case: a random table of ``max_len`` steps over ``V`` tokens."""
-    return lambda rng: (random_table(seed_of(rng), max_len, V, eos_bias), BOS, EOS, beam_size, max_len, alpha)
+    return lambda rng: (
+        random_table(parts.seed_of(rng), max_len, V, eos_bias),
+        BOS,
+        EOS,
+        beam_size,
+        max_len,
+        alpha,
+    )
 
 
 def _told_apart(
@@ -555,7 +546,7 @@ def _told_apart(
     max_len: int,
     alpha: float,
     **mistake: bool,
-) -> Draw:
+) -> parts.Draw:
     """A hidden beam case drawn until ``mistake`` gives another answer than the procedure."""
     return lambda rng: (
         _differing_table(rng, draw, beam_size, max_len, alpha, mistake),
@@ -567,7 +558,7 @@ def _told_apart(
     )
 
 
-_HIDDEN_BEAM: dict[str, Draw] = {
+_HIDDEN_BEAM: dict[str, parts.Draw] = {
     "beam of one is greedy": _beam_draw(5, 1, 6, 0.0, 1.0),
     "beam wider than the vocabulary": _beam_draw(3, 7, 4, 0.6, 0.5),
     "max_len 1": _beam_draw(4, 3, 1, 1.0),
@@ -581,11 +572,13 @@ _HIDDEN_BEAM: dict[str, Draw] = {
 }
 
 
-def _visible_beam() -> list[Case]:
+def _visible_beam() -> list[parts.Case]:
     return [
-        Case("the hand-made table, beam 2", (trap_table(), BOS, EOS, 2, 2, 0.0)),
-        Case("short or long, alpha 1", (length_table(), BOS, EOS, 2, 3, 1.0)),
-        Case("random table, V=5, beam 3, alpha 0.6", (random_table(40, 6, 5, 0.8), BOS, EOS, 3, 6, 0.6)),
+        parts.Case("the hand-made table, beam 2", (trap_table(), BOS, EOS, 2, 2, 0.0)),
+        parts.Case("short or long, alpha 1", (length_table(), BOS, EOS, 2, 3, 1.0)),
+        parts.Case(
+            "random table, V=5, beam 3, alpha 0.6", (random_table(40, 6, 5, 0.8), BOS, EOS, 3, 6, 0.6)
+        ),
     ]
 
 
@@ -615,14 +608,14 @@ _SEARCH_MISTAKES: dict[str, dict[str, bool]] = {
 }
 
 
-@verifier
-def _verify_beam(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_beam(case: parts.Case, result: object) -> None:
     name = "beam_search"
     _raise_if_decoding_error(name, result, case)
     scores, _, _, k, max_len, alpha = case.args
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return the best tokens and their score: `return tokens, score`."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return the best tokens and their score: `return tokens, score`."
         )
     tokens = _tokens(name, result[0], "the best hypothesis's tokens")
     score = _scalar(name, result[1], "the best hypothesis's normalised score")
@@ -643,28 +636,30 @@ def _verify_beam(case: Case, result: object) -> None:
                 abs(score - wrong_score) < 1e-9 * max(1.0, abs(score))
                 and abs(wrong_score - expected_score) > 1e-6
             ):
-                raise GradingFailure(f"{name}: right tokens, wrong score. Likely mistake: {description}.")
+                raise core.GradingFailure(
+                    f"{name}: right tokens, wrong score. Likely mistake: {description}."
+                )
         _compare_scalar(score, expected_score, name + "'s score", {})
         return
     # Every mistake that explains the tokens is named: on one table two may agree.
     named = [description for description, (wrong_tokens, _) in variants.items() if tokens == wrong_tokens]
     if named:
-        raise GradingFailure(f"{name}: wrong hypothesis. Likely mistake: {'; or '.join(named)}.")
+        raise core.GradingFailure(f"{name}: wrong hypothesis. Likely mistake: {'; or '.join(named)}.")
     greedy = _greedy(scores, max_len)
     if tokens == greedy and k > 1:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned the greedy output: keep the beam_size best extensions of every live hypothesis "
             "at each step, not only the best one."
         )
     shown = "" if case.hidden else f" Expected {expected_tokens} (score {expected_score:.4f}), got {tokens}."
-    raise GradingFailure(
+    raise core.GradingFailure(
         f"{name}: wrong hypothesis.{shown} Follow the steps above: extend every live hypothesis by every token, "
         "keep the beam_size best by total log-probability, move those ending in <eos> to the finished list, and "
         "rank the finished ones by log p / lp."
     )
 
 
-BEAM_SEARCH = Part(
+BEAM_SEARCH = parts.Part(
     grade_id="test_beam_search",
     function="beam_search",
     title="Part 4: beam search with length normalisation",
@@ -679,7 +674,7 @@ BEAM_SEARCH = Part(
 
 def beam_search(fn: Callable[..., tuple[list[int], float]]) -> None:
     """``beam_search(decoder, bos, eos, beam_size, max_len, alpha)`` -> (best tokens, normalised score)."""
-    run_part_in_process(BEAM_SEARCH, fn)
+    parts.run_part_in_process(BEAM_SEARCH, fn)
 
 
 # -- The notebook's last cell: a trained model to decode ------------------------------
@@ -754,35 +749,37 @@ def random_corpus(seed: int, n: int, words: int = 8) -> tuple[list[list[str]], l
     return hypotheses, references
 
 
-def _visible_bleu() -> list[Case]:
+def _visible_bleu() -> list[parts.Case]:
     hypotheses, references = random_corpus(50, 12)
     return [
-        Case("three sentences", ([list(h) for h in VISIBLE_BLEU[0]], [list(r) for r in VISIBLE_BLEU[1]])),
-        Case("random corpus of 12", (hypotheses, references)),
+        parts.Case(
+            "three sentences", ([list(h) for h in VISIBLE_BLEU[0]], [list(r) for r in VISIBLE_BLEU[1]])
+        ),
+        parts.Case("random corpus of 12", (hypotheses, references)),
     ]
 
 
 def _longer_hypotheses(rng: np.random.Generator) -> tuple[list[list[str]], list[list[str]]]:
-    hypotheses, references = random_corpus(seed_of(rng), 10, 5)
+    hypotheses, references = random_corpus(parts.seed_of(rng), 10, 5)
     return [h + h[:3] for h in hypotheses], references
 
 
 def _one_sentence(rng: np.random.Generator) -> tuple[list[list[str]], list[list[str]]]:
-    _, references = random_corpus(seed_of(rng), 1, 3)
+    _, references = random_corpus(parts.seed_of(rng), 1, 3)
     return [references[0][:-1] + ["w0"]], references[:1]
 
 
 def _no_four_gram(rng: np.random.Generator) -> tuple[list[list[str]], list[list[str]]]:
     """Every fourth word of every hypothesis replaced by one no reference holds: no 4-gram matches."""
-    hypotheses, references = random_corpus(seed_of(rng), 12, 6)
+    hypotheses, references = random_corpus(parts.seed_of(rng), 12, 6)
     return [[w if i % 4 != 3 else "zz" for i, w in enumerate(h)] for h in hypotheses], references
 
 
-_HIDDEN_BLEU: dict[str, Draw] = {
+_HIDDEN_BLEU: dict[str, parts.Draw] = {
     "hypotheses longer than references": _longer_hypotheses,
     "one sentence": _one_sentence,
-    "a larger corpus": lambda rng: random_corpus(seed_of(rng), 40, 12),
-    "a corpus of repeated words": lambda rng: random_corpus(seed_of(rng), 15, 3),
+    "a larger corpus": lambda rng: random_corpus(parts.seed_of(rng), 40, 12),
+    "a corpus of repeated words": lambda rng: random_corpus(parts.seed_of(rng), 15, 3),
     "no 4-gram matches anywhere": _no_four_gram,
 }
 
@@ -866,15 +863,15 @@ def _exp_smoothing(matches: np.ndarray, totals: np.ndarray) -> np.ndarray:
     return np.where(matches > 0, matches, 1.0 / 2.0**zeros) / totals
 
 
-@verifier
-def _verify_bleu(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_bleu(case: parts.Case, result: object) -> None:
     name = "corpus_bleu"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     hypotheses, references = case.args
     value = _scalar(name, result, "BLEU (between 0 and 1)")
     expected = _sacrebleu(hypotheses, references)
     if expected > 0 and abs(value - 100 * expected) < 1e-6 * 100 * expected:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned BLEU times 100 (as sacrebleu prints it); return it between 0 and 1."
         )
     h, r = hypotheses, references
@@ -927,14 +924,14 @@ def _verify_bleu(case: Case, result: object) -> None:
             d for d, wrong in mistakes.items() if wrong != 0.0 and abs(wrong - value) <= 1e-9 * abs(value)
         ]
         cause = f" Likely mistake: {'; or '.join(named)}." if named else ""
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} gives {value:.4g}, but some n-gram order has no match in the whole corpus, so BLEU is 0: "
             f"return 0 without smoothing.{cause}"
         )
     _compare_scalar(value, expected, name, mistakes)
 
 
-CORPUS_BLEU = Part(
+CORPUS_BLEU = parts.Part(
     grade_id="test_corpus_bleu",
     function="corpus_bleu",
     title="Part 5: corpus BLEU",
@@ -948,8 +945,8 @@ CORPUS_BLEU = Part(
 
 def corpus_bleu(fn: Callable[..., float]) -> None:
     """``corpus_bleu(hypotheses, references)`` -> BLEU in [0, 1], as sacrebleu computes it (divided by 100)."""
-    run_part_in_process(CORPUS_BLEU, fn)
+    parts.run_part_in_process(CORPUS_BLEU, fn)
 
 
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [MASKED_CROSS_ENTROPY, ADDITIVE_ATTENTION, GREEDY_DECODE, BEAM_SEARCH, CORPUS_BLEU]
+PARTS: list[parts.Part] = [MASKED_CROSS_ENTROPY, ADDITIVE_ATTENTION, GREEDY_DECODE, BEAM_SEARCH, CORPUS_BLEU]

@@ -46,17 +46,7 @@ import numpy as np
 from rnncourse.data import negation, series
 from rnncourse.evaluation import forecasting as fc
 from rnncourse.gradcheck import rel_error
-from rnncourse.grading.core import GradingFailure, check_array, compare, type_name
-from rnncourse.grading.parts import (
-    Case,
-    Draw,
-    LearnerError,
-    Part,
-    raise_if_error,
-    run_part_in_process,
-    seed_of,
-    verifier,
-)
+from rnncourse.grading import core, parts
 from rnncourse.grading.substitutes import ch08_applications as correct
 from rnncourse.grading.substitutes import source_of
 from rnncourse.nn.sampling import next_token_probs
@@ -64,8 +54,8 @@ from rnncourse.nn.sampling import next_token_probs
 
 def _tuple_of(result: object, name: str, count: int, what: str) -> tuple[Any, ...]:
     if not isinstance(result, (tuple, list)) or len(result) != count:
-        got = f"{len(result)} items" if isinstance(result, (tuple, list)) else type_name(result)
-        raise GradingFailure(f"{name} returned {got}; return {count} values: {what}.")
+        got = f"{len(result)} items" if isinstance(result, (tuple, list)) else core.type_name(result)
+        raise core.GradingFailure(f"{name} returned {got}; return {count} values: {what}.")
     return tuple(result)
 
 
@@ -78,11 +68,11 @@ def _seeded_walk(seed: int, length: int) -> np.ndarray:
     return 50.0 + np.cumsum(rng.normal(0.3, 1.0, size=length))
 
 
-def prepare_cases() -> list[Case]:
+def prepare_cases() -> list[parts.Case]:
     """The visible ``prepare_data(values, window, n_train)`` cases; a drifting series makes leaks visible."""
     return [
-        Case("a drifting walk, T=30, window 4, n_train 20", (_seeded_walk(81, 30), 4, 20)),
-        Case("a drifting walk, T=12, window 3, n_train 8", (_seeded_walk(82, 12), 3, 8)),
+        parts.Case("a drifting walk, T=30, window 4, n_train 20", (_seeded_walk(81, 30), 4, 20)),
+        parts.Case("a drifting walk, T=12, window 3, n_train 8", (_seeded_walk(82, 12), 3, 8)),
     ]
 
 
@@ -93,8 +83,8 @@ def _affine(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
     return scale * values + offset
 
 
-def _walk_draw(length: int, window: int, n_train: int) -> Draw:
-    return lambda rng: (_seeded_walk(seed_of(rng), length), window, n_train)
+def _walk_draw(length: int, window: int, n_train: int) -> parts.Draw:
+    return lambda rng: (_seeded_walk(parts.seed_of(rng), length), window, n_train)
 
 
 def _co2_span(rng: np.random.Generator) -> tuple[Any, ...]:
@@ -103,7 +93,7 @@ def _co2_span(rng: np.random.Generator) -> tuple[Any, ...]:
     return _affine(rng, co2[start : start + 200]), 12, 150
 
 
-_HIDDEN_PREPARE: dict[str, Draw] = {
+_HIDDEN_PREPARE: dict[str, parts.Draw] = {
     "window 1": _walk_draw(10, 1, 6),
     "a single training window (n_train = window + 1)": _walk_draw(15, 5, 6),
     "a single test target (n_train = T - 1)": _walk_draw(9, 2, 8),
@@ -115,10 +105,10 @@ def _windows(z: np.ndarray, window: int, first: int, stop: int) -> tuple[np.ndar
     return fc.make_windows(z, window, first, stop)
 
 
-@verifier
-def _verify_prepare(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_prepare(case: parts.Case, result: object) -> None:
     name = "prepare_data"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     values, window, n_train = case.args
     T = len(values)
     X_train, y_train, X_test, y_test, mean, std = _tuple_of(
@@ -128,9 +118,9 @@ def _verify_prepare(case: Case, result: object) -> None:
     # The scaler first: the leak of statistics is the most common mistake.
     for got, what in ((mean, "mean"), (std, "std")):
         if not isinstance(got, (int, float)) or isinstance(got, bool):
-            raise GradingFailure(f"{name} returned {type_name(got)} as the {what}; return a float.")
+            raise core.GradingFailure(f"{name} returned {core.type_name(got)} as the {what}; return a float.")
     scale = np.array([mean, std], dtype=np.float64)
-    compare(
+    core.compare(
         scale,
         np.array([reference.scaler.mean, reference.scaler.std]),
         name,
@@ -150,19 +140,19 @@ def _verify_prepare(case: Case, result: object) -> None:
     n_tr, n_te = n_train - window, T - n_train
     X_train = np.asarray(X_train) if isinstance(X_train, np.ndarray) else X_train
     if isinstance(X_train, np.ndarray) and X_train.shape == (n_tr + 1, window):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned {n_tr + 1} training windows; expected {n_tr}. LEAKAGE: a training target at "
             "index n_train (or beyond) belongs to the test span. Training targets are t = window .. n_train - 1."
         )
     if isinstance(X_test, np.ndarray) and X_test.shape == (n_te - window, window) and window > 0:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned {n_te - window} test windows; expected {n_te}, one per target t = n_train .. T - 1. "
             "A test window may reach back into the training span: those values are known when the forecast is made."
         )
-    X_train = check_array(X_train, name, (n_tr, window), "the training windows X_train")
-    y_train = check_array(y_train, name, (n_tr,), "the training targets y_train")
-    X_test = check_array(X_test, name, (n_te, window), "the test windows X_test")
-    y_test = check_array(y_test, name, (n_te,), "the test targets y_test")
+    X_train = core.check_array(X_train, name, (n_tr, window), "the training windows X_train")
+    y_train = core.check_array(y_train, name, (n_tr,), "the training targets y_train")
+    X_test = core.check_array(X_test, name, (n_te, window), "the test windows X_test")
+    y_test = core.check_array(y_test, name, (n_te,), "the test targets y_test")
     z = reference.scaler.transform(values)
     z_shift = np.concatenate([z[1:], [np.nan]])  # window one step late: it holds its own target
     mistakes_x: dict[str, np.ndarray] = {}
@@ -175,8 +165,8 @@ def _verify_prepare(case: Case, result: object) -> None:
     mistakes_x["the windows are not scaled; scale the series with the training mean and std first"] = (
         reference.scaler.inverse(reference.X_train)
     )
-    compare(X_train, reference.X_train, name + " (X_train)", mistakes_x)
-    compare(
+    core.compare(X_train, reference.X_train, name + " (X_train)", mistakes_x)
+    core.compare(
         y_train,
         reference.y_train,
         name + " (y_train)",
@@ -188,13 +178,13 @@ def _verify_prepare(case: Case, result: object) -> None:
         test_mistakes["LEAKAGE: each test window ends at its own target; use values[t - window : t]"] = (
             late_test
         )
-    compare(X_test, reference.X_test, name + " (X_test)", test_mistakes)
-    compare(
+    core.compare(X_test, reference.X_test, name + " (X_test)", test_mistakes)
+    core.compare(
         y_test, reference.y_test, name + " (y_test)", {"the test targets are not scaled": values[n_train:]}
     )
 
 
-PREPARE_DATA = Part(
+PREPARE_DATA = parts.Part(
     grade_id="test_prepare_data",
     function="prepare_data",
     title="Part 1: a leakage-free data pipeline",
@@ -208,7 +198,7 @@ PREPARE_DATA = Part(
 
 def prepare_data(prepare_data_fn: Callable[..., Any]) -> None:
     """``prepare_data(values, window, n_train)`` -> X_train, y_train, X_test, y_test, mean, std."""
-    run_part_in_process(PREPARE_DATA, prepare_data_fn)
+    parts.run_part_in_process(PREPARE_DATA, prepare_data_fn)
 
 
 # -- Part 2: temperature and top-k sampling ----------------------------------------------
@@ -240,11 +230,11 @@ def _fits(counts: np.ndarray, probs: np.ndarray) -> bool:
 _VISIBLE_LOGITS = np.array([2.0, 1.0, 0.5, -0.5, -1.0, 0.1, 1.5, -2.0])
 
 
-def sampling_cases() -> list[Case]:
+def sampling_cases() -> list[parts.Case]:
     """The visible ``sample_tokens(logits, temperature, top_k, num_samples, seed)`` cases (logits without ties)."""
     return [
-        Case("V=8, temperature 0.5, top-3", (_VISIBLE_LOGITS, 0.5, 3, 20000, 0)),
-        Case("V=8, temperature 2, top-8 (no cut)", (_VISIBLE_LOGITS, 2.0, 8, 20000, 1)),
+        parts.Case("V=8, temperature 0.5, top-3", (_VISIBLE_LOGITS, 0.5, 3, 20000, 0)),
+        parts.Case("V=8, temperature 2, top-8 (no cut)", (_VISIBLE_LOGITS, 2.0, 8, 20000, 1)),
     ]
 
 
@@ -256,14 +246,14 @@ def _untied_logits(rng: np.random.Generator, V: int, spread: float) -> np.ndarra
 
 def _sampling_draw(
     V: int, spread: float, temperature: float, top_k: int, samples: int, offset: float = 0.0
-) -> Draw:
+) -> parts.Draw:
     def draw(rng: np.random.Generator) -> tuple[Any, ...]:
         return offset + _untied_logits(rng, V, spread), temperature, top_k, samples, int(rng.integers(10**6))
 
     return draw
 
 
-_HIDDEN_SAMPLING: dict[str, Draw] = {
+_HIDDEN_SAMPLING: dict[str, parts.Draw] = {
     "one token (V=1)": _sampling_draw(1, 1.0, 1.0, 1, 500),
     "top-1 is greedy": _sampling_draw(50, 3.0, 1.0, 1, 2000),
     "V=50, temperature 1, top-10": _sampling_draw(50, 3.0, 1.0, 10, 30000),
@@ -280,7 +270,7 @@ def _sampling_error_advice(result: object, logits: np.ndarray, temperature: floa
     NaN: a sampler that does not subtract the largest logit fails on large
     logits with "probabilities contain NaN", which is not a renormalising slip.
     """
-    if not isinstance(result, LearnerError):
+    if not isinstance(result, parts.LearnerError):
         return ""
     message = result.message.lower()
     overflows = float(np.max(np.abs(logits))) / temperature > 700.0
@@ -310,33 +300,33 @@ def _sampling_mistakes(logits: np.ndarray, temperature: float, top_k: int) -> di
     }
 
 
-@verifier
-def _verify_sampling(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_sampling(case: parts.Case, result: object) -> None:
     name = "sample_tokens"
     logits, temperature, top_k, num_samples, _seed = case.args
-    raise_if_error(name, result, case, _sampling_error_advice(result, logits, temperature))
+    parts.raise_if_error(name, result, case, _sampling_error_advice(result, logits, temperature))
     V = len(logits)
     if not isinstance(result, np.ndarray):
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return a NumPy array of {num_samples} token ids."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return a NumPy array of {num_samples} token ids."
         )
     if result.shape != (num_samples,):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned shape {result.shape}; expected ({num_samples},), one id per sample."
         )
     if not np.issubdtype(result.dtype, np.integer):
-        raise GradingFailure(f"{name} returned {result.dtype}; token ids are integers (e.g. int64).")
+        raise core.GradingFailure(f"{name} returned {result.dtype}; token ids are integers (e.g. int64).")
     if result.min() < 0 or result.max() >= V:
-        raise GradingFailure(f"{name} returned ids outside 0 .. V - 1 = {V - 1}.")
+        raise core.GradingFailure(f"{name} returned ids outside 0 .. V - 1 = {V - 1}.")
     probs = next_token_probs(logits, temperature, top_k)
     allowed = probs > 0
     if not np.all(allowed[result]):
         smallest = np.argsort(logits)[:top_k]
         if np.all(np.isin(result, smallest)):
-            raise GradingFailure(
+            raise core.GradingFailure(
                 f"{name} draws from the k *smallest* logits; keep the k largest (sort in descending order)."
             )
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} drew a token outside the top {top_k}. Likely mistake: the top-k cut is missing, or it "
             "keeps the wrong tokens; set every probability outside the k largest to 0 before drawing."
         )
@@ -349,17 +339,17 @@ def _verify_sampling(case: Case, result: object) -> None:
         if rel_error(wrong, probs) > 1e-3 and _fits(counts, wrong)
     ]
     if named:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} draws from the wrong distribution. Likely mistake: {'; or '.join(named)}."
         )
-    raise GradingFailure(
+    raise core.GradingFailure(
         f"{name} draws from the wrong distribution: a G-test rejects the counts at the 1e-6 level "
         f"(G = {g_statistic(counts, probs):.0f}). Check: softmax(logits / temperature), keep the top k, "
         "renormalise, then draw with np.random.default_rng(seed)."
     )
 
 
-SAMPLE_TOKENS = Part(
+SAMPLE_TOKENS = parts.Part(
     grade_id="test_sample_tokens",
     function="sample_tokens",
     title="Part 2: temperature and top-k sampling",
@@ -373,7 +363,7 @@ SAMPLE_TOKENS = Part(
 
 def sample_tokens(sample_tokens_fn: Callable[..., Any]) -> None:
     """``sample_tokens(logits, temperature, top_k, num_samples, seed)`` -> (num_samples,) ids."""
-    run_part_in_process(SAMPLE_TOKENS, sample_tokens_fn)
+    parts.run_part_in_process(SAMPLE_TOKENS, sample_tokens_fn)
 
 
 # -- Part 3: early stopping that restores the best weights ---------------------------------
@@ -399,15 +389,19 @@ def _early_stopping_args(
     return np.zeros(features + 1), X_train, y_train, X_val, y_val, lr, epochs, patience
 
 
-def early_stopping_cases() -> list[Case]:
+def early_stopping_cases() -> list[parts.Case]:
     """The visible ``fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience)`` case."""
-    return [Case("8 examples, 12 features, patience 3", _early_stopping_args(31, 8, 40, 12, 0.05, 300, 3))]
+    return [
+        parts.Case("8 examples, 12 features, patience 3", _early_stopping_args(31, 8, 40, 12, 0.05, 300, 3))
+    ]
 
 
 def _early_stopping_draw(
     n_train: int, n_val: int, features: int, lr: float, epochs: int, patience: int
-) -> Draw:
-    return lambda rng: _early_stopping_args(seed_of(rng), n_train, n_val, features, lr, epochs, patience)
+) -> parts.Draw:
+    return lambda rng: _early_stopping_args(
+        parts.seed_of(rng), n_train, n_val, features, lr, epochs, patience
+    )
 
 
 def _plateau_args(
@@ -429,9 +423,9 @@ def _plateau_args(
     return w0, X_train, y_train, X_val, y_val, 0.05, epochs, patience
 
 
-_HIDDEN_EARLY_STOPPING: dict[str, Draw] = {
+_HIDDEN_EARLY_STOPPING: dict[str, parts.Draw] = {
     "a plateau: the validation loss stays exactly equal": lambda rng: _plateau_args(
-        seed_of(rng), 12, 20, 4, 50, 3
+        parts.seed_of(rng), 12, 20, 4, 50, 3
     ),
     "patience 1": _early_stopping_draw(6, 30, 10, 0.05, 300, 1),
     "one feature, no early stop within 5 epochs": _early_stopping_draw(20, 20, 1, 0.05, 5, 3),
@@ -441,7 +435,7 @@ _HIDDEN_EARLY_STOPPING: dict[str, Draw] = {
 
 
 def _variant(
-    case: Case,
+    case: parts.Case,
     restore: bool = True,
     extra_patience: int = 0,
     loss_after: bool = False,
@@ -470,20 +464,20 @@ def _variant(
     }
 
 
-@verifier
-def _verify_early_stopping(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_early_stopping(case: parts.Case, result: object) -> None:
     name = "fit_early_stopping"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     if not isinstance(result, dict):
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return a dict with the keys train_loss, val_loss, "
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return a dict with the keys train_loss, val_loss, "
             "best_epoch, stopped_early and weights (the names of rnncourse.training.History)."
         )
     missing = [
         k for k in ("train_loss", "val_loss", "best_epoch", "stopped_early", "weights") if k not in result
     ]
     if missing:
-        raise GradingFailure(f"{name}'s dict lacks the key(s) {', '.join(missing)}.")
+        raise core.GradingFailure(f"{name}'s dict lacks the key(s) {', '.join(missing)}.")
     epochs = case.args[6]
     reference = fc.gradient_descent_early_stopping(
         fc.linear_mse_and_grad, case.args[0], case.args[1:3], case.args[3:5], *case.args[5:]
@@ -494,31 +488,31 @@ def _verify_early_stopping(case: Case, result: object) -> None:
     n_expected = len(reference.val_loss)
     if val.shape != (n_expected,):
         if val.shape == (len(lenient["val_loss"]),) and len(lenient["val_loss"]) != n_expected:
-            raise GradingFailure(
+            raise core.GradingFailure(
                 f"{name} ran {len(val)} epochs; expected {n_expected}. Likely mistake: an equal validation "
                 "loss counts as an improvement (<=). On a plateau the loss repeats exactly and the loop "
                 "never stops; only a strictly lower loss (<) is a new best."
             )
         if val.shape == (len(late["val_loss"]),) and len(late["val_loss"]) != n_expected:
-            raise GradingFailure(
+            raise core.GradingFailure(
                 f"{name} ran {len(val)} epochs; expected {n_expected}. Likely mistake: it stops one epoch "
                 f"late. Stop as soon as {case.args[7]} epochs in a row have not improved on the best validation loss."
             )
         if val.shape == (len(early["val_loss"]),) and len(early["val_loss"]) != n_expected:
-            raise GradingFailure(
+            raise core.GradingFailure(
                 f"{name} ran {len(val)} epochs; expected {n_expected}. Likely mistake: it stops one epoch "
                 "early: the counter of epochs without improvement must reach patience."
             )
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} ran {len(val)} epochs (val_loss has {len(val)} entries); expected {n_expected} of at most "
             f"{epochs}. Record one validation loss per epoch run, and stop after patience epochs without improvement."
         )
     train = np.asarray(result["train_loss"], dtype=np.float64)
     if train.shape != (n_expected,):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name}: train_loss has {train.size} entries; expected one per epoch, {n_expected}."
         )
-    compare(
+    core.compare(
         train,
         np.array(reference.train_loss),
         name + " (train_loss)",
@@ -527,25 +521,25 @@ def _verify_early_stopping(case: Case, result: object) -> None:
             "weights the gradient was computed at": np.array(_variant(case, loss_after=True)["train_loss"])
         },
     )
-    compare(val, np.array(reference.val_loss), name + " (val_loss)", {})
+    core.compare(val, np.array(reference.val_loss), name + " (val_loss)", {})
     best_epoch = result["best_epoch"]
     if not isinstance(best_epoch, int) or isinstance(best_epoch, bool) or best_epoch != reference.best_epoch:
         if best_epoch == lenient["best_epoch"] != reference.best_epoch:
-            raise GradingFailure(
+            raise core.GradingFailure(
                 f"{name} says best_epoch = {best_epoch!r}; expected {reference.best_epoch}. Likely mistake: an "
                 "equal validation loss counts as a new best (<=); only a strictly lower one (<) does."
             )
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} says best_epoch = {best_epoch!r}; expected {reference.best_epoch}, the epoch (counted from 0) "
             "with the lowest validation loss."
         )
     if result["stopped_early"] is not reference.stopped_early:
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} says stopped_early = {result['stopped_early']!r}; expected {reference.stopped_early} "
             f"(True exactly when it ran fewer than epochs = {epochs} epochs)."
         )
-    weights = check_array(result["weights"], name, reference.weights.shape, "the restored weights")
-    compare(
+    weights = core.check_array(result["weights"], name, reference.weights.shape, "the restored weights")
+    core.compare(
         weights,
         reference.weights,
         name + " (weights)",
@@ -560,7 +554,7 @@ def _verify_early_stopping(case: Case, result: object) -> None:
     )
 
 
-FIT_EARLY_STOPPING = Part(
+FIT_EARLY_STOPPING = parts.Part(
     grade_id="test_fit_early_stopping",
     function="fit_early_stopping",
     title="Part 3: early stopping that restores the best weights",
@@ -575,7 +569,7 @@ FIT_EARLY_STOPPING = Part(
 
 def fit_early_stopping(fit_early_stopping_fn: Callable[..., Any]) -> None:
     """``fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, epochs, patience)`` -> dict."""
-    run_part_in_process(FIT_EARLY_STOPPING, fit_early_stopping_fn)
+    parts.run_part_in_process(FIT_EARLY_STOPPING, fit_early_stopping_fn)
 
 
 # -- Part 4: a complete forecaster on data it never saw --------------------------------------
@@ -612,25 +606,25 @@ def _forecast_args(values: np.ndarray, n_train: int, stop: int, seed: int) -> tu
     return values[:n_train].copy(), X[order]
 
 
-def forecast_cases() -> list[Case]:
+def forecast_cases() -> list[parts.Case]:
     """The visible ``fit_and_forecast(train_values, test_windows)`` case: shuffled windows, targets kept here."""
     label, (values, n_train) = next(iter(_forecast_data().items()))
-    return [Case(label, _forecast_args(values, n_train, len(values), 700))]
+    return [parts.Case(label, _forecast_args(values, n_train, len(values), 700))]
 
 
-def _forecast_draw(label: str, spread: int, single: bool = False) -> Draw:
+def _forecast_draw(label: str, spread: int, single: bool = False) -> parts.Draw:
     """A data set of ``_forecast_data``, cut within +-``spread`` of its split and mapped by a drawn affine map."""
 
     def draw(rng: np.random.Generator) -> tuple[Any, ...]:
         values, n_train = _forecast_data()[label]
         n_train += int(rng.integers(-spread, spread + 1))
         mapped = _affine(rng, values)
-        return _forecast_args(mapped, n_train, n_train + 1 if single else len(values), seed_of(rng))
+        return _forecast_args(mapped, n_train, n_train + 1 if single else len(values), parts.seed_of(rng))
 
     return draw
 
 
-_HIDDEN_FORECAST: dict[str, Draw] = {
+_HIDDEN_FORECAST: dict[str, parts.Draw] = {
     "yearly sunspots, trained on about 1700-1879, forecasting the rest": _forecast_draw(_SUNSPOTS_1880, 10),
     "monthly Mauna Loa CO2, trained on about 1958-1991": _forecast_draw(_CO2, 20),
     "KDD-TSAD series 135 (a physiological signal), about 1,200 points to train on": _forecast_draw(_KDD, 100),
@@ -638,7 +632,7 @@ _HIDDEN_FORECAST: dict[str, Draw] = {
 }
 
 
-def _targets(case: Case) -> np.ndarray:
+def _targets(case: parts.Case) -> np.ndarray:
     """The targets of a case's windows: the value after each, in the data set its training span came from.
 
     A hidden case's series is one of ``_forecast_data`` mapped by an affine map
@@ -663,19 +657,19 @@ def _targets(case: Case) -> np.ndarray:
     raise KeyError(case.name)
 
 
-@verifier
-def _verify_forecast(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_forecast(case: parts.Case, result: object) -> None:
     name = "fit_and_forecast"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     train_values, windows = case.args
     n = len(windows)
-    prediction = check_array(result, name, (n,), "one forecast per test window")
+    prediction = core.check_array(result, name, (n,), "one forecast per test window")
     target = _targets(case)
     persistence = windows[:, -1]
     if n == 1:
         spread = np.ptp(train_values)
         if abs(prediction[0] - target[0]) > spread:
-            raise GradingFailure(
+            raise core.GradingFailure(
                 f"{name}'s forecast for a single window is off by more than the training range."
             )
         return
@@ -698,13 +692,13 @@ def _verify_forecast(case: Case, result: object) -> None:
         hint = (
             "The forecasts barely vary: the model predicts a constant (the mean?). Use each window's values."
         )
-    raise GradingFailure(
+    raise core.GradingFailure(
         f"{name}'s forecasts have a skill of {achieved:.2f} over persistence (1 - MSE / MSE of repeating the "
         f"last value); at least {MIN_SKILL} is required. {hint}"
     )
 
 
-FIT_AND_FORECAST = Part(
+FIT_AND_FORECAST = parts.Part(
     grade_id="test_fit_and_forecast",
     function="fit_and_forecast",
     title="Part 4: a complete forecaster that beats persistence on unseen data",
@@ -723,7 +717,7 @@ FIT_AND_FORECAST = Part(
 
 def fit_and_forecast(fit_and_forecast_fn: Callable[..., Any]) -> None:
     """``fit_and_forecast(train_values, test_windows)`` -> (n,) forecasts in the series' units."""
-    run_part_in_process(FIT_AND_FORECAST, fit_and_forecast_fn)
+    parts.run_part_in_process(FIT_AND_FORECAST, fit_and_forecast_fn)
 
 
 # -- Part 5: a classifier that needs recurrence ---------------------------------------------
@@ -763,39 +757,39 @@ def negation_task(
     rng = np.random.default_rng(seed)
     lexicon = negation.id_lexicon(rng, vocab_size)
     T = padded_length(max_clauses) if length is None else length
-    parts = [
+    splits = [
         negation.sentences(lexicon, count, rng, max_clauses=max_clauses, min_clauses=2)
         for count in (train, test)
     ]
     (train_ids, test_ids), (train_labels, test_labels) = (
-        [negation.left_padded(p.tokens, T) for p in parts],
-        [p.labels for p in parts],
+        [negation.left_padded(p.tokens, T) for p in splits],
+        [p.labels for p in splits],
     )
     return train_ids, train_labels, test_ids, test_labels
 
 
-def _classify_draw(train: int, test: int, max_clauses: int, extra_padding: int = 0) -> Draw:
+def _classify_draw(train: int, test: int, max_clauses: int, extra_padding: int = 0) -> parts.Draw:
     def draw(rng: np.random.Generator) -> tuple[Any, ...]:
         train_ids, train_labels, test_ids, _ = negation_task(
-            seed_of(rng), train, test, max_clauses, padded_length(max_clauses) + extra_padding
+            parts.seed_of(rng), train, test, max_clauses, padded_length(max_clauses) + extra_padding
         )
         return train_ids, train_labels, test_ids
 
     return draw
 
 
-def classify_cases() -> list[Case]:
+def classify_cases() -> list[parts.Case]:
     """The visible ``fit_and_classify(train_ids, train_labels, test_ids)`` case (test labels kept here)."""
     train_ids, train_labels, test_ids, _ = negation_task(808)
     return [
-        Case(
+        parts.Case(
             "1,000 training sentences of 2 or 3 clauses, 400 test sentences",
             (train_ids, train_labels, test_ids),
         )
     ]
 
 
-_HIDDEN_CLASSIFY: dict[str, Draw] = {
+_HIDDEN_CLASSIFY: dict[str, parts.Draw] = {
     "other token ids for every role": _classify_draw(1000, 400, 3),
     "600 training sentences": _classify_draw(600, 400, 3),
     "up to four clauses": _classify_draw(1000, 400, 4),
@@ -843,7 +837,7 @@ def _rule(train_ids: np.ndarray, train_labels: np.ndarray) -> Callable[[list[int
     return label_of
 
 
-def _test_labels(case: Case) -> np.ndarray:
+def _test_labels(case: parts.Case) -> np.ndarray:
     """The labels of a case's test sentences, by the grammar's rule read off its training sentences."""
     train_ids, train_labels, test_ids = case.args
     label_of = _rule(train_ids, train_labels)
@@ -860,26 +854,26 @@ def _order_free(prediction: np.ndarray, test_ids: np.ndarray, labels: np.ndarray
     return bool(shared) and all(len({p for p, _ in g}) == 1 for g in groups.values())
 
 
-@verifier
-def _verify_classify(case: Case, result: object) -> None:
+@parts.verifier
+def _verify_classify(case: parts.Case, result: object) -> None:
     name = "fit_and_classify"
-    raise_if_error(name, result, case)
+    parts.raise_if_error(name, result, case)
     test_ids = case.args[2]
     n = len(test_ids)
     if not isinstance(result, np.ndarray):
-        raise GradingFailure(
-            f"{name} returned {type_name(result)}; return a NumPy array of {n} labels (0 or 1)."
+        raise core.GradingFailure(
+            f"{name} returned {core.type_name(result)}; return a NumPy array of {n} labels (0 or 1)."
         )
     if result.shape != (n,):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned shape {result.shape}; expected ({n},), one label per test sentence."
         )
     if not (np.issubdtype(result.dtype, np.integer) or np.issubdtype(result.dtype, np.bool_)):
-        raise GradingFailure(
+        raise core.GradingFailure(
             f"{name} returned {result.dtype} values; return integer labels 0 or 1 (e.g. (p > 0.5).astype(int))."
         )
     if not np.all((result == 0) | (result == 1)):
-        raise GradingFailure(f"{name} returned labels other than 0 and 1.")
+        raise core.GradingFailure(f"{name} returned labels other than 0 and 1.")
     labels = _test_labels(case)
     accuracy = float(np.mean(result == labels))
     if accuracy >= MIN_ACCURACY:
@@ -900,13 +894,13 @@ def _verify_classify(case: Case, result: object) -> None:
             "order-free model (a bag of words), and no order-free model can reach the bar, because the same bag "
             "comes with both labels. " + hint
         )
-    raise GradingFailure(
+    raise core.GradingFailure(
         f"{name}'s predictions are right for {accuracy:.1%} of the test sentences; at least "
         f"{MIN_ACCURACY:.0%} is required. {hint}"
     )
 
 
-FIT_AND_CLASSIFY = Part(
+FIT_AND_CLASSIFY = parts.Part(
     grade_id="test_fit_and_classify",
     function="fit_and_classify",
     title="Part 5: a classifier that needs recurrence",
@@ -920,11 +914,17 @@ FIT_AND_CLASSIFY = Part(
 
 def fit_and_classify(fit_and_classify_fn: Callable[..., Any]) -> None:
     """``fit_and_classify(train_ids, train_labels, test_ids)`` -> (n,) labels 0 or 1."""
-    run_part_in_process(FIT_AND_CLASSIFY, fit_and_classify_fn)
+    parts.run_part_in_process(FIT_AND_CLASSIFY, fit_and_classify_fn)
 
 
 #: The graded parts, in notebook order.
-PARTS: list[Part] = [PREPARE_DATA, SAMPLE_TOKENS, FIT_EARLY_STOPPING, FIT_AND_FORECAST, FIT_AND_CLASSIFY]
+PARTS: list[parts.Part] = [
+    PREPARE_DATA,
+    SAMPLE_TOKENS,
+    FIT_EARLY_STOPPING,
+    FIT_AND_FORECAST,
+    FIT_AND_CLASSIFY,
+]
 
 __all__: Sequence[str] = [
     "PARTS",

@@ -184,12 +184,8 @@ def gru_reset_before_step_forward(
         x_t: (N, D); h_prev: (N, H); W_xh: (3H, D); W_hh: (3H, H);
         b_xh, b_hh: (3H,).
 
-    Returns:
-        h_t (N, H), and the cache for the backward.
-
-    Raises:
-        ValueError: naming any argument of the wrong shape; TypeError for a
-            non-float x_t or a dtype that differs from x_t's.
+    Returns h_t (N, H) and the cache for ``gru_reset_before_step_backward``;
+    raises what ``gru_step_forward`` raises, for the same arguments.
     """
     biases = {"b_xh": b_xh, "b_hh": b_hh}
     *_, H = check_recurrent_args(x_t, ("N", "D"), {"h_prev": h_prev}, W_xh, W_hh, biases, GATES, x_name="x_t")

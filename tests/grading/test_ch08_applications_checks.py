@@ -11,7 +11,7 @@ import pytest
 
 from rnncourse.grading import ch08_applications as check
 from rnncourse.grading.core import GradingFailure
-from rnncourse.grading.parts import defined_alone
+from rnncourse.grading.parts import Case, defined_alone
 from rnncourse.grading.substitutes import ch08_applications as given
 from rnncourse.grading.substitutes import source_of
 from tests.grading import ch08_applications_answers as answers
@@ -271,5 +271,5 @@ def test_part_5_reads_its_labels_from_the_grammar() -> None:
     """The check's labels, read off the training sentences, are the generator's own."""
     for seed in (808, 1, 2):
         train_ids, train_labels, test_ids, test_labels = check.negation_task(seed, train=600, max_clauses=4)
-        case = check.Case("t", (train_ids, train_labels, test_ids))
+        case = Case("t", (train_ids, train_labels, test_ids))
         assert np.array_equal(check._test_labels(case), test_labels)

@@ -7,10 +7,8 @@ def lstm_step_forward(x_t, h_prev, c_prev, W_xh, W_hh, b):
     """(N, D), (N, H), (N, H), (4H, D), (4H, H), (4H,) -> h_t (N, H), c_t (N, H); gates i, f, g, o."""
     H = h_prev.shape[1]
     a = x_t @ W_xh.T + h_prev @ W_hh.T + b
-    i = 1 / (1 + np.exp(-a[:, :H]))
-    f = 1 / (1 + np.exp(-a[:, H : 2 * H]))
+    i, f, o = (1 / (1 + np.exp(-a[:, k * H : (k + 1) * H])) for k in (0, 1, 3))  # rows i, f, _, o
     g = np.tanh(a[:, 2 * H : 3 * H])
-    o = 1 / (1 + np.exp(-a[:, 3 * H :]))
     c_t = f * c_prev + i * g
     return o * np.tanh(c_t), c_t
 
@@ -22,10 +20,8 @@ def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
     out = np.zeros((x.shape[0], x.shape[1], H))
     for t in range(x.shape[1]):
         a = x[:, t] @ W_xh.T + h @ W_hh.T + b
-        i = 1 / (1 + np.exp(-a[:, :H]))
-        f = 1 / (1 + np.exp(-a[:, H : 2 * H]))
+        i, f, o = (1 / (1 + np.exp(-a[:, k * H : (k + 1) * H])) for k in (0, 1, 3))  # rows i, f, _, o
         g = np.tanh(a[:, 2 * H : 3 * H])
-        o = 1 / (1 + np.exp(-a[:, 3 * H :]))
         c_new = f * c + i * g
         h_new = o * np.tanh(c_new)
         real = (t < lengths)[:, None]
@@ -38,10 +34,8 @@ def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_xh, W_hh, b):
     """dL/dh_t, dL/dc_t and the step's inputs -> dx_t, dh_prev, dc_prev, dW_xh, dW_hh, db."""
     H = h_prev.shape[1]
     a = x_t @ W_xh.T + h_prev @ W_hh.T + b
-    i = 1 / (1 + np.exp(-a[:, :H]))
-    f = 1 / (1 + np.exp(-a[:, H : 2 * H]))
+    i, f, o = (1 / (1 + np.exp(-a[:, k * H : (k + 1) * H])) for k in (0, 1, 3))  # rows i, f, _, o
     g = np.tanh(a[:, 2 * H : 3 * H])
-    o = 1 / (1 + np.exp(-a[:, 3 * H :]))
     tanh_c = np.tanh(f * c_prev + i * g)
     dc = dc_t + dh_t * o * (1 - tanh_c * tanh_c)  # along the cell path, and through h_t
     da = np.concatenate(
