@@ -17,14 +17,16 @@ nbgrader's own steps finish it without reading it again:
 course's config, also the last autograde step; the single pass runs it once,
 when sanitising (:func:`_after_the_sandbox`).
 
-Every process builds these steps once and keeps them. The gradebook is any
-SQLAlchemy URL; SQLite connections wait for another process's lock
-(``SQLITE_LOCK_WAIT``).
+Every process builds these steps once and keeps them, and gives every
+``Gradebook`` of one URL the same SQLAlchemy engine (:func:`keep_engines`). The
+gradebook is any SQLAlchemy URL; SQLite connections wait for another process's
+lock (``SQLITE_LOCK_WAIT``).
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -32,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import nbgrader.api
+import sqlalchemy
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
@@ -62,6 +66,35 @@ def with_lock_wait(db_url: str) -> str:
     if db_url.startswith("sqlite:///") and "?" not in db_url:
         return f"{db_url}?timeout={SQLITE_LOCK_WAIT}"
     return db_url
+
+
+# -- one engine per gradebook, in each process ------------------------------------------------
+# nbgrader's Gradebook makes a new SQLAlchemy engine every time it is opened: six times for
+# one submission (the submission's row, OverwriteKernelspec, OverwriteCells, SaveAutoGrades,
+# AssignLatePenalties, GetGrades). A new engine starts with an empty cache of compiled SQL, so
+# every query of every submission was compiled again: about a quarter of the time a
+# submission spent outside the sandbox (bench/bench_grading_steps.py). SQLAlchemy's engines are
+# meant to be made once per process and URL; Gradebook.close() still disposes of the engine's
+# connections, so nothing is held open between submissions. The process id is in the key:
+# a forked worker must not use its parent's engine.
+_ENGINES: dict[tuple[int, str, str], sqlalchemy.engine.Engine] = {}
+
+
+def _kept_engine(url: str, **options: Any) -> sqlalchemy.engine.Engine:
+    key = (os.getpid(), str(url), repr(sorted(options.items())))
+    if key not in _ENGINES:
+        _ENGINES[key] = sqlalchemy.create_engine(url, **options)
+    return _ENGINES[key]
+
+
+def keep_engines() -> None:
+    """From now on, nbgrader's ``Gradebook``s in this process take one engine per URL.
+
+    ``Gradebook.__init__`` calls ``nbgrader.api.create_engine``; that name now
+    gives back this process's engine for the URL. A test fails if a new
+    nbgrader stops calling it (``tests/autograder/test_record.py``).
+    """
+    nbgrader.api.create_engine = _kept_engine
 
 
 def resources(assignment: str, student: str, db_url: str) -> dict[str, Any]:

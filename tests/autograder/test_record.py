@@ -165,3 +165,21 @@ def test_kept_results_are_bounded_and_least_recently_used_go_first() -> None:
     none = record.Kept(entries=0)
     assert none.get(("a",), "a", make("a")) == none.get(("a",), "a", make("a")) == "A"
     assert made[-2:] == ["a", "a"] and not none.results
+
+
+def test_gradebooks_of_one_url_share_this_processs_engine(course, tmp_path: Path) -> None:
+    """``keep_engines`` (called by the single pass) reaches nbgrader's ``Gradebook``: one engine per URL.
+
+    Fails if a new nbgrader stops making its engine through ``nbgrader.api.create_engine``.
+    """
+    from nbgrader.api import Gradebook
+
+    setup, _, _ = course
+    record.keep_engines()
+    with Gradebook(setup.db_url) as first, Gradebook(setup.db_url) as second:
+        assert first.engine is second.engine
+        assert first.find_assignment(ASSIGNMENT).name == ASSIGNMENT
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    with Gradebook(other) as elsewhere, Gradebook(setup.db_url) as again:
+        assert elsewhere.engine is not again.engine
+        assert again.find_assignment(ASSIGNMENT).name == ASSIGNMENT  # usable after the close above
