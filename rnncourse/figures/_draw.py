@@ -23,6 +23,9 @@ name                      what it is for
 ``legend_below``          the figure's legend under its plots (long labels hide no line)
 ========================  ==========================================================
 
+A chapter's figures module imports this module, not its names:
+``from rnncourse.figures import _draw as draw``, then ``draw.box(...)``.
+
 Conventions. Diagrams are drawn in data coordinates on an axes that
 ``diagram_axes`` has set up, so that one unit is the same length in x and in
 y. Every patch carries a ``gid`` naming its role (``"cell"``, ``"input"``,

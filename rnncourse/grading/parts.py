@@ -3,9 +3,10 @@
 How a chapter declares a part
 =============================
 
-A chapter's grading module lists its parts in ``PARTS``; each is a :class:`Part`::
+A chapter's grading module (``from rnncourse.grading import core, parts``)
+lists its parts in ``PARTS``; each is a :class:`Part`::
 
-    RNN_CELL_FORWARD = Part(
+    RNN_CELL_FORWARD = parts.Part(
         grade_id="test_rnn_cell_forward",      # the nbgrader test cell it scores
         function="rnn_cell_forward",           # the learner's function it calls
         title="Part 3: one step of the recurrence",
