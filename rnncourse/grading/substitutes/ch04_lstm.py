@@ -5,10 +5,10 @@ import numpy as np
 
 def lstm_step_forward(x_t, h_prev, c_prev, W_xh, W_hh, b):
     """(N, D), (N, H), (N, H), (4H, D), (4H, H), (4H,) -> h_t (N, H), c_t (N, H); gates i, f, g, o."""
-    H = h_prev.shape[1]
     a = x_t @ W_xh.T + h_prev @ W_hh.T + b
-    i, f, o = (1 / (1 + np.exp(-a[:, k * H : (k + 1) * H])) for k in (0, 1, 3))  # rows i, f, _, o
-    g = np.tanh(a[:, 2 * H : 3 * H])
+    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)  # each (N, H), in the gate order i, f, g, o
+    i, f, o = (1 / (1 + np.exp(-z)) for z in (a_i, a_f, a_o))  # the sigmoid gates
+    g = np.tanh(a_g)
     c_t = f * c_prev + i * g
     return o * np.tanh(c_t), c_t
 
@@ -20,8 +20,9 @@ def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
     out = np.zeros((x.shape[0], x.shape[1], H))
     for t in range(x.shape[1]):
         a = x[:, t] @ W_xh.T + h @ W_hh.T + b
-        i, f, o = (1 / (1 + np.exp(-a[:, k * H : (k + 1) * H])) for k in (0, 1, 3))  # rows i, f, _, o
-        g = np.tanh(a[:, 2 * H : 3 * H])
+        a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)  # each (N, H), in the gate order i, f, g, o
+        i, f, o = (1 / (1 + np.exp(-z)) for z in (a_i, a_f, a_o))  # the sigmoid gates
+        g = np.tanh(a_g)
         c_new = f * c + i * g
         h_new = o * np.tanh(c_new)
         real = (t < lengths)[:, None]
@@ -32,10 +33,10 @@ def lstm_forward(x, lengths, h0, c0, W_xh, W_hh, b):
 
 def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, W_xh, W_hh, b):
     """dL/dh_t, dL/dc_t and the step's inputs -> dx_t, dh_prev, dc_prev, dW_xh, dW_hh, db."""
-    H = h_prev.shape[1]
     a = x_t @ W_xh.T + h_prev @ W_hh.T + b
-    i, f, o = (1 / (1 + np.exp(-a[:, k * H : (k + 1) * H])) for k in (0, 1, 3))  # rows i, f, _, o
-    g = np.tanh(a[:, 2 * H : 3 * H])
+    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)  # each (N, H), in the gate order i, f, g, o
+    i, f, o = (1 / (1 + np.exp(-z)) for z in (a_i, a_f, a_o))  # the sigmoid gates
+    g = np.tanh(a_g)
     tanh_c = np.tanh(f * c_prev + i * g)
     dc = dc_t + dh_t * o * (1 - tanh_c * tanh_c)  # along the cell path, and through h_t
     da = np.concatenate(
