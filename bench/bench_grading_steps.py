@@ -122,6 +122,7 @@ def grade_in_steps(task: submission.Task, setup: submission.Setup, steps: Steps)
     assert task.content is not None
     content = task.content
     record.keep_engines()  # as submission.grade does
+    record.check_schemas_once()
     read, _ = steps.time("read the notebook", lambda: submission.read_notebook(content, task.file_name))
     assert read is not None, task.student
     steps.time(

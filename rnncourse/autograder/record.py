@@ -18,7 +18,8 @@ course's config, also the last autograde step; the single pass runs it once,
 when sanitising (:func:`_after_the_sandbox`).
 
 Every process builds these steps once and keeps them, and gives every
-``Gradebook`` of one URL the same SQLAlchemy engine (:func:`keep_engines`). The
+``Gradebook`` of one URL the same SQLAlchemy engine (:func:`keep_engines`) and
+has nbgrader check its metadata schema once (:func:`check_schemas_once`). The
 gradebook is any SQLAlchemy URL; SQLite connections wait for another process's
 lock (``SQLITE_LOCK_WAIT``).
 """
@@ -26,6 +27,7 @@ lock (``SQLITE_LOCK_WAIT``).
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 from collections import OrderedDict
@@ -33,8 +35,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import nbformat
 import nbgrader.api
+import nbgrader.nbgraderformat.common as nbgrader_format
 import sqlalchemy
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter, TemplateExporter
@@ -95,6 +99,43 @@ def keep_engines() -> None:
     nbgrader stops calling it (``tests/autograder/test_record.py``).
     """
     nbgrader.api.create_engine = _kept_engine
+
+
+# -- nbgrader's metadata schema, checked once in each process --------------------------------
+# CheckCellMetadata checks every cell's nbgrader metadata with jsonschema.validate, which first
+# checks the schema itself against JSON Schema's meta-schema: for every cell of every
+# submission, the same schema file, and nine tenths of CheckCellMetadata's time
+# (bench/bench_grading_steps.py). Checking each schema once per process, then validating with
+# a validator made from it, is what jsonschema.validate does, without the repeat: the same
+# verdict and the same error (its best match) for every cell.
+class _SchemasCheckedOnce:
+    """Stands in for the ``jsonschema`` module where nbgrader's metadata validators use it."""
+
+    def __init__(self) -> None:
+        self._validators: dict[str, Any] = {}
+
+    def validate(self, instance: object, schema: dict[str, Any]) -> None:
+        key = json.dumps(schema, sort_keys=True)
+        validator = self._validators.get(key)
+        if validator is None:
+            kind = jsonschema.validators.validator_for(schema)
+            kind.check_schema(schema)  # a broken schema raises here, every time, as before
+            validator = self._validators[key] = kind(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+
+
+def check_schemas_once() -> None:
+    """From now on, nbgrader's metadata checks in this process check their schema once.
+
+    ``BaseMetadataValidator.validate_cell`` calls ``jsonschema.validate`` through
+    ``nbgrader.nbgraderformat.common``'s name ``jsonschema``, which now holds
+    :class:`_SchemasCheckedOnce`. A test fails if a new nbgrader stops calling it
+    (``tests/autograder/test_record.py``).
+    """
+    if not isinstance(nbgrader_format.jsonschema, _SchemasCheckedOnce):
+        nbgrader_format.jsonschema = _SchemasCheckedOnce()
 
 
 def resources(assignment: str, student: str, db_url: str) -> dict[str, Any]:
@@ -247,6 +288,9 @@ class FeedbackExporter(HTMLExporter):  # type: ignore[misc]
     kept_cells = Integer(
         512, help="cells whose HTML each worker keeps, highlighted and rendered (0: none)"
     ).tag(config=True)
+    # nbconvert validates the notebook after each of GenerateFeedback's four preprocessors; once,
+    # after the last, is nbconvert's own option, and a broken notebook still fails the page.
+    optimistic_validation = Bool(True, help=HTMLExporter.optimistic_validation.help).tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

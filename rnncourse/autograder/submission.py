@@ -143,6 +143,7 @@ def grade(task: Task, setup: Setup) -> Graded:
     """The whole of one submission (see the module docstring); every problem goes in the outcome."""
     outcome = Outcome(task.student, task.assignment, problems=list(task.notes))
     record.keep_engines()
+    record.check_schemas_once()
     started = time.perf_counter()
     notebook = _sanitised(task, setup, outcome)
     outcome.steps["reading"] = time.perf_counter() - started

@@ -183,3 +183,39 @@ def test_gradebooks_of_one_url_share_this_processs_engine(course, tmp_path: Path
     with Gradebook(other) as elsewhere, Gradebook(setup.db_url) as again:
         assert elsewhere.engine is not again.engine
         assert again.find_assignment(ASSIGNMENT).name == ASSIGNMENT  # usable after the close above
+
+
+def test_nbgraders_metadata_checks_check_their_schema_once(course, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check_schemas_once`` (called by the single pass) reaches nbgrader's metadata checks.
+
+    The schema is checked once for a whole notebook; a broken cell fails with
+    jsonschema's own error, the one ``jsonschema.validate`` gives. Fails if a new
+    nbgrader stops validating through ``nbgrader.nbgraderformat.common.jsonschema``.
+    """
+    import jsonschema
+    import nbgrader.nbgraderformat.common as nbgrader_format
+
+    _, release, _ = course
+    record.check_schemas_once()
+    assert isinstance(nbgrader_format.jsonschema, record._SchemasCheckedOnce)
+    monkeypatch.setattr(nbgrader_format, "jsonschema", record._SchemasCheckedOnce())  # none checked yet
+    schema = MetadataValidator().schema
+    kind = jsonschema.validators.validator_for(schema)
+    checked: list[object] = []
+    check = kind.check_schema
+    monkeypatch.setattr(kind, "check_schema", lambda schema, **options: checked.append(schema) or check(schema))
+    graded_cells = [cell for cell in release.cells if "nbgrader" in cell.metadata]
+    assert len(graded_cells) > 3
+    CheckCellMetadata().preprocess(copy.deepcopy(release), {})
+    assert len(checked) == 1, f"the schema was checked {len(checked)} times for {len(graded_cells)} cells"
+
+    broken = copy.deepcopy(release)
+    cell = next(cell for cell in broken.cells if cell.metadata.get("nbgrader", {}).get("grade"))
+    cell.metadata.nbgrader.points = "ten"
+    with pytest.raises(jsonschema.ValidationError) as raised:
+        MetadataValidator().validate_nb(broken)
+    assert len(checked) == 1
+    with pytest.raises(jsonschema.ValidationError) as expected:
+        jsonschema.validate(dict(cell.metadata.nbgrader), schema)  # nbgrader's own call, unchanged
+    assert raised.value.message == expected.value.message and "'ten'" in raised.value.message
+    assert list(raised.value.path) == list(expected.value.path) == ["points"]
