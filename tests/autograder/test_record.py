@@ -203,7 +203,9 @@ def test_nbgraders_metadata_checks_check_their_schema_once(course, monkeypatch: 
     kind = jsonschema.validators.validator_for(schema)
     checked: list[object] = []
     check = kind.check_schema
-    monkeypatch.setattr(kind, "check_schema", lambda schema, **options: checked.append(schema) or check(schema))
+    monkeypatch.setattr(
+        kind, "check_schema", lambda schema, **options: checked.append(schema) or check(schema)
+    )
     graded_cells = [cell for cell in release.cells if "nbgrader" in cell.metadata]
     assert len(graded_cells) > 3
     CheckCellMetadata().preprocess(copy.deepcopy(release), {})
