@@ -172,6 +172,20 @@ def test_cells_fail_alone_and_the_notebook_carries_on() -> None:
     assert _text(result.cell_outputs[10]) == "still running\n"
 
 
+def test_the_learners_code_runs_with_the_garbage_collector_on() -> None:
+    """The runner turns the collector off for its own start-up only: a cycle the learner drops is freed."""
+    cells = _cells(
+        "import gc, weakref\n"
+        "class Node:\n    pass\n"
+        "a, b = Node(), Node()\na.other, b.other = b, a\n"
+        "alive = weakref.ref(a)\ndel a, b\n"
+        "print(gc.isenabled(), gc.collect() > 0, alive() is None)"
+    )
+    result = run_sandboxed(cells, [], Limits(cell_seconds=10.0))
+    assert result.status == "ok"
+    assert _text(result.cell_outputs[0]) == "True True True\n"
+
+
 def test_a_loop_that_swallows_the_alarm_is_killed_at_the_notebook_bound() -> None:
     cells = _cells(
         "print('first')",
