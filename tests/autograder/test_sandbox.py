@@ -179,11 +179,12 @@ def test_the_learners_code_runs_with_the_garbage_collector_on() -> None:
         "class Node:\n    pass\n"
         "a, b = Node(), Node()\na.other, b.other = b, a\n"
         "alive = weakref.ref(a)\ndel a, b\n"
-        "print(gc.isenabled(), gc.collect() > 0, alive() is None)"
+        "kept = [[] for _ in range(100_000)]\n"  # new containers: the collector's own trigger, no gc.collect()
+        "print(gc.isenabled(), alive() is None)"
     )
     result = run_sandboxed(cells, [], Limits(cell_seconds=10.0))
     assert result.status == "ok"
-    assert _text(result.cell_outputs[0]) == "True True True\n"
+    assert _text(result.cell_outputs[0]) == "True True\n"
 
 
 def test_a_loop_that_swallows_the_alarm_is_killed_at_the_notebook_bound() -> None:
