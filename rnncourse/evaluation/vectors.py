@@ -110,20 +110,28 @@ def analogy_scores(
 
 def answer_analogies(
     unit: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    c: np.ndarray,
+    questions: np.ndarray,
+    *,
     method: Method = "add",
     exclude_query: bool = True,
     chunk: int = 512,
 ) -> np.ndarray:
-    """The best-scoring row for each question, (Q,) ints; computed ``chunk`` questions at a time."""
-    answers = [
-        analogy_scores(
-            unit, a[i : i + chunk], b[i : i + chunk], c[i : i + chunk], method, exclude_query
-        ).argmax(axis=1)
-        for i in range(0, len(a), chunk)
-    ]
+    """The best-scoring row for each question, (Q,) ints; computed ``chunk`` questions at a time.
+
+    Args:
+        unit: (V, E) rows of length 1.
+        questions: (Q, 3) integer row indices, one question (a, b, c) per row, as the
+            first three columns of ``encode_questions``.
+        method, exclude_query: as in ``analogy_scores``.
+        chunk: how many questions are scored at once (a (chunk, V) array).
+    """
+    questions = np.asarray(questions, dtype=np.int64)
+    if questions.ndim != 2 or questions.shape[1] != 3:
+        raise ValueError(f"questions must be (Q, 3) rows (a, b, c), got shape {questions.shape}")
+    answers = []
+    for start in range(0, len(questions), chunk):
+        a, b, c = questions[start : start + chunk].T
+        answers.append(analogy_scores(unit, a, b, c, method, exclude_query).argmax(axis=1))
     return np.concatenate(answers) if answers else np.zeros(0, dtype=np.int64)
 
 
@@ -151,7 +159,7 @@ def analogy_accuracy(
     ids, _ = encode_questions(questions, lookup)
     if len(ids) == 0:
         return float("nan"), 0
-    answers = answer_analogies(unit, ids[:, 0], ids[:, 1], ids[:, 2], method, exclude_query)
+    answers = answer_analogies(unit, ids[:, :3], method=method, exclude_query=exclude_query)
     return float(np.mean(answers == ids[:, 3])), len(ids)
 
 

@@ -513,13 +513,7 @@ def _visible_tbptt() -> list[parts.Case]:
 
 
 def tbptt_variant(
-    params: Mapping[str, np.ndarray],
-    x: np.ndarray,
-    targets: np.ndarray,
-    h0: np.ndarray,
-    k: int,
-    lr: float,
-    max_norm: float,
+    args: tuple[Any, ...],
     *,
     carry: bool = True,
     detach: bool = True,
@@ -532,9 +526,11 @@ def tbptt_variant(
     chunk's dh0 back through the earlier chunks' graphs (as torch does with
     ``retain_graph=True``: with the weights each chunk was run with);
     ``update_each_chunk=False`` sums the chunks' gradients into one update
-    at the end; ``clip`` is "global", "none" or "entries".
+    at the end; ``clip`` is "global", "none" or "entries". ``args`` are a
+    case's arguments of ``tbptt_train``: params, x, targets, h0, k, lr, max_norm.
     """
-    params = {name: params[name].copy() for name in RNN_LM_PARAMS}
+    given, x, targets, h0, k, lr, max_norm = args
+    params = {name: given[name].copy() for name in RNN_LM_PARAMS}
     T = x.shape[1]
     h, losses = h0, []
     caches: list[SequenceCache] = []
@@ -599,10 +595,7 @@ def _verify_tbptt(case: parts.Case, result: object) -> None:
         result, name, 3, "the new parameters (a dict), the final state h (N, H) and the list of chunk losses"
     )
     exp_params, exp_h, exp_losses = rnn_lm_tbptt_sgd(dict(params), x, targets, h0, k, lr, max_norm)
-    variants = {
-        d: tbptt_variant(params, x, targets, h0, k, lr, max_norm, **switches)
-        for d, switches in _TBPTT_MISTAKES.items()
-    }
+    variants = {d: tbptt_variant(case.args, **switches) for d, switches in _TBPTT_MISTAKES.items()}
     if not isinstance(losses, (list, tuple)) or not all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses
     ):

@@ -54,16 +54,12 @@ def _tuple_of(name: str, result: object, count: int, what: str) -> tuple[Any, ..
 # -- The step, with the mistakes it can be written with ------------------------------
 
 
-def _step(
-    x_t: np.ndarray,
-    h_prev: np.ndarray,
-    c_prev: np.ndarray,
-    W_xh: np.ndarray,
-    W_hh: np.ndarray,
-    b: np.ndarray,
-    mistake: str = "",
-) -> tuple[np.ndarray, np.ndarray]:
-    """One LSTM step written out, with one named mistake made on purpose (``""`` for none)."""
+def _step(args: tuple[np.ndarray, ...], mistake: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM step written out, with one named mistake made on purpose (``""`` for none).
+
+    ``args`` are a case's arguments of ``lstm_step_forward``: x_t, h_prev, c_prev, W_xh, W_hh, b.
+    """
+    x_t, h_prev, c_prev, W_xh, W_hh, b = args
     H = h_prev.shape[1]
     a = x_t @ W_xh.T + h_prev @ W_hh.T + (0.0 if mistake == "no bias" else b)
     order = "ifog" if mistake == "ifog" else "ifgo"
@@ -136,8 +132,7 @@ def _verify_step(case: parts.Case, result: object) -> None:
         raise core.GradingFailure(
             f"{name} returns c_t first and h_t second; return `h_t, c_t`, in that order."
         )
-    x_t, h_prev, c_prev, W_xh, W_hh, b = case.args
-    wrong = {text: _step(x_t, h_prev, c_prev, W_xh, W_hh, b, key) for key, text in _STEP_MISTAKES.items()}
+    wrong = {text: _step(case.args, key) for key, text in _STEP_MISTAKES.items()}
     core.compare(c, c_ref, f"{name} (its c_t)", {text: w[1] for text, w in wrong.items()})
     core.compare(h, h_ref, f"{name} (its h_t)", {text: w[0] for text, w in wrong.items()})
 
@@ -384,21 +379,16 @@ def _reference_sequence(
 
 
 def _masked_run(
-    x: np.ndarray,
-    h0: np.ndarray,
-    c0: np.ndarray,
-    W_xh: np.ndarray,
-    W_hh: np.ndarray,
-    b: np.ndarray,
-    real: np.ndarray,
-    hold_c: bool = True,
-    pad_state: str = "hold",
+    args: tuple[Any, ...], real: np.ndarray, hold_c: bool = True, pad_state: str = "hold"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An LSTM over x (N, T, D) with the steps ``real`` (N, T) bool counted as real: a padding slip made on purpose.
+    """An LSTM with the steps ``real`` (N, T) bool counted as real: a padding slip made on purpose.
 
-    ``hold_c=False`` lets the cell state run on through the pads while h is held;
-    ``pad_state="zero"`` resets h and c to 0 at the pads instead of holding them.
+    ``args`` are a case's arguments of ``lstm_forward`` (x, lengths, h0, c0, W_xh, W_hh, b);
+    ``real`` stands in for its lengths. ``hold_c=False`` lets the cell state run on through
+    the pads while h is held; ``pad_state="zero"`` resets h and c to 0 at the pads instead
+    of holding them.
     """
+    x, _, h0, c0, W_xh, W_hh, b = args
     N, T, _ = x.shape
     h, c = h0, c0
     out = np.zeros((N, T, h0.shape[1]))
@@ -415,27 +405,22 @@ def _masked_run(
 
 def _padding_slips(args: tuple[Any, ...]) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """What lstm_forward returns with each padding slip, named by what to do instead."""
-    x, lengths, h0, c0, W_xh, W_hh, b = args
+    x, lengths = args[0], args[1]
     T = x.shape[1]
     steps = np.arange(T)[None, :]
     real = steps < lengths[:, None]
-    weights = (W_xh, W_hh, b)
     return {
         "one step too many counts as real: step t is real when t < lengths[n] "
-        "(the steps 0 .. lengths[n] - 1), not t <= lengths[n]": _masked_run(
-            x, h0, c0, *weights, steps <= lengths[:, None]
-        ),
+        "(the steps 0 .. lengths[n] - 1), not t <= lengths[n]": _masked_run(args, steps <= lengths[:, None]),
         "one real step is left out: step t is real when t < lengths[n], so the last real step is "
-        "t = lengths[n] - 1": _masked_run(x, h0, c0, *weights, steps < lengths[:, None] - 1),
+        "t = lengths[n] - 1": _masked_run(args, steps < lengths[:, None] - 1),
         "the cell state c keeps changing through the padding while h is held: hold c too "
-        "(c = np.where(real, c_new, c))": _masked_run(x, h0, c0, *weights, real, hold_c=False),
+        "(c = np.where(real, c_new, c))": _masked_run(args, real, hold_c=False),
         "the states are reset to zero at the padding; hold them instead, so that h_last and "
-        "c_last are the states at each sequence's last real step": _masked_run(
-            x, h0, c0, *weights, real, pad_state="zero"
-        ),
+        "c_last are the states at each sequence's last real step": _masked_run(args, real, pad_state="zero"),
         "the real steps are taken to be the last lengths[n] (padding at the start); the batch "
         "is padded at the end, so the real steps are the first lengths[n]": _masked_run(
-            x, h0, c0, *weights, steps >= T - lengths[:, None]
+            args, steps >= T - lengths[:, None]
         ),
     }
 

@@ -588,8 +588,8 @@ def _verify_analogy(case: parts.Case, result: object) -> None:
         raise core.GradingFailure(
             f"{name} returned {core.type_name(result)}; return the row index of the answer, an int."
         )
-    ask = np.array([a]), np.array([b]), np.array([c])
-    expected = int(answer_analogies(unit_rows(vectors), *ask)[0])
+    ask = np.array([[a, b, c]])
+    expected = int(answer_analogies(unit_rows(vectors), ask)[0])
     if result == expected:
         return
     raw = vectors @ (vectors[b] - vectors[a] + vectors[c])
@@ -600,14 +600,14 @@ def _verify_analogy(case: parts.Case, result: object) -> None:
     wrong = {
         "the query words are not excluded: b - a + c is closest to b or c themselves; give a, b "
         "and c the score -inf before the argmax": int(
-            answer_analogies(unit_rows(vectors), *ask, exclude_query=False)[0]
+            answer_analogies(unit_rows(vectors), ask, exclude_query=False)[0]
         ),
         "cosine without normalisation: a dot product favours long vectors; divide every row by "
         "its length first": int(np.argmax(raw_excluded)),
         "the offset b - a + c is built from the raw vectors: a long vector then outweighs the others; "
         "use the unit vectors of a, b and c in the offset too": int(np.argmax(raw_offset)),
         "the direction is reversed: a : b :: c : ? is b - a + c, not a - b + c": int(
-            answer_analogies(unit_rows(vectors), np.array([b]), np.array([a]), np.array([c]))[0]
+            answer_analogies(unit_rows(vectors), np.array([[b, a, c]]))[0]
         ),
     }
     named = [description for description, answer in wrong.items() if answer == result and answer != expected]

@@ -208,13 +208,8 @@ def gru_reset_before_step_backward(
     gradient ``da_n`` reaches r and h_{t-1} through ``g = da_n @ W_hn``:
     ``dr = g ⊙ h_{t-1}`` and a fifth path into h_{t-1}, ``g ⊙ r``.
 
-    Args:
-        dh_t: (N, H) dL/dh_t.
-        cache: from ``gru_reset_before_step_forward``.
-
-    Returns:
-        dx_t (N, D), dh_prev (N, H), dW_xh (3H, D), dW_hh (3H, H),
-        db_xh (3H,), db_hh (3H,).
+    Takes dh_t and the cache of ``gru_reset_before_step_forward``; returns the
+    six gradients of ``gru_step_backward``, with the same shapes and order.
     """
     x_t, h_prev, W_xh, W_hh, r, z, n = cache
     H = h_prev.shape[1]

@@ -8,6 +8,7 @@ import pytest
 from rnncourse.evaluation.vectors import (
     analogy_accuracy,
     analogy_scores,
+    answer_analogies,
     gender_lean,
     neighbours,
     ranks,
@@ -57,6 +58,21 @@ def test_3cosadd_is_a_sum_of_three_cosines() -> None:
     scores = analogy_scores(unit, np.array([1]), np.array([2]), np.array([3]), "add", exclude_query=False)
     by_hand = np.array([w @ unit[2] - w @ unit[1] + w @ unit[3] for w in unit])
     assert rel_error(scores[0], by_hand) < 1e-13
+
+
+@pytest.mark.parametrize("method", ["add", "mul"])
+def test_answers_in_chunks_are_the_best_scores_of_all_questions_at_once(method: str) -> None:
+    rng = np.random.default_rng(1)
+    unit = unit_rows(rng.normal(size=(30, 5)))
+    questions = rng.integers(0, 30, size=(7, 3))
+    best = analogy_scores(unit, *questions.T, method).argmax(axis=1)
+    assert answer_analogies(unit, questions, method=method, chunk=3).tolist() == best.tolist()
+    assert answer_analogies(unit, questions[:0]).shape == (0,)
+
+
+def test_answer_analogies_names_the_shape_it_needs() -> None:
+    with pytest.raises(ValueError, match=r"\(Q, 3\) rows \(a, b, c\), got shape \(2, 4\)"):
+        answer_analogies(unit_rows(TOY), np.zeros((2, 4), dtype=int))
 
 
 def test_analogy_accuracy_skips_questions_outside_the_vocabulary() -> None:

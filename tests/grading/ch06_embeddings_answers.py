@@ -146,7 +146,7 @@ def hs_log_prob(h, U, nodes, signs):
     "analogy": """
 from rnncourse.evaluation.vectors import answer_analogies, unit_rows
 def analogy(vectors, a, b, c):
-    return int(answer_analogies(unit_rows(vectors), np.array([a]), np.array([b]), np.array([c]))[0])
+    return int(answer_analogies(unit_rows(vectors), np.array([[a, b, c]]))[0])
 """,
 }
 

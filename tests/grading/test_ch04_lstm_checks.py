@@ -113,7 +113,7 @@ def test_every_named_step_mistake_differs_from_the_truth_on_the_visible_cases() 
     case = check.STEP_FORWARD.visible()[0]
     h, c, _ = check.lstm_step_forward(*case.args)
     for key in check._STEP_MISTAKES:
-        h_wrong, c_wrong = check._step(*case.args, mistake=key)
+        h_wrong, c_wrong = check._step(case.args, mistake=key)
         assert max(rel_error(h_wrong, h), rel_error(c_wrong, c)) > 1e-3, key
 
 

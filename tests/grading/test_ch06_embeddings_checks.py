@@ -89,14 +89,14 @@ def test_the_course_implementation_earns_nothing(part: str) -> None:
 def test_every_analogy_case_separates_the_named_mistakes() -> None:
     for case in graded_cases(check.ANALOGY):
         vectors, a, b, c = case.args
-        ask = np.array([a]), np.array([b]), np.array([c])
-        right = answer_analogies(unit_rows(vectors), *ask)[0]
+        ask = np.array([[a, b, c]])
+        right = answer_analogies(unit_rows(vectors), ask)[0]
         raw_offset = unit_rows(vectors) @ (vectors[b] - vectors[a] + vectors[c])
         raw_offset[[a, b, c]] = -np.inf
         if case.name == "words of very different lengths":  # the case built for the raw offset
             assert right != np.argmax(raw_offset), case.name
             continue
-        unexcluded = answer_analogies(unit_rows(vectors), *ask, exclude_query=False)[0]
+        unexcluded = answer_analogies(unit_rows(vectors), ask, exclude_query=False)[0]
         raw = vectors @ (vectors[b] - vectors[a] + vectors[c])
         raw[[a, b, c]] = -np.inf
         assert unexcluded in (a, b, c) and right != unexcluded and right != np.argmax(raw), case.name
@@ -105,8 +105,8 @@ def test_every_analogy_case_separates_the_named_mistakes() -> None:
 @pytest.mark.parametrize("seed", range(30))
 def test_the_raw_offset_case_always_tells_the_offsets_apart(seed: int) -> None:
     vectors, a, b, c, d = check.raw_offset_set(seed, 10, 8)
-    ask = np.array([a]), np.array([b]), np.array([c])
-    assert answer_analogies(unit_rows(vectors), *ask)[0] == d
+    ask = np.array([[a, b, c]])
+    assert answer_analogies(unit_rows(vectors), ask)[0] == d
     raw_offset = unit_rows(vectors) @ (vectors[b] - vectors[a] + vectors[c])
     raw_offset[[a, b, c]] = -np.inf
     assert np.argmax(raw_offset) == 4
