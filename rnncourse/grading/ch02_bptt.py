@@ -527,7 +527,8 @@ def tbptt_variant(
     ``retain_graph=True``: with the weights each chunk was run with);
     ``update_each_chunk=False`` sums the chunks' gradients into one update
     at the end; ``clip`` is "global", "none" or "entries". ``args`` are a
-    case's arguments of ``tbptt_train``: params, x, targets, h0, k, lr, max_norm.
+    case's arguments of ``tbptt_train``: params (name -> array), x (N, T, D),
+    targets (N, T), h0 (N, H), the chunk length k, lr and max_norm.
     """
     given, x, targets, h0, k, lr, max_norm = args
     params = {name: given[name].copy() for name in RNN_LM_PARAMS}

@@ -57,7 +57,8 @@ def _tuple_of(name: str, result: object, count: int, what: str) -> tuple[Any, ..
 def _step(args: tuple[np.ndarray, ...], mistake: str = "") -> tuple[np.ndarray, np.ndarray]:
     """One LSTM step written out, with one named mistake made on purpose (``""`` for none).
 
-    ``args`` are a case's arguments of ``lstm_step_forward``: x_t, h_prev, c_prev, W_xh, W_hh, b.
+    ``args`` are a case's arguments of ``lstm_step_forward``: x_t (N, D), h_prev (N, H),
+    c_prev (N, H), W_xh (4H, D), W_hh (4H, H), b (4H,). Returns h_t and c_t, each (N, H).
     """
     x_t, h_prev, c_prev, W_xh, W_hh, b = args
     H = h_prev.shape[1]
@@ -383,10 +384,14 @@ def _masked_run(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """An LSTM with the steps ``real`` (N, T) bool counted as real: a padding slip made on purpose.
 
-    ``args`` are a case's arguments of ``lstm_forward`` (x, lengths, h0, c0, W_xh, W_hh, b);
-    ``real`` stands in for its lengths. ``hold_c=False`` lets the cell state run on through
-    the pads while h is held; ``pad_state="zero"`` resets h and c to 0 at the pads instead
-    of holding them.
+    ``args`` are a case's arguments of ``lstm_forward``: x (N, T, D), lengths (N,), h0 and c0
+    (N, H), W_xh (4H, D), W_hh (4H, H), b (4H,); ``real`` stands in for the lengths.
+
+    ``hold_c=False`` lets the cell state run on through the pads while h is held;
+    ``pad_state="zero"`` resets h and c to 0 at the pads instead of holding them.
+
+    Returns the states (N, T, H), zero at the steps not counted as real, and h and c
+    after the last step, each (N, H).
     """
     x, _, h0, c0, W_xh, W_hh, b = args
     N, T, _ = x.shape
